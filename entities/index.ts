@@ -1,0 +1,42 @@
+import { CanSignal } from './can-signal.js'
+import { Command } from './command.js'
+import { Device } from './device.js'
+import { EventLog } from './event-log.js'
+import { MacroAction } from './macro-action.js'
+import { MacroRun } from './macro-run.js'
+import { Macro } from './macro.js'
+import { RelayChannel } from './relay-channel.js'
+import { ScreenItem } from './screen-item.js'
+import { Screen } from './screen.js'
+import { SystemStatus } from './system-status.js'
+import { TelemetryAggregate } from './telemetry-aggregate.js'
+import { TelemetryData } from './telemetry-data.js'
+import { Theme } from './theme.js'
+import { User } from './user.js'
+import { WebhookDelivery } from './webhook-delivery.js'
+import { Webhook } from './webhook.js'
+
+export * from './can-signal.js'
+export * from './command.js'
+export * from './device.js'
+export * from './event-log.js'
+export * from './macro-action.js'
+export * from './macro-run.js'
+export * from './macro.js'
+export * from './relay-channel.js'
+export * from './screen-item.js'
+export * from './screen.js'
+export * from './system-status.js'
+export * from './telemetry-aggregate.js'
+export * from './telemetry-data.js'
+export * from './theme.js'
+export * from './user.js'
+export * from './webhook-delivery.js'
+export * from './webhook.js'
+export { epochMs, double } from './columns.js'
+
+export const entities = [
+  Device, TelemetryData, TelemetryAggregate, EventLog, RelayChannel, Command,
+  Macro, MacroAction, MacroRun, Screen, ScreenItem, Theme, CanSignal,
+  User, SystemStatus, Webhook, WebhookDelivery,
+]

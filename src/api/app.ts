@@ -1,0 +1,16 @@
+import Koa from 'koa'
+import type { AppContext } from '../context.js'
+import { errorMiddleware } from './middleware/errors.js'
+import { healthRoutes } from './routes/health.js'
+
+/** The Koa application. It never listens by itself: app.ts mounts its callback on the shared HTTP server. */
+export function createApi (ctx: AppContext): Koa {
+  const app = new Koa()
+  app.proxy = false
+  app.use(errorMiddleware(ctx.log.child({ module: 'api' })))
+  for (const router of [healthRoutes(ctx)]) {
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+  }
+  return app
+}

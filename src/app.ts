@@ -1,0 +1,118 @@
+import http from 'node:http'
+import type net from 'node:net'
+import type { Config } from './config/types.js'
+import { createLogger, type Logger } from './log.js'
+import { createEventBus } from './events.js'
+import { systemClock, type Clock } from './clock.js'
+import { openDatabase } from './persistence/database.js'
+import { createBroker } from './broker/broker.js'
+import { createHooks } from './broker/hooks.js'
+import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
+import { ensureHealthToken } from './auth/health-token.js'
+import { createApi } from './api/app.js'
+import { GatewayStatusService } from './services/gateway-status.js'
+import type { AppContext, Service } from './context.js'
+import { version } from './version.js'
+
+export interface StartOptions {
+  config: Config
+  log?: Logger
+  clock?: Clock
+}
+
+type Stopper = { name: string, stop: () => Promise<void> }
+
+/**
+ * The composition root. Starts, in order: logger → database (migrations) → broker (TCP + WebSocket) → gateway
+ * services → HTTP listener; stops in reverse. A failure half-way stops what had started, then rethrows.
+ */
+export class Gateway {
+  private constructor (
+    readonly ctx: AppContext,
+    readonly mqttPort: number,
+    readonly httpPort: number,
+    private readonly stoppers: Stopper[]
+  ) {}
+
+  static async start (opts: StartOptions): Promise<Gateway> {
+    const { config } = opts
+    const log = opts.log ?? createLogger(config)
+    const clock = opts.clock ?? systemClock
+    const stoppers: Stopper[] = []
+    try {
+      const db = await openDatabase(config, log.child({ module: 'db' }))
+      stoppers.push({ name: 'database', stop: () => db.close() })
+
+      const { hooks } = createHooks(
+        { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config) },
+        log.child({ module: 'auth' })
+      )
+      const broker = await createBroker(config, hooks, log.child({ module: 'broker' }))
+      stoppers.push({ name: 'broker', stop: () => broker.close() })
+
+      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, startedAt: clock.now() }
+
+      const tcp = createTcpServer(broker.aedes)
+      const server = http.createServer(createApi(ctx).callback())
+      const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath)
+      // Runs after the broker has closed its clients (stoppers run in reverse).
+      stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(tcp, server, wss.clients) })
+
+      const mqttPort = await listen(tcp, 'mqtt', config.mqtt.host, config.mqtt.port)
+
+      const services: Service[] = [new GatewayStatusService(ctx)]
+      for (const service of services) {
+        await service.start()
+        stoppers.push(service)
+      }
+
+      const httpPort = await listen(server, 'http', config.http.host, config.http.port)
+      // First thing on stop: accept no new connection, while connected subscribers still get the offline status.
+      stoppers.push({ name: 'stop accepting', stop: async () => { stopAccepting(tcp); stopAccepting(server) } })
+
+      ctx.bus.emit('gateway.started', { gatewayId: config.gatewayId, startedAt: ctx.startedAt })
+      log.info({ version, mqttPort, httpPort, wsPath: config.mqtt.wsPath, dataDir: config.dataDir }, 'gateway started')
+      return new Gateway(ctx, mqttPort, httpPort, stoppers)
+    } catch (err) {
+      await unwind(stoppers, log)
+      throw err
+    }
+  }
+
+  private stopping?: Promise<void>
+
+  /** Idempotent: a second SIGTERM while stopping waits for the first shutdown. */
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ctx.bus.emit('gateway.stopping', { gatewayId: this.ctx.config.gatewayId })
+      await unwind(this.stoppers, this.ctx.log)
+      this.ctx.log.info('gateway stopped')
+    })()
+    return await this.stopping
+  }
+}
+
+async function unwind (stoppers: Stopper[], log: Logger): Promise<void> {
+  while (stoppers.length > 0) {
+    const part = stoppers.pop() as Stopper
+    try {
+      await part.stop()
+    } catch (err) {
+      log.error({ err, part: part.name }, 'stop failed')
+    }
+  }
+}
+
+function stopAccepting (server: net.Server): void {
+  if (server.listening) server.close()
+}
+
+async function closeServers (tcp: net.Server, server: http.Server, sockets: Set<{ terminate: () => void }>): Promise<void> {
+  const closed = (s: net.Server): Promise<void> => new Promise(resolve => {
+    if (!s.listening) return resolve()
+    s.close(() => resolve())
+  })
+  for (const ws of sockets) ws.terminate()
+  server.closeAllConnections()
+  await Promise.all([closed(tcp), closed(server)])
+}

@@ -1,0 +1,61 @@
+import { Command, CommanderError } from 'commander'
+import { version } from '../version.js'
+import { CliExit, EXIT, type CliIo } from './io.js'
+import { configCheck } from './config-check.js'
+import { migrate } from './migrate.js'
+import { health } from './health.js'
+import { start, type Signals } from './start.js'
+
+export type { CliIo } from './io.js'
+
+/** The `autocore-gateway` command table. Resolves with the process exit code; never exits by itself. */
+export async function runCli (argv: string[], io: CliIo, signals: Signals): Promise<number> {
+  let code: number = EXIT.ok
+  const program = new Command('autocore-gateway')
+    .description('AutoCore Gateway: MQTT broker, device gateway, store and HTTP API in one process')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: s => io.out(s.trimEnd()), writeErr: s => io.err(s.trimEnd()) })
+
+  const configOption = ['-c, --config <file>', 'a JSON config file merged over config/default.json'] as const
+
+  program.command('start')
+    .description('run the gateway until SIGTERM/SIGINT')
+    .option(...configOption)
+    .action(async opts => { code = await start(io, opts, signals) })
+
+  program.command('migrate')
+    .description('apply pending database migrations')
+    .option(...configOption)
+    .action(async opts => { code = await migrate(io, opts) })
+
+  program.command('config')
+    .description('configuration tools')
+    .command('check')
+    .description('validate the configuration and print it with secrets redacted')
+    .option(...configOption)
+    .action(opts => { code = configCheck(io, opts) })
+
+  program.command('health')
+    .description('check HTTP, an MQTT round-trip and the database of a running gateway; exit 0 when all answer')
+    .option(...configOption)
+    .option('--url <url>', 'HTTP base URL (default: from the config)')
+    .option('--mqtt-url <url>', 'MQTT URL (default: from the config)')
+    .option('--timeout <ms>', 'per-check timeout in milliseconds', '5000')
+    .option('--json', 'print the details as JSON')
+    .action(async opts => { code = await health(io, opts) })
+
+  // No command (or only options) means start; an unknown word stays an unknown command.
+  const args = argv.slice(2)
+  const withCommand = args.length === 0 || (args[0].startsWith('-') && !['-h', '--help', '-V', '--version'].includes(args[0]))
+    ? [...argv.slice(0, 2), 'start', ...args]
+    : argv
+  try {
+    await program.parseAsync(withCommand)
+  } catch (err) {
+    if (err instanceof CliExit) return err.code
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.config
+    throw err
+  }
+  return code
+}

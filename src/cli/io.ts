@@ -1,0 +1,32 @@
+import { loadConfig, type Config } from '../config/loader.js'
+import { GatewayError } from '../errors.js'
+
+/** Where a command writes and what it reads: main passes the process's, tests pass their own. */
+export interface CliIo {
+  env: Record<string, string | undefined>
+  out: (line: string) => void
+  err: (line: string) => void
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, failed: 1, config: 2 } as const
+
+export class CliExit extends Error {
+  constructor (readonly code: number, message = '') {
+    super(message)
+  }
+}
+
+/** Loads the config for a command; a bad config prints one line per bad key and exits 2. */
+export function configFor (io: CliIo, file: string | undefined): Config {
+  try {
+    return loadConfig({ file, env: io.env })
+  } catch (err) {
+    if (err instanceof GatewayError && (err.code === 'GW_ERR_CONFIG_INVALID' || err.code === 'GW_ERR_CONFIG_FILE')) {
+      io.err(`invalid configuration (${err.code}):`)
+      for (const line of err.message.split('\n')) io.err(`  ${line}`)
+      throw new CliExit(EXIT.config)
+    }
+    throw err
+  }
+}

@@ -1,0 +1,29 @@
+// The shape of src/config/schema.json. test/config/loader.test.ts checks that every schema key appears in
+// the shipped defaults, so a key added to the schema without a type here fails the type-check where it is used.
+export interface Config {
+  readonly gatewayId: string
+  readonly dataDir: string
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent', readonly pretty: 'auto' | 'always' | 'never' }
+  readonly mqtt: {
+    readonly host: string
+    readonly port: number
+    readonly wsPath: string
+    readonly allowAnonymous: boolean
+    readonly connectTimeoutMs: number
+    readonly drainTimeoutMs: number
+    readonly heartbeatIntervalMs: number
+    readonly maxTopicLevels: number
+    readonly maxInflightInbound: number
+    readonly concurrency: number
+    readonly maxClientIdLength: number
+  }
+  readonly http: { readonly host: string, readonly port: number }
+  readonly database: {
+    readonly type: 'sqlite' | 'postgres'
+    readonly url: string
+    readonly file: string
+    readonly synchronous: 'FULL' | 'NORMAL'
+  }
+  readonly health: { readonly username: string, readonly token: string }
+  readonly shutdown: { readonly timeoutMs: number }
+}

@@ -1,0 +1,34 @@
+/**
+ * The one error registry. Codes are GW_ERR_<AREA>_<WHAT>, never reused; `status` is the HTTP status when the
+ * error reaches an API client. README's "Error codes" table is checked against this object by a test.
+ */
+export const errorRegistry = {
+  GW_ERR_CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
+  GW_ERR_CONFIG_FILE: { status: 500, message: 'A configuration file cannot be read or parsed' },
+  GW_ERR_LISTEN_FAILED: { status: 500, message: 'A listener could not bind its address' },
+  GW_ERR_DB_UNAVAILABLE: { status: 503, message: 'The database does not answer' },
+  GW_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such route' },
+  GW_ERR_HTTP_INTERNAL: { status: 500, message: 'Internal error' },
+  GW_ERR_HTTP_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  GW_ERR_HEALTH_FAILED: { status: 503, message: 'A health check failed' }
+} as const satisfies Record<string, { status: number, message: string }>
+
+export type ErrorCode = keyof typeof errorRegistry
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly details?: unknown
+
+  constructor (code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? errorRegistry[code].message)
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = errorRegistry[code].status
+    this.details = details
+  }
+}
+
+export function isGatewayError (err: unknown): err is GatewayError {
+  return err instanceof GatewayError
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+import 'reflect-metadata'
+import { runCli } from './cli/index.js'
+
+// With cli/, the only place that ends the process: a running gateway stops only through runCli's result.
+const code = await runCli(process.argv, {
+  env: process.env,
+  out: line => process.stdout.write(line + '\n'),
+  err: line => process.stderr.write(line + '\n')
+}, process)
+process.exit(code)

@@ -1,0 +1,21 @@
+import type { AppContext, Service } from '../context.js'
+import { topics, type GatewayStatusPayload } from '../gateway/topics.js'
+import { version } from '../version.js'
+
+/** Publishes the retained `autocore/gateway/{id}/status`: online at start, offline at stop. */
+export class GatewayStatusService implements Service {
+  readonly name = 'gateway-status'
+  constructor (private readonly ctx: AppContext) {}
+
+  private payload (status: GatewayStatusPayload['status']): GatewayStatusPayload {
+    return { status, version, started_at: new Date(this.ctx.startedAt).toISOString() }
+  }
+
+  async start (): Promise<void> {
+    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('online'), { qos: 1, retain: true })
+  }
+
+  async stop (): Promise<void> {
+    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('offline'), { qos: 1, retain: true })
+  }
+}
