@@ -11,6 +11,8 @@ import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
 import { ensureHealthToken } from './auth/health-token.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
+import { GatewayRouter } from './gateway/router.js'
+import { routes } from './gateway/routes.js'
 import type { AppContext, Service } from './context.js'
 import { version } from './version.js'
 
@@ -43,14 +45,14 @@ export class Gateway {
       const db = await openDatabase(config, log.child({ module: 'db' }))
       stoppers.push({ name: 'database', stop: () => db.close() })
 
-      const { hooks } = createHooks(
+      const brokerHooks = createHooks(
         { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config) },
         log.child({ module: 'auth' })
       )
-      const broker = await createBroker(config, hooks, log.child({ module: 'broker' }))
+      const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, startedAt: clock.now() }
+      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, hooks: brokerHooks, startedAt: clock.now() }
 
       const tcp = createTcpServer(broker.aedes)
       const server = http.createServer(createApi(ctx).callback())
@@ -60,7 +62,11 @@ export class Gateway {
 
       const mqttPort = await listen(tcp, 'mqtt', config.mqtt.host, config.mqtt.port)
 
-      const services: Service[] = [new GatewayStatusService(ctx)]
+      // Order matters: each service may rely on those before it; they stop in reverse.
+      const services: Service[] = [
+        new GatewayStatusService(ctx),
+        new GatewayRouter(ctx, routes(ctx))
+      ]
       for (const service of services) {
         await service.start()
         stoppers.push(service)

@@ -4,6 +4,7 @@ import type { EventBus } from './events.js'
 import type { Database } from './persistence/database.js'
 import type { Broker } from './broker/broker.js'
 import type { Clock } from './clock.js'
+import type { BrokerHooks } from './broker/hooks.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -13,6 +14,8 @@ export interface AppContext {
   readonly clock: Clock
   readonly db: Database
   readonly broker: Broker
+  /** Who each MQTT client is, and the publish pipeline services add their steps to. */
+  readonly hooks: Pick<BrokerHooks, 'principalOf' | 'intercept'>
   readonly startedAt: number
 }
 

@@ -51,3 +51,15 @@ export async function waitFor (cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 5))
   }
 }
+
+/** The SUBACK return codes for one subscribe: MQTT.js rejects when any is 0x80, with the SUBACK on the error. */
+export async function subackCodes (client: Client, topic: string, qos: 0 | 1 | 2 = 1): Promise<number[]> {
+  try {
+    const granted = await client.subscribeAsync(topic, { qos })
+    return granted.map(g => g.qos)
+  } catch (err) {
+    const packet = (err as { packet?: { granted?: number[] } }).packet
+    if (packet?.granted === undefined) throw err
+    return packet.granted
+  }
+}
