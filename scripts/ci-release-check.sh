@@ -30,8 +30,8 @@ cd "$work"
 "$app/bin/autocore-gateway" start > "$work/gateway.log" 2>&1 &
 gw=$!
 if "$app/bin/autocore-gateway" health --wait 60000 --timeout 2000 > "$work/health.out"; then ok "health exits 0: $(cat "$work/health.out")"; else no "health: $(cat "$work/health.out")"; fi
-if "$app/bin/autocore-gateway" health --warn disk-free=1MB --crit backup-age=1000d > "$work/nagios.out"; [ $? -le 2 ] && grep -q '^CRITICAL\|^OK\|^WARNING' "$work/nagios.out"; then ok "health --warn/--crit: $(cut -c1-60 "$work/nagios.out")"; else no "health --warn/--crit: $(cat "$work/nagios.out")"; fi
 if "$app/bin/autocore-gateway" backup > "$work/backup.out" 2>&1; then ok "$(cat "$work/backup.out")"; else no "backup: $(cat "$work/backup.out")"; fi
+if "$app/bin/autocore-gateway" health --warn disk-free=1MB,backup-age=1h --crit backup-age=1d > "$work/nagios.out"; then ok "health --warn/--crit exits 0: $(cut -d'|' -f1 "$work/nagios.out")"; else no "health --warn/--crit: $(cat "$work/nagios.out")"; fi
 kill -TERM "$gw"
 wait "$gw"; code=$?
 if [ "$code" = 0 ]; then ok "SIGTERM: exit 0"; else no "SIGTERM: exit $code"; tail -20 "$work/gateway.log"; fi
