@@ -15,6 +15,9 @@ import { GatewayRouter } from './gateway/router.js'
 import { routes } from './gateway/routes.js'
 import type { AppContext, Service } from './context.js'
 import { version } from './version.js'
+import { acquireDataLock } from './persistence/data-lock.js'
+import { recordRecoveries, recoverStores } from './persistence/recovery.js'
+import { BackupService } from './services/backups.js'
 
 export interface StartOptions {
   config: Config
@@ -42,8 +45,12 @@ export class Gateway {
     const clock = opts.clock ?? systemClock
     const stoppers: Stopper[] = []
     try {
+      const lock = acquireDataLock(config.dataDir, 'gateway', clock.now())
+      stoppers.push({ name: 'data lock', stop: async () => lock.release() })
+      const recoveries = await recoverStores(config, log.child({ module: 'recovery' }), clock.now())
       const db = await openDatabase(config, log.child({ module: 'db' }))
       stoppers.push({ name: 'database', stop: () => db.close() })
+      await recordRecoveries(db, recoveries, clock.now())
 
       const brokerHooks = createHooks(
         { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config) },
@@ -65,7 +72,8 @@ export class Gateway {
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
         new GatewayStatusService(ctx),
-        new GatewayRouter(ctx, routes(ctx))
+        new GatewayRouter(ctx, routes(ctx)),
+        new BackupService(ctx)
       ]
       for (const service of services) {
         await service.start()

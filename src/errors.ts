@@ -10,7 +10,11 @@ export const errorRegistry = {
   GW_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such route' },
   GW_ERR_HTTP_INTERNAL: { status: 500, message: 'Internal error' },
   GW_ERR_HTTP_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
-  GW_ERR_HEALTH_FAILED: { status: 503, message: 'A health check failed' }
+  GW_ERR_HEALTH_FAILED: { status: 503, message: 'A health check failed' },
+  GW_ERR_DATA_DIR_LOCKED: { status: 500, message: 'The data directory is in use by another gateway process' },
+  GW_ERR_BACKUP_FAILED: { status: 500, message: 'A database backup could not be written' },
+  GW_ERR_BACKUP_INVALID: { status: 400, message: 'The backup file fails its integrity check' },
+  GW_ERR_BACKUP_UNSUPPORTED: { status: 400, message: 'Backup and restore cover SQLite only (PostgreSQL: use pg_dump)' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

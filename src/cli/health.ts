@@ -6,8 +6,12 @@ import { topics } from '../gateway/topics.js'
 import type { Config } from '../config/types.js'
 import type { HealthReport } from '../api/routes/health.js'
 import { configFor, EXIT, type CliIo } from './io.js'
+import { evaluate, parseThresholds } from './health-thresholds.js'
 
-export interface HealthOptions { config?: string, url?: string, mqttUrl?: string, json?: boolean, timeout?: string }
+export interface HealthOptions { config?: string, url?: string, mqttUrl?: string, json?: boolean, timeout?: string, warn?: string, crit?: string, wait?: string }
+
+/** Nagios plugin exit codes, used only when --warn or --crit is given. */
+export const NAGIOS = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
 
 interface Check { ok: boolean, ms?: number, error?: string }
 
@@ -67,24 +71,56 @@ async function checkMqtt (url: string, config: Config, timeoutMs: number): Promi
   }
 }
 
-/**
- * `autocore-gateway health`: HTTP /health, an MQTT round-trip and the database (as /health reports it).
- * One line and exit 0 when all answer; what failed and exit 1 otherwise. `--json` prints the details.
- */
-export async function health (io: CliIo, opts: HealthOptions): Promise<number> {
-  const config = configFor(io, opts.config)
-  const timeoutMs = Number(opts.timeout ?? 5000)
-  const url = opts.url ?? `http://${localHost(config.http.host)}:${config.http.port}`
-  const mqttUrl = opts.mqttUrl ?? `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`
+interface Checks { ok: boolean, http: Check & { report?: HealthReport }, mq: Check, db: Check }
 
+async function runChecks (url: string, mqttUrl: string, config: Config, timeoutMs: number): Promise<Checks> {
   const [http, mq] = await Promise.all([checkHttp(url, timeoutMs), checkMqtt(mqttUrl, config, timeoutMs)])
   const db: Check = http.report !== undefined
     ? (http.report.db.ok ? { ok: true } : { ok: false, error: 'database does not answer' })
     : { ok: false, error: 'unknown (http failed)' }
-  const ok = http.ok && mq.ok && db.ok
+  return { ok: http.ok && mq.ok && db.ok, http, mq, db }
+}
 
+/** Checks until everything answers or `waitMs` has passed (systemd's ExecStartPost waits for the gateway this way). */
+async function checkUntil (url: string, mqttUrl: string, config: Config, timeoutMs: number, waitMs: number): Promise<Checks> {
+  const deadline = performance.now() + waitMs
+  for (;;) {
+    const result = await runChecks(url, mqttUrl, config, timeoutMs)
+    if (result.ok || performance.now() >= deadline) return result
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+}
+
+/**
+ * `autocore-gateway health`: HTTP /health, an MQTT round-trip and the database (as /health reports it).
+ * One line and exit 0 when all answer; what failed and exit 1 otherwise. `--json` prints the details.
+ * With --warn/--crit it is a monitoring plugin instead: one Nagios line and exit 0/1/2 (3 for bad thresholds).
+ */
+export async function health (io: CliIo, opts: HealthOptions): Promise<number> {
+  const nagios = opts.warn !== undefined || opts.crit !== undefined
+  let warn: Map<string, number>, crit: Map<string, number>
+  try {
+    [warn, crit] = [parseThresholds(opts.warn), parseThresholds(opts.crit)]
+  } catch (err) {
+    io.err(`UNKNOWN - bad threshold: ${(err as Error).message}`)
+    return NAGIOS.unknown
+  }
+  const config = configFor(io, opts.config)
+  const url = opts.url ?? `http://${localHost(config.http.host)}:${config.http.port}`
+  const mqttUrl = opts.mqttUrl ?? `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`
+  const { ok, http, mq, db } = await checkUntil(url, mqttUrl, config, Number(opts.timeout ?? 5000), Number(opts.wait ?? 0))
+  const measured = evaluate(http.report, warn, crit)
+
+  if (nagios) {
+    const state = ok ? measured.state : NAGIOS.critical
+    const checks = [['http', http], ['mqtt', mq], ['db', db]] as Array<[string, Check]>
+    const text = checks.map(([n, c]) => c.ok ? `${n} ok` : `${n} failed: ${c.error ?? 'failed'}`).concat(measured.text)
+    if (opts.json === true) io.out(JSON.stringify({ ok, state, url, mqttUrl, http, mqtt: mq, db, measures: measured.values }, null, 2))
+    else io.out(`${['OK', 'WARNING', 'CRITICAL'][state]} - ${text.join(', ')} | ${measured.perf.join(' ')}`)
+    return state
+  }
   if (opts.json === true) {
-    io.out(JSON.stringify({ ok, url, mqttUrl, http, mqtt: mq, db }, null, 2))
+    io.out(JSON.stringify({ ok, url, mqttUrl, http, mqtt: mq, db, measures: measured.values }, null, 2))
   } else if (ok) {
     io.out(`ok: http ${http.ms ?? 0}ms, mqtt round-trip ${mq.ms ?? 0}ms, db ok`)
   } else {

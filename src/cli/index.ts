@@ -5,6 +5,8 @@ import { configCheck } from './config-check.js'
 import { migrate } from './migrate.js'
 import { health } from './health.js'
 import { start, type Signals } from './start.js'
+import { backup } from './backup.js'
+import { restore } from './restore.js'
 
 export type { CliIo } from './io.js'
 
@@ -43,7 +45,22 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--mqtt-url <url>', 'MQTT URL (default: from the config)')
     .option('--timeout <ms>', 'per-check timeout in milliseconds', '5000')
     .option('--json', 'print the details as JSON')
+    .option('--warn <list>', 'monitoring mode (Nagios exit codes 0/1/2): warn past these, e.g. disk-free=500MB,backup-age=26h')
+    .option('--wait <ms>', 'retry until everything answers or this much time has passed (for start-up scripts)', '0')
+    .option('--crit <list>', 'monitoring mode: critical past these, e.g. disk-free=100MB,backup-age=3d,emergency=on')
     .action(async opts => { code = await health(io, opts) })
+
+  program.command('backup')
+    .description('write an online backup of the SQLite database (safe while the gateway runs)')
+    .option(...configOption)
+    .option('-o, --out <file>', 'write the backup here instead of backup.dir')
+    .action(async opts => { code = await backup(io, opts) })
+
+  program.command('restore')
+    .description('replace the SQLite database with a backup (the gateway must be stopped)')
+    .argument('<file>', 'the backup file')
+    .option(...configOption)
+    .action(async (file: string, opts) => { code = await restore(io, file, opts) })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

@@ -17,10 +17,13 @@ export class CliExit extends Error {
   }
 }
 
-/** Loads the config for a command; a bad config prints one line per bad key and exits 2. */
+/**
+ * Loads the config for a command; a bad config prints one line per bad key and exits 2. Without --config,
+ * AUTOCORE_CONFIG_FILE names the file (the installed /usr/local/bin wrapper sets it to /etc/autocore/config.json).
+ */
 export function configFor (io: CliIo, file: string | undefined): Config {
   try {
-    return loadConfig({ file, env: io.env })
+    return loadConfig({ file: file ?? io.env.AUTOCORE_CONFIG_FILE, env: io.env })
   } catch (err) {
     if (err instanceof GatewayError && (err.code === 'GW_ERR_CONFIG_INVALID' || err.code === 'GW_ERR_CONFIG_FILE')) {
       io.err(`invalid configuration (${err.code}):`)

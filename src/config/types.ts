@@ -26,4 +26,5 @@ export interface Config {
   }
   readonly health: { readonly username: string, readonly token: string }
   readonly shutdown: { readonly timeoutMs: number }
+  readonly backup: { readonly enabled: boolean, readonly intervalMs: number, readonly keep: number, readonly dir: string }
 }

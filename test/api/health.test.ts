@@ -7,6 +7,16 @@ t.test('GET /health reports every part', async t => {
   t.equal(res.status, 200)
   const body = await res.json()
   t.match(body, { status: 'ok', version: String, uptimeS: Number, broker: { up: true, clients: Number }, db: { ok: true, type: 'sqlite' } })
+  t.match(body.storage, { dataDir: app.config.dataDir, diskFreeBytes: Number, diskTotalBytes: Number })
+  t.ok(body.storage.dbBytes > 0 && body.storage.diskFreeBytes > 0 && body.storage.diskFreeBytes <= body.storage.diskTotalBytes)
+  t.same(body.backup, { enabled: true, dir: `${app.config.dataDir}/backups`, count: 0, lastAt: null, ageS: null })
+})
+
+t.test('GET /health has no backup part (and no db size) without a SQLite file', async t => {
+  const app = await startApp(t, { config: { database: { file: ':memory:' } } })
+  const body = await (await fetch(`${app.httpUrl}/health`)).json()
+  t.equal(body.backup, undefined)
+  t.equal(body.storage.dbBytes, null)
 })
 
 t.test('GET /health is 503 when the database is down', async t => {

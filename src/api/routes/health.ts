@@ -1,6 +1,8 @@
+import { statfsSync, statSync } from 'node:fs'
 import Router from '@koa/router'
 import type { AppContext } from '../../context.js'
 import { version } from '../../version.js'
+import { backupDir, listBackups, SIDECARS, sqliteFile } from '../../persistence/sqlite-files.js'
 
 export interface HealthReport {
   status: 'ok' | 'down'
@@ -8,6 +10,37 @@ export interface HealthReport {
   uptimeS: number
   broker: { up: boolean, clients: number }
   db: { ok: boolean, type: string }
+  // The parts below are informational: they never turn `status` to down; `autocore-gateway health --warn/--crit`
+  // puts thresholds on them. A part is absent when it does not apply (no backups on PostgreSQL).
+  storage: { dataDir: string, diskFreeBytes: number, diskTotalBytes: number, dbBytes: number | null }
+  backup?: { enabled: boolean, dir: string, count: number, lastAt: number | null, ageS: number | null }
+}
+
+function fileBytes (file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+/** Free space where the data lives, and the database's size (main file plus WAL). */
+export function storagePart (ctx: AppContext): HealthReport['storage'] {
+  const fs = statfsSync(ctx.config.dataDir)
+  const file = sqliteFile(ctx.config)
+  const dbBytes = file === undefined ? null : [file, ...SIDECARS.map(s => file + s)].reduce((n, f) => n + fileBytes(f), 0)
+  return { dataDir: ctx.config.dataDir, diskFreeBytes: fs.bavail * fs.bsize, diskTotalBytes: fs.blocks * fs.bsize, dbBytes }
+}
+
+/** The newest backup on disk (scheduled or taken with `autocore-gateway backup`). */
+export function backupPart (ctx: AppContext): HealthReport['backup'] {
+  const file = sqliteFile(ctx.config)
+  if (file === undefined) return undefined
+  const dir = backupDir(ctx.config)
+  const backups = listBackups(dir, file)
+  const lastAt = backups[0]?.at ?? null
+  const ageS = lastAt === null ? null : Math.max(0, Math.round((ctx.clock.now() - lastAt) / 1000))
+  return { enabled: ctx.config.backup.enabled, dir, count: backups.length, lastAt, ageS }
 }
 
 export async function healthReport (ctx: AppContext): Promise<HealthReport> {
@@ -18,7 +51,9 @@ export async function healthReport (ctx: AppContext): Promise<HealthReport> {
     version,
     uptimeS: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
     broker: { up: brokerUp, clients: ctx.broker.aedes.connectedClients },
-    db: { ok: dbOk, type: ctx.config.database.type }
+    db: { ok: dbOk, type: ctx.config.database.type },
+    storage: storagePart(ctx),
+    backup: backupPart(ctx)
   }
 }
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# CI: proves the release tarball runs on its own. Builds it (npm run release) unless one is given, unpacks it into
+# an empty directory, and there, with no network (a fresh network namespace with only loopback, when unshare is
+# available) and no access to this checkout: `bin/autocore-gateway start`, `health` exits 0, `backup` works,
+# SIGTERM exits 0. Ends with the plain line "N passed, N failed".
+#   scripts/ci-release-check.sh [artifacts/autocore-gateway-*.tgz]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tarball=${1:-}
+if [ -z "$tarball" ]; then
+  (cd "$root" && npm run --silent release) || { echo "release build failed"; echo "0 passed, 1 failed"; exit 1; }
+  tarball=$(ls -t "$root"/artifacts/autocore-gateway-*.tgz | head -1)
+fi
+work=$(mktemp -d /tmp/autocore-release-check.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+tar -xzf "$tarball" -C "$work" || { echo "cannot unpack $tarball"; echo "0 passed, 1 failed"; exit 1; }
+app=$(ls -d "$work"/autocore-gateway-*/)
+
+cat > "$work/check.sh" <<'CHECK'
+set -u
+app=$1 work=$2
+pass=0 fail=0
+ok () { echo "ok - $1"; pass=$((pass + 1)); }
+no () { echo "not ok - $1"; fail=$((fail + 1)); }
+ip link set lo up 2>/dev/null || true
+# Nothing from the build machine's environment: the system node on a bare PATH, a fresh data dir, loopback ports.
+export PATH=/usr/local/bin:/usr/bin:/bin HOME=$work
+export AUTOCORE_DATA_DIR=$work/data AUTOCORE_MQTT_HOST=127.0.0.1 AUTOCORE_HTTP_HOST=127.0.0.1 AUTOCORE_MQTT_PORT=$3 AUTOCORE_HTTP_PORT=$4 AUTOCORE_LOG_PRETTY=never
+cd "$work"
+"$app/bin/autocore-gateway" start > "$work/gateway.log" 2>&1 &
+gw=$!
+if "$app/bin/autocore-gateway" health --wait 60000 --timeout 2000 > "$work/health.out"; then ok "health exits 0: $(cat "$work/health.out")"; else no "health: $(cat "$work/health.out")"; fi
+if "$app/bin/autocore-gateway" backup > "$work/backup.out" 2>&1; then ok "$(cat "$work/backup.out")"; else no "backup: $(cat "$work/backup.out")"; fi
+if "$app/bin/autocore-gateway" health --warn disk-free=1MB,backup-age=1h --crit backup-age=1d > "$work/nagios.out"; then ok "health --warn/--crit exits 0: $(cut -d'|' -f1 "$work/nagios.out")"; else no "health --warn/--crit: $(cat "$work/nagios.out")"; fi
+kill -TERM "$gw"
+wait "$gw"; code=$?
+if [ "$code" = 0 ]; then ok "SIGTERM: exit 0"; else no "SIGTERM: exit $code"; tail -20 "$work/gateway.log"; fi
+if grep -q '"gateway stopped"' "$work/gateway.log"; then ok "clean stop logged"; else no "no 'gateway stopped' in the log"; fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
+CHECK
+
+if unshare -rn true 2>/dev/null; then
+  echo "# running in a network namespace with only loopback (no network)"
+  unshare -rn bash "$work/check.sh" "$app" "$work" 18830 18080
+else
+  echo "# unshare unavailable: running on this machine's network, on free ports"
+  ports=$(node -e 'const n=require("net");const a=[];let k=2;for(let i=0;i<2;i++){const s=n.createServer().listen(0,"127.0.0.1",()=>{a.push(s.address().port);s.close();if(--k===0)console.log(a.join(" "))})}')
+  # shellcheck disable=SC2086
+  bash "$work/check.sh" "$app" "$work" $ports
+fi

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# npm run release: one tarball (artifacts/autocore-gateway-<version>-<platform>-node<major>.tgz) holding dist/,
+# the production node_modules, config/, systemd/, scripts/install.sh and the bin/autocore-gateway launcher.
+# Unpack and run: nothing is compiled on the target when it has the same OS/arch and Node.js major as this
+# machine. better-sqlite3 is native code: for a Raspberry Pi, run this on the Pi (or an arm64 CI runner).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+version=$(node -p 'require("./package.json").version')
+platform=$(node -p 'process.platform + "-" + process.arch')
+major=$(node -p 'process.versions.node.split(".")[0]')
+name="autocore-gateway-$version-$platform-node$major"
+out=${RELEASE_OUT:-$root/artifacts}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+stage="$tmp/$name"
+
+echo "release: building $name"
+npm run --silent build
+mkdir -p "$stage/dist" "$stage/scripts" "$out"
+cp -r dist/src dist/entities "$stage/dist/"
+cp -r bin config systemd package.json package-lock.json README.md "$stage/"
+cp scripts/install.sh "$stage/scripts/"
+cat > "$stage/RELEASE.json" <<JSON
+{ "version": "$version", "platform": "$platform", "node": "$(node -p process.versions.node)", "abi": "$(node -p process.versions.modules)",
+  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)", "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)" }
+JSON
+
+# Production dependencies exactly as locked. Install scripts are skipped: classic-level ships prebuilds for every
+# platform, and better-sqlite3's compile (~90 s) is avoided by taking the module the dev install already built
+# when it is the same version for this same Node.js; otherwise it is rebuilt here.
+(cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
+built="$root/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+want=$(node -p "require('$stage/node_modules/better-sqlite3/package.json').version")
+have=$(node -p "try { require('$root/node_modules/better-sqlite3/package.json').version } catch { '' }")
+if [ -f "$built" ] && [ "$want" = "$have" ]; then
+  mkdir -p "$stage/node_modules/better-sqlite3/build/Release"
+  cp "$built" "$stage/node_modules/better-sqlite3/build/Release/"
+else
+  echo "release: compiling better-sqlite3 $want (dev install has '${have}')"
+  (cd "$stage" && npm rebuild better-sqlite3 --loglevel=error)
+fi
+# Prove the native module loads from the stage before shipping it.
+(cd "$stage" && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()")
+
+tar -C "$tmp" -czf "$out/$name.tgz" "$name"
+echo "release: $out/$name.tgz ($(du -h "$out/$name.tgz" | cut -f1))"

@@ -1,0 +1,79 @@
+import type { AppContext, Service } from '../context.js'
+import type { Timer } from '../clock.js'
+import type { Logger } from '../log.js'
+import { recordSystemEvent } from '../persistence/repositories/system-events.js'
+import { backupDir, backupName, backupTo, listBackups, nativeHandle, rotateBackups, sqliteFile, type BackupFile } from '../persistence/sqlite-files.js'
+
+/** Nothing is backed up in the first minute: start-up (and the devices reconnecting) comes first. */
+export const SETTLE_MS = 60_000
+/** After a failed backup (disk full?), the next attempt; the failure is in the log and event_logs meanwhile. */
+export const RETRY_MS = 600_000
+
+/**
+ * Scheduled online backups of the SQLite database into backup.dir, rotated to backup.keep. A backup is due
+ * backup.intervalMs after the newest one on disk (not after start), so a gateway that is power-cycled with the
+ * vehicle several times a day still gets its backups. Nothing to do on PostgreSQL or ':memory:'.
+ */
+export class BackupService implements Service {
+  readonly name = 'backups'
+  private timer?: Timer
+  private running?: Promise<void>
+  private stopped = false
+  private readonly log: Logger
+
+  constructor (private readonly ctx: AppContext) {
+    this.log = ctx.log.child({ module: 'backups' })
+  }
+
+  private get file (): string | undefined {
+    return this.ctx.config.backup.enabled ? sqliteFile(this.ctx.config) : undefined
+  }
+
+  async start (): Promise<void> {
+    if (this.file === undefined) return
+    this.schedule(SETTLE_MS)
+  }
+
+  /** Arms the next backup: due intervalMs after the newest one on disk, but not sooner than `notBefore` from now. */
+  private schedule (notBefore: number): void {
+    const newest = listBackups(backupDir(this.ctx.config), this.file as string)[0]
+    const now = this.ctx.clock.now()
+    const due = Math.max(now + notBefore, newest === undefined ? now : newest.at + this.ctx.config.backup.intervalMs)
+    this.timer = this.ctx.clock.setTimeout(() => {
+      this.running = this.backupNow().then(() => 0, () => RETRY_MS).then(notBeforeNext => {
+        this.running = undefined
+        if (!this.stopped) this.schedule(notBeforeNext)
+      })
+    }, due - now)
+  }
+
+  /** Takes one backup now, rotates, and returns it; a failure is logged, recorded in event_logs and rethrown. */
+  async backupNow (): Promise<BackupFile> {
+    const file = sqliteFile(this.ctx.config)
+    if (file === undefined) throw new Error('backups need database.type sqlite with a file')
+    const dir = backupDir(this.ctx.config)
+    const at = this.ctx.clock.now()
+    const dest = backupName(dir, file, at)
+    const t0 = performance.now()
+    try {
+      await backupTo(nativeHandle(this.ctx.db.dataSource), dest)
+    } catch (err) {
+      this.log.error({ err, dest }, 'backup failed')
+      await recordSystemEvent(this.ctx.db.dataSource, this.ctx.clock.now(), {
+        level: 'error', eventType: 'backup.failed', source: 'backups', payload: { dest, error: (err as Error).message }
+      }).catch(() => {})
+      throw err
+    }
+    const deleted = rotateBackups(dir, file, this.ctx.config.backup.keep)
+    const made = listBackups(dir, file).find(b => b.file === dest) as BackupFile
+    this.log.info({ file: dest, bytes: made.bytes, ms: Math.round(performance.now() - t0), deleted: deleted.length }, 'backup written')
+    return made
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.timer?.cancel()
+    // A backup in progress finishes before the database closes (it stops after this service).
+    await this.running
+  }
+}

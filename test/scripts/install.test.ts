@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { packageRoot } from '../../src/paths.js'
+
+const script = join(packageRoot, 'scripts', 'install.sh')
+const UNITS = ['autocore-gateway.service', 'autocore-gateway-health.service', 'autocore-gateway-health.timer', 'autocore-gateway-restart.service']
+
+/** A minimal unpacked bundle: the real launcher, units and defaults; a stub where dist/ and node_modules/ go. */
+function bundle (base: string, name = 'bundle'): string {
+  const dir = join(base, name)
+  for (const d of ['bin', 'systemd', 'config']) cpSync(join(packageRoot, d), join(dir, d), { recursive: true })
+  mkdirSync(join(dir, 'dist', 'src'), { recursive: true })
+  writeFileSync(join(dir, 'dist', 'src', 'main.js'), '// stub\n')
+  mkdirSync(join(dir, 'node_modules'))
+  writeFileSync(join(dir, 'RELEASE.json'), JSON.stringify({ node: '20.19.0' }))
+  return dir
+}
+
+/** A throwaway root with just the account files useradd --prefix needs. */
+function root (base: string, name = 'root'): string {
+  const dir = join(base, name)
+  mkdirSync(join(dir, 'etc'), { recursive: true })
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n')
+  writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\n')
+  writeFileSync(join(dir, 'etc', 'shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 })
+  writeFileSync(join(dir, 'etc', 'gshadow'), 'root:*::\n', { mode: 0o640 })
+  return dir
+}
+
+function install (...args: string[]): { status: number | null, out: string } {
+  const r = spawnSync('bash', [script, ...args], { encoding: 'utf8' })
+  return { status: r.status, out: r.stdout + r.stderr }
+}
+
+function autocoreIds (r: string): [number, number] {
+  const line = readFileSync(join(r, 'etc', 'passwd'), 'utf8').split('\n').find(l => l.startsWith('autocore:')) as string
+  const [, , uid, gid] = line.split(':')
+  return [Number(uid), Number(gid)]
+}
+
+t.test('install into a throwaway root: user, /opt, config only if absent, data dir, units enabled; idempotent', async t => {
+  const base = t.testdir()
+  const b = bundle(base)
+  const r = root(base)
+  const first = install('--root', r, '--bundle', b)
+  t.equal(first.status, 0, first.out)
+  const [uid, gid] = autocoreIds(r)
+  t.ok(uid > 0 && uid < 1000, 'a system user')
+  t.ok(existsSync(join(r, 'opt/autocore-gateway/bin/autocore-gateway')))
+  t.ok(existsSync(join(r, 'opt/autocore-gateway/dist/src/main.js')))
+  t.same(JSON.parse(readFileSync(join(r, 'etc/autocore/config.json'), 'utf8')), { dataDir: '/var/lib/autocore' })
+  t.equal(statSync(join(r, 'etc/autocore/config.json')).mode & 0o777, 0o640)
+  const data = statSync(join(r, 'var/lib/autocore'))
+  t.same([data.uid, data.gid, data.mode & 0o777], [uid, gid, 0o750], 'the data dir belongs to autocore')
+  for (const u of UNITS) t.ok(existsSync(join(r, 'etc/systemd/system', u)), u)
+  t.equal(readlinkSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')), '/etc/systemd/system/autocore-gateway.service')
+  t.ok(lstatSync(join(r, 'etc/systemd/system/timers.target.wants/autocore-gateway-health.timer')).isSymbolicLink())
+  t.match(readFileSync(join(r, 'usr/local/bin/autocore-gateway'), 'utf8'), /AUTOCORE_CONFIG_FILE=.*\/etc\/autocore\/config\.json.*\nexec \/opt\/autocore-gateway\/bin\/autocore-gateway "\$@"/)
+  t.match(first.out, /autocore-gateway user add admin --role admin/)
+  t.match(first.out, /autocore-gateway health/)
+
+  writeFileSync(join(r, 'etc/autocore/config.json'), '{"mqtt":{"port":1884}}\n')
+  writeFileSync(join(b, 'dist/src/main.js'), '// new version\n')
+  const again = install('--root', r, '--bundle', b)
+  t.equal(again.status, 0, again.out)
+  t.match(again.out, /= user autocore exists/)
+  t.match(again.out, /config\.json exists, kept/)
+  t.equal(readFileSync(join(r, 'etc/autocore/config.json'), 'utf8'), '{"mqtt":{"port":1884}}\n', 'the operator config is never overwritten')
+  t.equal(readFileSync(join(r, 'opt/autocore-gateway/dist/src/main.js'), 'utf8'), '// new version\n', 'the code is upgraded')
+  t.equal(readFileSync(join(r, 'etc/passwd'), 'utf8').split('\n').filter(l => l.startsWith('autocore:')).length, 1)
+  t.same(readdirSync(join(r, 'opt')), ['autocore-gateway'], 'no .new/.old left behind')
+})
+
+t.test('systemd-analyze verify passes on the installed units (ExecStart paths resolved inside the root)', async t => {
+  const base = t.testdir()
+  const r = root(base)
+  t.equal(install('--root', r, '--bundle', bundle(base)).status, 0)
+  // verify checks that each Exec path exists on this machine; the units name /opt/autocore-gateway, which exists
+  // only inside the root, so the copies verified point there. Everything else in them is verified as shipped.
+  const dir = join(base, 'verify')
+  mkdirSync(dir)
+  for (const u of UNITS) {
+    const text = readFileSync(join(r, 'etc/systemd/system', u), 'utf8')
+    writeFileSync(join(dir, u), text.replaceAll('/opt/autocore-gateway', join(r, 'opt/autocore-gateway')))
+  }
+  const ok = spawnSync('systemd-analyze', ['verify', ...UNITS.map(u => join(dir, u))], { encoding: 'utf8', cwd: dir })
+  t.equal(ok.status, 0, ok.stderr)
+  t.equal(ok.stderr, '', 'no warnings')
+
+  writeFileSync(join(dir, 'broken.service'), readFileSync(join(packageRoot, 'systemd/autocore-gateway.service'), 'utf8').replaceAll('/opt/autocore-gateway', '/nonexistent'))
+  const bad = spawnSync('systemd-analyze', ['verify', join(dir, 'broken.service')], { encoding: 'utf8' })
+  t.not(bad.status, 0, 'verify does catch a missing ExecStart')
+})
+
+t.test('--dry-run prints every action and changes nothing', async t => {
+  const base = t.testdir()
+  const r = root(base)
+  const before = readFileSync(join(r, 'etc/passwd'), 'utf8')
+  const dry = install('--root', r, '--bundle', bundle(base), '--dry-run')
+  t.equal(dry.status, 0, dry.out)
+  for (const action of [/\+ useradd --prefix \S+ --system --user-group --home-dir \/var\/lib\/autocore/, /\+ cp -a \S+\/dist \S+\/opt\/autocore-gateway\.new\//,
+    /\+ write \S+\/etc\/autocore\/config\.json \(mode 0640\)/, /\+ mkdir -p \S+\/var\/lib\/autocore/, /\+ chown autocore:autocore \S+\/var\/lib\/autocore/,
+    /\+ install -m 0644 \S+autocore-gateway\.service \S+\/etc\/systemd\/system\/autocore-gateway\.service/,
+    /\+ systemctl --root=\S+ enable autocore-gateway\.service autocore-gateway-health\.timer/, /- skipped in --root mode: systemctl restart autocore-gateway\.service/]) {
+    t.match(dry.out, action)
+  }
+  t.same(readdirSync(r), ['etc'])
+  t.same(readdirSync(join(r, 'etc')).sort(), ['group', 'gshadow', 'passwd', 'shadow'])
+  t.equal(readFileSync(join(r, 'etc/passwd'), 'utf8'), before)
+
+  const live = install('--dry-run', '--bundle', bundle(base, 'bundle2'))
+  t.equal(live.status, 0, live.out)
+  t.match(live.out, /\+ systemctl daemon-reload\n\+ systemctl enable autocore-gateway\.service autocore-gateway-health\.timer\n\+ systemctl restart autocore-gateway\.service/)
+  t.match(live.out, /\+ cp -a \S+ \/opt\/autocore-gateway\.new\//)
+})
+
+t.test('--uninstall keeps config, data and user; --purge removes them; bad input is refused', async t => {
+  const base = t.testdir()
+  const r = root(base)
+  t.equal(install('--root', r, '--bundle', bundle(base)).status, 0)
+  writeFileSync(join(r, 'var/lib/autocore/autocore.db'), 'data')
+  const un = install('--root', r, '--uninstall')
+  t.equal(un.status, 0, un.out)
+  t.notOk(existsSync(join(r, 'opt/autocore-gateway')))
+  t.notOk(existsSync(join(r, 'usr/local/bin/autocore-gateway')))
+  for (const u of UNITS) t.notOk(existsSync(join(r, 'etc/systemd/system', u)))
+  t.notOk(existsSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')), 'disabled')
+  t.ok(existsSync(join(r, 'var/lib/autocore/autocore.db')), 'data kept')
+  t.ok(existsSync(join(r, 'etc/autocore/config.json')), 'config kept')
+  t.match(readFileSync(join(r, 'etc/passwd'), 'utf8'), /^autocore:/m)
+
+  const purge = install('--root', r, '--uninstall', '--purge')
+  t.equal(purge.status, 0, purge.out)
+  t.notOk(existsSync(join(r, 'var/lib/autocore')))
+  t.notOk(existsSync(join(r, 'etc/autocore')))
+  t.notMatch(readFileSync(join(r, 'etc/passwd'), 'utf8'), /^autocore:/m)
+
+  t.equal(install('--purge').status, 2)
+  t.equal(install('--bogus').status, 2)
+  const notBundle = install('--root', root(base, 'root2'), '--bundle', join(base, 'empty'))
+  t.equal(notBundle.status, 1)
+  t.match(notBundle.out, /is not an unpacked release bundle \(no dist\/src\/main\.js\)/)
+})
