@@ -1,0 +1,356 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+/** A broker running as a child process, measured from the outside through /proc. */
+export interface BrokerProcess {
+  readonly name: string
+  readonly pid: number
+  readonly mqttPort: number
+  /** spawn → ready (the "started" JSON line, or the port accepting for brokers that print none). */
+  readonly startupMs: number
+  /** The parsed ready line, when the broker printed one (the app's carries httpPort, dataDir, ...). */
+  readonly readyLine: Record<string, unknown>
+  alive: () => boolean
+  /** utime + stime of the broker process, in clock ticks (see clockTicksPerSecond). */
+  cpuTicks: () => number
+  rssKb: () => number
+  /** SIGTERM, then SIGKILL after a grace period; resolves with the exit code (null when killed by a signal). */
+  stop: () => Promise<number | null>
+}
+
+export interface AppProcess extends BrokerProcess {
+  readonly httpPort: number
+  readonly dataDir: string
+}
+
+const STOP_GRACE_MS = 5000
+const READY_TIMEOUT_MS = 15000
+
+/**
+ * Every child and temp dir the bench creates, so that one place kills and removes them all, including when a
+ * scenario throws half-way. Created by the runner and passed down; never module state.
+ */
+export class Children {
+  private readonly procs = new Set<ChildProcess>()
+  private readonly dirs = new Set<string>()
+
+  track (child: ChildProcess): void {
+    this.procs.add(child)
+    child.once('exit', () => this.procs.delete(child))
+  }
+
+  /** Synchronous on purpose: an async mkdtemp could create the dir and then lose the race with process.exit. */
+  tempDir (prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    this.dirs.add(dir)
+    return dir
+  }
+
+  async removeDir (dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true })
+    this.dirs.delete(dir)
+  }
+
+  /** Graceful: SIGTERM everyone still running, SIGKILL stragglers, then remove the temp dirs. */
+  async stopAll (): Promise<void> {
+    await Promise.all([...this.procs].map(child => stopChild(child)))
+    await Promise.all([...this.dirs].map(dir => this.removeDir(dir)))
+  }
+
+  /** Last resort from process 'exit', where nothing async runs any more: SIGKILL, then remove the dirs. */
+  cleanupSync (): void {
+    for (const child of this.procs) child.kill('SIGKILL')
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Resolves with the exit code; SIGKILL if SIGTERM did not end the child within the grace period. */
+function stopChild (child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise(resolve => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', code => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Clock ticks per second for /proc/<pid>/stat; 100 on every Linux we run on, asked anyway. */
+export function clockTicksPerSecond (): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+    return Number.isInteger(n) && n > 0 ? n : 100
+  } catch {
+    return 100
+  }
+}
+
+/** utime + stime (fields 14 and 15) of /proc/<pid>/stat; children's time is not included, on purpose. */
+export function readCpuTicks (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields[0] is field 3 (state), so field N is fields[N - 3].
+  return Number(fields[11]) + Number(fields[12])
+}
+
+/**
+ * Busy ticks of the whole machine (all CPUs, from the first line of /proc/stat: everything but idle and iowait).
+ * Minus the broker and the generator, it shows how much else ran during a measurement: other users' builds
+ * and tests on a shared machine, and kernel work (loopback TCP in softirq) not charged to either process.
+ */
+export function readSystemBusyTicks (): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
+  const [, ...values] = line.trim().split(/\s+/)
+  // Fields: user nice system idle iowait irq softirq steal ...; idle and iowait are skipped.
+  const [user, nice, system, , , irq, softirq, steal] = values.map(Number)
+  return user + nice + system + irq + softirq + steal
+}
+
+export function readRssKb (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)
+  if (match === null) throw new Error(`no VmRSS for pid ${pid}`)
+  return Number(match[1])
+}
+
+/** A port free right now on 127.0.0.1, for brokers (mosquitto) that cannot listen on port 0 and report it. */
+export async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return port
+}
+
+interface SpawnSpec {
+  name: string
+  command: string
+  args: string[]
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  /** Picks the MQTT port out of one parsed stdout JSON line, or undefined while not ready. */
+  readyFromLine?: (line: Record<string, unknown>) => number | undefined
+  /** For brokers that print no ready line: the port to poll until it accepts. */
+  pollPort?: number
+}
+
+/** Spawns a broker and waits until it is ready; on any failure the child is killed before rejecting. */
+async function spawnBroker (children: Children, spec: SpawnSpec): Promise<BrokerProcess> {
+  const t0 = performance.now()
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.track(child)
+  const tail = outputTail(child)
+  try {
+    const ready = await Promise.race([
+      spec.pollPort !== undefined ? pollUntilAccepting(spec.pollPort, child) : readyLine(child, spec),
+      exitedEarly(child),
+      timeout(READY_TIMEOUT_MS, `${spec.name} not ready after ${READY_TIMEOUT_MS} ms`)
+    ])
+    const startupMs = performance.now() - t0
+    const pid = child.pid as number
+    return {
+      name: spec.name,
+      pid,
+      mqttPort: ready.port,
+      startupMs,
+      readyLine: ready.line,
+      alive: () => child.exitCode === null && child.signalCode === null,
+      cpuTicks: () => readCpuTicks(pid),
+      rssKb: () => readRssKb(pid),
+      stop: () => stopChild(child)
+    }
+  } catch (err) {
+    await stopChild(child, 1000)
+    throw new Error(`${spec.name} failed to start: ${(err as Error).message}\n${tail().join('\n')}`)
+  }
+}
+
+interface Ready { port: number, line: Record<string, unknown> }
+
+/**
+ * Reads stdout line by line for the whole life of the child: a broker that logs into a full pipe would block,
+ * so stdout keeps being drained after the ready line too.
+ */
+function readyLine (child: ChildProcess, spec: SpawnSpec): Promise<Ready> {
+  return new Promise(resolve => {
+    let found = false
+    createInterface({ input: child.stdout! }).on('line', text => {
+      if (found) return
+      const line = parseJsonLine(text)
+      const port = line === undefined ? undefined : spec.readyFromLine?.(line)
+      if (line !== undefined && port !== undefined) {
+        found = true
+        resolve({ port, line })
+      }
+    })
+  })
+}
+
+function parseJsonLine (text: string): Record<string, unknown> | undefined {
+  if (!text.startsWith('{')) return undefined
+  try {
+    return JSON.parse(text) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+}
+
+async function pollUntilAccepting (port: number, child: ChildProcess): Promise<Ready> {
+  child.stdout!.resume()
+  while (child.exitCode === null) {
+    if (await accepts(port)) return { port, line: {} }
+    await sleep(5)
+  }
+  throw new Error('exited while starting')
+}
+
+function accepts (port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Keeps the last stderr lines, only to explain a failed start (the app prints config errors there). */
+function outputTail (child: ChildProcess, max = 20): () => string[] {
+  const lines: string[] = []
+  const keep = (text: string): void => {
+    lines.push(text)
+    if (lines.length > max) lines.shift()
+  }
+  createInterface({ input: child.stderr! }).on('line', keep)
+  return () => lines
+}
+
+function exitedEarly (child: ChildProcess): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code, signal) => reject(new Error(`exited early (code ${code}, signal ${signal})`)))
+  })
+}
+
+function timeout (ms: number, message: string): Promise<never> {
+  return new Promise((_resolve, reject) => setTimeout(() => reject(new Error(message)), ms).unref())
+}
+
+export function sleep (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** The parent's environment without any AUTOCORE_* variable, so a developer's shell cannot skew a run. */
+function cleanEnv (): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AUTOCORE_')))
+}
+
+export interface AppOptions {
+  /** Package root (holds dist/ and config/). */
+  root: string
+  /**
+   * Extra AUTOCORE_* variables for scenarios that need another configuration (auth, telemetry, ...). Readiness
+   * is the info-level "gateway started" line: AUTOCORE_LOG_LEVEL must stay at info or below.
+   */
+  env?: Record<string, string>
+  name?: string
+}
+
+/**
+ * The real gateway, `node dist/src/main.js start`, on ports 0 of 127.0.0.1 with a fresh temp data dir that
+ * stop() removes. Spawned as node itself (not through npm or a shell) so the pid measured is the broker's.
+ */
+export async function startApp (children: Children, opts: AppOptions): Promise<AppProcess> {
+  const dataDir = children.tempDir('autocore-bench-app-')
+  const env: NodeJS.ProcessEnv = {
+    ...cleanEnv(),
+    AUTOCORE_DATA_DIR: dataDir,
+    AUTOCORE_MQTT_HOST: '127.0.0.1',
+    AUTOCORE_MQTT_PORT: '0',
+    AUTOCORE_HTTP_HOST: '127.0.0.1',
+    AUTOCORE_HTTP_PORT: '0',
+    AUTOCORE_LOG_LEVEL: 'info',
+    AUTOCORE_MQTT_ALLOW_ANONYMOUS: 'true',
+    ...opts.env
+  }
+  const proc = await withTempDir(children, dataDir, () => spawnBroker(children, {
+    name: opts.name ?? 'app',
+    command: process.execPath,
+    args: [join(opts.root, 'dist/src/main.js'), 'start'],
+    env,
+    cwd: opts.root,
+    readyFromLine: line => line.msg === 'gateway started' ? Number(line.mqttPort) : undefined
+  }))
+  return { ...proc, httpPort: Number(proc.readyLine.httpPort), dataDir }
+}
+
+/**
+ * Aedes with its defaults and no hooks: in-memory persistence (the floor the app is compared with), or with
+ * `persistence: 'level'` the app's level store in a temp dir that stop() removes.
+ */
+export async function startBareAedes (children: Children, root: string, opts: { persistence?: 'memory' | 'level' } = {}): Promise<BrokerProcess> {
+  const args = [join(root, 'dist/scripts/bench/bare-aedes.js')]
+  const dir = opts.persistence === 'level' ? children.tempDir('autocore-bench-aedes-') : undefined
+  if (dir !== undefined) args.push('--level', join(dir, 'mqtt'))
+  const spec = {
+    name: dir === undefined ? 'bare-aedes' : 'aedes-level',
+    command: process.execPath,
+    args,
+    env: cleanEnv(),
+    readyFromLine: (line: Record<string, unknown>) => line.msg === 'bare aedes started' ? Number(line.mqttPort) : undefined
+  }
+  return await withTempDir(children, dir, () => spawnBroker(children, spec))
+}
+
+/** Makes stop() (and a failed start) also remove the broker's temp dir, when it has one. */
+async function withTempDir (children: Children, dir: string | undefined, start: () => Promise<BrokerProcess>): Promise<BrokerProcess> {
+  if (dir === undefined) return await start()
+  try {
+    const proc = await start()
+    return {
+      ...proc,
+      stop: async () => {
+        const code = await proc.stop()
+        await children.removeDir(dir)
+        return code
+      }
+    }
+  } catch (err) {
+    await children.removeDir(dir)
+    throw err
+  }
+}
+
+export const MOSQUITTO_BIN = '/usr/sbin/mosquitto'
+
+/**
+ * Debian's mosquitto, as a reference point. It cannot report a port-0 listener, so a port is picked by binding
+ * and releasing one (a small race, acceptable here). Limits are lifted so that, like Aedes, it neither caps
+ * in-flight QoS 1 nor drops queued messages; noDelay matches the app's TCP listener.
+ */
+export async function startMosquitto (children: Children, extraConfig: string[] = []): Promise<BrokerProcess> {
+  const dir = children.tempDir('autocore-bench-mosquitto-')
+  const port = await freePort()
+  const file = join(dir, 'mosquitto.conf')
+  await writeFile(file, [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'set_tcp_nodelay true',
+    'max_inflight_messages 0',
+    'max_queued_messages 0',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    ...extraConfig,
+    ''
+  ].join('\n'))
+  return await withTempDir(children, dir, () =>
+    spawnBroker(children, { name: 'mosquitto', command: MOSQUITTO_BIN, args: ['-c', file], env: cleanEnv(), pollPort: port }))
+}
