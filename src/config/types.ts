@@ -26,4 +26,15 @@ export interface Config {
   }
   readonly health: { readonly username: string, readonly token: string }
   readonly shutdown: { readonly timeoutMs: number }
+  readonly telemetry: {
+    readonly batchSize: number
+    readonly flushIntervalMs: number
+    readonly maxBuffered: number
+    readonly maxPayloadKeys: number
+    readonly rawRetentionDays: number
+    readonly aggregateRetentionDays: number
+    readonly retentionIntervalMs: number
+    readonly retentionChunkRows: number
+  }
+  readonly events: { readonly retentionDays: number }
 }

@@ -8,6 +8,8 @@ export interface HealthReport {
   uptimeS: number
   broker: { up: boolean, clients: number }
   db: { ok: boolean, type: string }
+  /** Readings accepted and not yet committed, the oldest one's age, and whether ingest is held back. */
+  telemetry: { buffered: number, lagMs: number, backpressure: boolean, waiting: number, written: number, failed: number, refused: number }
 }
 
 export async function healthReport (ctx: AppContext): Promise<HealthReport> {
@@ -18,8 +20,14 @@ export async function healthReport (ctx: AppContext): Promise<HealthReport> {
     version,
     uptimeS: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
     broker: { up: brokerUp, clients: ctx.broker.aedes.connectedClients },
-    db: { ok: dbOk, type: ctx.config.database.type }
+    db: { ok: dbOk, type: ctx.config.database.type },
+    telemetry: telemetryPart(ctx)
   }
+}
+
+function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
+  const s = ctx.telemetry.state()
+  return { buffered: s.buffered, lagMs: s.lagMs, backpressure: s.backpressure, waiting: s.waiting, written: s.written, failed: s.failed, refused: s.refused }
 }
 
 /** `GET /health`: 200 when every part answers, 503 (same body) when one does not. */
