@@ -10,7 +10,10 @@ export const errorRegistry = {
   GW_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such route' },
   GW_ERR_HTTP_INTERNAL: { status: 500, message: 'Internal error' },
   GW_ERR_HTTP_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
-  GW_ERR_HEALTH_FAILED: { status: 503, message: 'A health check failed' }
+  GW_ERR_HEALTH_FAILED: { status: 503, message: 'A health check failed' },
+  GW_ERR_TELEMETRY_BAD_QUERY: { status: 400, message: 'The telemetry query is invalid' },
+  GW_ERR_TELEMETRY_DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
+  GW_ERR_CAN_DBC_INVALID: { status: 400, message: 'The DBC file cannot be parsed' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry
