@@ -5,6 +5,7 @@ import { configCheck } from './config-check.js'
 import { migrate } from './migrate.js'
 import { health } from './health.js'
 import { start, type Signals } from './start.js'
+import { canImport } from './can.js'
 
 export type { CliIo } from './io.js'
 
@@ -44,6 +45,15 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--timeout <ms>', 'per-check timeout in milliseconds', '5000')
     .option('--json', 'print the details as JSON')
     .action(async opts => { code = await health(io, opts) })
+
+  program.command('can')
+    .description('CAN bus tools')
+    .command('import <file>')
+    .description("import a DBC file's messages and signals into can_signals")
+    .option(...configOption)
+    .option('--device <uuid>', 'bind the signals to this CAN bridge (default: frames from any bridge)')
+    .option('--dry-run', 'parse and count only')
+    .action(async (file: string, opts) => { code = await canImport(io, file, opts) })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)
