@@ -47,8 +47,8 @@ class Batch {
 type Limits = Pick<Config['telemetry'], 'batchSize' | 'flushIntervalMs' | 'maxBuffered'>
 
 /**
- * Batches readings into one transaction per `batchSize` readings or `flushIntervalMs`, whichever comes first.
- * `append` answers undefined (accepted, best effort) or a promise resolved once the reading's batch is committed
+ * Batches readings into one transaction per `batchSize` readings or `flushIntervalMs`, whichever comes first, or
+ * at the next event-loop turn when a durable (QoS 1) reading waits (group commit). `append` answers undefined (accepted, best effort) or a promise resolved once the reading's batch is committed
  * (durable: the caller holds the PUBACK on it). Past `maxBuffered` every append waits until the writer catches up;
  * the broker reads no further packet from that client meanwhile, so memory stays bounded.
  */
@@ -95,7 +95,10 @@ export class TelemetryBuffer {
       if (!this.stopped) this.timer = this.clock.setTimeout(() => this.flushSoon(), this.limits.flushIntervalMs)
     }
     for (const r of rows) batch.rows.push(r)
-    if (batch.rows.length >= this.limits.batchSize || this.stopped) this.flushSoon()
+    // Group commit: a durable reading is written at the next turn of the event loop, with every packet read
+    // meanwhile (while a commit's fsync blocks the loop, the next batch fills up in the sockets); QoS 0 alone
+    // waits for batchSize or flushIntervalMs.
+    if (durable || batch.rows.length >= this.limits.batchSize || this.stopped) this.flushSoon()
     return durable ? batch.committed() : undefined
   }
 

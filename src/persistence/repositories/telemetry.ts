@@ -93,7 +93,9 @@ export class TelemetryRepository {
     }
     await this.ds.transaction(async m => {
       for (let i = 0; i < rows.length; i += PG_ROWS_PER_INSERT) {
-        await m.insert(TelemetryData, rows.slice(i, i + PG_ROWS_PER_INSERT))
+        // updateEntity(false): no RETURNING/re-select of generated columns (on SQLite that re-select has one OR
+        // term per row and fails past ~1,000 rows: "Expression tree is too large").
+        await m.createQueryBuilder().insert().into(TelemetryData).values(rows.slice(i, i + PG_ROWS_PER_INSERT)).updateEntity(false).execute()
       }
     })
   }
