@@ -5,7 +5,7 @@ import type { TelemetryRow } from '../persistence/repositories/telemetry.js'
 
 /** What the buffer needs from the store (TelemetryRepository). */
 export interface TelemetryWriter {
-  insertBatch: (rows: TelemetryRow[]) => Promise<void>
+  insertBatch: (rows: TelemetryRow[]) => Promise<{ dropped: number }>
   busy: () => boolean
 }
 
@@ -130,8 +130,10 @@ export class TelemetryBuffer {
     this.open = new Batch()
     const started = this.clock.now()
     try {
-      await this.writer.insertBatch(batch.rows)
-      this.stats.written += batch.rows.length
+      const { dropped } = await this.writer.insertBatch(batch.rows)
+      if (dropped > 0) this.log.warn({ dropped }, 'telemetry readings of deleted devices dropped')
+      this.stats.written += batch.rows.length - dropped
+      this.stats.failed += dropped
       this.stats.batches++
       batch.done()
     } catch (err) {

@@ -36,9 +36,11 @@ if (url === undefined || url === '') {
     // 3 minutes at 1 Hz of "temp", plus a text reading.
     for (let i = 0; i < 180; i++) rows.push({ deviceId: id, key: 'temp', value: i, valueText: null, unit: 'C', dataType: 'number', ts: T0 + i * 1000 })
     rows.push({ deviceId: id, key: 'mode', value: null, valueText: 'eco', unit: null, dataType: 'string', ts: T0 + 1 })
-    await repo.insertBatch(rows)
+    t.same(await repo.insertBatch(rows), { dropped: 0 })
+    const ghost = { deviceId: id + 1000, key: 'temp', value: 1, valueText: null, unit: null, dataType: 'number' as const, ts: T0 + 500_000 }
+    t.same(await repo.insertBatch([ghost, { ...ghost, deviceId: id, key: 'late' }]), { dropped: 1 }, 'a missing device drops its rows only')
 
-    t.same(await repo.latest(id), [{ key: 'mode', value: 'eco', unit: null, ts: T0 + 1 }, { key: 'temp', value: 179, unit: 'C', ts: T0 + 179_000 }])
+    t.same(await repo.latest(id), [{ key: 'late', value: 1, unit: null, ts: T0 + 500_000 }, { key: 'mode', value: 'eco', unit: null, ts: T0 + 1 }, { key: 'temp', value: 179, unit: 'C', ts: T0 + 179_000 }])
     const page = await repo.raw(id, { key: 'temp', from: T0, to: T0 + 3_600_000, limit: 2 })
     t.same(page.items.map(r => r.value), [179, 178])
     t.match(page.next, /^\d+:\d+$/)

@@ -18,6 +18,7 @@ function recorder () {
       if (gate !== undefined) await gate
       if (fail !== undefined) throw fail
       batches.push(rows.map(r => r.value as number))
+      return { dropped: 0 }
     },
     busy: () => busy
   }

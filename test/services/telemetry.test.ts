@@ -70,3 +70,17 @@ t.test('stop writes what is buffered, including readings that arrive while stopp
   const again = await startApp(t, { dataDir })
   t.equal((await rows(again)).length, 500)
 })
+
+t.test('a device deleted while connected: its readings are dropped, the rest of the batch is written', async t => {
+  const app = await startApp(t, { config: { telemetry: { flushIntervalMs: 600000 } } })
+  const a = await deviceClient(t, app)
+  const b = await deviceClient(t, app)
+  await b.client.publishAsync(topics.deviceTelemetry(b.uuid), '{"x":1}', { qos: 1 })
+  await app.gateway.ctx.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
+  await b.client.publishAsync(topics.deviceTelemetry(b.uuid), '{"x":2}', { qos: 0 })
+  await waitFor(() => app.gateway.ctx.telemetry.state().buffered === 1)
+  await a.client.publishAsync(topics.deviceTelemetry(a.uuid), '{"y":3}', { qos: 1 })
+  t.same((await rows(app)).map(r => [r.key, r.value]), [['y', 3]])
+  t.match(app.gateway.ctx.telemetry.state(), { failed: 1, written: 2 })
+  t.ok(app.logs.some(l => l.msg === 'telemetry readings of deleted devices dropped' && l.dropped === 1))
+})

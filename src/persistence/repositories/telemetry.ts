@@ -31,6 +31,13 @@ const INSERT = 'INSERT INTO telemetry_data (device_id, key, value, value_text, u
 // Postgres caps a statement at 65,535 parameters: 7 per row.
 const PG_ROWS_PER_INSERT = 5000
 
+/** SQLite's SQLITE_CONSTRAINT_FOREIGNKEY or PostgreSQL's 23503, as thrown directly or wrapped by TypeORM. */
+function isForeignKeyViolation (err: unknown): boolean {
+  const e = err as { code?: string, driverError?: { code?: string } }
+  const code = e.driverError?.code ?? e.code
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503'
+}
+
 function out (r: RawRow): ReadingOut & { id: number } {
   const value = r.data_type === 'string' ? r.value_text : r.data_type === 'boolean' ? r.value === 1 : r.value
   return { id: Number(r.id), key: r.key, value, unit: r.unit, ts: Number(r.ts) }
@@ -84,9 +91,27 @@ export class TelemetryRepository {
     return this.native?.inTransaction ?? false
   }
 
-  /** Writes the rows in one transaction; resolved once committed. */
-  async insertBatch (rows: TelemetryRow[]): Promise<void> {
-    if (rows.length === 0) return
+  /**
+   * Writes the rows in one transaction; resolved once committed, with how many rows were dropped because their
+   * device no longer exists (deleted while connected): the rest of the batch is written without them.
+   */
+  async insertBatch (rows: TelemetryRow[]): Promise<{ dropped: number }> {
+    if (rows.length === 0) return { dropped: 0 }
+    try {
+      await this.insertOnce(rows)
+      return { dropped: 0 }
+    } catch (err) {
+      if (!isForeignKeyViolation(err)) throw err
+      this.deviceIds.clear()
+      const ids = [...new Set(rows.map(r => r.deviceId))]
+      const existing = new Set((await query<{ id: number }>(this.ds, `SELECT id FROM devices WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)).map(r => Number(r.id)))
+      const kept = rows.filter(r => existing.has(r.deviceId))
+      if (kept.length > 0) await this.insertOnce(kept)
+      return { dropped: rows.length - kept.length }
+    }
+  }
+
+  private async insertOnce (rows: TelemetryRow[]): Promise<void> {
     if (this.native !== undefined) {
       this.insertManySync(rows)
       return
