@@ -6,11 +6,12 @@
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { brokerScenario } from './bench/broker.js'
+import { telemetryScenario } from './bench/telemetry.js'
 import { Children, clockTicksPerSecond } from './bench/proc.js'
 import { Report } from './bench/report.js'
 import type { BenchContext, Scenario } from './bench/scenario.js'
 
-const SCENARIOS: readonly Scenario[] = [brokerScenario]
+const SCENARIOS: readonly Scenario[] = [brokerScenario, telemetryScenario]
 
 interface Selection { scenario: Scenario, targets?: string[] }
 

@@ -13,6 +13,8 @@ import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
 import { GatewayRouter } from './gateway/router.js'
 import { routes } from './gateway/routes.js'
+import { TelemetryService, TelemetryStore } from './services/telemetry.js'
+import { RetentionService } from './services/retention.js'
 import type { AppContext, Service } from './context.js'
 import { version } from './version.js'
 import { acquireDataLock } from './persistence/data-lock.js'
@@ -51,6 +53,9 @@ export class Gateway {
       const db = await openDatabase(config, log.child({ module: 'db' }))
       stoppers.push({ name: 'database', stop: () => db.close() })
       await recordRecoveries(db, recoveries, clock.now())
+      const telemetry = new TelemetryStore({ config, db, clock, log })
+      // Runs after the broker has closed (stoppers run in reverse): keeps readings that arrived until then.
+      stoppers.push({ name: 'telemetry buffer', stop: () => telemetry.buffer.drain() })
 
       const brokerHooks = createHooks(
         { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config) },
@@ -59,7 +64,7 @@ export class Gateway {
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, hooks: brokerHooks, startedAt: clock.now() }
+      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), telemetry }
 
       const tcp = createTcpServer(broker.aedes)
       const server = http.createServer(createApi(ctx).callback())
@@ -73,7 +78,9 @@ export class Gateway {
       const services: Service[] = [
         new GatewayStatusService(ctx),
         new GatewayRouter(ctx, routes(ctx)),
-        new BackupService(ctx)
+        new BackupService(ctx),
+        new TelemetryService(ctx),
+        new RetentionService(ctx)
       ]
       for (const service of services) {
         await service.start()

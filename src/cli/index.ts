@@ -7,6 +7,7 @@ import { health } from './health.js'
 import { start, type Signals } from './start.js'
 import { backup } from './backup.js'
 import { restore } from './restore.js'
+import { canImport } from './can.js'
 
 export type { CliIo } from './io.js'
 
@@ -61,6 +62,14 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .argument('<file>', 'the backup file')
     .option(...configOption)
     .action(async (file: string, opts) => { code = await restore(io, file, opts) })
+  program.command('can')
+    .description('CAN bus tools')
+    .command('import <file>')
+    .description("import a DBC file's messages and signals into can_signals")
+    .option(...configOption)
+    .option('--device <uuid>', 'bind the signals to this CAN bridge (default: frames from any bridge)')
+    .option('--dry-run', 'parse and count only')
+    .action(async (file: string, opts) => { code = await canImport(io, file, opts) })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

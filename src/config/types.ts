@@ -27,4 +27,15 @@ export interface Config {
   readonly health: { readonly username: string, readonly token: string }
   readonly shutdown: { readonly timeoutMs: number }
   readonly backup: { readonly enabled: boolean, readonly intervalMs: number, readonly keep: number, readonly dir: string }
+  readonly telemetry: {
+    readonly batchSize: number
+    readonly flushIntervalMs: number
+    readonly maxBuffered: number
+    readonly maxPayloadKeys: number
+    readonly rawRetentionDays: number
+    readonly aggregateRetentionDays: number
+    readonly retentionIntervalMs: number
+    readonly retentionChunkRows: number
+  }
+  readonly events: { readonly retentionDays: number }
 }

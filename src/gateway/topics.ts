@@ -6,8 +6,50 @@ export const PREFIX = 'autocore'
 export const topics = {
   gatewayStatus: (gatewayId: string) => `${PREFIX}/gateway/${gatewayId}/status`,
   /** The health identity's private echo topic (`autocore-gateway health` publishes and expects its message back). */
-  health: (clientId: string) => `${PREFIX}/health/${clientId}`
+  health: (clientId: string) => `${PREFIX}/health/${clientId}`,
+  /** SPEC §3: a device's telemetry, and its alias. */
+  deviceTelemetry: (uuid: string) => `${PREFIX}/devices/${uuid}/telemetry`,
+  telemetryData: (uuid: string) => `${PREFIX}/telemetry/${uuid}/data`,
+  /** SPEC §3: raw CAN frames from a CAN bridge, decoded with can_signals. */
+  canData: (uuid: string) => `${PREFIX}/can/${uuid}/data`
 } as const
+
+/** Router patterns (gateway/router.ts syntax) for the topics above. */
+export const patterns = {
+  canData: `${PREFIX}/can/:uuid/data`
+} as const
+
+/**
+ * The device uuid of a telemetry topic (either form of SPEC §3), or undefined when the topic is not one.
+ * Called for every client publish, so it compares in place instead of splitting the topic.
+ */
+export function telemetryTopicUuid (topic: string): string | undefined {
+  const devices = `${PREFIX}/devices/`
+  const telemetry = `${PREFIX}/telemetry/`
+  let start: number
+  let suffix: string
+  if (topic.startsWith(devices)) {
+    start = devices.length
+    suffix = '/telemetry'
+  } else if (topic.startsWith(telemetry)) {
+    start = telemetry.length
+    suffix = '/data'
+  } else {
+    return undefined
+  }
+  if (!topic.endsWith(suffix)) return undefined
+  const end = topic.length - suffix.length
+  if (end <= start) return undefined
+  const uuid = topic.slice(start, end)
+  return uuid.includes('/') ? undefined : uuid
+}
+
+/** SPEC §3 telemetry payload: `{key: number}` or `{key: {value, unit?}}`, optional `ts` (device time). */
+export type TelemetryValue = number | boolean | string
+export type TelemetryPayload = { ts?: number | string } & Record<string, TelemetryValue | { value: TelemetryValue, unit?: string }>
+
+/** SPEC §3 CAN payload: frames with an 11/29-bit id and data as hex (up to 8 bytes, or 64 for CAN FD). */
+export interface CanPayload { ts?: number, frames: Array<{ id: number, data: string }> }
 
 export interface GatewayStatusPayload {
   status: 'online' | 'offline'

@@ -22,6 +22,9 @@ export function createDataSource (config: Pick<Config, 'dataDir' | 'database'>):
       enableWAL: true,
       // One connection: these pragmas hold for every statement the app runs.
       prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
+        // Takes effect only on a new, empty file (before the first table): lets retention return freed pages
+        // to the file system with `incremental_vacuum`. An older file keeps its mode (freed pages are reused).
+        db.pragma('auto_vacuum = INCREMENTAL')
         db.pragma(`synchronous = ${config.database.synchronous}`)
         db.pragma('foreign_keys = ON')
         db.pragma('busy_timeout = 5000')

@@ -14,6 +14,8 @@ export interface HealthReport {
   // puts thresholds on them. A part is absent when it does not apply (no backups on PostgreSQL).
   storage: { dataDir: string, diskFreeBytes: number, diskTotalBytes: number, dbBytes: number | null }
   backup?: { enabled: boolean, dir: string, count: number, lastAt: number | null, ageS: number | null }
+  /** Readings accepted and not yet committed, the oldest one's age, and whether ingest is held back. */
+  telemetry: { buffered: number, lagMs: number, backpressure: boolean, waiting: number, written: number, failed: number, refused: number }
 }
 
 function fileBytes (file: string): number {
@@ -53,8 +55,14 @@ export async function healthReport (ctx: AppContext): Promise<HealthReport> {
     broker: { up: brokerUp, clients: ctx.broker.aedes.connectedClients },
     db: { ok: dbOk, type: ctx.config.database.type },
     storage: storagePart(ctx),
-    backup: backupPart(ctx)
+    backup: backupPart(ctx),
+    telemetry: telemetryPart(ctx)
   }
+}
+
+function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
+  const s = ctx.telemetry.state()
+  return { buffered: s.buffered, lagMs: s.lagMs, backpressure: s.backpressure, waiting: s.waiting, written: s.written, failed: s.failed, refused: s.refused }
 }
 
 /** `GET /health`: 200 when every part answers, 503 (same body) when one does not. */

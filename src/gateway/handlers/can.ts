@@ -1,0 +1,67 @@
+import type { AppContext } from '../../context.js'
+import type { CanSignal } from '../../../entities/can-signal.js'
+import { CanSignalRepository } from '../../persistence/repositories/can-signals.js'
+import type { TelemetryRow } from '../../persistence/repositories/telemetry.js'
+import { decodeSignal, parseHexData } from '../../services/can-decoder.js'
+import type { Handler, InboundMessage } from '../router.js'
+import type { CanPayload } from '../topics.js'
+import { parseTs } from './telemetry.js'
+
+// Signals imported with `autocore-gateway can import` (another process) are picked up within this time.
+const SIGNALS_TTL_MS = 30_000
+const CAN_ID_MAX = 0x1FFFFFFF
+
+function framesOf (payload: Buffer): CanPayload | string {
+  let body: unknown
+  try { body = JSON.parse(payload.toString('utf8')) } catch { return 'payload is not JSON' }
+  const frames = (body as { frames?: unknown } | null)?.frames
+  if (!Array.isArray(frames)) return 'frames must be an array'
+  for (const f of frames as Array<{ id?: unknown, data?: unknown }>) {
+    if (!Number.isInteger(f?.id) || (f.id as number) < 0 || (f.id as number) > CAN_ID_MAX) return 'frame id must be an integer 0..0x1FFFFFFF'
+    if (typeof f.data !== 'string') return 'frame data must be a hex string'
+  }
+  return body as CanPayload
+}
+
+/**
+ * `autocore/can/{uuid}/data` (SPEC §3): decodes each frame with the enabled can_signals of its id (those bound to
+ * this bridge or to none) into telemetry readings, fed to the same buffer as telemetry. A value outside the
+ * signal's [min, max] (when the DBC gives a range) is not stored; frames of unknown ids are ignored.
+ */
+export function canHandler (ctx: AppContext): Handler {
+  const repo = new CanSignalRepository(ctx.db.dataSource)
+  let index: Map<number, CanSignal[]> | undefined
+  let loadedAt = -Infinity
+
+  async function signals (): Promise<Map<number, CanSignal[]>> {
+    if (index !== undefined && ctx.clock.now() - loadedAt < SIGNALS_TTL_MS) return index
+    const next = new Map<number, CanSignal[]>()
+    for (const s of await repo.enabled()) next.set(s.canId, [...(next.get(s.canId) ?? []), s])
+    index = next
+    loadedAt = ctx.clock.now()
+    return index
+  }
+
+  return async (msg: InboundMessage) => {
+    const uuid = msg.params.uuid
+    const deviceId = await ctx.telemetry.repo.deviceId(uuid)
+    if (deviceId === undefined) return ctx.telemetry.refused('unknown device', uuid)
+    const payload = framesOf(msg.payload)
+    if (typeof payload === 'string') return ctx.telemetry.refused(payload, uuid)
+    const ts = payload.ts === undefined ? ctx.clock.now() : parseTs(payload.ts) ?? ctx.clock.now()
+    const bySignal = await signals()
+    const rows: TelemetryRow[] = []
+    for (const frame of payload.frames) {
+      const data = parseHexData(frame.data)
+      if (data === undefined) continue
+      for (const s of bySignal.get(frame.id) ?? []) {
+        if (s.deviceId !== null && s.deviceId !== deviceId) continue
+        const value = decodeSignal(data, s)
+        if (value === undefined) continue
+        if (s.min !== null && s.max !== null && s.min < s.max && (value < s.min || value > s.max)) continue
+        rows.push({ deviceId, key: s.telemetryKey ?? s.name, value, valueText: null, unit: s.unit, dataType: 'number', ts })
+      }
+    }
+    if (rows.length > 0) await ctx.telemetry.buffer.append(rows, false)
+  }
+}

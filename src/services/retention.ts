@@ -1,0 +1,92 @@
+import type { Timer } from '../clock.js'
+import type { AppContext, Service } from '../context.js'
+import type { Logger } from '../log.js'
+import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
+
+const DAY_MS = 86_400_000
+
+export interface RetentionReport {
+  folded: number
+  aggregatesDeleted: number
+  eventsDeleted: number
+  chunks: number
+  ms: number
+  space?: { autoVacuum: number, freePages: number }
+}
+
+/**
+ * Every `telemetry.retentionIntervalMs` (injected clock): folds raw readings older than `rawRetentionDays` into
+ * per-minute aggregates and deletes them, deletes aggregates older than `aggregateRetentionDays` and events older
+ * than `events.retentionDays`, then gives the space back (SQLite). Each chunk is its own short transaction and the
+ * job yields to the event loop between chunks, so ingest batches interleave with a long catch-up.
+ */
+export class RetentionService implements Service {
+  readonly name = 'retention'
+  private timer?: Timer
+  private running?: Promise<RetentionReport>
+  private stopped = false
+  private readonly repo: RetentionRepo
+  private readonly log: Logger
+
+  constructor (private readonly ctx: AppContext) {
+    this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
+    this.log = ctx.log.child({ module: 'retention' })
+  }
+
+  async start (): Promise<void> {
+    this.stopped = false
+    this.timer = this.ctx.clock.setInterval(() => { void this.runOnce() }, this.ctx.config.telemetry.retentionIntervalMs)
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.timer?.cancel()
+    await this.running?.catch(() => undefined)
+  }
+
+  /** One pass; a pass already under way is joined rather than doubled. Failures are logged, never thrown. */
+  runOnce (): Promise<RetentionReport> {
+    this.running ??= this.pass().catch(err => {
+      this.log.error({ err }, 'retention failed')
+      return { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, chunks: 0, ms: 0 }
+    }).finally(() => { this.running = undefined })
+    return this.running
+  }
+
+  private async pass (): Promise<RetentionReport> {
+    const { config, clock } = this.ctx
+    const started = clock.now()
+    const now = clock.now()
+    // Minute-aligned, so a minute is either all raw or all folded.
+    const rawCutoff = Math.floor((now - config.telemetry.rawRetentionDays * DAY_MS) / MINUTE_MS) * MINUTE_MS
+    const chunk = config.telemetry.retentionChunkRows
+    const report: RetentionReport = { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, chunks: 0, ms: 0 }
+    report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
+    report.aggregatesDeleted = await this.chunked(report, () => this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk))
+    report.eventsDeleted = await this.chunked(report, () => this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk))
+    if (report.folded + report.aggregatesDeleted + report.eventsDeleted > 0) report.space = this.repo.reclaim()
+    report.ms = clock.now() - started
+    this.log.info({ ...report }, 'retention pass')
+    return report
+  }
+
+  private async chunked (report: RetentionReport, step: () => Promise<number>): Promise<number> {
+    let total = 0
+    while (!this.stopped) {
+      // Never nest into someone else's open transaction on the single SQLite connection.
+      while (this.repo.busy()) await yieldTurn()
+      const n = await step()
+      report.chunks++
+      total += n
+      if (n === 0) break
+      await yieldTurn()
+    }
+    return total
+  }
+}
+
+type RetentionRepo = Pick<TelemetryRetentionRepository, 'foldChunk' | 'deleteAggregates' | 'deleteEvents' | 'reclaim' | 'busy'>
+
+async function yieldTurn (): Promise<void> {
+  await new Promise(resolve => setImmediate(resolve))
+}

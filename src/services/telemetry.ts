@@ -1,0 +1,76 @@
+import type { Clock } from '../clock.js'
+import type { Config } from '../config/types.js'
+import type { AppContext, Service } from '../context.js'
+import type { Logger } from '../log.js'
+import type { Database } from '../persistence/database.js'
+import { TelemetryRepository } from '../persistence/repositories/telemetry.js'
+import { telemetryInterceptor } from '../gateway/handlers/telemetry.js'
+import { TelemetryBuffer, type TelemetryBufferState } from './telemetry-buffer.js'
+
+export interface TelemetryState extends TelemetryBufferState {
+  /** Messages dropped: payload refused or device unknown. */
+  refused: number
+}
+
+// One warning per window at most: a device stuck on a bad payload must not flood the journal.
+const REFUSED_LOG_WINDOW_MS = 10_000
+
+/**
+ * The telemetry parts shared by the ingest interceptor, the CAN handler, /health and the final flush:
+ * built by app.ts right after the database, before the broker, so it can be flushed after the broker closes.
+ */
+export class TelemetryStore {
+  readonly repo: TelemetryRepository
+  readonly buffer: TelemetryBuffer
+  private readonly log: Logger
+  private readonly clock: Clock
+  private refusedCount = 0
+  private suppressed = 0
+  private lastLogAt = -Infinity
+
+  constructor (deps: { config: Config, db: Database, clock: Clock, log: Logger }) {
+    this.log = deps.log.child({ module: 'telemetry' })
+    this.clock = deps.clock
+    this.repo = new TelemetryRepository(deps.db.dataSource)
+    this.buffer = new TelemetryBuffer(this.repo, deps.config.telemetry, deps.clock, this.log)
+  }
+
+  /** Counts a refused message and logs it, at most once per window (with how many were not logged). */
+  refused (reason: string, deviceUuid: string): void {
+    this.refusedCount++
+    const now = this.clock.now()
+    if (now - this.lastLogAt < REFUSED_LOG_WINDOW_MS) {
+      this.suppressed++
+      return
+    }
+    this.log.warn({ deviceUuid, reason, suppressed: this.suppressed, refused: this.refusedCount }, 'telemetry message refused')
+    this.lastLogAt = now
+    this.suppressed = 0
+  }
+
+  state (): TelemetryState {
+    return { ...this.buffer.state(), refused: this.refusedCount }
+  }
+}
+
+/**
+ * Ingest of SPEC §3 telemetry: a publish-pipeline step (gateway/handlers/telemetry.ts) feeding the store's
+ * buffer. Stopping writes what is buffered; the buffer keeps accepting until the broker has closed, and app.ts
+ * drains it once more after that, so a QoS 0 reading that reached the gateway before SIGTERM is kept.
+ */
+export class TelemetryService implements Service {
+  readonly name = 'telemetry'
+
+  constructor (private readonly ctx: AppContext) {}
+
+  async start (): Promise<void> {
+    const { telemetry, clock, config } = this.ctx
+    const step = telemetryInterceptor(telemetry, () => clock.now(), config.telemetry.maxPayloadKeys)
+    // Stays in the pipeline after stop(): readings keep arriving until the broker has closed its clients.
+    this.ctx.hooks.intercept(step)
+  }
+
+  async stop (): Promise<void> {
+    await this.ctx.telemetry.buffer.drain()
+  }
+}

@@ -1,0 +1,86 @@
+import t from 'tap'
+import { startApp, type RunningApp } from '../helpers/app.js'
+import { deviceClient } from '../helpers/devices.js'
+import { connect, waitFor } from '../helpers/mqtt.js'
+import { topics } from '../../src/gateway/topics.js'
+
+interface Row { device_id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: string, ts: number }
+
+async function rows (app: RunningApp): Promise<Row[]> {
+  return await app.gateway.ctx.db.dataSource.query('SELECT device_id, key, value, value_text, unit, data_type, ts FROM telemetry_data ORDER BY id')
+}
+
+t.test('both topic forms and both payload shapes become rows; QoS 1 is acknowledged only once committed', async t => {
+  const app = await startApp(t, { config: { telemetry: { flushIntervalMs: 50, batchSize: 1000 } } })
+  const { client, uuid } = await deviceClient(t, app)
+  await client.publishAsync(topics.deviceTelemetry(uuid), JSON.stringify({ temp: 21.5, hum: { value: 40, unit: '%' }, ts: 1767225600 }), { qos: 1 })
+  // PUBACK came back: the batch is committed, no waiting needed.
+  const after = await rows(app)
+  t.equal(after.length, 2)
+  t.match(after[0], { key: 'temp', value: 21.5, unit: null, data_type: 'number', ts: 1767225600000 })
+  t.match(after[1], { key: 'hum', value: 40, unit: '%' })
+
+  await client.publishAsync(topics.telemetryData(uuid), JSON.stringify({ door: true, mode: 'eco', ts: '2026-01-01T00:00:01.000Z' }), { qos: 1 })
+  const all = await rows(app)
+  t.match(all.slice(2), [{ key: 'door', value: 1, data_type: 'boolean', ts: Date.parse('2026-01-01T00:00:01Z') }, { key: 'mode', value: null, value_text: 'eco', data_type: 'string' }])
+})
+
+t.test('QoS 0 is written on the flush interval, without ts the receive time is used', async t => {
+  const app = await startApp(t, { config: { telemetry: { flushIntervalMs: 20 } } })
+  const { client, uuid } = await deviceClient(t, app)
+  const before = Date.now()
+  await client.publishAsync(topics.deviceTelemetry(uuid), '{"v":1}', { qos: 0 })
+  await waitFor(() => app.gateway.ctx.telemetry.state().written === 1)
+  const [r] = await rows(app)
+  t.ok(Number(r.ts) >= before && Number(r.ts) <= Date.now(), 'receive time')
+})
+
+t.test('bad payloads and unknown devices are dropped: acknowledged, stored nowhere, delivered to nobody, counted, logged', async t => {
+  const app = await startApp(t)
+  const { client, uuid } = await deviceClient(t, app)
+  const watcher = await connect(t, app.mqttUrl)
+  await watcher.subscribeAsync(['autocore/devices/#', 'autocore/telemetry/#'], { qos: 1 })
+  const seen: string[] = []
+  watcher.on('message', topic => seen.push(topic))
+  for (const payload of ['not json', '[1]', '{}', '{"x":null}', '{"x":"' + 'a'.repeat(300) + '"}', '{"x":{"value":1,"unit":5}}', '{"ts":"yesterday","x":1}', JSON.stringify({ ['k'.repeat(65)]: 1 })]) {
+    await client.publishAsync(topics.deviceTelemetry(uuid), payload, { qos: 1 })
+  }
+  await client.publishAsync(topics.deviceTelemetry('no-such-device'), '{"x":1}', { qos: 1 })
+  await client.publishAsync(topics.deviceTelemetry(uuid), '{"ok":1}', { qos: 1 })
+  await waitFor(() => seen.length === 1)
+  t.same(seen, [topics.deviceTelemetry(uuid)], 'only the valid message was delivered')
+  t.equal((await rows(app)).length, 1)
+  t.equal(app.gateway.ctx.telemetry.state().refused, 9)
+  const warn = app.logs.find(l => l.msg === 'telemetry message refused')
+  t.match(warn, { module: 'telemetry', reason: 'payload is not JSON', deviceUuid: uuid })
+  t.equal(app.logs.filter(l => l.msg === 'telemetry message refused').length, 1, 'rate-limited')
+})
+
+t.test('stop writes what is buffered, including readings that arrive while stopping', async t => {
+  const dataDir = t.testdir()
+  const app = await startApp(t, { dataDir, config: { telemetry: { flushIntervalMs: 600000, batchSize: 100000 } } })
+  const { client, uuid } = await deviceClient(t, app)
+  for (let i = 0; i < 500; i++) client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq: i }), { qos: 0 })
+  await waitFor(() => app.gateway.ctx.telemetry.state().buffered === 500)
+  t.equal(app.gateway.ctx.telemetry.state().written, 0, 'nothing written yet')
+  const health = await (await fetch(`${app.httpUrl}/health`)).json()
+  t.match(health.telemetry, { buffered: 500, backpressure: false })
+  t.ok(health.telemetry.lagMs >= 0)
+  await app.stop()
+  const again = await startApp(t, { dataDir })
+  t.equal((await rows(again)).length, 500)
+})
+
+t.test('a device deleted while connected: its readings are dropped, the rest of the batch is written', async t => {
+  const app = await startApp(t, { config: { telemetry: { flushIntervalMs: 600000 } } })
+  const a = await deviceClient(t, app)
+  const b = await deviceClient(t, app)
+  await b.client.publishAsync(topics.deviceTelemetry(b.uuid), '{"x":1}', { qos: 1 })
+  await app.gateway.ctx.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
+  await b.client.publishAsync(topics.deviceTelemetry(b.uuid), '{"x":2}', { qos: 0 })
+  await waitFor(() => app.gateway.ctx.telemetry.state().buffered === 1)
+  await a.client.publishAsync(topics.deviceTelemetry(a.uuid), '{"y":3}', { qos: 1 })
+  t.same((await rows(app)).map(r => [r.key, r.value]), [['y', 3]])
+  t.match(app.gateway.ctx.telemetry.state(), { failed: 1, written: 2 })
+  t.ok(app.logs.some(l => l.msg === 'telemetry readings of deleted devices dropped' && l.dropped === 1))
+})
