@@ -14,6 +14,9 @@ import { GatewayStatusService } from './services/gateway-status.js'
 import { GatewayRouter } from './gateway/router.js'
 import { routes } from './gateway/routes.js'
 import type { AppContext, Service } from './context.js'
+import { EventsService } from './services/events.js'
+import { createControl, type Control } from './services/control.js'
+import { forwardClientEvents } from './broker/client-events.js'
 import { version } from './version.js'
 
 export interface StartOptions {
@@ -33,7 +36,9 @@ export class Gateway {
     readonly ctx: AppContext,
     readonly mqttPort: number,
     readonly httpPort: number,
-    private readonly stoppers: Stopper[]
+    private readonly stoppers: Stopper[],
+    /** Commands, relays, macros, emergency: the services the HTTP API calls too. */
+    readonly control: Control
   ) {}
 
   static async start (opts: StartOptions): Promise<Gateway> {
@@ -52,7 +57,12 @@ export class Gateway {
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, hooks: brokerHooks, startedAt: clock.now() }
+      const bus = createEventBus()
+      const events = new EventsService({ db, broker, clock, log })
+      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), events }
+      const detachClientEvents = forwardClientEvents(broker.aedes, bus)
+      stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
+      const control = createControl(ctx)
 
       const tcp = createTcpServer(broker.aedes)
       const server = http.createServer(createApi(ctx).callback())
@@ -65,7 +75,8 @@ export class Gateway {
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
         new GatewayStatusService(ctx),
-        new GatewayRouter(ctx, routes(ctx))
+        ...control.services,
+        new GatewayRouter(ctx, routes(ctx, control))
       ]
       for (const service of services) {
         await service.start()
@@ -78,7 +89,7 @@ export class Gateway {
 
       ctx.bus.emit('gateway.started', { gatewayId: config.gatewayId, startedAt: ctx.startedAt })
       log.info({ version, mqttPort, httpPort, wsPath: config.mqtt.wsPath, dataDir: config.dataDir }, 'gateway started')
-      return new Gateway(ctx, mqttPort, httpPort, stoppers)
+      return new Gateway(ctx, mqttPort, httpPort, stoppers, control)
     } catch (err) {
       await unwind(stoppers, log)
       throw err

@@ -5,6 +5,7 @@ import type { Database } from './persistence/database.js'
 import type { Broker } from './broker/broker.js'
 import type { Clock } from './clock.js'
 import type { BrokerHooks } from './broker/hooks.js'
+import type { EventsService } from './services/events.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -17,6 +18,8 @@ export interface AppContext {
   /** Who each MQTT client is, and the publish pipeline services add their steps to. */
   readonly hooks: Pick<BrokerHooks, 'principalOf' | 'intercept'>
   readonly startedAt: number
+  /** The event log: `event_logs` row + `autocore/events/{type}`. */
+  readonly events: Pick<EventsService, 'log'>
 }
 
 /** A long-lived part of the gateway. Constructors only assign fields; work starts in start(). */

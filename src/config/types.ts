@@ -26,4 +26,7 @@ export interface Config {
   }
   readonly health: { readonly username: string, readonly token: string }
   readonly shutdown: { readonly timeoutMs: number }
+  readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }
+  readonly relays: { readonly defaultHoldMs: number, readonly maxHoldMs: number, readonly defaultPulseMs: number }
+  readonly macros: { readonly publishTopics: readonly string[] }
 }
