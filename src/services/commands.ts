@@ -56,6 +56,8 @@ export class CommandService implements Service {
   private readonly online = new Set<string>()
   private readonly deviceIds = new Map<string, number>()
   private readonly creating = new Map<string, Promise<SentCommand>>()
+  private pendingWrites: Array<{ commandId: string, patch: Partial<CommandRow> }> = []
+  private nextFlush?: Promise<void>
   private readonly repo: CommandsRepository
   private readonly log: Logger
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.deviceOnline(uuid) }
@@ -268,8 +270,23 @@ export class CommandService implements Service {
 
   private persist (t: Tracked, patch: Partial<CommandRow>): void {
     if (!t.inserted) return
-    t.write = t.write.then(() => this.repo.update(t.row.commandId, patch)).catch(err => {
+    t.write = t.write.then(() => this.batched(t.row.commandId, patch)).catch(err => {
       this.log.error({ err, commandId: t.row.commandId }, 'command not stored')
     })
+  }
+
+  /**
+   * Updates queued in the same turn of the event loop go to the store in one transaction: better-sqlite3 is
+   * synchronous, so 200 acknowledgements written one by one (200 fsyncs) would stall the broker for everyone.
+   */
+  private async batched (commandId: string, patch: Partial<CommandRow>): Promise<void> {
+    this.pendingWrites.push({ commandId, patch })
+    this.nextFlush ??= new Promise<void>(resolve => setImmediate(resolve)).then(async () => {
+      const batch = this.pendingWrites
+      this.pendingWrites = []
+      this.nextFlush = undefined
+      await this.repo.updateMany(batch)
+    })
+    return await this.nextFlush
   }
 }

@@ -30,6 +30,7 @@ export class EmergencyService implements Service {
   private running = false
   private saving: Promise<void> = Promise.resolve()
   private dirty = false
+  private rollCallQueued = false
 
   constructor (
     private readonly ctx: AppContext,
@@ -107,7 +108,13 @@ export class EmergencyService implements Service {
   private answered (record: EmergencyRecord, uuid: string, outcomes: CommandOutcome[]): void {
     const notAcked = outcomes.find(o => o.status !== 'acked')
     record.roll_call[uuid] = notAcked === undefined ? 'acked' : notAcked.status
-    if (this.running) void this.save()
+    if (!this.running || this.rollCallQueued) return
+    // The answers of many boards arrive together: one write for all that came in this turn of the event loop.
+    this.rollCallQueued = true
+    setImmediate(() => {
+      this.rollCallQueued = false
+      void this.save()
+    })
   }
 
   private async publishState (): Promise<void> {

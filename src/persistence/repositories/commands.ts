@@ -32,6 +32,14 @@ export class CommandsRepository {
     await this.ds.getRepository(Command).update({ commandId }, patch as QueryDeepPartialEntity<Command>)
   }
 
+  /** Several updates in one transaction (one fsync for a burst of responses). */
+  async updateMany (updates: Array<{ commandId: string, patch: Partial<CommandRow> }>): Promise<void> {
+    if (updates.length === 0) return
+    await this.ds.transaction(async m => {
+      for (const u of updates) await m.update(Command, { commandId: u.commandId }, u.patch as QueryDeepPartialEntity<Command>)
+    })
+  }
+
   /** Commands not yet closed (pending or sent), oldest first, with their device's UUID. */
   async open (): Promise<OpenCommand[]> {
     const rows = await this.ds.getRepository(Command).find({
