@@ -5,6 +5,8 @@
 // 2. Debian's Mosquitto, plain 1 → 200 fan-out of one QoS 1 message, p50/p99 over 200 trials, same machine, same
 //    client library, in the same run, for comparison;
 // 3. command round-trip: the service call the HTTP API makes (relays.setChannel) → board → response → ack written.
+// Knobs for investigation: BENCH_MQTT_CONCURRENCY (the child's mqtt.concurrency), BENCH_NODE_ARGS (e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway child).
 import 'reflect-metadata'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,6 +26,7 @@ import { openDatabase } from '../../src/persistence/database.js'
 const BOARDS = 200
 const TRIALS = 200
 const ROUND_TRIPS = 300
+const ACTUATION_MS = 20
 const silent = pino({ level: 'silent' })
 
 type Client = mqtt.MqttClient
@@ -62,9 +65,10 @@ async function seed (dataDir: string, uuids: string[]): Promise<void> {
   await db.close()
 }
 
-async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number }> {
-  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
-    env: { PATH: process.env.PATH ?? '', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
+async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, persistedMs: number[] }> {
+  const persistedMs: number[] = []
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
+    env: { PATH: process.env.PATH ?? '', AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY ?? '100', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const mqttPort = await new Promise<number>((resolve, reject) => {
@@ -73,28 +77,42 @@ async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProc
       buf += d.toString()
       const m = /"mqttPort":(\d+)/.exec(buf)
       if (m !== null) resolve(Number(m[1]))
-      if (buf.length > 1e5) buf = buf.slice(-1e4)
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const l of lines) {
+        const p = /"persistedMs":([\d.]+)/.exec(l)
+        if (p !== null) persistedMs.push(Number(p[1]))
+      }
     })
     child.once('exit', code => reject(new Error(`gateway exited ${String(code)}`)))
   })
-  return { child, mqttPort }
+  return { child, mqttPort, persistedMs }
 }
 
-/** A relay board: answers every command ok and reports its state, like the firmware. */
-function actAsBoard (client: Client, uuid: string, onOff: (uuid: string) => void): void {
+/**
+ * A relay board: answers every command ok and reports its state, like the firmware, after a relay's actuation
+ * time (ACTUATION_MS): 200 boards simulated in one process would otherwise spend the measuring process's CPU on
+ * their answers while the later boards' off-commands still wait to be read.
+ */
+function actAsBoard (client: Client, uuid: string, onOff: (uuid: string) => void, actuationMs = ACTUATION_MS): void {
   client.on('message', (topic, payload) => {
     const body = JSON.parse(payload.toString()) as { command_id: string, action?: string }
     if (body.action === 'off') onOff(uuid)
-    client.publish(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: 'ok' }), { qos: 1 })
-    if (topic.startsWith('autocore/relays/')) client.publish(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: { 1: body.action === 'on' } }), { qos: 1, retain: true })
+    if (actuationMs > 0) setTimeout(() => answer(client, uuid, topic, body), actuationMs)
+    else answer(client, uuid, topic, body)
   })
 }
 
-async function benchGatewayEmergency (): Promise<number[]> {
+function answer (client: Client, uuid: string, topic: string, body: { command_id: string, action?: string }): void {
+  client.publish(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: 'ok' }), { qos: 1 })
+  if (topic.startsWith('autocore/relays/')) client.publish(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: { 1: body.action === 'on' } }), { qos: 1, retain: true })
+}
+
+async function benchGatewayEmergency (): Promise<{ latencies: number[], persistedMs: number[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
   const uuids = Array.from({ length: BOARDS }, (_, i) => `bench-board-${String(i).padStart(3, '0')}`)
   await seed(dataDir, uuids)
-  const { child, mqttPort } = await startGatewayProcess(dataDir)
+  const { child, mqttPort, persistedMs } = await startGatewayProcess(dataDir)
   const url = `mqtt://127.0.0.1:${mqttPort}`
   const boards = await connectMany(url, uuids)
   let got = new Set<string>()
@@ -130,7 +148,7 @@ async function benchGatewayEmergency (): Promise<number[]> {
     await new Promise(resolve => child.once('exit', resolve))
     rmSync(dataDir, { recursive: true, force: true })
   }
-  return latencies
+  return { latencies, persistedMs }
 }
 
 async function benchMosquitto (): Promise<number[] | string> {
@@ -184,7 +202,7 @@ async function benchRoundTrip (): Promise<number[]> {
   const id = (await gateway.ctx.db.dataSource.getRepository(Device).findOneByOrFail({ uuid })).id
   await gateway.ctx.db.dataSource.getRepository(RelayChannel).insert({ deviceId: id, channelNumber: 1, name: 'main', updatedAt: Date.now() })
   const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: uuid, reconnectPeriod: 0 })
-  actAsBoard(board, uuid, () => {})
+  actAsBoard(board, uuid, () => {}, 0)
   await board.subscribeAsync([`autocore/relays/${uuid}/command`, `autocore/devices/${uuid}/command`], { qos: 1 })
   while (!gateway.control.commands.isOnline(uuid)) await new Promise(resolve => setTimeout(resolve, 10))
   const latencies: number[] = []
@@ -216,8 +234,9 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
 
 export async function run (): Promise<void> {
   const started = performance.now()
-  const gw = await benchGatewayEmergency()
+  const { latencies: gw, persistedMs } = await benchGatewayEmergency()
   console.log(`emergency stop fan-out, gateway child process, ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its off-command): ${fmt(gw)}`)
+  if (persistedMs.length > 0) console.log(`  of which: system_status.emergency write before any publish (SQLite, synchronous=FULL): ${fmt(persistedMs)}`)
   const mq = await benchMosquitto()
   if (typeof mq === 'string') console.log(`mosquitto plain 1->${BOARDS} fan-out: ${mq}`)
   else console.log(`mosquitto plain 1->${BOARDS} QoS 1 fan-out, ${mq.length} trials (publish -> last subscriber has it): ${fmt(mq)}`)

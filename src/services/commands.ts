@@ -117,7 +117,7 @@ export class CommandService implements Service {
     const existing = await this.existing(req.commandId)
     if (existing !== undefined) return existing
     const tracked = this.track(this.newRow(req, await this.resolveDevice(req)), req.deviceUuid)
-    this.attempt(tracked)
+    void this.attempt(tracked)
     this.armExpiry(tracked)
     tracked.write = this.repo.insert([{ ...tracked.row }])
     tracked.inserted = true
@@ -128,12 +128,16 @@ export class CommandService implements Service {
   /** Many commands at once, published first, then written in one transaction (emergency stop). */
   async sendMany (reqs: CommandRequest[]): Promise<SentCommand[]> {
     const tracked: Tracked[] = []
+    const published: Array<Promise<void>> = []
     for (const req of reqs) {
-      const t = this.track(this.newRow(req, await this.resolveDevice(req)), req.deviceUuid)
-      this.attempt(t)
+      const t = this.track(this.newRow(req, req.deviceId ?? await this.resolveDevice(req)), req.deviceUuid)
+      const p = this.attempt(t)
+      if (p !== undefined) published.push(p)
       this.armExpiry(t)
       tracked.push(t)
     }
+    // better-sqlite3 blocks the event loop while it commits: write once the broker has handed every command out.
+    await Promise.all(published)
     const batch = this.repo.insert(tracked.map(t => ({ ...t.row })))
     for (const t of tracked) { t.write = batch; t.inserted = true }
     await batch
@@ -207,11 +211,11 @@ export class CommandService implements Service {
   }
 
   /** Publishes the command if its device is online; otherwise it stays pending until device.online. */
-  private attempt (t: Tracked): void {
+  private attempt (t: Tracked): Promise<void> | undefined {
     if (!this.online.has(t.uuid)) {
       if (t.row.status !== 'pending') this.persist(t, { status: 'pending' })
       t.row.status = 'pending'
-      return
+      return undefined
     }
     t.row.attempts++
     t.row.status = 'sent'
@@ -220,10 +224,11 @@ export class CommandService implements Service {
     const [topic, body] = command === RELAY_COMMAND
       ? [controlTopics.relayCommand(t.uuid), { command_id: commandId, ...payload }]
       : [controlTopics.deviceCommand(t.uuid), { command_id: commandId, command, params: payload }]
-    this.ctx.broker.publish(topic, body, { qos: 1 }).catch(err => this.log.error({ err, commandId }, 'command publish failed'))
+    const published = this.ctx.broker.publish(topic, body, { qos: 1 }).catch(err => this.log.error({ err, commandId }, 'command publish failed'))
     this.persist(t, { status: 'sent', attempts: t.row.attempts, sentAt: t.row.sentAt })
     t.ackTimer?.cancel()
     t.ackTimer = this.ctx.clock.setTimeout(() => this.ackTimedOut(t), this.ctx.config.commands.ackTimeoutMs)
+    return published
   }
 
   private ackTimedOut (t: Tracked): void {
@@ -233,7 +238,7 @@ export class CommandService implements Service {
       void this.ctx.events.log({ level: 'warning', type: 'command_timeout', source: 'gateway', action: t.row.command, target: t.uuid, username: t.row.username ?? undefined, payload: { command_id: t.row.commandId, attempts: t.row.attempts } })
       return
     }
-    this.attempt(t)
+    void this.attempt(t)
   }
 
   private armExpiry (t: Tracked): void {
@@ -252,7 +257,7 @@ export class CommandService implements Service {
     for (const t of this.open.values()) {
       if (t.uuid !== uuid || t.row.status !== 'pending') continue
       if (t.row.expiresAt !== null && t.row.expiresAt <= now) this.finish(t, 'expired', 'device offline past the time to live')
-      else this.attempt(t)
+      else void this.attempt(t)
     }
   }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { Client, PublishPacket } from 'aedes'
 import type { AppContext, Service } from '../context.js'
 import type { Principal } from '../auth/principal.js'
@@ -70,13 +71,16 @@ export class EmergencyService implements Service {
       roll_call: {}
     }
     this.latch.record = record
+    const t0 = performance.now()
     await this.save()
+    const persistedMs = performance.now() - t0
     const { reason, source, since } = record
     const published = Promise.all([
       this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 }),
       this.publishState()
     ])
     const boards = await this.relays.allOff('emergency')
+    const offCommandsMs = performance.now() - t0
     for (const [uuid, sent] of boards) {
       record.roll_call[uuid] = 'pending'
       void Promise.all(sent.map(s => s.outcome)).then(outcomes => this.answered(record, uuid, outcomes))
@@ -85,7 +89,7 @@ export class EmergencyService implements Service {
     await published
     await this.save()
     await this.ctx.events.log({ level: 'critical', type: 'emergency_stop', source: record.source ?? 'gateway', action: 'stop', username: record.username ?? undefined, payload: { reason: record.reason, boards: boards.size } })
-    this.log.warn({ reason, source, boards: boards.size }, 'emergency stop')
+    this.log.warn({ reason, source, boards: boards.size, persistedMs, offCommandsMs }, 'emergency stop')
     return record
   }
 

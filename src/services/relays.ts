@@ -95,7 +95,7 @@ export class RelayService implements Service {
   /** Emergency: every channel off at once, timers cancelled. Returns the commands per board for the roll-call. */
   async allOff (source: CommandSource): Promise<Map<string, SentCommand[]>> {
     this.cancelTimers()
-    const channels = await this.repo.all()
+    const channels = await this.repo.allBare()
     const sent = await this.commands.sendMany(channels.map(ch => ({
       deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source
     })))

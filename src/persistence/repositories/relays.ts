@@ -30,8 +30,12 @@ export class RelaysRepository {
     return rows.map(withUuid)
   }
 
-  async all (): Promise<ChannelRow[]> {
-    return (await this.repo.find({ relations: { device: true }, order: { deviceId: 'ASC', channelNumber: 'ASC' } })).map(withUuid)
+  /** Every channel with its board, as plain rows: the emergency path, where entity hydration costs milliseconds. */
+  async allBare (): Promise<Array<{ id: number, deviceId: number, channelNumber: number, deviceUuid: string }>> {
+    const rows: Array<{ id: number, device_id: number, channel_number: number, uuid: string }> = await this.ds.query(
+      'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = rc.device_id ORDER BY rc.device_id, rc.channel_number'
+    )
+    return rows.map(r => ({ id: Number(r.id), deviceId: Number(r.device_id), channelNumber: Number(r.channel_number), deviceUuid: r.uuid }))
   }
 
   async setDesired (id: number, desired: boolean, now: number): Promise<void> {
