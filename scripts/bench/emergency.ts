@@ -65,8 +65,9 @@ async function seed (dataDir: string, uuids: string[]): Promise<void> {
   await db.close()
 }
 
-async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, persistedMs: number[] }> {
+async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, persistedMs: number[], offCommandsMs: number[] }> {
   const persistedMs: number[] = []
+  const offCommandsMs: number[] = []
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
     env: { PATH: process.env.PATH ?? '', AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY ?? '100', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -82,11 +83,13 @@ async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProc
       for (const l of lines) {
         const p = /"persistedMs":([\d.]+)/.exec(l)
         if (p !== null) persistedMs.push(Number(p[1]))
+        const o = /"offCommandsMs":([\d.]+)/.exec(l)
+        if (o !== null) offCommandsMs.push(Number(o[1]))
       }
     })
     child.once('exit', code => reject(new Error(`gateway exited ${String(code)}`)))
   })
-  return { child, mqttPort, persistedMs }
+  return { child, mqttPort, persistedMs, offCommandsMs }
 }
 
 /**
@@ -108,11 +111,11 @@ function answer (client: Client, uuid: string, topic: string, body: { command_id
   if (topic.startsWith('autocore/relays/')) client.publish(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: { 1: body.action === 'on' } }), { qos: 1, retain: true })
 }
 
-async function benchGatewayEmergency (): Promise<{ latencies: number[], persistedMs: number[] }> {
+async function benchGatewayEmergency (): Promise<{ latencies: number[], persistedMs: number[], offCommandsMs: number[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
   const uuids = Array.from({ length: BOARDS }, (_, i) => `bench-board-${String(i).padStart(3, '0')}`)
   await seed(dataDir, uuids)
-  const { child, mqttPort, persistedMs } = await startGatewayProcess(dataDir)
+  const { child, mqttPort, persistedMs, offCommandsMs } = await startGatewayProcess(dataDir)
   const url = `mqtt://127.0.0.1:${mqttPort}`
   const boards = await connectMany(url, uuids)
   let got = new Set<string>()
@@ -148,7 +151,7 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], persiste
     await new Promise(resolve => child.once('exit', resolve))
     rmSync(dataDir, { recursive: true, force: true })
   }
-  return { latencies, persistedMs }
+  return { latencies, persistedMs, offCommandsMs }
 }
 
 async function benchMosquitto (): Promise<number[] | string> {
@@ -234,9 +237,10 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
 
 export async function run (): Promise<void> {
   const started = performance.now()
-  const { latencies: gw, persistedMs } = await benchGatewayEmergency()
+  const { latencies: gw, persistedMs, offCommandsMs } = await benchGatewayEmergency()
   console.log(`emergency stop fan-out, gateway child process, ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its off-command): ${fmt(gw)}`)
-  if (persistedMs.length > 0) console.log(`  of which: system_status.emergency write before any publish (SQLite, synchronous=FULL): ${fmt(persistedMs)}`)
+  if (persistedMs.length > 0) console.log(`  inside the gateway: system_status.emergency written (SQLite, synchronous=FULL) after ${fmt(persistedMs)}`)
+  if (offCommandsMs.length > 0) console.log(`  inside the gateway: all off-commands written to the sockets and their rows committed after ${fmt(offCommandsMs)}`)
   const mq = await benchMosquitto()
   if (typeof mq === 'string') console.log(`mosquitto plain 1->${BOARDS} fan-out: ${mq}`)
   else console.log(`mosquitto plain 1->${BOARDS} QoS 1 fan-out, ${mq.length} trials (publish -> last subscriber has it): ${fmt(mq)}`)
