@@ -7,11 +7,12 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { brokerScenario } from './bench/broker.js'
 import { telemetryScenario } from './bench/telemetry.js'
+import { emergencyScenario } from './bench/emergency.js'
 import { Children, clockTicksPerSecond } from './bench/proc.js'
 import { Report } from './bench/report.js'
 import type { BenchContext, Scenario } from './bench/scenario.js'
 
-const SCENARIOS: readonly Scenario[] = [brokerScenario, telemetryScenario]
+const SCENARIOS: readonly Scenario[] = [brokerScenario, telemetryScenario, emergencyScenario]
 
 interface Selection { scenario: Scenario, targets?: string[] }
 

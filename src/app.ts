@@ -16,6 +16,9 @@ import { routes } from './gateway/routes.js'
 import { TelemetryService, TelemetryStore } from './services/telemetry.js'
 import { RetentionService } from './services/retention.js'
 import type { AppContext, Service } from './context.js'
+import { EventsService } from './services/events.js'
+import { createControl, type Control } from './services/control.js'
+import { forwardClientEvents } from './broker/client-events.js'
 import { version } from './version.js'
 import { acquireDataLock } from './persistence/data-lock.js'
 import { recordRecoveries, recoverStores } from './persistence/recovery.js'
@@ -38,7 +41,9 @@ export class Gateway {
     readonly ctx: AppContext,
     readonly mqttPort: number,
     readonly httpPort: number,
-    private readonly stoppers: Stopper[]
+    private readonly stoppers: Stopper[],
+    /** Commands, relays, macros, emergency: the services the HTTP API calls too. */
+    readonly control: Control
   ) {}
 
   static async start (opts: StartOptions): Promise<Gateway> {
@@ -64,7 +69,12 @@ export class Gateway {
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), telemetry }
+      const bus = createEventBus()
+      const events = new EventsService({ db, broker, clock, log })
+      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), telemetry, events }
+      const detachClientEvents = forwardClientEvents(broker.aedes, bus)
+      stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
+      const control = createControl(ctx)
 
       const tcp = createTcpServer(broker.aedes)
       const server = http.createServer(createApi(ctx).callback())
@@ -77,7 +87,8 @@ export class Gateway {
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
         new GatewayStatusService(ctx),
-        new GatewayRouter(ctx, routes(ctx)),
+        ...control.services,
+        new GatewayRouter(ctx, routes(ctx, control)),
         new BackupService(ctx),
         new TelemetryService(ctx),
         new RetentionService(ctx)
@@ -93,7 +104,7 @@ export class Gateway {
 
       ctx.bus.emit('gateway.started', { gatewayId: config.gatewayId, startedAt: ctx.startedAt })
       log.info({ version, mqttPort, httpPort, wsPath: config.mqtt.wsPath, dataDir: config.dataDir }, 'gateway started')
-      return new Gateway(ctx, mqttPort, httpPort, stoppers)
+      return new Gateway(ctx, mqttPort, httpPort, stoppers, control)
     } catch (err) {
       await unwind(stoppers, log)
       throw err

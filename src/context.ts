@@ -6,6 +6,7 @@ import type { Broker } from './broker/broker.js'
 import type { Clock } from './clock.js'
 import type { BrokerHooks } from './broker/hooks.js'
 import type { TelemetryStore } from './services/telemetry.js'
+import type { EventsService } from './services/events.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -20,6 +21,8 @@ export interface AppContext {
   readonly startedAt: number
   /** Telemetry buffer and repository: fed by the ingest step and the CAN handler, read by /health. */
   readonly telemetry: TelemetryStore
+  /** The event log: `event_logs` row + `autocore/events/{type}`. */
+  readonly events: Pick<EventsService, 'log'>
 }
 
 /** A long-lived part of the gateway. Constructors only assign fields; work starts in start(). */

@@ -17,7 +17,18 @@ export const errorRegistry = {
   GW_ERR_BACKUP_UNSUPPORTED: { status: 400, message: 'Backup and restore cover SQLite only (PostgreSQL: use pg_dump)' },
   GW_ERR_TELEMETRY_BAD_QUERY: { status: 400, message: 'The telemetry query is invalid' },
   GW_ERR_TELEMETRY_DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
-  GW_ERR_CAN_DBC_INVALID: { status: 400, message: 'The DBC file cannot be parsed' }
+  GW_ERR_CAN_DBC_INVALID: { status: 400, message: 'The DBC file cannot be parsed' },
+  GW_ERR_COMMAND_DEVICE_UNKNOWN: { status: 404, message: 'No such device' },
+  GW_ERR_RELAY_NOT_FOUND: { status: 404, message: 'No such relay channel' },
+  GW_ERR_RELAY_DISABLED: { status: 409, message: 'The relay channel is disabled' },
+  GW_ERR_RELAY_BAD_REQUEST: { status: 400, message: 'The relay request is invalid' },
+  GW_ERR_RELAY_MUTEX_FAILED: { status: 409, message: 'Another channel of the mutex group did not confirm off' },
+  GW_ERR_EMERGENCY_ACTIVE: { status: 423, message: 'An emergency stop is active' },
+  GW_ERR_EMERGENCY_FORBIDDEN: { status: 403, message: 'Not allowed to trigger or reset the emergency stop' },
+  GW_ERR_MACRO_NOT_FOUND: { status: 404, message: 'No such macro' },
+  GW_ERR_MACRO_DISABLED: { status: 409, message: 'The macro is disabled' },
+  GW_ERR_MACRO_RUNNING: { status: 409, message: 'The macro is already running' },
+  GW_ERR_CONTROL_FORBIDDEN: { status: 403, message: 'Not allowed to control relays or run macros' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

@@ -6,6 +6,9 @@ export interface EventMap {
   'client.disconnected': [{ clientId: string }]
   'gateway.started': [{ gatewayId: string, startedAt: number }]
   'gateway.stopping': [{ gatewayId: string }]
+  /** A device became reachable / unreachable (presence); the commands service sends or holds its queue. */
+  'device.online': [{ uuid: string }]
+  'device.offline': [{ uuid: string }]
 }
 
 export type EventBus = EventEmitter<EventMap>

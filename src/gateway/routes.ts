@@ -1,14 +1,27 @@
 import type { AppContext } from '../context.js'
+import type { Control } from '../services/control.js'
+import { responseHandler } from './handlers/commands.js'
+import { macroRunHandler } from './handlers/macros.js'
+import { relaySetHandler, relayStateHandler } from './handlers/relays.js'
 import type { Route } from './router.js'
-import { patterns } from './topics.js'
+import { controlPatterns, patterns } from './topics.js'
 import { canHandler } from './handlers/can.js'
 
 /**
  * The routing table: every topic the gateway handles, with its handler (one file per topic family in
  * handlers/). Patterns come from topics.ts.
  */
-export function routes (ctx: AppContext): Route[] {
-  return [
+export function routes (ctx: AppContext, control?: Control): Route[] {
+  const table: Route[] = [
     { pattern: patterns.canData, handler: canHandler(ctx) }
   ]
+  if (control !== undefined) {
+    table.push(
+      { pattern: controlPatterns.deviceResponse, handler: responseHandler(control.commands) },
+      { pattern: controlPatterns.relayState, handler: relayStateHandler(control.relays) },
+      { pattern: controlPatterns.relaySet, handler: relaySetHandler(ctx, control.relays) },
+      { pattern: controlPatterns.macroRun, handler: macroRunHandler(ctx, control.macros) }
+    )
+  }
+  return table
 }

@@ -1,32 +1,37 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type mqtt from 'mqtt'
 import type { Test } from 'tap'
-import type { RunningApp } from './app.js'
+import { Device } from '../../entities/index.js'
 import { connect, type Client } from './mqtt.js'
+import type { RunningApp } from './app.js'
 
-export interface ProvisionOptions { type?: string, name?: string, uuid?: string, capabilities?: string[] }
+// PLACEHOLDERS with the signatures of the access branch's helpers (the lead swaps in the real ones at merge):
+// devices are inserted straight into the store and connect anonymously with clientId = uuid; users connect
+// anonymously with clientId `user-<role>-<n>`. Nothing here checks a secret or a role.
 
-/**
- * A device row the gateway knows. This branch has no provisioning yet: the row is inserted directly with no
- * secret (the identities branch provides the same signature, hashing a real secret).
- */
-export async function provisionDevice (app: RunningApp, opts: ProvisionOptions = {}): Promise<{ uuid: string, secret: string }> {
+export type Role = 'viewer' | 'operator' | 'admin'
+
+export async function provisionDevice (app: RunningApp, opts: { type?: string, name?: string, uuid?: string, capabilities?: string[] } = {}): Promise<{ uuid: string, secret: string }> {
   const uuid = opts.uuid ?? randomUUID()
   const now = Date.now()
-  await app.gateway.ctx.db.dataSource.query(
-    'INSERT INTO devices (uuid, name, type, status, enabled, secret_hash, capabilities, config_version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
-      .replace(/\$\d+/g, app.config.database.type === 'postgres' ? m => m : () => '?'),
-    [uuid, opts.name ?? `test ${uuid.slice(0, 8)}`, opts.type ?? 'sensor', 'offline', true, null, JSON.stringify(opts.capabilities ?? []), 0, now, now]
-  )
+  await app.gateway.ctx.db.dataSource.getRepository(Device).insert({
+    uuid, name: opts.name ?? uuid, type: opts.type ?? 'relay_board', capabilities: opts.capabilities ?? null, createdAt: now, updatedAt: now
+  } as never)
   return { uuid, secret: randomBytes(16).toString('hex') }
 }
 
-export interface DeviceClientOptions extends ProvisionOptions { transport?: 'tcp' | 'ws', mqtt?: mqtt.IClientOptions }
-
-/** Provisions a device, then connects as it (clientId = uuid; anonymous in this branch); ended at teardown. */
-export async function deviceClient (t: Test, app: RunningApp, opts: DeviceClientOptions = {}): Promise<{ client: Client, uuid: string, secret: string }> {
+export async function deviceClient (t: Test, app: RunningApp, opts: { type?: string, uuid?: string, capabilities?: string[], transport?: 'tcp' | 'ws', mqtt?: mqtt.IClientOptions } = {}): Promise<{ client: Client, uuid: string, secret: string }> {
   const { uuid, secret } = await provisionDevice(app, opts)
-  const url = opts.transport === 'ws' ? app.wsUrl : app.mqttUrl
-  const client = await connect(t, url, { clientId: uuid, ...opts.mqtt })
+  const client = await connect(t, opts.transport === 'ws' ? app.wsUrl : app.mqttUrl, { clientId: uuid, ...opts.mqtt })
   return { client, uuid, secret }
+}
+
+export async function createUser (_app: RunningApp, opts: { username?: string, role: Role }): Promise<{ username: string, password: string }> {
+  return { username: opts.username ?? `${opts.role}-${randomBytes(3).toString('hex')}`, password: randomBytes(8).toString('hex') }
+}
+
+export async function userClient (t: Test, app: RunningApp, role: Role, opts: { transport?: 'tcp' | 'ws', mqtt?: mqtt.IClientOptions } = {}): Promise<{ client: Client, username: string, token: string }> {
+  const { username } = await createUser(app, { role })
+  const client = await connect(t, opts.transport === 'ws' ? app.wsUrl : app.mqttUrl, { clientId: `user-${role}-${randomBytes(3).toString('hex')}`, ...opts.mqtt })
+  return { client, username, token: '' }
 }

@@ -1,0 +1,68 @@
+import type { Client } from 'aedes'
+import type { AppContext } from '../context.js'
+
+/**
+ * Who acts, as the control services see it, derived from the publishing client's principal. The principal
+ * kinds 'user' and 'device' come with the access rules; until then every client is 'anonymous' (development
+ * mode, where the ACL lets everyone through), so the shape is read structurally here.
+ */
+export type Actor =
+  | { kind: 'user', username: string, role: 'viewer' | 'operator' | 'admin' }
+  | { kind: 'device', uuid: string, capabilities: string[] }
+  | { kind: 'anonymous', clientId: string }
+  | { kind: 'gateway' }
+  | { kind: 'other', clientId: string }
+
+interface LoosePrincipal { kind: string, clientId?: string, username?: string, role?: string, uuid?: string, capabilities?: string[] }
+
+export function actorFromPrincipal (principal: LoosePrincipal | undefined, clientId: string): Actor {
+  if (principal === undefined) return { kind: 'other', clientId }
+  if (principal.kind === 'user' && principal.username !== undefined) {
+    const role = principal.role === 'admin' || principal.role === 'operator' ? principal.role : 'viewer'
+    return { kind: 'user', username: principal.username, role }
+  }
+  if (principal.kind === 'device') return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: principal.capabilities ?? [] }
+  if (principal.kind === 'anonymous') return { kind: 'anonymous', clientId }
+  return { kind: 'other', clientId }
+}
+
+/** The actor behind a connected client id (the router gives handlers the id, not the client). */
+export function actorOf (ctx: Pick<AppContext, 'broker' | 'hooks'>, clientId: string | undefined): Actor {
+  if (clientId === undefined) return { kind: 'gateway' }
+  // Aedes keeps its connected clients by id at run time; its typings do not declare the map.
+  const client = (ctx.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]
+  return actorFromPrincipal(client === undefined ? undefined : ctx.hooks.principalOf(client) as LoosePrincipal | undefined, clientId)
+}
+
+/** The user name recorded on commands and events, if the actor is a user. */
+export function usernameOf (actor: Actor): string | undefined {
+  return actor.kind === 'user' ? actor.username : undefined
+}
+
+/** A short label for `source` columns: `user:alice`, `device:<uuid>`, `mqtt:<clientId>`, `gateway`. */
+export function sourceOf (actor: Actor): string {
+  switch (actor.kind) {
+    case 'user': return `user:${actor.username}`
+    case 'device': return `device:${actor.uuid}`
+    case 'gateway': return 'gateway'
+    default: return `mqtt:${actor.clientId}`
+  }
+}
+
+/** Operators and admins control relays and macros; anonymous clients exist only in development mode. */
+export function mayControl (actor: Actor): boolean {
+  if (actor.kind === 'user') return actor.role !== 'viewer'
+  return actor.kind === 'anonymous' || actor.kind === 'gateway'
+}
+
+/** Emergency stop: operators, admins, devices with the emergency_button capability (SPEC §3). */
+export function mayStop (actor: Actor): boolean {
+  if (actor.kind === 'device') return actor.capabilities.includes('emergency_button')
+  return mayControl(actor)
+}
+
+/** Emergency reset: admins only (anonymous in development mode). */
+export function mayReset (actor: Actor): boolean {
+  if (actor.kind === 'user') return actor.role === 'admin'
+  return actor.kind === 'anonymous' || actor.kind === 'gateway'
+}

@@ -1,0 +1,27 @@
+import type { AppContext, Service } from '../context.js'
+import { CommandService } from './commands.js'
+import { EmergencyLatch } from './emergency-latch.js'
+import { EmergencyService } from './emergency.js'
+import { MacroService } from './macros.js'
+import { PresencePlaceholder } from './presence-placeholder.js'
+import { RelayService } from './relays.js'
+
+/** The control services; the HTTP API calls the same ones (relays.setChannel, macros.run, emergency.trigger). */
+export interface Control {
+  commands: CommandService
+  relays: RelayService
+  macros: MacroService
+  emergency: EmergencyService
+  /** In start order. */
+  services: Service[]
+}
+
+export function createControl (ctx: AppContext): Control {
+  const latch = new EmergencyLatch()
+  const commands = new CommandService(ctx)
+  const relays = new RelayService(ctx, commands, latch)
+  const macros = new MacroService(ctx, relays, commands, latch)
+  const emergency = new EmergencyService(ctx, latch, relays, macros)
+  // The emergency service first: the lockout holds before anything can ask for a relay.
+  return { commands, relays, macros, emergency, services: [emergency, commands, relays, macros, new PresencePlaceholder(ctx)] }
+}

@@ -1,0 +1,161 @@
+import { performance } from 'node:perf_hooks'
+import type { Client, PublishPacket } from 'aedes'
+import type { AppContext, Service } from '../context.js'
+import type { Principal } from '../auth/principal.js'
+import type { PublishVerdict } from '../broker/hooks.js'
+import { GatewayError } from '../errors.js'
+import { actorFromPrincipal, mayReset, mayStop, sourceOf, usernameOf, type Actor } from '../gateway/actor.js'
+import { controlTopics, type EmergencyStatePayload } from '../gateway/topics.js'
+import type { Logger } from '../log.js'
+import { SystemStatusRepository } from '../persistence/repositories/system-status.js'
+import type { CommandOutcome } from './commands.js'
+import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
+import type { MacroService } from './macros.js'
+import type { RelayService } from './relays.js'
+
+const KEY = 'emergency'
+
+/**
+ * The emergency stop (SPEC §4). Trigger order: persist → broadcast stop + retained state → every relay channel off
+ * → cancel macros → critical event. While active the latch makes relays and macros refuse. Reset is admin only.
+ * The state survives a restart and is re-published at start. The roll-call records which boards acknowledged.
+ *
+ * MQTT requests are taken in a publish interceptor, not a router handler: the decision needs the publisher's
+ * principal, the panel's PUBACK then means "persisted", and the panel's raw message is dropped because the gateway
+ * broadcasts its own canonical stop/reset to the devices.
+ */
+export class EmergencyService implements Service {
+  readonly name = 'emergency'
+  private readonly repo: SystemStatusRepository
+  private readonly log: Logger
+  private running = false
+  private saving: Promise<void> = Promise.resolve()
+  private dirty = false
+  private rollCallQueued = false
+
+  constructor (
+    private readonly ctx: AppContext,
+    private readonly latch: EmergencyLatch,
+    private readonly relays: RelayService,
+    private readonly macros: MacroService
+  ) {
+    this.repo = new SystemStatusRepository(ctx.db.dataSource)
+    this.log = ctx.log.child({ module: 'emergency' })
+  }
+
+  get record (): EmergencyRecord { return this.latch.record }
+
+  async start (): Promise<void> {
+    const stored = await this.repo.get<EmergencyRecord>(KEY)
+    if (stored !== undefined) this.latch.record = { ...inactiveRecord(), ...stored }
+    if (this.latch.active) this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active')
+    await this.publishState()
+    this.running = true
+    this.ctx.hooks.intercept((principal, packet, client) => this.intercept(principal, packet, client))
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.saving
+  }
+
+  async trigger (req: { reason?: string, actor: Actor }): Promise<EmergencyRecord> {
+    if (!mayStop(req.actor)) throw new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'not allowed to trigger the emergency stop')
+    if (this.latch.active) return this.latch.record
+    const record: EmergencyRecord = {
+      active: true,
+      reason: req.reason ?? 'emergency stop',
+      source: sourceOf(req.actor),
+      since: new Date(this.ctx.clock.now()).toISOString(),
+      username: usernameOf(req.actor) ?? null,
+      roll_call: {}
+    }
+    this.latch.record = record
+    const t0 = performance.now()
+    await this.save()
+    const persistedMs = performance.now() - t0
+    const { reason, source, since } = record
+    const published = Promise.all([
+      this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 }),
+      this.publishState()
+    ])
+    const boards = await this.relays.allOff('emergency')
+    const offCommandsMs = performance.now() - t0
+    for (const [uuid, sent] of boards) {
+      record.roll_call[uuid] = 'pending'
+      void Promise.all(sent.map(s => s.outcome)).then(outcomes => this.answered(record, uuid, outcomes))
+    }
+    await this.macros.cancelAll('emergency stop')
+    await published
+    await this.save()
+    await this.ctx.events.log({ level: 'critical', type: 'emergency_stop', source: record.source ?? 'gateway', action: 'stop', username: record.username ?? undefined, payload: { reason: record.reason, boards: boards.size } })
+    this.log.warn({ reason, source, boards: boards.size, persistedMs, offCommandsMs }, 'emergency stop')
+    return record
+  }
+
+  async reset (req: { actor: Actor }): Promise<EmergencyRecord> {
+    if (!mayReset(req.actor)) throw new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'only an admin may reset the emergency stop')
+    if (!this.latch.active) return this.latch.record
+    const username = usernameOf(req.actor) ?? null
+    const at = new Date(this.ctx.clock.now()).toISOString()
+    this.latch.record = { ...this.latch.record, active: false, reset_by: username ?? sourceOf(req.actor), reset_at: at }
+    await this.save()
+    await Promise.all([
+      this.ctx.broker.publish(controlTopics.emergencyReset, { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
+      this.publishState()
+    ])
+    await this.ctx.events.log({ level: 'info', type: 'emergency_reset', source: sourceOf(req.actor), action: 'reset', username: username ?? undefined, payload: { since: this.latch.record.since } })
+    this.log.warn({ resetBy: this.latch.record.reset_by }, 'emergency reset')
+    return this.latch.record
+  }
+
+  private answered (record: EmergencyRecord, uuid: string, outcomes: CommandOutcome[]): void {
+    const notAcked = outcomes.find(o => o.status !== 'acked')
+    record.roll_call[uuid] = notAcked === undefined ? 'acked' : notAcked.status
+    if (!this.running || this.rollCallQueued) return
+    // The answers of many boards arrive together: one write for all that came in this turn of the event loop.
+    this.rollCallQueued = true
+    setImmediate(() => {
+      this.rollCallQueued = false
+      void this.save()
+    })
+  }
+
+  private async publishState (): Promise<void> {
+    const { active, reason, source, since } = this.latch.record
+    const state: EmergencyStatePayload = active ? { active, reason, source, since } : { active: false, reason: null, source: null, since: null }
+    await this.ctx.broker.publish(controlTopics.emergencyState, state, { qos: 1, retain: true })
+  }
+
+  /** Writes the current record; writes requested while one runs are coalesced into one more. */
+  private async save (): Promise<void> {
+    if (this.dirty) return await this.saving
+    this.dirty = true
+    this.saving = this.saving.then(async () => {
+      this.dirty = false
+      await this.repo.set(KEY, this.latch.record, this.ctx.clock.now())
+    }).catch(err => this.log.error({ err }, 'emergency state not stored'))
+    return await this.saving
+  }
+
+  private intercept (principal: Principal, packet: PublishPacket, client: Client): PublishVerdict | Promise<PublishVerdict> {
+    const stop = packet.topic === controlTopics.emergencyStop
+    if (!this.running || (!stop && packet.topic !== controlTopics.emergencyReset)) return 'deliver'
+    const actor = actorFromPrincipal(principal, client.id)
+    if (stop ? !mayStop(actor) : !mayReset(actor)) return { deny: `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop` }
+    const done = stop ? this.trigger({ reason: reasonOf(packet.payload), actor }) : this.reset({ actor })
+    return done.then(() => ({ drop: 'emergency request handled by the gateway' }), (err: Error) => {
+      this.log.error({ err, clientId: client.id }, 'emergency request failed')
+      return { drop: 'emergency request failed' }
+    })
+  }
+}
+
+function reasonOf (payload: PublishPacket['payload']): string | undefined {
+  try {
+    const body = JSON.parse(payload.toString()) as { reason?: unknown }
+    return typeof body.reason === 'string' && body.reason !== '' ? body.reason.slice(0, 200) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,89 @@
+import type { MacroAction } from '../../entities/index.js'
+import type { AppContext } from '../context.js'
+import { gatewayOnlyFilters, matchesFilter } from '../gateway/topics.js'
+import type { MacrosRepository } from '../persistence/repositories/macros.js'
+import type { CommandOutcome, CommandService } from './commands.js'
+import type { RelayService } from './relays.js'
+
+/** What one step needs; the runner (macros.ts) owns ordering, cancellation and progress. */
+export interface StepDeps {
+  ctx: AppContext
+  relays: RelayService
+  commands: CommandService
+  repo: MacrosRepository
+  username?: string
+  /** Resolves after `ms` on the injected clock, or early when the run is cancelled. */
+  sleep: (ms: number) => Promise<void>
+}
+
+const str = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
+const num = (v: unknown): number | undefined => typeof v === 'number' && Number.isFinite(v) ? v : undefined
+
+function mustAck (o: CommandOutcome, what: string): void {
+  if (o.status !== 'acked') throw new Error(`${what}: ${o.status}${o.message !== undefined ? ` (${o.message})` : ''}`)
+}
+
+/** A condition on current state: `{relay: <channel id>, is: "on"|"off"}` or `{telemetry: {uuid, key}, op, value}`. */
+export async function conditionHolds (cond: Record<string, unknown> | null, deps: StepDeps): Promise<boolean> {
+  if (cond === null) return true
+  if (cond.relay !== undefined) {
+    const ch = await deps.relays.channelById(Number(cond.relay))
+    const wantOn = cond.is === 'on' || cond.is === true
+    return ch !== undefined && ch.currentState === wantOn
+  }
+  const tel = cond.telemetry as { uuid?: unknown, key?: unknown } | undefined
+  if (tel !== undefined) {
+    const uuid = str(tel.uuid)
+    const key = str(tel.key)
+    const want = num(cond.value)
+    if (uuid === undefined || key === undefined || want === undefined) return false
+    const v = await deps.repo.latestTelemetry(uuid, key)
+    if (v === undefined) return false
+    switch (cond.op) {
+      case '<': return v < want
+      case '<=': return v <= want
+      case '>': return v > want
+      case '>=': return v >= want
+      case '==': return v === want
+      case '!=': return v !== want
+      default: return false
+    }
+  }
+  return false
+}
+
+/** Runs one action; throws when it cannot be done (the run then fails with that message). */
+export async function performStep (action: MacroAction, deps: StepDeps): Promise<void> {
+  const p = action.params
+  switch (action.actionType) {
+    case 'delay':
+      return await deps.sleep(num(p.ms) ?? num(p.delay_ms) ?? 0)
+    case 'relay': {
+      const deviceUuid = str(p.device_uuid)
+      const act = p.action
+      if (deviceUuid === undefined || (act !== 'on' && act !== 'off' && act !== 'toggle' && act !== 'pulse')) throw new Error('relay step needs device_uuid, channel and action')
+      const r = await deps.relays.setChannel({ deviceUuid, channel: Number(p.channel), action: act, durationMs: num(p.duration_ms), source: 'macro', user: deps.username })
+      return mustAck(await r.outcome, `relay ${deviceUuid}/${String(p.channel)}`)
+    }
+    case 'command': {
+      const deviceUuid = str(p.device_uuid)
+      const command = str(p.command)
+      if (deviceUuid === undefined || command === undefined) throw new Error('command step needs device_uuid and command')
+      const sent = await deps.commands.send({ deviceUuid, command, params: (p.params ?? {}) as Record<string, unknown>, source: 'macro', username: deps.username })
+      return mustAck(await sent.outcome, `command ${command} to ${deviceUuid}`)
+    }
+    case 'mqtt_publish': {
+      const topic = str(p.topic)
+      if (topic === undefined || !mayPublish(deps.ctx.config.macros.publishTopics, topic)) throw new Error(`topic not allowed for mqtt_publish: ${String(p.topic)}`)
+      return await deps.ctx.broker.publish(topic, p.payload ?? {}, { qos: 1, retain: p.retain === true })
+    }
+    default:
+      throw new Error(`unknown action type ${String(action.actionType)}`)
+  }
+}
+
+export function mayPublish (allowed: readonly string[], topic: string): boolean {
+  if (topic.startsWith('$') || topic.includes('+') || topic.includes('#')) return false
+  if (gatewayOnlyFilters.some(f => matchesFilter(f, topic))) return false
+  return allowed.some(f => matchesFilter(f, topic))
+}

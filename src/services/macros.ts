@@ -1,0 +1,152 @@
+import type { CommandSource, MacroAction, MacroRunStatus } from '../../entities/index.js'
+import type { Timer } from '../clock.js'
+import type { AppContext, Service } from '../context.js'
+import { GatewayError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { MacrosRepository } from '../persistence/repositories/macros.js'
+import type { CommandService } from './commands.js'
+import type { EmergencyLatch } from './emergency-latch.js'
+import { conditionHolds, performStep, type StepDeps } from './macro-steps.js'
+import type { RelayService } from './relays.js'
+
+export interface MacroRunRequest { macroId: number, user?: string, source: CommandSource }
+export interface StartedRun { runId: number, done: Promise<MacroRunStatus> }
+
+interface Run {
+  macroId: number
+  runId?: number
+  cancelled?: string
+  timer?: Timer
+  /** Settles when the run is cancelled: every awaited step races it. */
+  cancelledSignal: Promise<'cancelled'>
+  cancel: (reason: string) => void
+}
+
+/**
+ * Macros (SPEC §4): ordered actions with optional conditions, one run per macro at a time, cancellable, progress as
+ * `macro_progress` events, every run cancelled by an emergency stop. Runs are rows in `macro_runs`.
+ */
+export class MacroService implements Service {
+  readonly name = 'macros'
+  private readonly repo: MacrosRepository
+  private readonly log: Logger
+  private readonly runs = new Map<number, Run>()
+
+  constructor (
+    private readonly ctx: AppContext,
+    private readonly relays: RelayService,
+    private readonly commands: CommandService,
+    private readonly emergency: EmergencyLatch
+  ) {
+    this.repo = new MacrosRepository(ctx.db.dataSource)
+    this.log = ctx.log.child({ module: 'macros' })
+  }
+
+  async start (): Promise<void> {
+    const abandoned = await this.repo.abandonRunning(this.ctx.clock.now())
+    if (abandoned > 0) this.log.warn({ abandoned }, 'macro runs interrupted by a restart')
+  }
+
+  async stop (): Promise<void> {
+    await this.cancelAll('gateway stopping')
+  }
+
+  isRunning (macroId: number): boolean { return this.runs.has(macroId) }
+
+  /** Starts a run; refused (GatewayError) during an emergency, for an unknown or disabled macro, or while it runs. */
+  async run (req: MacroRunRequest): Promise<StartedRun> {
+    if (this.emergency.active) throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', 'emergency stop active: macros are refused')
+    if (this.runs.has(req.macroId)) throw new GatewayError('GW_ERR_MACRO_RUNNING', `macro ${req.macroId} is already running`)
+    const run = newRun(req.macroId)
+    // Reserved before the first await, so two simultaneous requests cannot both start.
+    this.runs.set(req.macroId, run)
+    try {
+      const found = await this.repo.macro(req.macroId)
+      if (found === undefined) throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.macroId}`)
+      if (!found.macro.enabled) throw new GatewayError('GW_ERR_MACRO_DISABLED', `macro ${req.macroId} is disabled`)
+      run.runId = await this.repo.startRun({ macroId: req.macroId, startedAt: this.ctx.clock.now(), username: req.user ?? null, source: req.source })
+      await this.progress(run, 'started', { name: found.macro.name, steps: found.actions.length }, req.user)
+      return { runId: run.runId, done: this.execute(run, found.actions, req.user) }
+    } catch (err) {
+      this.runs.delete(req.macroId)
+      throw err
+    }
+  }
+
+  /** Cancels the running run of a macro; false when none runs. */
+  cancel (macroId: number, reason = 'cancelled'): boolean {
+    const run = this.runs.get(macroId)
+    if (run === undefined) return false
+    run.cancel(reason)
+    return true
+  }
+
+  async cancelAll (reason: string): Promise<void> {
+    for (const run of this.runs.values()) run.cancel(reason)
+  }
+
+  private async execute (run: Run, actions: MacroAction[], username?: string): Promise<MacroRunStatus> {
+    const deps: StepDeps = { ctx: this.ctx, relays: this.relays, commands: this.commands, repo: this.repo, username, sleep: ms => this.sleep(run, ms) }
+    let status: MacroRunStatus = 'completed'
+    let message: string | null = null
+    for (let i = 0; i < actions.length && status === 'completed'; i++) {
+      const action = actions[i]
+      try {
+        await this.repo.updateRun(run.runId as number, { currentStep: i + 1 })
+        const holds = await Promise.race([conditionHolds(action.condition, deps), run.cancelledSignal])
+        if (holds === 'cancelled') break
+        if (!holds) {
+          await this.progress(run, 'step', { step: i + 1, type: action.actionType, status: 'skipped' }, username)
+          continue
+        }
+        if (await Promise.race([performStep(action, deps), run.cancelledSignal]) === 'cancelled') break
+        await this.progress(run, 'step', { step: i + 1, type: action.actionType, status: 'done' }, username)
+      } catch (err) {
+        status = 'failed'
+        message = `step ${i + 1} (${action.actionType}): ${(err as Error).message}`
+      }
+    }
+    if (run.cancelled !== undefined) {
+      status = 'cancelled'
+      message = run.cancelled
+    }
+    run.timer?.cancel()
+    await this.repo.updateRun(run.runId as number, { status, message, finishedAt: this.ctx.clock.now() })
+    this.runs.delete(run.macroId)
+    await this.progress(run, status, message === null ? {} : { message }, username)
+    return status
+  }
+
+  private async sleep (run: Run, ms: number): Promise<void> {
+    await new Promise<void>(resolve => {
+      run.timer = this.ctx.clock.setTimeout(resolve, ms)
+      void run.cancelledSignal.then(() => resolve())
+    })
+  }
+
+  private async progress (run: Run, status: string, extra: Record<string, unknown>, username?: string): Promise<void> {
+    await this.ctx.events.log({
+      level: status === 'failed' ? 'error' : status === 'cancelled' ? 'warning' : 'info',
+      type: 'macro_progress',
+      source: 'gateway',
+      action: status,
+      target: `macro:${run.macroId}`,
+      username,
+      payload: { macro_id: run.macroId, run_id: run.runId, status, ...extra }
+    })
+  }
+}
+
+function newRun (macroId: number): Run {
+  let cancel!: (reason: string) => void
+  const run = { macroId } as Run
+  run.cancelledSignal = new Promise<'cancelled'>(resolve => {
+    cancel = reason => {
+      run.cancelled ??= reason
+      run.timer?.cancel()
+      resolve('cancelled')
+    }
+  })
+  run.cancel = cancel
+  return run
+}

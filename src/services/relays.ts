@@ -1,0 +1,246 @@
+import type { CommandSource } from '../../entities/index.js'
+import type { Timer } from '../clock.js'
+import type { AppContext, Service } from '../context.js'
+import { GatewayError } from '../errors.js'
+import type { EventMap } from '../events.js'
+import type { RelayAction } from '../gateway/topics.js'
+import type { Logger } from '../log.js'
+import { RelaysRepository, type ChannelRow } from '../persistence/repositories/relays.js'
+import { RELAY_COMMAND, type CommandOutcome, type CommandService, type SentCommand } from './commands.js'
+import type { EmergencyLatch } from './emergency-latch.js'
+
+export interface RelayRequest {
+  deviceUuid: string
+  channel: number
+  action: RelayAction
+  /** Pulse length, or hold length for a momentary channel. */
+  durationMs?: number
+  user?: string
+  source: CommandSource
+  /** The requesting MQTT client: a momentary hold is released when it disconnects. */
+  clientId?: string
+  commandId?: string
+}
+
+export interface RelayResult {
+  commandId: string
+  action: 'on' | 'off' | 'pulse'
+  outcome: Promise<CommandOutcome>
+  /** Channels of the mutex group turned off first. */
+  turnedOff: number[]
+}
+
+interface Hold { clientId?: string, timer: Timer }
+
+/**
+ * Relay channels (SPEC §4 Relays): every request becomes a relay command through the commands service, after the
+ * rules: emergency lockout (nothing turns on), mutex groups (the others off — acknowledged — first), max_on_ms
+ * auto-off, momentary holds released after their duration or when the requesting client disconnects.
+ * `current_state` is only what the board reports on `relays/{uuid}/state`; `desired_state` is what was commanded.
+ */
+export class RelayService implements Service {
+  readonly name = 'relays'
+  private readonly repo: RelaysRepository
+  private readonly log: Logger
+  private readonly holds = new Map<number, Hold>()
+  private readonly maxOn = new Map<number, Timer>()
+  private readonly checks = new Set<Timer>()
+  private readonly groupQueue = new Map<string, Promise<void>>()
+  private readonly onDisconnect = ({ clientId }: EventMap['client.disconnected'][0]): void => { this.releaseHoldsOf(clientId) }
+
+  constructor (private readonly ctx: AppContext, private readonly commands: CommandService, private readonly emergency: EmergencyLatch) {
+    this.repo = new RelaysRepository(ctx.db.dataSource)
+    this.log = ctx.log.child({ module: 'relays' })
+  }
+
+  async start (): Promise<void> {
+    this.ctx.bus.on('client.disconnected', this.onDisconnect)
+  }
+
+  async stop (): Promise<void> {
+    this.ctx.bus.off('client.disconnected', this.onDisconnect)
+    this.cancelTimers()
+    for (const t of this.checks) t.cancel()
+    this.checks.clear()
+  }
+
+  /** The one entry point for panels (MQTT) and the API. Throws a GatewayError when the request is refused. */
+  async setChannel (req: RelayRequest): Promise<RelayResult> {
+    const ch = await this.channel(req.deviceUuid, req.channel)
+    let action = req.action
+    if (action === 'toggle') action = (ch.currentState ?? ch.desiredState ?? false) ? 'off' : 'on'
+    if (action === 'off') return await this.turnOff(ch, req)
+    if (action === 'on' && ch.function === 'momentary') return await this.hold({ ...req, action })
+    return await this.turnOn(ch, { ...req, action })
+  }
+
+  /** Momentary: on now, off after `durationMs` (default relays.defaultHoldMs) or when `clientId` disconnects. */
+  async hold (req: Omit<RelayRequest, 'action'> & { action?: RelayAction }): Promise<RelayResult> {
+    const ch = await this.channel(req.deviceUuid, req.channel)
+    const holdMs = req.durationMs ?? this.ctx.config.relays.defaultHoldMs
+    if (holdMs > this.ctx.config.relays.maxHoldMs) throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `hold of ${holdMs} ms is over relays.maxHoldMs`)
+    const result = await this.turnOn(ch, { ...req, action: 'on' })
+    this.holds.get(ch.id)?.timer.cancel()
+    const timer = this.ctx.clock.setTimeout(() => { void this.release({ ...req, user: undefined, source: 'system' }, 'hold elapsed') }, holdMs)
+    this.holds.set(ch.id, { clientId: req.clientId, timer })
+    return result
+  }
+
+  async release (req: Pick<RelayRequest, 'deviceUuid' | 'channel' | 'user' | 'source'>, why = 'released'): Promise<RelayResult> {
+    const ch = await this.channel(req.deviceUuid, req.channel)
+    this.log.debug({ deviceUuid: ch.deviceUuid, channel: ch.channelNumber, why }, 'hold released')
+    return await this.turnOff(ch, { ...req, action: 'off' })
+  }
+
+  /** Emergency: every channel off at once, timers cancelled. Returns the commands per board for the roll-call. */
+  async allOff (source: CommandSource): Promise<Map<string, SentCommand[]>> {
+    this.cancelTimers()
+    const channels = await this.repo.allBare()
+    const sent = await this.commands.sendMany(channels.map(ch => ({
+      deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source
+    })))
+    await this.repo.setAllDesiredOff(this.ctx.clock.now())
+    const byBoard = new Map<string, SentCommand[]>()
+    channels.forEach((ch, i) => byBoard.set(ch.deviceUuid, [...(byBoard.get(ch.deviceUuid) ?? []), sent[i]]))
+    return byBoard
+  }
+
+  /** A board's `relays/{uuid}/state` report: the only source of current_state. */
+  async reportState (uuid: string, channels: Record<string, boolean>): Promise<void> {
+    const states = new Map<number, boolean>()
+    for (const [k, v] of Object.entries(channels)) if (/^\d+$/.test(k) && typeof v === 'boolean') states.set(Number(k), v)
+    for (const ch of await this.repo.reportState(uuid, states, this.ctx.clock.now())) {
+      // A channel seen on without a running limit (switched on before a restart, or locally) still gets one.
+      if (ch.currentState === true && ch.maxOnMs !== null && !this.maxOn.has(ch.id)) this.armMaxOn(ch)
+    }
+  }
+
+  async channelById (id: number): Promise<ChannelRow | undefined> {
+    return await this.repo.byId(id)
+  }
+
+  private async channel (uuid: string, n: number): Promise<ChannelRow> {
+    const ch = await this.repo.channel(uuid, n)
+    if (ch === undefined) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${n} on ${uuid}`)
+    if (!ch.enabled) throw new GatewayError('GW_ERR_RELAY_DISABLED', `relay channel ${n} on ${uuid} is disabled`)
+    return ch
+  }
+
+  private refuseIfEmergency (ch: ChannelRow): void {
+    if (this.emergency.active) {
+      throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', `emergency stop active: channel ${ch.channelNumber} on ${ch.deviceUuid} not turned on`)
+    }
+  }
+
+  /** Requests that turn on a channel of a mutex group run one at a time, so two of them cannot both pass the rule. */
+  private async turnOn (ch: ChannelRow, req: RelayRequest & { action: 'on' | 'pulse' }): Promise<RelayResult> {
+    this.refuseIfEmergency(ch)
+    if (ch.mutexGroup === null) return await this.turnOnNow(ch, req)
+    const group = ch.mutexGroup
+    const before = this.groupQueue.get(group) ?? Promise.resolve()
+    const mine = before.then(async () => await this.turnOnNow(await this.channel(ch.deviceUuid, ch.channelNumber), req))
+    const tail = mine.then(() => {}, () => {})
+    this.groupQueue.set(group, tail)
+    void tail.then(() => { if (this.groupQueue.get(group) === tail) this.groupQueue.delete(group) })
+    return await mine
+  }
+
+  private async turnOnNow (ch: ChannelRow, req: RelayRequest & { action: 'on' | 'pulse' }): Promise<RelayResult> {
+    this.refuseIfEmergency(ch)
+    const params: Record<string, unknown> = { channel: ch.channelNumber, action: req.action }
+    if (req.action === 'pulse') {
+      const ms = req.durationMs ?? ch.pulseMs ?? this.ctx.config.relays.defaultPulseMs
+      if (ch.maxOnMs !== null && ms > ch.maxOnMs) throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `pulse of ${ms} ms is over the channel's max_on_ms`)
+      params.duration_ms = ms
+    }
+    const turnedOff = await this.mutexOff(ch, req)
+    // The group's offs took time: an emergency stop may have come in meanwhile.
+    this.refuseIfEmergency(ch)
+    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params, source: req.source, username: req.user, commandId: req.commandId })
+    if (req.action === 'on') {
+      await this.repo.setDesired(ch.id, true, this.ctx.clock.now())
+      if (ch.maxOnMs !== null) this.armMaxOn(ch)
+    }
+    this.checkAfter(ch, sent, req.action === 'on')
+    return { commandId: sent.commandId, action: req.action, outcome: sent.outcome, turnedOff }
+  }
+
+  private async turnOff (ch: ChannelRow, req: RelayRequest): Promise<RelayResult> {
+    this.clearChannelTimers(ch.id)
+    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source: req.source, username: req.user, commandId: req.commandId })
+    await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
+    this.checkAfter(ch, sent, false)
+    return { commandId: sent.commandId, action: 'off', outcome: sent.outcome, turnedOff: [] }
+  }
+
+  /** The mutex rule: every other channel of the group that is not confirmed off is turned off, and must ack. */
+  private async mutexOff (ch: ChannelRow, req: RelayRequest): Promise<number[]> {
+    if (ch.mutexGroup === null) return []
+    const others = (await this.repo.mutexOthers(ch.mutexGroup, ch.id)).filter(o => o.currentState !== false || o.desiredState === true)
+    if (others.length === 0) return []
+    const results = await Promise.all(others.map(async o => (await this.turnOff(o, { ...req, commandId: undefined, action: 'off' })).outcome))
+    const failed = results.filter(r => r.status !== 'acked')
+    if (failed.length > 0) {
+      await this.ctx.events.log({ level: 'warning', type: 'relay_mutex_failed', source: 'gateway', action: 'on', target: `${ch.deviceUuid}/${ch.channelNumber}`, username: req.user, payload: { group: ch.mutexGroup, failed: failed.map(f => f.commandId) } })
+      throw new GatewayError('GW_ERR_RELAY_MUTEX_FAILED', `mutex group ${ch.mutexGroup}: ${failed.length} channel(s) did not confirm off`)
+    }
+    return others.map(o => o.id)
+  }
+
+  /** Desired vs current: once the command is acknowledged, the board has one more timeout to report the state. */
+  private checkAfter (ch: ChannelRow, sent: SentCommand, desired: boolean): void {
+    void sent.outcome.then(o => {
+      if (o.status !== 'acked') return
+      const timer = this.ctx.clock.setTimeout(() => {
+        this.checks.delete(timer)
+        void this.compare(ch.id, desired)
+      }, this.ctx.config.commands.ackTimeoutMs)
+      this.checks.add(timer)
+    })
+  }
+
+  private async compare (id: number, desired: boolean): Promise<void> {
+    const now = await this.repo.byId(id)
+    if (now === undefined || now.desiredState !== desired || now.currentState === desired) return
+    await this.ctx.events.log({ level: 'warning', type: 'relay_state_mismatch', source: 'gateway', target: `${now.deviceUuid}/${now.channelNumber}`, payload: { desired, current: now.currentState } })
+  }
+
+  private armMaxOn (ch: ChannelRow): void {
+    this.maxOn.get(ch.id)?.cancel()
+    this.maxOn.set(ch.id, this.ctx.clock.setTimeout(() => {
+      this.maxOn.delete(ch.id)
+      void this.autoOff(ch)
+    }, ch.maxOnMs ?? 0))
+  }
+
+  private async autoOff (ch: ChannelRow): Promise<void> {
+    try {
+      await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
+      await this.ctx.events.log({ level: 'warning', type: 'relay_max_on', source: 'gateway', action: 'off', target: `${ch.deviceUuid}/${ch.channelNumber}`, payload: { max_on_ms: ch.maxOnMs } })
+    } catch (err) {
+      this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'max-on auto-off failed')
+    }
+  }
+
+  private releaseHoldsOf (clientId: string): void {
+    for (const [id, hold] of this.holds) {
+      if (hold.clientId !== clientId) continue
+      hold.timer.cancel()
+      this.holds.delete(id)
+      void this.repo.byId(id).then(ch => {
+        if (ch !== undefined) return this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
+      }).catch(err => this.log.error({ err, clientId }, 'hold release failed'))
+    }
+  }
+
+  private clearChannelTimers (id: number): void {
+    this.holds.get(id)?.timer.cancel()
+    this.holds.delete(id)
+    this.maxOn.get(id)?.cancel()
+    this.maxOn.delete(id)
+  }
+
+  private cancelTimers (): void {
+    for (const id of [...this.holds.keys(), ...this.maxOn.keys()]) this.clearChannelTimers(id)
+  }
+}
