@@ -9,6 +9,16 @@ import { createBroker } from './broker/broker.js'
 import { createHooks } from './broker/hooks.js'
 import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
 import { ensureHealthToken } from './auth/health-token.js'
+import { Authenticator } from './auth/authenticate.js'
+import { FailureLimiter } from './auth/failure-limiter.js'
+import { ensureJwtSecret } from './auth/jwt.js'
+import { ensureInitialAdmin } from './auth/initial-admin.js'
+import { createRepositories } from './persistence/repositories/index.js'
+import { EventsService } from './services/events.js'
+import { AccessAuditService } from './services/access-audit.js'
+import { PresenceService } from './services/presence.js'
+import { payloadGuard } from './gateway/payload-guard.js'
+import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
 import { GatewayRouter } from './gateway/router.js'
@@ -45,14 +55,30 @@ export class Gateway {
       const db = await openDatabase(config, log.child({ module: 'db' }))
       stoppers.push({ name: 'database', stop: () => db.close() })
 
-      const brokerHooks = createHooks(
-        { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config) },
-        log.child({ module: 'auth' })
-      )
+      const repos = createRepositories(db)
+      await ensureInitialAdmin(repos.users, config.dataDir, clock, log.child({ module: 'auth' }))
+      const bus = createEventBus()
+      const auth = {
+        jwtKey: ensureJwtSecret(config.dataDir),
+        limiter: new FailureLimiter({ maxFailures: config.auth.maxFailedAttempts, windowMs: config.auth.failureWindowMs, penaltyMs: config.auth.penaltyMs }, clock)
+      }
+      const authenticator = new Authenticator({
+        policy: { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config), autoRegister: config.devices.autoRegister },
+        findDevice: uuid => repos.devices.byUuid(uuid),
+        findUser: username => repos.users.byUsername(username),
+        jwtKey: auth.jwtKey,
+        limiter: auth.limiter,
+        clock
+      })
+      const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const ctx: AppContext = { config, log, bus: createEventBus(), clock, db, broker, hooks: brokerHooks, startedAt: clock.now() }
+      const events = new EventsService({ repos, broker, clock, log })
+      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth }
+      // The publish pipeline, in order: payload checks (SPEC §3), then the first announce of a pending device.
+      brokerHooks.intercept(payloadGuard(ctx))
+      brokerHooks.intercept(pendingAnnounce(ctx))
 
       const tcp = createTcpServer(broker.aedes)
       const server = http.createServer(createApi(ctx).callback())
@@ -64,7 +90,9 @@ export class Gateway {
 
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
+        new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
+        new PresenceService(ctx),
         new GatewayRouter(ctx, routes(ctx))
       ]
       for (const service of services) {

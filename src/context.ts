@@ -5,6 +5,9 @@ import type { Database } from './persistence/database.js'
 import type { Broker } from './broker/broker.js'
 import type { Clock } from './clock.js'
 import type { BrokerHooks } from './broker/hooks.js'
+import type { Repositories } from './persistence/repositories/index.js'
+import type { EventsService } from './services/events.js'
+import type { FailureLimiter } from './auth/failure-limiter.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -17,6 +20,12 @@ export interface AppContext {
   /** Who each MQTT client is, and the publish pipeline services add their steps to. */
   readonly hooks: Pick<BrokerHooks, 'principalOf' | 'intercept'>
   readonly startedAt: number
+  /** The only code touching TypeORM (persistence/repositories/). */
+  readonly repos: Repositories
+  /** Records an event: event_logs row + `autocore/events/{type}` publish. */
+  readonly events: EventsService
+  /** Failed-login throttling shared by MQTT and HTTP, and the login-token key. */
+  readonly auth: { readonly limiter: FailureLimiter, readonly jwtKey: Uint8Array }
 }
 
 /** A long-lived part of the gateway. Constructors only assign fields; work starts in start(). */

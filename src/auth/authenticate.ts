@@ -1,17 +1,44 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { AuthDecision } from './principal.js'
+import type { Clock } from '../clock.js'
+import { DEVICE_ID } from '../gateway/topics.js'
+import { addressKey, userKey as userKeyOf, type FailureLimiter } from './failure-limiter.js'
+import { verifyToken } from './jwt.js'
+import { hashSecret, verifySecret } from './passwords.js'
+import { isDisplay, type AuthDecision, type UserRole } from './principal.js'
 
 export interface Credentials {
   clientId: string
   username?: string
   password?: Buffer
+  /** The peer's address, for counting failed attempts. */
+  remoteAddress?: string
 }
 
 export interface AuthenticatePolicy {
   allowAnonymous: boolean
   healthUsername: string
   healthToken: string
+  /** devices.autoRegister: an unknown device id may connect as `pending` and announce itself. */
+  autoRegister: boolean
 }
+
+/** What authentication needs to know about a device or a user (the repositories provide it). */
+export interface DeviceRecord { uuid: string, type: string, enabled: boolean, status: string, secretHash: string | null, capabilities: string[] | null }
+export interface UserRecord { username: string, role: UserRole, enabled: boolean }
+
+export interface AuthenticatorDeps {
+  policy: AuthenticatePolicy
+  findDevice: (uuid: string) => Promise<DeviceRecord | undefined>
+  findUser: (username: string) => Promise<UserRecord | undefined>
+  jwtKey: Uint8Array
+  limiter: FailureLimiter
+  clock: Pick<Clock, 'now'>
+}
+
+/** A refusal, with `throttled` when it was refused unchecked because of earlier failures. */
+export type AuthOutcome = AuthDecision & { throttled?: boolean, penaltyStarted?: boolean }
+
+const bad = (reason: string): AuthOutcome => ({ ok: false, returnCode: 4, reason })
 
 function sameSecret (given: Buffer | undefined, expected: string): boolean {
   if (given === undefined || expected === '') return false
@@ -20,18 +47,76 @@ function sameSecret (given: Buffer | undefined, expected: string): boolean {
 }
 
 /**
- * The CONNECT decision, a pure function of the credentials and the policy. The health identity is always
- * recognised; with allowAnonymous everyone else gets the anonymous principal; otherwise the connection is
- * refused (CONNACK 4 when credentials were offered, 5 when none were).
+ * The CONNECT decision (SPEC §2): a device connects with client id = username = its UUID and its secret; a
+ * user with its username and a login JWT; the health identity with its token. CONNACK 4 for bad credentials
+ * (unknown id, wrong secret, bad or expired token), 5 for not authorized (disabled, no credentials, throttled).
+ * Failures are counted per remote address and username: an address in its penalty window is refused without
+ * hashing anything; a username's penalty applies only to addresses that failed too, so an attacker guessing a
+ * device's secret from elsewhere does not lock that device out.
  */
-export function authenticate (creds: Credentials, policy: AuthenticatePolicy): AuthDecision {
-  if (creds.username === policy.healthUsername) {
-    if (sameSecret(creds.password, policy.healthToken)) {
-      return { ok: true, principal: { kind: 'health', clientId: creds.clientId, username: creds.username } }
+export class Authenticator {
+  constructor (private readonly deps: AuthenticatorDeps) {}
+
+  async authenticate (creds: Credentials): Promise<AuthOutcome> {
+    const { policy, limiter } = this.deps
+    if (creds.username === undefined || creds.username === '') {
+      return policy.allowAnonymous
+        ? { ok: true, principal: { kind: 'anonymous', clientId: creds.clientId } }
+        : { ok: false, returnCode: 5, reason: 'anonymous connections are not allowed' }
     }
-    return { ok: false, returnCode: 4, reason: 'bad health token' }
+    const addrKey = addressKey(creds.remoteAddress)
+    const userKey = userKeyOf(creds.username)
+    if (limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))) {
+      return { ok: false, returnCode: 5, reason: 'too many failed attempts', throttled: true }
+    }
+    const outcome = await this.check(creds, creds.username)
+    if (outcome.ok) {
+      limiter.succeed(addrKey)
+      limiter.succeed(userKey)
+    } else if (outcome.returnCode === 4) {
+      const started = limiter.fail(addrKey)
+      limiter.fail(userKey)
+      if (started) outcome.penaltyStarted = true
+    }
+    return outcome
   }
-  if (policy.allowAnonymous) return { ok: true, principal: { kind: 'anonymous', clientId: creds.clientId } }
-  if (creds.username === undefined) return { ok: false, returnCode: 5, reason: 'anonymous connections are not allowed' }
-  return { ok: false, returnCode: 4, reason: 'unknown credentials' }
+
+  private async check (creds: Credentials, username: string): Promise<AuthOutcome> {
+    const { policy } = this.deps
+    if (username === policy.healthUsername) {
+      return sameSecret(creds.password, policy.healthToken)
+        ? { ok: true, principal: { kind: 'health', clientId: creds.clientId, username } }
+        : { ok: false, returnCode: 4, reason: 'bad health token' }
+    }
+    if (creds.clientId === username) {
+      const device = await this.deps.findDevice(username)
+      if (device !== undefined) return await this.checkDevice(creds, device)
+    }
+    const user = await this.deps.findUser(username)
+    if (user !== undefined) return await this.checkUser(creds, user)
+    if (creds.clientId === username && policy.autoRegister && DEVICE_ID.test(username) && creds.password !== undefined && creds.password.length > 0) {
+      const secretHash = await hashSecret(creds.password.toString())
+      return { ok: true, principal: { kind: 'device', clientId: username, uuid: username, deviceType: 'unknown', capabilities: [], display: false, pending: { secretHash } } }
+    }
+    return bad('unknown identity')
+  }
+
+  private async checkDevice (creds: Credentials, device: DeviceRecord): Promise<AuthOutcome> {
+    if (device.secretHash === null || creds.password === undefined) return bad('bad device secret')
+    if (!await verifySecret(creds.password.toString(), device.secretHash)) return bad('bad device secret')
+    if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
+    const capabilities = device.capabilities ?? []
+    const principal = { kind: 'device' as const, clientId: device.uuid, uuid: device.uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities) }
+    if (device.status === 'pending') return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } }
+    return { ok: true, principal }
+  }
+
+  private async checkUser (creds: Credentials, user: UserRecord): Promise<AuthOutcome> {
+    if (creds.password === undefined) return bad('no token')
+    const check = await verifyToken(this.deps.jwtKey, creds.password.toString(), this.deps.clock.now())
+    if (!check.ok) return bad(check.reason)
+    if (check.username !== user.username) return bad('token for another user')
+    if (!user.enabled) return { ok: false, returnCode: 5, reason: 'user disabled' }
+    return { ok: true, principal: { kind: 'user', clientId: creds.clientId, username: user.username, role: user.role } }
+  }
 }

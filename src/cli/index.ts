@@ -5,6 +5,8 @@ import { configCheck } from './config-check.js'
 import { migrate } from './migrate.js'
 import { health } from './health.js'
 import { start, type Signals } from './start.js'
+import { registerDeviceCommands } from './device.js'
+import { registerUserCommands } from './user.js'
 
 export type { CliIo } from './io.js'
 
@@ -44,6 +46,9 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--timeout <ms>', 'per-check timeout in milliseconds', '5000')
     .option('--json', 'print the details as JSON')
     .action(async opts => { code = await health(io, opts) })
+
+  registerDeviceCommands(program, io, configOption, c => { code = c })
+  registerUserCommands(program, io, configOption, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

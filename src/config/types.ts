@@ -1,3 +1,5 @@
+import type { AclRule } from '../auth/acl.js'
+
 // The shape of src/config/schema.json. test/config/loader.test.ts checks that every schema key appears in
 // the shipped defaults, so a key added to the schema without a type here fails the type-check where it is used.
 export interface Config {
@@ -16,6 +18,7 @@ export interface Config {
     readonly maxInflightInbound: number
     readonly concurrency: number
     readonly maxClientIdLength: number
+    readonly maxPayloadBytes: number
   }
   readonly http: { readonly host: string, readonly port: number }
   readonly database: {
@@ -26,4 +29,7 @@ export interface Config {
   }
   readonly health: { readonly username: string, readonly token: string }
   readonly shutdown: { readonly timeoutMs: number }
+  readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number }
+  readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
+  readonly acl: { readonly rules: readonly AclRule[] }
 }

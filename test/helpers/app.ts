@@ -5,6 +5,7 @@ import type { Test } from 'tap'
 import { Gateway } from '../../src/app.js'
 import { loadConfig, type DeepPartial } from '../../src/config/loader.js'
 import type { Config } from '../../src/config/types.js'
+import type { Clock } from '../../src/clock.js'
 import { redactPaths } from '../../src/log.js'
 
 export interface LogLine { level: number, msg: string, module?: string, [key: string]: unknown }
@@ -46,11 +47,11 @@ export interface RunningApp {
 }
 
 /** Starts the real gateway on port 0 in `dataDir` (default: a fresh t.testdir()); stopped at teardown. */
-export async function startApp (t: Test, opts: { dataDir?: string, config?: DeepPartial<Config> } = {}): Promise<RunningApp> {
+export async function startApp (t: Test, opts: { dataDir?: string, config?: DeepPartial<Config>, clock?: Clock } = {}): Promise<RunningApp> {
   const dataDir = opts.dataDir ?? t.testdir()
   const config = testConfig(dataDir, opts.config)
   const { log, lines } = captureLogger()
-  const gateway = await Gateway.start({ config, log })
+  const gateway = await Gateway.start({ config, log, clock: opts.clock })
   t.teardown(() => gateway.stop())
   return {
     gateway,
