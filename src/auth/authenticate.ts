@@ -4,6 +4,7 @@ import { DEVICE_ID } from '../gateway/topics.js'
 import { addressKey, userKey as userKeyOf, type FailureLimiter } from './failure-limiter.js'
 import { verifyToken } from './jwt.js'
 import { hashSecret, verifySecret } from './passwords.js'
+import { KeyedGate } from './keyed-gate.js'
 import { isDisplay, type AuthDecision, type UserRole } from './principal.js'
 
 export interface Credentials {
@@ -33,6 +34,8 @@ export interface AuthenticatorDeps {
   jwtKey: Uint8Array
   limiter: FailureLimiter
   clock: Pick<Clock, 'now'>
+  /** Credential checks one remote address may have running at once; the rest queue (default 4). */
+  maxConcurrentPerAddress?: number
 }
 
 /** A refusal, with `throttled` when it was refused unchecked because of earlier failures. */
@@ -55,7 +58,10 @@ function sameSecret (given: Buffer | undefined, expected: string): boolean {
  * device's secret from elsewhere does not lock that device out.
  */
 export class Authenticator {
-  constructor (private readonly deps: AuthenticatorDeps) {}
+  private readonly gate: KeyedGate
+  constructor (private readonly deps: AuthenticatorDeps) {
+    this.gate = new KeyedGate(deps.maxConcurrentPerAddress ?? 4)
+  }
 
   async authenticate (creds: Credentials): Promise<AuthOutcome> {
     const { policy, limiter } = this.deps
@@ -69,7 +75,18 @@ export class Authenticator {
     if (limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))) {
       return { ok: false, returnCode: 5, reason: 'too many failed attempts', throttled: true }
     }
-    const outcome = await this.check(creds, creds.username)
+    const release = await this.gate.acquire(addrKey)
+    if (release === undefined) return { ok: false, returnCode: 5, reason: 'too many concurrent attempts', throttled: true }
+    let outcome: AuthOutcome
+    try {
+      // Failures counted while this attempt waited for its slot may have started a penalty.
+      if (limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))) {
+        return { ok: false, returnCode: 5, reason: 'too many failed attempts', throttled: true }
+      }
+      outcome = await this.check(creds, creds.username)
+    } finally {
+      release()
+    }
     if (outcome.ok) {
       limiter.succeed(addrKey)
       limiter.succeed(userKey)

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { FailureLimiter, addressKey } from '../../src/auth/failure-limiter.js'
 import { Throttle } from '../../src/services/throttle.js'
+import { KeyedGate } from '../../src/auth/keyed-gate.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 t.test('a penalty after maxFailures within the window, lifted after penaltyMs; success clears', async t => {
@@ -37,4 +38,24 @@ t.test('Throttle: one pass per key per interval, counting what it held back', as
   th.take('b')
   th.take('c')
   t.equal(th.take('a'), 0, 'a was forgotten past maxKeys')
+})
+
+t.test('KeyedGate: at most limit holders per key, the rest wait in order, past maxWaiting refused', async t => {
+  const gate = new KeyedGate(2, 1)
+  const a = await gate.acquire('k')
+  const b = await gate.acquire('k')
+  const other = await gate.acquire('x')
+  t.ok(a !== undefined && b !== undefined && other !== undefined)
+  let cGot = false
+  const c = gate.acquire('k').then(r => { cGot = true; return r })
+  t.equal(await gate.acquire('k'), undefined, 'the second waiter is one too many')
+  await new Promise(resolve => setImmediate(resolve))
+  t.equal(cGot, false, 'waits while two hold')
+  a?.()
+  a?.()
+  const release = await c
+  t.ok(cGot, 'gets the slot a released')
+  release?.()
+  b?.()
+  t.ok(await gate.acquire('k'), 'free again')
 })
