@@ -58,18 +58,17 @@ export class Gateway {
       const repos = createRepositories(db)
       await ensureInitialAdmin(repos.users, config.dataDir, clock, log.child({ module: 'auth' }))
       const bus = createEventBus()
-      const auth = {
-        jwtKey: ensureJwtSecret(config.dataDir),
-        limiter: new FailureLimiter({ maxFailures: config.auth.maxFailedAttempts, windowMs: config.auth.failureWindowMs, penaltyMs: config.auth.penaltyMs }, clock)
-      }
+      const jwtKey = ensureJwtSecret(config.dataDir)
+      const limiter = new FailureLimiter({ maxFailures: config.auth.maxFailedAttempts, windowMs: config.auth.failureWindowMs, penaltyMs: config.auth.penaltyMs }, clock)
       const authenticator = new Authenticator({
         policy: { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config), autoRegister: config.devices.autoRegister },
         findDevice: uuid => repos.devices.byUuid(uuid),
         findUser: username => repos.users.byUsername(username),
-        jwtKey: auth.jwtKey,
-        limiter: auth.limiter,
+        jwtKey,
+        limiter,
         clock
       })
+      const auth = { authenticator, limiter, jwtKey }
       const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })

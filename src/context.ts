@@ -8,6 +8,7 @@ import type { BrokerHooks } from './broker/hooks.js'
 import type { Repositories } from './persistence/repositories/index.js'
 import type { EventsService } from './services/events.js'
 import type { FailureLimiter } from './auth/failure-limiter.js'
+import type { Authenticator } from './auth/authenticate.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -24,8 +25,8 @@ export interface AppContext {
   readonly repos: Repositories
   /** Records an event: event_logs row + `autocore/events/{type}` publish. */
   readonly events: EventsService
-  /** Failed-login throttling shared by MQTT and HTTP, and the login-token key. */
-  readonly auth: { readonly limiter: FailureLimiter, readonly jwtKey: Uint8Array }
+  /** Credential checks with failed-login throttling (shared by MQTT and HTTP), and the login-token key. */
+  readonly auth: { readonly authenticator: Authenticator, readonly limiter: FailureLimiter, readonly jwtKey: Uint8Array }
 }
 
 /** A long-lived part of the gateway. Constructors only assign fields; work starts in start(). */

@@ -64,38 +64,47 @@ export class Authenticator {
   }
 
   async authenticate (creds: Credentials): Promise<AuthOutcome> {
-    const { policy, limiter } = this.deps
+    const { policy } = this.deps
     if (creds.username === undefined || creds.username === '') {
       return policy.allowAnonymous
         ? { ok: true, principal: { kind: 'anonymous', clientId: creds.clientId } }
         : { ok: false, returnCode: 5, reason: 'anonymous connections are not allowed' }
     }
-    const addrKey = addressKey(creds.remoteAddress)
-    const userKey = userKeyOf(creds.username)
-    if (limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))) {
-      return { ok: false, returnCode: 5, reason: 'too many failed attempts', throttled: true }
-    }
+    const r = await this.guard(creds.remoteAddress, creds.username, async () => await this.check(creds, creds.username as string), o => !o.ok && o.returnCode === 4)
+    if (r.throttled) return { ok: false, returnCode: 5, reason: r.reason, throttled: true }
+    return r.penaltyStarted ? { ...r.result, penaltyStarted: true } : r.result
+  }
+
+  /**
+   * Runs one credential check (MQTT CONNECT or HTTP login) under the failure limiter and the per-address gate:
+   * refused unchecked during a penalty, at most maxConcurrentPerAddress checks per address at once, and the
+   * outcome counted (a failure per `failed`, a success clears the address and the username).
+   */
+  async guard<T> (remoteAddress: string | undefined, username: string, check: () => Promise<T>, failed: (result: T) => boolean):
+  Promise<{ throttled: true, reason: string } | { throttled: false, result: T, penaltyStarted: boolean }> {
+    const { limiter } = this.deps
+    const addrKey = addressKey(remoteAddress)
+    const userKey = userKeyOf(username)
+    const blocked = (): boolean => limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))
+    if (blocked()) return { throttled: true, reason: 'too many failed attempts' }
     const release = await this.gate.acquire(addrKey)
-    if (release === undefined) return { ok: false, returnCode: 5, reason: 'too many concurrent attempts', throttled: true }
-    let outcome: AuthOutcome
+    if (release === undefined) return { throttled: true, reason: 'too many concurrent attempts' }
+    let result: T
     try {
       // Failures counted while this attempt waited for its slot may have started a penalty.
-      if (limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))) {
-        return { ok: false, returnCode: 5, reason: 'too many failed attempts', throttled: true }
-      }
-      outcome = await this.check(creds, creds.username)
+      if (blocked()) return { throttled: true, reason: 'too many failed attempts' }
+      result = await check()
     } finally {
       release()
     }
-    if (outcome.ok) {
+    if (!failed(result)) {
       limiter.succeed(addrKey)
       limiter.succeed(userKey)
-    } else if (outcome.returnCode === 4) {
-      const started = limiter.fail(addrKey)
-      limiter.fail(userKey)
-      if (started) outcome.penaltyStarted = true
+      return { throttled: false, result, penaltyStarted: false }
     }
-    return outcome
+    const penaltyStarted = limiter.fail(addrKey)
+    limiter.fail(userKey)
+    return { throttled: false, result, penaltyStarted }
   }
 
   private async check (creds: Credentials, username: string): Promise<AuthOutcome> {

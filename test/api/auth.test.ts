@@ -52,3 +52,14 @@ t.test('login errors: bad credentials, disabled user, schema, bad JSON, too larg
   t.same(rows.map(r => r.target).reverse(), [off.username, u.username, 'nobody'])
   t.equal(rows[0].source, 'api')
 })
+
+t.test('a parallel burst of wrong logins is hashed only until the penalty starts', async t => {
+  const app = await startApp(t, { config: { auth: { maxFailedAttempts: 3 } } })
+  const u = await createUser(app, { role: 'viewer' })
+  const statuses = await Promise.all(Array.from({ length: 20 }, async (_, i) =>
+    (await post(`${app.httpUrl}/api/v1/auth/login`, JSON.stringify({ username: u.username, password: `guess-${i}` }))).status))
+  const checked = statuses.filter(s => s === 401).length
+  // At most maxFailedAttempts + (4 concurrent checks per address - 1) hashes before the penalty refuses the rest.
+  t.ok(checked >= 3 && checked <= 6, `${checked} checked`)
+  t.equal(statuses.filter(s => s === 429).length, 20 - checked)
+})

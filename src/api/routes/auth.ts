@@ -2,7 +2,6 @@ import Router from '@koa/router'
 import type { JSONSchemaType } from 'ajv'
 import type { AppContext } from '../../context.js'
 import { GatewayError } from '../../errors.js'
-import { addressKey, userKey } from '../../auth/failure-limiter.js'
 import { issueToken } from '../../auth/jwt.js'
 import { verifySecret } from '../../auth/passwords.js'
 import { bodyValidator } from '../validate.js'
@@ -25,20 +24,16 @@ export function authRoutes (app: AppContext): Router {
   const router = new Router({ prefix: '/api/v1/auth' })
   router.post('/login', async ctx => {
     const body = validateLogin(ctx.request.body)
-    const addr = addressKey(ctx.ip)
-    const user = userKey(body.username)
-    const { limiter } = app.auth
-    if (limiter.blocked(addr) || (limiter.blocked(user) && limiter.failedRecently(addr))) throw new GatewayError('GW_ERR_AUTH_THROTTLED')
-    const found = await app.repos.users.byUsername(body.username)
-    const ok = found !== undefined && await verifySecret(body.password, found.passwordHash) && found.enabled
-    if (!ok || found === undefined) {
-      limiter.fail(addr)
-      limiter.fail(user)
+    const r = await app.auth.authenticator.guard(ctx.ip, body.username, async () => {
+      const user = await app.repos.users.byUsername(body.username)
+      return user !== undefined && user.enabled && await verifySecret(body.password, user.passwordHash) ? user : undefined
+    }, user => user === undefined)
+    if (r.throttled) throw new GatewayError('GW_ERR_AUTH_THROTTLED')
+    const found = r.result
+    if (found === undefined) {
       void app.events.log({ level: 'warning', type: 'auth_failed', source: 'api', action: 'login', target: body.username, username: body.username, payload: { remoteAddress: ctx.ip } })
       throw new GatewayError('GW_ERR_AUTH_BAD_CREDENTIALS')
     }
-    limiter.succeed(addr)
-    limiter.succeed(user)
     const now = app.clock.now()
     const issued = await issueToken(app.auth.jwtKey, { username: found.username, role: found.role }, now, app.config.auth.jwtExpiresInS)
     await app.repos.users.update(found.username, { lastLoginAt: now }, now)
