@@ -9,6 +9,16 @@ import { createBroker } from './broker/broker.js'
 import { createHooks } from './broker/hooks.js'
 import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
 import { ensureHealthToken } from './auth/health-token.js'
+import { Authenticator } from './auth/authenticate.js'
+import { FailureLimiter } from './auth/failure-limiter.js'
+import { ensureJwtSecret } from './auth/jwt.js'
+import { ensureInitialAdmin } from './auth/initial-admin.js'
+import { createRepositories } from './persistence/repositories/index.js'
+import { EventsService } from './services/events.js'
+import { AccessAuditService } from './services/access-audit.js'
+import { PresenceService } from './services/presence.js'
+import { payloadGuard } from './gateway/payload-guard.js'
+import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
 import { GatewayRouter } from './gateway/router.js'
@@ -16,7 +26,6 @@ import { routes } from './gateway/routes.js'
 import { TelemetryService, TelemetryStore } from './services/telemetry.js'
 import { RetentionService } from './services/retention.js'
 import type { AppContext, Service } from './context.js'
-import { EventsService } from './services/events.js'
 import { createControl, type Control } from './services/control.js'
 import { forwardClientEvents } from './broker/client-events.js'
 import { version } from './version.js'
@@ -62,16 +71,30 @@ export class Gateway {
       // Runs after the broker has closed (stoppers run in reverse): keeps readings that arrived until then.
       stoppers.push({ name: 'telemetry buffer', stop: () => telemetry.buffer.drain() })
 
-      const brokerHooks = createHooks(
-        { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config) },
-        log.child({ module: 'auth' })
-      )
+      const repos = createRepositories(db)
+      await ensureInitialAdmin(repos.users, config.dataDir, clock, log.child({ module: 'auth' }))
+      const bus = createEventBus()
+      const jwtKey = ensureJwtSecret(config.dataDir)
+      const limiter = new FailureLimiter({ maxFailures: config.auth.maxFailedAttempts, windowMs: config.auth.failureWindowMs, penaltyMs: config.auth.penaltyMs }, clock)
+      const authenticator = new Authenticator({
+        policy: { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config), autoRegister: config.devices.autoRegister },
+        findDevice: uuid => repos.devices.byUuid(uuid),
+        findUser: username => repos.users.byUsername(username),
+        jwtKey,
+        limiter,
+        clock
+      })
+      const auth = { authenticator, limiter, jwtKey }
+      const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const bus = createEventBus()
-      const events = new EventsService({ db, broker, clock, log })
-      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), telemetry, events }
+      const events = new EventsService({ repos, broker, clock, log })
+      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry }
+      // The publish pipeline, in order: payload checks (SPEC §3), then the first announce of a pending device;
+      // services add theirs when they start (emergency, telemetry), always after these checks.
+      brokerHooks.intercept(payloadGuard(ctx))
+      brokerHooks.intercept(pendingAnnounce(ctx))
       const detachClientEvents = forwardClientEvents(broker.aedes, bus)
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
@@ -86,7 +109,9 @@ export class Gateway {
 
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
+        new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
+        new PresenceService(ctx),
         ...control.services,
         new GatewayRouter(ctx, routes(ctx, control)),
         new BackupService(ctx),

@@ -6,7 +6,10 @@ import type { Broker } from './broker/broker.js'
 import type { Clock } from './clock.js'
 import type { BrokerHooks } from './broker/hooks.js'
 import type { TelemetryStore } from './services/telemetry.js'
+import type { Repositories } from './persistence/repositories/index.js'
 import type { EventsService } from './services/events.js'
+import type { FailureLimiter } from './auth/failure-limiter.js'
+import type { Authenticator } from './auth/authenticate.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -21,8 +24,12 @@ export interface AppContext {
   readonly startedAt: number
   /** Telemetry buffer and repository: fed by the ingest step and the CAN handler, read by /health. */
   readonly telemetry: TelemetryStore
-  /** The event log: `event_logs` row + `autocore/events/{type}`. */
-  readonly events: Pick<EventsService, 'log'>
+  /** The only code touching TypeORM (persistence/repositories/). */
+  readonly repos: Repositories
+  /** Records an event: event_logs row + `autocore/events/{type}` publish. */
+  readonly events: EventsService
+  /** Credential checks with failed-login throttling (shared by MQTT and HTTP), and the login-token key. */
+  readonly auth: { readonly authenticator: Authenticator, readonly limiter: FailureLimiter, readonly jwtKey: Uint8Array }
 }
 
 /** A long-lived part of the gateway. Constructors only assign fields; work starts in start(). */

@@ -28,7 +28,18 @@ export const errorRegistry = {
   GW_ERR_MACRO_NOT_FOUND: { status: 404, message: 'No such macro' },
   GW_ERR_MACRO_DISABLED: { status: 409, message: 'The macro is disabled' },
   GW_ERR_MACRO_RUNNING: { status: 409, message: 'The macro is already running' },
-  GW_ERR_CONTROL_FORBIDDEN: { status: 403, message: 'Not allowed to control relays or run macros' }
+  GW_ERR_CONTROL_FORBIDDEN: { status: 403, message: 'Not allowed to control relays or run macros' },
+  GW_ERR_HTTP_VALIDATION: { status: 400, message: 'The request does not match its schema' },
+  GW_ERR_HTTP_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  GW_ERR_AUTH_BAD_CREDENTIALS: { status: 401, message: 'Unknown user or wrong password' },
+  GW_ERR_AUTH_THROTTLED: { status: 429, message: 'Too many failed attempts; try again later' },
+  GW_ERR_DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
+  GW_ERR_DEVICE_EXISTS: { status: 409, message: 'A device with this UUID already exists' },
+  GW_ERR_DEVICE_INVALID_ID: { status: 400, message: 'Not a valid device id' },
+  GW_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  GW_ERR_USER_EXISTS: { status: 409, message: 'A user with this name already exists' },
+  GW_ERR_MQTT_PAYLOAD_TOO_LARGE: { status: 413, message: 'The MQTT payload exceeds mqtt.maxPayloadBytes' },
+  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

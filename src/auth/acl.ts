@@ -1,12 +1,139 @@
-import type { AclAction, AclDecision, Principal } from './principal.js'
+import { covers, intersects } from './topic-match.js'
+import { roleOf, usernameOf, type AclAction, type AclDecision, type Principal } from './principal.js'
+import { PREFIX, familyTopic, parseTopic, type TopicFamily } from '../gateway/topics.js'
+
+/** One entry of config `acl.rules`, for topics outside `autocore/` (Mosquitto-style %c / %u substitution). */
+export interface AclRule {
+  readonly effect: 'allow' | 'deny'
+  readonly action: 'publish' | 'subscribe' | 'both'
+  /** A topic filter; `%c` is replaced by the client id, `%u` by the username. */
+  readonly topic: string
+  /** Role the rule is for: viewer, operator, admin, device, health, anonymous; absent = everyone. */
+  readonly role?: string
+  /** Username the rule is for; absent = everyone. */
+  readonly user?: string
+  /** Client id glob (`*` = any run of characters) the rule is for; absent = everyone. */
+  readonly client?: string
+}
+
+const ALLOW: AclDecision = { allow: true }
+const deny = (reason: string): AclDecision => ({ allow: false, reason })
+
+/** What a device publishes under its own UUID (SPEC §3, device → gateway). */
+const DEVICE_PUBLISH = new Set<TopicFamily>([
+  'deviceAnnounce', 'deviceStatus', 'deviceTelemetry', 'telemetryData', 'deviceResponse', 'deviceError',
+  'deviceConfigRequest', 'relayState', 'canData'
+])
+/** The only topics a device may retain. */
+const DEVICE_RETAIN = new Set<TopicFamily>(['deviceStatus', 'relayState'])
+/** What a device that is not yet approved may publish. */
+const PENDING_PUBLISH = new Set<TopicFamily>(['deviceAnnounce', 'deviceStatus'])
+
+const OWN_SUBSCRIBE: TopicFamily[] = ['deviceCommand', 'relayCommand', 'deviceConfig', 'deviceGatewayError']
+const SHARED_SUBSCRIBE = [`${PREFIX}/config/#`, `${PREFIX}/emergency/#`, familyTopic('gatewayStatus')]
+const DISPLAY_SUBSCRIBE: TopicFamily[] = ['deviceStatus', 'deviceTelemetry', 'telemetryData', 'relayState']
+
+/** What users of every role may read: everything in SPEC §3 except command topics, panel requests and health. */
+const USER_SUBSCRIBE = [
+  ...(['deviceAnnounce', 'deviceStatus', 'deviceTelemetry', 'telemetryData', 'deviceResponse', 'deviceError',
+    'deviceConfigRequest', 'relayState', 'canData', 'deviceConfig', 'deviceGatewayError', 'gatewayStatus'] as TopicFamily[]).map(f => familyTopic(f)),
+  `${PREFIX}/config/#`, `${PREFIX}/emergency/#`, `${PREFIX}/events/#`
+]
+const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergencyStop'])
 
 /**
- * The access decision for one publish or subscribe, a pure function. Until the access rules of SPEC §3 land,
- * every authenticated principal may use every topic except the broker's own: `$SYS` is the broker's to publish
- * (aedes#597: a client publishing there can flood every $SYS subscriber), and `$autocore` is the gateway's.
+ * The access decision for one publish or subscribe (SPEC §3), a pure function. Inside `autocore/` the built-in
+ * rules below decide; outside it, config `acl.rules` in order, first match wins, default deny. `$autocore` is
+ * the gateway's; `$SYS` is the broker's to publish (aedes#597) and only admins read it, as only admins may
+ * subscribe to `#`.
  */
-export function authorize (_principal: Principal, action: AclAction, topic: string, _retain = false): AclDecision {
-  if (topic.startsWith('$autocore')) return { allow: false, reason: '$autocore topics are reserved' }
-  if (action === 'publish' && topic.startsWith('$SYS')) return { allow: false, reason: '$SYS topics are reserved' }
-  return { allow: true }
+export function authorize (principal: Principal, action: AclAction, topic: string, retain = false, rules: readonly AclRule[] = []): AclDecision {
+  if (topic.startsWith('$autocore')) return deny('$autocore topics are reserved')
+  const admin = principal.kind === 'user' && principal.role === 'admin'
+  if (action === 'publish') {
+    if (topic.startsWith('$')) return deny('$ topics are reserved')
+    if (topic.startsWith(PREFIX + '/')) return publishInside(principal, topic, retain)
+    return admin ? ALLOW : byRules(principal, action, topic, rules)
+  }
+  if (admin) return ALLOW
+  if (topic === '#' || topic.startsWith('$')) return deny(`only admins may subscribe to ${topic}`)
+  if (intersects(`${PREFIX}/#`, topic)) {
+    return subscribeFilters(principal).some(f => covers(f, topic)) ? ALLOW : deny('subscription not allowed for this identity')
+  }
+  return byRules(principal, action, topic, rules)
+}
+
+function publishInside (p: Principal, topic: string, retain: boolean): AclDecision {
+  const parsed = parseTopic(topic)
+  const admin = p.kind === 'user' && p.role === 'admin'
+  if (parsed === undefined) return admin ? ALLOW : deny('not a topic of the contract')
+  const { family, params } = parsed
+  switch (p.kind) {
+    case 'device': {
+      if (family === 'emergencyStop' && p.pending === undefined && p.capabilities.includes('emergency_button')) return retain ? deny('retained emergency stop') : ALLOW
+      if (params.uuid !== p.uuid) return deny('a device publishes only under its own UUID')
+      if (!(p.pending === undefined ? DEVICE_PUBLISH : PENDING_PUBLISH).has(family)) return deny(`devices may not publish ${family}`)
+      if (retain && !DEVICE_RETAIN.has(family)) return deny('devices retain only their status and relay state')
+      return ALLOW
+    }
+    case 'user':
+      if (admin) return DEVICE_PUBLISH.has(family) ? deny('only the device publishes its own topics') : ALLOW
+      if (p.role === 'operator' && OPERATOR_PUBLISH.has(family)) return retain ? deny('panel requests are not retained') : ALLOW
+      if (p.role === 'viewer') return deny('viewers only read')
+      return deny(`${p.role} may not publish ${family}`)
+    case 'health':
+      return family === 'health' && params.id === p.clientId && !retain ? ALLOW : deny('the health identity publishes only its echo topic')
+    case 'anonymous':
+      return deny('anonymous clients may not use autocore topics')
+  }
+}
+
+function subscribeFilters (p: Principal): string[] {
+  switch (p.kind) {
+    case 'device': {
+      const own = OWN_SUBSCRIBE.map(f => familyTopic(f, { uuid: p.uuid }))
+      if (p.pending !== undefined) return [familyTopic('deviceGatewayError', { uuid: p.uuid })]
+      return [...own, ...SHARED_SUBSCRIBE, ...(p.display ? DISPLAY_SUBSCRIBE.map(f => familyTopic(f)) : [])]
+    }
+    case 'user':
+      return USER_SUBSCRIBE
+    case 'health':
+      return [familyTopic('health', { id: p.clientId }), familyTopic('gatewayStatus')]
+    case 'anonymous':
+      return []
+  }
+}
+
+const UNSAFE_SUBSTITUTION = /[+#/]/
+
+function substitute (filter: string, p: Principal): string | undefined {
+  const user = usernameOf(p)
+  if (filter.includes('%c') && UNSAFE_SUBSTITUTION.test(p.clientId)) return undefined
+  if (filter.includes('%u') && (user === undefined || UNSAFE_SUBSTITUTION.test(user))) return undefined
+  return filter.replaceAll('%c', p.clientId).replaceAll('%u', user ?? '')
+}
+
+function glob (pattern: string, value: string): boolean {
+  const re = new RegExp('^' + pattern.split('*').map(s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+  return re.test(value)
+}
+
+function appliesTo (rule: AclRule, p: Principal, action: AclAction): boolean {
+  if (rule.action !== 'both' && rule.action !== action) return false
+  if (rule.role !== undefined && rule.role !== roleOf(p)) return false
+  if (rule.user !== undefined && rule.user !== usernameOf(p)) return false
+  if (rule.client !== undefined && !glob(rule.client, p.clientId)) return false
+  return true
+}
+
+function byRules (p: Principal, action: AclAction, topic: string, rules: readonly AclRule[]): AclDecision {
+  for (const rule of rules) {
+    if (!appliesTo(rule, p, action)) continue
+    const filter = substitute(rule.topic, p)
+    if (filter === undefined) continue
+    if (rule.effect === 'allow' && covers(filter, topic)) return ALLOW
+    // A deny rule refuses a subscription that could receive any topic it names.
+    if (rule.effect === 'deny' && (action === 'publish' ? covers(filter, topic) : intersects(filter, topic))) return deny('refused by acl.rules')
+  }
+  return deny('no acl rule allows it')
 }

@@ -1,7 +1,8 @@
 import type { AedesOptions, AuthenticateError, Client, PublishPacket } from 'aedes'
-import { authenticate, type AuthenticatePolicy } from '../auth/authenticate.js'
-import { authorize } from '../auth/acl.js'
-import type { Principal } from '../auth/principal.js'
+import type { AuthOutcome, Credentials } from '../auth/authenticate.js'
+import { authorize, type AclRule } from '../auth/acl.js'
+import { usernameOf, type Principal } from '../auth/principal.js'
+import type { EventBus } from '../events.js'
 import type { Logger } from '../log.js'
 
 /**
@@ -21,24 +22,61 @@ export type PublishInterceptor = (principal: Principal, packet: PublishPacket, c
 export const DROPPED_TOPIC = '$autocore/dropped'
 
 export interface BrokerHooks {
-  hooks: Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>
+  hooks: Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>
   principalOf: (client: Client) => Principal | undefined
   /** Adds a step to every client publish, after the access decision; steps run in the order added. */
   intercept: (interceptor: PublishInterceptor) => void
 }
 
+export interface HookDeps {
+  /** The CONNECT decision (auth/authenticate.ts); may be async, must not throw (a throw refuses with 5). */
+  authenticate: (creds: Credentials) => AuthOutcome | Promise<AuthOutcome>
+  /** config acl.rules, for topics outside autocore/. */
+  aclRules: readonly AclRule[]
+  /** Refusals are reported as bus events (mqtt.auth_failed, mqtt.acl_denied); services log and record them. */
+  bus: EventBus
+  log: Logger
+}
+
+/** The peer address of a TCP client, or of the HTTP request a WebSocket client came in on. */
+export function remoteAddressOf (client: Client): string | undefined {
+  return (client.conn as { remoteAddress?: string }).remoteAddress ?? client.req?.socket?.remoteAddress
+}
+
 /**
- * The thin adapter from Aedes' callback hooks to the pure decisions in auth/. Aedes hooks must call their
+ * The thin adapter from Aedes' callback hooks to the decisions in auth/. Aedes hooks must call their
  * callback exactly once (an async hook that returns without calling it leaves the client in CONNACK timeout).
  */
-export function createHooks (policy: AuthenticatePolicy, log: Logger): BrokerHooks {
+export function createHooks (deps: HookDeps): BrokerHooks {
+  const { bus, log, aclRules } = deps
   const principals = new WeakMap<Client, Principal>()
   const interceptors: PublishInterceptor[] = []
+  // Clients whose CONNECT had an empty client id with clean session 0, refused in authenticate.
+  const emptyIdPersistent = new WeakSet<Client>()
+
+  function refuse (client: Client, username: string | undefined, outcome: AuthOutcome & { ok: false }, done: (err: AuthenticateError, ok: null) => void): void {
+    bus.emit('mqtt.auth_failed', {
+      clientId: client.id,
+      username,
+      remoteAddress: remoteAddressOf(client),
+      returnCode: outcome.returnCode,
+      reason: outcome.reason,
+      throttled: outcome.throttled === true,
+      penaltyStarted: outcome.penaltyStarted === true
+    })
+    const err = new Error(outcome.reason) as AuthenticateError
+    // AuthErrorCode is a const enum that does not exist at run time; the numbers are CONNACK return codes.
+    err.returnCode = outcome.returnCode as AuthenticateError['returnCode']
+    done(err, null)
+  }
+
+  function denied (client: Client, principal: Principal | undefined, action: 'publish' | 'subscribe', topic: string, reason: string): void {
+    bus.emit('mqtt.acl_denied', { clientId: client.id, username: principal === undefined ? undefined : usernameOf(principal), action, topic, reason })
+  }
 
   function finish (client: Client, packet: PublishPacket, verdict: PublishVerdict, done: (err?: Error | null) => void): boolean {
     if (verdict === 'deliver') return false
     if ('deny' in verdict) {
-      log.warn({ clientId: client.id, topic: packet.topic, reason: verdict.deny }, 'mqtt publish denied')
       // [MQTT-3.3.5-2] MQTT 3.1.1 has no negative PUBACK: Aedes closes the connection on this error.
       done(new Error(verdict.deny))
       return true
@@ -78,18 +116,32 @@ export function createHooks (policy: AuthenticatePolicy, log: Logger): BrokerHoo
     principalOf: client => principals.get(client),
     intercept: interceptor => { interceptors.push(interceptor) },
     hooks: {
+      preConnect (client, packet, done) {
+        // [MQTT-3.1.3-8] an empty client id with clean session 0 gets CONNACK 2; Aedes would invent an id.
+        if (packet.clientId === '' && !packet.clean) emptyIdPersistent.add(client)
+        done(null, true)
+      },
       authenticate (client, username, password, done) {
-        const decision = authenticate({ clientId: client.id, username: username ?? undefined, password: password ?? undefined }, policy)
-        if (decision.ok) {
-          principals.set(client, decision.principal)
-          done(null, true)
-          return
+        const name = username ?? undefined
+        if (emptyIdPersistent.has(client)) {
+          return refuse(client, name, { ok: false, returnCode: 2, reason: 'empty client id needs clean session' }, done)
         }
-        log.warn({ clientId: client.id, username, returnCode: decision.returnCode, reason: decision.reason }, 'mqtt connection refused')
-        const err = new Error(decision.reason) as AuthenticateError
-        // AuthErrorCode is a const enum that does not exist at run time; the numbers are CONNACK return codes.
-        err.returnCode = decision.returnCode as AuthenticateError['returnCode']
-        done(err, null)
+        const settle = (outcome: AuthOutcome): void => {
+          if (!outcome.ok) return refuse(client, name, outcome, done)
+          principals.set(client, outcome.principal)
+          done(null, true)
+        }
+        let result: AuthOutcome | Promise<AuthOutcome>
+        try {
+          result = deps.authenticate({ clientId: client.id, username: name, password: password ?? undefined, remoteAddress: remoteAddressOf(client) })
+        } catch (err) {
+          result = Promise.reject(err)
+        }
+        if (!(result instanceof Promise)) return settle(result)
+        result.then(settle, (err: Error) => {
+          log.error({ err, clientId: client.id }, 'authentication failed')
+          settle({ ok: false, returnCode: 5, reason: 'authentication error' })
+        }).catch((err: Error) => log.error({ err, clientId: client.id }, 'authenticate callback failed'))
       },
       authorizePublish (client, packet, done) {
         // client is null for the gateway's own in-process publishes and for wills of long-gone clients: trusted.
@@ -97,17 +149,20 @@ export function createHooks (policy: AuthenticatePolicy, log: Logger): BrokerHoo
         const principal = principals.get(client)
         const decision = principal === undefined
           ? { allow: false as const, reason: 'no principal' }
-          : authorize(principal, 'publish', packet.topic, packet.retain)
-        if (!decision.allow) return finish(client, packet, { deny: decision.reason }, done)
+          : authorize(principal, 'publish', packet.topic, packet.retain, aclRules)
+        if (!decision.allow) {
+          denied(client, principal, 'publish', packet.topic, decision.reason)
+          return finish(client, packet, { deny: decision.reason }, done)
+        }
         runFrom(0, principal as Principal, packet, client, done)
       },
       authorizeSubscribe (client, sub, done) {
         const principal = principals.get(client)
         const decision = principal === undefined
           ? { allow: false as const, reason: 'no principal' }
-          : authorize(principal, 'subscribe', sub.topic)
+          : authorize(principal, 'subscribe', sub.topic, false, aclRules)
         if (decision.allow) return done(null, sub)
-        log.warn({ clientId: client.id, topic: sub.topic, reason: decision.reason }, 'mqtt subscribe denied')
+        denied(client, principal, 'subscribe', sub.topic, decision.reason)
         // [MQTT-3.9.3-2] a null subscription is answered with SUBACK return code 0x80.
         done(null, null)
       }

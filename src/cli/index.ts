@@ -8,6 +8,8 @@ import { start, type Signals } from './start.js'
 import { backup } from './backup.js'
 import { restore } from './restore.js'
 import { canImport } from './can.js'
+import { registerDeviceCommands } from './device.js'
+import { registerUserCommands } from './user.js'
 
 export type { CliIo } from './io.js'
 
@@ -70,6 +72,8 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--device <uuid>', 'bind the signals to this CAN bridge (default: frames from any bridge)')
     .option('--dry-run', 'parse and count only')
     .action(async (file: string, opts) => { code = await canImport(io, file, opts) })
+  registerDeviceCommands(program, io, configOption, c => { code = c })
+  registerUserCommands(program, io, configOption, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

@@ -6,6 +6,8 @@ export interface CliIo {
   env: Record<string, string | undefined>
   out: (line: string) => void
   err: (line: string) => void
+  /** All of stdin (passwords for `user add`); main reads the process's. */
+  readStdin?: () => Promise<string>
 }
 
 /** Exit codes shared by every command. */

@@ -1,3 +1,5 @@
+import type { AclRule } from '../auth/acl.js'
+
 // The shape of src/config/schema.json. test/config/loader.test.ts checks that every schema key appears in
 // the shipped defaults, so a key added to the schema without a type here fails the type-check where it is used.
 export interface Config {
@@ -16,6 +18,7 @@ export interface Config {
     readonly maxInflightInbound: number
     readonly concurrency: number
     readonly maxClientIdLength: number
+    readonly maxPayloadBytes: number
   }
   readonly http: { readonly host: string, readonly port: number }
   readonly database: {
@@ -41,4 +44,7 @@ export interface Config {
   readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }
   readonly relays: { readonly defaultHoldMs: number, readonly maxHoldMs: number, readonly defaultPulseMs: number }
   readonly macros: { readonly publishTopics: readonly string[] }
+  readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number }
+  readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
+  readonly acl: { readonly rules: readonly AclRule[] }
 }

@@ -13,7 +13,7 @@ export type Actor =
   | { kind: 'gateway' }
   | { kind: 'other', clientId: string }
 
-interface LoosePrincipal { kind: string, clientId?: string, username?: string, role?: string, uuid?: string, capabilities?: string[] }
+interface LoosePrincipal { kind: string, clientId?: string, username?: string, role?: string, uuid?: string, capabilities?: readonly string[] }
 
 export function actorFromPrincipal (principal: LoosePrincipal | undefined, clientId: string): Actor {
   if (principal === undefined) return { kind: 'other', clientId }
@@ -21,7 +21,7 @@ export function actorFromPrincipal (principal: LoosePrincipal | undefined, clien
     const role = principal.role === 'admin' || principal.role === 'operator' ? principal.role : 'viewer'
     return { kind: 'user', username: principal.username, role }
   }
-  if (principal.kind === 'device') return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: principal.capabilities ?? [] }
+  if (principal.kind === 'device') return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: [...(principal.capabilities ?? [])] }
   if (principal.kind === 'anonymous') return { kind: 'anonymous', clientId }
   return { kind: 'other', clientId }
 }

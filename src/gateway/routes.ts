@@ -6,6 +6,7 @@ import { relaySetHandler, relayStateHandler } from './handlers/relays.js'
 import type { Route } from './router.js'
 import { controlPatterns, patterns } from './topics.js'
 import { canHandler } from './handlers/can.js'
+import { deviceRoutes } from './handlers/devices.js'
 
 /**
  * The routing table: every topic the gateway handles, with its handler (one file per topic family in
@@ -13,6 +14,7 @@ import { canHandler } from './handlers/can.js'
  */
 export function routes (ctx: AppContext, control?: Control): Route[] {
   const table: Route[] = [
+    ...deviceRoutes(ctx),
     { pattern: patterns.canData, handler: canHandler(ctx) }
   ]
   if (control !== undefined) {

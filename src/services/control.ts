@@ -3,7 +3,6 @@ import { CommandService } from './commands.js'
 import { EmergencyLatch } from './emergency-latch.js'
 import { EmergencyService } from './emergency.js'
 import { MacroService } from './macros.js'
-import { PresencePlaceholder } from './presence-placeholder.js'
 import { RelayService } from './relays.js'
 
 /** The control services; the HTTP API calls the same ones (relays.setChannel, macros.run, emergency.trigger). */
@@ -23,5 +22,5 @@ export function createControl (ctx: AppContext): Control {
   const macros = new MacroService(ctx, relays, commands, latch)
   const emergency = new EmergencyService(ctx, latch, relays, macros)
   // The emergency service first: the lockout holds before anything can ask for a relay.
-  return { commands, relays, macros, emergency, services: [emergency, commands, relays, macros, new PresencePlaceholder(ctx)] }
+  return { commands, relays, macros, emergency, services: [emergency, commands, relays, macros] }
 }

@@ -1,14 +1,15 @@
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
-import { EventLog, type EventLevel } from '../../entities/index.js'
+import type { EventLevel } from '../../entities/event-log.js'
 import type { Broker } from '../broker/broker.js'
 import type { Clock } from '../clock.js'
-import type { Database } from '../persistence/database.js'
+import { familyTopic } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
-import { controlTopics } from '../gateway/topics.js'
+import type { Repositories } from '../persistence/repositories/index.js'
 
 export interface EventInput {
   level: EventLevel
+  /** event_type: device_connected, device_offline, auth_failed, acl_denied, ... */
   type: string
+  /** Who noticed: mqtt, presence, api, cli, ... */
   source: string
   action?: string
   target?: string
@@ -16,33 +17,57 @@ export interface EventInput {
   payload?: Record<string, unknown>
 }
 
+/** An event as published on `autocore/events/{type}`. */
+export interface EventMessage {
+  id: number
+  ts: string
+  level: EventLevel
+  type: string
+  source: string
+  action: string | null
+  target: string | null
+  username: string | null
+  payload: Record<string, unknown> | null
+}
+
 /**
- * The event log (SPEC §4 Events): one `event_logs` row per event, then published on `autocore/events/{type}`
- * at QoS 0 for panels. Logging an event never throws: a failed insert is logged and the publish still goes out.
- * Placeholder of the control branch; the access branch carries the same `log()` signature.
+ * The one way to record an event (SPEC §4): a row in event_logs, then a QoS 0 publish on
+ * `autocore/events/{type}`. Never throws: a failure is logged, so callers may fire and forget.
  */
 export class EventsService {
-  constructor (private readonly deps: { db: Database, broker: Broker, clock: Clock, log: Logger }) {}
+  private readonly logger: Logger
+  constructor (private readonly deps: { repos: Repositories, broker: Broker, clock: Clock, log: Logger }) {
+    this.logger = deps.log.child({ module: 'events' })
+  }
 
-  async log (e: EventInput): Promise<void> {
-    const ts = this.deps.clock.now()
+  async log (e: EventInput): Promise<EventMessage | undefined> {
     try {
-      await this.deps.db.dataSource.getRepository(EventLog).insert({
-        ts,
+      const row = await this.deps.repos.events.insert({
+        ts: this.deps.clock.now(),
         level: e.level,
         eventType: e.type,
         source: e.source,
-        action: e.action ?? null,
-        target: e.target ?? null,
-        username: e.username ?? null,
-        payload: e.payload ?? null
-      } as QueryDeepPartialEntity<EventLog>)
+        action: e.action,
+        target: e.target,
+        username: e.username,
+        payload: e.payload
+      })
+      const msg: EventMessage = {
+        id: row.id,
+        ts: new Date(row.ts).toISOString(),
+        level: row.level,
+        type: row.eventType,
+        source: row.source,
+        action: row.action,
+        target: row.target,
+        username: row.username,
+        payload: row.payload
+      }
+      await this.deps.broker.publish(familyTopic('events', { type: e.type }), msg, { qos: 0 })
+      return msg
     } catch (err) {
-      this.deps.log.error({ module: 'events', err, type: e.type }, 'event not stored')
+      this.logger.error({ err, type: e.type }, 'event not recorded')
+      return undefined
     }
-    const body = { ts: new Date(ts).toISOString(), level: e.level, type: e.type, source: e.source, action: e.action, target: e.target, username: e.username, payload: e.payload }
-    await this.deps.broker.publish(controlTopics.event(e.type), body, { qos: 0 }).catch(err => {
-      this.deps.log.error({ module: 'events', err, type: e.type }, 'event not published')
-    })
   }
 }

@@ -1,9 +1,13 @@
 import t from 'tap'
 import { connect, collect, nextMessage, waitFor } from '../helpers/mqtt.js'
 import { startApp } from '../helpers/app.js'
+import { userClient } from '../helpers/devices.js'
+
+// These tests are about the broker itself: anonymous clients, granted `veh/#` by acl.rules.
+const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
 
 t.test('pub/sub over TCP and WebSocket at QoS 0, 1 and 2, across transports', async t => {
-  const app = await startApp(t)
+  const app = await startApp(t, { config: open })
   const tcpSub = await connect(t, app.mqttUrl)
   const wsSub = await connect(t, app.wsUrl)
   await tcpSub.subscribeAsync('veh/+/x', { qos: 2 })
@@ -25,7 +29,7 @@ t.test('pub/sub over TCP and WebSocket at QoS 0, 1 and 2, across transports', as
 
 t.test('a retained message and a queued QoS 1 message for an offline session survive a restart', async t => {
   const dataDir = t.testdir()
-  const first = await startApp(t, { dataDir })
+  const first = await startApp(t, { dataDir, config: open })
   const sub = await connect(t, first.mqttUrl, { clientId: 'persistent-sub', clean: false })
   await sub.subscribeAsync('veh/queued', { qos: 1 })
   sub.end(true)
@@ -36,7 +40,7 @@ t.test('a retained message and a queued QoS 1 message for an offline session sur
   pub.end(true)
   await first.stop()
 
-  const second = await startApp(t, { dataDir })
+  const second = await startApp(t, { dataDir, config: open })
   const back = await connect(t, second.mqttUrl, { clientId: 'persistent-sub', clean: false })
   t.equal(back.options.clean, false)
   const queued = await nextMessage(back, 'veh/queued')
@@ -50,7 +54,7 @@ t.test('a retained message and a queued QoS 1 message for an offline session sur
 
 t.test('the gateway publishes its retained status online at start', async t => {
   const app = await startApp(t)
-  const c = await connect(t, app.wsUrl)
+  const { client: c } = await userClient(t, app, 'viewer')
   await c.subscribeAsync('autocore/gateway/+/status', { qos: 1 })
   const m = await nextMessage(c, `autocore/gateway/${app.config.gatewayId}/status`)
   const body = JSON.parse(m.payload.toString())

@@ -1,9 +1,12 @@
 import t from 'tap'
 import { connect, collect, nextMessage, subackCodes, waitFor } from '../helpers/mqtt.js'
 import { startApp } from '../helpers/app.js'
+import { userClient } from '../helpers/devices.js'
+
+const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
 
 t.test('publish interceptors: drop acks and delivers nothing, deny closes, async delays the PUBACK', async t => {
-  const app = await startApp(t)
+  const app = await startApp(t, { config: open })
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let slowSeen = false
@@ -13,7 +16,7 @@ t.test('publish interceptors: drop acks and delivers nothing, deny closes, async
     if (packet.topic === 'veh/slow') return gate.then(() => { slowSeen = true; return 'deliver' as const })
     return 'deliver'
   })
-  const sub = await connect(t, app.mqttUrl)
+  const { client: sub } = await userClient(t, app, 'admin')
   await sub.subscribeAsync('#', { qos: 1 })
   const seen = collect(sub)
   const pub = await connect(t, app.mqttUrl)
@@ -45,7 +48,7 @@ t.test('publish interceptors: drop acks and delivers nothing, deny closes, async
 })
 
 t.test('$SYS and $autocore are not for clients', async t => {
-  const app = await startApp(t)
+  const app = await startApp(t, { config: open })
   const c = await connect(t, app.mqttUrl)
   t.same(await subackCodes(c, '$autocore/#'), [128], 'SUBACK 0x80')
   const closed = new Promise(resolve => c.once('close', resolve))

@@ -1,4 +1,6 @@
 import net from 'node:net'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { connect, nextMessage } from '../helpers/mqtt.js'
@@ -14,7 +16,9 @@ t.test('the real process: health both ways, SIGTERM exits 0 and subscribers see 
   t.equal(up.status, 0, up.stdout + up.stderr)
   t.match(up.stdout, /^ok: http \d+ms, mqtt round-trip \d+ms, db ok\n$/)
 
-  const sub = await connect(t, `ws://127.0.0.1:${started.httpPort}/mqtt`)
+  // The health identity may read the gateway status; its token was generated into the data dir.
+  const healthToken = readFileSync(join(dataDir, 'health-token'), 'utf8').trim()
+  const sub = await connect(t, `ws://127.0.0.1:${started.httpPort}/mqtt`, { username: 'autocore-health', password: healthToken })
   await sub.subscribeAsync('autocore/gateway/+/status', { qos: 1 })
   t.equal(JSON.parse((await nextMessage(sub, () => true)).payload.toString()).status, 'online')
 

@@ -5,6 +5,7 @@ import type { Test } from 'tap'
 import { Gateway } from '../../src/app.js'
 import { loadConfig, type DeepPartial } from '../../src/config/loader.js'
 import type { Config } from '../../src/config/types.js'
+import type { Clock } from '../../src/clock.js'
 import { redactPaths } from '../../src/log.js'
 import type { Clock } from '../../src/clock.js'
 

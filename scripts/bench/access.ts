@@ -1,0 +1,213 @@
+/**
+ * Access benchmark (issue 3, acceptance 3 and 5). Spawns the built gateway (`node dist/src/main.js start`)
+ * and reads the broker process's CPU from /proc/<pid>/stat:
+ *  1. 1,000 failed device logins in a burst from 127.0.0.2: how long a correct device takes to connect from
+ *     127.0.0.1 during the burst vs normally, and the gateway's CPU during the burst; once with the default
+ *     throttling, once with auth.penaltyMs = 0 (every attempt hashed) for contrast.
+ *  2. QoS 0 fan-in: authenticated devices publishing telemetry (schema-validated) to one subscriber, broker
+ *     CPU µs per message, vs a bare Aedes (no hooks) in the same run.
+ * Prints its own lines; asserts nothing.
+ */
+import 'reflect-metadata'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes, randomUUID } from 'node:crypto'
+import mqtt from 'mqtt'
+import { loadConfig } from '../../src/config/loader.js'
+import { createLogger } from '../../src/log.js'
+import { openDatabase } from '../../src/persistence/database.js'
+import { createRepositories } from '../../src/persistence/repositories/index.js'
+import { hashSecret } from '../../src/auth/passwords.js'
+import { packageRoot } from '../../src/paths.js'
+import type { Scenario } from './scenario.js'
+
+const TICK_US = 1e6 / 100 // USER_HZ is 100 on Linux
+
+interface Proc { child: ChildProcess, mqttPort: number, httpPort?: number, stop: () => Promise<void> }
+
+function cpuUs (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US // utime + stime
+}
+
+async function spawnUntil (args: string[], env: Record<string, string>, msg: string): Promise<Proc> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return await new Promise((resolve, reject) => {
+    let buf = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      for (const line of buf.split('\n')) {
+        try {
+          const o = JSON.parse(line)
+          if (o.msg === msg) {
+            child.stdout?.removeAllListeners('data')
+            child.stdout?.resume()
+            resolve({
+              child,
+              mqttPort: o.mqttPort,
+              httpPort: o.httpPort,
+              stop: async () => { child.kill('SIGTERM'); await new Promise(resolve => child.once('exit', resolve)) }
+            })
+          }
+        } catch {}
+      }
+    })
+    child.once('exit', code => reject(new Error(`${args.join(' ')} exited ${String(code)}`)))
+  })
+}
+
+async function startGateway (dataDir: string, extra: Record<string, string> = {}): Promise<Proc> {
+  return await spawnUntil([join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
+    AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_LEVEL: 'info', ...extra
+  }, 'gateway started')
+}
+
+/** Provisions devices and a viewer straight in the data dir's database, before the gateway starts. */
+async function provision (dataDir: string, devices: number): Promise<{ devices: Array<{ uuid: string, secret: string }>, viewer: { username: string, password: string } }> {
+  const config = loadConfig({ env: {}, overrides: { dataDir } })
+  const db = await openDatabase(config, createLogger({ log: { level: 'warn', pretty: 'never' } }))
+  const repos = createRepositories(db)
+  const out = []
+  for (let i = 0; i < devices; i++) {
+    const uuid = randomUUID()
+    const secret = randomBytes(18).toString('base64url')
+    await repos.devices.create({ uuid, name: `bench ${i}`, type: 'sensor', secretHash: await hashSecret(secret) }, Date.now())
+    out.push({ uuid, secret })
+  }
+  const viewer = { username: 'bench-viewer', password: randomBytes(12).toString('base64url') }
+  await repos.users.create({ username: viewer.username, role: 'viewer', passwordHash: await hashSecret(viewer.password) }, Date.now())
+  await db.close()
+  return { devices: out, viewer }
+}
+
+function connectPacket (clientId: string, username: string, password: string): Buffer {
+  const s = (x: string): Buffer => { const b = Buffer.from(x); const l = Buffer.alloc(2); l.writeUInt16BE(b.length); return Buffer.concat([l, b]) }
+  const body = Buffer.concat([s('MQTT'), Buffer.from([4, 0xc2, 0, 60]), s(clientId), s(username), s(password)])
+  return Buffer.concat([Buffer.from([0x10, body.length]), body])
+}
+
+async function badLogin (port: number, uuid: string): Promise<number> {
+  return await new Promise(resolve => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+    socket.on('connect', () => socket.write(connectPacket(uuid, uuid, 'wrong-' + randomBytes(4).toString('hex'))))
+    socket.on('data', d => { socket.destroy(); resolve(d[3]) })
+    socket.on('error', () => resolve(-1))
+    socket.on('close', () => resolve(-1))
+  })
+}
+
+async function timedConnect (port: number, dev: { uuid: string, secret: string }): Promise<number> {
+  const t0 = performance.now()
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: dev.uuid, username: dev.uuid, password: dev.secret, reconnectPeriod: 0 })
+  const ms = performance.now() - t0
+  await c.endAsync()
+  return ms
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const f1 = (x: number): string => x.toFixed(1)
+
+export async function burst (label: string, extraEnv: Record<string, string>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
+  try {
+    const { devices } = await provision(dir, 2)
+    const [good, target] = devices
+    const gw = await startGateway(dir, extraEnv)
+    const normal: number[] = []
+    for (let i = 0; i < 15; i++) normal.push(await timedConnect(gw.mqttPort, good))
+    const codes = new Map<number, number>()
+    const during: number[] = []
+    const cpu0 = cpuUs(gw.child.pid as number)
+    const t0 = performance.now()
+    const state = { done: false }
+    const attacker = (async () => {
+      const queue = Array.from({ length: 1000 }, (_, i) => i)
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (queue.pop() !== undefined) {
+          const code = await badLogin(gw.mqttPort, target.uuid)
+          codes.set(code, (codes.get(code) ?? 0) + 1)
+        }
+      }))
+      state.done = true
+    })()
+    while (!state.done) during.push(await timedConnect(gw.mqttPort, good))
+    await attacker
+    const wallMs = performance.now() - t0
+    const cpuMs = (cpuUs(gw.child.pid as number) - cpu0) / 1000
+    await gw.stop()
+    const codeText = [...codes.entries()].sort().map(([c, n]) => `${n}× CONNACK ${c}`).join(', ')
+    console.log(`access: failed-login burst (${label}): 1000 attempts from 127.0.0.2 in ${f1(wallMs)} ms (${codeText}); ` +
+      `gateway CPU ${f1(cpuMs)} ms = ${f1(100 * cpuMs / wallMs)}% of one core; correct device from 127.0.0.1 connects in ` +
+      `median ${f1(median(during))} ms (max ${f1(Math.max(...during))}, n=${during.length}) during vs ${f1(median(normal))} ms normally`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function fanIn (label: string, port: number, pid: number, devices: Array<{ uuid: string, secret?: string }>, sub: mqtt.MqttClient, perDevice: number): Promise<number> {
+  const clients = await Promise.all(devices.map(async d => await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, d.secret === undefined
+    ? { clientId: d.uuid, reconnectPeriod: 0 }
+    : { clientId: d.uuid, username: d.uuid, password: d.secret, reconnectPeriod: 0 })))
+  const total = devices.length * perDevice
+  let got = 0
+  const all = new Promise<void>(resolve => sub.on('message', () => { if (++got === total) resolve() }))
+  const cpu0 = cpuUs(pid)
+  const t0 = performance.now()
+  await Promise.all(clients.map(async (c, i) => {
+    const topic = `autocore/devices/${devices[i].uuid}/telemetry`
+    for (let n = 0; n < perDevice; n++) {
+      c.publish(topic, `{"temp":${20 + (n % 10)},"hum":{"value":40,"unit":"%"}}`, { qos: 0 })
+      if (n % 100 === 99) await new Promise(resolve => setImmediate(resolve))
+    }
+  }))
+  await Promise.race([all, new Promise(resolve => setTimeout(resolve, 60_000))])
+  const cpu = cpuUs(pid) - cpu0
+  const wall = performance.now() - t0
+  await Promise.all(clients.map(async c => await c.endAsync()))
+  const usPerMsg = cpu / got
+  console.log(`access: QoS0 fan-in ${label}: ${devices.length} devices × ${perDevice} msgs → 1 subscriber, ${got}/${total} delivered in ${f1(wall)} ms, broker CPU ${f1(usPerMsg)} µs/msg`)
+  return usPerMsg
+}
+
+export async function fanInBoth (): Promise<void> {
+  const DEVICES = 20
+  const PER = 5000
+  const dir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
+  try {
+    const { devices, viewer } = await provision(dir, DEVICES)
+    const ratios: number[] = []
+    for (let round = 1; round <= 3; round++) {
+      const bare = await spawnUntil([join(packageRoot, 'dist', 'scripts', 'bench', 'bare-aedes.js')], {}, 'bare aedes started')
+      const bareSub = await mqtt.connectAsync(`mqtt://127.0.0.1:${bare.mqttPort}`, { reconnectPeriod: 0 })
+      await bareSub.subscribeAsync('autocore/devices/+/telemetry', { qos: 0 })
+      const bareUs = await fanIn(`bare Aedes (round ${round})`, bare.mqttPort, bare.child.pid as number, devices.map(d => ({ uuid: d.uuid })), bareSub, PER)
+      await bareSub.endAsync()
+      await bare.stop()
+
+      const gw = await startGateway(dir, {})
+      const res = await fetch(`http://127.0.0.1:${gw.httpPort as number}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) })
+      const { token } = await res.json() as { token: string }
+      const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort}`, { username: viewer.username, password: token, reconnectPeriod: 0 })
+      await sub.subscribeAsync('autocore/devices/+/telemetry', { qos: 0 })
+      const gwUs = await fanIn(`gateway, authenticated devices + ACL + schema validation (round ${round})`, gw.mqttPort, gw.child.pid as number, devices, sub, PER)
+      await sub.endAsync()
+      await gw.stop()
+      ratios.push(gwUs / bareUs)
+    }
+    console.log(`access: QoS0 fan-in gateway/bare CPU per message: ${ratios.map(r => r.toFixed(2) + '×').join(', ')}, median ${median(ratios).toFixed(2)}× (target ≤ 1.3×)`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export async function run (): Promise<void> {
+  await burst('default throttling', {})
+  await burst('no penalty: every attempt hashed', { AUTOCORE_AUTH_PENALTY_MS: '0' })
+  await fanInBoth()
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run()

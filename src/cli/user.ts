@@ -1,0 +1,62 @@
+import type { Command } from 'commander'
+import { hashSecret } from '../auth/passwords.js'
+import { USER_ROLES, type UserRole } from '../auth/principal.js'
+import { GatewayError } from '../errors.js'
+import { notFound, printTable, withRepos } from './admin-db.js'
+import { CliExit, EXIT, type CliIo } from './io.js'
+
+type Opts = { config?: string, json?: boolean }
+
+/** `autocore-gateway user add|list|disable|enable`. */
+export function registerUserCommands (program: Command, io: CliIo, configOption: readonly [string, string], setCode: (code: number) => void): void {
+  const user = program.command('user').description('manage users of the API and panels (opens the database directly)')
+
+  user.command('add <name>')
+    .description('create a user; the password is read from stdin (first line)')
+    .requiredOption('--role <role>', USER_ROLES.join('|'))
+    .option('--password-stdin', 'read the password from stdin (the default)')
+    .option('--json', 'print the result as JSON')
+    .option(...configOption)
+    .action(async (name: string, opts: Opts & { role: string }) => {
+      if (!USER_ROLES.includes(opts.role as UserRole)) {
+        io.err(`--role must be one of ${USER_ROLES.join(', ')}`)
+        throw new CliExit(EXIT.config)
+      }
+      const password = ((await io.readStdin?.()) ?? '').split('\n')[0].replace(/\r$/, '')
+      if (password.length < 8) {
+        io.err('the password (first line of stdin) must have at least 8 characters')
+        throw new CliExit(EXIT.failed)
+      }
+      setCode(await withRepos(io, opts, async repos => {
+        if (await repos.users.byUsername(name) !== undefined) throw new GatewayError('GW_ERR_USER_EXISTS', `user ${name} already exists`)
+        await repos.users.create({ username: name, role: opts.role as UserRole, passwordHash: await hashSecret(password) }, Date.now())
+        io.out(opts.json === true ? JSON.stringify({ username: name, role: opts.role }) : `created ${opts.role} ${name}`)
+      }))
+    })
+
+  user.command('list')
+    .description('list users')
+    .option('--json', 'print a JSON array')
+    .option(...configOption)
+    .action(async (opts: Opts) => {
+      setCode(await withRepos(io, opts, async repos => {
+        const rows = (await repos.users.list()).map(u => ({
+          username: u.username, role: u.role, enabled: u.enabled, lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString()
+        }))
+        printTable(io, opts.json, rows, ['username', 'role', 'enabled', 'lastLoginAt'])
+      }))
+    })
+
+  for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
+    user.command(`${name} <name>`)
+      .description(enabled ? 'allow the user again' : 'refuse the user: login and MQTT (tokens already issued stop working at the next CONNECT)')
+      .option('--json', 'print the result as JSON')
+      .option(...configOption)
+      .action(async (username: string, opts: Opts) => {
+        setCode(await withRepos(io, opts, async repos => {
+          if (!await repos.users.update(username, { enabled }, Date.now())) throw notFound('user', username)
+          io.out(opts.json === true ? JSON.stringify({ username, enabled }) : `${name}d ${username}`)
+        }))
+      })
+  }
+}

@@ -1,0 +1,61 @@
+import type { PublishInterceptor } from '../../broker/hooks.js'
+import type { AppContext } from '../../context.js'
+import type { InboundMessage, Route } from '../router.js'
+import { families, parseTopic, type AnnouncePayload, type DeviceStatusPayload } from '../topics.js'
+
+/**
+ * `autocore/devices/{uuid}/announce` and `.../status` (SPEC §3). Payloads were validated by the payload guard
+ * before delivery; messages the gateway published itself (no client id) are ignored here.
+ */
+export function deviceRoutes (ctx: AppContext): Route[] {
+  return [
+    { pattern: families.deviceAnnounce, handler: msg => announce(ctx, msg) },
+    { pattern: families.deviceStatus, handler: msg => { status(ctx, msg) } }
+  ]
+}
+
+async function announce (ctx: AppContext, msg: InboundMessage): Promise<void> {
+  const uuid = msg.params.uuid
+  if (msg.clientId !== uuid) return
+  const body = JSON.parse(msg.payload.toString()) as AnnouncePayload
+  const device = await ctx.repos.devices.byUuid(uuid)
+  if (device === undefined) return
+  // A provisioned device's type and capabilities are the admin's (capabilities grant access, e.g.
+  // emergency_button); a pending one describes itself for the admin who will approve it.
+  const self = device.status === 'pending' ? { type: body.type, capabilities: body.capabilities ?? null } : {}
+  await ctx.repos.devices.update(uuid, {
+    ...self,
+    ...(body.name === undefined ? {} : { name: body.name }),
+    ...(body.firmware === undefined ? {} : { firmware: body.firmware }),
+    ...(body.ip === undefined ? {} : { ipAddress: body.ip }),
+    ...(body.mac === undefined ? {} : { macAddress: body.mac })
+  }, ctx.clock.now())
+}
+
+function status (ctx: AppContext, msg: InboundMessage): void {
+  const uuid = msg.params.uuid
+  if (msg.clientId !== uuid) return
+  const body = JSON.parse(msg.payload.toString()) as DeviceStatusPayload
+  ctx.bus.emit('device.status_reported', { uuid, status: body.status, retain: msg.retain })
+}
+
+/**
+ * devices.autoRegister: the first announce of an unprovisioned device (connected as `pending`, see
+ * auth/authenticate.ts) creates its row as `pending`, with the secret it connected with, before the PUBACK.
+ */
+export function pendingAnnounce (ctx: AppContext): PublishInterceptor {
+  // Synchronous for every other publish: the common path allocates no promise.
+  return (principal, packet) => {
+    if (principal.kind !== 'device' || principal.pending === undefined) return 'deliver'
+    if (parseTopic(packet.topic)?.family !== 'deviceAnnounce') return 'deliver'
+    return register(ctx, principal.uuid, principal.pending.secretHash, JSON.parse((packet.payload as Buffer).toString()) as AnnouncePayload)
+  }
+}
+
+async function register (ctx: AppContext, uuid: string, secretHash: string, body: AnnouncePayload): Promise<'deliver'> {
+  if (await ctx.repos.devices.byUuid(uuid) === undefined) {
+    await ctx.repos.devices.create({ uuid, name: body.name ?? uuid, type: body.type, secretHash, status: 'pending', capabilities: body.capabilities ?? null }, ctx.clock.now())
+    await ctx.events.log({ level: 'info', type: 'device_pending', source: 'mqtt', target: uuid, payload: { type: body.type } })
+  }
+  return 'deliver'
+}

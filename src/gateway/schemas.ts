@@ -1,0 +1,118 @@
+import { Ajv, type ValidateFunction } from 'ajv'
+import type { TopicFamily } from './topics.js'
+
+/**
+ * The JSON Schema of every payload a client may send (SPEC §3), per topic family, next to the topic table.
+ * Compiled once at import. Families without an entry are only size-checked.
+ */
+const str = (maxLength: number): object => ({ type: 'string', maxLength })
+const reading = {
+  anyOf: [
+    { type: ['number', 'boolean'] },
+    str(255),
+    {
+      type: 'object',
+      required: ['value'],
+      properties: { value: { anyOf: [{ type: ['number', 'boolean'] }, str(255)] }, unit: str(16) }
+    }
+  ]
+}
+const telemetry = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 256,
+  properties: { ts: { anyOf: [{ type: 'number' }, str(64)] } },
+  additionalProperties: reading
+}
+
+export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
+  deviceAnnounce: {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      type: { type: 'string', minLength: 1, maxLength: 32 },
+      name: { type: 'string', minLength: 1, maxLength: 128 },
+      firmware: str(64),
+      ip: str(45),
+      mac: { type: 'string', pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$' },
+      capabilities: { type: 'array', maxItems: 32, items: str(32) }
+    }
+  },
+  deviceStatus: {
+    type: 'object',
+    required: ['status'],
+    properties: {
+      status: { enum: ['online', 'offline'] },
+      uptime: { type: 'number', minimum: 0 },
+      rssi: { type: 'number' },
+      free_heap: { type: 'number', minimum: 0 }
+    }
+  },
+  deviceTelemetry: telemetry,
+  telemetryData: telemetry,
+  deviceResponse: {
+    type: 'object',
+    required: ['command_id', 'status'],
+    properties: { command_id: { type: 'string', minLength: 1, maxLength: 36 }, status: { enum: ['ok', 'error'] }, message: str(1024) }
+  },
+  deviceError: {
+    type: 'object',
+    required: ['code', 'message'],
+    properties: { code: { anyOf: [str(64), { type: 'integer' }] }, message: str(1024) }
+  },
+  deviceConfigRequest: { type: 'object' },
+  relayState: {
+    type: 'object',
+    required: ['channels'],
+    properties: {
+      channels: { type: 'object', propertyNames: { pattern: '^[1-9][0-9]{0,2}$' }, additionalProperties: { type: 'boolean' } }
+    }
+  },
+  canData: {
+    type: 'object',
+    required: ['frames'],
+    properties: {
+      frames: {
+        type: 'array',
+        maxItems: 256,
+        items: {
+          type: 'object',
+          required: ['id', 'data'],
+          properties: { id: { anyOf: [{ type: 'integer', minimum: 0 }, str(16)] }, data: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){0,64}$' } }
+        }
+      }
+    }
+  },
+  relaySet: {
+    type: 'object',
+    required: ['channel', 'action'],
+    properties: {
+      channel: { type: 'integer', minimum: 1 },
+      action: { enum: ['on', 'off', 'toggle', 'pulse'] },
+      duration_ms: { type: 'integer', minimum: 1 }
+    }
+  },
+  macroRun: { type: 'object' },
+  emergencyStop: { type: 'object', properties: { reason: str(256) } },
+  emergencyReset: { type: 'object', properties: { reason: str(256) } }
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true })
+const validators = new Map<TopicFamily, ValidateFunction>(
+  Object.entries(payloadSchemas).map(([family, schema]) => [family as TopicFamily, ajv.compile(schema)])
+)
+
+/** undefined when the payload is valid for its family, else why not (one short line). */
+export function checkPayload (family: TopicFamily, payload: Buffer): string | undefined {
+  const validate = validators.get(family)
+  if (validate === undefined) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(payload.toString('utf8'))
+  } catch {
+    return 'payload is not valid JSON'
+  }
+  if (validate(value)) return undefined
+  const e = validate.errors?.[0]
+  return `payload ${e?.instancePath === '' ? '' : e?.instancePath + ' '}${e?.message ?? 'is invalid'}`.replace(/\s+/g, ' ')
+}

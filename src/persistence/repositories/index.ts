@@ -1,0 +1,19 @@
+import type { Database } from '../database.js'
+import { DevicesRepository } from './devices.js'
+import { EventsRepository } from './events.js'
+import { UsersRepository } from './users.js'
+
+/** Every repository, built once on the open database and exposed as `ctx.repos`. */
+export interface Repositories {
+  readonly devices: DevicesRepository
+  readonly users: UsersRepository
+  readonly events: EventsRepository
+}
+
+export function createRepositories (db: Database): Repositories {
+  return {
+    devices: new DevicesRepository(db.dataSource),
+    users: new UsersRepository(db.dataSource),
+    events: new EventsRepository(db.dataSource)
+  }
+}
