@@ -23,6 +23,7 @@ import { createRepositories } from '../../src/persistence/repositories/index.js'
 import { hashSecret } from '../../src/auth/passwords.js'
 import { packageRoot } from '../../src/paths.js'
 import type { Scenario } from './scenario.js'
+import type { Scenario } from './scenario.js'
 
 const TICK_US = 1e6 / 100 // USER_HZ is 100 on Linux
 
@@ -208,6 +209,16 @@ export async function run (): Promise<void> {
   await burst('default throttling', {})
   await burst('no penalty: every attempt hashed', { AUTOCORE_AUTH_PENALTY_MS: '0' })
   await fanInBoth()
+}
+
+export const accessScenario: Scenario = {
+  name: 'access',
+  description: '1,000 failed logins from one address vs a good device; QoS 0 fan-in, authenticated + ACL + schemas vs bare Aedes',
+  targets: ['app'],
+  run: async () => {
+    console.log('\n== access: failed-login burst, authenticated fan-in')
+    await run()
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run()
