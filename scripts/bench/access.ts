@@ -23,7 +23,6 @@ import { createRepositories } from '../../src/persistence/repositories/index.js'
 import { hashSecret } from '../../src/auth/passwords.js'
 import { packageRoot } from '../../src/paths.js'
 import type { Scenario } from './scenario.js'
-import type { Scenario } from './scenario.js'
 
 const TICK_US = 1e6 / 100 // USER_HZ is 100 on Linux
 
