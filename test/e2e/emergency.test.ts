@@ -155,3 +155,14 @@ t.test('roll-call: a board that never acknowledges its off-command is listed as 
   await eventually(async () => (await stored(app)).roll_call[b.uuid] === 'timeout')
   t.match(app.gateway.control.emergency.record.roll_call, { [a.uuid]: 'acked', [b.uuid]: 'timeout' })
 })
+
+t.test('a stop is never lost over its payload: a long reason, a wrong type or no JSON still stops everything', async t => {
+  for (const payload of [JSON.stringify({ reason: 'r'.repeat(300) }), JSON.stringify({ reason: 7 }), 'STOP', '']) {
+    const app = await startApp(t, { clock: new FakeClock(), config })
+    const { client: button, uuid } = await deviceClient(t, app, { type: 'emergency_button', capabilities: ['emergency_button'] })
+    await button.publishAsync('autocore/emergency/stop', payload, { qos: 1 })
+    t.match(await stored(app), { active: true, source: `device:${uuid}` }, `stopped on ${payload.slice(0, 20)}`)
+    t.equal((await events(app, 'emergency_stop')).length, 1)
+    await app.stop()
+  }
+})
