@@ -2,9 +2,9 @@ import type { Client } from 'aedes'
 import type { AppContext } from '../context.js'
 
 /**
- * Who acts, as the control services see it, derived from the publishing client's principal. The principal
- * kinds 'user' and 'device' come with the access rules; until then every client is 'anonymous' (development
- * mode, where the ACL lets everyone through), so the shape is read structurally here.
+ * Who acts, as the control services see it, derived from the publishing client's principal (read structurally).
+ * The ACL (auth/acl.ts) already refuses control topics to the wrong identities; these rules repeat SPEC §3 so
+ * the services (and the HTTP API) decide the same way. Anonymous clients (mqtt.allowAnonymous) control nothing.
  */
 export type Actor =
   | { kind: 'user', username: string, role: 'viewer' | 'operator' | 'admin' }
@@ -49,10 +49,10 @@ export function sourceOf (actor: Actor): string {
   }
 }
 
-/** Operators and admins control relays and macros; anonymous clients exist only in development mode. */
+/** Operators and admins control relays and macros (and the gateway itself). */
 export function mayControl (actor: Actor): boolean {
   if (actor.kind === 'user') return actor.role !== 'viewer'
-  return actor.kind === 'anonymous' || actor.kind === 'gateway'
+  return actor.kind === 'gateway'
 }
 
 /** Emergency stop: operators, admins, devices with the emergency_button capability (SPEC §3). */
@@ -61,8 +61,8 @@ export function mayStop (actor: Actor): boolean {
   return mayControl(actor)
 }
 
-/** Emergency reset: admins only (anonymous in development mode). */
+/** Emergency reset: admins only (and the gateway itself). */
 export function mayReset (actor: Actor): boolean {
   if (actor.kind === 'user') return actor.role === 'admin'
-  return actor.kind === 'anonymous' || actor.kind === 'gateway'
+  return actor.kind === 'gateway'
 }

@@ -1,10 +1,10 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Command, EventLog } from '../../entities/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { simBoard } from '../helpers/boards.js'
 import { provisionDevice } from '../helpers/devices.js'
-import { connect, waitFor } from '../helpers/mqtt.js'
+import { collect, connect, waitFor, type Client } from '../helpers/mqtt.js'
 
 const config = { commands: { ackTimeoutMs: 1000, maxAttempts: 3, ttlMs: 60000 } }
 
@@ -23,6 +23,23 @@ async function eventually (cond: () => Promise<boolean>): Promise<void> {
 
 async function online (app: RunningApp, uuid: string): Promise<void> {
   await waitFor(() => app.gateway.control.commands.isOnline(uuid))
+}
+
+/**
+ * Connects as a provisioned device with a persistent session (clean=false), as the firmware does. The gateway
+ * counts a device online at its CONNECT and sends pending commands then, before a fresh client could subscribe:
+ * it is the session kept by the broker (on disk, across restarts) that delivers them at once.
+ */
+async function persistentDevice (t: Test, app: RunningApp, uuid: string, secret: string): Promise<Client> {
+  return await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: secret, clean: false })
+}
+
+/** First boot of a device: connects, subscribes to its command topic (kept in its session), goes away. */
+async function firstBoot (t: Test, app: RunningApp, uuid: string, secret: string): Promise<void> {
+  const client = await persistentDevice(t, app, uuid, secret)
+  await client.subscribeAsync(`autocore/devices/${uuid}/command`, { qos: 1 })
+  await client.endAsync()
+  await waitFor(() => !app.gateway.control.commands.isOnline(uuid))
 }
 
 t.test('command ack: published QoS 1 with command_id, closed by the response, latency recorded', async t => {
@@ -77,18 +94,19 @@ t.test('retry then timeout: re-sent with the same command_id after each ack time
 t.test('expiry while offline: a pending command is never sent after its ttl; one within ttl is sent on connect', async t => {
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config })
-  const { uuid } = await provisionDevice(app)
+  const { uuid, secret } = await provisionDevice(app)
+  await firstBoot(t, app, uuid, secret)
   const stale = await app.gateway.control.commands.send({ deviceUuid: uuid, command: 'stale', params: {}, source: 'api' })
   t.match(await row(app, stale.commandId), { status: 'pending', attempts: 0, expiresAt: clock.now() + 60000 })
   await clock.tick(60000)
   t.match(await stale.outcome, { status: 'expired' })
   const fresh = await app.gateway.control.commands.send({ deviceUuid: uuid, command: 'fresh', params: {}, source: 'api' })
-  const client = await connect(t, app.mqttUrl, { clientId: uuid })
-  const got: string[] = []
-  client.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString()).command))
-  await client.subscribeAsync(`autocore/devices/${uuid}/command`, { qos: 1 })
-  await waitFor(() => got.length === 1)
-  t.same(got, ['fresh'], 'only the command within its ttl is delivered')
+  const client = await persistentDevice(t, app, uuid, secret)
+  const seen = collect(client)
+  const commands = (): string[] => seen.filter(m => m.topic === `autocore/devices/${uuid}/command`).map(m => JSON.parse(m.payload).command)
+  await waitFor(() => commands().length === 1)
+  await new Promise(resolve => setTimeout(resolve, 50))
+  t.same(commands(), ['fresh'], 'only the command within its ttl is delivered')
   t.match(await row(app, stale.commandId), { status: 'expired', attempts: 0, sentAt: null })
   t.match(await row(app, fresh.commandId), { status: 'sent', attempts: 1 })
   t.ok(await app.gateway.ctx.db.dataSource.getRepository(EventLog).findOneBy({ eventType: 'command_expired' }))
@@ -116,7 +134,8 @@ t.test('survives a restart: a pending command is sent after the restart; one pas
   const clock = new FakeClock()
   const dataDir = t.testdir()
   const first = await startApp(t, { clock, config, dataDir })
-  const { uuid } = await provisionDevice(first)
+  const { uuid, secret } = await provisionDevice(first)
+  await firstBoot(t, first, uuid, secret)
   const old = await first.gateway.control.commands.send({ deviceUuid: uuid, command: 'old', params: {}, source: 'api' })
   await clock.tick(30000)
   const recent = await first.gateway.control.commands.send({ deviceUuid: uuid, command: 'recent', params: {}, source: 'api' })
@@ -124,12 +143,11 @@ t.test('survives a restart: a pending command is sent after the restart; one pas
   await clock.tick(40000)
   const second = await startApp(t, { clock, config, dataDir })
   t.match(await row(second, old.commandId), { status: 'expired' })
-  const client = await connect(t, second.mqttUrl, { clientId: uuid })
-  const got: Array<Record<string, string>> = []
-  client.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString())))
-  await client.subscribeAsync(`autocore/devices/${uuid}/command`, { qos: 1 })
-  await waitFor(() => got.length === 1)
-  t.match(got, [{ command: 'recent', command_id: recent.commandId }])
+  const client = await persistentDevice(t, second, uuid, secret)
+  const seen = collect(client)
+  const got = (): Array<Record<string, string>> => seen.filter(m => m.topic === `autocore/devices/${uuid}/command`).map(m => JSON.parse(m.payload))
+  await waitFor(() => got().length === 1)
+  t.match(got(), [{ command: 'recent', command_id: recent.commandId }])
   await client.publishAsync(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: recent.commandId, status: 'ok' }), { qos: 1 })
   t.match(second.logs.find(l => l.msg === 'open commands reloaded'), { reloaded: 1, expired: 1 })
   await eventually(async () => (await row(second, recent.commandId)).status === 'acked')

@@ -4,7 +4,7 @@ import { FakeClock } from '../helpers/fake-clock.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { addChannels, simBoard, type SimBoard } from '../helpers/boards.js'
 import { deviceClient, provisionDevice, userClient } from '../helpers/devices.js'
-import { connect, nextMessage, waitFor } from '../helpers/mqtt.js'
+import { nextMessage, waitFor } from '../helpers/mqtt.js'
 import type { EmergencyRecord } from '../../src/services/emergency-latch.js'
 
 const config = { commands: { ackTimeoutMs: 1000, maxAttempts: 2, ttlMs: 60000 } }
@@ -43,14 +43,14 @@ async function fleet (t: Test, app: RunningApp): Promise<{ a: SimBoard, b: SimBo
 t.test('emergency from a panel: persisted, broadcast, retained state, every channel off, critical event, roll-call', async t => {
   const app = await startApp(t, { clock: new FakeClock(), config })
   const { a, b, offline } = await fleet(t, app)
-  const watcher = await connect(t, app.mqttUrl, { clientId: 'watcher' })
+  const { client: watcher } = await userClient(t, app, 'viewer')
   await watcher.subscribeAsync('autocore/emergency/#', { qos: 1 })
-  const { client: panel } = await userClient(t, app, 'operator')
+  const { client: panel, username: operator } = await userClient(t, app, 'operator')
   await panel.publishAsync('autocore/emergency/stop', JSON.stringify({ reason: 'driver pressed stop' }), { qos: 1 })
   // PUBACK came after the state was persisted.
   t.match(await stored(app), { active: true, reason: 'driver pressed stop' })
   const stop = JSON.parse((await nextMessage(watcher, 'autocore/emergency/stop')).payload.toString())
-  t.match(stop, { reason: 'driver pressed stop', source: /^mqtt:user-operator-/ })
+  t.match(stop, { reason: 'driver pressed stop', source: `user:${operator}` })
   // The first state seen is the retained one of the start (inactive); then the active one.
   t.match(JSON.parse((await nextMessage(watcher, 'autocore/emergency/state')).payload.toString()), { active: false })
   const state = await nextMessage(watcher, 'autocore/emergency/state')
@@ -106,13 +106,13 @@ t.test('emergency from a button device; reset by admin ends it and is logged; re
   await t.rejects(emergency.trigger({ actor: { kind: 'user', username: 'vic', role: 'viewer' } }), { code: 'GW_ERR_EMERGENCY_FORBIDDEN' })
   await t.rejects(emergency.trigger({ actor: { kind: 'device', uuid: 'x', capabilities: [] } }), { code: 'GW_ERR_EMERGENCY_FORBIDDEN' })
   t.equal(emergency.record.active, true)
-  const watcher = await connect(t, app.mqttUrl, { clientId: 'watcher2' })
+  const { client: watcher } = await userClient(t, app, 'viewer')
   await watcher.subscribeAsync('autocore/emergency/reset', { qos: 1 })
-  const { client: admin } = await userClient(t, app, 'admin')
+  const { client: admin, username: adminName } = await userClient(t, app, 'admin')
   await admin.publishAsync('autocore/emergency/reset', '{}', { qos: 1 })
-  t.match(await stored(app), { active: false, reset_by: /^mqtt:user-admin-/, reason: 'button' })
+  t.match(await stored(app), { active: false, reset_by: adminName, reason: 'button' })
   await nextMessage(watcher, 'autocore/emergency/reset')
-  const fresh = await connect(t, app.mqttUrl, { clientId: 'late-joiner' })
+  const { client: fresh } = await userClient(t, app, 'viewer')
   await fresh.subscribeAsync('autocore/emergency/state', { qos: 1 })
   t.same(JSON.parse((await nextMessage(fresh, 'autocore/emergency/state')).payload.toString()), { active: false, reason: null, source: null, since: null })
   await eventually(async () => (await events(app, 'emergency_reset')).length === 1)
@@ -132,7 +132,7 @@ t.test('the emergency survives a restart: comes back active, re-publishes the st
   const second = await startApp(t, { clock, config, dataDir })
   t.equal(second.gateway.control.emergency.record.active, true)
   t.ok(second.logs.some(l => l.msg === 'emergency stop still active'))
-  const panel = await connect(t, second.mqttUrl, { clientId: 'panel-after' })
+  const { client: panel } = await userClient(t, second, 'viewer')
   await panel.subscribeAsync('autocore/emergency/state', { qos: 1 })
   const msg = await nextMessage(panel, 'autocore/emergency/state')
   t.equal(msg.packet.retain, true)
@@ -154,4 +154,15 @@ t.test('roll-call: a board that never acknowledges its off-command is listed as 
   await clock.tick(1000)
   await eventually(async () => (await stored(app)).roll_call[b.uuid] === 'timeout')
   t.match(app.gateway.control.emergency.record.roll_call, { [a.uuid]: 'acked', [b.uuid]: 'timeout' })
+})
+
+t.test('a stop is never lost over its payload: a long reason, a wrong type or no JSON still stops everything', async t => {
+  for (const payload of [JSON.stringify({ reason: 'r'.repeat(300) }), JSON.stringify({ reason: 7 }), 'STOP', '']) {
+    const app = await startApp(t, { clock: new FakeClock(), config })
+    const { client: button, uuid } = await deviceClient(t, app, { type: 'emergency_button', capabilities: ['emergency_button'] })
+    await button.publishAsync('autocore/emergency/stop', payload, { qos: 1 })
+    t.match(await stored(app), { active: true, source: `device:${uuid}` }, `stopped on ${payload.slice(0, 20)}`)
+    t.equal((await events(app, 'emergency_stop')).length, 1)
+    await app.stop()
+  }
 })

@@ -108,9 +108,14 @@ t.test('pulse carries its duration; current_state only from the board report; re
   await eventually(async () => (await repo.findOneByOrFail({ channelNumber: 4 })).currentState === true)
   await set(panel, board.uuid, { channel: 9, action: 'on' })
   await set(panel, board.uuid, { channel: 6, action: 'on' })
+  await eventually(async () => (await events(app, 'relay_refused')).length === 2)
+  t.same((await events(app, 'relay_refused')).map(e => e.payload?.code).sort(), ['GW_ERR_RELAY_DISABLED', 'GW_ERR_RELAY_NOT_FOUND'])
+  // A request that fails the relaySet schema is refused by the payload guard (SPEC §3) before the relay handler.
   await set(panel, board.uuid, { channel: 'x', action: 'on' })
-  await eventually(async () => (await events(app, 'relay_refused')).length === 3)
-  t.same((await events(app, 'relay_refused')).map(e => e.payload?.code).sort(), ['GW_ERR_RELAY_BAD_REQUEST', 'GW_ERR_RELAY_DISABLED', 'GW_ERR_RELAY_NOT_FOUND'])
+  await eventually(async () => (await events(app, 'payload_invalid')).length === 1)
+  t.match((await events(app, 'payload_invalid'))[0], { level: 'warning', target: `autocore/relays/${board.uuid}/set`, payload: { reason: /channel/ } })
+  t.equal((await events(app, 'relay_refused')).length, 2)
+  t.notOk(board.commands.some(c => c.body.channel === 'x'), 'the board got nothing for it')
 })
 
 t.test('desired vs current: an acked command the board does not carry out is a mismatch event after the timeout', async t => {

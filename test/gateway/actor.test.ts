@@ -10,7 +10,7 @@ t.test('who may control, stop and reset (table)', async t => {
     [{ kind: 'user', username: 'a', role: 'admin' }, true, true, true],
     [{ kind: 'device', uuid: 'b', capabilities: ['emergency_button'] }, false, true, false],
     [{ kind: 'device', uuid: 'r', capabilities: [] }, false, false, false],
-    [{ kind: 'anonymous', clientId: 'dev' }, true, true, true],
+    [{ kind: 'anonymous', clientId: 'dev' }, false, false, false],
     [{ kind: 'gateway' }, true, true, true],
     [{ kind: 'other', clientId: 'health' }, false, false, false]
   ]
