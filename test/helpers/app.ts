@@ -7,7 +7,6 @@ import { loadConfig, type DeepPartial } from '../../src/config/loader.js'
 import type { Config } from '../../src/config/types.js'
 import type { Clock } from '../../src/clock.js'
 import { redactPaths } from '../../src/log.js'
-import type { Clock } from '../../src/clock.js'
 
 export interface LogLine { level: number, msg: string, module?: string, [key: string]: unknown }
 
