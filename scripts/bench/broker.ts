@@ -30,11 +30,21 @@ const NOISY_PCT = 15
 
 type Starter = (ctx: BenchContext) => Promise<BrokerProcess>
 
+/**
+ * The app with anonymous MQTT on (off by default) and config acl.rules granting the anonymous role publish and
+ * subscribe on bench/# only: the load generator's clients are anonymous, and every CONNECT, SUBSCRIBE and PUBLISH
+ * still goes through the app's auth and ACL hooks (anonymous may not touch autocore/).
+ */
+const APP_BENCH_ENV: Record<string, string> = {
+  AUTOCORE_MQTT_ALLOW_ANONYMOUS: 'true',
+  AUTOCORE_ACL_RULES: JSON.stringify([{ effect: 'allow', action: 'both', topic: 'bench/#', role: 'anonymous' }])
+}
+
 const STARTERS: Record<string, Starter> = {
   'bare-aedes': ctx => startBareAedes(ctx.children, ctx.root),
   // Bare Aedes with the app's level persistence: splits the app's overhead into "persistence" and "the rest".
   'aedes-level': ctx => startBareAedes(ctx.children, ctx.root, { persistence: 'level' }),
-  app: ctx => startApp(ctx.children, { root: ctx.root }),
+  app: ctx => startApp(ctx.children, { root: ctx.root, env: APP_BENCH_ENV }),
   mosquitto: ctx => startMosquitto(ctx.children)
 }
 
@@ -63,7 +73,8 @@ function describe (): string[] {
     `startup: spawn → "started" line (bare Aedes, app) or port accepting (mosquitto), median of ${STARTUP_RUNS}; ` +
       `idle rss: VmRSS ${num(SETTLE_MS)} ms after start.`,
     'bare-aedes: Aedes defaults, in-memory persistence, no hooks. aedes-level: the same with the app\'s level persistence.',
-    'app: node dist/src/main.js start, fresh temp data dir, anonymous allowed, log level info.'
+    'app: node dist/src/main.js start, fresh temp data dir, log level info, ACL checks on: anonymous MQTT enabled with',
+    'acl.rules allowing the anonymous role publish/subscribe on bench/# only (AUTOCORE_MQTT_ALLOW_ANONYMOUS, AUTOCORE_ACL_RULES).'
   ]
 }
 
@@ -72,7 +83,7 @@ export const brokerScenario: Scenario = {
   description: 'fan-in msg/s at QoS 0 and 1, broker CPU µs/msg, idle RSS and startup: app vs bare Aedes (vs mosquitto)',
   targets: Object.keys(STARTERS),
   async run (ctx, targets) {
-    ctx.report.header('broker: app vs bare Aedes' + (existsSync(MOSQUITTO_BIN) ? ' (mosquitto for reference)' : ''), describe())
+    ctx.report.header('broker: app (auth + ACL checks on) vs bare Aedes' + (existsSync(MOSQUITTO_BIN) ? ' (mosquitto for reference)' : ''), describe())
     const results = new Map<string, TargetResult>()
     for (const target of Object.keys(STARTERS).filter(t => targets === undefined || targets.includes(t))) {
       try {

@@ -22,6 +22,7 @@ import { Gateway } from '../../src/app.js'
 import { loadConfig } from '../../src/config/loader.js'
 import { packageRoot } from '../../src/paths.js'
 import { openDatabase } from '../../src/persistence/database.js'
+import { addUser, deviceSecret, login } from './credentials.js'
 import type { Scenario } from './scenario.js'
 
 const BOARDS = 200
@@ -48,37 +49,42 @@ async function freePort (): Promise<number> {
   })
 }
 
-async function connectMany (url: string, ids: string[]): Promise<Client[]> {
+/** Connects `ids` 20 at a time; with `secret`, each as the device of that uuid (client id = username = uuid). */
+async function connectMany (url: string, ids: string[], secret?: string): Promise<Client[]> {
   const out: Client[] = []
   for (let i = 0; i < ids.length; i += 20) {
-    out.push(...await Promise.all(ids.slice(i, i + 20).map(async id => await mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0 }))))
+    out.push(...await Promise.all(ids.slice(i, i + 20).map(async id => await mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0, ...(secret === undefined ? {} : { username: id, password: secret }) }))))
   }
   return out
 }
 
-async function seed (dataDir: string, uuids: string[]): Promise<void> {
+/** Relay boards with one channel each, all with one secret (returned), as `device add` would provision them. */
+async function seed (dataDir: string, uuids: string[]): Promise<string> {
+  const { secret, secretHash } = await deviceSecret()
   const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir } }), silent)
   const now = Date.now()
   for (const uuid of uuids) {
-    const r = await db.dataSource.getRepository(Device).insert({ uuid, name: uuid, type: 'relay_board', createdAt: now, updatedAt: now })
+    const r = await db.dataSource.getRepository(Device).insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: now, updatedAt: now })
     await db.dataSource.getRepository(RelayChannel).insert({ deviceId: r.identifiers[0].id as number, channelNumber: 1, name: 'main', updatedAt: now })
   }
   await db.close()
+  return secret
 }
 
-async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, persistedMs: number[], offCommandsMs: number[] }> {
+async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, httpPort: number, persistedMs: number[], offCommandsMs: number[] }> {
   const persistedMs: number[] = []
   const offCommandsMs: number[] = []
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
     env: { PATH: process.env.PATH ?? '', AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY ?? '100', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
-  const mqttPort = await new Promise<number>((resolve, reject) => {
+  const { mqttPort, httpPort } = await new Promise<{ mqttPort: number, httpPort: number }>((resolve, reject) => {
     let buf = ''
     child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString()
       const m = /"mqttPort":(\d+)/.exec(buf)
-      if (m !== null) resolve(Number(m[1]))
+      const h = /"httpPort":(\d+)/.exec(buf)
+      if (m !== null && h !== null) resolve({ mqttPort: Number(m[1]), httpPort: Number(h[1]) })
       const lines = buf.split('\n')
       buf = lines.pop() ?? ''
       for (const l of lines) {
@@ -90,7 +96,7 @@ async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProc
     })
     child.once('exit', code => reject(new Error(`gateway exited ${String(code)}`)))
   })
-  return { child, mqttPort, persistedMs, offCommandsMs }
+  return { child, mqttPort, httpPort, persistedMs, offCommandsMs }
 }
 
 /**
@@ -115,10 +121,12 @@ function answer (client: Client, uuid: string, topic: string, body: { command_id
 async function benchGatewayEmergency (): Promise<{ latencies: number[], persistedMs: number[], offCommandsMs: number[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
   const uuids = Array.from({ length: BOARDS }, (_, i) => `bench-board-${String(i).padStart(3, '0')}`)
-  await seed(dataDir, uuids)
-  const { child, mqttPort, persistedMs, offCommandsMs } = await startGatewayProcess(dataDir)
+  const secret = await seed(dataDir, uuids)
+  // The panel: an admin (operators may stop but only admins reset, SPEC §3), logged in over HTTP, JWT as password.
+  const admin = await addUser(dataDir, 'admin')
+  const { child, mqttPort, httpPort, persistedMs, offCommandsMs } = await startGatewayProcess(dataDir)
   const url = `mqtt://127.0.0.1:${mqttPort}`
-  const boards = await connectMany(url, uuids)
+  const boards = await connectMany(url, uuids, secret)
   let got = new Set<string>()
   let lastAt = 0
   let wake: () => void = () => {}
@@ -128,7 +136,7 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], persiste
     if (got.size === BOARDS) wake()
   }))
   await Promise.all(boards.map(async (c, i) => await c.subscribeAsync([`autocore/relays/${uuids[i]}/command`, `autocore/devices/${uuids[i]}/command`], { qos: 1 })))
-  const panel = await mqtt.connectAsync(url, { clientId: 'bench-panel', reconnectPeriod: 0 })
+  const panel = await mqtt.connectAsync(url, { clientId: 'bench-panel', username: admin.username, password: await login(httpPort, admin), reconnectPeriod: 0 })
   await panel.subscribeAsync('autocore/emergency/reset', { qos: 1 })
   await new Promise(resolve => setTimeout(resolve, 300))
   const latencies: number[] = []
@@ -202,10 +210,11 @@ async function benchRoundTrip (): Promise<number[]> {
   const config = loadConfig({ env: {}, overrides: { dataDir, mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' } } })
   const gateway = await Gateway.start({ config, log: silent })
   const uuid = 'bench-rt-board'
-  await gateway.ctx.db.dataSource.getRepository(Device).insert({ uuid, name: uuid, type: 'relay_board', createdAt: Date.now(), updatedAt: Date.now() })
+  const { secret, secretHash } = await deviceSecret()
+  await gateway.ctx.db.dataSource.getRepository(Device).insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: Date.now(), updatedAt: Date.now() })
   const id = (await gateway.ctx.db.dataSource.getRepository(Device).findOneByOrFail({ uuid })).id
   await gateway.ctx.db.dataSource.getRepository(RelayChannel).insert({ deviceId: id, channelNumber: 1, name: 'main', updatedAt: Date.now() })
-  const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: uuid, reconnectPeriod: 0 })
+  const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: uuid, username: uuid, password: secret, reconnectPeriod: 0 })
   actAsBoard(board, uuid, () => {}, 0)
   await board.subscribeAsync([`autocore/relays/${uuid}/command`, `autocore/devices/${uuid}/command`], { qos: 1 })
   while (!gateway.control.commands.isOnline(uuid)) await new Promise(resolve => setTimeout(resolve, 10))
@@ -239,7 +248,7 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
 export async function run (): Promise<void> {
   const started = performance.now()
   const { latencies: gw, persistedMs, offCommandsMs } = await benchGatewayEmergency()
-  console.log(`emergency stop fan-out, gateway child process, ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its off-command): ${fmt(gw)}`)
+  console.log(`emergency stop fan-out, gateway child process (auth + ACL on: boards with their secrets, an admin panel with its JWT), ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its off-command): ${fmt(gw)}`)
   if (persistedMs.length > 0) console.log(`  inside the gateway: system_status.emergency written (SQLite, synchronous=FULL) after ${fmt(persistedMs)}`)
   if (offCommandsMs.length > 0) console.log(`  inside the gateway: all off-commands written to the sockets and their rows committed after ${fmt(offCommandsMs)}`)
   const mq = await benchMosquitto()

@@ -255,7 +255,8 @@ export interface AppOptions {
   /** Package root (holds dist/ and config/). */
   root: string
   /**
-   * Extra AUTOCORE_* variables for scenarios that need another configuration (auth, telemetry, ...). Readiness
+   * Extra AUTOCORE_* variables for scenarios that need another configuration (anonymous MQTT + acl.rules, auth,
+   * telemetry, ...); without them the app runs its defaults (anonymous MQTT off). Readiness
    * is the info-level "gateway started" line: AUTOCORE_LOG_LEVEL must stay at info or below.
    */
   env?: Record<string, string>
@@ -276,7 +277,6 @@ export async function startApp (children: Children, opts: AppOptions): Promise<A
     AUTOCORE_HTTP_HOST: '127.0.0.1',
     AUTOCORE_HTTP_PORT: '0',
     AUTOCORE_LOG_LEVEL: 'info',
-    AUTOCORE_MQTT_ALLOW_ANONYMOUS: 'true',
     ...opts.env
   }
   const proc = await withTempDir(children, dataDir, () => spawnBroker(children, {

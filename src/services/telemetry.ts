@@ -8,7 +8,7 @@ import { telemetryInterceptor } from '../gateway/handlers/telemetry.js'
 import { TelemetryBuffer, type TelemetryBufferState } from './telemetry-buffer.js'
 
 export interface TelemetryState extends TelemetryBufferState {
-  /** Messages dropped: payload refused or device unknown. */
+  /** Messages the telemetry and CAN steps dropped: device unknown, or what the payload guard's schema cannot check. */
   refused: number
 }
 

@@ -88,22 +88,28 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
 
   const { client, uuid } = await deviceClient(t, app, { type: 'can_bridge' })
   const other = await provisionDevice(app)
+  const invalid: string[] = []
+  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
   await client.publishAsync(topics.canData(uuid), JSON.stringify({
     ts: 1767225600000,
     frames: [
       // EngineSpeed bytes 3-4 LE = 0x1F40 → 1000 rpm; torque mode = low nibble of byte 0 = 3.
-      { id: 0x0CF004FE, data: 'F3 00 00 40 1F FF FF FF' },
+      { id: 0x0CF004FE, data: 'F30000401FFFFFFF' },
       // PackVoltage 0x04B0 × 0.01 = 12 V; PackCurrent 0xFF9C = -100 × 0.1 = -10 A; CellTemp 0xEC = -20.
       { id: 1024, data: '04B0FF9CEC000000' },
       // EngineSpeed 0xFFFF × 0.125 = 8191.875, above the DBC range: not stored; torque mode 0.
       { id: 0x0CF004FE, data: '000000FFFF000000' },
-      { id: 999, data: '00' },
-      { id: 1024, data: 'zz' }
+      { id: 999, data: '00' }
     ]
   }), { qos: 0 })
-  await client.publishAsync(topics.canData(other.uuid), '{"frames":[{"id":1024,"data":"00"}]}', { qos: 0 })
+  // Schema violations (data not whole hex bytes; frames not an array): the payload guard drops the whole message.
+  await client.publishAsync(topics.canData(uuid), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"},{"id":1024,"data":"zz"}]}', { qos: 0 })
   await client.publishAsync(topics.canData(uuid), '{"frames":"nope"}', { qos: 0 })
-  await waitFor(() => app.gateway.ctx.telemetry.state().written >= 6 && app.gateway.ctx.telemetry.state().refused === 1)
+  // Schema-valid but not decodable here: a string id (the schema admits one) and an id over 29 bits; refused by the CAN step.
+  await client.publishAsync(topics.canData(uuid), '{"frames":[{"id":"0x400","data":"00"}]}', { qos: 0 })
+  await client.publishAsync(topics.canData(uuid), '{"frames":[{"id":536870912,"data":"00"}]}', { qos: 0 })
+  await waitFor(() => app.gateway.ctx.telemetry.state().written >= 6 && app.gateway.ctx.telemetry.state().refused === 2)
+  t.equal(invalid.length, 2, 'dropped by the payload guard')
   const rows = await app.gateway.ctx.db.dataSource.query('SELECT key, value, unit, ts FROM telemetry_data ORDER BY id')
   t.same(rows.map((r: any) => [r.key, r.value, r.unit, r.ts]), [
     ['EngineSpeed', 1000, 'rpm', 1767225600000],
@@ -113,4 +119,12 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
     ['CellTemp', -20, 'degC', 1767225600000],
     ['EngineTorqueMode', 0, null, 1767225600000]
   ])
+
+  // Frames on another device's topic: an ACL violation, the connection is closed, nothing decoded.
+  const closed = new Promise(resolve => client.once('close', resolve))
+  client.publish(topics.canData(other.uuid), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"}]}', { qos: 0 })
+  await closed
+  t.equal(client.connected, false)
+  t.equal(app.gateway.ctx.telemetry.state().refused, 2)
+  t.equal((await app.gateway.ctx.db.dataSource.query('SELECT count(*) AS n FROM telemetry_data'))[0].n, 6)
 })

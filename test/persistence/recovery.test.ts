@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { EventLog } from '../../entities/event-log.js'
 import { BackupService } from '../../src/services/backups.js'
-import { connect } from '../helpers/mqtt.js'
+import { deviceClient } from '../helpers/devices.js'
 import { startApp } from '../helpers/app.js'
 
 async function events (app: Awaited<ReturnType<typeof startApp>>, eventType: string): Promise<EventLog[]> {
@@ -82,7 +82,7 @@ t.test('a corrupted broker level store is moved aside and the broker starts empt
 
   const second = await startApp(t, { dataDir })
   t.ok(await healthOk(second))
-  const client = await connect(t, second.mqttUrl)
+  const { client } = await deviceClient(t, second)
   t.ok(client.connected, 'devices can connect')
   t.equal(readdirSync(dataDir).filter(f => /^mqtt\.corrupt-\d{8}T\d{9}Z$/.test(f)).length, 1)
   const [event] = await events(second, 'broker-store.recovered')

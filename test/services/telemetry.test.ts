@@ -1,8 +1,8 @@
 import t from 'tap'
 import { startApp, type RunningApp } from '../helpers/app.js'
-import { deviceClient } from '../helpers/devices.js'
-import { connect, waitFor } from '../helpers/mqtt.js'
-import { topics } from '../../src/gateway/topics.js'
+import { deviceClient, userClient } from '../helpers/devices.js'
+import { waitFor } from '../helpers/mqtt.js'
+import { familyTopic, topics } from '../../src/gateway/topics.js'
 
 interface Row { device_id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: string, ts: number }
 
@@ -35,25 +35,65 @@ t.test('QoS 0 is written on the flush interval, without ts the receive time is u
   t.ok(Number(r.ts) >= before && Number(r.ts) <= Date.now(), 'receive time')
 })
 
-t.test('bad payloads and unknown devices are dropped: acknowledged, stored nowhere, delivered to nobody, counted, logged', async t => {
+t.test('payloads the telemetry schema refuses are dropped by the payload guard before the telemetry step: acknowledged, stored nowhere, delivered to nobody', async t => {
   const app = await startApp(t)
   const { client, uuid } = await deviceClient(t, app)
-  const watcher = await connect(t, app.mqttUrl)
-  await watcher.subscribeAsync(['autocore/devices/#', 'autocore/telemetry/#'], { qos: 1 })
+  const { client: watcher } = await userClient(t, app, 'viewer')
+  await watcher.subscribeAsync([familyTopic('deviceTelemetry'), familyTopic('telemetryData')], { qos: 1 })
   const seen: string[] = []
   watcher.on('message', topic => seen.push(topic))
-  for (const payload of ['not json', '[1]', '{}', '{"x":null}', '{"x":"' + 'a'.repeat(300) + '"}', '{"x":{"value":1,"unit":5}}', '{"ts":"yesterday","x":1}', JSON.stringify({ ['k'.repeat(65)]: 1 })]) {
+  const invalid: string[] = []
+  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  // Not JSON, not an object, empty, a null reading, text over 255, a non-string unit, a number that is not finite: all schema violations.
+  for (const payload of ['not json', '[1]', '{}', '{"x":null}', '{"x":"' + 'a'.repeat(300) + '"}', '{"x":{"value":1,"unit":5}}', '{"x":1e999}']) {
     await client.publishAsync(topics.deviceTelemetry(uuid), payload, { qos: 1 })
   }
-  await client.publishAsync(topics.deviceTelemetry('no-such-device'), '{"x":1}', { qos: 1 })
   await client.publishAsync(topics.deviceTelemetry(uuid), '{"ok":1}', { qos: 1 })
   await waitFor(() => seen.length === 1)
   t.same(seen, [topics.deviceTelemetry(uuid)], 'only the valid message was delivered')
   t.equal((await rows(app)).length, 1)
-  t.equal(app.gateway.ctx.telemetry.state().refused, 9)
+  t.equal(invalid.length, 7, 'each refused by the payload guard')
+  t.equal(invalid[0], 'payload is not valid JSON')
+  t.equal(app.gateway.ctx.telemetry.state().refused, 0, 'the telemetry step never saw them')
+})
+
+t.test('schema-valid payloads the telemetry step refuses (ts, key length, reading count, no readings) are dropped, counted, logged', async t => {
+  const app = await startApp(t, { config: { telemetry: { maxPayloadKeys: 3 } } })
+  const { client, uuid } = await deviceClient(t, app)
+  const { client: watcher } = await userClient(t, app, 'viewer')
+  await watcher.subscribeAsync([familyTopic('deviceTelemetry'), familyTopic('telemetryData')], { qos: 1 })
+  const seen: string[] = []
+  watcher.on('message', topic => seen.push(topic))
+  const invalid: string[] = []
+  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  const refusedByStep = ['{"ts":"yesterday","x":1}', '{"ts":-5,"x":1}', JSON.stringify({ ['k'.repeat(65)]: 1 }), '{"a":1,"b":2,"c":3,"d":4}', '{"ts":1767225600}']
+  for (const payload of refusedByStep) await client.publishAsync(topics.telemetryData(uuid), payload, { qos: 1 })
+  await client.publishAsync(topics.telemetryData(uuid), '{"a":1,"b":2,"c":3}', { qos: 1 })
+  await waitFor(() => seen.length === 1)
+  t.same(seen, [topics.telemetryData(uuid)], 'only the valid message was delivered')
+  t.equal((await rows(app)).length, 3)
+  t.same(invalid, [], 'all passed the payload guard')
+  t.equal(app.gateway.ctx.telemetry.state().refused, refusedByStep.length)
   const warn = app.logs.find(l => l.msg === 'telemetry message refused')
-  t.match(warn, { module: 'telemetry', reason: 'payload is not JSON', deviceUuid: uuid })
+  t.match(warn, { module: 'telemetry', reason: 'ts must be epoch ms, epoch s or an ISO 8601 string', deviceUuid: uuid })
   t.equal(app.logs.filter(l => l.msg === 'telemetry message refused').length, 1, 'rate-limited')
+})
+
+t.test('unknown devices: another device\'s topic is an ACL violation (connection closed); a device deleted before its first reading is dropped by the telemetry step', async t => {
+  const app = await startApp(t)
+  const a = await deviceClient(t, app)
+  const closed = new Promise(resolve => a.client.once('close', resolve))
+  a.client.publish(topics.deviceTelemetry('no-such-device'), '{"x":1}', { qos: 0 })
+  await closed
+  t.equal(a.client.connected, false, 'the ACL closed the connection')
+  t.equal(app.gateway.ctx.telemetry.state().refused, 0, 'the telemetry step never saw it')
+
+  const b = await deviceClient(t, app)
+  await app.gateway.ctx.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
+  await b.client.publishAsync(topics.deviceTelemetry(b.uuid), '{"x":2}', { qos: 1 })
+  t.equal(app.gateway.ctx.telemetry.state().refused, 1)
+  t.ok(app.logs.some(l => l.msg === 'telemetry message refused' && l.reason === 'unknown device' && l.deviceUuid === b.uuid))
+  t.equal((await rows(app)).length, 0)
 })
 
 t.test('stop writes what is buffered, including readings that arrive while stopping', async t => {

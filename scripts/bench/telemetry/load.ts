@@ -8,6 +8,7 @@ import Database from 'better-sqlite3'
 import { packageRoot } from '../../../src/paths.js'
 import { topics } from '../../../src/gateway/topics.js'
 import { insertDevices, tempDb } from './storage.js'
+import { deviceSecret } from '../credentials.js'
 import { publishPacket, subscribePacket, wireConnect, writeAll, type WireClient } from './mqtt-wire.js'
 
 const CLK_TCK = 100
@@ -66,8 +67,13 @@ const DEVICES = 50
 const WINDOWS = [1, 10, 50]
 
 /** 50 devices, QoS 0, 1 reading per message, as fast as the broker reads; done when every reading is written. */
-async function qos0Gateway (gw: Gw, uuids: string[], perDevice: number): Promise<string> {
-  const clients = await Promise.all(uuids.map(async u => await wireConnect(gw.mqttPort, u)))
+/** Each provisioned device connects as itself: client id = username = uuid, password = its secret. */
+async function connectDevices (gw: Gw, uuids: string[], secret: string): Promise<WireClient[]> {
+  return await Promise.all(uuids.map(async u => await wireConnect(gw.mqttPort, u, { username: u, password: secret })))
+}
+
+async function qos0Gateway (gw: Gw, uuids: string[], secret: string, perDevice: number): Promise<string> {
+  const clients = await connectDevices(gw, uuids, secret)
   const packets = uuids.map(u => Array.from({ length: perDevice }, (_, i) => publishPacket(topics.deviceTelemetry(u), `{"temp":${(i % 1000) / 10}}`, 0)))
   const pid = gw.child.pid as number
   const base = await written(gw.httpPort)
@@ -80,12 +86,12 @@ async function qos0Gateway (gw: Gw, uuids: string[], perDevice: number): Promise
   const cpu = cpuMicros(pid) - cpu0
   const mem = rssMb(pid)
   for (const c of clients) c.socket.destroy()
-  return `gateway QoS 0: ${total.toLocaleString('en-US')} readings from ${DEVICES} devices persisted in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} readings/s; gateway CPU ${(cpu / total).toFixed(1)} µs/reading (broker + parse + SQLite, all in one process); RSS ${mem.rss.toFixed(0)} MB (peak ${mem.peak.toFixed(0)} MB)`
+  return `gateway QoS 0: ${total.toLocaleString('en-US')} readings from ${DEVICES} authenticated devices (ACL + payload schema checked) persisted in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} readings/s; gateway CPU ${(cpu / total).toFixed(1)} µs/reading (broker + parse + SQLite, all in one process); RSS ${mem.rss.toFixed(0)} MB (peak ${mem.peak.toFixed(0)} MB)`
 }
 
 /** 50 devices, QoS 1, each keeping `window` readings in flight; PUBACK latency per reading. */
-async function qos1Gateway (gw: Gw, uuids: string[], perDevice: number, window: number): Promise<string> {
-  const clients = await Promise.all(uuids.map(async u => await wireConnect(gw.mqttPort, u)))
+async function qos1Gateway (gw: Gw, uuids: string[], secret: string, perDevice: number, window: number): Promise<string> {
+  const clients = await connectDevices(gw, uuids, secret)
   const latencies: number[] = []
   const pid = gw.child.pid as number
   const cpu0 = cpuMicros(pid)
@@ -170,7 +176,8 @@ const PINGREQ = Buffer.from([0xC0, 0x00])
 
 export async function load (perDevice0 = 4000, perDevice1 = 400): Promise<string[]> {
   const { db, dir, done } = await tempDb()
-  await insertDevices(db, DEVICES)
+  const { secret, secretHash } = await deviceSecret()
+  await insertDevices(db, DEVICES, secretHash)
   await db.close()
   const uuids = Array.from({ length: DEVICES }, (_, i) => `bench-device-${String(i).padStart(3, '0')}`)
   const out: string[] = []
@@ -183,10 +190,10 @@ export async function load (perDevice0 = 4000, perDevice1 = 400): Promise<string
   try {
     const idle = rssMb(gw.child.pid as number)
     out.push(`gateway RSS after start: ${idle.rss.toFixed(0)} MB`)
-    const line = await qos0Gateway(gw, uuids, perDevice0)
+    const line = await qos0Gateway(gw, uuids, secret, perDevice0)
     usPerReading = Number(/CPU ([\d.]+) µs/.exec(line)?.[1])
     out.push(line)
-    for (const window of WINDOWS) out.push(await qos1Gateway(gw, uuids, perDevice1, window))
+    for (const window of WINDOWS) out.push(await qos1Gateway(gw, uuids, secret, perDevice1, window))
   } finally {
     gw.child.kill('SIGTERM')
     await new Promise(resolve => gw.child.once('exit', resolve))

@@ -20,9 +20,14 @@ function str (s: string): Buffer {
   return Buffer.concat([len, b])
 }
 
-export function connectPacket (clientId: string): Buffer {
-  // Protocol "MQTT" level 4, clean session, keepalive 600 s.
-  const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, 0x02, 0x58]), str(clientId)])
+/** Username and password of a CONNECT; without them the client connects anonymously (Mosquitto only). */
+export interface WireCredentials { username: string, password: string }
+
+export function connectPacket (clientId: string, creds?: WireCredentials): Buffer {
+  // Protocol "MQTT" level 4, clean session (+ username and password flags), keepalive 600 s.
+  const flags = creds === undefined ? 0x02 : 0xC2
+  const login = creds === undefined ? [] : [str(creds.username), str(creds.password)]
+  const body = Buffer.concat([str('MQTT'), Buffer.from([4, flags, 0x02, 0x58]), str(clientId), ...login])
   return Buffer.concat([Buffer.from([0x10]), varint(body.length), body])
 }
 
@@ -39,7 +44,7 @@ export function publishPacket (topic: string, payload: string, qos: 0 | 1, id = 
   return Buffer.concat([Buffer.from([qos === 1 ? 0x32 : 0x30]), varint(body.length), body])
 }
 
-/** Splits a byte stream into MQTT packets and reports each packet's type and, for PUBACK, its id. */
+/** Splits a byte stream into MQTT packets and reports each packet's type and, for PUBACK, its id (CONNACK: return code). */
 export class PacketReader {
   private buf: Buffer = Buffer.alloc(0)
   constructor (private readonly onPacket: (type: number, id: number) => void) {}
@@ -60,7 +65,8 @@ export class PacketReader {
       }
       if (!complete || this.buf.length < i + len) break
       const type = this.buf[off] >> 4
-      this.onPacket(type, type === 4 ? this.buf.readUInt16BE(i) : 0)
+      // For PUBACK the packet id; for CONNACK the return code (0 = accepted).
+      this.onPacket(type, type === 4 ? this.buf.readUInt16BE(i) : type === 2 ? this.buf[i + 1] : 0)
       off = i + len
     }
     this.buf = this.buf.subarray(off)
@@ -69,16 +75,21 @@ export class PacketReader {
 
 export interface WireClient { socket: net.Socket, reader: PacketReader, handlers: Array<(type: number, id: number) => void> }
 
-/** Connects and waits for CONNACK. */
-export async function wireConnect (port: number, clientId: string): Promise<WireClient> {
+/** Connects and waits for a CONNACK that accepts (return code 0); rejects on a refusal or a closed socket. */
+export async function wireConnect (port: number, clientId: string, creds?: WireCredentials): Promise<WireClient> {
   const socket = net.connect({ port, host: '127.0.0.1', noDelay: true })
   const handlers: WireClient['handlers'] = []
   const reader = new PacketReader((type, id) => { for (const h of handlers) h(type, id) })
   socket.on('data', d => reader.push(d))
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject)
-    handlers.push(type => { if (type === 2) resolve() })
-    socket.write(connectPacket(clientId))
+    socket.once('close', () => reject(new Error(`${clientId}: connection closed before CONNACK`)))
+    handlers.push((type, code) => {
+      if (type !== 2) return
+      if (code === 0) resolve()
+      else reject(new Error(`${clientId}: CONNACK return code ${code}`))
+    })
+    socket.write(connectPacket(clientId, creds))
   })
   handlers.length = 0
   return { socket, reader, handlers }

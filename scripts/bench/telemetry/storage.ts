@@ -23,11 +23,12 @@ export async function tempDb (overrides: DeepPartial<Config> = {}): Promise<{ db
   return { db, config, dir, done: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }) } }
 }
 
-export async function insertDevices (db: Database, n: number): Promise<number[]> {
+/** Devices bench-device-000..; with `secretHash` they can connect (client id = username = uuid, that secret). */
+export async function insertDevices (db: Database, n: number, secretHash: string | null = null): Promise<number[]> {
   const ids: number[] = []
   for (let i = 0; i < n; i++) {
     const uuid = `bench-device-${String(i).padStart(3, '0')}`
-    await db.dataSource.query('INSERT INTO devices (uuid, name, type, status, enabled, config_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [uuid, uuid, 'sensor', 'offline', 1, 0, 0, 0])
+    await db.dataSource.query('INSERT INTO devices (uuid, name, type, secret_hash, status, enabled, config_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [uuid, uuid, 'sensor', secretHash, 'offline', 1, 0, 0, 0])
     ids.push((await db.dataSource.query('SELECT id FROM devices WHERE uuid = ?', [uuid]))[0].id)
   }
   return ids

@@ -5,8 +5,6 @@ import type { TelemetryStore } from '../../services/telemetry.js'
 import { telemetryTopicUuid } from '../topics.js'
 
 const MAX_KEY = 64
-const MAX_UNIT = 16
-const MAX_TEXT = 255
 // Before 2001-09-09 in ms, so such a number is epoch seconds (an ESP32's time()); converted to ms.
 const SECONDS_BELOW = 1e12
 
@@ -23,33 +21,26 @@ export function parseTs (ts: unknown): number | undefined {
   return undefined
 }
 
-function row (deviceId: number, key: string, v: unknown, unit: string | null, ts: number): TelemetryRow | string {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return `${key}: not a finite number`
-    return { deviceId, key, value: v, valueText: null, unit, dataType: 'number', ts }
-  }
-  if (typeof v === 'boolean') return { deviceId, key, value: v ? 1 : 0, valueText: null, unit, dataType: 'boolean', ts }
-  if (typeof v === 'string') {
-    if (v.length > MAX_TEXT) return `${key}: text longer than ${MAX_TEXT}`
-    return { deviceId, key, value: null, valueText: v, unit, dataType: 'string', ts }
-  }
-  return `${key}: must be a number, boolean, string or {value, unit?}`
+/** One reading as the telemetry schema (gateway/schemas.ts) admits it. */
+type Reading = number | boolean | string | { value: number | boolean | string, unit?: string }
+
+function row (deviceId: number, key: string, reading: Reading, ts: number): TelemetryRow {
+  const { value: v, unit } = typeof reading === 'object' ? reading : { value: reading, unit: undefined }
+  const base = { deviceId, key, unit: unit ?? null, ts }
+  if (typeof v === 'number') return { ...base, value: v, valueText: null, dataType: 'number' }
+  if (typeof v === 'boolean') return { ...base, value: v ? 1 : 0, valueText: null, dataType: 'boolean' }
+  return { ...base, value: null, valueText: v, dataType: 'string' }
 }
 
 /**
  * SPEC §3 telemetry payload → rows: `{key: number|boolean|string}` or `{key: {value, unit?}}`, with an optional
- * `ts` (device time; else `receivedAt`). Answers the rows, or the reason the payload is refused (as a string,
- * so the accepting path allocates nothing but the rows).
+ * `ts` (device time; else `receivedAt`). The payload guard, earlier in the publish pipeline, has already checked
+ * it against the telemetry schema (gateway/schemas.ts: a JSON object, reading types, text and unit lengths,
+ * finite numbers), so only what that schema cannot say is checked here: `ts` must be a real time, key length,
+ * the configured reading count, at least one reading. Answers the rows, or the reason the payload is refused.
  */
 export function parseTelemetry (payload: Buffer | string, deviceId: number, receivedAt: number, maxKeys: number): TelemetryRow[] | string {
-  let body: unknown
-  try {
-    body = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'))
-  } catch {
-    return 'payload is not JSON'
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'payload must be a JSON object'
-  const fields = body as Record<string, unknown>
+  const fields = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as Record<string, Reading | undefined> & { ts?: unknown }
   let ts = receivedAt
   if (fields.ts !== undefined) {
     const t = parseTs(fields.ts)
@@ -61,19 +52,7 @@ export function parseTelemetry (payload: Buffer | string, deviceId: number, rece
     if (key === 'ts') continue
     if (key.length === 0 || key.length > MAX_KEY) return `key length must be 1..${MAX_KEY}`
     if (rows.length >= maxKeys) return `more than ${maxKeys} readings in one message`
-    let v = fields[key]
-    let unit: string | null = null
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const o = v as { value?: unknown, unit?: unknown }
-      if (o.unit !== undefined) {
-        if (typeof o.unit !== 'string' || o.unit.length > MAX_UNIT) return `${key}: unit must be a string of at most ${MAX_UNIT}`
-        unit = o.unit
-      }
-      v = o.value
-    }
-    const r = row(deviceId, key, v, unit, ts)
-    if (typeof r === 'string') return r
-    rows.push(r)
+    rows.push(row(deviceId, key, fields[key] as Reading, ts))
   }
   if (rows.length === 0) return 'no readings in payload'
   return rows
@@ -81,8 +60,9 @@ export function parseTelemetry (payload: Buffer | string, deviceId: number, rece
 
 /**
  * The publish-pipeline step for both telemetry topics of SPEC §3: parse, buffer, and for QoS 1 hold the PUBACK
- * until the reading's batch is committed. Other topics pass untouched. A payload that does not parse, or a
- * device the store does not know, is dropped (acknowledged, delivered to nobody, stored nowhere) and counted.
+ * until the reading's batch is committed. Other topics pass untouched. A payload refused by parseTelemetry, or a
+ * device the store does not know (deleted after it connected: the ACL lets a device publish only its own topics),
+ * is dropped (acknowledged, delivered to nobody, stored nowhere) and counted.
  */
 export function telemetryInterceptor (store: TelemetryStore, now: () => number, maxKeys: number): PublishInterceptor {
   function ingest (uuid: string, deviceId: number | undefined, packet: PublishPacket): PublishVerdict | Promise<PublishVerdict> {
