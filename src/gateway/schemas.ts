@@ -78,7 +78,7 @@ export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
         items: {
           type: 'object',
           required: ['id', 'data'],
-          properties: { id: { anyOf: [{ type: 'integer', minimum: 0 }, str(16)] }, data: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){0,64}$' } }
+          properties: { id: { type: 'integer', minimum: 0, maximum: 0x1FFFFFFF }, data: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){0,64}$' } }
         }
       }
     }
