@@ -33,6 +33,8 @@ export const errorRegistry = {
   GW_ERR_HTTP_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   GW_ERR_AUTH_BAD_CREDENTIALS: { status: 401, message: 'Unknown user or wrong password' },
   GW_ERR_AUTH_THROTTLED: { status: 429, message: 'Too many failed attempts; try again later' },
+  GW_ERR_AUTH_REQUIRED: { status: 401, message: 'A valid login token is required' },
+  GW_ERR_AUTH_FORBIDDEN: { status: 403, message: 'The user lacks the role this needs' },
   GW_ERR_DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
   GW_ERR_DEVICE_EXISTS: { status: 409, message: 'A device with this UUID already exists' },
   GW_ERR_DEVICE_INVALID_ID: { status: 400, message: 'Not a valid device id' },

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startApp } from '../helpers/app.js'
-import { provisionDevice } from '../helpers/devices.js'
+import { createUser, login, provisionDevice } from '../helpers/devices.js'
 import type { TelemetryRow } from '../../src/persistence/repositories/telemetry.js'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -15,8 +15,10 @@ t.test('latest, raw (newest first, cursor pages) and series; errors from the reg
   rows.push({ deviceId: id, key: 'door', value: 1, valueText: null, unit: null, dataType: 'boolean', ts: T0 + 5 })
   rows.push({ deviceId: id, key: 'mode', value: null, valueText: 'eco', unit: null, dataType: 'string', ts: T0 + 7 })
   repo.insertManySync(rows)
+  const viewer = await createUser(app, { role: 'viewer' })
+  const token = await login(app, viewer.username, viewer.password)
   const get = async (path: string): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${app.httpUrl}/api/v1/telemetry/${path}`)
+    const res = await fetch(`${app.httpUrl}/api/v1/telemetry/${path}`, { headers: { authorization: `Bearer ${token}` } })
     return { status: res.status, body: await res.json() }
   }
 

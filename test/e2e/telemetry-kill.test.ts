@@ -1,24 +1,27 @@
 import t, { type Test } from 'tap'
 import { startApp } from '../helpers/app.js'
-import { provisionDevice } from '../helpers/devices.js'
+import { createUser, provisionDevice } from '../helpers/devices.js'
 import { connect, waitFor } from '../helpers/mqtt.js'
 import { gatewayEnv, runGateway } from '../helpers/process.js'
 import { topics } from '../../src/gateway/topics.js'
 
 /** A device row in `dataDir`, made by an in-process gateway that is stopped again before the real process starts. */
-async function provisionIn (t: Test, dataDir: string): Promise<{ uuid: string, secret: string }> {
+async function provisionIn (t: Test, dataDir: string): Promise<{ uuid: string, secret: string, viewer: { username: string, password: string } }> {
   const app = await startApp(t, { dataDir })
   const device = await provisionDevice(app)
+  const viewer = await createUser(app, { role: 'viewer' })
   await app.stop()
-  return device
+  return { ...device, viewer }
 }
 
 /** Every stored `seq` of the device, read back through the API of a restarted gateway. */
-async function storedSeqs (httpPort: number, uuid: string): Promise<Set<number>> {
+async function storedSeqs (httpPort: number, uuid: string, viewer: { username: string, password: string }): Promise<Set<number>> {
+  const login = await fetch(`http://127.0.0.1:${httpPort}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) })
+  const { token } = await login.json() as { token: string }
   const seqs = new Set<number>()
   let cursor: string | null = ''
   while (cursor !== null) {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/telemetry/${uuid}?key=seq&from=0&limit=1000${cursor === '' ? '' : `&cursor=${cursor}`}`)
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/telemetry/${uuid}?key=seq&from=0&limit=1000${cursor === '' ? '' : `&cursor=${cursor}`}`, { headers: { authorization: `Bearer ${token}` } })
     const page = await res.json() as { items: Array<{ value: number }>, next: string | null }
     for (const r of page.items) seqs.add(r.value)
     cursor = page.next
@@ -28,7 +31,7 @@ async function storedSeqs (httpPort: number, uuid: string): Promise<Set<number>>
 
 t.test('kill -9 mid-stream: every QoS 1 reading that got a PUBACK is in the database after restart', async t => {
   const dataDir = t.testdir()
-  const { uuid, secret } = await provisionIn(t, dataDir)
+  const { uuid, secret, viewer } = await provisionIn(t, dataDir)
   const gw = runGateway(t, ['start'], gatewayEnv(dataDir))
   const { mqttPort } = await gw.waitForLog('gateway started')
   const client = await connect(t, `mqtt://127.0.0.1:${mqttPort}`, { clientId: uuid, username: uuid, password: secret })
@@ -50,7 +53,7 @@ t.test('kill -9 mid-stream: every QoS 1 reading that got a PUBACK is in the data
 
   const again = runGateway(t, ['start'], gatewayEnv(dataDir))
   const { httpPort } = await again.waitForLog('gateway started')
-  const stored = await storedSeqs(httpPort, uuid)
+  const stored = await storedSeqs(httpPort, uuid, viewer)
   const lost = [...acked].filter(i => !stored.has(i))
   t.same(lost, [], `0 acknowledged readings lost (${stored.size} stored: committed ones whose PUBACK was cut off are kept too)`)
   again.child.kill('SIGTERM')
@@ -67,7 +70,7 @@ t.test('kill -9 mid-stream: every QoS 1 reading that got a PUBACK is in the data
  */
 t.test('SIGTERM: every QoS 0 reading that reached the gateway is written before exit', async t => {
   const dataDir = t.testdir()
-  const { uuid, secret } = await provisionIn(t, dataDir)
+  const { uuid, secret, viewer } = await provisionIn(t, dataDir)
   const env = gatewayEnv(dataDir, { AUTOCORE_TELEMETRY_FLUSH_INTERVAL_MS: '600000', AUTOCORE_TELEMETRY_BATCH_SIZE: '100000' })
   const gw = runGateway(t, ['start'], env)
   const { mqttPort, httpPort } = await gw.waitForLog('gateway started')
@@ -87,7 +90,7 @@ t.test('SIGTERM: every QoS 0 reading that reached the gateway is written before 
   t.same(await gw.exited, { code: 0, signal: null })
   const again = runGateway(t, ['start'], gatewayEnv(dataDir))
   const restarted = await again.waitForLog('gateway started')
-  const stored = await storedSeqs(restarted.httpPort, uuid)
+  const stored = await storedSeqs(restarted.httpPort, uuid, viewer)
   t.equal(stored.size, TOTAL, '0 lost')
   again.child.kill('SIGTERM')
   await again.exited

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startApp, type RunningApp } from '../helpers/app.js'
-import { provisionDevice } from '../helpers/devices.js'
+import { createUser, login, provisionDevice } from '../helpers/devices.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { RetentionService } from '../../src/services/retention.js'
 import type { TelemetryRow } from '../../src/persistence/repositories/telemetry.js'
@@ -76,7 +76,9 @@ t.test('8 days of readings: raw kept for 7, older folded into exact per-minute a
 
   // The series over all 8 days: every hour present, each with every reading once, across the boundary.
   const from = Math.floor((NOW - 8 * DAY) / 3_600_000) * 3_600_000
-  const res = await fetch(`${app.httpUrl}/api/v1/telemetry/${uuid}/series?key=temp&bucket=1h&from=${from}&to=${NOW}`)
+  const viewer = await createUser(app, { role: 'viewer' })
+  const token = await login(app, viewer.username, viewer.password)
+  const res = await fetch(`${app.httpUrl}/api/v1/telemetry/${uuid}/series?key=temp&bucket=1h&from=${from}&to=${NOW}`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(res.status, 200)
   const { points } = await res.json() as { points: Array<{ t: number, count: number, min: number, max: number, avg: number, last: number }> }
   t.equal(points.length, 8 * 24 + 1)

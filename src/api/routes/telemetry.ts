@@ -55,7 +55,7 @@ async function deviceId (app: AppContext, uuid: string): Promise<number> {
  */
 export function telemetryRoutes (app: AppContext): Router {
   const router = new Router({ prefix: '/api/v1/telemetry' })
-  router.use(requireApiRole('viewer'))
+  router.use(requireApiRole(app, 'viewer'))
 
   router.get('/:uuid/latest', async ctx => {
     const id = await deviceId(app, ctx.params.uuid)
