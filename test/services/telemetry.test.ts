@@ -1,13 +1,25 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { deviceClient, userClient } from '../helpers/devices.js'
-import { waitFor } from '../helpers/mqtt.js'
+import { waitFor, type Client } from '../helpers/mqtt.js'
 import { familyTopic, topics } from '../../src/gateway/topics.js'
 
 interface Row { device_id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: string, ts: number }
 
 async function rows (app: RunningApp): Promise<Row[]> {
   return await app.gateway.ctx.db.dataSource.query('SELECT device_id, key, value, value_text, unit, data_type, ts FROM telemetry_data ORDER BY id')
+}
+
+/** A device, a viewer watching every telemetry topic (`seen`), and the payload guard's refusals (`invalid`). */
+async function watchedDevice (t: Test, app: RunningApp): Promise<{ client: Client, uuid: string, seen: string[], invalid: string[] }> {
+  const { client, uuid } = await deviceClient(t, app)
+  const { client: watcher } = await userClient(t, app, 'viewer')
+  await watcher.subscribeAsync([familyTopic('deviceTelemetry'), familyTopic('telemetryData')], { qos: 1 })
+  const seen: string[] = []
+  watcher.on('message', topic => seen.push(topic))
+  const invalid: string[] = []
+  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  return { client, uuid, seen, invalid }
 }
 
 t.test('both topic forms and both payload shapes become rows; QoS 1 is acknowledged only once committed', async t => {
@@ -37,13 +49,7 @@ t.test('QoS 0 is written on the flush interval, without ts the receive time is u
 
 t.test('payloads the telemetry schema refuses are dropped by the payload guard before the telemetry step: acknowledged, stored nowhere, delivered to nobody', async t => {
   const app = await startApp(t)
-  const { client, uuid } = await deviceClient(t, app)
-  const { client: watcher } = await userClient(t, app, 'viewer')
-  await watcher.subscribeAsync([familyTopic('deviceTelemetry'), familyTopic('telemetryData')], { qos: 1 })
-  const seen: string[] = []
-  watcher.on('message', topic => seen.push(topic))
-  const invalid: string[] = []
-  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  const { client, uuid, seen, invalid } = await watchedDevice(t, app)
   // Not JSON, not an object, empty, a null reading, text over 255, a non-string unit, a number that is not finite: all schema violations.
   for (const payload of ['not json', '[1]', '{}', '{"x":null}', '{"x":"' + 'a'.repeat(300) + '"}', '{"x":{"value":1,"unit":5}}', '{"x":1e999}']) {
     await client.publishAsync(topics.deviceTelemetry(uuid), payload, { qos: 1 })
@@ -59,13 +65,7 @@ t.test('payloads the telemetry schema refuses are dropped by the payload guard b
 
 t.test('schema-valid payloads the telemetry step refuses (ts, key length, reading count, no readings) are dropped, counted, logged', async t => {
   const app = await startApp(t, { config: { telemetry: { maxPayloadKeys: 3 } } })
-  const { client, uuid } = await deviceClient(t, app)
-  const { client: watcher } = await userClient(t, app, 'viewer')
-  await watcher.subscribeAsync([familyTopic('deviceTelemetry'), familyTopic('telemetryData')], { qos: 1 })
-  const seen: string[] = []
-  watcher.on('message', topic => seen.push(topic))
-  const invalid: string[] = []
-  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  const { client, uuid, seen, invalid } = await watchedDevice(t, app)
   const refusedByStep = ['{"ts":"yesterday","x":1}', '{"ts":-5,"x":1}', JSON.stringify({ ['k'.repeat(65)]: 1 }), '{"a":1,"b":2,"c":3,"d":4}', '{"ts":1767225600}']
   for (const payload of refusedByStep) await client.publishAsync(topics.telemetryData(uuid), payload, { qos: 1 })
   await client.publishAsync(topics.telemetryData(uuid), '{"a":1,"b":2,"c":3}', { qos: 1 })
