@@ -100,7 +100,7 @@ export class Gateway {
       const control = createControl(ctx)
 
       const tcp = createTcpServer(broker.aedes)
-      const server = http.createServer(createApi(ctx).callback())
+      const server = http.createServer(createApi(ctx, control).callback())
       const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath)
       // Runs after the broker has closed its clients (stoppers run in reverse).
       stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(tcp, server, wss.clients) })

@@ -10,6 +10,7 @@ export const errorRegistry = {
   GW_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such route' },
   GW_ERR_HTTP_INTERNAL: { status: 500, message: 'Internal error' },
   GW_ERR_HTTP_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  GW_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not take this method' },
   GW_ERR_HEALTH_FAILED: { status: 503, message: 'A health check failed' },
   GW_ERR_DATA_DIR_LOCKED: { status: 500, message: 'The data directory is in use by another gateway process' },
   GW_ERR_BACKUP_FAILED: { status: 500, message: 'A database backup could not be written' },

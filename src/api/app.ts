@@ -1,20 +1,21 @@
 import Koa from 'koa'
 import type { AppContext } from '../context.js'
+import type { Control } from '../services/control.js'
 import { errorMiddleware } from './middleware/errors.js'
 import { healthRoutes } from './routes/health.js'
-import { telemetryRoutes } from './routes/telemetry.js'
 import { jsonBody } from './middleware/body.js'
-import { authRoutes } from './routes/auth.js'
+import { mountRoutes } from './mount.js'
+import { apiRoutes } from './routes/index.js'
 
 /** The Koa application. It never listens by itself: app.ts mounts its callback on the shared HTTP server. */
-export function createApi (ctx: AppContext): Koa {
+export function createApi (ctx: AppContext, control: Control): Koa {
   const app = new Koa()
   app.proxy = false
   app.use(errorMiddleware(ctx.log.child({ module: 'api' })))
   app.use(jsonBody())
-  for (const router of [healthRoutes(ctx), authRoutes(ctx), telemetryRoutes(ctx)]) {
+  for (const router of [healthRoutes(ctx), mountRoutes(apiRoutes, { app: ctx, control })]) {
     app.use(router.routes())
-    app.use(router.allowedMethods())
+    app.use(router.allowedMethods({ throw: true }))
   }
   return app
 }

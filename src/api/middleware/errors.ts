@@ -15,8 +15,8 @@ export function errorMiddleware (log: Logger): Middleware {
       let gwErr: GatewayError
       if (isGatewayError(err)) {
         gwErr = err
-      } else if ((err as { status?: number }).status === 400 && (err as { type?: string }).type === 'entity.parse.failed') {
-        gwErr = new GatewayError('GW_ERR_HTTP_BAD_JSON')
+      } else if ([405, 501].includes((err as { status?: number }).status ?? 0)) {
+        gwErr = new GatewayError('GW_ERR_HTTP_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`)
       } else {
         gwErr = new GatewayError('GW_ERR_HTTP_INTERNAL')
         log.error({ err, method: ctx.method, path: ctx.path }, 'request failed')

@@ -1,43 +1,82 @@
-import Router from '@koa/router'
-import type { JSONSchemaType } from 'ajv'
 import type { AppContext } from '../../context.js'
 import { GatewayError } from '../../errors.js'
 import { issueToken } from '../../auth/jwt.js'
 import { verifySecret } from '../../auth/passwords.js'
-import { bodyValidator } from '../validate.js'
+import type { ApiRole } from '../middleware/api-access.js'
+import { route, type RouteSpec } from '../route-table.js'
 
-interface LoginBody { username: string, password: string }
-
-const loginSchema: JSONSchemaType<LoginBody> = {
+const tokenResponse = {
   type: 'object',
-  required: ['username', 'password'],
-  additionalProperties: false,
-  properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }
+  required: ['token', 'expiresAt', 'user'],
+  properties: {
+    token: { type: 'string', description: 'a JWT: the Bearer token of the API and the MQTT password of the panel' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    user: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } } }
+  }
 }
-const validateLogin = bodyValidator(loginSchema)
+
+async function tokenFor (app: AppContext, user: { username: string, role: ApiRole }): Promise<unknown> {
+  const issued = await issueToken(app.auth.jwtKey, user, app.clock.now(), app.config.auth.jwtExpiresInS)
+  return { token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString(), user: { username: user.username, role: user.role } }
+}
 
 /**
- * `POST /api/v1/auth/login` {username, password} → {token, expiresAt, user: {username, role}}: a JWT that is
- * also the user's MQTT password. Failed logins count towards the same per-address/per-user penalty as MQTT.
+ * `/auth`: login gives a JWT that is also the user's MQTT password; failed logins count towards the same
+ * per-address/per-user penalty as MQTT. `refresh` trades a valid token for a fresh one; `me` says who the token is.
  */
-export function authRoutes (app: AppContext): Router {
-  const router = new Router({ prefix: '/api/v1/auth' })
-  router.post('/login', async ctx => {
-    const body = validateLogin(ctx.request.body)
-    const r = await app.auth.authenticator.guard(ctx.ip, body.username, async () => {
-      const user = await app.repos.users.byUsername(body.username)
-      return user !== undefined && user.enabled && await verifySecret(body.password, user.passwordHash) ? user : undefined
-    }, user => user === undefined)
-    if (r.throttled) throw new GatewayError('GW_ERR_AUTH_THROTTLED')
-    const found = r.result
-    if (found === undefined) {
-      void app.events.log({ level: 'warning', type: 'auth_failed', source: 'api', action: 'login', target: body.username, username: body.username, payload: { remoteAddress: ctx.ip } })
-      throw new GatewayError('GW_ERR_AUTH_BAD_CREDENTIALS')
+export const authRoutes: RouteSpec[] = [
+  route<unknown, unknown, { username: string, password: string }>({
+    id: 'auth.login',
+    method: 'POST',
+    path: '/auth/login',
+    role: 'public',
+    tag: 'auth',
+    summary: 'Log in: a JWT for the API (Bearer) and for MQTT over WebSocket (password)',
+    body: {
+      type: 'object',
+      required: ['username', 'password'],
+      additionalProperties: false,
+      properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }
+    },
+    response: tokenResponse,
+    errors: ['GW_ERR_AUTH_BAD_CREDENTIALS', 'GW_ERR_AUTH_THROTTLED'],
+    handler: async (req, { app }) => {
+      const { username, password } = req.body
+      const r = await app.auth.authenticator.guard(req.ip, username, async () => {
+        const user = await app.repos.users.byUsername(username)
+        return user !== undefined && user.enabled && await verifySecret(password, user.passwordHash) ? user : undefined
+      }, user => user === undefined)
+      if (r.throttled) throw new GatewayError('GW_ERR_AUTH_THROTTLED')
+      const found = r.result
+      if (found === undefined) {
+        void app.events.log({ level: 'warning', type: 'auth_failed', source: 'api', action: 'login', target: username, username, payload: { remoteAddress: req.ip } })
+        throw new GatewayError('GW_ERR_AUTH_BAD_CREDENTIALS')
+      }
+      await app.repos.users.update(found.username, { lastLoginAt: app.clock.now() }, app.clock.now())
+      return await tokenFor(app, found)
     }
-    const now = app.clock.now()
-    const issued = await issueToken(app.auth.jwtKey, { username: found.username, role: found.role }, now, app.config.auth.jwtExpiresInS)
-    await app.repos.users.update(found.username, { lastLoginAt: now }, now)
-    ctx.body = { token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString(), user: { username: found.username, role: found.role } }
+  }),
+  route({
+    id: 'auth.refresh',
+    method: 'POST',
+    path: '/auth/refresh',
+    role: 'viewer',
+    tag: 'auth',
+    summary: 'A fresh token for the bearer of a valid one (same user, role as stored now)',
+    response: tokenResponse,
+    handler: async (req, { app }) => await tokenFor(app, req.user)
+  }),
+  route({
+    id: 'auth.me',
+    method: 'GET',
+    path: '/auth/me',
+    role: 'viewer',
+    tag: 'auth',
+    summary: 'The user the token belongs to',
+    response: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } },
+    handler: async (req, { app }) => {
+      const u = await app.repos.users.byUsername(req.user.username)
+      return { username: req.user.username, role: req.user.role, lastLoginAt: u?.lastLoginAt == null ? null : new Date(u.lastLoginAt).toISOString() }
+    }
   })
-  return router
-}
+]
