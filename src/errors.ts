@@ -42,7 +42,11 @@ export const errorRegistry = {
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   GW_ERR_USER_EXISTS: { status: 409, message: 'A user with this name already exists' },
   GW_ERR_MQTT_PAYLOAD_TOO_LARGE: { status: 413, message: 'The MQTT payload exceeds mqtt.maxPayloadBytes' },
-  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' }
+  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' },
+  GW_ERR_USER_LAST_ADMIN: { status: 409, message: 'The last enabled admin cannot be deleted, disabled or demoted' },
+  GW_ERR_USER_INVALID_NAME: { status: 400, message: 'Not a valid user name' },
+  GW_ERR_USER_WEAK_PASSWORD: { status: 400, message: 'The password is too short' },
+  GW_ERR_COMMAND_NOT_FOUND: { status: 404, message: 'No such command' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

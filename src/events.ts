@@ -17,6 +17,8 @@ export interface EventMap {
   'device.status_reported': [{ uuid: string, status: 'online' | 'offline', retain: boolean }]
   'device.online': [{ uuid: string, ipAddress?: string }]
   'device.offline': [{ uuid: string, reason: 'will' | 'disconnect' | 'timeout' | 'status' }]
+  /** A device deleted (API): services drop what they cached about it. */
+  'device.deleted': [{ uuid: string }]
 }
 
 export type EventBus = EventEmitter<EventMap>

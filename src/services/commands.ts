@@ -62,6 +62,8 @@ export class CommandService implements Service {
   private readonly log: Logger
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.deviceOnline(uuid) }
   private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.online.delete(uuid) }
+  // A UUID provisioned again after a delete gets a new row id.
+  private readonly onDeleted = ({ uuid }: EventMap['device.deleted'][0]): void => { this.deviceIds.delete(uuid); this.online.delete(uuid) }
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new CommandsRepository(ctx.db.dataSource)
@@ -71,6 +73,7 @@ export class CommandService implements Service {
   async start (): Promise<void> {
     this.ctx.bus.on('device.online', this.onOnline)
     this.ctx.bus.on('device.offline', this.onOffline)
+    this.ctx.bus.on('device.deleted', this.onDeleted)
     const now = this.ctx.clock.now()
     let expired = 0
     for (const row of await this.repo.open()) {
@@ -90,6 +93,7 @@ export class CommandService implements Service {
   async stop (): Promise<void> {
     this.ctx.bus.off('device.online', this.onOnline)
     this.ctx.bus.off('device.offline', this.onOffline)
+    this.ctx.bus.off('device.deleted', this.onDeleted)
     for (const t of this.open.values()) { t.ackTimer?.cancel(); t.expiryTimer?.cancel() }
     await Promise.all([...this.open.values()].map(t => t.write))
     this.open.clear()

@@ -1,7 +1,11 @@
 import { openApiDocument } from '../openapi.js'
 import { route, type RouteSpec } from '../route-table.js'
 import { authRoutes } from './auth.js'
+import { commandsRoutes } from './commands.js'
+import { devicesRoutes } from './devices.js'
+import { eventsRoutes } from './events.js'
 import { telemetryRoutes } from './telemetry.js'
+import { usersRoutes } from './users.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -9,7 +13,11 @@ import { telemetryRoutes } from './telemetry.js'
  */
 export const resourceRoutes: readonly RouteSpec[] = [
   ...authRoutes,
-  ...telemetryRoutes
+  ...telemetryRoutes,
+  ...devicesRoutes,
+  ...usersRoutes,
+  ...eventsRoutes,
+  ...commandsRoutes
 ]
 
 const openApiRoute = route({
