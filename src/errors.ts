@@ -42,7 +42,15 @@ export const errorRegistry = {
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   GW_ERR_USER_EXISTS: { status: 409, message: 'A user with this name already exists' },
   GW_ERR_MQTT_PAYLOAD_TOO_LARGE: { status: 413, message: 'The MQTT payload exceeds mqtt.maxPayloadBytes' },
-  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' }
+  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' },
+  GW_ERR_RELAY_EXISTS: { status: 409, message: 'The device already has a relay channel with this number' },
+  GW_ERR_MACRO_EXISTS: { status: 409, message: 'A macro with this name already exists' },
+  GW_ERR_MACRO_NOT_RUNNING: { status: 409, message: 'The macro has no running run to cancel' },
+  GW_ERR_SCREEN_NOT_FOUND: { status: 404, message: 'No such screen' },
+  GW_ERR_SCREEN_ITEM_NOT_FOUND: { status: 404, message: 'No such screen item' },
+  GW_ERR_SCREEN_ITEM_UNBOUND: { status: 409, message: 'The screen item has no relay channel to activate' },
+  GW_ERR_CAN_SIGNAL_NOT_FOUND: { status: 404, message: 'No such CAN signal' },
+  GW_ERR_CAN_SIGNAL_EXISTS: { status: 409, message: 'A CAN signal with this CAN id, name and device already exists' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

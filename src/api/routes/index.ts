@@ -2,6 +2,11 @@ import { openApiDocument } from '../openapi.js'
 import { route, type RouteSpec } from '../route-table.js'
 import { authRoutes } from './auth.js'
 import { telemetryRoutes } from './telemetry.js'
+import { relaysRoutes } from './relays.js'
+import { emergencyRoutes } from './emergency.js'
+import { macrosRoutes } from './macros.js'
+import { screensRoutes } from './screens.js'
+import { canSignalsRoutes } from './can-signals.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -9,7 +14,12 @@ import { telemetryRoutes } from './telemetry.js'
  */
 export const resourceRoutes: readonly RouteSpec[] = [
   ...authRoutes,
-  ...telemetryRoutes
+  ...telemetryRoutes,
+  ...relaysRoutes,
+  ...emergencyRoutes,
+  ...macrosRoutes,
+  ...screensRoutes,
+  ...canSignalsRoutes
 ]
 
 const openApiRoute = route({

@@ -1,11 +1,21 @@
 import { authCases } from './auth.js'
 import type { Cases } from './harness.js'
 import { telemetryCases } from './telemetry.js'
+import { relaysCases } from './relays.js'
+import { emergencyCases } from './emergency.js'
+import { macrosCases } from './macros.js'
+import { screensCases } from './screens.js'
+import { canSignalsCases } from './can-signals.js'
 
 /** One case per route id of src/api/routes/index.ts; one file per resource. */
 export const cases: Cases = {
   ...authCases,
   ...telemetryCases,
+  ...relaysCases,
+  ...emergencyCases,
+  ...macrosCases,
+  ...screensCases,
+  ...canSignalsCases,
   'openapi.get': {
     happy: async () => ({ check: (t, res) => t.equal(res.body.openapi, '3.1.0') })
   }
