@@ -101,6 +101,11 @@ export class CommandService implements Service {
 
   isOnline (uuid: string): boolean { return this.online.has(uuid) }
 
+  /** A command's status now: from memory while it is open, else from its row; undefined for an unknown id. */
+  async statusOf (commandId: string): Promise<CommandStatus | undefined> {
+    return this.open.get(commandId)?.row.status ?? (await this.repo.find(commandId))?.status
+  }
+
   /** Creates, sends (if the device is online) and persists one command; idempotent on commandId. */
   async send (req: CommandRequest): Promise<SentCommand> {
     const id = req.commandId

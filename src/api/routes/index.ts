@@ -6,6 +6,11 @@ import { devicesRoutes } from './devices.js'
 import { eventsRoutes } from './events.js'
 import { telemetryRoutes } from './telemetry.js'
 import { usersRoutes } from './users.js'
+import { relaysRoutes } from './relays.js'
+import { emergencyRoutes } from './emergency.js'
+import { macrosRoutes } from './macros.js'
+import { screensRoutes } from './screens.js'
+import { canSignalsRoutes } from './can-signals.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -17,7 +22,12 @@ export const resourceRoutes: readonly RouteSpec[] = [
   ...devicesRoutes,
   ...usersRoutes,
   ...eventsRoutes,
-  ...commandsRoutes
+  ...commandsRoutes,
+  ...relaysRoutes,
+  ...emergencyRoutes,
+  ...macrosRoutes,
+  ...screensRoutes,
+  ...canSignalsRoutes
 ]
 
 const openApiRoute = route({

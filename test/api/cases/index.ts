@@ -5,6 +5,11 @@ import { eventsCases } from './events.js'
 import type { Cases } from './harness.js'
 import { telemetryCases } from './telemetry.js'
 import { usersCases } from './users.js'
+import { relaysCases } from './relays.js'
+import { emergencyCases } from './emergency.js'
+import { macrosCases } from './macros.js'
+import { screensCases } from './screens.js'
+import { canSignalsCases } from './can-signals.js'
 
 /** One case per route id of src/api/routes/index.ts; one file per resource. */
 export const cases: Cases = {
@@ -14,6 +19,11 @@ export const cases: Cases = {
   ...usersCases,
   ...eventsCases,
   ...commandsCases,
+  ...relaysCases,
+  ...emergencyCases,
+  ...macrosCases,
+  ...screensCases,
+  ...canSignalsCases,
   'openapi.get': {
     happy: async () => ({ check: (t, res) => t.equal(res.body.openapi, '3.1.0') })
   }
