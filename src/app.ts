@@ -32,6 +32,8 @@ import { version } from './version.js'
 import { acquireDataLock } from './persistence/data-lock.js'
 import { recordRecoveries, recoverStores } from './persistence/recovery.js'
 import { BackupService } from './services/backups.js'
+import { DeviceConfigService } from './services/device-config.js'
+import { ThemeService } from './services/themes.js'
 
 export interface StartOptions {
   config: Config
@@ -90,7 +92,9 @@ export class Gateway {
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
       const events = new EventsService({ repos, broker, clock, log })
-      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry }
+      const deviceConfig = new DeviceConfigService({ config, log, clock, db, broker, events, bus })
+      const themes = new ThemeService({ log, clock, db, broker, events })
+      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry, deviceConfig, themes }
       // The publish pipeline, in order: payload checks (SPEC §3), then the first announce of a pending device;
       // services add theirs when they start (emergency, telemetry), always after these checks.
       brokerHooks.intercept(payloadGuard(ctx))
@@ -113,6 +117,8 @@ export class Gateway {
         new GatewayStatusService(ctx),
         new PresenceService(ctx),
         ...control.services,
+        deviceConfig,
+        themes,
         new GatewayRouter(ctx, routes(ctx, control)),
         new BackupService(ctx),
         new TelemetryService(ctx),

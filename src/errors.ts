@@ -54,7 +54,12 @@ export const errorRegistry = {
   GW_ERR_SCREEN_ITEM_NOT_FOUND: { status: 404, message: 'No such screen item' },
   GW_ERR_SCREEN_ITEM_UNBOUND: { status: 409, message: 'The screen item has no relay channel to activate' },
   GW_ERR_CAN_SIGNAL_NOT_FOUND: { status: 404, message: 'No such CAN signal' },
-  GW_ERR_CAN_SIGNAL_EXISTS: { status: 409, message: 'A CAN signal with this CAN id, name and device already exists' }
+  GW_ERR_CAN_SIGNAL_EXISTS: { status: 409, message: 'A CAN signal with this CAN id, name and device already exists' },
+  GW_ERR_DEVICE_CONFIG_CONFLICT: { status: 409, message: 'The device config is no longer at the expected version' },
+  GW_ERR_DEVICE_CONFIG_TOO_LARGE: { status: 413, message: 'The device config message would exceed mqtt.maxPayloadBytes' },
+  GW_ERR_THEME_NOT_FOUND: { status: 404, message: 'No such theme' },
+  GW_ERR_THEME_EXISTS: { status: 409, message: 'A theme with this name already exists' },
+  GW_ERR_THEME_ACTIVE: { status: 409, message: 'The active theme cannot be deleted' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

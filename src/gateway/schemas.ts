@@ -45,7 +45,8 @@ export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
       status: { enum: ['online', 'offline'] },
       uptime: { type: 'number', minimum: 0 },
       rssi: { type: 'number' },
-      free_heap: { type: 'number', minimum: 0 }
+      free_heap: { type: 'number', minimum: 0 },
+      config_version: { type: 'integer', minimum: 0, maximum: 2147483647 }
     }
   },
   deviceTelemetry: telemetry,

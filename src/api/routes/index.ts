@@ -11,6 +11,8 @@ import { emergencyRoutes } from './emergency.js'
 import { macrosRoutes } from './macros.js'
 import { screensRoutes } from './screens.js'
 import { canSignalsRoutes } from './can-signals.js'
+import { deviceConfigRoutes } from './device-config.js'
+import { themeRoutes } from './themes.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -27,7 +29,9 @@ export const resourceRoutes: readonly RouteSpec[] = [
   ...emergencyRoutes,
   ...macrosRoutes,
   ...screensRoutes,
-  ...canSignalsRoutes
+  ...canSignalsRoutes,
+  ...deviceConfigRoutes,
+  ...themeRoutes
 ]
 
 const openApiRoute = route({

@@ -10,6 +10,8 @@ import { emergencyCases } from './emergency.js'
 import { macrosCases } from './macros.js'
 import { screensCases } from './screens.js'
 import { canSignalsCases } from './can-signals.js'
+import { deviceConfigCases } from './device-config.js'
+import { themeCases } from './themes.js'
 
 /** One case per route id of src/api/routes/index.ts; one file per resource. */
 export const cases: Cases = {
@@ -24,6 +26,8 @@ export const cases: Cases = {
   ...macrosCases,
   ...screensCases,
   ...canSignalsCases,
+  ...deviceConfigCases,
+  ...themeCases,
   'openapi.get': {
     happy: async () => ({ check: (t, res) => t.equal(res.body.openapi, '3.1.0') })
   }
