@@ -279,6 +279,7 @@ export class CommandService implements Service {
     this.persist(t, { status, message: message ?? null, completedAt: now, latencyMs })
     this.open.delete(t.row.commandId)
     const outcome: CommandOutcome = { commandId: t.row.commandId, status, message, latencyMs: latencyMs ?? undefined }
+    this.ctx.bus.emit('command.finished', { commandId: t.row.commandId, deviceUuid: t.uuid, command: t.row.command, status, latencyMs: outcome.latencyMs, elapsedMs: now - t.row.createdAt })
     void t.write.then(() => t.settle(outcome))
   }
 
