@@ -3,7 +3,7 @@ import { startApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { provisionDevice } from '../helpers/devices.js'
 import { waitFor } from '../helpers/mqtt.js'
-import { harness } from './cases/harness.js'
+import { harness, type Harness } from './cases/harness.js'
 import { storedMacro } from './cases/macros.js'
 import { onlineBoard } from './cases/relays.js'
 
@@ -65,6 +65,15 @@ t.test('mutex over the API: the other channel of the group is off (acknowledged)
   t.same(list.body.items.map((r: { currentState: boolean }) => r.currentState), [false, true], 'currentState is what the board reported')
 })
 
+/** Waits until the board's response has closed the command, so moving the fake clock cannot fire its retry. */
+async function ackedCommand (h: Harness, token: string, commandId: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if ((await h.call('GET', `/commands/${commandId}`, { token })).body.status === 'acked') return
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  throw new Error(`command ${commandId} not acked`)
+}
+
 t.test('a momentary hold over the API is released after its duration (injected clock)', async t => {
   const clock = new FakeClock()
   const h = harness(await startApp(t, { clock, config: { relays: { defaultHoldMs: 1500 } } }), t)
@@ -74,6 +83,7 @@ t.test('a momentary hold over the API is released after its duration (injected c
   const hold = await h.call('POST', '/controls/hold', { token: op, body: { relayId: ids[1], durationMs: 5000 } })
   t.match(hold, { status: 200, body: { relayId: ids[1], action: 'on', holdMs: 5000 } })
   await waitFor(() => actions(board).length === 1)
+  await ackedCommand(h, op, hold.body.commandId)
   await clock.tick(4999)
   t.same(actions(board), ['on1'], 'still held just before its duration')
   await clock.tick(1)
@@ -81,8 +91,10 @@ t.test('a momentary hold over the API is released after its duration (injected c
   t.same(actions(board), ['on1', 'off1'], 'released after it')
 
   // `on` on a momentary channel is a hold of relays.defaultHoldMs.
-  t.match(await h.call('POST', `/relays/${ids[1]}/on`, { token: op }), { status: 200, body: { holdMs: 1500 } })
+  const on = await h.call('POST', `/relays/${ids[1]}/on`, { token: op })
+  t.match(on, { status: 200, body: { holdMs: 1500 } })
   await waitFor(() => actions(board).length === 3)
+  await ackedCommand(h, op, on.body.commandId)
   await clock.tick(1500)
   await waitFor(() => actions(board).length === 4)
   t.same(actions(board).slice(2), ['on1', 'off1'])
