@@ -1,9 +1,9 @@
 import t from 'tap'
 import { runCli } from '../../src/cli/index.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
-import { provisionDevice } from '../helpers/devices.js'
+import { provisionDevice, userClient } from '../helpers/devices.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { connect } from '../helpers/mqtt.js'
+import { collect, connect, nextMessage } from '../helpers/mqtt.js'
 import { harness, type Harness, type Res } from './cases/harness.js'
 
 const uuids = (res: Res): string[] => res.body.items.map((d: { uuid: string }) => d.uuid)
@@ -114,8 +114,12 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   t.equal(rotated.status, 200)
   t.not(rotated.body.secret, secret)
   t.equal(await connackOf(app, uuid, secret), 4, 'the old secret is refused (CONNACK 4)')
-  const c2 = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: rotated.body.secret })
+  const will = { topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1 as const, retain: true }
+  const c2 = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: rotated.body.secret, will })
   t.equal(c2.connected, true, 'the new one connects')
+  const { client: watcher } = await userClient(t, app, 'viewer')
+  await watcher.subscribeAsync(will.topic, { qos: 1 })
+  t.match(JSON.parse((await nextMessage(watcher, will.topic)).payload.toString()), { status: 'online' }, 'its status is retained')
 
   const closed = new Promise(resolve => c2.once('close', resolve))
   t.equal((await h.call('DELETE', `/devices/${uuid}`, { token: admin })).status, 204)
@@ -123,6 +127,13 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   t.pass('deleting closes the live connection')
   t.equal(await connackOf(app, uuid, rotated.body.secret), 4, 'and refuses its next CONNECT')
   t.match(await h.call('GET', `/devices/${uuid}`, { token: admin }), { status: 404, body: { error: { code: 'GW_ERR_DEVICE_NOT_FOUND' } } })
+  // A panel subscribing now sees no retained status of the deleted device (neither "online" nor its will).
+  const { client: panel } = await userClient(t, app, 'viewer')
+  const seen = collect(panel)
+  await panel.subscribeAsync(`autocore/devices/${uuid}/status`, { qos: 1 })
+  await panel.subscribeAsync('autocore/gateway/+/status', { qos: 1 })
+  await nextMessage(panel, topic => topic.startsWith('autocore/gateway/'))
+  t.same(seen.filter(m => m.topic === will.topic), [], 'its retained status is cleared')
   const logged = await app.gateway.ctx.repos.events.recent({ eventType: 'device_deleted' })
   t.match(logged, [{ target: uuid, source: 'api', username: /^admin-/ }], 'the deletion is an event naming the admin')
 })

@@ -1,7 +1,7 @@
 import type { Client } from 'aedes'
 import type { Device } from '../../../entities/device.js'
 import type { AppContext } from '../../context.js'
-import { DEVICE_ID } from '../../gateway/topics.js'
+import { DEVICE_ID, familyTopic } from '../../gateway/topics.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
 import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'
@@ -70,12 +70,25 @@ async function found (app: AppContext, uuid: string): Promise<Device> {
   return d
 }
 
-/** Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). */
-function disconnect (app: AppContext, uuid: string): void {
+/**
+ * Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). `forget`: as if
+ * it had sent DISCONNECT, so its Last Will (a retained "offline") is discarded rather than published.
+ */
+function disconnect (app: AppContext, uuid: string, forget = false): void {
   // Aedes keeps connected clients by client id, which for a device is its UUID (not in Aedes' types).
   const client = (app.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[uuid]
   const who = client === undefined ? undefined : app.hooks.principalOf(client)
-  if (client !== undefined && who?.kind === 'device' && who.uuid === uuid) client.close()
+  if (client === undefined || who?.kind !== 'device' || who.uuid !== uuid) return
+  // Aedes' own mark of a clean DISCONNECT: the will is dropped and deleted from its store [MQTT-3.14.4-3].
+  if (forget) (client as unknown as { _disconnected: boolean })._disconnected = true
+  client.close()
+}
+
+/** Clears what the device left retained (its status and relay state), so panels stop showing a deleted device. */
+async function clearRetained (app: AppContext, uuid: string): Promise<void> {
+  for (const family of ['deviceStatus', 'relayState'] as const) {
+    await app.broker.publish(familyTopic(family, { uuid }), Buffer.alloc(0), { qos: 0, retain: true })
+  }
 }
 
 async function audit (app: AppContext, req: UuidReq<unknown, unknown>, type: string, uuid: string, payload?: Record<string, unknown>): Promise<void> {
@@ -185,13 +198,14 @@ export const devicesRoutes: RouteSpec[] = [
     method: 'DELETE',
     path: '/devices/:uuid',
     role: 'admin',
-    summary: 'Delete a device with its telemetry, relay channels and commands; its connection is closed and its next CONNECT refused',
+    summary: 'Delete a device with its telemetry, relay channels and commands; its connection is closed, its retained status cleared, its next CONNECT refused',
     status: 204,
     handler: async (req, { app }) => {
       const { uuid } = req.params
       if (!await app.repos.devices.remove(uuid, app.clock.now())) throw deviceNotFound(uuid)
       app.bus.emit('device.deleted', { uuid })
-      disconnect(app, uuid)
+      disconnect(app, uuid, true)
+      await clearRetained(app, uuid)
       await audit(app, req, 'device_deleted', uuid)
     }
   }),
