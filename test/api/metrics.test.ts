@@ -108,6 +108,9 @@ t.test('/metrics parses as Prometheus text and its counters move with the traffi
   t.equal(s7.value('autocore_emergency_active'), 1)
   t.equal(msgs(s7, 'emergencyStop', 'in'), 1)
   t.equal(msgs(s7, 'emergencyStop', 'out'), 1, 'the gateway broadcasts its own stop')
+  const { client: admin } = await userClient(t, app, 'admin')
+  await admin.publishAsync('autocore/emergency/reset', '{}', { qos: 1 })
+  t.equal((await scrapeOf(app)).value('autocore_emergency_active'), 0, 'back to 0 once the reset is acknowledged')
 
   // HTTP requests by route template, never by raw URL.
   const token = await login(app, viewer.username, viewer.password)
@@ -120,7 +123,7 @@ t.test('/metrics parses as Prometheus text and its counters move with the traffi
   t.equal(http({ method: 'GET', route: '/health', status: '200' }), 1)
   t.equal(http({ method: 'GET', route: 'unmatched', status: '404' }), 1)
   t.equal(http({ method: 'POST', route: '/api/v1/auth/login', status: '401' }), 1)
-  t.equal(http({ method: 'POST', route: '/api/v1/auth/login', status: '200' }), 2)
+  t.equal(http({ method: 'POST', route: '/api/v1/auth/login', status: '200' }), 3, 'operator, admin, viewer')
   t.ok(http({ method: 'GET', route: '/metrics', status: '200' }) >= 8, 'every earlier scrape')
   const routes = s8.labelSets('autocore_http_request_duration_seconds_count').map(l => l.route)
   t.notOk(routes.some(r => r.includes(a.uuid)), `no raw URL among the routes: ${routes.join(', ')}`)
