@@ -32,6 +32,7 @@ import { version } from './version.js'
 import { acquireDataLock } from './persistence/data-lock.js'
 import { recordRecoveries, recoverStores } from './persistence/recovery.js'
 import { BackupService } from './services/backups.js'
+import { WebhookService } from './services/webhooks.js'
 
 export interface StartOptions {
   config: Config
@@ -89,7 +90,7 @@ export class Gateway {
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const events = new EventsService({ repos, broker, clock, log })
+      const events = new EventsService({ repos, broker, clock, log, bus })
       const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry }
       // The publish pipeline, in order: payload checks (SPEC §3), then the first announce of a pending device;
       // services add theirs when they start (emergency, telemetry), always after these checks.
@@ -116,7 +117,9 @@ export class Gateway {
         new GatewayRouter(ctx, routes(ctx, control)),
         new BackupService(ctx),
         new TelemetryService(ctx),
-        new RetentionService(ctx)
+        new RetentionService(ctx),
+        // Last: every service that logs events runs before it, and it stops first, well before the database closes.
+        new WebhookService(ctx)
       ]
       for (const service of services) {
         await service.start()

@@ -42,7 +42,11 @@ export const errorRegistry = {
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   GW_ERR_USER_EXISTS: { status: 409, message: 'A user with this name already exists' },
   GW_ERR_MQTT_PAYLOAD_TOO_LARGE: { status: 413, message: 'The MQTT payload exceeds mqtt.maxPayloadBytes' },
-  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' }
+  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' },
+  GW_ERR_WEBHOOK_NOT_FOUND: { status: 404, message: 'No such webhook' },
+  GW_ERR_WEBHOOK_DISABLED: { status: 409, message: 'The webhook is disabled' },
+  GW_ERR_WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, message: 'No such webhook delivery' },
+  GW_ERR_WEBHOOK_DELIVERY_NOT_FAILED: { status: 409, message: 'Only a failed delivery can be retried' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

@@ -17,6 +17,8 @@ export interface EventMap {
   'device.status_reported': [{ uuid: string, status: 'online' | 'offline', retain: boolean }]
   'device.online': [{ uuid: string, ipAddress?: string }]
   'device.offline': [{ uuid: string, reason: 'will' | 'disconnect' | 'timeout' | 'status' }]
+  /** Webhook deliveries were written to the outbox (services/events.ts, the API): the delivery service wakes. */
+  'webhooks.queued': [{ count: number }]
 }
 
 export type EventBus = EventEmitter<EventMap>

@@ -47,4 +47,13 @@ export interface Config {
   readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number }
   readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
   readonly acl: { readonly rules: readonly AclRule[] }
+  readonly webhooks: {
+    readonly timeoutMs: number
+    readonly maxAttempts: number
+    readonly baseDelayMs: number
+    readonly maxDelayMs: number
+    readonly concurrency: number
+    readonly breakerThreshold: number
+    readonly breakerCooldownMs: number
+  }
 }

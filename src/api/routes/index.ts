@@ -2,6 +2,7 @@ import { openApiDocument } from '../openapi.js'
 import { route, type RouteSpec } from '../route-table.js'
 import { authRoutes } from './auth.js'
 import { telemetryRoutes } from './telemetry.js'
+import { webhooksRoutes } from './webhooks.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -9,7 +10,8 @@ import { telemetryRoutes } from './telemetry.js'
  */
 export const resourceRoutes: readonly RouteSpec[] = [
   ...authRoutes,
-  ...telemetryRoutes
+  ...telemetryRoutes,
+  ...webhooksRoutes
 ]
 
 const openApiRoute = route({
