@@ -26,11 +26,12 @@ export interface BackoffConfig { readonly baseDelayMs: number, readonly maxDelay
 
 /**
  * The wait before the attempt after the `failedAttempts`-th failure: exponential backoff with full jitter
- * (a uniformly random time in [0, min(max, base * 2^(n-1))]), so many deliveries failing together spread out.
+ * (a uniformly random time in [1, min(max, base * 2^(n-1))] ms), so many deliveries failing together spread out.
+ * At least 1 ms: a retry never goes out in the same instant as the failure it follows.
  */
 export function backoffMs (failedAttempts: number, cfg: BackoffConfig, random: () => number = Math.random): number {
-  const exp = Math.min(cfg.maxDelayMs, cfg.baseDelayMs * 2 ** Math.min(failedAttempts - 1, 52))
-  return Math.floor(random() * (exp + 1))
+  const cap = Math.min(cfg.maxDelayMs, cfg.baseDelayMs * 2 ** Math.min(failedAttempts - 1, 52))
+  return 1 + Math.floor(random() * cap)
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open'

@@ -208,8 +208,9 @@ async function snippet (res: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\s+/g, ' ').trim().slice(0, ERROR_SNIPPET)
 }
 
-/** fetch's "fetch failed" says little; its cause says what (connect ECONNREFUSED 127.0.0.1:9, ...). */
+/** fetch's "fetch failed" says little; its cause says what (connect ECONNREFUSED 127.0.0.1:8081, bad port, ...). */
 function describe (err: unknown): string {
   const e = err as { message?: string, cause?: { message?: string } }
-  return e.cause?.message ?? e.message ?? String(err)
+  const message = e.message ?? String(err)
+  return e.cause?.message === undefined ? message : `${message}: ${e.cause.message}`
 }

@@ -33,12 +33,12 @@ t.test('filters: level at least minLevel, and a matching type (an empty list mat
 t.test('backoff: full jitter under an exponential cap', async t => {
   const cfg = { baseDelayMs: 1000, maxDelayMs: 10_000 }
   t.same([1, 2, 3, 4, 5, 60].map(n => backoffMs(n, cfg, () => 0.999999)), [1000, 2000, 4000, 8000, 10_000, 10_000], 'the cap doubles per failure up to maxDelayMs')
-  t.same([1, 4, 60].map(n => backoffMs(n, cfg, () => 0)), [0, 0, 0], 'the floor is 0')
-  t.equal(backoffMs(3, cfg, () => 0.5), 2000)
+  t.same([1, 4, 60].map(n => backoffMs(n, cfg, () => 0)), [1, 1, 1], 'the floor is 1 ms')
+  t.equal(backoffMs(3, cfg, () => 0.5), 2001)
   for (let i = 0; i < 100; i++) {
     const ms = backoffMs(2, cfg)
-    t.ok(ms >= 0 && ms <= 2000 && Number.isInteger(ms))
-    if (ms < 0 || ms > 2000) break
+    t.ok(ms >= 1 && ms <= 2000 && Number.isInteger(ms))
+    if (ms < 1 || ms > 2000) break
   }
 })
 

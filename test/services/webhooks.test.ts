@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import net, { type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { DeepPartial } from '../../src/config/loader.js'
@@ -68,7 +69,7 @@ t.test('a receiver failing 3 times then answering 2xx gets the event exactly onc
     const [d] = await deliveries(s, hook.id)
     t.match(d, { id: deliveryId, eventId, eventType: 'alarm_raised', status: 'pending', attempts: n, lastError: /^HTTP 50[023]: nope/, deliveredAt: null }, `after failure ${n}`)
     const wait = Date.parse(d.nextAttemptAt) - s.clock.now()
-    t.ok(wait >= 0 && wait <= 1000 * 2 ** (n - 1), `backoff ${wait} ms within [0, ${1000 * 2 ** (n - 1)}] (full jitter)`)
+    t.ok(wait >= 1 && wait <= 1000 * 2 ** (n - 1), `backoff ${wait} ms within [1, ${1000 * 2 ** (n - 1)}] (full jitter)`)
     await s.clock.tick(8000)
     await until(() => rx.hits.length === n + 1)
   }
@@ -154,7 +155,7 @@ t.test('the circuit opens after N consecutive failures and lets one trial throug
   await until(async () => (await hookView(s, hook.id)).circuit === 'open')
   const opened = s.clock.now()
   t.match(await hookView(s, hook.id), { failureCount: 2, circuitOpenUntil: new Date(opened + 60_000).toISOString() })
-  t.same(rx.hits.map(h => h.json.event.type), ['pump_1', 'pump_2'], 'two failures, then nothing')
+  t.same(rx.hits.map(h => h.json.event.type), ['pump_1', 'pump_2'], 'two failures (pump_1 waits for its backoff), then nothing')
 
   await s.clock.tick(59_999)
   await barrier(s, other, 'barrier')
@@ -311,4 +312,23 @@ t.test('delivered and failed deliveries are deleted after events.retentionDays; 
   await until(async () => await ctx.repos.webhooks.delivery(sent?.deliveryIds[0] as number) === null)
   t.ok(await ctx.repos.webhooks.delivery(held?.deliveryIds[0] as number), 'the pending one is kept')
   t.ok(app.logs.some(l => l.msg === 'old webhook deliveries deleted' && l.deleted === 1))
+})
+
+t.test('a refused connection and a redirect are failed attempts, with what happened in lastError', async t => {
+  const rx = await startReceiver(t, () => 302)
+  const s = await setup(t)
+  const redirected = await addHook(s, { url: rx.url, events: ['*'] })
+  const closed = net.createServer()
+  await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise(resolve => closed.close(resolve))
+  const refused = await addHook(s, { url: `http://127.0.0.1:${port}/nobody`, events: ['*'] })
+  const badPort = await addHook(s, { url: 'http://127.0.0.1:9/discard', events: ['*'] })
+  await log(s, { type: 'x' })
+  await until(async () => (await deliveries(s, redirected.id))[0].attempts === 1 && (await deliveries(s, refused.id))[0].attempts === 1)
+  t.match((await deliveries(s, redirected.id))[0], { status: 'pending', lastError: 'HTTP 302: nope 302' }, 'the redirect was not followed')
+  t.match((await deliveries(s, refused.id))[0], { status: 'pending', lastError: `fetch failed: connect ECONNREFUSED 127.0.0.1:${port}` })
+  await until(async () => (await deliveries(s, badPort.id))[0].attempts === 1)
+  t.match((await deliveries(s, badPort.id))[0], { lastError: 'fetch failed: bad port' }, 'fetch refuses the Fetch standard\'s blocked ports')
+  t.equal(rx.hits.length, 1)
 })
