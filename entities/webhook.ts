@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
 import { epochMs } from './columns.js'
+import type { EventLevel } from './event-log.js'
 
 @Entity('webhooks')
 export class Webhook {
@@ -13,12 +14,16 @@ export class Webhook {
   @Column({ type: 'text' })
   secret!: string
 
-  /** Event types to deliver (e.g. ["emergency_stop", "device_offline"]); empty means all. */
+  /** Event types to deliver (e.g. ["emergency_stop", "device_*"]; `*` matches any run of characters); empty means all. */
   @Column({ type: 'simple-json' })
   events!: string[]
 
   @Column({ type: 'boolean', default: true })
   enabled!: boolean
+
+  /** Events below this level are not delivered (info < warning < error < critical). */
+  @Column({ name: 'min_level', type: 'varchar', length: 16, default: 'info' })
+  minLevel!: EventLevel
 
   @Column({ ...epochMs, name: 'created_at' })
   createdAt!: number

@@ -35,6 +35,7 @@ import { BackupService } from './services/backups.js'
 import { DeviceConfigService } from './services/device-config.js'
 import { ThemeService } from './services/themes.js'
 import { createMetrics, MetricsService } from './services/metrics.js'
+import { WebhookService } from './services/webhooks.js'
 
 export interface StartOptions {
   config: Config
@@ -92,7 +93,7 @@ export class Gateway {
       const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
-      const events = new EventsService({ repos, broker, clock, log })
+      const events = new EventsService({ repos, broker, clock, log, bus })
       const deviceConfig = new DeviceConfigService({ config, log, clock, db, broker, events, bus })
       const themes = new ThemeService({ log, clock, db, broker, events })
       const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry, deviceConfig, themes }
@@ -128,7 +129,9 @@ export class Gateway {
         new GatewayRouter(ctx, routes(ctx, control)),
         new BackupService(ctx),
         new TelemetryService(ctx),
-        new RetentionService(ctx)
+        new RetentionService(ctx),
+        // Last: every service that logs events runs before it, and it stops first, well before the database closes.
+        new WebhookService(ctx)
       ]
       for (const service of services) {
         await service.start()

@@ -59,7 +59,11 @@ export const errorRegistry = {
   GW_ERR_DEVICE_CONFIG_TOO_LARGE: { status: 413, message: 'The device config message would exceed mqtt.maxPayloadBytes' },
   GW_ERR_THEME_NOT_FOUND: { status: 404, message: 'No such theme' },
   GW_ERR_THEME_EXISTS: { status: 409, message: 'A theme with this name already exists' },
-  GW_ERR_THEME_ACTIVE: { status: 409, message: 'The active theme cannot be deleted' }
+  GW_ERR_THEME_ACTIVE: { status: 409, message: 'The active theme cannot be deleted' },
+  GW_ERR_WEBHOOK_NOT_FOUND: { status: 404, message: 'No such webhook' },
+  GW_ERR_WEBHOOK_DISABLED: { status: 409, message: 'The webhook is disabled' },
+  GW_ERR_WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, message: 'No such webhook delivery' },
+  GW_ERR_WEBHOOK_DELIVERY_NOT_FAILED: { status: 409, message: 'Only a failed delivery can be retried' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof errorRegistry

@@ -28,6 +28,8 @@ export interface EventMap {
   'command.finished': [{ commandId: string, deviceUuid: string, command: string, status: 'acked' | 'failed' | 'timeout' | 'expired', latencyMs?: number, elapsedMs: number }]
   /** The emergency stop's state: set at start (from the store), on trigger and on reset (services/emergency.ts). */
   'emergency.changed': [{ active: boolean }]
+  /** Webhook deliveries were written to the outbox (services/events.ts, the API): the delivery service wakes. */
+  'webhooks.queued': [{ count: number }]
 }
 
 /** Why the payload guard dropped a publish: over mqtt.maxPayloadBytes, not JSON, or failing its family's schema. */

@@ -48,4 +48,13 @@ export interface Config {
   readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
   readonly acl: { readonly rules: readonly AclRule[] }
   readonly metrics: { readonly token: string }
+  readonly webhooks: {
+    readonly timeoutMs: number
+    readonly maxAttempts: number
+    readonly baseDelayMs: number
+    readonly maxDelayMs: number
+    readonly concurrency: number
+    readonly breakerThreshold: number
+    readonly breakerCooldownMs: number
+  }
 }

@@ -1,9 +1,12 @@
 import type { EventLevel, EventLog } from '../../entities/event-log.js'
 import type { Broker } from '../broker/broker.js'
 import type { Clock } from '../clock.js'
+import type { EventBus } from '../events.js'
 import { familyTopic } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
 import type { Repositories } from '../persistence/repositories/index.js'
+import { filterMatches } from './webhook-policy.js'
+import { deliveryBody } from './webhook-wire.js'
 
 export interface EventInput {
   level: EventLevel
@@ -45,34 +48,62 @@ export function eventMessage (row: EventLog): EventMessage {
   }
 }
 
+/** An event recorded, with the webhook deliveries queued for it. */
+export interface RecordedEvent {
+  message: EventMessage
+  deliveryIds: number[]
+}
+
 /**
- * The one way to record an event (SPEC §4): a row in event_logs, then a QoS 0 publish on
- * `autocore/events/{type}`. Never throws: a failure is logged, so callers may fire and forget.
+ * The one way to record an event (SPEC §4): a row in event_logs and, in the same transaction, one row in the
+ * webhook outbox per enabled webhook whose filter matches (services/webhooks.ts delivers them), then a QoS 0
+ * publish on `autocore/events/{type}`. Never throws: a failure is logged, so callers may fire and forget.
  */
 export class EventsService {
   private readonly logger: Logger
-  constructor (private readonly deps: { repos: Repositories, broker: Broker, clock: Clock, log: Logger }) {
+  constructor (private readonly deps: { repos: Repositories, broker: Broker, clock: Clock, log: Logger, bus?: EventBus }) {
     this.logger = deps.log.child({ module: 'events' })
   }
 
   async log (e: EventInput): Promise<EventMessage | undefined> {
+    return (await this.record(e))?.message
+  }
+
+  /** Records the event and queues it for the one webhook, whatever that webhook's filter (a test delivery). */
+  async logFor (webhookId: number, e: EventInput): Promise<RecordedEvent | undefined> {
+    return await this.record(e, webhookId)
+  }
+
+  private async record (e: EventInput, only?: number): Promise<RecordedEvent | undefined> {
+    let recorded: RecordedEvent
     try {
-      const row = await this.deps.repos.events.insert({
-        ts: this.deps.clock.now(),
+      const ts = this.deps.clock.now()
+      const messageOf = (id: number): EventMessage => ({
+        id,
+        ts: new Date(ts).toISOString(),
         level: e.level,
-        eventType: e.type,
+        type: e.type,
         source: e.source,
-        action: e.action,
-        target: e.target,
-        username: e.username,
-        payload: e.payload
+        action: e.action ?? null,
+        target: e.target ?? null,
+        username: e.username ?? null,
+        payload: e.payload ?? null
       })
-      const msg = eventMessage(row)
-      await this.deps.broker.publish(familyTopic('events', { type: e.type }), msg, { qos: 0 })
-      return msg
+      const { eventId, deliveryIds } = await this.deps.repos.outbox.insertEvent(
+        { ts, level: e.level, eventType: e.type, source: e.source, action: e.action, target: e.target, username: e.username, payload: e.payload },
+        { match: hook => filterMatches(hook, e), body: (eventId, deliveryId) => deliveryBody(deliveryId, messageOf(eventId)), only }
+      )
+      recorded = { message: messageOf(eventId), deliveryIds }
     } catch (err) {
       this.logger.error({ err, type: e.type }, 'event not recorded')
       return undefined
     }
+    try {
+      if (recorded.deliveryIds.length > 0) this.deps.bus?.emit('webhooks.queued', { count: recorded.deliveryIds.length })
+      await this.deps.broker.publish(familyTopic('events', { type: e.type }), recorded.message, { qos: 0 })
+    } catch (err) {
+      this.logger.error({ err, type: e.type }, 'event not published')
+    }
+    return recorded
   }
 }

@@ -13,6 +13,7 @@ import { screensRoutes } from './screens.js'
 import { canSignalsRoutes } from './can-signals.js'
 import { deviceConfigRoutes } from './device-config.js'
 import { themeRoutes } from './themes.js'
+import { webhooksRoutes } from './webhooks.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -31,7 +32,8 @@ export const resourceRoutes: readonly RouteSpec[] = [
   ...screensRoutes,
   ...canSignalsRoutes,
   ...deviceConfigRoutes,
-  ...themeRoutes
+  ...themeRoutes,
+  ...webhooksRoutes
 ]
 
 const openApiRoute = route({

@@ -7,6 +7,8 @@ import { RelaysRepository } from './relays.js'
 import { MacrosRepository } from './macros.js'
 import { ScreensRepository } from './screens.js'
 import { CanSignalRepository } from './can-signals.js'
+import { WebhookOutboxRepository } from './webhook-outbox.js'
+import { WebhooksRepository } from './webhooks.js'
 
 /** Every repository, built once on the open database and exposed as `ctx.repos`. */
 export interface Repositories {
@@ -19,6 +21,9 @@ export interface Repositories {
   readonly macros: MacrosRepository
   readonly screens: ScreensRepository
   readonly canSignals: CanSignalRepository
+  readonly webhooks: WebhooksRepository
+  /** Event + webhook deliveries in one transaction; due deliveries and their attempts (services/webhooks.ts). */
+  readonly outbox: WebhookOutboxRepository
 }
 
 export function createRepositories (db: Database): Repositories {
@@ -30,6 +35,8 @@ export function createRepositories (db: Database): Repositories {
     relays: new RelaysRepository(db.dataSource),
     macros: new MacrosRepository(db.dataSource),
     screens: new ScreensRepository(db.dataSource),
-    canSignals: new CanSignalRepository(db.dataSource)
+    canSignals: new CanSignalRepository(db.dataSource),
+    webhooks: new WebhooksRepository(db.dataSource),
+    outbox: new WebhookOutboxRepository(db.dataSource)
   }
 }

@@ -12,6 +12,7 @@ import { screensCases } from './screens.js'
 import { canSignalsCases } from './can-signals.js'
 import { deviceConfigCases } from './device-config.js'
 import { themeCases } from './themes.js'
+import { webhooksCases } from './webhooks.js'
 
 /** One case per route id of src/api/routes/index.ts; one file per resource. */
 export const cases: Cases = {
@@ -28,6 +29,7 @@ export const cases: Cases = {
   ...canSignalsCases,
   ...deviceConfigCases,
   ...themeCases,
+  ...webhooksCases,
   'openapi.get': {
     happy: async () => ({ check: (t, res) => t.equal(res.body.openapi, '3.1.0') })
   }
