@@ -103,8 +103,11 @@ const validators = new Map<TopicFamily, ValidateFunction>(
   Object.entries(payloadSchemas).map(([family, schema]) => [family as TopicFamily, ajv.compile(schema)])
 )
 
-/** undefined when the payload is valid for its family, else why not (one short line). */
-export function checkPayload (family: TopicFamily, payload: Buffer): string | undefined {
+/**
+ * undefined when the payload is valid for its family, else why not (one short line). A valid payload's JSON value
+ * is kept in `into.body` (the publish pipeline's PublishInfo), so the steps after the check do not parse it again.
+ */
+export function checkPayload (family: TopicFamily, payload: Buffer, into?: { body: unknown }): string | undefined {
   const validate = validators.get(family)
   if (validate === undefined) return undefined
   let value: unknown
@@ -113,7 +116,10 @@ export function checkPayload (family: TopicFamily, payload: Buffer): string | un
   } catch {
     return 'payload is not valid JSON'
   }
-  if (validate(value)) return undefined
+  if (validate(value)) {
+    if (into !== undefined) into.body = value
+    return undefined
+  }
   const e = validate.errors?.[0]
   return `payload ${e?.instancePath === '' ? '' : e?.instancePath + ' '}${e?.message ?? 'is invalid'}`.replace(/\s+/g, ' ')
 }
