@@ -1,6 +1,6 @@
 import { covers, intersects } from './topic-match.js'
 import { roleOf, usernameOf, type AclAction, type AclDecision, type Principal } from './principal.js'
-import { PREFIX, familyTopic, parseTopic, type TopicFamily } from '../gateway/topics.js'
+import { PREFIX, familyTopic, parseTopic, type ParsedTopic, type TopicFamily } from '../gateway/topics.js'
 
 /** One entry of config `acl.rules`, for topics outside `autocore/` (Mosquitto-style %c / %u substitution). */
 export interface AclRule {
@@ -48,14 +48,9 @@ const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergenc
  * subscribe to `#`.
  */
 export function authorize (principal: Principal, action: AclAction, topic: string, retain = false, rules: readonly AclRule[] = []): AclDecision {
+  if (action === 'publish') return authorizePublish(principal, topic, retain, rules, parseTopic(topic))
   if (topic.startsWith('$autocore')) return deny('$autocore topics are reserved')
-  const admin = principal.kind === 'user' && principal.role === 'admin'
-  if (action === 'publish') {
-    if (topic.startsWith('$')) return deny('$ topics are reserved')
-    if (topic.startsWith(PREFIX + '/')) return publishInside(principal, topic, retain)
-    return admin ? ALLOW : byRules(principal, action, topic, rules)
-  }
-  if (admin) return ALLOW
+  if (principal.kind === 'user' && principal.role === 'admin') return ALLOW
   if (topic === '#' || topic.startsWith('$')) return deny(`only admins may subscribe to ${topic}`)
   if (intersects(`${PREFIX}/#`, topic)) {
     return subscribeFilters(principal).some(f => covers(f, topic)) ? ALLOW : deny('subscription not allowed for this identity')
@@ -63,8 +58,17 @@ export function authorize (principal: Principal, action: AclAction, topic: strin
   return byRules(principal, action, topic, rules)
 }
 
-function publishInside (p: Principal, topic: string, retain: boolean): AclDecision {
-  const parsed = parseTopic(topic)
+/**
+ * authorize() for a publish whose topic the caller has already parsed (`parsed` = parseTopic(topic)): the broker's
+ * publish path parses each topic once and hands the result to the ACL and to every pipeline step.
+ */
+export function authorizePublish (principal: Principal, topic: string, retain: boolean, rules: readonly AclRule[], parsed: ParsedTopic | undefined): AclDecision {
+  if (topic.startsWith('$')) return deny(topic.startsWith('$autocore') ? '$autocore topics are reserved' : '$ topics are reserved')
+  if (topic.startsWith(PREFIX + '/')) return publishInside(principal, parsed, retain)
+  return principal.kind === 'user' && principal.role === 'admin' ? ALLOW : byRules(principal, 'publish', topic, rules)
+}
+
+function publishInside (p: Principal, parsed: ParsedTopic | undefined, retain: boolean): AclDecision {
   const admin = p.kind === 'user' && p.role === 'admin'
   if (parsed === undefined) return admin ? ALLOW : deny('not a topic of the contract')
   const { family, params } = parsed

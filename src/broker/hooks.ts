@@ -1,7 +1,8 @@
 import type { AedesOptions, AuthenticateError, Client, PublishPacket } from 'aedes'
 import type { AuthOutcome, Credentials } from '../auth/authenticate.js'
-import { authorize, type AclRule } from '../auth/acl.js'
+import { authorize, authorizePublish as aclPublishDecision, type AclRule } from '../auth/acl.js'
 import { usernameOf, type Principal } from '../auth/principal.js'
+import { parseTopic, type ParsedTopic } from '../gateway/topics.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../log.js'
 
@@ -13,7 +14,21 @@ import type { Logger } from '../log.js'
  * An interceptor may return a promise: the PUBACK waits for it (telemetry's durable acknowledgement).
  */
 export type PublishVerdict = 'deliver' | { drop: string } | { deny: string }
-export type PublishInterceptor = (principal: Principal, packet: PublishPacket, client: Client) => PublishVerdict | Promise<PublishVerdict>
+export type PublishInterceptor = (principal: Principal, packet: PublishPacket, client: Client, info: PublishInfo) => PublishVerdict | Promise<PublishVerdict>
+
+/**
+ * What the pipeline has learnt about one client publish, handed to every step so that each thing is worked out
+ * once per publish: the topic is parsed once (for the ACL and every step), the payload's JSON once (by the guard).
+ */
+export interface PublishInfo {
+  /** The topic's SPEC §3 family and parameters (parseTopic); undefined for a topic outside them. */
+  readonly topic: ParsedTopic | undefined
+  /**
+   * The payload's JSON value, set by the payload guard once it has validated it against its family's schema;
+   * undefined before that step or for a family without a schema.
+   */
+  body: unknown
+}
 
 /**
  * Where dropped packets go: Aedes has no "ack but do not route", so the packet is rewritten to this topic.
@@ -88,11 +103,11 @@ export function createHooks (deps: HookDeps): BrokerHooks {
   }
 
   // Runs the interceptors synchronously while they answer synchronously, so the common path allocates no promise.
-  function runFrom (i: number, principal: Principal, packet: PublishPacket, client: Client, done: (err?: Error | null) => void): void {
+  function runFrom (i: number, principal: Principal, packet: PublishPacket, client: Client, info: PublishInfo, done: (err?: Error | null) => void): void {
     for (; i < interceptors.length; i++) {
       let verdict: PublishVerdict | Promise<PublishVerdict>
       try {
-        verdict = interceptors[i](principal, packet, client)
+        verdict = interceptors[i](principal, packet, client, info)
       } catch (err) {
         log.error({ err, clientId: client.id, topic: packet.topic }, 'publish interceptor failed')
         return done(err as Error)
@@ -100,7 +115,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       if (verdict instanceof Promise) {
         const next = i + 1
         verdict.then(v => {
-          if (!finish(client, packet, v, done)) runFrom(next, principal, packet, client, done)
+          if (!finish(client, packet, v, done)) runFrom(next, principal, packet, client, info, done)
         }, (err: Error) => {
           log.error({ err, clientId: client.id, topic: packet.topic }, 'publish interceptor failed')
           done(err)
@@ -147,14 +162,18 @@ export function createHooks (deps: HookDeps): BrokerHooks {
         // client is null for the gateway's own in-process publishes and for wills of long-gone clients: trusted.
         if (client === null) return done(null)
         const principal = principals.get(client)
-        const decision = principal === undefined
-          ? { allow: false as const, reason: 'no principal' }
-          : authorize(principal, 'publish', packet.topic, packet.retain, aclRules)
+        if (principal === undefined) {
+          denied(client, principal, 'publish', packet.topic, 'no principal')
+          return finish(client, packet, { deny: 'no principal' }, done)
+        }
+        // The one parse of this publish's topic: the ACL and every pipeline step read it from here.
+        const info: PublishInfo = { topic: parseTopic(packet.topic), body: undefined }
+        const decision = aclPublishDecision(principal, packet.topic, packet.retain, aclRules, info.topic)
         if (!decision.allow) {
           denied(client, principal, 'publish', packet.topic, decision.reason)
           return finish(client, packet, { deny: decision.reason }, done)
         }
-        runFrom(0, principal as Principal, packet, client, done)
+        runFrom(0, principal, packet, client, info, done)
       },
       authorizeSubscribe (client, sub, done) {
         const principal = principals.get(client)

@@ -1,17 +1,18 @@
 import type { PublishInterceptor } from '../broker/hooks.js'
 import type { AppContext } from '../context.js'
 import { checkPayload, NOT_JSON } from './schemas.js'
-import { familyTopic, parseTopic, type GatewayErrorPayload } from './topics.js'
+import { familyTopic, type GatewayErrorPayload } from './topics.js'
 
 /**
  * The publish-pipeline step for SPEC §3's second kind of refusal: a payload over mqtt.maxPayloadBytes, not
  * JSON, or failing its family's schema is acknowledged, delivered to nobody, retained nowhere, reported on
  * the bus (mqtt.payload_invalid) and, for a device, explained on `autocore/devices/{uuid}/error/gateway`.
+ * A valid payload's JSON value is left in the publish's PublishInfo (`body`) for the steps after this one.
  */
 export function payloadGuard (ctx: Pick<AppContext, 'config' | 'bus' | 'broker' | 'log'>): PublishInterceptor {
   const max = ctx.config.mqtt.maxPayloadBytes
   const log = ctx.log.child({ module: 'payload-guard' })
-  return (principal, packet, client) => {
+  return (principal, packet, client, info) => {
     const payload = packet.payload as Buffer
     let code: GatewayErrorPayload['code'] | undefined
     let reason: string | undefined
@@ -19,8 +20,7 @@ export function payloadGuard (ctx: Pick<AppContext, 'config' | 'bus' | 'broker' 
       code = 'GW_ERR_MQTT_PAYLOAD_TOO_LARGE'
       reason = `payload of ${payload.length} bytes exceeds ${max}`
     } else {
-      const parsed = parseTopic(packet.topic)
-      if (parsed !== undefined) reason = checkPayload(parsed.family, payload)
+      if (info.topic !== undefined) reason = checkPayload(info.topic.family, payload, info)
       if (reason !== undefined) code = 'GW_ERR_MQTT_PAYLOAD_INVALID'
     }
     if (reason === undefined || code === undefined) return 'deliver'

@@ -24,6 +24,13 @@ export interface Route {
 
 interface CompiledRoute { segments: string[], handler: Handler }
 
+/** Where a topic goes: its route's handler and the values of the pattern's named levels (shared, so frozen). */
+interface Resolved { handler: Handler, params: Readonly<Record<string, string>> }
+
+// Topics remembered with their route: devices publish the same few topics over and over, so a message costs one
+// map lookup instead of a split and a pattern match per route. Bounded: past this many topics it starts afresh.
+const MAX_RESOLVED = 10_000
+
 function compile (route: Route): CompiledRoute {
   return { segments: route.pattern.split('/'), handler: route.handler }
 }
@@ -51,6 +58,8 @@ function match (segments: string[], levels: string[]): Record<string, string> | 
 export class GatewayRouter implements Service {
   readonly name = 'router'
   private readonly table: CompiledRoute[]
+  /** topic → its route, or null for a topic no route handles (most messages: telemetry is handled in the pipeline). */
+  private readonly resolved = new Map<string, Resolved | null>()
   private readonly deliver = (packet: AedesPublishPacket, cb: () => void): void => {
     cb()
     this.dispatch(packet)
@@ -61,26 +70,39 @@ export class GatewayRouter implements Service {
   }
 
   dispatch (packet: Pick<AedesPublishPacket, 'topic' | 'payload' | 'qos' | 'retain'> & { clientId?: string }): void {
-    const levels = packet.topic.split('/')
+    const route = this.resolve(packet.topic)
+    if (route === null) return
+    const msg: InboundMessage = {
+      topic: packet.topic,
+      params: route.params,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      retain: packet.retain,
+      clientId: packet.clientId
+    }
+    try {
+      const done = route.handler(msg)
+      if (done instanceof Promise) done.catch(err => this.failed(err, msg))
+    } catch (err) {
+      this.failed(err, msg)
+    }
+  }
+
+  /** The first route whose pattern matches the topic, or null; worked out once per distinct topic. */
+  private resolve (topic: string): Resolved | null {
+    const known = this.resolved.get(topic)
+    if (known !== undefined) return known
+    let found: Resolved | null = null
+    const levels = topic.split('/')
     for (const route of this.table) {
       const params = match(route.segments, levels)
       if (params === undefined) continue
-      const msg: InboundMessage = {
-        topic: packet.topic,
-        params,
-        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-        qos: packet.qos,
-        retain: packet.retain,
-        clientId: packet.clientId
-      }
-      try {
-        const done = route.handler(msg)
-        if (done instanceof Promise) done.catch(err => this.failed(err, msg))
-      } catch (err) {
-        this.failed(err, msg)
-      }
-      return
+      found = { handler: route.handler, params: Object.freeze(params) }
+      break
     }
+    if (this.resolved.size >= MAX_RESOLVED) this.resolved.clear()
+    this.resolved.set(topic, found)
+    return found
   }
 
   private failed (err: unknown, msg: InboundMessage): void {

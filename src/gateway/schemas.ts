@@ -107,8 +107,11 @@ const validators = new Map<TopicFamily, ValidateFunction>(
 /** checkPayload's answer for a payload that does not parse (the payload guard counts these apart). */
 export const NOT_JSON = 'payload is not valid JSON'
 
-/** undefined when the payload is valid for its family, else why not (one short line). */
-export function checkPayload (family: TopicFamily, payload: Buffer): string | undefined {
+/**
+ * undefined when the payload is valid for its family, else why not (one short line). A valid payload's JSON value
+ * is kept in `into.body` (the publish pipeline's PublishInfo), so the steps after the check do not parse it again.
+ */
+export function checkPayload (family: TopicFamily, payload: Buffer, into?: { body: unknown }): string | undefined {
   const validate = validators.get(family)
   if (validate === undefined) return undefined
   let value: unknown
@@ -117,7 +120,10 @@ export function checkPayload (family: TopicFamily, payload: Buffer): string | un
   } catch {
     return NOT_JSON
   }
-  if (validate(value)) return undefined
+  if (validate(value)) {
+    if (into !== undefined) into.body = value
+    return undefined
+  }
   const e = validate.errors?.[0]
   return `payload ${e?.instancePath === '' ? '' : e?.instancePath + ' '}${e?.message ?? 'is invalid'}`.replace(/\s+/g, ' ')
 }

@@ -139,33 +139,43 @@ export function familyTopic (family: TopicFamily, params: Record<string, string>
 }
 
 // Families indexed by level count and second level, so a publish compares against two or three patterns, not all.
-const familyIndex = new Map<string, Array<{ name: TopicFamily, segments: string[] }>>()
+// Each pattern level is its literal, or the parameter's name (`param`) for a `:name` level.
+interface IndexedFamily { name: TopicFamily, levels: Array<{ literal?: string, param?: string }> }
+const familyIndex = new Map<string, IndexedFamily[]>()
 for (const [name, pattern] of Object.entries(families)) {
   const segments = pattern.split('/')
   const key = `${segments.length}/${segments[1]}`
-  familyIndex.set(key, [...(familyIndex.get(key) ?? []), { name: name as TopicFamily, segments }])
+  const levels = segments.map(s => s.startsWith(':') ? { param: s.slice(1) } : { literal: s })
+  familyIndex.set(key, [...(familyIndex.get(key) ?? []), { name: name as TopicFamily, levels }])
 }
 
-function matchLevels (segments: string[], levels: string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {}
+/** Called for every client publish: compares every level before it allocates the parameters of a match. */
+function matchLevels (f: IndexedFamily, levels: string[]): Record<string, string> | undefined {
   for (let i = 0; i < levels.length; i++) {
-    const s = segments[i]
-    if (s.startsWith(':')) {
+    const { literal } = f.levels[i]
+    if (literal === undefined) {
       if (levels[i] === '' || levels[i] === '+' || levels[i] === '#') return undefined
-      params[s.slice(1)] = levels[i]
-    } else if (s !== levels[i]) {
+    } else if (literal !== levels[i]) {
       return undefined
     }
+  }
+  const params: Record<string, string> = {}
+  for (let i = 0; i < levels.length; i++) {
+    const { param } = f.levels[i]
+    if (param !== undefined) params[param] = levels[i]
   }
   return params
 }
 
+/** A concrete topic's SPEC §3 family and the values of its named levels. */
+export interface ParsedTopic { family: TopicFamily, params: Record<string, string> }
+
 /** Which family a concrete topic belongs to, with its parameters; undefined outside SPEC §3. */
-export function parseTopic (topic: string): { family: TopicFamily, params: Record<string, string> } | undefined {
+export function parseTopic (topic: string): ParsedTopic | undefined {
   if (!topic.startsWith(PREFIX + '/')) return undefined
   const levels = topic.split('/')
   for (const f of familyIndex.get(`${levels.length}/${levels[1]}`) ?? []) {
-    const params = matchLevels(f.segments, levels)
+    const params = matchLevels(f, levels)
     if (params !== undefined) return { family: f.name, params }
   }
   return undefined

@@ -6,6 +6,11 @@ import type { TelemetryRow } from '../persistence/repositories/telemetry.js'
 /** What the buffer needs from the store (TelemetryRepository). */
 export interface TelemetryWriter {
   insertBatch: (rows: TelemetryRow[]) => Promise<{ dropped: number }>
+  /**
+   * Present when the store can write and commit a batch before returning (SQLite on the in-process connection):
+   * a full buffer is then written at once by the publish that fills it, instead of holding every publish after it.
+   */
+  insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
   busy: () => boolean
 }
 
@@ -49,8 +54,9 @@ type Limits = Pick<Config['telemetry'], 'batchSize' | 'flushIntervalMs' | 'maxBu
 /**
  * Batches readings into one transaction per `batchSize` readings or `flushIntervalMs`, whichever comes first, or
  * at the next event-loop turn when a durable (QoS 1) reading waits (group commit). `append` answers undefined (accepted, best effort) or a promise resolved once the reading's batch is committed
- * (durable: the caller holds the PUBACK on it). Past `maxBuffered` every append waits until the writer catches up;
- * the broker reads no further packet from that client meanwhile, so memory stays bounded.
+ * (durable: the caller holds the PUBACK on it). Past `maxBuffered` a synchronous writer (SQLite) writes the full
+ * buffer at once; otherwise every append waits until the writer catches up, and the broker reads no further packet
+ * from that client meanwhile. Either way memory stays bounded.
  */
 export class TelemetryBuffer {
   private open = new Batch()
@@ -88,7 +94,7 @@ export class TelemetryBuffer {
    * resolved once the rows are committed (durable) or accepted after backpressure (not durable).
    */
   append (rows: TelemetryRow[], durable: boolean): Promise<'deliver'> | undefined {
-    if (this.size > this.limits.maxBuffered) return this.appendLater(rows, durable)
+    if (this.size > this.limits.maxBuffered && !this.writeNow()) return this.appendLater(rows, durable)
     const batch = this.open
     if (batch.rows.length === 0) {
       batch.firstAt = this.clock.now()
@@ -116,6 +122,27 @@ export class TelemetryBuffer {
     })
   }
 
+  /**
+   * Backpressure with a synchronous writer: when no write is under way, nobody waits yet and the connection is
+   * free, the full open batch is written and committed right here, by the publish that found the buffer full.
+   * The event loop is blocked exactly as long as by a flush at the next turn, and no publish is held, so nothing
+   * piles up in memory behind the buffer. False when the writer cannot do that now: the caller waits instead.
+   */
+  private writeNow (): boolean {
+    const insertSync = this.writer.insertBatchSync
+    if (insertSync === undefined || this.writing !== undefined || this.drainWaiters.length > 0 || this.writer.busy()) return false
+    const batch = this.take()
+    try {
+      this.written(batch, insertSync(batch.rows).dropped)
+    } catch (err) {
+      this.notWritten(batch, err as Error)
+    } finally {
+      this.writing = undefined
+    }
+    this.afterWrite()
+    return this.size <= this.limits.maxBuffered
+  }
+
   /** Writes the open batch (one transaction). Batches commit one at a time, in order. */
   async flush (): Promise<void> {
     if (this.writing !== undefined || this.open.rows.length === 0) return
@@ -124,27 +151,45 @@ export class TelemetryBuffer {
       this.flushSoon()
       return
     }
-    this.timer?.cancel()
-    this.timer = undefined
-    const batch = this.writing = this.open
-    this.open = new Batch()
+    const batch = this.take()
     const started = this.clock.now()
     try {
-      const { dropped } = await this.writer.insertBatch(batch.rows)
-      if (dropped > 0) this.log.warn({ dropped }, 'telemetry readings of deleted devices dropped')
-      this.stats.written += batch.rows.length - dropped
-      this.stats.failed += dropped
-      this.stats.batches++
-      batch.done()
+      this.written(batch, (await this.writer.insertBatch(batch.rows)).dropped)
     } catch (err) {
-      this.stats.failed += batch.rows.length
-      this.log.error({ err, readings: batch.rows.length }, 'telemetry batch not written')
-      batch.done(err as Error)
+      this.notWritten(batch, err as Error)
     } finally {
       this.writing = undefined
     }
     this.log.trace({ readings: batch.rows.length, ms: this.clock.now() - started }, 'telemetry batch written')
     this.releaseWaiters()
+    this.afterWrite()
+  }
+
+  /** The open batch becomes the one being written. */
+  private take (): Batch {
+    this.timer?.cancel()
+    this.timer = undefined
+    const batch = this.writing = this.open
+    this.open = new Batch()
+    return batch
+  }
+
+  private written (batch: Batch, dropped: number): void {
+    if (dropped > 0) this.log.warn({ dropped }, 'telemetry readings of deleted devices dropped')
+    this.stats.written += batch.rows.length - dropped
+    this.stats.failed += dropped
+    this.stats.batches++
+    batch.done()
+  }
+
+  private notWritten (batch: Batch, err: Error): void {
+    this.stats.failed += batch.rows.length
+    this.log.error({ err, readings: batch.rows.length }, 'telemetry batch not written')
+    batch.done(err)
+  }
+
+  /** What is left in the open batch is due at once (full, or stopping) or at its age. */
+  private afterWrite (): void {
     if (this.open.rows.length >= this.limits.batchSize || (this.stopped && this.open.rows.length > 0)) this.flushSoon()
     else if (this.open.rows.length > 0 && this.timer === undefined) {
       this.timer = this.clock.setTimeout(() => this.flushSoon(), Math.max(0, this.open.firstAt + this.limits.flushIntervalMs - this.clock.now()))

@@ -116,3 +116,35 @@ t.test('waits while another transaction holds the connection; drain writes every
   await turn()
   t.same(rec.batches, [[1], [2], [3]], 'after stop each append is written at once')
 })
+
+t.test('a synchronous writer writes a full buffer at once, in the publish that finds it full: nobody waits', async t => {
+  const clock = new FakeClock()
+  const rec = recorder()
+  const { log, lines } = captureLogger()
+  const sync: number[][] = []
+  const writer: TelemetryWriter = { ...rec.writer, insertBatchSync: rows => { sync.push(rows.map(r => r.value as number)); return { dropped: 0 } } }
+  const buf = new TelemetryBuffer(writer, { batchSize: 1000, flushIntervalMs: 10, maxBuffered: 4 }, clock, log)
+  const durable = buf.append([reading(1), reading(2), reading(3), reading(4), reading(5)], true)
+  let committed = false
+  void durable?.then(() => { committed = true })
+  t.equal(buf.append([reading(6)], false), undefined, 'accepted at once: no backpressure promise')
+  t.same(sync, [[1, 2, 3, 4, 5]], 'the full buffer was written before the reading was accepted')
+  t.match(buf.state(), { buffered: 1, backpressure: false, waiting: 0, written: 5, batches: 1 })
+  await Promise.resolve()
+  t.equal(committed, true, 'the durable readings of that batch are acknowledged')
+  t.notOk(lines.some(l => l.msg === 'telemetry backpressure on'))
+  await clock.tick(10)
+  t.same(rec.batches, [[6]], 'the rest goes by the usual path')
+
+  // The connection held by another transaction, or publishes already waiting: the append waits as before.
+  buf.append([reading(7), reading(8), reading(9), reading(10), reading(11)], false)
+  rec.setBusy(true)
+  const waiting = buf.append([reading(12)], false)
+  t.ok(waiting instanceof Promise, 'a busy connection is not written to: the publish waits')
+  rec.setBusy(false)
+  t.ok(buf.append([reading(13)], false) instanceof Promise, 'and the next one queues behind it, in order')
+  await turn()
+  await waiting
+  await buf.drain()
+  t.same([...sync, ...rec.batches].flat().sort((a, b) => a - b), Array.from({ length: 13 }, (_, i) => i + 1), 'every reading written once')
+})

@@ -1,7 +1,7 @@
 import type { PublishInterceptor } from '../../broker/hooks.js'
 import type { AppContext } from '../../context.js'
 import type { InboundMessage, Route } from '../router.js'
-import { families, parseTopic, type AnnouncePayload, type DeviceStatusPayload } from '../topics.js'
+import { families, type AnnouncePayload, type DeviceStatusPayload } from '../topics.js'
 
 /**
  * `autocore/devices/{uuid}/announce` and `.../status` (SPEC §3). Payloads were validated by the payload guard
@@ -47,10 +47,12 @@ async function status (ctx: AppContext, msg: InboundMessage): Promise<void> {
  */
 export function pendingAnnounce (ctx: AppContext): PublishInterceptor {
   // Synchronous for every other publish: the common path allocates no promise.
-  return (principal, packet) => {
+  return (principal, packet, _client, info) => {
     if (principal.kind !== 'device' || principal.pending === undefined) return 'deliver'
-    if (parseTopic(packet.topic)?.family !== 'deviceAnnounce') return 'deliver'
-    return register(ctx, principal.uuid, principal.pending.secretHash, JSON.parse((packet.payload as Buffer).toString()) as AnnouncePayload)
+    if (info.topic?.family !== 'deviceAnnounce') return 'deliver'
+    // The payload guard, earlier in the pipeline, has validated the announce and kept its JSON value.
+    const body = (info.body ?? JSON.parse((packet.payload as Buffer).toString())) as AnnouncePayload
+    return register(ctx, principal.uuid, principal.pending.secretHash, body)
   }
 }
 

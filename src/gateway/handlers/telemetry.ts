@@ -1,8 +1,8 @@
 import type { PublishPacket } from 'aedes'
-import type { PublishInterceptor, PublishVerdict } from '../../broker/hooks.js'
+import type { PublishInfo, PublishInterceptor, PublishVerdict } from '../../broker/hooks.js'
 import type { TelemetryRow } from '../../persistence/repositories/telemetry.js'
 import type { TelemetryStore } from '../../services/telemetry.js'
-import { telemetryTopicUuid } from '../topics.js'
+import type { ParsedTopic } from '../topics.js'
 
 const MAX_KEY = 64
 // Before 2001-09-09 in ms, so such a number is epoch seconds (an ESP32's time()); converted to ms.
@@ -24,12 +24,23 @@ export function parseTs (ts: unknown): number | undefined {
 /** One reading as the telemetry schema (gateway/schemas.ts) admits it. */
 type Reading = number | boolean | string | { value: number | boolean | string, unit?: string }
 
+/** The fields of a telemetry payload: readings by key, and the optional device time. */
+export type TelemetryFields = Record<string, Reading | undefined> & { ts?: unknown }
+
+// Every row is built by this one object literal, in one property order: all rows share one hidden class, which
+// keeps the ingest and insert loops monomorphic (a spread per row made them dictionary objects).
 function row (deviceId: number, key: string, reading: Reading, ts: number): TelemetryRow {
-  const { value: v, unit } = typeof reading === 'object' ? reading : { value: reading, unit: undefined }
-  const base = { deviceId, key, unit: unit ?? null, ts }
-  if (typeof v === 'number') return { ...base, value: v, valueText: null, dataType: 'number' }
-  if (typeof v === 'boolean') return { ...base, value: v ? 1 : 0, valueText: null, dataType: 'boolean' }
-  return { ...base, value: null, valueText: v, dataType: 'string' }
+  let v: number | boolean | string
+  let unit: string | null = null
+  if (typeof reading === 'object') {
+    v = reading.value
+    unit = reading.unit ?? null
+  } else {
+    v = reading
+  }
+  if (typeof v === 'number') return { deviceId, key, value: v, valueText: null, unit, dataType: 'number', ts }
+  if (typeof v === 'boolean') return { deviceId, key, value: v ? 1 : 0, valueText: null, unit, dataType: 'boolean', ts }
+  return { deviceId, key, value: null, valueText: v, unit, dataType: 'string', ts }
 }
 
 /**
@@ -40,7 +51,11 @@ function row (deviceId: number, key: string, reading: Reading, ts: number): Tele
  * the configured reading count, at least one reading. Answers the rows, or the reason the payload is refused.
  */
 export function parseTelemetry (payload: Buffer | string, deviceId: number, receivedAt: number, maxKeys: number): TelemetryRow[] | string {
-  const fields = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as Record<string, Reading | undefined> & { ts?: unknown }
+  return telemetryRows(JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as TelemetryFields, deviceId, receivedAt, maxKeys)
+}
+
+/** parseTelemetry for a payload already parsed (the JSON value the payload guard validated). */
+export function telemetryRows (fields: TelemetryFields, deviceId: number, receivedAt: number, maxKeys: number): TelemetryRow[] | string {
   let ts = receivedAt
   if (fields.ts !== undefined) {
     const t = parseTs(fields.ts)
@@ -62,25 +77,29 @@ export function parseTelemetry (payload: Buffer | string, deviceId: number, rece
  * The publish-pipeline step for both telemetry topics of SPEC §3: parse, buffer, and for QoS 1 hold the PUBACK
  * until the reading's batch is committed. Other topics pass untouched. A payload refused by parseTelemetry, or a
  * device the store does not know (deleted after it connected: the ACL lets a device publish only its own topics),
- * is dropped (acknowledged, delivered to nobody, stored nowhere) and counted.
+ * is dropped (acknowledged, delivered to nobody, stored nowhere) and counted. The topic and the payload's JSON
+ * come parsed from the pipeline (PublishInfo), so neither is parsed again here.
  */
 export function telemetryInterceptor (store: TelemetryStore, now: () => number, maxKeys: number): PublishInterceptor {
-  function ingest (uuid: string, deviceId: number | undefined, packet: PublishPacket): PublishVerdict | Promise<PublishVerdict> {
+  function ingest (uuid: string, deviceId: number | undefined, packet: PublishPacket, info: PublishInfo): PublishVerdict | Promise<PublishVerdict> {
     if (deviceId === undefined) {
       store.refused('unknown device', uuid)
       return { drop: 'unknown device' }
     }
-    const rows = parseTelemetry(packet.payload, deviceId, now(), maxKeys)
+    const rows = info.body === undefined
+      ? parseTelemetry(packet.payload, deviceId, now(), maxKeys)
+      : telemetryRows(info.body as TelemetryFields, deviceId, now(), maxKeys)
     if (typeof rows === 'string') {
       store.refused(rows, uuid)
       return { drop: rows }
     }
     return store.buffer.append(rows, packet.qos > 0) ?? 'deliver'
   }
-  return (_principal, packet) => {
-    const uuid = telemetryTopicUuid(packet.topic)
-    if (uuid === undefined) return 'deliver'
+  return (_principal, packet, _client, info) => {
+    const family = info.topic?.family
+    if (family !== 'deviceTelemetry' && family !== 'telemetryData') return 'deliver'
+    const uuid = (info.topic as ParsedTopic).params.uuid
     const id = store.repo.deviceId(uuid)
-    return id instanceof Promise ? id.then(i => ingest(uuid, i, packet)) : ingest(uuid, id, packet)
+    return id instanceof Promise ? id.then(i => ingest(uuid, i, packet, info)) : ingest(uuid, id, packet, info)
   }
 }

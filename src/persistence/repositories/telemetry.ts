@@ -54,9 +54,13 @@ export class TelemetryRepository {
   private insertStmt?: BetterSqlite3.Statement<unknown[]>
   private insertMany?: (rows: TelemetryRow[]) => void
   private lookupStmt?: BetterSqlite3.Statement
+  private existsStmt?: BetterSqlite3.Statement
+  /** SQLite only (undefined on PostgreSQL): insertBatch, committed before it returns. */
+  readonly insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
 
   constructor (private readonly ds: DataSource) {
     this.native = nativeSqlite(ds)
+    if (this.native !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
   }
 
   /**
@@ -97,6 +101,7 @@ export class TelemetryRepository {
    */
   async insertBatch (rows: TelemetryRow[]): Promise<{ dropped: number }> {
     if (rows.length === 0) return { dropped: 0 }
+    if (this.native !== undefined) return this.insertSqlite(rows)
     try {
       await this.insertOnce(rows)
       return { dropped: 0 }
@@ -111,11 +116,25 @@ export class TelemetryRepository {
     }
   }
 
-  private async insertOnce (rows: TelemetryRow[]): Promise<void> {
-    if (this.native !== undefined) {
+  /** insertBatch on SQLite, synchronous: the rows of devices deleted meanwhile are dropped, the rest written. */
+  private insertSqlite (rows: TelemetryRow[]): { dropped: number } {
+    if (rows.length === 0) return { dropped: 0 }
+    try {
       this.insertManySync(rows)
-      return
+      return { dropped: 0 }
+    } catch (err) {
+      if (!isForeignKeyViolation(err)) throw err
+      this.deviceIds.clear()
+      this.existsStmt ??= (this.native as BetterSqlite3.Database).prepare('SELECT 1 FROM devices WHERE id = ?')
+      const stmt = this.existsStmt
+      const existing = new Set([...new Set(rows.map(r => r.deviceId))].filter(id => stmt.get(id) !== undefined))
+      const kept = rows.filter(r => existing.has(r.deviceId))
+      if (kept.length > 0) this.insertManySync(kept)
+      return { dropped: rows.length - kept.length }
     }
+  }
+
+  private async insertOnce (rows: TelemetryRow[]): Promise<void> {
     await this.ds.transaction(async m => {
       for (let i = 0; i < rows.length; i += PG_ROWS_PER_INSERT) {
         // updateEntity(false): no RETURNING/re-select of generated columns (on SQLite that re-select has one OR
