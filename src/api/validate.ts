@@ -26,10 +26,14 @@ function messageOf (e: ErrorObject): string {
   return e.message ?? 'is invalid'
 }
 
-/** Compiles `schema` once; the result validates a part of a request in place or throws 400 naming every failing field. */
+/**
+ * Compiles `schema` once, on the route's first request (compiling every route's schemas at start would cost the Pi
+ * a second or more); the result validates a part of a request in place or throws 400 naming every failing field.
+ */
 export function partValidator (part: Part, schema: Schema, code: ErrorCode = 'GW_ERR_HTTP_VALIDATION'): (value: unknown) => unknown {
-  const validate: ValidateFunction = (part === 'body' ? exact : coercing).compile(schema)
+  let validate: ValidateFunction | undefined
   return value => {
+    validate ??= (part === 'body' ? exact : coercing).compile(schema)
     if (validate(value)) return value
     const details: FieldError[] = (validate.errors ?? []).map(e => ({ in: part, field: fieldOf(part, e), message: messageOf(e) }))
     const what = details.map(d => `${d.field} ${d.message}`).join('; ')

@@ -16,9 +16,9 @@ const MAX_CACHED_TOPICS = 10_000
 const DOLLAR = 0x24
 
 /**
- * `autocore_messages_total{family,direction}` on the publish hot path: one Map lookup of the topic to its
- * family's counter object and an increment; the topic is parsed (topics.ts) only the first time it is seen,
- * and labels are built only at scrape time (metrics.ts reads `all()`).
+ * `autocore_messages_total{family,direction}` on the publish hot path: one Map lookup of the family's counter
+ * object and an increment (inbound: the pipeline's parsed topic; outbound: the topic is parsed only the first time
+ * it is seen), and labels are built only at scrape time (metrics.ts reads `all()`).
  */
 export class MessageCounts {
   private readonly byFamily = new Map<string, FamilyCount>()
@@ -26,9 +26,9 @@ export class MessageCounts {
   private readonly other: FamilyCount = this.family('other')
   private readonly prefix = PREFIX + '/'
 
-  /** The first step of the publish pipeline: counts, never decides. */
-  readonly inbound: PublishInterceptor = (_principal, packet) => {
-    this.countOf(packet.topic).in++
+  /** The first step of the publish pipeline: counts by the topic the pipeline parsed once, never decides. */
+  readonly inbound: PublishInterceptor = (_principal, _packet, _client, info) => {
+    (info.topic === undefined ? this.other : this.family(info.topic.family)).in++
     return 'deliver'
   }
 
