@@ -125,8 +125,11 @@ export class CommandService implements Service {
     return { commandId: tracked.row.commandId, duplicate: false, outcome: tracked.outcome }
   }
 
-  /** Many commands at once, published first, then written in one transaction (emergency stop). */
-  async sendMany (reqs: CommandRequest[]): Promise<SentCommand[]> {
+  /**
+   * Many commands at once, published first, then written in one transaction (emergency stop). With `deviceId` in
+   * every request, all are handed to the broker before the first await: one pass, no turn of the event loop lost.
+   */
+  async sendMany (reqs: CommandRequest[], opts: { onPublished?: () => void } = {}): Promise<SentCommand[]> {
     const tracked: Tracked[] = []
     const published: Array<Promise<void>> = []
     for (const req of reqs) {
@@ -138,6 +141,7 @@ export class CommandService implements Service {
     }
     // better-sqlite3 blocks the event loop while it commits: write once the broker has handed every command out.
     await Promise.all(published)
+    opts.onPublished?.()
     const batch = this.repo.insert(tracked.map(t => ({ ...t.row })))
     for (const t of tracked) { t.write = batch; t.inserted = true }
     await batch
