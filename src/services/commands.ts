@@ -118,7 +118,6 @@ export class CommandService implements Service {
     if (existing !== undefined) return existing
     const tracked = this.track(this.newRow(req, await this.resolveDevice(req)), req.deviceUuid)
     void this.attempt(tracked)
-    this.armExpiry(tracked)
     tracked.write = this.repo.insert([{ ...tracked.row }])
     tracked.inserted = true
     await tracked.write
@@ -136,7 +135,6 @@ export class CommandService implements Service {
       const t = this.track(this.newRow(req, req.deviceId ?? await this.resolveDevice(req)), req.deviceUuid)
       const p = this.attempt(t)
       if (p !== undefined) published.push(p)
-      this.armExpiry(t)
       tracked.push(t)
     }
     // better-sqlite3 blocks the event loop while it commits: write once the broker has handed every command out.
@@ -214,11 +212,16 @@ export class CommandService implements Service {
     return t
   }
 
-  /** Publishes the command if its device is online; otherwise it stays pending until device.online. */
+  /**
+   * Publishes the command if its device is online; otherwise it stays pending until device.online, and expires
+   * at `expiresAt` if still pending then (the expiry timer is armed the first time a command waits: a command
+   * whose device is online, the emergency fan-out's 200, needs none).
+   */
   private attempt (t: Tracked): Promise<void> | undefined {
     if (!this.online.has(t.uuid)) {
       if (t.row.status !== 'pending') this.persist(t, { status: 'pending' })
       t.row.status = 'pending'
+      if (t.expiryTimer === undefined) this.armExpiry(t)
       return undefined
     }
     t.row.attempts++

@@ -67,7 +67,7 @@ export class EmergencyService implements Service {
    *    fsync follows with the command rows' commit, a few ms later, which also makes it power-safe). If another
    *    transaction holds the connection at that instant, the stop does not wait for it: the row is written as soon
    *    as the connection is free, after the fan-out. PostgreSQL: awaited before the fan-out;
-   * 3. one pass of in-memory publishes: the broadcast stop, the retained state, and every off-command;
+   * 3. one pass of in-memory publishes: the broadcast stop, every off-command, the retained state;
    * 4. then, off the critical path: the command rows in one transaction (its synchronous=FULL commit also syncs
    *    the record's), the desired states, macros cancelled, the critical event.
    * The trigger resolves (the panel's PUBACK, the API's answer) only once all of it is durable.
@@ -92,12 +92,12 @@ export class EmergencyService implements Service {
     if (!early && !this.repo.synchronous) await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
-    const published = Promise.all([
-      this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 }),
-      this.publishState()
-    ])
+    const broadcast = this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 })
     let publishedMs = 0
-    const boards = await this.relays.allOff(channels, 'emergency', { onPublished: () => { publishedMs = performance.now() - t0 } })
+    const offs = this.relays.allOff(channels, 'emergency', { onPublished: () => { publishedMs = performance.now() - t0 } })
+    // After the off-commands: storing a retained message is a write to the broker's store.
+    const published = Promise.all([broadcast, this.publishState()])
+    const boards = await offs
     const offCommandsMs = performance.now() - t0
     for (const [uuid, sent] of boards) {
       void Promise.all(sent.map(s => s.outcome)).then(outcomes => this.answered(record, uuid, outcomes))
