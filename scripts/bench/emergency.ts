@@ -71,9 +71,11 @@ async function seed (dataDir: string, uuids: string[]): Promise<string> {
   return secret
 }
 
-async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, httpPort: number, persistedMs: number[], offCommandsMs: number[] }> {
-  const persistedMs: number[] = []
-  const offCommandsMs: number[] = []
+/** The timings the gateway logs with each stop ('emergency stop' line), by field name. */
+type Inside = Record<'persistedMs' | 'publishedMs' | 'offCommandsMs', number[]>
+
+async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, httpPort: number, inside: Inside }> {
+  const inside: Inside = { persistedMs: [], publishedMs: [], offCommandsMs: [] }
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
     env: { PATH: process.env.PATH ?? '', AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY ?? '100', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -88,15 +90,15 @@ async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProc
       const lines = buf.split('\n')
       buf = lines.pop() ?? ''
       for (const l of lines) {
-        const p = /"persistedMs":([\d.]+)/.exec(l)
-        if (p !== null) persistedMs.push(Number(p[1]))
-        const o = /"offCommandsMs":([\d.]+)/.exec(l)
-        if (o !== null) offCommandsMs.push(Number(o[1]))
+        for (const [field, values] of Object.entries(inside)) {
+          const m = new RegExp(`"${field}":([\\d.]+)`).exec(l)
+          if (m !== null) values.push(Number(m[1]))
+        }
       }
     })
     child.once('exit', code => reject(new Error(`gateway exited ${String(code)}`)))
   })
-  return { child, mqttPort, httpPort, persistedMs, offCommandsMs }
+  return { child, mqttPort, httpPort, inside }
 }
 
 /**
@@ -118,13 +120,13 @@ function answer (client: Client, uuid: string, topic: string, body: { command_id
   if (topic.startsWith('autocore/relays/')) client.publish(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: { 1: body.action === 'on' } }), { qos: 1, retain: true })
 }
 
-async function benchGatewayEmergency (): Promise<{ latencies: number[], persistedMs: number[], offCommandsMs: number[] }> {
+async function benchGatewayEmergency (): Promise<{ latencies: number[], inside: Inside }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
   const uuids = Array.from({ length: BOARDS }, (_, i) => `bench-board-${String(i).padStart(3, '0')}`)
   const secret = await seed(dataDir, uuids)
   // The panel: an admin (operators may stop but only admins reset, SPEC §3), logged in over HTTP, JWT as password.
   const admin = await addUser(dataDir, 'admin')
-  const { child, mqttPort, httpPort, persistedMs, offCommandsMs } = await startGatewayProcess(dataDir)
+  const { child, mqttPort, httpPort, inside } = await startGatewayProcess(dataDir)
   const url = `mqtt://127.0.0.1:${mqttPort}`
   const boards = await connectMany(url, uuids, secret)
   let got = new Set<string>()
@@ -160,7 +162,7 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], persiste
     await new Promise(resolve => child.once('exit', resolve))
     rmSync(dataDir, { recursive: true, force: true })
   }
-  return { latencies, persistedMs, offCommandsMs }
+  return { latencies, inside }
 }
 
 async function benchMosquitto (): Promise<number[] | string> {
@@ -247,10 +249,11 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
 
 export async function run (): Promise<void> {
   const started = performance.now()
-  const { latencies: gw, persistedMs, offCommandsMs } = await benchGatewayEmergency()
+  const { latencies: gw, inside } = await benchGatewayEmergency()
   console.log(`emergency stop fan-out, gateway child process (auth + ACL on: boards with their secrets, an admin panel with its JWT), ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its off-command): ${fmt(gw)}`)
-  if (persistedMs.length > 0) console.log(`  inside the gateway: system_status.emergency written (SQLite, synchronous=FULL) after ${fmt(persistedMs)}`)
-  if (offCommandsMs.length > 0) console.log(`  inside the gateway: all off-commands written to the sockets and their rows committed after ${fmt(offCommandsMs)}`)
+  if (inside.persistedMs.length > 0) console.log(`  inside the gateway: system_status.emergency written (before the fan-out; fsync'd with the command rows) after ${fmt(inside.persistedMs)}`)
+  if (inside.publishedMs.length > 0) console.log(`  inside the gateway: all off-commands written to the sockets after ${fmt(inside.publishedMs)}`)
+  if (inside.offCommandsMs.length > 0) console.log(`  inside the gateway: ... and their rows and the desired states committed (SQLite, synchronous=FULL) after ${fmt(inside.offCommandsMs)}`)
   const mq = await benchMosquitto()
   if (typeof mq === 'string') console.log(`mosquitto plain 1->${BOARDS} fan-out: ${mq}`)
   else console.log(`mosquitto plain 1->${BOARDS} QoS 1 fan-out, ${mq.length} trials (publish -> last subscriber has it): ${fmt(mq)}`)

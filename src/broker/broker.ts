@@ -5,6 +5,7 @@ import { ClassicLevel } from 'classic-level'
 import aedesPersistenceLevel from 'aedes-persistence-level'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
+import { skipCleanSessionAckLookups, skipUnchangedRetained, type ShortcutStore } from './store-shortcuts.js'
 
 export interface Broker {
   readonly aedes: Aedes
@@ -22,6 +23,8 @@ export async function createBroker (
   const dir = join(config.dataDir, 'mqtt')
   mkdirSync(dir, { recursive: true })
   const persistence = aedesPersistenceLevel(new ClassicLevel(dir))
+  skipCleanSessionAckLookups(persistence as unknown as ShortcutStore)
+  skipUnchangedRetained(persistence as unknown as ShortcutStore)
   const aedes = await Aedes.createBroker({
     ...hooks,
     persistence: persistence as unknown as AedesOptions['persistence'],

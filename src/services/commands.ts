@@ -127,26 +127,28 @@ export class CommandService implements Service {
     if (existing !== undefined) return existing
     const tracked = this.track(this.newRow(req, await this.resolveDevice(req)), req.deviceUuid)
     void this.attempt(tracked)
-    this.armExpiry(tracked)
     tracked.write = this.repo.insert([{ ...tracked.row }])
     tracked.inserted = true
     await tracked.write
     return { commandId: tracked.row.commandId, duplicate: false, outcome: tracked.outcome }
   }
 
-  /** Many commands at once, published first, then written in one transaction (emergency stop). */
-  async sendMany (reqs: CommandRequest[]): Promise<SentCommand[]> {
+  /**
+   * Many commands at once, published first, then written in one transaction (emergency stop). With `deviceId` in
+   * every request, all are handed to the broker before the first await: one pass, no turn of the event loop lost.
+   */
+  async sendMany (reqs: CommandRequest[], opts: { onPublished?: () => void } = {}): Promise<SentCommand[]> {
     const tracked: Tracked[] = []
     const published: Array<Promise<void>> = []
     for (const req of reqs) {
       const t = this.track(this.newRow(req, req.deviceId ?? await this.resolveDevice(req)), req.deviceUuid)
       const p = this.attempt(t)
       if (p !== undefined) published.push(p)
-      this.armExpiry(t)
       tracked.push(t)
     }
     // better-sqlite3 blocks the event loop while it commits: write once the broker has handed every command out.
     await Promise.all(published)
+    opts.onPublished?.()
     const batch = this.repo.insert(tracked.map(t => ({ ...t.row })))
     for (const t of tracked) { t.write = batch; t.inserted = true }
     await batch
@@ -219,11 +221,16 @@ export class CommandService implements Service {
     return t
   }
 
-  /** Publishes the command if its device is online; otherwise it stays pending until device.online. */
+  /**
+   * Publishes the command if its device is online; otherwise it stays pending until device.online, and expires
+   * at `expiresAt` if still pending then (the expiry timer is armed the first time a command waits: a command
+   * whose device is online, the emergency fan-out's 200, needs none).
+   */
   private attempt (t: Tracked): Promise<void> | undefined {
     if (!this.online.has(t.uuid)) {
       if (t.row.status !== 'pending') this.persist(t, { status: 'pending' })
       t.row.status = 'pending'
+      if (t.expiryTimer === undefined) this.armExpiry(t)
       return undefined
     }
     t.row.attempts++

@@ -60,6 +60,19 @@ export class EmergencyService implements Service {
     await this.saving
   }
 
+  /**
+   * The order, and what each step's durability is (SPEC §4, issue 5):
+   * 1. the latch, in memory: from here on nothing turns on;
+   * 2. `system_status.emergency`, written synchronously before anything goes out (SQLite: a prepared statement
+   *    committed without waiting for the disk, so it survives a crash or restart of the gateway at once; the
+   *    fsync follows with the command rows' commit, a few ms later, which also makes it power-safe). If another
+   *    transaction holds the connection at that instant, the stop does not wait for it: the row is written as soon
+   *    as the connection is free, after the fan-out. PostgreSQL: awaited before the fan-out;
+   * 3. one pass of in-memory publishes: the broadcast stop, every off-command, the retained state;
+   * 4. then, off the critical path: the command rows in one transaction (its synchronous=FULL commit also syncs
+   *    the record's), the desired states, macros cancelled, the critical event.
+   * The trigger resolves (the panel's PUBACK, the API's answer) only once all of it is durable.
+   */
   async trigger (req: { reason?: string, actor: Actor }): Promise<EmergencyRecord> {
     if (!mayStop(req.actor)) throw new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'not allowed to trigger the emergency stop')
     if (this.latch.active) return this.latch.record
@@ -74,24 +87,30 @@ export class EmergencyService implements Service {
     this.latch.record = record
     this.ctx.bus.emit('emergency.changed', { active: true })
     const t0 = performance.now()
-    await this.save()
+    const listed = this.relays.allChannels()
+    const channels = listed instanceof Promise ? await listed : listed
+    for (const ch of channels) record.roll_call[ch.deviceUuid] = 'pending'
+    const early = this.repo.setNow(KEY, record, this.ctx.clock.now(), { processDurable: true })
+    if (!early && !this.repo.synchronous) await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
-    const published = Promise.all([
-      this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 }),
-      this.publishState()
-    ])
-    const boards = await this.relays.allOff('emergency')
+    const broadcast = this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 })
+    let publishedMs = 0
+    const offs = this.relays.allOff(channels, 'emergency', { onPublished: () => { publishedMs = performance.now() - t0 } })
+    // After the off-commands: storing a retained message is a write to the broker's store.
+    const published = Promise.all([broadcast, this.publishState()])
+    const boards = await offs
     const offCommandsMs = performance.now() - t0
     for (const [uuid, sent] of boards) {
-      record.roll_call[uuid] = 'pending'
       void Promise.all(sent.map(s => s.outcome)).then(outcomes => this.answered(record, uuid, outcomes))
     }
     await this.macros.cancelAll('emergency stop')
     await published
-    await this.save()
+    // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
+    // the record gets its own synchronous=FULL commit.
+    if (!early || channels.length === 0) await this.save()
     await this.ctx.events.log({ level: 'critical', type: 'emergency_stop', source: record.source ?? 'gateway', action: 'stop', username: record.username ?? undefined, payload: { reason: record.reason, boards: boards.size } })
-    this.log.warn({ reason, source, boards: boards.size, persistedMs, offCommandsMs }, 'emergency stop')
+    this.log.warn({ reason, source, boards: boards.size, persistedMs, publishedMs, offCommandsMs }, 'emergency stop')
     return record
   }
 

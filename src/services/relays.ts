@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js'
 import type { EventMap } from '../events.js'
 import type { RelayAction } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
-import { RelaysRepository, type ChannelRow } from '../persistence/repositories/relays.js'
+import { RelaysRepository, type BareChannel, type ChannelRow } from '../persistence/repositories/relays.js'
 import { RELAY_COMMAND, type CommandOutcome, type CommandService, type SentCommand } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
 
@@ -99,16 +99,28 @@ export class RelayService implements Service {
     return await this.turnOff(ch, { ...req, action: 'off' })
   }
 
-  /** Emergency: every channel off at once, timers cancelled. Returns the commands per board for the roll-call. */
-  async allOff (source: CommandSource): Promise<Map<string, SentCommand[]>> {
+  /** Every relay channel, for the emergency stop: synchronous on SQLite (no turn of the event loop lost). */
+  allChannels (): BareChannel[] | Promise<BareChannel[]> {
+    return this.repo.allBare()
+  }
+
+  /**
+   * Emergency: the given channels (allChannels()) off at once, timers cancelled. The off-commands are handed to
+   * the broker before this returns (no await before them); resolves, with the commands per board for the
+   * roll-call, once their rows and the channels' desired states are written.
+   */
+  async allOff (channels: BareChannel[], source: CommandSource, opts: { onPublished?: () => void } = {}): Promise<Map<string, SentCommand[]>> {
     this.cancelTimers()
-    const channels = await this.repo.allBare()
     const sent = await this.commands.sendMany(channels.map(ch => ({
       deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source
-    })))
+    })), opts)
     await this.repo.setAllDesiredOff(this.ctx.clock.now())
     const byBoard = new Map<string, SentCommand[]>()
-    channels.forEach((ch, i) => byBoard.set(ch.deviceUuid, [...(byBoard.get(ch.deviceUuid) ?? []), sent[i]]))
+    channels.forEach((ch, i) => {
+      const board = byBoard.get(ch.deviceUuid)
+      if (board === undefined) byBoard.set(ch.deviceUuid, [sent[i]])
+      else board.push(sent[i])
+    })
     return byBoard
   }
 

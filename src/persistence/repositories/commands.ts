@@ -1,15 +1,49 @@
 import { In, type DataSource } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import { Command, Device, type CommandStatus } from '../../../entities/index.js'
+import { PreparedStatements } from './sql.js'
 
 export type CommandRow = Pick<Command, 'commandId' | 'deviceId' | 'source' | 'username' | 'command' | 'payload' | 'status' |
 'attempts' | 'message' | 'createdAt' | 'sentAt' | 'completedAt' | 'expiresAt' | 'latencyMs'>
 
 export type OpenCommand = CommandRow & { deviceUuid: string }
 
-/** The `commands` table: one row per command to a device and its lifecycle. */
+const INSERT = 'INSERT INTO commands (command_id, device_id, source, username, command, payload, status, attempts, message, created_at, sent_at, completed_at, expires_at, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+
+/** The columns an update may set, by CommandRow field. */
+const COLUMNS: Record<keyof CommandRow, string> = {
+  commandId: 'command_id',
+  deviceId: 'device_id',
+  source: 'source',
+  username: 'username',
+  command: 'command',
+  payload: 'payload',
+  status: 'status',
+  attempts: 'attempts',
+  message: 'message',
+  createdAt: 'created_at',
+  sentAt: 'sent_at',
+  completedAt: 'completed_at',
+  expiresAt: 'expires_at',
+  latencyMs: 'latency_ms'
+}
+
+/** A column value as bound to the statement (payload is `simple-json`, as TypeORM stores it). */
+const bound = (field: keyof CommandRow, value: unknown): unknown => field === 'payload' ? JSON.stringify(value) : value ?? null
+
+/**
+ * The `commands` table: one row per command to a device and its lifecycle. On SQLite the writes are prepared
+ * statements in one synchronous transaction on TypeORM's connection (an emergency stop inserts a row per relay
+ * channel, and its acknowledgements update as many); on PostgreSQL they go through TypeORM.
+ */
 export class CommandsRepository {
-  constructor (private readonly ds: DataSource) {}
+  private readonly sql: PreparedStatements
+  private insertSync?: (rows: CommandRow[]) => void
+  private updateSync?: (updates: Array<{ commandId: string, patch: Partial<CommandRow> }>) => void
+
+  constructor (private readonly ds: DataSource) {
+    this.sql = new PreparedStatements(ds)
+  }
 
   async deviceId (uuid: string): Promise<number | undefined> {
     const d = await this.ds.getRepository(Device).findOne({ where: { uuid }, select: { id: true } })
@@ -23,6 +57,19 @@ export class CommandsRepository {
   /** Inserts the rows in one transaction (an emergency stop writes one row per relay channel at once). */
   async insert (rows: CommandRow[]): Promise<void> {
     if (rows.length === 0) return
+    const db = this.sql.native
+    if (db !== undefined) {
+      await this.sql.free()
+      this.insertSync ??= db.transaction((batch: CommandRow[]) => {
+        const stmt = this.sql.get(INSERT)
+        for (const r of batch) {
+          stmt.run(r.commandId, r.deviceId, r.source, r.username, r.command, JSON.stringify(r.payload), r.status, r.attempts,
+            r.message, r.createdAt, r.sentAt, r.completedAt, r.expiresAt, r.latencyMs)
+        }
+      })
+      this.insertSync(rows)
+      return
+    }
     await this.ds.transaction(async m => {
       for (let i = 0; i < rows.length; i += 100) await m.insert(Command, rows.slice(i, i + 100) as Array<QueryDeepPartialEntity<Command>>)
     })
@@ -35,6 +82,20 @@ export class CommandsRepository {
   /** Several updates in one transaction (one fsync for a burst of responses). */
   async updateMany (updates: Array<{ commandId: string, patch: Partial<CommandRow> }>): Promise<void> {
     if (updates.length === 0) return
+    const db = this.sql.native
+    if (db !== undefined) {
+      await this.sql.free()
+      this.updateSync ??= db.transaction((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
+        for (const { commandId, patch } of batch) {
+          const fields = (Object.keys(patch) as Array<keyof CommandRow>).filter(f => patch[f] !== undefined)
+          if (fields.length === 0) continue
+          const stmt = this.sql.get(`UPDATE commands SET ${fields.map(f => `${COLUMNS[f]} = ?`).join(', ')} WHERE command_id = ?`)
+          stmt.run(...fields.map(f => bound(f, patch[f])), commandId)
+        }
+      })
+      this.updateSync(updates)
+      return
+    }
     await this.ds.transaction(async m => {
       for (const u of updates) await m.update(Command, { commandId: u.commandId }, u.patch as QueryDeepPartialEntity<Command>)
     })

@@ -1,12 +1,27 @@
 import { In, Not, type DataSource } from 'typeorm'
-import { Device, RelayChannel, type RelayFunction } from '../../../entities/index.js'
-import { unlessDuplicate } from './sql.js'
+import { RelayChannel, type RelayFunction } from '../../../entities/index.js'
+import { forPostgres, PreparedStatements, query, unlessDuplicate } from './sql.js'
 
 export type ChannelRow = RelayChannel & { deviceUuid: string }
 
-function withUuid (c: RelayChannel): ChannelRow {
-  const { device, ...rest } = c
-  return Object.assign(new RelayChannel(), rest, { deviceUuid: device?.uuid ?? '' })
+/** A relay channel of the emergency fan-out: just what its off-command needs. */
+export interface BareChannel { id: number, deviceId: number, channelNumber: number, deviceUuid: string }
+
+interface RawChannel {
+  id: number | string
+  device_id: number | string
+  channel_number: number
+  name: string
+  function: RelayChannel['function']
+  mutex_group: string | null
+  max_on_ms: number | null
+  pulse_ms: number | null
+  default_state: boolean | number
+  current_state: boolean | number | null
+  desired_state: boolean | number | null
+  enabled: boolean | number
+  updated_at: number | string
+  uuid: string
 }
 
 /** A channel's configuration, as the API writes it. */
@@ -21,20 +36,68 @@ export interface ChannelFields {
   enabled: boolean
 }
 
-/** The `relay_channels` table, always read with the owning device's UUID. */
-export class RelaysRepository {
-  constructor (private readonly ds: DataSource) {}
+const SELECT = `SELECT rc.id, rc.device_id, rc.channel_number, rc.name, rc.function, rc.mutex_group, rc.max_on_ms, rc.pulse_ms,
+  rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.updated_at, d.uuid
+  FROM relay_channels rc JOIN devices d ON d.id = rc.device_id`
+const BY_CHANNEL = `${SELECT} WHERE d.uuid = ? AND rc.channel_number = ?`
+const BY_ID = `${SELECT} WHERE rc.id = ?`
+const BY_DEVICE = `${SELECT} WHERE d.uuid = ? ORDER BY rc.channel_number`
+const MUTEX_OTHERS = `${SELECT} WHERE rc.mutex_group = ? AND rc.id <> ? ORDER BY rc.id`
+const ALL_BARE = 'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = rc.device_id ORDER BY rc.device_id, rc.channel_number'
+const SET_DESIRED = 'UPDATE relay_channels SET desired_state = ?, updated_at = ? WHERE id = ?'
+const ALL_DESIRED_OFF = 'UPDATE relay_channels SET desired_state = ?, updated_at = ?'
+const SET_CURRENT = 'UPDATE relay_channels SET current_state = ?, updated_at = ? WHERE id = ?'
 
+function withUuid (c: RelayChannel): ChannelRow {
+  const { device, ...rest } = c
+  return Object.assign(new RelayChannel(), rest, { deviceUuid: device?.uuid ?? '' })
+}
+
+/** SQLite stores booleans as 0/1; PostgreSQL returns booleans. */
+const bool = (v: boolean | number | null): boolean | null => v === null ? null : v === true || v === 1
+const nullableNumber = (v: number | string | null): number | null => v === null ? null : Number(v)
+
+/** The same values TypeORM's hydration gives (a RelayChannel), without its per-row cost. */
+function toRow (r: RawChannel): ChannelRow {
+  return Object.assign(new RelayChannel(), {
+    id: Number(r.id),
+    deviceId: Number(r.device_id),
+    channelNumber: Number(r.channel_number),
+    name: r.name,
+    function: r.function,
+    mutexGroup: r.mutex_group,
+    maxOnMs: nullableNumber(r.max_on_ms),
+    pulseMs: nullableNumber(r.pulse_ms),
+    defaultState: bool(r.default_state) ?? false,
+    currentState: bool(r.current_state),
+    desiredState: bool(r.desired_state),
+    enabled: bool(r.enabled) ?? false,
+    updatedAt: Number(r.updated_at),
+    deviceUuid: r.uuid
+  })
+}
+
+/**
+ * The `relay_channels` table, always read with the owning device's UUID. Plain SQL on both engines: on SQLite as
+ * prepared statements run synchronously on TypeORM's connection (a board's state report, 200 of them after an
+ * emergency stop, costs one indexed read); on PostgreSQL through TypeORM's query().
+ */
+export class RelaysRepository {
+  private readonly sql: PreparedStatements
+
+  constructor (private readonly ds: DataSource) {
+    this.sql = new PreparedStatements(ds)
+  }
+
+  /** TypeORM for the API's configuration reads and writes (not on a hot path). */
   private get repo () { return this.ds.getRepository(RelayChannel) }
 
   async channel (uuid: string, channelNumber: number): Promise<ChannelRow | undefined> {
-    const c = await this.repo.findOne({ where: { channelNumber, device: { uuid } }, relations: { device: true } })
-    return c === null ? undefined : withUuid(c)
+    return (await this.rows(BY_CHANNEL, [uuid, channelNumber]))[0]
   }
 
   async byId (id: number): Promise<ChannelRow | undefined> {
-    const c = await this.repo.findOne({ where: { id }, relations: { device: true } })
-    return c === null ? undefined : withUuid(c)
+    return (await this.rows(BY_ID, [id]))[0]
   }
 
   async byIds (ids: number[]): Promise<ChannelRow[]> {
@@ -81,41 +144,65 @@ export class RelaysRepository {
 
   /** The other channels of a mutex group (a group may span boards). */
   async mutexOthers (group: string, exceptId: number): Promise<ChannelRow[]> {
-    const rows = await this.repo.find({ where: { mutexGroup: group, id: Not(exceptId) }, relations: { device: true } })
-    return rows.map(withUuid)
+    return await this.rows(MUTEX_OTHERS, [group, exceptId])
   }
 
-  /** Every channel with its board, as plain rows: the emergency path, where entity hydration costs milliseconds. */
-  async allBare (): Promise<Array<{ id: number, deviceId: number, channelNumber: number, deviceUuid: string }>> {
-    const rows: Array<{ id: number, device_id: number, channel_number: number, uuid: string }> = await this.ds.query(
-      'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = rc.device_id ORDER BY rc.device_id, rc.channel_number'
-    )
-    return rows.map(r => ({ id: Number(r.id), deviceId: Number(r.device_id), channelNumber: Number(r.channel_number), deviceUuid: r.uuid }))
+  /**
+   * Every channel with its board, as plain rows: the emergency path. On SQLite the answer is synchronous (an
+   * array, not a promise), so the stop's fan-out runs in the same turn of the event loop as the trigger.
+   */
+  allBare (): BareChannel[] | Promise<BareChannel[]> {
+    const bare = (rows: Array<{ id: number, device_id: number, channel_number: number, uuid: string }>): BareChannel[] =>
+      rows.map(r => ({ id: Number(r.id), deviceId: Number(r.device_id), channelNumber: Number(r.channel_number), deviceUuid: r.uuid }))
+    if (this.sql.native !== undefined) return bare(this.sql.get(ALL_BARE).all() as Parameters<typeof bare>[0])
+    return query<Parameters<typeof bare>[0][number]>(this.ds, ALL_BARE, []).then(bare)
   }
 
   async setDesired (id: number, desired: boolean, now: number): Promise<void> {
-    await this.repo.update({ id }, { desiredState: desired, updatedAt: now })
+    await this.write(SET_DESIRED, [desired, now, id])
   }
 
   async setAllDesiredOff (now: number): Promise<void> {
-    await this.repo.createQueryBuilder().update(RelayChannel).set({ desiredState: false, updatedAt: now }).execute()
+    await this.write(ALL_DESIRED_OFF, [false, now])
   }
 
   /** Applies a board's state report to its known channels; returns the channels it touched. */
   async reportState (uuid: string, states: Map<number, boolean>, now: number): Promise<ChannelRow[]> {
-    const device = await this.ds.getRepository(Device).findOne({ where: { uuid }, select: { id: true, uuid: true } })
-    if (device === null) return []
-    const rows = await this.repo.find({ where: { deviceId: device.id } })
     const touched: ChannelRow[] = []
-    await this.ds.transaction(async m => {
-      for (const row of rows) {
-        const state = states.get(row.channelNumber)
-        if (state === undefined) continue
-        if (row.currentState !== state) await m.update(RelayChannel, { id: row.id }, { currentState: state, updatedAt: now })
-        row.currentState = state
-        touched.push(Object.assign(row, { deviceUuid: uuid }))
-      }
-    })
+    const changed: ChannelRow[] = []
+    for (const row of await this.rows(BY_DEVICE, [uuid])) {
+      const state = states.get(row.channelNumber)
+      if (state === undefined) continue
+      if (row.currentState !== state) changed.push(row)
+      row.currentState = state
+      touched.push(row)
+    }
+    if (changed.length === 0) return touched
+    const db = this.sql.native
+    if (db !== undefined) {
+      await this.sql.free()
+      db.transaction(() => { for (const row of changed) this.sql.get(SET_CURRENT).run(Number(row.currentState), now, row.id) })()
+    } else {
+      await this.ds.transaction(async m => {
+        for (const row of changed) await m.query(forPostgres(SET_CURRENT), [row.currentState, now, row.id])
+      })
+    }
+    for (const row of changed) row.updatedAt = now
     return touched
+  }
+
+  private async rows (sql: string, params: unknown[]): Promise<ChannelRow[]> {
+    const raw = this.sql.native !== undefined ? this.sql.get(sql).all(...params) as RawChannel[] : await query<RawChannel>(this.ds, sql, params)
+    return raw.map(toRow)
+  }
+
+  /** One statement, its own transaction; on SQLite never nested into another one (see PreparedStatements.free). */
+  private async write (sql: string, params: unknown[]): Promise<void> {
+    if (this.sql.native !== undefined) {
+      await this.sql.free()
+      this.sql.get(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p))
+      return
+    }
+    await query(this.ds, sql, params)
   }
 }

@@ -39,3 +39,35 @@ export async function unlessDuplicate<T> (write: () => Promise<T>): Promise<T | 
     throw err
   }
 }
+
+/**
+ * Prepared statements on the native SQLite handle, cached by their text (TypeORM's own cache is FIFO over 100
+ * texts and its update builder inlines numbers, so a burst of updates re-prepares every statement). SQLite only:
+ * callers check `native` and take the portable `query()` path on PostgreSQL.
+ */
+export class PreparedStatements {
+  readonly native: BetterSqlite3.Database | undefined
+  private readonly cache = new Map<string, BetterSqlite3.Statement<unknown[]>>()
+
+  constructor (ds: DataSource) {
+    this.native = nativeSqlite(ds)
+  }
+
+  get (sql: string): BetterSqlite3.Statement<unknown[]> {
+    let stmt = this.cache.get(sql)
+    if (stmt === undefined) {
+      stmt = (this.native as BetterSqlite3.Database).prepare<unknown[]>(sql)
+      this.cache.set(sql, stmt)
+    }
+    return stmt
+  }
+
+  /**
+   * Resolves once no transaction holds the single connection. A write issued while one does would be nested into
+   * it as a savepoint, making its durability depend on someone else's commit; the check and the write must then
+   * run in the same synchronous stretch (no await between them).
+   */
+  async free (): Promise<void> {
+    while (this.native?.inTransaction === true) await new Promise(resolve => setImmediate(resolve))
+  }
+}
