@@ -44,6 +44,11 @@ export class DeviceConfigService implements Service {
   private readonly requested = new Set<string>()
   /** Devices whose retained config is known to be in the broker's store. */
   private readonly present = new Set<string>()
+  /** A device deleted over the API: its retained config goes with it. */
+  private readonly onDeleted = ({ uuid }: { uuid: string }): void => {
+    this.forget(uuid).catch(err => this.log.error({ err, uuid }, 'retained config not cleared'))
+  }
+
   private readonly onOnline = ({ uuid }: { uuid: string }): void => {
     if (this.present.has(uuid)) return
     this.request(uuid).catch(err => this.log.error({ err, deviceUuid: uuid }, 'device config not published'))
@@ -73,10 +78,12 @@ export class DeviceConfigService implements Service {
     for (const topic of retained.keys()) await this.deps.broker.publish(topic, Buffer.alloc(0), { qos: 1, retain: true })
     this.log.info({ devices: rows.length, published, cleared: retained.size }, 'device configs retained')
     this.deps.bus.on('device.online', this.onOnline)
+    this.deps.bus.on('device.deleted', this.onDeleted)
   }
 
   async stop (): Promise<void> {
     this.deps.bus.off('device.online', this.onOnline)
+    this.deps.bus.off('device.deleted', this.onDeleted)
     await this.queue.idle()
   }
 

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { retainedMessages } from '../../src/broker/retained.js'
+import { configTopics } from '../../src/gateway/topics.js'
 import { runCli } from '../../src/cli/index.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { provisionDevice, userClient } from '../helpers/devices.js'
@@ -121,6 +123,11 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   await watcher.subscribeAsync(will.topic, { qos: 1 })
   t.match(JSON.parse((await nextMessage(watcher, will.topic)).payload.toString()), { status: 'online' }, 'its status is retained')
 
+  const configRetained = async (): Promise<boolean> =>
+    (await retainedMessages(app.gateway.ctx.broker.aedes, configTopics.allDeviceConfigs)).has(configTopics.deviceConfig(uuid))
+  for (let i = 0; i < 500 && !await configRetained(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  t.equal(await configRetained(), true, 'online, it has a retained config')
+
   const closed = new Promise(resolve => c2.once('close', resolve))
   t.equal((await h.call('DELETE', `/devices/${uuid}`, { token: admin })).status, 204)
   await closed
@@ -134,6 +141,8 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   await panel.subscribeAsync('autocore/gateway/+/status', { qos: 1 })
   await nextMessage(panel, topic => topic.startsWith('autocore/gateway/'))
   t.same(seen.filter(m => m.topic === will.topic), [], 'its retained status is cleared')
+  for (let i = 0; i < 500 && await configRetained(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  t.equal(await configRetained(), false, 'and its retained config')
   const logged = await app.gateway.ctx.repos.events.recent({ eventType: 'device_deleted' })
   t.match(logged, [{ target: uuid, source: 'api', username: /^admin-/ }], 'the deletion is an event naming the admin')
 })
