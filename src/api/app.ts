@@ -6,6 +6,7 @@ import { healthRoutes } from './routes/health.js'
 import { jsonBody } from './middleware/body.js'
 import { mountRoutes } from './mount.js'
 import { apiRoutes } from './routes/index.js'
+import { panelStatic } from './panel.js'
 
 /** The Koa application. It never listens by itself: app.ts mounts its callback on the shared HTTP server. */
 export function createApi (ctx: AppContext, control: Control): Koa {
@@ -17,5 +18,7 @@ export function createApi (ctx: AppContext, control: Control): Koa {
     app.use(router.routes())
     app.use(router.allowedMethods({ throw: true }))
   }
+  // Last: the browser panel at `/`, for paths no router took.
+  app.use(panelStatic({ wsPath: ctx.config.mqtt.wsPath, log: ctx.log.child({ module: 'panel' }) }))
   return app
 }
