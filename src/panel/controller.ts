@@ -229,7 +229,7 @@ export class Panel {
 
   /** Over MQTT; when the link is down, over HTTP (the same service), so a stop is never lost to a reconnect. */
   async emergencyStop (): Promise<void> {
-    const reason = `panel: ${this.state.session?.username ?? ''}`
+    const reason = 'emergency button on the panel'
     try {
       if (this.link?.online === true) await this.link.emergencyStop(reason)
       else await this.requireApi().emergencyStop(reason)

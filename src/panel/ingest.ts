@@ -86,10 +86,10 @@ function emergency (body: Record<string, unknown>): EmergencyState {
   return { active: body.active === true, reason: str(body.reason), source: str(body.source), since: str(body.since) }
 }
 
-function macroProgress (s: PanelState, p: Record<string, unknown>): Patch {
+/** `macro_progress`: the event's action is the run's state (started, step, completed, failed, cancelled). */
+function macroProgress (s: PanelState, status: string, p: Record<string, unknown>): Patch {
   const id = String(p.macro_id)
   const prev: MacroRun = s.macroRuns[id] ?? { runId: null, status: 'started', step: 0, steps: 0, message: null }
-  const status = String(p.status)
   const run: MacroRun = status === 'started'
     ? { runId: typeof p.run_id === 'number' ? p.run_id : null, status: 'running', step: 0, steps: Number(p.steps ?? 0), message: null }
     : status === 'step'
@@ -128,7 +128,7 @@ function eventEffects (s: PanelState, e: EventItem): Patch {
   const mine = e.username !== null && e.username === s.session?.username
   switch (e.type) {
     case 'macro_progress':
-      return e.payload === null ? {} : macroProgress(s, e.payload)
+      return e.payload === null || e.action === null ? {} : macroProgress(s, e.action, e.payload)
     case 'relay_refused': {
       if (e.target === null || s.pending[e.target] === undefined) return {}
       const message = typeof e.payload?.message === 'string' ? e.payload.message : 'refused'

@@ -31,9 +31,15 @@ export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, 
   t.teardown(() => context.close().catch(() => {}))
   const page = await context.newPage()
   page.setDefaultTimeout(UI_TIMEOUT_MS)
+  // An uncaught error in the panel fails the test that caused it.
+  page.on('pageerror', err => t.fail(`panel error: ${err.message}`))
   await page.goto(app.httpUrl + '/')
   return page
 }
+
+/** The simulated device's Last Will, as the firmware sets it (SPEC §3): offline, retained, when its socket dies. */
+export const offlineWill = (uuid: string): { topic: string, payload: Buffer, qos: 1, retain: true } =>
+  ({ topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true })
 
 /** Logs in through the form and waits until the MQTT link says it is live. */
 export async function logIn (page: Page, username: string, password: string): Promise<void> {

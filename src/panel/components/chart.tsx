@@ -6,7 +6,7 @@ import { value as fmt } from '../format.js'
 const W = 300
 const H = 100
 /** Points further apart than this are not joined: the device was silent. */
-const GAP_MS = 180_000
+const GAP_MS = 600_000
 
 interface Scale { min: number, max: number }
 
@@ -29,12 +29,14 @@ export function paths (points: Point[], now: number, s: Scale): { line: string, 
   let runStart = -1
   let prev: Point | undefined
   const close = (endX: number): void => { if (runStart >= 0) area += `L${endX.toFixed(1)},${H}L${runStart.toFixed(1)},${H}Z` }
-  for (const p of points) {
+  points.forEach((p, i) => {
     const px = x(p.t).toFixed(1)
     const py = y(p.v).toFixed(1)
+    const next = points[i + 1]
     if (prev === undefined || p.t - prev.t > GAP_MS) {
       if (prev !== undefined) close(x(prev.t))
-      line += `M${px},${py}`
+      // A point with no neighbour is drawn as a dot (a tiny segment with round caps).
+      line += `M${px},${py}` + (next === undefined || next.t - p.t > GAP_MS ? 'l0.1,0' : '')
       area += `M${px},${H}L${px},${py}`
       runStart = x(p.t)
     } else {
@@ -42,7 +44,7 @@ export function paths (points: Point[], now: number, s: Scale): { line: string, 
       area += `L${px},${py}`
     }
     prev = p
-  }
+  })
   if (prev !== undefined) close(x(prev.t))
   return { line, area }
 }
@@ -54,13 +56,14 @@ export function Chart (props: { points: Point[], now: number, unit: string | nul
   const minute = Math.floor(now / 60_000)
   const drawn = useMemo(() => {
     const s = scale(points)
-    return { s, ...paths(points, now, s) }
+    const vs = points.map(p => p.v)
+    return { s, hi: Math.max(...vs), lo: Math.min(...vs), ...paths(points, now, s) }
   }, [points, minute])
   if (points.length === 0) return <div class='chart chart-empty'>No readings in the last hour</div>
   const u = unit === null ? '' : ` ${unit}`
   return (
     <div class='chart'>
-      <div class='chart-y'><span>{fmt(drawn.s.max)}{u}</span><span>{fmt(drawn.s.min)}{u}</span></div>
+      <div class='chart-y'><span>{fmt(drawn.hi)}{u}</span><span>{fmt(drawn.lo)}{u}</span></div>
       <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio='none' role='img' aria-label='last hour'>
         <line x1='0' x2={W} y1={H / 2} y2={H / 2} class='chart-grid' />
         <path d={drawn.area} class='chart-area' />

@@ -58,7 +58,9 @@ function ResetButton (props: { panel: Panel }): preact.JSX.Element {
 export function EmergencyBanner (props: { panel: Panel, state: PanelState }): preact.JSX.Element | null {
   const e = props.state.emergency
   if (e?.active !== true) return null
-  const details = [e.since === null ? null : `since ${clock(e.since, props.state.now)}`, e.reason, e.source === null ? null : `by ${e.source}`].filter(Boolean).join(' · ')
+  // source is `user:<name>`, `device:<uuid>`, `api`...: the name alone reads better.
+  const by = e.source === null ? null : `by ${e.source.replace(/^user:/, '')}`
+  const details = [e.since === null ? null : `since ${clock(e.since, props.state.now)}`, e.reason, by].filter(Boolean).join(' · ')
   return (
     <div class='banner' role='alert' data-testid='emergency-banner'>
       <Icon name='stop' size={28} />

@@ -25,10 +25,6 @@ export function Placeholder (props: { children: ComponentChildren, tone?: 'error
   return <div class={`placeholder ${props.tone === 'error' ? 'placeholder-error' : ''}`}>{props.children}</div>
 }
 
-export function Lock (): preact.JSX.Element {
-  return <span class='lock'><Icon name='lock' size={16} /> Locked: emergency stop</span>
-}
-
 export function ViewHeader (props: { title: string, children?: ComponentChildren }): preact.JSX.Element {
   return (
     <div class='view-head'>

@@ -1,4 +1,4 @@
-import { Lock, Placeholder, ViewHeader } from '../components/ui.js'
+import { Icon, Placeholder, ViewHeader } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import { canControl, type MacroItem, type MacroRun, type PanelState } from '../model.js'
 
@@ -39,8 +39,9 @@ function MacroCard (props: { panel: Panel, state: PanelState, m: MacroItem }): p
         ? <div class='macro-actions'>
           {running
             ? <button class='btn btn-warn' data-testid='macro-cancel' onClick={() => { void panel.cancelMacro(m) }}>Cancel</button>
-            : <button class='btn btn-primary' data-testid='macro-run' disabled={locked || state.link.status !== 'online'} onClick={() => { void panel.runMacro(m) }}>Run</button>}
-          {locked ? <Lock /> : null}
+            : <button class='btn btn-primary' data-testid='macro-run' disabled={locked || state.link.status !== 'online'} onClick={() => { void panel.runMacro(m) }}>
+              {locked ? <span class='lock'><Icon name='lock' size={18} />E-stop</span> : 'Run'}
+            </button>}
         </div>
         : null}
     </article>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks'
-import { Lock, Placeholder, ViewHeader } from '../components/ui.js'
+import { Icon, Placeholder, ViewHeader } from '../components/ui.js'
 import { CONFIRM_MS, type Panel } from '../controller.js'
 import { canControl, channelKey, type PanelState, type Pending, type RelayItem } from '../model.js'
 
@@ -9,23 +9,27 @@ export function confirmed (state: PanelState, ch: RelayItem): boolean | null {
   return live ?? ch.currentState ?? null
 }
 
-interface Ctx { panel: Panel, state: PanelState, control: boolean, disabled: boolean }
+interface Ctx { panel: Panel, state: PanelState, control: boolean, disabled: boolean, locked: boolean }
+
+/** While the emergency stop is active every control says so itself, instead of only looking disabled. */
+const Locked = (): preact.JSX.Element => <span class='lock'><Icon name='lock' size={18} />E-stop</span>
 
 function pendingOf (state: PanelState, ch: RelayItem): Pending | undefined {
   return state.pending[channelKey(ch.deviceUuid, ch.channelNumber)]
 }
 
-function StateBadge (props: { on: boolean | null, pending: Pending | undefined, now: number }): preact.JSX.Element {
-  const { on, pending, now } = props
-  const waiting = pending !== undefined && pending.error === null && now - pending.since < CONFIRM_MS
-  return (
-    <div class='relay-state'>
-      <span class={`state state-${on === null ? 'unknown' : on ? 'on' : 'off'}`} data-testid='relay-state'>{on === null ? '—' : on ? 'ON' : 'OFF'}</span>
-      {waiting ? <span class='pending' data-testid='relay-pending'><span class='spinner' />{pending.want === 'pulse' ? 'Pulsing…' : pending.want ? 'Switching on…' : 'Switching off…'}</span> : null}
-      {pending?.error != null ? <span class='relay-error' role='alert'>{pending.error}</span> : null}
-      {pending !== undefined && pending.error === null && !waiting ? <span class='relay-error'>No confirmation from the board</span> : null}
-    </div>
-  )
+function StatePill (props: { on: boolean | null }): preact.JSX.Element {
+  const { on } = props
+  return <span class={`state state-${on === null ? 'unknown' : on ? 'on' : 'off'}`} data-testid='relay-state'>{on === null ? '—' : on ? 'ON' : 'OFF'}</span>
+}
+
+/** Waiting for the board (spinner), refused (why), or never confirmed: one line under the channel's name. */
+function PendingLine (props: { pending: Pending | undefined, now: number }): preact.JSX.Element | null {
+  const { pending, now } = props
+  if (pending === undefined) return null
+  if (pending.error !== null) return <span class='relay-error' role='alert'>{pending.error}</span>
+  if (now - pending.since >= CONFIRM_MS) return <span class='relay-error'>No confirmation from the board</span>
+  return <span class='pending' data-testid='relay-pending'><span class='spinner' />{pending.want === 'pulse' ? 'Pulsing…' : pending.want ? 'Switching on…' : 'Switching off…'}</span>
 }
 
 function HoldButton (props: { ctx: Ctx, ch: RelayItem, label?: string }): preact.JSX.Element {
@@ -42,7 +46,7 @@ function HoldButton (props: { ctx: Ctx, ch: RelayItem, label?: string }): preact
       onKeyDown={e => { if ((e.key === ' ' || e.key === 'Enter') && !down) { e.preventDefault(); start() } }}
       onKeyUp={e => { if (e.key === ' ' || e.key === 'Enter') end() }}
       onContextMenu={e => e.preventDefault()}
-    >{down ? 'Holding…' : props.label ?? 'Hold'}</button>
+    >{ctx.locked ? <Locked /> : down ? 'Holding…' : props.label ?? 'Hold'}</button>
   )
 }
 
@@ -53,11 +57,13 @@ function Control (props: { ctx: Ctx, ch: RelayItem, on: boolean | null }): preac
     case 'momentary':
       return <HoldButton ctx={ctx} ch={ch} />
     case 'pulse':
-      return <button class='btn btn-primary' data-testid='relay-pulse' disabled={ctx.disabled} onClick={() => { void ctx.panel.relay(ch, 'pulse') }}>Pulse{ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}</button>
+      return <button class='btn btn-primary' data-testid='relay-pulse' disabled={ctx.disabled} onClick={() => { void ctx.panel.relay(ch, 'pulse') }}>
+          {ctx.locked ? <Locked /> : `Pulse${ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}`}
+        </button>
     default:
       return (
         <button class={`btn ${on === true ? 'btn-on' : 'btn-primary'}`} data-testid='relay-toggle' aria-pressed={on === true} disabled={ctx.disabled}
-          onClick={() => { void ctx.panel.relay(ch, on === true ? 'off' : 'on') }}>{on === true ? 'Turn off' : 'Turn on'}</button>
+          onClick={() => { void ctx.panel.relay(ch, on === true ? 'off' : 'on') }}>{ctx.locked ? <Locked /> : on === true ? 'Turn off' : 'Turn on'}</button>
       )
   }
 }
@@ -67,13 +73,13 @@ function ChannelCard (props: { ctx: Ctx, ch: RelayItem }): preact.JSX.Element {
   const on = confirmed(ctx.state, ch)
   return (
     <article class={`card relay ${ch.enabled ? '' : 'is-disabled'}`} data-channel={ch.channelNumber} data-uuid={ch.deviceUuid} data-state={on === null ? 'unknown' : on ? 'on' : 'off'}>
-      <div class='relay-head'>
-        <h3>{ch.name}</h3>
-        <span class='relay-meta'>ch {ch.channelNumber} · {ch.function}{ch.enabled ? '' : ' · disabled'}</span>
+      <h3 class='relay-name'>{ch.name}</h3>
+      <div class='relay-line'>
+        <StatePill on={on} />
+        <span class='relay-meta'>ch {ch.channelNumber} · {ch.function === 'momentary' ? 'hold' : ch.function}{ch.enabled ? '' : ' · disabled'}</span>
       </div>
-      <StateBadge on={on} pending={pendingOf(ctx.state, ch)} now={ctx.state.now} />
+      <PendingLine pending={pendingOf(ctx.state, ch)} now={ctx.state.now} />
       <Control ctx={ctx} ch={ch} on={on} />
-      {ctx.control && ctx.state.emergency?.active === true ? <Lock /> : null}
     </article>
   )
 }
@@ -88,25 +94,23 @@ function MutexCard (props: { ctx: Ctx, group: string, channels: RelayItem[] }): 
   const momentary = channels.some(ch => ch.function === 'momentary')
   return (
     <article class='card relay relay-group' data-group={group} data-uuid={channels[0].deviceUuid}>
-      <div class='relay-head'>
-        <h3>{group}</h3>
-        <span class='relay-meta'>one at a time · ch {channels.map(c => c.channelNumber).join(', ')}</span>
-      </div>
+      <h3 class='relay-name relay-group-name'>{group}</h3>
+      <span class='relay-meta'>one at a time · ch {channels.map(c => c.channelNumber).join(', ')}</span>
       <div class='segments' role={momentary ? undefined : 'radiogroup'}>
         {!momentary && ctx.control
-          ? <button class='segment' role='radio' aria-checked={allOff} disabled={ctx.disabled} onClick={() => { void ctx.panel.select(channels, null) }}>Off</button>
+          ? <button class='segment' role='radio' aria-checked={allOff} disabled={ctx.disabled} onClick={() => { void ctx.panel.select(channels, null) }}>{ctx.locked ? <Icon name='lock' size={16} /> : null}Off</button>
           : null}
         {channels.map((ch, i) => (
           <div key={ch.id} class='segment-wrap' data-channel={ch.channelNumber} data-state={states[i] === null ? 'unknown' : states[i] === true ? 'on' : 'off'}>
             {momentary || !ctx.control || !ch.enabled
               ? <div class={`segment-static ${states[i] === true ? 'is-on' : ''}`}>{ch.name}</div>
-              : <button class='segment' role='radio' aria-checked={selected === i} disabled={ctx.disabled} onClick={() => { void ctx.panel.select(channels, ch) }}>{ch.name}</button>}
+              : <button class='segment' role='radio' aria-checked={selected === i} disabled={ctx.disabled} onClick={() => { void ctx.panel.select(channels, ch) }}>{ctx.locked ? <Icon name='lock' size={16} /> : null}{ch.name}</button>}
             {momentary && ctx.control && ch.enabled ? <HoldButton ctx={ctx} ch={ch} label={`Hold ${ch.name}`} /> : null}
-            <StateBadge on={states[i]} pending={pendings[i]} now={ctx.state.now} />
+            <PendingLine pending={pendings[i]} now={ctx.state.now} />
           </div>
         ))}
       </div>
-      {ctx.control && ctx.state.emergency?.active === true ? <Lock /> : null}
+      {ctx.locked ? <span class='lock'><Icon name='lock' size={18} />Locked by the emergency stop</span> : null}
     </article>
   )
 }
@@ -140,7 +144,8 @@ export function RelaysView (props: { panel: Panel, state: PanelState }): preact.
   const { panel, state } = props
   const control = canControl(state.session?.role)
   const online = state.link.status === 'online'
-  const ctx: Ctx = { panel, state, control, disabled: state.emergency?.active === true || !online }
+  const locked = control && state.emergency?.active === true
+  const ctx: Ctx = { panel, state, control, disabled: locked || !online, locked }
   const byBoard = new Map<string, RelayItem[]>()
   for (const ch of [...state.relays].sort((a, b) => a.channelNumber - b.channelNumber)) byBoard.set(ch.deviceUuid, [...(byBoard.get(ch.deviceUuid) ?? []), ch])
   return (

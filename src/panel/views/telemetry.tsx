@@ -8,11 +8,10 @@ import { sortDevices } from './devices.js'
 
 function KeyCard (props: { k: string, r: Reading, now: number }): preact.JSX.Element {
   const { k, r, now } = props
-  const vs = r.points.map(p => p.v)
   return (
     <article class='card metric' data-key={k}>
       <div class='metric-head'>
-        <h2>{k}</h2>
+        <h2 title={k}>{k.replace(/_/g, ' ')}</h2>
         <span class='metric-age'>{ago(new Date(r.ts).toISOString(), now)}</span>
       </div>
       <div class='metric-value'><span data-testid='metric-value'>{fmt(r.value)}</span>{r.unit !== null ? <small>{r.unit}</small> : null}</div>
@@ -20,7 +19,6 @@ function KeyCard (props: { k: string, r: Reading, now: number }): preact.JSX.Ele
         ? null
         : <>
           <Chart points={r.points} now={now} unit={r.unit} />
-          {vs.length > 1 ? <div class='metric-range'>hour: min {fmt(Math.min(...vs))} · max {fmt(Math.max(...vs))}</div> : null}
         </>}
     </article>
   )
