@@ -47,11 +47,14 @@ function ResetButton (props: { panel: Panel }): preact.JSX.Element {
     return () => clearTimeout(t)
   }, [armed])
   return (
-    <button class={`btn ${armed ? 'btn-warn' : 'btn-ghost-light'}`} data-testid='estop-reset' onClick={() => {
-      if (!armed) return setArmed(true)
-      setArmed(false)
-      void props.panel.emergencyReset()
-    }}>{armed ? 'Tap again to reset' : 'Reset'}</button>
+    <button
+      class={`btn ${armed ? 'btn-warn' : 'btn-ghost-light'}`} data-testid='estop-reset' onClick={() => {
+        if (!armed) return setArmed(true)
+        setArmed(false)
+        void props.panel.emergencyReset()
+      }}
+    >{armed ? 'Tap again to reset' : 'Reset'}
+    </button>
   )
 }
 

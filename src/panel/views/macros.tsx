@@ -27,6 +27,10 @@ function MacroCard (props: { panel: Panel, state: PanelState, m: MacroItem }): p
   const running = run !== undefined && !FINISHED.has(run.status)
   const locked = state.emergency?.active === true
   const control = canControl(state.session?.role)
+  const label = locked ? <span class='lock'><Icon name='lock' size={18} />E-stop</span> : 'Run'
+  const action = running
+    ? <button class='btn btn-warn' data-testid='macro-cancel' onClick={() => { void panel.cancelMacro(m) }}>Cancel</button>
+    : <button class='btn btn-primary' data-testid='macro-run' disabled={locked || state.link.status !== 'online'} onClick={() => { void panel.runMacro(m) }}>{label}</button>
   return (
     <article class={`card macro ${m.enabled ? '' : 'is-disabled'}`} data-macro={m.id}>
       <div class='macro-main'>
@@ -35,15 +39,7 @@ function MacroCard (props: { panel: Panel, state: PanelState, m: MacroItem }): p
         <span class='relay-meta'>{m.actions.length} step{m.actions.length === 1 ? '' : 's'}{m.enabled ? '' : ' · disabled'}</span>
       </div>
       <Progress run={run} steps={m.actions.length} />
-      {control && m.enabled
-        ? <div class='macro-actions'>
-          {running
-            ? <button class='btn btn-warn' data-testid='macro-cancel' onClick={() => { void panel.cancelMacro(m) }}>Cancel</button>
-            : <button class='btn btn-primary' data-testid='macro-run' disabled={locked || state.link.status !== 'online'} onClick={() => { void panel.runMacro(m) }}>
-              {locked ? <span class='lock'><Icon name='lock' size={18} />E-stop</span> : 'Run'}
-            </button>}
-        </div>
-        : null}
+      {control && m.enabled ? <div class='macro-actions'>{action}</div> : null}
     </article>
   )
 }

@@ -46,7 +46,8 @@ function HoldButton (props: { ctx: Ctx, ch: RelayItem, label?: string }): preact
       onKeyDown={e => { if ((e.key === ' ' || e.key === 'Enter') && !down) { e.preventDefault(); start() } }}
       onKeyUp={e => { if (e.key === ' ' || e.key === 'Enter') end() }}
       onContextMenu={e => e.preventDefault()}
-    >{ctx.locked ? <Locked /> : down ? 'Holding…' : props.label ?? 'Hold'}</button>
+    >{ctx.locked ? <Locked /> : down ? 'Holding…' : props.label ?? 'Hold'}
+    </button>
   )
 }
 
@@ -57,13 +58,18 @@ function Control (props: { ctx: Ctx, ch: RelayItem, on: boolean | null }): preac
     case 'momentary':
       return <HoldButton ctx={ctx} ch={ch} />
     case 'pulse':
-      return <button class='btn btn-primary' data-testid='relay-pulse' disabled={ctx.disabled} onClick={() => { void ctx.panel.relay(ch, 'pulse') }}>
+      return (
+        <button class='btn btn-primary' data-testid='relay-pulse' disabled={ctx.disabled} onClick={() => { void ctx.panel.relay(ch, 'pulse') }}>
           {ctx.locked ? <Locked /> : `Pulse${ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}`}
         </button>
+      )
     default:
       return (
-        <button class={`btn ${on === true ? 'btn-on' : 'btn-primary'}`} data-testid='relay-toggle' aria-pressed={on === true} disabled={ctx.disabled}
-          onClick={() => { void ctx.panel.relay(ch, on === true ? 'off' : 'on') }}>{ctx.locked ? <Locked /> : on === true ? 'Turn off' : 'Turn on'}</button>
+        <button
+          class={`btn ${on === true ? 'btn-on' : 'btn-primary'}`} data-testid='relay-toggle' aria-pressed={on === true} disabled={ctx.disabled}
+          onClick={() => { void ctx.panel.relay(ch, on === true ? 'off' : 'on') }}
+        >{ctx.locked ? <Locked /> : on === true ? 'Turn off' : 'Turn on'}
+        </button>
       )
   }
 }

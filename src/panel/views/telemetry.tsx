@@ -15,11 +15,7 @@ function KeyCard (props: { k: string, r: Reading, now: number }): preact.JSX.Ele
         <span class='metric-age'>{ago(new Date(r.ts).toISOString(), now)}</span>
       </div>
       <div class='metric-value'><span data-testid='metric-value'>{fmt(r.value)}</span>{r.unit !== null ? <small>{r.unit}</small> : null}</div>
-      {typeof r.value === 'string'
-        ? null
-        : <>
-          <Chart points={r.points} now={now} unit={r.unit} />
-        </>}
+      {typeof r.value === 'string' ? null : <Chart points={r.points} now={now} unit={r.unit} />}
     </article>
   )
 }
@@ -36,15 +32,14 @@ export function TelemetryView (props: { panel: Panel, state: PanelState }): prea
   return (
     <section>
       <ViewHeader title='Telemetry' />
-      {devices.length === 0
-        ? <Placeholder>No devices yet.</Placeholder>
-        : <div class='chips' role='tablist'>
-          {devices.map(d => (
-            <button key={d.uuid} role='tab' class='chip' aria-selected={d.uuid === selected} data-uuid={d.uuid} onClick={() => panel.selectTelemetry(d.uuid)}>
-              <span class={`dot dot-${d.status}`} />{d.name}
-            </button>
-          ))}
-        </div>}
+      {devices.length === 0 ? <Placeholder>No devices yet.</Placeholder> : null}
+      <div class='chips' role='tablist'>
+        {devices.map(d => (
+          <button key={d.uuid} role='tab' class='chip' aria-selected={d.uuid === selected} data-uuid={d.uuid} onClick={() => panel.selectTelemetry(d.uuid)}>
+            <span class={`dot dot-${d.status}`} />{d.name}
+          </button>
+        ))}
+      </div>
       {selected !== null && keys.length === 0 ? <Placeholder>No readings from this device yet.</Placeholder> : null}
       <div class='grid grid-metrics'>
         {keys.map(k => <KeyCard key={k} k={k} r={readings[k]} now={state.now} />)}
