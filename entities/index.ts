@@ -1,6 +1,7 @@
 import { CanSignal } from './can-signal.js'
 import { Command } from './command.js'
 import { Device } from './device.js'
+import { DeviceTombstone } from './device-tombstone.js'
 import { EventLog } from './event-log.js'
 import { MacroAction } from './macro-action.js'
 import { MacroRun } from './macro-run.js'
@@ -19,6 +20,7 @@ import { Webhook } from './webhook.js'
 export * from './can-signal.js'
 export * from './command.js'
 export * from './device.js'
+export * from './device-tombstone.js'
 export * from './event-log.js'
 export * from './macro-action.js'
 export * from './macro-run.js'
@@ -39,4 +41,5 @@ export const entities = [
   Device, TelemetryData, TelemetryAggregate, EventLog, RelayChannel, Command,
   Macro, MacroAction, MacroRun, Screen, ScreenItem, Theme, CanSignal,
   User, SystemStatus, Webhook, WebhookDelivery,
+  DeviceTombstone,
 ]

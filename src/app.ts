@@ -32,6 +32,9 @@ import { version } from './version.js'
 import { acquireDataLock } from './persistence/data-lock.js'
 import { recordRecoveries, recoverStores } from './persistence/recovery.js'
 import { BackupService } from './services/backups.js'
+import { DeviceConfigService } from './services/device-config.js'
+import { ThemeService } from './services/themes.js'
+import { createMetrics, MetricsService } from './services/metrics.js'
 
 export interface StartOptions {
   config: Config
@@ -90,9 +93,15 @@ export class Gateway {
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
       const events = new EventsService({ repos, broker, clock, log })
-      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry }
+      const deviceConfig = new DeviceConfigService({ config, log, clock, db, broker, events, bus })
+      const themes = new ThemeService({ log, clock, db, broker, events })
+      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry, deviceConfig, themes }
+      // This app's Prometheus registry and metrics (services/metrics.ts), fed by the bus once MetricsService starts.
+      const metrics = createMetrics(ctx)
       // The publish pipeline, in order: payload checks (SPEC §3), then the first announce of a pending device;
       // services add theirs when they start (emergency, telemetry), always after these checks.
+      // First of all, the message count (autocore_messages_total): it never decides, and sees what a step drops.
+      brokerHooks.intercept(metrics.messages.inbound)
       brokerHooks.intercept(payloadGuard(ctx))
       brokerHooks.intercept(pendingAnnounce(ctx))
       const detachClientEvents = forwardClientEvents(broker.aedes, bus)
@@ -100,7 +109,7 @@ export class Gateway {
       const control = createControl(ctx)
 
       const tcp = createTcpServer(broker.aedes)
-      const server = http.createServer(createApi(ctx, control).callback())
+      const server = http.createServer(createApi(ctx, control, metrics).callback())
       const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath)
       // Runs after the broker has closed its clients (stoppers run in reverse).
       stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(tcp, server, wss.clients) })
@@ -109,10 +118,13 @@ export class Gateway {
 
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
+        new MetricsService(ctx, metrics),
         new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
         new PresenceService(ctx),
         ...control.services,
+        deviceConfig,
+        themes,
         new GatewayRouter(ctx, routes(ctx, control)),
         new BackupService(ctx),
         new TelemetryService(ctx),

@@ -10,6 +10,8 @@ import type { Repositories } from './persistence/repositories/index.js'
 import type { EventsService } from './services/events.js'
 import type { FailureLimiter } from './auth/failure-limiter.js'
 import type { Authenticator } from './auth/authenticate.js'
+import type { DeviceConfigService } from './services/device-config.js'
+import type { ThemeService } from './services/themes.js'
 
 /** Everything a service needs, built once by app.ts and passed down; there are no globals. */
 export interface AppContext {
@@ -30,6 +32,10 @@ export interface AppContext {
   readonly events: EventsService
   /** Credential checks with failed-login throttling (shared by MQTT and HTTP), and the login-token key. */
   readonly auth: { readonly authenticator: Authenticator, readonly limiter: FailureLimiter, readonly jwtKey: Uint8Array }
+  /** Device configs retained on `autocore/devices/{uuid}/config` (MQTT requests and the API use the same service). */
+  readonly deviceConfig: DeviceConfigService
+  /** The active theme retained on `autocore/config/theme`, and theme CRUD for the API. */
+  readonly themes: ThemeService
 }
 
 /** A long-lived part of the gateway. Constructors only assign fields; work starts in start(). */

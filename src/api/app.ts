@@ -6,15 +6,20 @@ import { healthRoutes } from './routes/health.js'
 import { jsonBody } from './middleware/body.js'
 import { mountRoutes } from './mount.js'
 import { apiRoutes } from './routes/index.js'
+import type { GatewayMetrics } from '../services/metrics.js'
+import { httpMetrics } from './middleware/http-metrics.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { panelStatic } from './panel.js'
 
 /** The Koa application. It never listens by itself: app.ts mounts its callback on the shared HTTP server. */
-export function createApi (ctx: AppContext, control: Control): Koa {
+export function createApi (ctx: AppContext, control: Control, metrics: GatewayMetrics): Koa {
   const app = new Koa()
   app.proxy = false
+  // Outside the error middleware, so the request is timed with the status the client gets.
+  app.use(httpMetrics(metrics.httpDuration))
   app.use(errorMiddleware(ctx.log.child({ module: 'api' })))
   app.use(jsonBody())
-  for (const router of [healthRoutes(ctx), mountRoutes(apiRoutes, { app: ctx, control })]) {
+  for (const router of [healthRoutes(ctx), metricsRoutes(ctx, metrics.registry), mountRoutes(apiRoutes, { app: ctx, control })]) {
     app.use(router.routes())
     app.use(router.allowedMethods({ throw: true }))
   }

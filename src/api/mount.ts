@@ -22,7 +22,8 @@ export function mountRoutes (specs: readonly RouteSpec[], deps: ApiDeps): Router
       const q = { ...ctx.query }
       params?.(p)
       query(q)
-      const b = ctx.request.body
+      // A body whose fields are all optional may be left out: an empty request body reads as {}.
+      const b = ctx.request.body === undefined && spec.body !== undefined && spec.body.required === undefined ? {} : ctx.request.body
       body?.(b)
       const result = await spec.handler({ params: p, query: q, body: b, user: ctx.state.user, ip: ctx.ip, koa: ctx }, deps)
       ctx.status = spec.status ?? 200

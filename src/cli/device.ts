@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import type { Command } from 'commander'
-import { hashSecret, randomSecret } from '../auth/passwords.js'
-import { GatewayError } from '../errors.js'
-import { DEVICE_ID } from '../gateway/topics.js'
+import type { Repositories } from '../persistence/repositories/index.js'
+import { approveDevice, provisionDevice, rotateDeviceSecret } from '../services/provisioning.js'
 import { notFound, printTable, withRepos } from './admin-db.js'
 import type { CliIo } from './io.js'
 
@@ -22,12 +20,8 @@ export function registerDeviceCommands (program: Command, io: CliIo, configOptio
     .option(...configOption)
     .action(async (opts: Opts & { name: string, type: string, uuid?: string, capabilities?: string }) => {
       setCode(await withRepos(io, opts, async repos => {
-        const uuid = opts.uuid ?? randomUUID()
-        if (!DEVICE_ID.test(uuid)) throw new GatewayError('GW_ERR_DEVICE_INVALID_ID', `not a valid device id: ${uuid}`)
-        if (await repos.devices.byUuid(uuid) !== undefined) throw new GatewayError('GW_ERR_DEVICE_EXISTS', `device ${uuid} already exists`)
-        const secret = randomSecret()
         const capabilities = opts.capabilities === undefined ? null : opts.capabilities.split(',').map(s => s.trim()).filter(Boolean)
-        await repos.devices.create({ uuid, name: opts.name, type: opts.type, secretHash: await hashSecret(secret), capabilities }, Date.now())
+        const { device: { uuid }, secret } = await provisionDevice(repos.devices, { uuid: opts.uuid, name: opts.name, type: opts.type, capabilities }, Date.now)
         if (opts.json === true) io.out(JSON.stringify({ uuid, secret }))
         else io.out(`uuid:   ${uuid}\nsecret: ${secret}\n(the secret is shown only now: MQTT username and client id = uuid, password = secret)`)
       }))
@@ -54,23 +48,24 @@ export function registerDeviceCommands (program: Command, io: CliIo, configOptio
       }))
     })
 
-  const toggle = (name: string, description: string, patch: (status: string) => { enabled?: boolean, status?: 'offline' }): void => {
+  const toggle = (name: string, description: string, change: (uuid: string, repos: Repositories) => Promise<void>): void => {
     device.command(`${name} <uuid>`)
       .description(description)
       .option('--json', 'print the result as JSON')
       .option(...configOption)
       .action(async (uuid: string, opts: Opts) => {
         setCode(await withRepos(io, opts, async repos => {
-          const d = await repos.devices.byUuid(uuid)
-          if (d === undefined) throw notFound('device', uuid)
-          await repos.devices.update(uuid, patch(d.status), Date.now())
+          await change(uuid, repos)
           io.out(opts.json === true ? JSON.stringify({ uuid, [name === 'approve' ? 'approved' : 'enabled']: name !== 'disable' }) : `${name}d ${uuid}`)
         }))
       })
   }
-  toggle('disable', 'refuse the device from its next CONNECT (CONNACK 5)', () => ({ enabled: false }))
-  toggle('enable', 'accept the device again', () => ({ enabled: true }))
-  toggle('approve', 'approve a pending (auto-registered) device: full device rights from its next CONNECT', s => s === 'pending' ? { status: 'offline' } : {})
+  const setEnabled = (enabled: boolean) => async (uuid: string, repos: Repositories): Promise<void> => {
+    if (!await repos.devices.update(uuid, { enabled }, Date.now())) throw notFound('device', uuid)
+  }
+  toggle('disable', 'refuse the device from its next CONNECT (CONNACK 5)', setEnabled(false))
+  toggle('enable', 'accept the device again', setEnabled(true))
+  toggle('approve', 'approve a pending (auto-registered) device: full device rights from its next CONNECT', async (uuid, repos) => { await approveDevice(repos.devices, uuid, Date.now) })
 
   device.command('rotate-secret <uuid>')
     .description('issue a new secret (the old one stops working at once); prints it once')
@@ -78,8 +73,7 @@ export function registerDeviceCommands (program: Command, io: CliIo, configOptio
     .option(...configOption)
     .action(async (uuid: string, opts: Opts) => {
       setCode(await withRepos(io, opts, async repos => {
-        const secret = randomSecret()
-        if (!await repos.devices.update(uuid, { secretHash: await hashSecret(secret) }, Date.now())) throw notFound('device', uuid)
+        const secret = await rotateDeviceSecret(repos.devices, uuid, Date.now)
         io.out(opts.json === true ? JSON.stringify({ uuid, secret }) : `uuid:   ${uuid}\nsecret: ${secret}`)
       }))
     })

@@ -1,8 +1,7 @@
 import type { Command } from 'commander'
-import { hashSecret } from '../auth/passwords.js'
 import { USER_ROLES, type UserRole } from '../auth/principal.js'
-import { GatewayError } from '../errors.js'
-import { notFound, printTable, withRepos } from './admin-db.js'
+import { MIN_PASSWORD_LENGTH, changeUser, createUser } from '../services/accounts.js'
+import { printTable, withRepos } from './admin-db.js'
 import { CliExit, EXIT, type CliIo } from './io.js'
 
 type Opts = { config?: string, json?: boolean }
@@ -23,13 +22,12 @@ export function registerUserCommands (program: Command, io: CliIo, configOption:
         throw new CliExit(EXIT.config)
       }
       const password = ((await io.readStdin?.()) ?? '').split('\n')[0].replace(/\r$/, '')
-      if (password.length < 8) {
-        io.err('the password (first line of stdin) must have at least 8 characters')
+      if (password.length < MIN_PASSWORD_LENGTH) {
+        io.err(`the password (first line of stdin) must have at least ${MIN_PASSWORD_LENGTH} characters`)
         throw new CliExit(EXIT.failed)
       }
       setCode(await withRepos(io, opts, async repos => {
-        if (await repos.users.byUsername(name) !== undefined) throw new GatewayError('GW_ERR_USER_EXISTS', `user ${name} already exists`)
-        await repos.users.create({ username: name, role: opts.role as UserRole, passwordHash: await hashSecret(password) }, Date.now())
+        await createUser(repos.users, { username: name, role: opts.role as UserRole, password }, Date.now)
         io.out(opts.json === true ? JSON.stringify({ username: name, role: opts.role }) : `created ${opts.role} ${name}`)
       }))
     })
@@ -49,12 +47,12 @@ export function registerUserCommands (program: Command, io: CliIo, configOption:
 
   for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
     user.command(`${name} <name>`)
-      .description(enabled ? 'allow the user again' : 'refuse the user: login and MQTT (tokens already issued stop working at the next CONNECT)')
+      .description(enabled ? 'allow the user again' : 'refuse the user: login and MQTT (tokens already issued stop working at the next CONNECT); never the last enabled admin')
       .option('--json', 'print the result as JSON')
       .option(...configOption)
       .action(async (username: string, opts: Opts) => {
         setCode(await withRepos(io, opts, async repos => {
-          if (!await repos.users.update(username, { enabled }, Date.now())) throw notFound('user', username)
+          await changeUser(repos.users, username, { enabled }, Date.now)
           io.out(opts.json === true ? JSON.stringify({ username, enabled }) : `${name}d ${username}`)
         }))
       })

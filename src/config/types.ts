@@ -47,4 +47,5 @@ export interface Config {
   readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number }
   readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
   readonly acl: { readonly rules: readonly AclRule[] }
+  readonly metrics: { readonly token: string }
 }

@@ -26,6 +26,11 @@ export function actorFromPrincipal (principal: LoosePrincipal | undefined, clien
   return { kind: 'other', clientId }
 }
 
+/** The actor behind an API request: the user the Bearer token belongs to (its role as stored now). */
+export function userActor (user: { username: string, role: 'viewer' | 'operator' | 'admin' }): Actor {
+  return { kind: 'user', username: user.username, role: user.role }
+}
+
 /** The actor behind a connected client id (the router gives handlers the id, not the client). */
 export function actorOf (ctx: Pick<AppContext, 'broker' | 'hooks'>, clientId: string | undefined): Actor {
   if (clientId === undefined) return { kind: 'gateway' }

@@ -1,6 +1,6 @@
 import type { PublishInterceptor } from '../broker/hooks.js'
 import type { AppContext } from '../context.js'
-import { checkPayload } from './schemas.js'
+import { checkPayload, NOT_JSON } from './schemas.js'
 import { familyTopic, parseTopic, type GatewayErrorPayload } from './topics.js'
 
 /**
@@ -25,7 +25,8 @@ export function payloadGuard (ctx: Pick<AppContext, 'config' | 'bus' | 'broker' 
     }
     if (reason === undefined || code === undefined) return 'deliver'
     const deviceUuid = principal.kind === 'device' ? principal.uuid : undefined
-    ctx.bus.emit('mqtt.payload_invalid', { clientId: client.id, topic: packet.topic, reason, deviceUuid })
+    const kind = code === 'GW_ERR_MQTT_PAYLOAD_TOO_LARGE' ? 'too_large' : reason === NOT_JSON ? 'not_json' : 'schema'
+    ctx.bus.emit('mqtt.payload_invalid', { clientId: client.id, topic: packet.topic, reason, deviceUuid, kind })
     if (deviceUuid !== undefined) {
       const body: GatewayErrorPayload = { code, message: reason, topic: packet.topic }
       ctx.broker.publish(familyTopic('deviceGatewayError', { uuid: deviceUuid }), body, { qos: 1 })

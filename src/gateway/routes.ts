@@ -7,6 +7,7 @@ import type { Route } from './router.js'
 import { controlPatterns, patterns } from './topics.js'
 import { canHandler } from './handlers/can.js'
 import { deviceRoutes } from './handlers/devices.js'
+import { configRoutes } from './handlers/config.js'
 
 /**
  * The routing table: every topic the gateway handles, with its handler (one file per topic family in
@@ -15,7 +16,8 @@ import { deviceRoutes } from './handlers/devices.js'
 export function routes (ctx: AppContext, control?: Control): Route[] {
   const table: Route[] = [
     ...deviceRoutes(ctx),
-    { pattern: patterns.canData, handler: canHandler(ctx) }
+    { pattern: patterns.canData, handler: canHandler(ctx) },
+    ...configRoutes(ctx)
   ]
   if (control !== undefined) {
     table.push(

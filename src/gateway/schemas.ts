@@ -45,7 +45,8 @@ export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
       status: { enum: ['online', 'offline'] },
       uptime: { type: 'number', minimum: 0 },
       rssi: { type: 'number' },
-      free_heap: { type: 'number', minimum: 0 }
+      free_heap: { type: 'number', minimum: 0 },
+      config_version: { type: 'integer', minimum: 0, maximum: 2147483647 }
     }
   },
   deviceTelemetry: telemetry,
@@ -103,6 +104,9 @@ const validators = new Map<TopicFamily, ValidateFunction>(
   Object.entries(payloadSchemas).map(([family, schema]) => [family as TopicFamily, ajv.compile(schema)])
 )
 
+/** checkPayload's answer for a payload that does not parse (the payload guard counts these apart). */
+export const NOT_JSON = 'payload is not valid JSON'
+
 /** undefined when the payload is valid for its family, else why not (one short line). */
 export function checkPayload (family: TopicFamily, payload: Buffer): string | undefined {
   const validate = validators.get(family)
@@ -111,7 +115,7 @@ export function checkPayload (family: TopicFamily, payload: Buffer): string | un
   try {
     value = JSON.parse(payload.toString('utf8'))
   } catch {
-    return 'payload is not valid JSON'
+    return NOT_JSON
   }
   if (validate(value)) return undefined
   const e = validate.errors?.[0]

@@ -179,6 +179,8 @@ export interface DeviceStatusPayload {
   uptime?: number
   rssi?: number
   free_heap?: number
+  /** The devices.config_version the device has applied (SPEC §3 config; stored as devices.applied_config_version). */
+  config_version?: number
 }
 
 export interface AnnouncePayload {
@@ -196,3 +198,44 @@ export interface GatewayErrorPayload {
   message: string
   topic: string
 }
+
+/** Config and theme distribution (SPEC §3, §4): what the gateway publishes, and the filters it reads back. */
+export const configTopics = {
+  /** Retained, QoS 1: one device's configuration. */
+  deviceConfig: (uuid: string) => familyTopic('deviceConfig', { uuid }),
+  /** Every device's retained configuration (a filter). */
+  allDeviceConfigs: familyTopic('deviceConfig'),
+  /** Retained, QoS 1: the active theme. */
+  theme: families.configTheme,
+  /** QoS 1, not retained: "configuration changed". */
+  update: families.configUpdate
+} as const
+
+/** The uuid of a concrete `autocore/devices/{uuid}/config` topic, else undefined. */
+export function deviceConfigTopicUuid (topic: string): string | undefined {
+  const parsed = parseTopic(topic)
+  return parsed?.family === 'deviceConfig' ? parsed.params.uuid : undefined
+}
+
+/** `autocore/devices/{uuid}/config`: the device's configuration object and its devices.config_version. */
+export interface DeviceConfigPayload { version: number, config: Record<string, unknown> }
+
+/** One device type's theme: the base colors and fonts with that type's overrides merged in. */
+export interface ThemeStyle { colors: Record<string, string>, fonts: Record<string, string | number> }
+
+/**
+ * `autocore/config/theme`: the active theme. `version` (epoch ms of its last change, strictly increasing over every
+ * theme change and activation) with `name` identifies it; `device_types` holds, per device type with overrides,
+ * the fully merged style, so a device reads `device_types[its type] ?? {colors, fonts}`.
+ */
+export interface ThemePayload extends ThemeStyle {
+  name: string
+  version: number
+  updated_at: string
+  device_types: Record<string, ThemeStyle>
+}
+
+/** `autocore/config/update`: announces a change (the new content is on the retained topics above). */
+export type ConfigUpdatePayload =
+  | { scope: 'device', uuid: string, version: number }
+  | { scope: 'theme', name: string, version: number }

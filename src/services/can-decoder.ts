@@ -37,6 +37,11 @@ export function extractBits (data: Uint8Array, startBit: number, length: number,
   return raw
 }
 
+/** True when the signal's bits lie within a frame of `frameBytes` bytes (classic CAN: 8), by the same numbering. */
+export function fitsInFrame (startBit: number, length: number, byteOrder: 'little' | 'big', frameBytes = 8): boolean {
+  return extractBits(new Uint8Array(frameBytes), startBit, length, byteOrder) !== undefined
+}
+
 /** The physical value of one signal in a frame, or undefined when the frame is too short. */
 export function decodeSignal (data: Uint8Array, s: SignalLayout): number | undefined {
   const bits = extractBits(data, s.startBit, s.length, s.byteOrder)

@@ -62,6 +62,8 @@ export class CommandService implements Service {
   private readonly log: Logger
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.deviceOnline(uuid) }
   private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.online.delete(uuid) }
+  // A UUID provisioned again after a delete gets a new row id.
+  private readonly onDeleted = ({ uuid }: EventMap['device.deleted'][0]): void => { this.deviceIds.delete(uuid); this.online.delete(uuid) }
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new CommandsRepository(ctx.db.dataSource)
@@ -71,6 +73,7 @@ export class CommandService implements Service {
   async start (): Promise<void> {
     this.ctx.bus.on('device.online', this.onOnline)
     this.ctx.bus.on('device.offline', this.onOffline)
+    this.ctx.bus.on('device.deleted', this.onDeleted)
     const now = this.ctx.clock.now()
     let expired = 0
     for (const row of await this.repo.open()) {
@@ -90,12 +93,18 @@ export class CommandService implements Service {
   async stop (): Promise<void> {
     this.ctx.bus.off('device.online', this.onOnline)
     this.ctx.bus.off('device.offline', this.onOffline)
+    this.ctx.bus.off('device.deleted', this.onDeleted)
     for (const t of this.open.values()) { t.ackTimer?.cancel(); t.expiryTimer?.cancel() }
     await Promise.all([...this.open.values()].map(t => t.write))
     this.open.clear()
   }
 
   isOnline (uuid: string): boolean { return this.online.has(uuid) }
+
+  /** A command's status now: from memory while it is open, else from its row; undefined for an unknown id. */
+  async statusOf (commandId: string): Promise<CommandStatus | undefined> {
+    return this.open.get(commandId)?.row.status ?? (await this.repo.find(commandId))?.status
+  }
 
   /** Creates, sends (if the device is online) and persists one command; idempotent on commandId. */
   async send (req: CommandRequest): Promise<SentCommand> {
@@ -270,6 +279,7 @@ export class CommandService implements Service {
     this.persist(t, { status, message: message ?? null, completedAt: now, latencyMs })
     this.open.delete(t.row.commandId)
     const outcome: CommandOutcome = { commandId: t.row.commandId, status, message, latencyMs: latencyMs ?? undefined }
+    this.ctx.bus.emit('command.finished', { commandId: t.row.commandId, deviceUuid: t.uuid, command: t.row.command, status, latencyMs: outcome.latencyMs, elapsedMs: now - t.row.createdAt })
     void t.write.then(() => t.settle(outcome))
   }
 

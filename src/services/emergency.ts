@@ -49,6 +49,7 @@ export class EmergencyService implements Service {
     const stored = await this.repo.get<EmergencyRecord>(KEY)
     if (stored !== undefined) this.latch.record = { ...inactiveRecord(), ...stored }
     if (this.latch.active) this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active')
+    this.ctx.bus.emit('emergency.changed', { active: this.latch.active })
     await this.publishState()
     this.running = true
     this.ctx.hooks.intercept((principal, packet, client) => this.intercept(principal, packet, client))
@@ -71,6 +72,7 @@ export class EmergencyService implements Service {
       roll_call: {}
     }
     this.latch.record = record
+    this.ctx.bus.emit('emergency.changed', { active: true })
     const t0 = performance.now()
     await this.save()
     const persistedMs = performance.now() - t0
@@ -99,6 +101,7 @@ export class EmergencyService implements Service {
     const username = usernameOf(req.actor) ?? null
     const at = new Date(this.ctx.clock.now()).toISOString()
     this.latch.record = { ...this.latch.record, active: false, reset_by: username ?? sourceOf(req.actor), reset_at: at }
+    this.ctx.bus.emit('emergency.changed', { active: false })
     await this.save()
     await Promise.all([
       this.ctx.broker.publish(controlTopics.emergencyReset, { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),

@@ -1,4 +1,4 @@
-import type { EventLevel } from '../../entities/event-log.js'
+import type { EventLevel, EventLog } from '../../entities/event-log.js'
 import type { Broker } from '../broker/broker.js'
 import type { Clock } from '../clock.js'
 import { familyTopic } from '../gateway/topics.js'
@@ -30,6 +30,21 @@ export interface EventMessage {
   payload: Record<string, unknown> | null
 }
 
+/** An event_logs row as published (and as `GET /api/v1/events` lists it). */
+export function eventMessage (row: EventLog): EventMessage {
+  return {
+    id: row.id,
+    ts: new Date(row.ts).toISOString(),
+    level: row.level,
+    type: row.eventType,
+    source: row.source,
+    action: row.action,
+    target: row.target,
+    username: row.username,
+    payload: row.payload
+  }
+}
+
 /**
  * The one way to record an event (SPEC §4): a row in event_logs, then a QoS 0 publish on
  * `autocore/events/{type}`. Never throws: a failure is logged, so callers may fire and forget.
@@ -52,17 +67,7 @@ export class EventsService {
         username: e.username,
         payload: e.payload
       })
-      const msg: EventMessage = {
-        id: row.id,
-        ts: new Date(row.ts).toISOString(),
-        level: row.level,
-        type: row.eventType,
-        source: row.source,
-        action: row.action,
-        target: row.target,
-        username: row.username,
-        payload: row.payload
-      }
+      const msg = eventMessage(row)
       await this.deps.broker.publish(familyTopic('events', { type: e.type }), msg, { qos: 0 })
       return msg
     } catch (err) {

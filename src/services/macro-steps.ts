@@ -1,6 +1,6 @@
 import type { MacroAction } from '../../entities/index.js'
 import type { AppContext } from '../context.js'
-import { gatewayOnlyFilters, matchesFilter } from '../gateway/topics.js'
+import { gatewayOnlyFilters, matchesFilter, type RelayAction } from '../gateway/topics.js'
 import type { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandOutcome, CommandService } from './commands.js'
 import type { RelayService } from './relays.js'
@@ -52,29 +52,28 @@ export async function conditionHolds (cond: Record<string, unknown> | null, deps
   return false
 }
 
-/** Runs one action; throws when it cannot be done (the run then fails with that message). */
+/**
+ * Runs one action; throws when it cannot be done (the run then fails with that message). The action has passed
+ * assertMacroAction (macro-schema.ts), so its params have the shape of its type.
+ */
 export async function performStep (action: MacroAction, deps: StepDeps): Promise<void> {
   const p = action.params
   switch (action.actionType) {
     case 'delay':
       return await deps.sleep(num(p.ms) ?? num(p.delay_ms) ?? 0)
     case 'relay': {
-      const deviceUuid = str(p.device_uuid)
-      const act = p.action
-      if (deviceUuid === undefined || (act !== 'on' && act !== 'off' && act !== 'toggle' && act !== 'pulse')) throw new Error('relay step needs device_uuid, channel and action')
-      const r = await deps.relays.setChannel({ deviceUuid, channel: Number(p.channel), action: act, durationMs: num(p.duration_ms), source: 'macro', user: deps.username })
-      return mustAck(await r.outcome, `relay ${deviceUuid}/${String(p.channel)}`)
+      const { device_uuid: deviceUuid, channel, action: act, duration_ms: durationMs } = p as { device_uuid: string, channel: number, action: RelayAction, duration_ms?: number }
+      const r = await deps.relays.setChannel({ deviceUuid, channel, action: act, durationMs, source: 'macro', user: deps.username })
+      return mustAck(await r.outcome, `relay ${deviceUuid}/${channel}`)
     }
     case 'command': {
-      const deviceUuid = str(p.device_uuid)
-      const command = str(p.command)
-      if (deviceUuid === undefined || command === undefined) throw new Error('command step needs device_uuid and command')
-      const sent = await deps.commands.send({ deviceUuid, command, params: (p.params ?? {}) as Record<string, unknown>, source: 'macro', username: deps.username })
+      const { device_uuid: deviceUuid, command, params } = p as { device_uuid: string, command: string, params?: Record<string, unknown> }
+      const sent = await deps.commands.send({ deviceUuid, command, params: params ?? {}, source: 'macro', username: deps.username })
       return mustAck(await sent.outcome, `command ${command} to ${deviceUuid}`)
     }
     case 'mqtt_publish': {
-      const topic = str(p.topic)
-      if (topic === undefined || !mayPublish(deps.ctx.config.macros.publishTopics, topic)) throw new Error(`topic not allowed for mqtt_publish: ${String(p.topic)}`)
+      const topic = String(p.topic)
+      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) throw new Error(`topic not allowed for mqtt_publish: ${topic}`)
       return await deps.ctx.broker.publish(topic, p.payload ?? {}, { qos: 1, retain: p.retain === true })
     }
     default:

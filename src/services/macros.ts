@@ -6,6 +6,7 @@ import type { Logger } from '../log.js'
 import { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandService } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
+import { assertMacroAction } from './macro-schema.js'
 import { conditionHolds, performStep, type StepDeps } from './macro-steps.js'
 import type { RelayService } from './relays.js'
 
@@ -20,6 +21,9 @@ interface Run {
   /** Settles when the run is cancelled: every awaited step races it. */
   cancelledSignal: Promise<'cancelled'>
   cancel: (reason: string) => void
+  /** Settles once the run has stopped (finished, failed, cancelled, or never started). */
+  stopped: Promise<void>
+  markStopped: () => void
 }
 
 /**
@@ -69,6 +73,7 @@ export class MacroService implements Service {
       return { runId: run.runId, done: this.execute(run, found.actions, req.user) }
     } catch (err) {
       this.runs.delete(req.macroId)
+      run.markStopped()
       throw err
     }
   }
@@ -79,6 +84,15 @@ export class MacroService implements Service {
     if (run === undefined) return false
     run.cancel(reason)
     return true
+  }
+
+  /** Cancels the running run of a macro and waits until it has stopped; its run id, or undefined when none ran. */
+  async cancelAndWait (macroId: number, reason = 'cancelled'): Promise<number | undefined> {
+    const run = this.runs.get(macroId)
+    if (run === undefined) return undefined
+    run.cancel(reason)
+    await run.stopped
+    return run.runId
   }
 
   async cancelAll (reason: string): Promise<void> {
@@ -93,6 +107,7 @@ export class MacroService implements Service {
       const action = actions[i]
       try {
         await this.repo.updateRun(run.runId as number, { currentStep: i + 1 })
+        assertMacroAction(action)
         const holds = await Promise.race([conditionHolds(action.condition, deps), run.cancelledSignal])
         if (holds === 'cancelled') break
         if (!holds) {
@@ -113,6 +128,7 @@ export class MacroService implements Service {
     run.timer?.cancel()
     await this.repo.updateRun(run.runId as number, { status, message, finishedAt: this.ctx.clock.now() })
     this.runs.delete(run.macroId)
+    run.markStopped()
     await this.progress(run, status, message === null ? {} : { message }, username)
     return status
   }
@@ -148,5 +164,6 @@ function newRun (macroId: number): Run {
     }
   })
   run.cancel = cancel
+  run.stopped = new Promise<void>(resolve => { run.markStopped = resolve })
   return run
 }

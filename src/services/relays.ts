@@ -20,6 +20,11 @@ export interface RelayRequest {
   /** The requesting MQTT client: a momentary hold is released when it disconnects. */
   clientId?: string
   commandId?: string
+  /**
+   * A mutex group beyond the channel's own `mutex_group`: a screen item's group (seed flow 7). Its channels are
+   * turned off (acknowledged) first by the same rule, and requests naming the same group run one at a time.
+   */
+  exclusive?: { group: string, channelIds: number[] }
 }
 
 export interface RelayResult {
@@ -28,6 +33,8 @@ export interface RelayResult {
   outcome: Promise<CommandOutcome>
   /** Channels of the mutex group turned off first. */
   turnedOff: number[]
+  /** For a hold: how long until the gateway releases it. */
+  holdMs?: number
 }
 
 interface Hold { clientId?: string, timer: Timer }
@@ -83,7 +90,7 @@ export class RelayService implements Service {
     this.holds.get(ch.id)?.timer.cancel()
     const timer = this.ctx.clock.setTimeout(() => { void this.release({ ...req, user: undefined, source: 'system' }, 'hold elapsed') }, holdMs)
     this.holds.set(ch.id, { clientId: req.clientId, timer })
-    return result
+    return { ...result, holdMs }
   }
 
   async release (req: Pick<RelayRequest, 'deviceUuid' | 'channel' | 'user' | 'source'>, why = 'released'): Promise<RelayResult> {
@@ -135,13 +142,16 @@ export class RelayService implements Service {
   /** Requests that turn on a channel of a mutex group run one at a time, so two of them cannot both pass the rule. */
   private async turnOn (ch: ChannelRow, req: RelayRequest & { action: 'on' | 'pulse' }): Promise<RelayResult> {
     this.refuseIfEmergency(ch)
-    if (ch.mutexGroup === null) return await this.turnOnNow(ch, req)
-    const group = ch.mutexGroup
-    const before = this.groupQueue.get(group) ?? Promise.resolve()
+    const groups = [ch.mutexGroup, req.exclusive === undefined ? null : `exclusive:${req.exclusive.group}`].filter((g): g is string => g !== null)
+    if (groups.length === 0) return await this.turnOnNow(ch, req)
+    // Queued behind every earlier request of each of its groups (only earlier ones, so no cycle can form).
+    const before = Promise.all(groups.map(g => this.groupQueue.get(g) ?? Promise.resolve()))
     const mine = before.then(async () => await this.turnOnNow(await this.channel(ch.deviceUuid, ch.channelNumber), req))
     const tail = mine.then(() => {}, () => {})
-    this.groupQueue.set(group, tail)
-    void tail.then(() => { if (this.groupQueue.get(group) === tail) this.groupQueue.delete(group) })
+    for (const group of groups) {
+      this.groupQueue.set(group, tail)
+      void tail.then(() => { if (this.groupQueue.get(group) === tail) this.groupQueue.delete(group) })
+    }
     return await mine
   }
 
@@ -173,16 +183,25 @@ export class RelayService implements Service {
     return { commandId: sent.commandId, action: 'off', outcome: sent.outcome, turnedOff: [] }
   }
 
-  /** The mutex rule: every other channel of the group that is not confirmed off is turned off, and must ack. */
+  /** The mutex rule: every other channel of the group(s) that is not confirmed off is turned off, and must ack. */
   private async mutexOff (ch: ChannelRow, req: RelayRequest): Promise<number[]> {
-    if (ch.mutexGroup === null) return []
-    const others = (await this.repo.mutexOthers(ch.mutexGroup, ch.id)).filter(o => o.currentState !== false || o.desiredState === true)
+    const extra = (req.exclusive?.channelIds ?? []).filter(id => id !== ch.id)
+    if (ch.mutexGroup === null && extra.length === 0) return []
+    const candidates = new Map<number, ChannelRow>()
+    for (const o of ch.mutexGroup === null ? [] : await this.repo.mutexOthers(ch.mutexGroup, ch.id)) candidates.set(o.id, o)
+    for (const o of extra.length === 0 ? [] : await this.repo.byIds(extra)) candidates.set(o.id, o)
+    const others = [...candidates.values()].filter(o => o.currentState !== false || o.desiredState === true)
     if (others.length === 0) return []
-    const results = await Promise.all(others.map(async o => (await this.turnOff(o, { ...req, commandId: undefined, action: 'off' })).outcome))
+    const group = [ch.mutexGroup, req.exclusive?.group].filter(g => g != null).join('+')
+    // Sent one after the other (each send writes its row: parallel writes would open nested transactions on the one
+    // SQLite connection), then every acknowledgement is awaited together.
+    const outcomes = []
+    for (const o of others) outcomes.push((await this.turnOff(o, { ...req, commandId: undefined, action: 'off' })).outcome)
+    const results = await Promise.all(outcomes)
     const failed = results.filter(r => r.status !== 'acked')
     if (failed.length > 0) {
-      await this.ctx.events.log({ level: 'warning', type: 'relay_mutex_failed', source: 'gateway', action: 'on', target: `${ch.deviceUuid}/${ch.channelNumber}`, username: req.user, payload: { group: ch.mutexGroup, failed: failed.map(f => f.commandId) } })
-      throw new GatewayError('GW_ERR_RELAY_MUTEX_FAILED', `mutex group ${ch.mutexGroup}: ${failed.length} channel(s) did not confirm off`)
+      await this.ctx.events.log({ level: 'warning', type: 'relay_mutex_failed', source: 'gateway', action: 'on', target: `${ch.deviceUuid}/${ch.channelNumber}`, username: req.user, payload: { group, failed: failed.map(f => f.commandId) } })
+      throw new GatewayError('GW_ERR_RELAY_MUTEX_FAILED', `mutex group ${group}: ${failed.length} channel(s) did not confirm off`)
     }
     return others.map(o => o.id)
   }

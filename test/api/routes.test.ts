@@ -92,7 +92,7 @@ for (const r of apiRoutes) byTag.set(r.tag, [...(byTag.get(r.tag) ?? []), r])
 
 for (const [tag, routes] of byTag) {
   t.test(`routes: ${tag}`, async t => {
-    const h = harness(await startApp(t))
+    const h = harness(await startApp(t), t)
     for (const r of routes) {
       if (cases[r.id] === undefined) continue
       await t.test(`${r.method} ${r.path} (${r.id}, ${r.role})`, async t => { await exercise(t, h, r) })
@@ -101,7 +101,7 @@ for (const [tag, routes] of byTag) {
 }
 
 t.test('the OpenAPI document is valid OpenAPI 3.1 and lists every route', async t => {
-  const h = harness(await startApp(t))
+  const h = harness(await startApp(t), t)
   const res = await h.call('GET', '/openapi.json')
   t.equal(res.status, 200)
   const validator = new Validator()
@@ -115,7 +115,7 @@ t.test('the OpenAPI document is valid OpenAPI 3.1 and lists every route', async 
 })
 
 t.test('a method a route does not take is 405; an unknown route 404; both in the error shape', async t => {
-  const h = harness(await startApp(t))
+  const h = harness(await startApp(t), t)
   const res = await h.call('DELETE', '/auth/login')
   t.match(res, { status: 405, body: { error: { code: 'GW_ERR_HTTP_METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /api/v1/auth/login' } } })
   t.match(await h.call('GET', '/nothing-here'), { status: 404, body: { error: { code: 'GW_ERR_HTTP_NOT_FOUND' } } })

@@ -9,6 +9,7 @@ const TABLES = [
   'devices', 'telemetry_data', 'telemetry_aggregates', 'event_logs', 'relay_channels', 'commands',
   'macros', 'macro_actions', 'macro_runs', 'screens', 'screen_items', 'themes', 'can_signals',
   'users', 'system_status', 'webhooks', 'webhook_deliveries',
+  'device_tombstones',
 ]
 // Past 2^32, and PostgreSQL returns int8 as a string unless the transformer converts it.
 const NOW = 1_732_300_000_123
@@ -45,7 +46,7 @@ if (url === undefined || url === '') {
     await ds.initialize()
 
     const applied = await ds.runMigrations({ transaction: 'each' })
-    t.same(applied.map((m) => m.name), ['InitialSchema1732300000000'])
+    t.same(applied.map((m) => m.name), ['InitialSchema1732300000000', 'DeviceTombstones1732400000100'])
     t.same(await existingTables(ds), TABLES, 'every table exists')
 
     const diff = await ds.driver.createSchemaBuilder().log()
@@ -83,7 +84,7 @@ if (url === undefined || url === '') {
     await ds.getRepository(Macro).delete(macro.id)
     t.equal(await ds.getRepository(MacroAction).countBy({ macroId: macro.id }), 0, 'actions cascade with their macro')
 
-    await ds.undoLastMigration({ transaction: 'each' })
+    for (let i = 0; i < migrations.length; i++) await ds.undoLastMigration({ transaction: 'each' })
     t.same(await existingTables(ds), [], 'down() drops every table')
   })
 }

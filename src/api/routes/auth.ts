@@ -46,9 +46,13 @@ export const authRoutes: RouteSpec[] = [
         const user = await app.repos.users.byUsername(username)
         return user !== undefined && user.enabled && await verifySecret(password, user.passwordHash) ? user : undefined
       }, user => user === undefined)
-      if (r.throttled) throw new GatewayError('GW_ERR_AUTH_THROTTLED')
+      if (r.throttled) {
+        app.bus.emit('http.login_failed', { username, remoteAddress: req.ip, throttled: true })
+        throw new GatewayError('GW_ERR_AUTH_THROTTLED')
+      }
       const found = r.result
       if (found === undefined) {
+        app.bus.emit('http.login_failed', { username, remoteAddress: req.ip, throttled: false })
         void app.events.log({ level: 'warning', type: 'auth_failed', source: 'api', action: 'login', target: username, username, payload: { remoteAddress: req.ip } })
         throw new GatewayError('GW_ERR_AUTH_BAD_CREDENTIALS')
       }

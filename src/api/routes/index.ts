@@ -1,7 +1,18 @@
 import { openApiDocument } from '../openapi.js'
 import { route, type RouteSpec } from '../route-table.js'
 import { authRoutes } from './auth.js'
+import { commandsRoutes } from './commands.js'
+import { devicesRoutes } from './devices.js'
+import { eventsRoutes } from './events.js'
 import { telemetryRoutes } from './telemetry.js'
+import { usersRoutes } from './users.js'
+import { relaysRoutes } from './relays.js'
+import { emergencyRoutes } from './emergency.js'
+import { macrosRoutes } from './macros.js'
+import { screensRoutes } from './screens.js'
+import { canSignalsRoutes } from './can-signals.js'
+import { deviceConfigRoutes } from './device-config.js'
+import { themeRoutes } from './themes.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -9,7 +20,18 @@ import { telemetryRoutes } from './telemetry.js'
  */
 export const resourceRoutes: readonly RouteSpec[] = [
   ...authRoutes,
-  ...telemetryRoutes
+  ...telemetryRoutes,
+  ...devicesRoutes,
+  ...usersRoutes,
+  ...eventsRoutes,
+  ...commandsRoutes,
+  ...relaysRoutes,
+  ...emergencyRoutes,
+  ...macrosRoutes,
+  ...screensRoutes,
+  ...canSignalsRoutes,
+  ...deviceConfigRoutes,
+  ...themeRoutes
 ]
 
 const openApiRoute = route({

@@ -10,7 +10,7 @@ import { families, parseTopic, type AnnouncePayload, type DeviceStatusPayload } 
 export function deviceRoutes (ctx: AppContext): Route[] {
   return [
     { pattern: families.deviceAnnounce, handler: msg => announce(ctx, msg) },
-    { pattern: families.deviceStatus, handler: msg => { status(ctx, msg) } }
+    { pattern: families.deviceStatus, handler: msg => status(ctx, msg) }
   ]
 }
 
@@ -32,11 +32,13 @@ async function announce (ctx: AppContext, msg: InboundMessage): Promise<void> {
   }, ctx.clock.now())
 }
 
-function status (ctx: AppContext, msg: InboundMessage): void {
+async function status (ctx: AppContext, msg: InboundMessage): Promise<void> {
   const uuid = msg.params.uuid
   if (msg.clientId !== uuid) return
   const body = JSON.parse(msg.payload.toString()) as DeviceStatusPayload
   ctx.bus.emit('device.status_reported', { uuid, status: body.status, retain: msg.retain })
+  // The config version the device has applied (SPEC §3 config): the API shows devices that lag.
+  if (body.config_version !== undefined) await ctx.deviceConfig.reportApplied(uuid, body.config_version)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { In, type DataSource } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
-import { Command, Device } from '../../../entities/index.js'
+import { Command, Device, type CommandStatus } from '../../../entities/index.js'
 
 export type CommandRow = Pick<Command, 'commandId' | 'deviceId' | 'source' | 'username' | 'command' | 'payload' | 'status' |
 'attempts' | 'message' | 'createdAt' | 'sentAt' | 'completedAt' | 'expiresAt' | 'latencyMs'>
@@ -48,5 +48,22 @@ export class CommandsRepository {
       order: { createdAt: 'ASC', id: 'ASC' }
     })
     return rows.map(({ device, id: _id, ...row }) => ({ ...row, deviceUuid: device?.uuid ?? '' }))
+  }
+
+  /** One command by its command_id, with its device's UUID. */
+  async byCommandId (commandId: string): Promise<OpenCommand | undefined> {
+    const row = await this.ds.getRepository(Command).findOne({ where: { commandId }, relations: { device: true } })
+    if (row === null) return undefined
+    const { device, id: _id, ...rest } = row
+    return { ...rest, deviceUuid: device?.uuid ?? '' }
+  }
+
+  /** One page of commands, newest first, optionally of some statuses and one device, with the count of all that match. */
+  async page (filter: { status?: readonly CommandStatus[], deviceUuid?: string }, page: { limit: number, offset: number }): Promise<{ items: OpenCommand[], total: number }> {
+    const qb = this.ds.getRepository(Command).createQueryBuilder('c').innerJoinAndSelect('c.device', 'd')
+    if (filter.status !== undefined) qb.andWhere('c.status IN (:...status)', { status: filter.status })
+    if (filter.deviceUuid !== undefined) qb.andWhere('d.uuid = :uuid', { uuid: filter.deviceUuid })
+    const [rows, total] = await qb.orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC').skip(page.offset).take(page.limit).getManyAndCount()
+    return { items: rows.map(({ device, id: _id, ...row }) => ({ ...row, deviceUuid: device?.uuid ?? '' })), total }
   }
 }

@@ -1,11 +1,24 @@
-import { Not, type DataSource } from 'typeorm'
-import { Device, RelayChannel } from '../../../entities/index.js'
+import { In, Not, type DataSource } from 'typeorm'
+import { Device, RelayChannel, type RelayFunction } from '../../../entities/index.js'
+import { unlessDuplicate } from './sql.js'
 
 export type ChannelRow = RelayChannel & { deviceUuid: string }
 
 function withUuid (c: RelayChannel): ChannelRow {
   const { device, ...rest } = c
   return Object.assign(new RelayChannel(), rest, { deviceUuid: device?.uuid ?? '' })
+}
+
+/** A channel's configuration, as the API writes it. */
+export interface ChannelFields {
+  channelNumber: number
+  name: string
+  function: RelayFunction
+  mutexGroup: string | null
+  maxOnMs: number | null
+  pulseMs: number | null
+  defaultState: boolean
+  enabled: boolean
 }
 
 /** The `relay_channels` table, always read with the owning device's UUID. */
@@ -22,6 +35,48 @@ export class RelaysRepository {
   async byId (id: number): Promise<ChannelRow | undefined> {
     const c = await this.repo.findOne({ where: { id }, relations: { device: true } })
     return c === null ? undefined : withUuid(c)
+  }
+
+  async byIds (ids: number[]): Promise<ChannelRow[]> {
+    const rows = await this.repo.find({ where: { id: In(ids) }, relations: { device: true } })
+    return rows.map(withUuid)
+  }
+
+  /** With the owning device loaded (its uuid and name): the API's view. */
+  async withDevice (id: number): Promise<RelayChannel | undefined> {
+    return (await this.repo.findOne({ where: { id }, relations: { device: true } })) ?? undefined
+  }
+
+  /** A page of channels, by board then channel number; optionally of one board. */
+  async list (page: { limit: number, offset: number }, deviceUuid?: string): Promise<{ rows: RelayChannel[], total: number }> {
+    const [rows, total] = await this.repo.findAndCount({
+      where: deviceUuid === undefined ? {} : { device: { uuid: deviceUuid } },
+      relations: { device: true },
+      order: { deviceId: 'ASC', channelNumber: 'ASC', id: 'ASC' },
+      skip: page.offset,
+      take: page.limit
+    })
+    return { rows, total }
+  }
+
+  /** The new channel's id, or undefined when the board already has that channel number. */
+  async create (deviceId: number, fields: ChannelFields, now: number): Promise<number | undefined> {
+    if (await this.repo.exists({ where: { deviceId, channelNumber: fields.channelNumber } })) return undefined
+    return await unlessDuplicate(async () => (await this.repo.insert({ ...fields, deviceId, updatedAt: now })).identifiers[0].id as number)
+  }
+
+  /** False when the change would give the board a channel number twice. */
+  async update (id: number, patch: Partial<ChannelFields>, now: number): Promise<boolean> {
+    if (patch.channelNumber !== undefined) {
+      const current = await this.repo.findOne({ where: { id }, select: { id: true, deviceId: true } })
+      if (current !== null && await this.repo.exists({ where: { deviceId: current.deviceId, channelNumber: patch.channelNumber, id: Not(id) } })) return false
+    }
+    return await unlessDuplicate(async () => { await this.repo.update({ id }, { ...patch, updatedAt: now }); return true }) ?? false
+  }
+
+  /** True when a row was deleted. */
+  async delete (id: number): Promise<boolean> {
+    return ((await this.repo.delete({ id })).affected ?? 0) > 0
   }
 
   /** The other channels of a mutex group (a group may span boards). */

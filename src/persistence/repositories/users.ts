@@ -1,10 +1,18 @@
-import type { DataSource, Repository } from 'typeorm'
+import type { DataSource, EntityManager, Repository } from 'typeorm'
 import { User, type UserRole } from '../../../entities/user.js'
+import { forPostgres } from './sql.js'
+
+export interface UserPatch { enabled?: boolean, role?: UserRole, passwordHash?: string }
+export type GuardedOutcome = 'done' | 'not_found' | 'last_admin'
+
+/** The row is an enabled admin and no other enabled admin exists: removing it would leave nobody to manage the gateway. */
+const IS_LAST_ADMIN = "role = 'admin' AND enabled = TRUE AND NOT EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.enabled = TRUE AND o.id <> users.id)"
+const COLUMNS: Record<keyof UserPatch, string> = { enabled: 'enabled', role: 'role', passwordHash: 'password_hash' }
 
 /** The only code touching TypeORM for `users`. */
 export class UsersRepository {
   private readonly repo: Repository<User>
-  constructor (dataSource: DataSource) {
+  constructor (private readonly dataSource: DataSource) {
     this.repo = dataSource.getRepository(User)
   }
 
@@ -28,5 +36,39 @@ export class UsersRepository {
   async update (username: string, patch: { enabled?: boolean, role?: UserRole, passwordHash?: string, lastLoginAt?: number }, now: number): Promise<boolean> {
     const res = await this.repo.update({ username }, { ...patch, updatedAt: now })
     return (res.affected ?? 0) > 0
+  }
+
+  /** Updates the user unless that disables or demotes the last enabled admin (checked in the same statement). */
+  async guardedUpdate (username: string, patch: UserPatch, now: number): Promise<GuardedOutcome> {
+    const removesAdmin = patch.enabled === false || (patch.role !== undefined && patch.role !== 'admin')
+    if (!removesAdmin) return await this.update(username, patch, now) ? 'done' : 'not_found'
+    const fields = (Object.keys(COLUMNS) as Array<keyof UserPatch>).filter(k => patch[k] !== undefined)
+    const set = [...fields.map(k => `${COLUMNS[k]} = ?`), 'updated_at = ?'].join(', ')
+    return await this.guarded(`UPDATE users SET ${set} WHERE username = ? AND NOT (${IS_LAST_ADMIN})`, [...fields.map(k => patch[k]), now, username], username)
+  }
+
+  /** Deletes the user unless it is the last enabled admin (checked in the same statement). */
+  async guardedDelete (username: string): Promise<GuardedOutcome> {
+    return await this.guarded(`DELETE FROM users WHERE username = ? AND NOT (${IS_LAST_ADMIN})`, [username], username)
+  }
+
+  /**
+   * One statement whose WHERE refuses the last admin. On SQLite a statement is atomic across processes (the CLI
+   * too); on PostgreSQL the enabled admins are locked first, so two concurrent demotions serialize.
+   */
+  private async guarded (sql: string, params: unknown[], username: string): Promise<GuardedOutcome> {
+    const run = async (m: EntityManager): Promise<number> => {
+      const qr = m.queryRunner ?? this.dataSource.createQueryRunner()
+      const res = await qr.query(m.connection.options.type === 'postgres' ? forPostgres(sql) : sql, params, true) as { affected?: number }
+      return res.affected ?? 0
+    }
+    const affected = this.dataSource.options.type === 'postgres'
+      ? await this.dataSource.transaction(async m => {
+        await m.query("SELECT id FROM users WHERE role = 'admin' AND enabled = TRUE FOR UPDATE")
+        return await run(m)
+      })
+      : await run(this.dataSource.manager)
+    if (affected > 0) return 'done'
+    return await this.byUsername(username) === undefined ? 'not_found' : 'last_admin'
   }
 }

@@ -9,6 +9,8 @@ export interface Req { params?: Record<string, string | number>, query?: Record<
 /** One running app per resource, with a token per role and a fetch wrapper. */
 export interface Harness {
   readonly app: RunningApp
+  /** The resource's test: what a case opens (an MQTT client, a simulated board) is closed at its teardown. */
+  readonly t: Test
   token: (role: UserRole) => Promise<string>
   call: (method: string, path: string, opts?: { token?: string, query?: Req['query'], body?: unknown }) => Promise<Res>
 }
@@ -20,7 +22,7 @@ export interface Harness {
  * (every route declaring a 409 error code needs one).
  */
 export interface RouteCase {
-  happy: (h: Harness) => Promise<Req & { check?: (t: Test, res: Res) => void | Promise<void> }>
+  happy: (h: Harness) => Promise<Req & { check?: (t: Test, res: Res) => unknown }>
   notFound?: (h: Harness) => Promise<Req>
   noNotFound?: string
   conflict?: (h: Harness) => Promise<Req>
@@ -28,10 +30,11 @@ export interface RouteCase {
 
 export type Cases = Record<string, RouteCase>
 
-export function harness (app: RunningApp): Harness {
+export function harness (app: RunningApp, t: Test): Harness {
   const tokens = new Map<UserRole, string>()
   return {
     app,
+    t,
     token: async role => {
       let token = tokens.get(role)
       if (token === undefined) {

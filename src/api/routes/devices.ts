@@ -1,0 +1,228 @@
+import type { Client } from 'aedes'
+import type { Device } from '../../../entities/device.js'
+import type { AppContext } from '../../context.js'
+import { DEVICE_ID } from '../../gateway/topics.js'
+import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
+import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import { iso, parseTime, timeQuery } from '../time-query.js'
+
+const isoTime = { type: 'string', format: 'date-time' }
+const nullable = (type: string): Schema => ({ type: [type, 'null'] })
+
+/** A device as every answer shows it (a panel depends on this shape); never its secret hash. */
+export const deviceSchema: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['uuid', 'name', 'type', 'status', 'enabled', 'firmware', 'ipAddress', 'macAddress', 'capabilities', 'lastSeen', 'configVersion', 'appliedConfigVersion', 'createdAt', 'updatedAt'],
+  properties: {
+    uuid: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    status: { type: 'string', enum: ['online', 'offline', 'pending'] },
+    enabled: { type: 'boolean' },
+    firmware: nullable('string'),
+    ipAddress: nullable('string'),
+    macAddress: nullable('string'),
+    capabilities: { type: 'array', items: { type: 'string' } },
+    lastSeen: { type: ['string', 'null'], format: 'date-time' },
+    configVersion: { type: 'integer' },
+    appliedConfigVersion: nullable('integer'),
+    createdAt: isoTime,
+    updatedAt: isoTime
+  }
+}
+
+export function deviceView (d: Device): Record<string, unknown> {
+  return {
+    uuid: d.uuid,
+    name: d.name,
+    type: d.type,
+    status: d.status,
+    enabled: d.enabled,
+    firmware: d.firmware,
+    ipAddress: d.ipAddress,
+    macAddress: d.macAddress,
+    capabilities: d.capabilities ?? [],
+    lastSeen: iso(d.lastSeen),
+    configVersion: d.configVersion,
+    appliedConfigVersion: d.appliedConfigVersion,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt)
+  }
+}
+
+const uuidParams: Schema = { type: 'object', required: ['uuid'], properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } } }
+const name = { type: 'string', minLength: 1, maxLength: 128 }
+const type = { type: 'string', minLength: 1, maxLength: 32, description: 'relay_board, display, sensor, can_bridge, emergency_button, ...' }
+const capabilities = { type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 32 }, description: 'e.g. emergency_button, display (they grant MQTT rights)' }
+const withSecret: Schema = {
+  ...deviceSchema,
+  required: [...deviceSchema.required as string[], 'secret'],
+  properties: { ...deviceSchema.properties as object, secret: { type: 'string', description: 'the MQTT password; shown only in this answer' } }
+}
+const common = { tag: 'devices', params: uuidParams, errors: ['GW_ERR_DEVICE_NOT_FOUND'] } as const
+
+type UuidReq<Q = Record<string, never>, B = undefined> = ApiRequest<{ uuid: string }, Q, B>
+
+async function found (app: AppContext, uuid: string): Promise<Device> {
+  const d = await app.repos.devices.byUuid(uuid)
+  if (d === undefined) throw deviceNotFound(uuid)
+  return d
+}
+
+/** Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). */
+function disconnect (app: AppContext, uuid: string): void {
+  // Aedes keeps connected clients by client id, which for a device is its UUID (not in Aedes' types).
+  const client = (app.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[uuid]
+  const who = client === undefined ? undefined : app.hooks.principalOf(client)
+  if (client !== undefined && who?.kind === 'device' && who.uuid === uuid) client.close()
+}
+
+async function audit (app: AppContext, req: UuidReq<unknown, unknown>, type: string, uuid: string, payload?: Record<string, unknown>): Promise<void> {
+  await app.events.log({ level: 'info', type, source: 'api', action: type.replace(/^device_/, ''), target: uuid, username: req.user.username, payload })
+}
+
+/**
+ * `/devices`: list, read, provision (the secret is shown once), change, delete, rotate the secret, approve, and a
+ * change feed (`/devices/changes?since=`). Provisioning, rotation and approval are the CLI's functions
+ * (services/provisioning.ts). Device config (`PUT /devices/:uuid/config`) lives with the config routes.
+ */
+export const devicesRoutes: RouteSpec[] = [
+  route<unknown, { status?: Device['status'], type?: string } & Page>({
+    id: 'devices.list',
+    method: 'GET',
+    path: '/devices',
+    role: 'viewer',
+    tag: 'devices',
+    summary: 'Devices in provisioning order, optionally of one status and/or type',
+    query: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type, ...pageQuery } },
+    response: pageOf(deviceSchema),
+    handler: async (req, { app }) => {
+      const { status, type, limit, offset } = req.query
+      const page = await app.repos.devices.page({ status: status === undefined ? undefined : [status], type: type === undefined ? undefined : [type] }, { limit, offset })
+      return { items: page.items.map(deviceView), total: page.total, limit, offset }
+    }
+  }),
+  route<unknown, { since?: string }>({
+    id: 'devices.changes',
+    method: 'GET',
+    path: '/devices/changes',
+    role: 'viewer',
+    tag: 'devices',
+    summary: 'Devices whose row changed after `since` (oldest change first) and UUIDs deleted after it; pass `cursor` as the next `since`',
+    query: { type: 'object', additionalProperties: false, properties: { since: timeQuery('exclusive; default: the beginning (every device)') } },
+    response: {
+      type: 'object',
+      required: ['items', 'deleted', 'cursor', 'until'],
+      properties: {
+        items: { type: 'array', items: deviceSchema },
+        deleted: { type: 'array', items: { type: 'string' }, description: 'UUIDs deleted in the interval; apply them before items' },
+        cursor: { type: 'integer', description: 'epoch ms: the next since (every change up to it is in this answer)' },
+        until: isoTime
+      }
+    },
+    handler: async (req, { app }) => {
+      const since = req.query.since === undefined ? -1 : parseTime('since', req.query.since)
+      const until = app.repos.devices.horizon(app.clock.now())
+      const { changed, deleted } = until > since ? await app.repos.devices.changes(since, until) : { changed: [], deleted: [] }
+      const cursor = Math.max(since, until)
+      return { items: changed.map(deviceView), deleted, cursor, until: iso(cursor) }
+    }
+  }),
+  route<{ uuid: string }>({
+    ...common,
+    id: 'devices.get',
+    method: 'GET',
+    path: '/devices/:uuid',
+    role: 'viewer',
+    summary: 'One device',
+    response: deviceSchema,
+    handler: async (req, { app }) => deviceView(await found(app, req.params.uuid))
+  }),
+  route<unknown, unknown, { name: string, type: string, uuid?: string, capabilities?: string[] }>({
+    id: 'devices.create',
+    method: 'POST',
+    path: '/devices',
+    role: 'admin',
+    tag: 'devices',
+    summary: 'Provision a device (as `device add`): the answer holds its MQTT secret, shown only this once',
+    status: 201,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'type'],
+      properties: { name, type, uuid: { type: 'string', pattern: DEVICE_ID.source, description: 'default: a new random UUID' }, capabilities }
+    },
+    response: withSecret,
+    errors: ['GW_ERR_DEVICE_EXISTS'],
+    handler: async (req, { app }) => {
+      const { device, secret } = await provisionDevice(app.repos.devices, req.body, () => app.clock.now())
+      await app.events.log({ level: 'info', type: 'device_provisioned', source: 'api', action: 'provision', target: device.uuid, username: req.user.username, payload: { type: device.type } })
+      return { ...deviceView(device), secret }
+    }
+  }),
+  route<{ uuid: string }, unknown, { name?: string, type?: string, enabled?: boolean, capabilities?: string[] }>({
+    ...common,
+    id: 'devices.update',
+    method: 'PATCH',
+    path: '/devices/:uuid',
+    role: 'admin',
+    summary: 'Change name, type, enabled or capabilities (disabling closes its connection and refuses the next CONNECT)',
+    body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, type, enabled: { type: 'boolean' }, capabilities } },
+    response: deviceSchema,
+    handler: async (req, { app }) => {
+      const { uuid } = req.params
+      if (!await app.repos.devices.update(uuid, req.body, app.clock.now())) throw deviceNotFound(uuid)
+      // Type and capabilities grant MQTT rights, decided at CONNECT: a change applies from the next one.
+      if (req.body.enabled === false) disconnect(app, uuid)
+      await audit(app, req, 'device_updated', uuid, { fields: Object.keys(req.body) })
+      return deviceView(await found(app, uuid))
+    }
+  }),
+  route<{ uuid: string }>({
+    ...common,
+    id: 'devices.delete',
+    method: 'DELETE',
+    path: '/devices/:uuid',
+    role: 'admin',
+    summary: 'Delete a device with its telemetry, relay channels and commands; its connection is closed and its next CONNECT refused',
+    status: 204,
+    handler: async (req, { app }) => {
+      const { uuid } = req.params
+      if (!await app.repos.devices.remove(uuid, app.clock.now())) throw deviceNotFound(uuid)
+      app.bus.emit('device.deleted', { uuid })
+      disconnect(app, uuid)
+      await audit(app, req, 'device_deleted', uuid)
+    }
+  }),
+  route<{ uuid: string }>({
+    ...common,
+    id: 'devices.rotateSecret',
+    method: 'POST',
+    path: '/devices/:uuid/rotate-secret',
+    role: 'admin',
+    summary: 'A new secret (as `device rotate-secret`), shown only in this answer; the old one is refused from the next CONNECT',
+    response: { type: 'object', required: ['uuid', 'secret'], properties: { uuid: { type: 'string' }, secret: { type: 'string' } } },
+    handler: async (req, { app }) => {
+      const { uuid } = req.params
+      const secret = await rotateDeviceSecret(app.repos.devices, uuid, () => app.clock.now())
+      await audit(app, req, 'device_secret_rotated', uuid)
+      return { uuid, secret }
+    }
+  }),
+  route<{ uuid: string }>({
+    ...common,
+    id: 'devices.approve',
+    method: 'POST',
+    path: '/devices/:uuid/approve',
+    role: 'admin',
+    summary: 'Approve a pending (auto-registered) device (as `device approve`): pending → offline, full rights from its next CONNECT',
+    response: deviceSchema,
+    handler: async (req, { app }) => {
+      const before = await found(app, req.params.uuid)
+      const device = await approveDevice(app.repos.devices, req.params.uuid, () => app.clock.now())
+      if (before.status === 'pending') await audit(app, req, 'device_approved', device.uuid)
+      return deviceView(device)
+    }
+  })
+]
