@@ -1,9 +1,11 @@
 /**
- * The active theme from the retained `autocore/config/theme` as CSS variables. The payload's exact shape belongs to
- * the theme publisher; this reads the seeds' ThemeManager shape (`{theme: {colors, style}}`) and the themes table's
- * (`{colors, fonts}`), snake_case or camelCase. Absent, empty or unreadable: the built-in dark high-contrast theme
- * (styles.css) stays. Only plain color and length values are taken, and a text color that would be unreadable on
- * the background is left at its default.
+ * The active theme from the retained `autocore/config/theme` as CSS variables. The gateway publishes
+ * `{name, version, colors, fonts, device_types}` (src/gateway/topics.ts ThemePayload): the panel takes
+ * `device_types.panel` when the theme has one, else the base style. The seeds' ThemeManager shape
+ * (`{theme: {colors, style}}`) and camelCase keys are read too. Absent, empty or unreadable: the built-in dark
+ * high-contrast theme (styles.css) stays. Only plain color values are taken; a text color that would be unreadable
+ * on the background is left out, and the text on colored buttons is black or white, whichever reads better.
+ * Font sizes are the panel's own (its touch layout is sized for them).
  */
 
 const COLOR_VARS: Record<string, string> = {
@@ -20,6 +22,9 @@ const COLOR_VARS: Record<string, string> = {
 
 const COLOR = /^(#[0-9a-f]{3,8}|rgba?\([\d\s.,%]+\)|hsla?\([\d\s.,%deg]+\))$/i
 const FONT = /^[\w\s,'"-]{1,120}$/
+
+const DARK_INK = '#05101c'
+const LIGHT_INK = '#ffffff'
 
 const snake = (k: string): string => k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`)
 
@@ -50,7 +55,7 @@ export function contrast (a: string, b: string): number | null {
 /** The CSS variables a theme payload sets (empty when it sets none). */
 export function themeVars (payload: unknown): Record<string, string> {
   const root = obj(payload)
-  const theme = obj(root?.theme) ?? root
+  const theme = obj(obj(root?.device_types)?.panel) ?? obj(root?.theme) ?? root
   const colors = obj(theme?.colors) ?? {}
   const style = { ...obj(theme?.fonts), ...obj(theme?.style) }
   const vars: Record<string, string> = {}
@@ -72,6 +77,13 @@ export function themeVars (payload: unknown): Record<string, string> {
   if (bg !== undefined && (contrast('#f4f6f8', bg) ?? 21) < 7) {
     vars['--text'] ??= '#0b0d10'
     vars['--text-dim'] ??= '#3a4450'
+  }
+  for (const name of ['--primary', '--ok', '--warn', '--err']) {
+    const fill = vars[name]
+    if (fill === undefined) continue
+    const dark = contrast(DARK_INK, fill) ?? 0
+    const light = contrast(LIGHT_INK, fill) ?? 0
+    if (dark > 0 || light > 0) vars[`--on-${name.slice(2)}`] = dark >= light ? DARK_INK : LIGHT_INK
   }
   return vars
 }

@@ -25,6 +25,14 @@ export async function launchBrowser (t: Test): Promise<Browser> {
   return browser
 }
 
+/** A browser in a process of its own that the test can kill (SIGKILL), as when a tablet's browser crashes. */
+export async function launchBrowserServer (t: Test): Promise<{ browser: Browser, kill: () => void }> {
+  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  t.teardown(() => server.close().catch(() => {}))
+  const browser = await chromium.connect(server.wsEndpoint())
+  return { browser, kill: () => { server.process().kill('SIGKILL') } }
+}
+
 /** A fresh browser context (its own storage: its own session) on the panel's login page. */
 export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, viewport: Viewport = LARGE): Promise<Page> {
   const context = await browser.newContext({ viewport, hasTouch: false })

@@ -8,6 +8,8 @@ import { LARGE, launchBrowser, logIn, newPanelPage, offlineWill, openPanel, show
 // The browser panel end to end (issue #7): Debian's Chromium driven by playwright-core against the real gateway on
 // port 0, simulated ESP32 devices on real sockets. Every wait is for a condition (generous timeouts, no sleeps).
 
+// Browser tests take longer than the suite's per-file default on a loaded 2-core machine.
+t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 
 t.test('log in; a device shows online, its telemetry arrives live, and it shows offline when its socket dies', async t => {
@@ -77,7 +79,8 @@ t.test('the chart starts with the last hour from the series API and keeps updati
 
 t.test('a wrong password is refused on the form; an expired token sends the panel back to login', async t => {
   // Tokens live at least 60 s; a gateway clock 50 s behind makes this one expire 10 s from now on the browser's clock.
-  const app = await startApp(t, { config: { auth: { jwtExpiresInS: 60 } }, clock: new FakeClock(Date.now() - 50_000) })
+  const clock = new FakeClock(Date.now() - 50_000)
+  const app = await startApp(t, { config: { auth: { jwtExpiresInS: 60 } }, clock })
   const { username, password } = await createUser(app, { role: 'operator' })
   const page = await newPanelPage(t, browser, app, LARGE)
   await page.fill('input[name=username]', username)
@@ -85,6 +88,8 @@ t.test('a wrong password is refused on the form; an expired token sends the pane
   await page.click('button[type=submit]')
   await page.waitForSelector('.form-error')
   t.match(await page.textContent('.form-error'), /Wrong user name or password/)
+  // The fake clock stands still: set it 50 s behind right before the login.
+  clock.advance(Math.max(0, Date.now() - 50_000 - clock.now()))
   await logIn(page, username, password)
   // The panel logs out by itself when the token expires, and says why.
   await page.waitForSelector('.login .notice')

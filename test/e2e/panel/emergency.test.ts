@@ -7,6 +7,8 @@ import { UI_TIMEOUT_MS, launchBrowser, openPanel, showView } from '../../helpers
 
 // The emergency stop and the roles, in the browser (issue #7). The relay controls need GET /api/v1/relays.
 
+// Browser tests take longer than the suite's per-file default on a loaded 2-core machine.
+t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 const config = { commands: { ackTimeoutMs: 2000, maxAttempts: 2, ttlMs: 60000 } }
 const CHANNELS: ChannelSpec[] = [

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Macro, MacroAction } from '../../../entities/index.js'
+import { DEFAULT_THEME } from '../../../src/services/theme-payload.js'
 import { startApp, type RunningApp } from '../../helpers/app.js'
 import { simBoard } from '../../helpers/boards.js'
 import { waitFor } from '../../helpers/mqtt.js'
@@ -8,6 +9,8 @@ import { UI_TIMEOUT_MS, launchBrowser, openPanel, showView } from '../../helpers
 // Macros, the events feed and the theme, in the browser (issue #7). Macros need GET /api/v1/macros and
 // POST /api/v1/macros/:id/cancel; the events feed's first page needs GET /api/v1/events.
 
+// Browser tests take longer than the suite's per-file default on a loaded 2-core machine.
+t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 
 async function macro (app: RunningApp, name: string, steps: Array<Pick<MacroAction, 'actionType' | 'params'>>): Promise<number> {
@@ -58,17 +61,33 @@ t.test('events: the first page from the API, then live; filtered by level', asyn
   t.equal(await page.$$eval('.event[data-level=info]', els => els.length), 0, 'no info event is shown')
 })
 
-t.test('theme: the retained autocore/config/theme applies; absent, the default dark theme stays', async t => {
+t.test('theme: the active theme (retained autocore/config/theme) applies; without one, the built-in dark theme', async t => {
   const app = await startApp(t)
   const { page } = await openPanel(t, browser, app, 'viewer')
-  const cssVar = async (name: string): Promise<string> => await page.evaluate(n => getComputedStyle(document.documentElement).getPropertyValue(n).trim(), name)
-  t.equal(await cssVar('--bg'), '#07090c', 'no theme message: the built-in theme')
-  await app.gateway.ctx.broker.publish('autocore/config/theme', { theme: { colors: { background: '#101820', primary: '#ffcc00', text_primary: '#ffffff' } } }, { qos: 1, retain: true })
-  await page.waitForFunction(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() === '#101820')
+  const cssVar = async (name: string): Promise<string> => await page.evaluate(n => getComputedStyle(document.documentElement).getPropertyValue(n).trim().toLowerCase(), name)
+  const until = async (name: string, value: string): Promise<void> => {
+    await page.waitForFunction(([n, v]) => getComputedStyle(document.documentElement).getPropertyValue(n).trim().toLowerCase() === v, [name, value])
+  }
+  // The gateway's own active theme ('default', published at start).
+  await until('--bg', DEFAULT_THEME.colors.background.toLowerCase())
+  t.equal(await cssVar('--text'), DEFAULT_THEME.colors.text_primary.toLowerCase())
+  t.equal(await cssVar('--on-primary'), '#ffffff', 'white on the theme\'s dark blue buttons, by contrast')
+
+  // A theme with a panel override: the panel takes it.
+  await app.gateway.ctx.broker.publish('autocore/config/theme', {
+    name: 'night', version: 2, colors: { background: '#101820', primary: '#2563eb' }, fonts: {}, device_types: { panel: { colors: { background: '#000000', primary: '#ffcc00' }, fonts: {} } }
+  }, { qos: 1, retain: true })
+  await until('--bg', '#000000')
   t.equal(await cssVar('--primary'), '#ffcc00')
+  t.equal(await cssVar('--on-primary'), '#05101c', 'dark text on a yellow button')
+
   await app.gateway.ctx.broker.publish('autocore/config/theme', { colors: { background: '#ffffff', surface: 'red; x: url(evil)' } }, { qos: 1, retain: true })
-  await page.waitForFunction(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() === '#ffffff')
-  t.equal(await cssVar('--primary'), '#4aa3ff', 'what the new theme does not set is back to the default')
+  await until('--bg', '#ffffff')
+  t.equal(await cssVar('--primary'), '#4aa3ff', 'what the new theme does not set is back to the built-in value')
   t.equal(await cssVar('--text'), '#0b0d10', 'a light background gets dark text')
   t.not(await cssVar('--surface'), 'red; x: url(evil)', 'a value that is not a color is ignored')
+
+  // The retained theme cleared (an empty retained message): the built-in theme.
+  await app.gateway.ctx.broker.publish('autocore/config/theme', Buffer.alloc(0), { qos: 1, retain: true })
+  await until('--bg', '#07090c')
 })

@@ -11,6 +11,7 @@ import { LARGE, PHONE, SMALL, UI_TIMEOUT_MS, launchBrowser, logIn, newPanelPage,
 // Screenshots of every view at 800×480 (the seeds' small displays), 1280×800 and a phone, into the git-ignored
 // artifacts/screenshots/, over a realistic vehicle; each picture is also checked for horizontal overflow.
 
+// Browser tests take longer than the suite's per-file default on a loaded 2-core machine.
 t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 
