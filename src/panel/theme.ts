@@ -81,6 +81,9 @@ export function themeVars (payload: unknown): Record<string, string> {
   for (const name of ['--primary', '--ok', '--warn', '--err']) {
     const fill = vars[name]
     if (fill === undefined) continue
+    // As text on the background and on cards: only when it reads there, else the built-in bright colour stays.
+    const behind = [vars['--bg'] ?? '#07090c', vars['--surface'] ?? '#12171e']
+    if (behind.every(b => (contrast(fill, b) ?? 0) >= 4.5)) vars[`${name}-ink`] = fill
     const dark = contrast(DARK_INK, fill) ?? 0
     const light = contrast(LIGHT_INK, fill) ?? 0
     if (dark > 0 || light > 0) vars[`--on-${name.slice(2)}`] = dark >= light ? DARK_INK : LIGHT_INK

@@ -60,7 +60,7 @@ function Control (props: { ctx: Ctx, ch: RelayItem, on: boolean | null }): preac
     case 'pulse':
       return (
         <button class='btn btn-primary' data-testid='relay-pulse' disabled={ctx.disabled} onClick={() => { void ctx.panel.relay(ch, 'pulse') }}>
-          {ctx.locked ? <Locked /> : `Pulse${ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}`}
+          {ctx.locked ? <Locked /> : 'Pulse'}
         </button>
       )
     default:
@@ -82,7 +82,7 @@ function ChannelCard (props: { ctx: Ctx, ch: RelayItem }): preact.JSX.Element {
       <h3 class='relay-name'>{ch.name}</h3>
       <div class='relay-line'>
         <StatePill on={on} />
-        <span class='relay-meta'>ch {ch.channelNumber} · {ch.function === 'momentary' ? 'hold' : ch.function}{ch.enabled ? '' : ' · disabled'}</span>
+        <span class='relay-meta'>ch {ch.channelNumber} · {ch.function === 'momentary' ? 'hold' : ch.function}{ch.function === 'pulse' && ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}{ch.enabled ? '' : ' · disabled'}</span>
       </div>
       <PendingLine pending={pendingOf(ctx.state, ch)} now={ctx.state.now} />
       <Control ctx={ctx} ch={ch} on={on} />
