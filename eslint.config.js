@@ -3,7 +3,7 @@ import neostandard, { plugins } from 'neostandard'
 export default [
   ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', 'scratch/**', 'node_modules/**'] }),
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { project: './tsconfig.eslint.json', tsconfigRootDir: import.meta.dirname } },
     plugins: { '@typescript-eslint': plugins['typescript-eslint'].plugin },
     rules: {
@@ -11,6 +11,11 @@ export default [
       // `void promise` is how a deliberately unawaited promise is marked.
       'no-void': ['error', { allowAsStatement: true }]
     }
+  },
+  {
+    // The browser panel: its own tsconfig (DOM lib, Preact JSX), bundled by esbuild rather than compiled by tsc.
+    files: ['src/panel/**/*.ts', 'src/panel/**/*.tsx'],
+    languageOptions: { parserOptions: { project: './src/panel/tsconfig.json', tsconfigRootDir: import.meta.dirname } }
   },
   {
     // tap runs and awaits every t.test() it is given.

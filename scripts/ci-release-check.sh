@@ -30,6 +30,17 @@ cd "$work"
 "$app/bin/autocore-gateway" start > "$work/gateway.log" 2>&1 &
 gw=$!
 if "$app/bin/autocore-gateway" health --wait 60000 --timeout 2000 > "$work/health.out"; then ok "health exits 0: $(cat "$work/health.out")"; else no "health: $(cat "$work/health.out")"; fi
+# The panel ships in the bundle: / is its page and the script it names loads, all from the unpacked directory.
+if node -e '
+  const base = "http://127.0.0.1:" + process.argv[1]
+  fetch(base + "/").then(async r => {
+    const html = await r.text()
+    const js = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1]
+    if (r.status !== 200 || js === undefined) throw new Error("GET / answered " + r.status)
+    const a = await fetch(base + js)
+    if (a.status !== 200 || !/javascript/.test(a.headers.get("content-type"))) throw new Error(js + " answered " + a.status)
+    console.log("panel at / loads " + js + " (" + (await a.arrayBuffer()).byteLength + " bytes)")
+  }).catch(e => { console.log(e.message); process.exit(1) })' "$4" > "$work/panel.out" 2>&1; then ok "$(cat "$work/panel.out")"; else no "panel: $(cat "$work/panel.out")"; fi
 if "$app/bin/autocore-gateway" backup > "$work/backup.out" 2>&1; then ok "$(cat "$work/backup.out")"; else no "backup: $(cat "$work/backup.out")"; fi
 if "$app/bin/autocore-gateway" health --warn disk-free=1MB,backup-age=1h --crit backup-age=1d > "$work/nagios.out"; then ok "health --warn/--crit exits 0: $(cut -d'|' -f1 "$work/nagios.out")"; else no "health --warn/--crit: $(cat "$work/nagios.out")"; fi
 kill -TERM "$gw"

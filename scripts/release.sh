@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run release: one tarball (artifacts/autocore-gateway-<version>-<platform>-node<major>.tgz) holding dist/,
+# npm run release: one tarball (artifacts/autocore-gateway-<version>-<platform>-node<major>.tgz) holding dist/ (with the built panel),
 # the production node_modules, config/, systemd/, scripts/install.sh and the bin/autocore-gateway launcher.
 # Unpack and run: nothing is compiled on the target when it has the same OS/arch and Node.js major as this
 # machine. better-sqlite3 is native code: for a Raspberry Pi, run this on the Pi (or an arm64 CI runner).
@@ -20,6 +20,9 @@ echo "release: building $name"
 npm run --silent build
 mkdir -p "$stage/dist" "$stage/scripts" "$out"
 cp -r dist/src dist/entities "$stage/dist/"
+# The browser panel, bundled by the build (scripts/build-panel.ts): served at / from the bundle, no network needed.
+[ -f dist/panel/index.html ] || { echo "release: dist/panel/index.html missing (the panel build failed?)"; exit 1; }
+cp -r dist/panel "$stage/dist/"
 cp -r bin config systemd package.json package-lock.json README.md "$stage/"
 cp scripts/install.sh "$stage/scripts/"
 cat > "$stage/RELEASE.json" <<JSON

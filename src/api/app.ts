@@ -9,6 +9,7 @@ import { apiRoutes } from './routes/index.js'
 import type { GatewayMetrics } from '../services/metrics.js'
 import { httpMetrics } from './middleware/http-metrics.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { panelStatic } from './panel.js'
 
 /** The Koa application. It never listens by itself: app.ts mounts its callback on the shared HTTP server. */
 export function createApi (ctx: AppContext, control: Control, metrics: GatewayMetrics): Koa {
@@ -22,5 +23,7 @@ export function createApi (ctx: AppContext, control: Control, metrics: GatewayMe
     app.use(router.routes())
     app.use(router.allowedMethods({ throw: true }))
   }
+  // Last: the browser panel at `/`, for paths no router took.
+  app.use(panelStatic({ wsPath: ctx.config.mqtt.wsPath, log: ctx.log.child({ module: 'panel' }) }))
   return app
 }

@@ -1,0 +1,56 @@
+import type { DeviceItem, EmergencyState, EventItem, MacroItem, Page, RelayItem } from './model.js'
+import type { LoginAnswer } from './session.js'
+
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string) { super(message) }
+}
+
+async function failure (res: Response): Promise<ApiError> {
+  let code = `HTTP_${res.status}`
+  let message = res.statusText
+  try {
+    const body = await res.json() as { error?: { code?: string, message?: string } }
+    code = body.error?.code ?? code
+    message = body.error?.message ?? message
+  } catch {
+    // Not the gateway's JSON error (a proxy, a missing route on an older gateway): the status says enough.
+  }
+  return new ApiError(res.status, code, message)
+}
+
+/** `POST /api/v1/auth/login`; the Date header lets the session correct for clock skew. */
+export async function login (username: string, password: string): Promise<{ answer: LoginAnswer, serverDate: string | null }> {
+  const res = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  if (!res.ok) throw await failure(res)
+  return { answer: await res.json() as LoginAnswer, serverDate: res.headers.get('date') }
+}
+
+/** The /api/v1 routes the panel reads and calls, with the Bearer token; a 401 calls `onUnauthorized` (back to login). */
+export class Api {
+  constructor (private readonly token: string, private readonly onUnauthorized: () => void) {}
+
+  private async call<T> (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    if (res.status === 401) this.onUnauthorized()
+    if (!res.ok) throw await failure(res)
+    return (res.status === 204 ? {} : await res.json()) as T
+  }
+
+  me = async (): Promise<{ username: string, role: string }> => await this.call('GET', '/auth/me')
+  devices = async (): Promise<Page<DeviceItem>> => await this.call('GET', '/devices?limit=500')
+  relays = async (): Promise<Page<RelayItem>> => await this.call('GET', '/relays?limit=500')
+  macros = async (): Promise<Page<MacroItem>> => await this.call('GET', '/macros?limit=500')
+  events = async (limit: number): Promise<Page<EventItem>> => await this.call('GET', `/events?limit=${limit}`)
+  emergency = async (): Promise<EmergencyState> => await this.call('GET', '/emergency')
+  latest = async (uuid: string): Promise<{ readings: Array<{ key: string, value: number | boolean | string | null, unit: string | null, ts: number }> }> =>
+    await this.call('GET', `/telemetry/${encodeURIComponent(uuid)}/latest`)
+
+  series = async (uuid: string, key: string, from: number, to: number): Promise<{ points: Array<{ t: number, avg: number, last: number }> }> =>
+    await this.call('GET', `/telemetry/${encodeURIComponent(uuid)}/series?key=${encodeURIComponent(key)}&from=${from}&to=${to}&bucket=1m`)
+
+  executeMacro = async (id: number): Promise<unknown> => await this.call('POST', `/macros/${id}/execute`)
+  cancelMacro = async (id: number): Promise<unknown> => await this.call('POST', `/macros/${id}/cancel`)
+  emergencyStop = async (reason: string): Promise<unknown> => await this.call('POST', '/emergency/stop', { reason })
+}

@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Test } from 'tap'
+import type { UserRole } from '../../src/auth/principal.js'
+import { packageRoot } from '../../src/paths.js'
+import type { RunningApp } from './app.js'
+import { createUser } from './devices.js'
+
+/** Debian's chromium (installed by .ci/run); playwright-core never downloads a browser. */
+export const CHROMIUM = '/usr/bin/chromium'
+/** Screenshots of the panel, written by the test run, git-ignored. */
+export const SCREENSHOT_DIR = join(packageRoot, 'artifacts', 'screenshots')
+/** Generous: the suite runs on a loaded 2-core machine. Every wait is for a condition, never a fixed sleep. */
+export const UI_TIMEOUT_MS = 20_000
+
+export interface Viewport { width: number, height: number }
+export const SMALL: Viewport = { width: 800, height: 480 }
+export const LARGE: Viewport = { width: 1280, height: 800 }
+export const PHONE: Viewport = { width: 390, height: 844 }
+
+export async function launchBrowser (t: Test): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  t.teardown(() => browser.close())
+  return browser
+}
+
+/** A browser in a process of its own that the test can kill (SIGKILL), as when a tablet's browser crashes. */
+export async function launchBrowserServer (t: Test): Promise<{ browser: Browser, kill: () => void }> {
+  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  t.teardown(() => server.close().catch(() => {}))
+  const browser = await chromium.connect(server.wsEndpoint())
+  return { browser, kill: () => { server.process().kill('SIGKILL') } }
+}
+
+/** A fresh browser context (its own storage: its own session) on the panel's login page. */
+export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, viewport: Viewport = LARGE): Promise<Page> {
+  const context = await browser.newContext({ viewport, hasTouch: false })
+  t.teardown(() => context.close().catch(() => {}))
+  const page = await context.newPage()
+  page.setDefaultTimeout(UI_TIMEOUT_MS)
+  // An uncaught error in the panel fails the test that caused it.
+  page.on('pageerror', err => t.fail(`panel error: ${err.message}`))
+  await page.goto(app.httpUrl + '/')
+  return page
+}
+
+/** The simulated device's Last Will, as the firmware sets it (SPEC §3): offline, retained, when its socket dies. */
+export const offlineWill = (uuid: string): { topic: string, payload: Buffer, qos: 1, retain: true } =>
+  ({ topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true })
+
+/** Logs in through the form and waits until the MQTT link says it is live. */
+export async function logIn (page: Page, username: string, password: string): Promise<void> {
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', password)
+  await page.click('button[type=submit]')
+  await page.waitForSelector('[data-link=online]')
+}
+
+/** A new user of `role` logged in on a new page. */
+export async function openPanel (t: Test, browser: Browser, app: RunningApp, role: UserRole, viewport: Viewport = LARGE): Promise<{ page: Page, username: string }> {
+  const { username, password } = await createUser(app, { role })
+  const page = await newPanelPage(t, browser, app, viewport)
+  await logIn(page, username, password)
+  return { page, username }
+}
+
+export async function showView (page: Page, view: string): Promise<void> {
+  await page.click(`.nav-item[data-view=${view}]`)
+  await page.waitForSelector(`[data-testid=view-${view}]`)
+}
+
+/** `artifacts/screenshots/<name>-<w>x<h>.png`, after checking nothing sticks out of the page horizontally. */
+export async function screenshot (page: Page, name: string): Promise<{ file: string, overflow: string[] }> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  const { width, height } = page.viewportSize() ?? LARGE
+  const file = join(SCREENSHOT_DIR, `${name}-${width}x${height}.png`)
+  // Fonts and the last render settle before the picture.
+  await page.evaluate(async () => { await document.fonts.ready; await new Promise(requestAnimationFrame) })
+  await page.screenshot({ path: file })
+  return { file, overflow: await overflowing(page) }
+}
+
+/** Elements wider than the viewport or cut off at its right edge: what "no overflow, no clipped controls" rules out. */
+export async function overflowing (page: Page): Promise<string[]> {
+  return await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth
+    const bad: string[] = []
+    if (document.documentElement.scrollWidth > vw) bad.push(`page scrolls horizontally (${document.documentElement.scrollWidth} > ${vw})`)
+    for (const el of Array.from(document.querySelectorAll('button, .card, .chip, .estop, input'))) {
+      const r = el.getBoundingClientRect()
+      if (r.width === 0 || r.height === 0) continue
+      if (r.right > vw + 0.5 || r.left < -0.5) bad.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} "${(el.textContent ?? '').trim().slice(0, 30)}" spans ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}`)
+    }
+    return bad
+  })
+}
