@@ -1,5 +1,4 @@
 import 'reflect-metadata'
-import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { DataSource } from 'typeorm'
 import { entities } from '../../entities/index.js'
@@ -7,6 +6,7 @@ import { migrations } from '../../src/persistence/migrations/index.js'
 import { DevicesRepository } from '../../src/persistence/repositories/devices.js'
 import { EventsRepository } from '../../src/persistence/repositories/events.js'
 import { UsersRepository } from '../../src/persistence/repositories/users.js'
+import { pgDataSource } from '../helpers/pg.js'
 
 // The SQL behind device deletion (tombstones, the change feed) and the last-admin guard, on both engines.
 
@@ -76,15 +76,7 @@ if (url === undefined || url === '') {
   t.pass('AUTOCORE_TEST_PG_URL is unset: the PostgreSQL half needs a server and did not run')
 } else {
   t.test('on PostgreSQL', async t => {
-    const schema = `autocore_test_${randomBytes(4).toString('hex')}`
-    const admin = new DataSource({ type: 'postgres', url })
-    await admin.initialize()
-    t.teardown(async () => { await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); await admin.destroy() })
-    await admin.query(`CREATE SCHEMA "${schema}"`)
-    const ds = new DataSource({ type: 'postgres', url: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, schema, entities, migrations })
-    t.teardown(async () => { if (ds.isInitialized) await ds.destroy() })
-    await ds.initialize()
-    await ds.runMigrations()
+    const ds = await pgDataSource(t, url)
     await checkRepositories(t, ds)
   })
 }

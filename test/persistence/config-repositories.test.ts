@@ -1,11 +1,11 @@
 import 'reflect-metadata'
-import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { DataSource } from 'typeorm'
 import { Device, entities } from '../../entities/index.js'
 import { migrations } from '../../src/persistence/migrations/index.js'
 import { DeviceConfigRepository } from '../../src/persistence/repositories/device-config.js'
 import { ThemesRepository } from '../../src/persistence/repositories/themes.js'
+import { pgDataSource } from '../helpers/pg.js'
 
 // The config and theme repositories write with hand-written SQL fragments (version bumps, the one-statement
 // activation): the same checks on SQLite and, when a server is given, on PostgreSQL.
@@ -58,17 +58,7 @@ if (url === undefined || url === '') {
   t.pass('AUTOCORE_TEST_PG_URL is unset: the PostgreSQL run needs a server and did not run')
 } else {
   t.test('on PostgreSQL', async t => {
-    const schema = `autocore_test_${randomBytes(4).toString('hex')}`
-    const admin = new DataSource({ type: 'postgres', url })
-    await admin.initialize()
-    t.teardown(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await admin.destroy()
-    })
-    await admin.query(`CREATE SCHEMA "${schema}"`)
-    const ds = new DataSource({ type: 'postgres', url, schema, entities, migrations, synchronize: false })
-    t.teardown(async () => { if (ds.isInitialized) await ds.destroy() })
-    await ds.initialize()
+    const ds = await pgDataSource(t, url)
     await checks(t, ds)
   })
 }

@@ -1,12 +1,9 @@
 import 'reflect-metadata'
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { DataSource } from 'typeorm'
-import { entities } from '../../entities/index.js'
-import { migrations } from '../../src/persistence/migrations/index.js'
 import { TelemetryRepository, type TelemetryRow } from '../../src/persistence/repositories/telemetry.js'
 import { TelemetryRetentionRepository } from '../../src/persistence/repositories/telemetry-retention.js'
 import { CanSignalRepository } from '../../src/persistence/repositories/can-signals.js'
+import { pgDataSource } from '../helpers/pg.js'
 
 const url = process.env.AUTOCORE_TEST_PG_URL
 const T0 = Date.UTC(2026, 0, 1)
@@ -15,16 +12,7 @@ if (url === undefined || url === '') {
   t.pass('AUTOCORE_TEST_PG_URL is unset: the telemetry SQL on PostgreSQL needs a server and did not run')
 } else {
   t.test('telemetry repositories on PostgreSQL: batch insert, queries, fold, expiry, CAN signals', async t => {
-    const schema = `autocore_test_${randomBytes(4).toString('hex')}`
-    const admin = new DataSource({ type: 'postgres', url })
-    await admin.initialize()
-    t.teardown(async () => { await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); await admin.destroy() })
-    await admin.query(`CREATE SCHEMA "${schema}"`)
-    // search_path, so the repositories' unqualified SQL lands in the throwaway schema.
-    const ds = new DataSource({ type: 'postgres', url: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, schema, entities, migrations })
-    t.teardown(async () => { if (ds.isInitialized) await ds.destroy() })
-    await ds.initialize()
-    await ds.runMigrations()
+    const ds = await pgDataSource(t, url)
     await ds.query("INSERT INTO devices (uuid, name, type, created_at, updated_at) VALUES ('pg-dev', 'pg', 'sensor', 0, 0)")
 
     const repo = new TelemetryRepository(ds)

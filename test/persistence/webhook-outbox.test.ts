@@ -1,11 +1,11 @@
 import 'reflect-metadata'
-import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { DataSource } from 'typeorm'
 import { entities } from '../../entities/index.js'
 import { migrations } from '../../src/persistence/migrations/index.js'
 import { WebhookOutboxRepository } from '../../src/persistence/repositories/webhook-outbox.js'
 import { WebhooksRepository } from '../../src/persistence/repositories/webhooks.js'
+import { pgDataSource } from '../helpers/pg.js'
 
 // The outbox SQL on both engines: SQLite takes the synchronous native path, PostgreSQL TypeORM's transaction.
 
@@ -76,15 +76,7 @@ if (url === undefined || url === '') {
   t.pass('AUTOCORE_TEST_PG_URL is unset: the outbox on PostgreSQL needs a server and did not run')
 } else {
   t.test('the outbox on PostgreSQL', async t => {
-    const schema = `autocore_test_${randomBytes(4).toString('hex')}`
-    const admin = new DataSource({ type: 'postgres', url })
-    await admin.initialize()
-    t.teardown(async () => { await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); await admin.destroy() })
-    await admin.query(`CREATE SCHEMA "${schema}"`)
-    const ds = new DataSource({ type: 'postgres', url: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, schema, entities, migrations })
-    t.teardown(async () => { if (ds.isInitialized) await ds.destroy() })
-    await ds.initialize()
-    await ds.runMigrations()
+    const ds = await pgDataSource(t, url)
     await exercise(t, ds)
   })
 }
