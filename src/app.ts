@@ -10,7 +10,7 @@ import { createHooks } from './broker/hooks.js'
 import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
 import { ensureHealthToken } from './auth/health-token.js'
 import { Authenticator } from './auth/authenticate.js'
-import { FailureLimiter } from './auth/failure-limiter.js'
+import { FailureLimiter, addressKey } from './auth/failure-limiter.js'
 import { ensureJwtSecret } from './auth/jwt.js'
 import { ensureInitialAdmin } from './auth/initial-admin.js'
 import { createRepositories } from './persistence/repositories/index.js'
@@ -109,7 +109,11 @@ export class Gateway {
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
 
-      const tcp = createTcpServer(broker.aedes)
+      const tcp = createTcpServer(broker.aedes, {
+        refused: address => limiter.blocked(addressKey(address)),
+        onRefused: remoteAddress => bus.emit('mqtt.auth_failed', { clientId: '', remoteAddress, returnCode: 5, reason: 'too many failed attempts', throttled: true, penaltyStarted: false }),
+        timeoutMs: config.mqtt.connectTimeoutMs
+      })
       const server = http.createServer(createApi(ctx, control, metrics).callback())
       const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath)
       // Runs after the broker has closed its clients (stoppers run in reverse).

@@ -87,7 +87,8 @@ export class Authenticator {
     const userKey = userKeyOf(username)
     const blocked = (): boolean => limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))
     if (blocked()) return { throttled: true, reason: 'too many failed attempts' }
-    const release = await this.gate.acquire(addrKey)
+    // An address whose last attempts failed hashes one at a time: the others' hashes keep the rest of the pool.
+    const release = await this.gate.acquire(addrKey, () => limiter.failedRecently(addrKey) ? 1 : Infinity)
     if (release === undefined) return { throttled: true, reason: 'too many concurrent attempts' }
     let result: T
     try {

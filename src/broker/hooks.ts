@@ -79,6 +79,10 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       throttled: outcome.throttled === true,
       penaltyStarted: outcome.penaltyStarted === true
     })
+    // The refused connection never had a session: Aedes 1.2 would still wipe the QoS 2 dedup store of its client id
+    // (cleanIncoming) when it closes, which is the store of whoever legitimately holds that id, and costs a LevelDB
+    // iterator per refusal (most of a failed-login burst's CPU).
+    client.clean = false
     const err = new Error(outcome.reason) as AuthenticateError
     // AuthErrorCode is a const enum that does not exist at run time; the numbers are CONNACK return codes.
     err.returnCode = outcome.returnCode as AuthenticateError['returnCode']

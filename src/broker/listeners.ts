@@ -23,9 +23,47 @@ export async function listen (server: net.Server, what: string, host: string, po
   return (server.address() as net.AddressInfo).port
 }
 
-/** MQTT over TCP. noDelay: without it the first message to a subscriber waits ~40 ms on Nagle/delayed ACK. */
-export function createTcpServer (aedes: Aedes): net.Server {
-  return net.createServer({ noDelay: true }, socket => aedes.handle(socket))
+/** Refuses, at accept, the connections of an address in a failed-login penalty (auth/failure-limiter.ts). */
+export interface AddressGate {
+  refused: (remoteAddress: string | undefined) => boolean
+  /** One connection so refused, after its CONNECT. */
+  onRefused: (remoteAddress: string | undefined) => void
+  /** How long the refused connection may take to send its CONNECT (mqtt.connectTimeoutMs). */
+  timeoutMs: number
+}
+
+/** CONNACK, return code 5: not authorized (MQTT 3.1.1 §3.2.2.3). */
+const CONNACK_NOT_AUTHORIZED = Buffer.from([0x20, 0x02, 0x00, 0x05])
+const CONNECT = 1
+
+/**
+ * MQTT over TCP. noDelay: without it the first message to a subscriber waits ~40 ms on Nagle/delayed ACK.
+ * An address the gate refuses never reaches Aedes (see refuseAtAccept).
+ */
+export function createTcpServer (aedes: Aedes, gate?: AddressGate): net.Server {
+  return net.createServer({ noDelay: true }, socket => {
+    if (gate?.refused(socket.remoteAddress) === true) refuseAtAccept(socket, gate)
+    else aedes.handle(socket)
+  })
+}
+
+/**
+ * A connection from an address in a penalty: its first packet, if a CONNECT, gets CONNACK 5 and the connection is
+ * closed [MQTT-3.2.2-5]; anything else (or nothing within the timeout) closes it [MQTT-3.1.0-1]. No client object,
+ * no parser, no session store: a guessing burst costs a socket per attempt, and good clients keep the CPU.
+ */
+function refuseAtAccept (socket: net.Socket, gate: AddressGate): void {
+  const remoteAddress = socket.remoteAddress
+  socket.on('error', () => {})
+  socket.setTimeout(gate.timeoutMs, () => socket.destroy())
+  socket.once('data', (chunk: Buffer) => {
+    if (chunk[0] >> 4 !== CONNECT) {
+      socket.destroy()
+      return
+    }
+    gate.onRefused(remoteAddress)
+    socket.end(CONNACK_NOT_AUTHORIZED)
+  })
 }
 
 /**

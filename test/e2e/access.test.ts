@@ -1,8 +1,10 @@
+import net from 'node:net'
 import t from 'tap'
 import { issueToken } from '../../src/auth/jwt.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { deviceClient, provisionDevice, userClient } from '../helpers/devices.js'
 import { connect, collect, nextMessage, subackCodes, waitFor, type Client } from '../helpers/mqtt.js'
+import { scrape } from '../helpers/prometheus.js'
 import { connectPacket, rawConnack } from '../helpers/raw-mqtt.js'
 
 async function closedBy (client: Client, act: () => void): Promise<void> {
@@ -131,13 +133,42 @@ t.test('a burst of failed logins from one address: refused unchecked there, a de
   const dev = await provisionDevice(app)
   const port = app.gateway.mqttPort
   const codes: number[] = []
+  let brokerConnacks = 0
+  const countConnack = (): void => { brokerConnacks++ }
+  app.gateway.ctx.broker.aedes.on('connackSent', countConnack)
+  t.teardown(() => { app.gateway.ctx.broker.aedes.off('connackSent', countConnack) })
   for (let i = 0; i < 20; i++) codes.push(await rawConnack(port, connectPacket({ clientId: dev.uuid, clean: true, username: dev.uuid, password: `guess-${i}` }), '127.0.0.2'))
   t.same(codes, [4, 4, 4, 4, 4, ...Array(15).fill(5)], 'five checked, then refused with 5')
   t.equal(await rawConnack(port, connectPacket({ clientId: dev.uuid, clean: true, username: dev.uuid, password: dev.secret }), '127.0.0.2'), 5, 'even the right secret, from the throttled address')
+  t.equal(brokerConnacks, 5, 'the refused ones were answered at accept: Aedes never saw them')
+  t.equal(await rawConnack(port, Buffer.from([0xc0, 0x00]), '127.0.0.2'), -1, 'a first packet that is no CONNECT just closes the connection')
+  t.equal((await scrape(app.httpUrl)).value('autocore_auth_failures_total', { transport: 'mqtt' }), 21, 'every refusal is counted')
   const ok = await connect(t, app.mqttUrl, { clientId: dev.uuid, username: dev.uuid, password: dev.secret })
   t.equal(ok.connected, true, 'the device from another address connects')
   let rows: Awaited<ReturnType<typeof eventRows>> = []
   await waitFor(() => { void eventRows(app, 'auth_throttled').then(r => { rows = r }); return rows.length > 0 })
   t.match(rows[0], { target: '127.0.0.2' })
   t.equal((await eventRows(app, 'auth_failed')).length, 5, 'throttled attempts write no rows')
+})
+
+t.test('[MQTT-3.1.2-6] a refused CONNECT with a device\'s client id leaves that device\'s QoS 2 state alone', async t => {
+  const app = await startApp(t)
+  const dev = await provisionDevice(app)
+  const port = app.gateway.mqttPort
+  // The device, clean session 0, publishes QoS 2 and holds its PUBREL: the broker keeps the packet id for dedup.
+  const socket = net.connect({ host: '127.0.0.1', port })
+  t.teardown(() => { socket.destroy() })
+  const got: number[] = []
+  socket.on('data', d => { got.push(d[0]) })
+  await new Promise(resolve => socket.once('connect', resolve))
+  socket.write(connectPacket({ clientId: dev.uuid, clean: false, username: dev.uuid, password: dev.secret }))
+  await waitFor(() => got.includes(0x20))
+  const topic = Buffer.from(`autocore/devices/${dev.uuid}/telemetry`)
+  const body = Buffer.from('{"v":1}')
+  socket.write(Buffer.concat([Buffer.from([0x34, 2 + topic.length + 2 + body.length, 0, topic.length]), topic, Buffer.from([0, 7]), body]))
+  await waitFor(() => got.includes(0x50))
+  const persistence = app.gateway.ctx.broker.aedes.persistence
+  t.ok(await persistence.incomingGetPacket({ id: dev.uuid } as never, { messageId: 7 } as never), 'PUBREC sent: packet 7 is stored')
+  t.equal(await rawConnack(port, connectPacket({ clientId: dev.uuid, clean: true, username: dev.uuid, password: 'a guess' }), '127.0.0.2'), 4)
+  t.ok(await persistence.incomingGetPacket({ id: dev.uuid } as never, { messageId: 7 } as never), 'still stored after the refused clean-session CONNECT with the same id')
 })
