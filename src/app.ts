@@ -109,13 +109,18 @@ export class Gateway {
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
 
-      const tcp = createTcpServer(broker.aedes, {
+      const brokerLog = log.child({ module: 'broker' })
+      const limits = {
+        maxQueuedBytes: config.mqtt.maxQueuedBytes,
+        onTooSlow: (remoteAddress: string | undefined, bytes: number) => brokerLog.warn({ remoteAddress, bytes }, 'mqtt client too slow: disconnected')
+      }
+      const tcp = createTcpServer(broker.aedes, limits, {
         refused: address => limiter.blocked(addressKey(address)),
         onRefused: remoteAddress => bus.emit('mqtt.auth_failed', { clientId: '', remoteAddress, returnCode: 5, reason: 'too many failed attempts', throttled: true, penaltyStarted: false }),
         timeoutMs: config.mqtt.connectTimeoutMs
       })
       const server = http.createServer(createApi(ctx, control, metrics).callback())
-      const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath)
+      const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath, limits)
       // Runs after the broker has closed its clients (stoppers run in reverse).
       stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(tcp, server, wss.clients) })
 

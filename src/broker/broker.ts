@@ -30,7 +30,6 @@ export async function createBroker (
     persistence: persistence as unknown as AedesOptions['persistence'],
     concurrency: config.mqtt.concurrency,
     connectTimeout: config.mqtt.connectTimeoutMs,
-    drainTimeout: config.mqtt.drainTimeoutMs,
     heartbeatInterval: config.mqtt.heartbeatIntervalMs,
     maxTopicLevels: config.mqtt.maxTopicLevels,
     maxInflightInbound: config.mqtt.maxInflightInbound,

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import type http from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Writable } from 'node:stream'
 import type { Aedes } from 'aedes'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { GatewayError } from '../errors.js'
@@ -36,14 +36,44 @@ export interface AddressGate {
 const CONNACK_NOT_AUTHORIZED = Buffer.from([0x20, 0x02, 0x00, 0x05])
 const CONNECT = 1
 
+/** What every MQTT connection (TCP or WebSocket) is held to before Aedes gets it. */
+export interface ConnectionLimits {
+  /** Bytes that may wait to be sent to one client before it is disconnected as too slow (mqtt.maxQueuedBytes). */
+  maxQueuedBytes: number
+  /** A client disconnected for that, with its address and how many bytes were waiting. */
+  onTooSlow: (remoteAddress: string | undefined, bytes: number) => void
+}
+
+/**
+ * Aedes counts a message as delivered only once every subscriber's socket has taken it (lib/write.js waits for
+ * 'drain'), and its emitter stops after `mqtt.concurrency` undelivered messages: one client that stops reading
+ * (a phone leaving the Wi-Fi, a hung panel) would hold up every other client, the emergency stop's fan-out
+ * included, until drainTimeout. So a connection's writes never report backpressure: what it has not read waits
+ * in its own buffer, and once more than maxQueuedBytes wait it is closed. Nothing acknowledged is lost with it:
+ * a clean=false session's QoS 1/2 messages stay in the broker's store until its client acknowledges them.
+ */
+export function neverStall (stream: Writable, queued: () => number, remoteAddress: string | undefined, limits: ConnectionLimits): void {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
+  stream.write = ((...args: unknown[]): boolean => {
+    write(...args)
+    const bytes = queued()
+    if (bytes > limits.maxQueuedBytes && !stream.destroyed) {
+      limits.onTooSlow(remoteAddress, bytes)
+      stream.destroy(new Error(`client too slow: ${bytes} bytes waiting to be sent`))
+    }
+    return true
+  }) as Writable['write']
+}
+
 /**
  * MQTT over TCP. noDelay: without it the first message to a subscriber waits ~40 ms on Nagle/delayed ACK.
  * An address the gate refuses never reaches Aedes (see refuseAtAccept).
  */
-export function createTcpServer (aedes: Aedes, gate?: AddressGate): net.Server {
+export function createTcpServer (aedes: Aedes, limits: ConnectionLimits, gate?: AddressGate): net.Server {
   return net.createServer({ noDelay: true }, socket => {
-    if (gate?.refused(socket.remoteAddress) === true) refuseAtAccept(socket, gate)
-    else aedes.handle(socket)
+    if (gate?.refused(socket.remoteAddress) === true) return refuseAtAccept(socket, gate)
+    neverStall(socket, () => socket.writableLength, socket.remoteAddress, limits)
+    aedes.handle(socket)
   })
 }
 
@@ -70,12 +100,14 @@ function refuseAtAccept (socket: net.Socket, gate: AddressGate): void {
  * MQTT over WebSocket on the HTTP server, at one path. ws 8 (not websocket-stream, which pins ws 3: one crafted
  * upgrade request with many headers kills the process). Upgrades on other paths are refused with 404.
  */
-export function attachWebSocket (server: http.Server, aedes: Aedes, path: string): WebSocketServer {
+export function attachWebSocket (server: http.Server, aedes: Aedes, path: string, limits: ConnectionLimits): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
   wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws)
     // A reset peer surfaces as a stream error; Aedes cleans up on close, so the error is only swallowed here.
     stream.on('error', () => {})
+    // Bytes in the stream's buffer and in ws's (frames not yet written to the socket, and the socket's own).
+    neverStall(stream, () => stream.writableLength + ws.bufferedAmount, req.socket.remoteAddress, limits)
     aedes.handle(stream, req)
   })
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

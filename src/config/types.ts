@@ -12,7 +12,7 @@ export interface Config {
     readonly wsPath: string
     readonly allowAnonymous: boolean
     readonly connectTimeoutMs: number
-    readonly drainTimeoutMs: number
+    readonly maxQueuedBytes: number
     readonly heartbeatIntervalMs: number
     readonly maxTopicLevels: number
     readonly maxInflightInbound: number

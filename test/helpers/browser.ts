@@ -65,6 +65,25 @@ export async function openPanel (t: Test, browser: Browser, app: RunningApp, rol
   return { page, username }
 }
 
+/**
+ * waitForSelector, whose timeout says what the panel showed instead: its link state (data-link), its toasts and
+ * the start of its text, so that a failure seen once in CI explains itself.
+ */
+export async function waitForShown (page: Page, selector: string): Promise<void> {
+  try {
+    await page.waitForSelector(selector)
+  } catch (err) {
+    const seen = await page.evaluate(() => ({
+      link: document.querySelector('[data-link]')?.getAttribute('data-link'),
+      linkError: document.querySelector('[data-link]')?.getAttribute('title'),
+      toasts: Array.from(document.querySelectorAll('.toast')).map(e => e.textContent),
+      hidden: document.visibilityState,
+      text: document.body.innerText.slice(0, 300)
+    })).catch(() => 'page not readable')
+    throw new Error(`${selector} not shown: ${(err as Error).message.split('\n')[0]}; the panel showed ${JSON.stringify(seen)}`)
+  }
+}
+
 export async function showView (page: Page, view: string): Promise<void> {
   await page.click(`.nav-item[data-view=${view}]`)
   await page.waitForSelector(`[data-testid=view-${view}]`)

@@ -6,7 +6,7 @@ import { startApp, type RunningApp } from '../../helpers/app.js'
 import { simBoard } from '../../helpers/boards.js'
 import { createUser, deviceClient, provisionDevice } from '../../helpers/devices.js'
 import { waitFor } from '../../helpers/mqtt.js'
-import { LARGE, PHONE, SMALL, UI_TIMEOUT_MS, launchBrowser, logIn, newPanelPage, offlineWill, screenshot, showView, type Viewport } from '../../helpers/browser.js'
+import { LARGE, PHONE, SMALL, UI_TIMEOUT_MS, launchBrowser, logIn, newPanelPage, offlineWill, screenshot, showView, waitForShown, type Viewport } from '../../helpers/browser.js'
 
 // Screenshots of every view at 800×480 (the seeds' small displays), 1280×800 and a phone, into the git-ignored
 // artifacts/screenshots/, over a realistic vehicle; each picture is also checked for horizontal overflow.
@@ -123,8 +123,8 @@ t.test('screenshots of every view at 800×480, 1280×800 and on a phone', async 
   await waitFor(() => app.gateway.control.emergency.record.active, UI_TIMEOUT_MS)
   for (const [, page] of pages) {
     await showView(page, 'relays')
-    await page.waitForSelector('[data-testid=emergency-banner]')
-    await page.waitForSelector('.relay .lock')
+    await waitForShown(page, '[data-testid=emergency-banner]')
+    await waitForShown(page, '.relay .lock')
     await tour(t, page, 'relays-emergency')
     await showView(page, 'events')
     await page.waitForSelector('.event[data-type=emergency_stop]')
