@@ -53,16 +53,16 @@ export interface ConnectionLimits {
  * a clean=false session's QoS 1/2 messages stay in the broker's store until its client acknowledges them.
  */
 export function neverStall (stream: Writable, queued: () => number, remoteAddress: string | undefined, limits: ConnectionLimits): void {
-  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
-  stream.write = ((...args: unknown[]): boolean => {
-    write(...args)
+  const write = stream.write as (this: Writable, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean
+  stream.write = function (this: Writable, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    write.call(this, chunk, encoding, cb)
     const bytes = queued()
     if (bytes > limits.maxQueuedBytes && !stream.destroyed) {
       limits.onTooSlow(remoteAddress, bytes)
       stream.destroy(new Error(`client too slow: ${bytes} bytes waiting to be sent`))
     }
     return true
-  }) as Writable['write']
+  } as Writable['write']
 }
 
 /**
