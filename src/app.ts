@@ -90,7 +90,8 @@ export class Gateway {
       })
       const auth = { authenticator, limiter, jwtKey }
       const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
-      const broker = await createBroker(config, brokerHooks.hooks, log.child({ module: 'broker' }))
+      const brokerLog = log.child({ module: 'broker' })
+      const broker = await createBroker(config, brokerHooks.hooks, brokerLog)
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
       const events = new EventsService({ repos, broker, clock, log, bus })
@@ -109,7 +110,6 @@ export class Gateway {
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
 
-      const brokerLog = log.child({ module: 'broker' })
       const limits = {
         maxQueuedBytes: config.mqtt.maxQueuedBytes,
         onTooSlow: (remoteAddress: string | undefined, bytes: number) => brokerLog.warn({ remoteAddress, bytes }, 'mqtt client too slow: disconnected')
