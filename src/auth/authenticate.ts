@@ -34,7 +34,7 @@ export interface AuthenticatorDeps {
   jwtKey: Uint8Array
   limiter: FailureLimiter
   clock: Pick<Clock, 'now'>
-  /** Credential checks one remote address may have running at once; the rest queue (default 4). */
+  /** Credential checks one remote address may have running at once; the rest queue (default 1). */
   maxConcurrentPerAddress?: number
 }
 
@@ -60,7 +60,7 @@ function sameSecret (given: Buffer | undefined, expected: string): boolean {
 export class Authenticator {
   private readonly gate: KeyedGate
   constructor (private readonly deps: AuthenticatorDeps) {
-    this.gate = new KeyedGate(deps.maxConcurrentPerAddress ?? 4)
+    this.gate = new KeyedGate(deps.maxConcurrentPerAddress ?? 1)
   }
 
   async authenticate (creds: Credentials): Promise<AuthOutcome> {
@@ -87,8 +87,9 @@ export class Authenticator {
     const userKey = userKeyOf(username)
     const blocked = (): boolean => limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))
     if (blocked()) return { throttled: true, reason: 'too many failed attempts' }
-    // An address whose last attempts failed hashes one at a time: the others' hashes keep the rest of the pool.
-    const release = await this.gate.acquire(addrKey, () => limiter.failedRecently(addrKey) ? 1 : Infinity)
+    // One check at a time per address: a burst of guesses cannot be hashed before its first failures are counted,
+    // and holds at most one of the threads every other client's hash needs.
+    const release = await this.gate.acquire(addrKey)
     if (release === undefined) return { throttled: true, reason: 'too many concurrent attempts' }
     let result: T
     try {

@@ -79,3 +79,16 @@ t.test('failures throttle the address, not the device connecting from elsewhere'
   clock.advance(30_001)
   t.match(await auth.authenticate({ ...bad, password: pw('s3cret') }), { ok: true }, 'after the penalty')
 })
+
+t.test('one check at a time per address: a parallel burst stops at the penalty, another address is not held back', async t => {
+  const { auth } = await setup()
+  const bad = { clientId: 'esp32-001', username: 'esp32-001', password: pw('guess'), remoteAddress: '10.9.9.9' }
+  const order: string[] = []
+  const burst = Array.from({ length: 10 }, async () => await auth.authenticate(bad).then(o => { order.push('bad'); return o }))
+  const good = auth.authenticate({ ...bad, password: pw('s3cret'), remoteAddress: '10.0.0.2' }).then(o => { order.push('good'); return o })
+  const outcomes = await Promise.all(burst)
+  t.match(await good, { ok: true })
+  t.same(outcomes.map(o => o.ok ? 0 : o.returnCode), [4, 4, 4, 5, 5, 5, 5, 5, 5, 5], 'three guesses hashed one after another, the rest refused unchecked')
+  t.equal(outcomes.filter(o => o.throttled === true).length, 7)
+  t.ok(order.indexOf('good') < 3, 'the good device did not wait behind the burst')
+})

@@ -59,26 +59,3 @@ t.test('KeyedGate: at most limit holders per key, the rest wait in order, past m
   b?.()
   t.ok(await gate.acquire('k'), 'free again')
 })
-
-t.test('KeyedGate: a lower limit is read when a slot frees, and waiters keep their order', async t => {
-  const gate = new KeyedGate(4)
-  const held = await Promise.all([gate.acquire('k'), gate.acquire('k'), gate.acquire('k'), gate.acquire('k')])
-  const order: string[] = []
-  let lowLimit = Infinity
-  const low = gate.acquire('k', () => lowLimit).then(r => { order.push('low'); return r })
-  const normal = gate.acquire('k').then(r => { order.push('normal'); return r })
-  await new Promise(resolve => setImmediate(resolve))
-  t.same(order, [], 'four hold: both wait')
-  lowLimit = 1 // its address failed meanwhile
-  for (const release of held.slice(0, 3)) release?.()
-  await new Promise(resolve => setImmediate(resolve))
-  t.same(order, [], 'one still holds: the first waiter, now limited to one, waits, and the next does not jump it')
-  held[3]?.()
-  const lowRelease = await low
-  await new Promise(resolve => setImmediate(resolve))
-  t.same(order, ['low', 'normal'], 'then both, in order')
-  lowRelease?.()
-  ;(await normal)?.()
-  const again = await Promise.all([gate.acquire('k'), gate.acquire('k'), gate.acquire('k'), gate.acquire('k')])
-  t.ok(again.every(r => r !== undefined), 'four slots free again')
-})
