@@ -5,7 +5,7 @@
 // 2. Debian's Mosquitto, plain 1 → 200 fan-out of one QoS 1 message, p50/p99 over 200 trials, same machine, same
 //    client library, in the same run, for comparison;
 // 3. command round-trip: the service call the HTTP API makes (relays.setChannel) → board → response → ack written.
-// Knobs for investigation: BENCH_MQTT_CONCURRENCY (the child's mqtt.concurrency), BENCH_NODE_ARGS (e.g.
+// Knobs for investigation: BENCH_MQTT_CONCURRENCY (overrides the child's shipped mqtt.concurrency), BENCH_NODE_ARGS (e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway child).
 import 'reflect-metadata'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -77,7 +77,7 @@ type Inside = Record<'persistedMs' | 'publishedMs' | 'offCommandsMs', number[]>
 async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, httpPort: number, inside: Inside }> {
   const inside: Inside = { persistedMs: [], publishedMs: [], offCommandsMs: [] }
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
-    env: { PATH: process.env.PATH ?? '', AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY ?? '100', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
+    env: { PATH: process.env.PATH ?? '', ...(process.env.BENCH_MQTT_CONCURRENCY === undefined ? {} : { AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY }), AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const { mqttPort, httpPort } = await new Promise<{ mqttPort: number, httpPort: number }>((resolve, reject) => {
