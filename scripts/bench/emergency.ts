@@ -3,7 +3,8 @@
 //    emergency stop published over MQTT by a panel; latency from the trigger's publish to the LAST board receiving
 //    its off-command, p50/p99 over 200 trials;
 // 2. Debian's Mosquitto, plain 1 → 200 fan-out of one QoS 1 message, p50/p99 over 200 trials, same machine, same
-//    client library, in the same run, for comparison;
+//    client library, in the same run, for comparison; and the same plain fan-out on bare Aedes (no hooks), which
+//    tells the broker library's share from the gateway's;
 // 3. command round-trip: the service call the HTTP API makes (relays.setChannel) → board → response → ack written.
 // Knobs for investigation: BENCH_MQTT_CONCURRENCY (overrides the child's shipped mqtt.concurrency), BENCH_NODE_ARGS (e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway child).
@@ -13,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
@@ -165,6 +167,39 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], inside: 
   return { latencies, inside }
 }
 
+/** A plain 1 → BOARDS fan-out of one QoS 1 message on the broker at `url`, TRIALS times: publish → last subscriber has it. */
+async function plainFanOut (url: string, prefix: string): Promise<number[]> {
+  let up = false
+  for (let i = 0; i < 50 && !up; i++) {
+    up = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).then(c => { c.end(true); return true }, () => false)
+    if (!up) await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  const subs = await connectMany(url, Array.from({ length: BOARDS }, (_, i) => `${prefix}-sub-${i}`))
+  let count = 0
+  let lastAt = 0
+  let wake: () => void = () => {}
+  for (const s of subs) {
+    s.on('message', () => { count++; lastAt = performance.now(); if (count === BOARDS) wake() })
+  }
+  await Promise.all(subs.map(async s => await s.subscribeAsync('bench/fanout', { qos: 1 })))
+  const pub = await mqtt.connectAsync(url, { clientId: `${prefix}-pub`, reconnectPeriod: 0 })
+  const latencies: number[] = []
+  try {
+    for (let i = 0; i < TRIALS + 5; i++) {
+      count = 0
+      const all = new Promise<void>(resolve => { wake = resolve })
+      const t0 = performance.now()
+      pub.publish('bench/fanout', JSON.stringify({ reason: `bench ${i}` }), { qos: 1 })
+      await withTimeout(all, 10000, `${prefix} fan-out`)
+      if (i >= 5) latencies.push(lastAt - t0)
+      await new Promise(resolve => setTimeout(resolve, 40))
+    }
+  } finally {
+    for (const c of [...subs, pub]) c.end(true)
+  }
+  return latencies
+}
+
 async function benchMosquitto (): Promise<number[] | string> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'autocore-mosq-'))
@@ -174,36 +209,23 @@ async function benchMosquitto (): Promise<number[] | string> {
   const spawned = await new Promise<boolean>(resolve => { child.once('spawn', () => resolve(true)); child.once('error', () => resolve(false)) })
   if (!spawned) return 'mosquitto not available (/usr/sbin/mosquitto)'
   try {
-    const url = `mqtt://127.0.0.1:${port}`
-    let up = false
-    for (let i = 0; i < 50 && !up; i++) {
-      up = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).then(c => { c.end(true); return true }, () => false)
-      if (!up) await new Promise(resolve => setTimeout(resolve, 100))
-    }
-    const subs = await connectMany(url, Array.from({ length: BOARDS }, (_, i) => `mosq-sub-${i}`))
-    let count = 0
-    let lastAt = 0
-    let wake: () => void = () => {}
-    for (const s of subs) {
-      s.on('message', () => { count++; lastAt = performance.now(); if (count === BOARDS) wake() })
-    }
-    await Promise.all(subs.map(async s => await s.subscribeAsync('bench/fanout', { qos: 1 })))
-    const pub = await mqtt.connectAsync(url, { clientId: 'mosq-pub', reconnectPeriod: 0 })
-    const latencies: number[] = []
-    for (let i = 0; i < TRIALS + 5; i++) {
-      count = 0
-      const all = new Promise<void>(resolve => { wake = resolve })
-      const t0 = performance.now()
-      pub.publish('bench/fanout', JSON.stringify({ reason: `bench ${i}` }), { qos: 1 })
-      await withTimeout(all, 10000, 'mosquitto fan-out')
-      if (i >= 5) latencies.push(lastAt - t0)
-      await new Promise(resolve => setTimeout(resolve, 40))
-    }
-    for (const c of [...subs, pub]) c.end(true)
-    return latencies
+    return await plainFanOut(`mqtt://127.0.0.1:${port}`, 'mosq')
   } finally {
     child.kill('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The same plain fan-out on bare Aedes (no hooks, in-memory persistence): what the broker library alone costs. */
+async function benchBareAedes (): Promise<number[]> {
+  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'scripts', 'bench', 'bare-aedes.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
+  const { mqttPort } = JSON.parse((await lines.next()).value as string) as { mqttPort: number }
+  try {
+    return await plainFanOut(`mqtt://127.0.0.1:${mqttPort}`, 'aedes')
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise(resolve => child.once('exit', resolve))
   }
 }
 
@@ -257,6 +279,8 @@ export async function run (): Promise<void> {
   const mq = await benchMosquitto()
   if (typeof mq === 'string') console.log(`mosquitto plain 1->${BOARDS} fan-out: ${mq}`)
   else console.log(`mosquitto plain 1->${BOARDS} QoS 1 fan-out, ${mq.length} trials (publish -> last subscriber has it): ${fmt(mq)}`)
+  const bare = await benchBareAedes()
+  console.log(`bare Aedes (no hooks, in-memory persistence) plain 1->${BOARDS} QoS 1 fan-out, same clients, ${bare.length} trials: ${fmt(bare)}`)
   if (typeof mq !== 'string') {
     const verdict = pct(gw, 0.99) <= pct(mq, 0.99) ? 'meets' : 'MISSES'
     console.log(`emergency p99 ${pct(gw, 0.99).toFixed(2)} ms vs mosquitto p99 ${pct(mq, 0.99).toFixed(2)} ms: ${verdict} the target (p99 <= mosquitto's)`)
