@@ -13,15 +13,16 @@ export interface Measure {
   read: (r: HealthReport) => number | undefined
 }
 
-type Parts = HealthReport & { telemetry?: { writerLagMs?: number }, emergency?: { active?: boolean } }
+/** A report from another build may lack a part: each measure reads it as possibly absent. */
+type Parts = Partial<HealthReport>
 
 export const measures: Measure[] = [
   { name: 'disk-free', unit: 'bytes', bad: 'below', read: r => r.storage?.diskFreeBytes },
   { name: 'db-size', unit: 'bytes', bad: 'above', read: r => r.storage?.dbBytes ?? undefined },
   // No backup at all is as old as a backup can be.
   { name: 'backup-age', unit: 'ms', bad: 'above', read: r => r.backup === undefined ? undefined : (r.backup.ageS === null ? Infinity : r.backup.ageS * 1000) },
-  // Not reported by this build yet: the telemetry writer and the emergency stop add these parts to /health.
-  { name: 'writer-lag', unit: 'ms', bad: 'above', read: r => (r as Parts).telemetry?.writerLagMs },
+  // The age of the oldest reading accepted and not yet committed.
+  { name: 'writer-lag', unit: 'ms', bad: 'above', read: r => (r as Parts).telemetry?.lagMs },
   { name: 'emergency', unit: 'flag', bad: 'above', read: r => { const a = (r as Parts).emergency?.active; return a === undefined ? undefined : (a ? 1 : 0) } }
 ]
 

@@ -55,8 +55,8 @@ t.test('evaluate: below/above, critical over warning, absent parts are n/a and n
   t.equal(never.text[2], 'backup-age never (critical > 1.0d)')
   t.equal(never.values['backup-age'], null)
 
-  const later = evaluate(report({ telemetry: { writerLagMs: 2500 }, emergency: { active: true } }), parseThresholds('writer-lag=2s'), parseThresholds('emergency=on'))
-  t.equal(later.state, 2, 'parts other branches add are read as soon as /health has them')
+  const later = evaluate(report({ telemetry: { lagMs: 2500 }, emergency: { active: true } }), parseThresholds('writer-lag=2s'), parseThresholds('emergency=on'))
+  t.equal(later.state, 2, 'the writer lag and the emergency state are read from their /health parts')
   t.same(later.text.slice(3), ['writer-lag 2.5s (warning > 2.0s)', 'emergency active (critical > active)'])
   t.equal(evaluate(undefined, new Map(), new Map()).text.every(s => s.endsWith('n/a')), true)
   t.equal(formatValue(measures[0], 12), '12B')
@@ -75,12 +75,12 @@ t.test('health --warn/--crit against a running gateway: Nagios lines and exit co
 
   const crit = await run('--warn', 'disk-free=1MB', '--crit', 'backup-age=26h')
   t.equal(crit.code, 2, 'no backup yet is critical')
-  t.match(crit.lines[0], /^CRITICAL - http ok, mqtt ok, db ok, disk-free \d+\.\dGB, db-size [\d.]+[KM]B, backup-age never \(critical > 1\.1d\), writer-lag n\/a, emergency n\/a \| disk_free=\d+B;1048576; db_size=\d+B;;$/)
+  t.match(crit.lines[0], /^CRITICAL - http ok, mqtt ok, db ok, disk-free \d+\.\dGB, db-size [\d.]+[KM]B, backup-age never \(critical > 1\.1d\), writer-lag \d+ms, emergency off \| disk_free=\d+B;1048576; db_size=\d+B;; writer_lag=\d+s;; emergency=0;;$/)
 
   await new BackupService(app.gateway.ctx).backupNow()
   const ok = await run('--warn', 'disk-free=1MB,backup-age=1h', '--crit', 'backup-age=26h')
   t.equal(ok.code, 0, ok.lines.join('\n'))
-  t.match(ok.lines[0], /^OK - http ok, mqtt ok, db ok, disk-free .*, backup-age \d+ms, writer-lag n\/a, emergency n\/a \| .*backup_age=0s;3600;93600$/)
+  t.match(ok.lines[0], /^OK - http ok, mqtt ok, db ok, disk-free .*, backup-age \d+ms, writer-lag \d+ms, emergency off \| .*backup_age=0s;3600;93600 writer_lag=\d+s;; emergency=0;;$/)
 
   const warn = await run('--warn', 'disk-free=100000TB')
   t.equal(warn.code, 1)
@@ -88,11 +88,16 @@ t.test('health --warn/--crit against a running gateway: Nagios lines and exit co
 
   const json = await run('--warn', 'db-size=1KB', '--json')
   t.equal(json.code, 1)
-  t.match(JSON.parse(json.lines.join('\n')), { ok: true, state: 1, measures: { 'disk-free': Number, 'db-size': Number, 'writer-lag': null } })
+  t.match(JSON.parse(json.lines.join('\n')), { ok: true, state: 1, measures: { 'disk-free': Number, 'db-size': Number, 'writer-lag': 0, emergency: 0 } })
 
   const bad = await run('--warn', 'nonsense=1')
   t.equal(bad.code, 3)
   t.match(bad.errors[0], /^UNKNOWN - bad threshold: unknown measure "nonsense"/)
+
+  await app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  const stopped = await run('--crit', 'emergency=on')
+  t.equal(stopped.code, 2, 'an active emergency stop trips emergency=on')
+  t.match(stopped.lines[0], /^CRITICAL - .*, emergency active \(critical > active\) \|/)
 
   const plain = await run('--json')
   t.equal(plain.code, 0)

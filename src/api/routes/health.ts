@@ -1,6 +1,7 @@
 import { statfsSync, statSync } from 'node:fs'
 import Router from '@koa/router'
 import type { AppContext } from '../../context.js'
+import type { EmergencyRecord } from '../../services/emergency-latch.js'
 import { version } from '../../version.js'
 import { backupDir, listBackups, SIDECARS, sqliteFile } from '../../persistence/sqlite-files.js'
 
@@ -16,7 +17,12 @@ export interface HealthReport {
   backup?: { enabled: boolean, dir: string, count: number, lastAt: number | null, ageS: number | null }
   /** Readings accepted and not yet committed, the oldest one's age, and whether ingest is held back. */
   telemetry: { buffered: number, lagMs: number, backpressure: boolean, waiting: number, written: number, failed: number, refused: number }
+  /** The emergency stop: active or not, and since when, why and from whom while active. */
+  emergency: Pick<EmergencyRecord, 'active' | 'since' | 'reason' | 'source'>
 }
+
+/** Where the health report reads the emergency state (the control services' latch). */
+export type EmergencyState = () => EmergencyRecord
 
 function fileBytes (file: string): number {
   try {
@@ -45,7 +51,7 @@ export function backupPart (ctx: AppContext): HealthReport['backup'] {
   return { enabled: ctx.config.backup.enabled, dir, count: backups.length, lastAt, ageS }
 }
 
-export async function healthReport (ctx: AppContext): Promise<HealthReport> {
+export async function healthReport (ctx: AppContext, emergency: EmergencyState): Promise<HealthReport> {
   const brokerUp = !ctx.broker.aedes.closed
   const dbOk = await ctx.db.ping()
   return {
@@ -56,8 +62,13 @@ export async function healthReport (ctx: AppContext): Promise<HealthReport> {
     db: { ok: dbOk, type: ctx.config.database.type },
     storage: storagePart(ctx),
     backup: backupPart(ctx),
-    telemetry: telemetryPart(ctx)
+    telemetry: telemetryPart(ctx),
+    emergency: emergencyPart(emergency())
   }
+}
+
+function emergencyPart (r: EmergencyRecord): HealthReport['emergency'] {
+  return r.active ? { active: true, since: r.since, reason: r.reason, source: r.source } : { active: false, since: null, reason: null, source: null }
 }
 
 function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
@@ -66,10 +77,10 @@ function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
 }
 
 /** `GET /health`: 200 when every part answers, 503 (same body) when one does not. */
-export function healthRoutes (app: AppContext): Router {
+export function healthRoutes (app: AppContext, emergency: EmergencyState): Router {
   const router = new Router()
   router.get('/health', async ctx => {
-    const report = await healthReport(app)
+    const report = await healthReport(app, emergency)
     ctx.status = report.status === 'ok' ? 200 : 503
     ctx.body = report
   })
