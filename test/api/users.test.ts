@@ -3,6 +3,7 @@ import { runCli } from '../../src/cli/index.js'
 import { startApp } from '../helpers/app.js'
 import { createUser, login } from '../helpers/devices.js'
 import { harness } from './cases/harness.js'
+import { connect } from '../helpers/mqtt.js'
 
 t.test('the last enabled admin is never deleted, disabled or demoted (API and CLI)', async t => {
   const app = await startApp(t)
@@ -47,4 +48,28 @@ t.test('users: names and passwords follow the CLI\'s rules; no hash in any answe
   const events = await app.gateway.ctx.repos.events.recent({ eventType: 'user_created' })
   t.match(events, [{ target: 'ana', source: 'api', payload: { role: 'viewer' } }], 'an event names who created whom')
   t.notMatch(JSON.stringify(events), /long enough/)
+})
+
+t.test('disabling, a new role or deleting closes the user\'s MQTT connections; a password change does not', async t => {
+  const app = await startApp(t)
+  const h = harness(app)
+  const admin = await h.token('admin')
+  const ana = await createUser(app, { role: 'operator' })
+  const panel = async (): Promise<Awaited<ReturnType<typeof connect>>> => await connect(t, app.mqttUrl, { clientId: `panel-${Math.random()}`, username: ana.username, password: await login(app, ana.username, ana.password), reconnectPeriod: 0 })
+  const closes = async (c: Awaited<ReturnType<typeof connect>>, change: () => Promise<unknown>): Promise<boolean> => {
+    const closed = new Promise<boolean>(resolve => c.once('close', () => resolve(true)))
+    await change()
+    // A connection left open answers a ping: the round-trip proves it was not closed.
+    return await Promise.race([closed, c.subscribeAsync('autocore/devices/+/status').then(() => false, () => true)])
+  }
+
+  const first = await panel()
+  t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { password: 'a new password' } })), false, 'a password change keeps the connection')
+  t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { role: 'viewer' } })), true, 'a new role closes it')
+  ana.password = 'a new password'
+  const second = await panel()
+  t.equal(await closes(second, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { enabled: false } })), true, 'disabling closes it')
+  t.equal((await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { enabled: true } })).status, 200)
+  const third = await panel()
+  t.equal(await closes(third, async () => await h.call('DELETE', `/users/${ana.username}`, { token: admin })), true, 'deleting closes it')
 })

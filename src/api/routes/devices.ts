@@ -1,6 +1,6 @@
-import type { Client } from 'aedes'
 import type { Device } from '../../../entities/device.js'
 import type { AppContext } from '../../context.js'
+import { closeSessions } from '../../broker/sessions.js'
 import { DEVICE_ID, familyTopic } from '../../gateway/topics.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
 import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
@@ -71,17 +71,11 @@ async function found (app: AppContext, uuid: string): Promise<Device> {
 }
 
 /**
- * Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). `forget`: as if
- * it had sent DISCONNECT, so its Last Will (a retained "offline") is discarded rather than published.
+ * Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). `forgetWill`: as
+ * if it had sent DISCONNECT, so its Last Will (a retained "offline") is discarded rather than published.
  */
-function disconnect (app: AppContext, uuid: string, forget = false): void {
-  // Aedes keeps connected clients by client id, which for a device is its UUID (not in Aedes' types).
-  const client = (app.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[uuid]
-  const who = client === undefined ? undefined : app.hooks.principalOf(client)
-  if (client === undefined || who?.kind !== 'device' || who.uuid !== uuid) return
-  // Aedes' own mark of a clean DISCONNECT: the will is dropped and deleted from its store [MQTT-3.14.4-3].
-  if (forget) (client as unknown as { _disconnected: boolean })._disconnected = true
-  client.close()
+function disconnect (app: AppContext, uuid: string, forgetWill = false): void {
+  closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'device' && p.uuid === uuid, { forgetWill })
 }
 
 /** Clears what the device left retained (its status and relay state), so panels stop showing a deleted device. */

@@ -1,6 +1,7 @@
 import type { User } from '../../../entities/user.js'
 import type { AppContext } from '../../context.js'
 import { USER_ROLES, type UserRole } from '../../auth/principal.js'
+import { closeSessions } from '../../broker/sessions.js'
 import { MIN_PASSWORD_LENGTH, USERNAME, changeUser, createUser, deleteUser, userNotFound, type UserChange } from '../../services/accounts.js'
 import { pageQuery, pageOf, paginate, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
 import { iso } from '../time-query.js'
@@ -33,6 +34,11 @@ const common = { tag: 'users', role: 'admin', params, errors: ['GW_ERR_USER_NOT_
 
 async function audit (req: ApiRequest<unknown, unknown, unknown>, app: AppContext, type: string, username: string, payload?: Record<string, unknown>): Promise<void> {
   await app.events.log({ level: 'info', type, source: 'api', action: type.replace(/^user_/, ''), target: username, username: req.user.username, payload })
+}
+
+/** Closes the user's live MQTT connections (its panels reconnect and are checked with what the user is now). */
+function closeUserSessions (app: AppContext, username: string): void {
+  closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'user' && p.username === username)
 }
 
 /**
@@ -91,12 +97,14 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.update',
     method: 'PATCH',
     path: '/users/:username',
-    summary: 'Change role, enabled and/or password; never disables or demotes the last enabled admin',
+    summary: 'Change role, enabled and/or password; never disables or demotes the last enabled admin. Disabling or a new role closes its MQTT connections',
     body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { role, enabled: { type: 'boolean' }, password } },
     response: userSchema,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
     handler: async (req, { app }) => {
       const u = await changeUser(app.repos.users, req.params.username, req.body, () => app.clock.now())
+      // Its MQTT connections hold the rights of their CONNECT: a disabled user or a new role takes effect at once.
+      if (req.body.enabled === false || req.body.role !== undefined) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
       await audit(req, app, 'user_updated', u.username, { fields: Object.keys(req.body), role: u.role, enabled: u.enabled })
       return userView(u)
@@ -107,11 +115,12 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.delete',
     method: 'DELETE',
     path: '/users/:username',
-    summary: 'Delete a user, never the last enabled admin; its tokens stop working at once',
+    summary: 'Delete a user, never the last enabled admin; its tokens stop working at once and its MQTT connections are closed',
     status: 204,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
     handler: async (req, { app }) => {
       await deleteUser(app.repos.users, req.params.username)
+      closeUserSessions(app, req.params.username)
       await audit(req, app, 'user_deleted', req.params.username)
     }
   })
