@@ -89,10 +89,10 @@ export class EventsService {
         username: e.username ?? null,
         payload: e.payload ?? null
       })
-      const { eventId, deliveryIds } = await this.deps.repos.outbox.insertEvent(
+      const { eventId, deliveryIds } = await this.deps.repos.events.track(ts, async () => await this.deps.repos.outbox.insertEvent(
         { ts, level: e.level, eventType: e.type, source: e.source, action: e.action, target: e.target, username: e.username, payload: e.payload },
         { match: hook => filterMatches(hook, e), body: (eventId, deliveryId) => deliveryBody(deliveryId, messageOf(eventId)), only }
-      )
+      ))
       recorded = { message: messageOf(eventId), deliveryIds }
     } catch (err) {
       this.logger.error({ err, type: e.type }, 'event not recorded')

@@ -61,6 +61,24 @@ t.test('GET /events?since= returns exactly the events after since, oldest first,
   t.match(await h.call('GET', '/events', { token: admin, query: { level: 'loud' } }), { status: 400, body: { error: { details: [{ in: 'query', field: 'level' }] } } })
 })
 
+t.test('an event still waiting for the connection holds the pollers\' horizon before its time', async t => {
+  const clock = new FakeClock()
+  const app = await startApp(t, { clock })
+  const { db, events, repos } = app.gateway.ctx
+  let end: () => void = () => {}
+  const held = new Promise<void>(resolve => { end = resolve })
+  const tx = db.dataSource.transaction(async m => { await m.query('SELECT 1'); await held })
+  await new Promise(resolve => setImmediate(resolve))
+  const ts = clock.now()
+  const logging = events.log({ level: 'info', type: 'late', source: 'test' })
+  clock.advance(50)
+  t.equal(repos.events.horizon(clock.now()), ts - 1, 'a poller may not read past the event to come')
+  end()
+  await tx
+  t.match(await logging, { type: 'late', ts: new Date(ts).toISOString() })
+  t.equal(repos.events.horizon(clock.now()), clock.now() - 1, 'written: the horizon moves on')
+})
+
 t.test('events page in SQL: total counts every match, offset skips', async t => {
   const app = await startApp(t)
   const h = harness(app)

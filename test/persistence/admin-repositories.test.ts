@@ -6,6 +6,7 @@ import { migrations } from '../../src/persistence/migrations/index.js'
 import { DevicesRepository } from '../../src/persistence/repositories/devices.js'
 import { EventsRepository } from '../../src/persistence/repositories/events.js'
 import { UsersRepository } from '../../src/persistence/repositories/users.js'
+import { WebhookOutboxRepository } from '../../src/persistence/repositories/webhook-outbox.js'
 import { pgDataSource } from '../helpers/pg.js'
 
 // The SQL behind device deletion (tombstones, the change feed) and the last-admin guard, on both engines.
@@ -39,10 +40,12 @@ async function checkRepositories (t: Test, ds: DataSource): Promise<void> {
     t.equal(devices.horizon(1000), 999)
   }
   const events = new EventsRepository(ds)
-  const logging = events.insert({ ts: 500, level: 'info', eventType: 'x', source: 'test' })
+  const outbox = new WebhookOutboxRepository(ds)
+  const logging = events.track(500, async () => await outbox.insertEvent({ ts: 500, level: 'info', eventType: 'x', source: 'test' }, { match: () => true, body: () => '{}' }))
   t.equal(events.horizon(1000), 499)
   await logging
   t.equal(events.horizon(1000), 999)
+  t.match(await events.page({ limit: 10, offset: 0 }), { total: 1, items: [{ ts: 500, eventType: 'x' }] })
 
   const users = new UsersRepository(ds)
   await users.create({ username: 'root', role: 'admin', passwordHash: 'h' }, 1)

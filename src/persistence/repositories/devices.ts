@@ -1,7 +1,7 @@
 import { In, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm'
 import { Device, type DeviceStatus } from '../../../entities/device.js'
 import { DeviceTombstone } from '../../../entities/device-tombstone.js'
-import { forPostgres, nativeSqlite, query } from './sql.js'
+import { connectionFree, forPostgres, nativeSqlite, query } from './sql.js'
 import { WriteHorizon } from './write-horizon.js'
 
 export interface NewDevice {
@@ -97,7 +97,8 @@ export class DevicesRepository {
     return await this.writes.track(now, async () => {
       const db = nativeSqlite(this.dataSource)
       if (db !== undefined) {
-        // Synchronous on the one connection: nothing interleaves (TypeORM's shared runner would nest a concurrent transaction).
+        // Synchronous on the one connection, once no TypeORM transaction is open on it (it would nest into that one).
+        await connectionFree(db)
         return db.transaction(() => {
           const gone = db.prepare('DELETE FROM devices WHERE uuid = ?').run(uuid).changes > 0
           if (gone) db.prepare(UPSERT_TOMBSTONE).run(uuid, now)

@@ -33,17 +33,12 @@ export class EventsRepository {
     this.repo = dataSource.getRepository(EventLog)
   }
 
-  async insert (e: NewEvent): Promise<EventLog> {
-    return await this.writes.track(e.ts, async () => await this.repo.save(this.repo.create({
-      ts: e.ts,
-      level: e.level,
-      eventType: e.eventType,
-      source: e.source,
-      action: e.action ?? null,
-      target: e.target ?? null,
-      username: e.username ?? null,
-      payload: e.payload ?? null
-    })))
+  /**
+   * Runs `write`, the insert of an event stamped `ts` (the outbox's, with its webhook deliveries), holding the
+   * horizon before `ts` until it settles, so a reader polling with `since` never moves past a row still to come.
+   */
+  async track<T> (ts: number, write: () => Promise<T>): Promise<T> {
+    return await this.writes.track(ts, write)
   }
 
   /** The latest time whose event rows have all committed (see WriteHorizon): what a poller may read up to. */

@@ -68,6 +68,11 @@ export class PreparedStatements {
    * run in the same synchronous stretch (no await between them).
    */
   async free (): Promise<void> {
-    while (this.native?.inTransaction === true) await new Promise(resolve => setImmediate(resolve))
+    if (this.native !== undefined) await connectionFree(this.native)
   }
+}
+
+/** Resolves once no transaction (a TypeORM one, awaiting between its statements) is open on the connection. */
+export async function connectionFree (db: BetterSqlite3.Database): Promise<void> {
+  while (db.inTransaction) await new Promise(resolve => setImmediate(resolve))
 }

@@ -5,7 +5,7 @@ import { EventLog, type EventLevel } from '../../../entities/event-log.js'
 import { WebhookDelivery } from '../../../entities/webhook-delivery.js'
 import { Webhook } from '../../../entities/webhook.js'
 import type { NewEvent } from './events.js'
-import { nativeSqlite, query } from './sql.js'
+import { connectionFree, nativeSqlite, query } from './sql.js'
 
 /** A webhook as the fan-out sees it: enough to decide whether an event goes to it. */
 export interface FanOutTarget { id: number, events: string[], minLevel: EventLevel }
@@ -63,12 +63,13 @@ export class WebhookOutboxRepository {
 
   /**
    * Inserts the event row and one pending delivery per matching webhook. On SQLite this is one synchronous
-   * transaction on the single connection, so concurrent events never interleave inside TypeORM's shared query
-   * runner (if someone else's transaction is open on it, this one nests and commits with it, still atomically).
+   * transaction on the single connection, run once no TypeORM transaction is open on it (it would otherwise nest
+   * into that one, and be rolled back with it).
    */
   async insertEvent (e: NewEvent, fan: FanOut): Promise<{ eventId: number, deliveryIds: number[] }> {
     if (this.native !== undefined) {
       this.writeNative ??= this.prepareNative(this.native)
+      await connectionFree(this.native)
       return this.writeNative(e, fan)
     }
     return await this.ds.transaction(m => this.insertWithManager(m, e, fan))
