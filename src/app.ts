@@ -17,6 +17,7 @@ import { createRepositories } from './persistence/repositories/index.js'
 import { EventsService } from './services/events.js'
 import { AccessAuditService } from './services/access-audit.js'
 import { PresenceService } from './services/presence.js'
+import { SessionRecheckService } from './services/session-recheck.js'
 import { payloadGuard } from './gateway/payload-guard.js'
 import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
@@ -132,6 +133,7 @@ export class Gateway {
         new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
         new PresenceService(ctx),
+        new SessionRecheckService(ctx),
         ...control.services,
         deviceConfig,
         themes,

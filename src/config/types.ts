@@ -44,7 +44,7 @@ export interface Config {
   readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }
   readonly relays: { readonly defaultHoldMs: number, readonly maxHoldMs: number, readonly defaultPulseMs: number }
   readonly macros: { readonly publishTopics: readonly string[] }
-  readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number }
+  readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number, readonly sessionRecheckMs: number }
   readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
   readonly acl: { readonly rules: readonly AclRule[] }
   readonly metrics: { readonly token: string }
