@@ -6,17 +6,12 @@
  */
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
-
-function connectPacket (clientId: string, username: string, password: string): Buffer {
-  const s = (x: string): Buffer => { const b = Buffer.from(x); const l = Buffer.alloc(2); l.writeUInt16BE(b.length); return Buffer.concat([l, b]) }
-  const body = Buffer.concat([s('MQTT'), Buffer.from([4, 0xc2, 0, 60]), s(clientId), s(username), s(password)])
-  return Buffer.concat([Buffer.from([0x10, body.length]), body])
-}
+import { connectPacket } from './telemetry/mqtt-wire.js'
 
 async function badLogin (port: number, uuid: string): Promise<number> {
   return await new Promise(resolve => {
     const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
-    socket.on('connect', () => socket.write(connectPacket(uuid, uuid, 'wrong-' + randomBytes(4).toString('hex'))))
+    socket.on('connect', () => socket.write(connectPacket(uuid, { username: uuid, password: 'wrong-' + randomBytes(4).toString('hex') })))
     socket.on('data', d => { socket.destroy(); resolve(d[3]) })
     socket.on('error', () => resolve(-1))
     socket.on('close', () => resolve(-1))
