@@ -94,8 +94,12 @@ export async function screenshot (page: Page, name: string): Promise<{ file: str
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   const { width, height } = page.viewportSize() ?? LARGE
   const file = join(SCREENSHOT_DIR, `${name}-${width}x${height}.png`)
-  // Fonts and the last render settle before the picture.
-  await page.evaluate(async () => { await document.fonts.ready; await new Promise(requestAnimationFrame) })
+  // Fonts and the last render settle before the picture. A page in the background gets no animation frames (it
+  // would wait forever): a frame or 100 ms, whichever comes first.
+  await page.evaluate(async () => {
+    await document.fonts.ready
+    await Promise.race([new Promise(requestAnimationFrame), new Promise(resolve => setTimeout(resolve, 100))])
+  })
   await page.screenshot({ path: file })
   return { file, overflow: await overflowing(page) }
 }
