@@ -42,11 +42,29 @@ export interface GatewayMetrics {
   readonly online: Set<string>
 }
 
+let processRegistry: Registry | undefined
+
+/**
+ * prom-client's default metrics (CPU, memory, event loop lag, GC), registered once per process: they describe the
+ * process, not one gateway in it, and each registration starts an event-loop monitor that nothing stops.
+ */
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 /** Builds the registry and every metric; nothing is listened to until MetricsService starts. */
 export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry'>): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
-  collectDefaultMetrics({ register: registry })
+  const shared = processMetrics()
+  for (const { name } of shared.getMetricsAsArray()) {
+    const metric = shared.getSingleMetric(name)
+    if (metric !== undefined) registry.registerMetric(metric)
+  }
   const messages = new MessageCounts()
   const online = new Set<string>()
   /* eslint-disable no-new -- registered in `registry`, read through it */
