@@ -43,8 +43,8 @@ export class SessionRecheckService implements Service {
     const live = liveSessions(this.ctx.broker.aedes, this.ctx.hooks.principalOf).filter(s => s.principal.kind === 'device' || s.principal.kind === 'user')
     if (live.length === 0) return 0
     const { devices, users } = this.ctx.repos
-    const deviceOf = new Map((await devices.list()).map(d => [d.uuid, d]))
-    const userOf = new Map((await users.list()).map(u => [u.username, u]))
+    const deviceOf = new Map((await devices.access()).map(d => [d.uuid, d]))
+    const userOf = new Map((await users.access()).map(u => [u.username, u]))
     const why = (p: Principal): string | undefined => {
       if (p.kind === 'device') {
         const d = deviceOf.get(p.uuid)

@@ -64,6 +64,12 @@ async function checkRepositories (t: Test, ds: DataSource): Promise<void> {
   const demotions = await Promise.all([users.guardedUpdate('root', { role: 'operator' }, 7), users.guardedUpdate('ops', { role: 'operator' }, 7)])
   t.same(demotions.sort(), ['done', 'last_admin'], 'two admins demoting each other: one stays')
   t.equal((await users.list()).filter(u => u.role === 'admin' && u.enabled).length, 1)
+  const access = (await users.access()).sort((a, b) => a.role.localeCompare(b.role))
+  t.same(access.map(u => [u.role, u.enabled]), [['admin', true], ['operator', true]], 'what connections are rechecked against, booleans on both engines')
+
+  await devices.create({ uuid: 'dev-c', name: 'c', type: 'sensor', secretHash: 'h' }, 200)
+  await devices.update('dev-c', { enabled: false }, 201)
+  t.same(await devices.access(), [{ uuid: 'dev-c', enabled: false }])
 }
 
 t.test('on SQLite', async t => {

@@ -48,6 +48,12 @@ export class DevicesRepository {
     return await this.repo.find({ order: { id: 'ASC' } })
   }
 
+  /** Every device's uuid and whether it is enabled: what the live connections are rechecked against. */
+  async access (): Promise<Array<{ uuid: string, enabled: boolean }>> {
+    const rows = await query<{ uuid: string, enabled: boolean | number }>(this.dataSource, 'SELECT uuid, enabled FROM devices', [])
+    return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled) }))
+  }
+
   async listByStatus (status: DeviceStatus): Promise<Device[]> {
     return await this.repo.find({ where: { status }, order: { id: 'ASC' } })
   }

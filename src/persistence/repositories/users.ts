@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, Repository } from 'typeorm'
 import { User, type UserRole } from '../../../entities/user.js'
-import { forPostgres } from './sql.js'
+import { forPostgres, query } from './sql.js'
 
 export interface UserPatch { enabled?: boolean, role?: UserRole, passwordHash?: string }
 export type GuardedOutcome = 'done' | 'not_found' | 'last_admin'
@@ -22,6 +22,12 @@ export class UsersRepository {
 
   async list (): Promise<User[]> {
     return await this.repo.find({ order: { id: 'ASC' } })
+  }
+
+  /** Every user's name, role and whether it is enabled: what the live connections are rechecked against. */
+  async access (): Promise<Array<{ username: string, role: UserRole, enabled: boolean }>> {
+    const rows = await query<{ username: string, role: UserRole, enabled: boolean | number }>(this.dataSource, 'SELECT username, role, enabled FROM users', [])
+    return rows.map(r => ({ username: r.username, role: r.role, enabled: Boolean(r.enabled) }))
   }
 
   async count (): Promise<number> {
