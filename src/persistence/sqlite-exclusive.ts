@@ -83,8 +83,7 @@ class ExclusiveQueryRunner extends BetterSqlite3QueryRunner {
  * not its own ("no such savepoint", rows half-written: test/persistence/sqlite-exclusive.test.ts). Here each
  * caller gets a runner of its own, which holds the connection for each statement, and for a whole transaction
  * until it ends: other queries and transactions wait, so each transaction is whole and nothing outside it is lost
- * with it. (Statements on the
- * native handle use PreparedStatements.free, which waits for the same thing.)
+ * with it. Writes on the native handle wait for the same thing first (connectionFree in repositories/sql.ts).
  */
 export function exclusiveTransactions (ds: DataSource): void {
   if (ds.options.type !== 'better-sqlite3') return
