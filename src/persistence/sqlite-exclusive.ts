@@ -15,13 +15,10 @@ class ConnectionGate {
   /** Prepared statements, shared by every runner: they belong to the connection, not to a runner. */
   readonly statements = new Map<string, unknown>()
 
-  owns (runner: object): boolean {
-    return this.owner === runner
-  }
-
   async acquire (runner: object): Promise<void> {
+    if (this.owner === runner) return
     // The check and the claim in one synchronous stretch: every waiter wakes when the holder lets go.
-    while (this.owner !== undefined && this.owner !== runner) await this.ended
+    while (this.owner !== undefined) await this.ended
     this.owner = runner
     this.ended = new Promise(resolve => { this.end = resolve })
   }
@@ -35,18 +32,22 @@ class ConnectionGate {
 
 /** A runner of its own for each caller, on the shared connection, whose transactions take the connection whole. */
 class ExclusiveQueryRunner extends BetterSqlite3QueryRunner {
+  /** Statements of this runner under way (TypeORM runs some loads in parallel on one runner). */
+  private running = 0
+
   constructor (driver: BetterSqlite3Driver, private readonly gate: ConnectionGate) {
     super(driver)
     ;(this as unknown as { stmtCache: Map<string, unknown> }).stmtCache = gate.statements
   }
 
   override async query (query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
-    if (this.gate.owns(this)) return await super.query(query, parameters, useStructuredResult)
     await this.gate.acquire(this)
+    this.running++
     try {
       return await super.query(query, parameters, useStructuredResult)
     } finally {
-      if (!this.isTransactionActive) this.gate.release(this)
+      // Held on while a transaction is open or another statement of this runner still runs.
+      if (--this.running === 0 && !this.isTransactionActive) this.gate.release(this)
     }
   }
 
@@ -63,7 +64,7 @@ class ExclusiveQueryRunner extends BetterSqlite3QueryRunner {
 
   override async commitTransaction (): Promise<void> {
     await super.commitTransaction()
-    if (this.transactionDepth === 0) this.gate.release(this)
+    if (this.transactionDepth === 0 && this.running === 0) this.gate.release(this)
   }
 
   override async rollbackTransaction (): Promise<void> {
@@ -83,7 +84,7 @@ class ExclusiveQueryRunner extends BetterSqlite3QueryRunner {
  * not its own ("no such savepoint", rows half-written: test/persistence/sqlite-exclusive.test.ts). Here each
  * caller gets a runner of its own, which holds the connection for each statement, and for a whole transaction
  * until it ends: other queries and transactions wait, so each transaction is whole and nothing outside it is lost
- * with it. Writes on the native handle wait for the same thing first (connectionFree in repositories/sql.ts).
+ * with it. Writes on the native handle wait for the same thing first (whenFree in repositories/sql.ts).
  */
 export function exclusiveTransactions (ds: DataSource): void {
   if (ds.options.type !== 'better-sqlite3') return

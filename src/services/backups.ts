@@ -1,7 +1,6 @@
 import type { AppContext, Service } from '../context.js'
 import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
-import { recordSystemEvent } from '../persistence/repositories/system-events.js'
 import { backupDir, backupName, backupTo, listBackups, nativeHandle, rotateBackups, sqliteFile, type BackupFile } from '../persistence/sqlite-files.js'
 
 /** Nothing is backed up in the first minute: start-up (and the devices reconnecting) comes first. */
@@ -59,9 +58,8 @@ export class BackupService implements Service {
       await backupTo(nativeHandle(this.ctx.db.dataSource), dest)
     } catch (err) {
       this.log.error({ err, dest }, 'backup failed')
-      await recordSystemEvent(this.ctx.db.dataSource, this.ctx.clock.now(), {
-        level: 'error', eventType: 'backup.failed', source: 'backups', payload: { dest, error: (err as Error).message }
-      }).catch(() => {})
+      // The one way to record an event: a row (behind the pollers' horizon), webhooks, autocore/events/backup.failed.
+      await this.ctx.events.log({ level: 'error', type: 'backup.failed', source: 'backups', payload: { dest, error: (err as Error).message } })
       throw err
     }
     const deleted = rotateBackups(dir, file, this.ctx.config.backup.keep)

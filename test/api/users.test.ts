@@ -65,6 +65,7 @@ t.test('disabling, a new role or deleting closes the user\'s MQTT connections; a
 
   const first = await panel()
   t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { password: 'a new password' } })), false, 'a password change keeps the connection')
+  t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { role: 'operator' } })), false, 'so does the role it already has')
   t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { role: 'viewer' } })), true, 'a new role closes it')
   ana.password = 'a new password'
   const second = await panel()

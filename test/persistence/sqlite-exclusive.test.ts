@@ -70,3 +70,37 @@ t.test('a rolled-back transaction takes nothing else with it, and others wait fo
   t.same(order.slice(2).sort(), ['other transaction written', 'outside written'])
   t.same((await users.find()).map(u => u.username).sort(), ['other transaction', 'outside', 'savepoint'], 'the rollback undid only its own row')
 })
+
+t.test('a native write never lands inside a transaction that begins while it waits, whatever the timing', async t => {
+  const db = await open(t)
+  const repos = createRepositories(db)
+  const lost: number[] = []
+  for (let k = 0; k < 40; k++) {
+    const failing = db.dataSource.transaction(async m => {
+      await m.query('SELECT 1')
+      await later()
+      throw new Error('rolled back')
+    }).catch(() => {})
+    for (let i = 0; i < k; i++) await Promise.resolve()
+    const { eventId } = await repos.outbox.insertEvent({ ts: k, level: 'info', eventType: 'probe', source: 'test' }, { match: () => false, body: () => '{}' })
+    await failing
+    const rows = await db.dataSource.query('SELECT id FROM event_logs WHERE id = ?', [eventId]) as unknown[]
+    if (rows.length === 0) lost.push(k)
+  }
+  t.same(lost, [], 'every event reported written is still there after the other transaction rolled back')
+})
+
+t.test('a runner that holds the connection for a statement and then begins a transaction does not strand the others', async t => {
+  const db = await open(t)
+  const qr = db.dataSource.createQueryRunner()
+  const first = qr.query('SELECT 1')
+  let otherDone = false
+  const other = db.dataSource.query('SELECT 2').then(() => { otherDone = true })
+  await qr.startTransaction()
+  await first
+  await qr.query('SELECT 3')
+  t.equal(otherDone, false, 'the other waits while the transaction is open')
+  await qr.commitTransaction()
+  await Promise.race([other, new Promise(resolve => setTimeout(resolve, 1000))])
+  t.equal(otherDone, true, 'and runs once it ends')
+})

@@ -102,9 +102,10 @@ export const usersRoutes: RouteSpec[] = [
     response: userSchema,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
     handler: async (req, { app }) => {
+      const before = await app.repos.users.byUsername(req.params.username)
       const u = await changeUser(app.repos.users, req.params.username, req.body, () => app.clock.now())
       // Its MQTT connections hold the rights of their CONNECT: a disabled user or a new role takes effect at once.
-      if (req.body.enabled === false || req.body.role !== undefined) closeUserSessions(app, u.username)
+      if (!u.enabled || u.role !== before?.role) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
       await audit(req, app, 'user_updated', u.username, { fields: Object.keys(req.body), role: u.role, enabled: u.enabled })
       return userView(u)

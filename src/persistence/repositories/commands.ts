@@ -59,15 +59,14 @@ export class CommandsRepository {
     if (rows.length === 0) return
     const db = this.sql.native
     if (db !== undefined) {
-      await this.sql.free()
-      this.insertSync ??= db.transaction((batch: CommandRow[]) => {
+      const insert = this.insertSync ??= db.transaction((batch: CommandRow[]) => {
         const stmt = this.sql.get(INSERT)
         for (const r of batch) {
           stmt.run(r.commandId, r.deviceId, r.source, r.username, r.command, JSON.stringify(r.payload), r.status, r.attempts,
             r.message, r.createdAt, r.sentAt, r.completedAt, r.expiresAt, r.latencyMs)
         }
       })
-      this.insertSync(rows)
+      await this.sql.whenFree(() => insert(rows))
       return
     }
     await this.ds.transaction(async m => {
@@ -84,8 +83,7 @@ export class CommandsRepository {
     if (updates.length === 0) return
     const db = this.sql.native
     if (db !== undefined) {
-      await this.sql.free()
-      this.updateSync ??= db.transaction((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
+      const update = this.updateSync ??= db.transaction((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
         for (const { commandId, patch } of batch) {
           const fields = (Object.keys(patch) as Array<keyof CommandRow>).filter(f => patch[f] !== undefined)
           if (fields.length === 0) continue
@@ -93,7 +91,7 @@ export class CommandsRepository {
           stmt.run(...fields.map(f => bound(f, patch[f])), commandId)
         }
       })
-      this.updateSync(updates)
+      await this.sql.whenFree(() => update(updates))
       return
     }
     await this.ds.transaction(async m => {

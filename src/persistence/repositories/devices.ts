@@ -1,7 +1,7 @@
 import { In, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm'
 import { Device, type DeviceStatus } from '../../../entities/device.js'
 import { DeviceTombstone } from '../../../entities/device-tombstone.js'
-import { connectionFree, forPostgres, nativeSqlite, query } from './sql.js'
+import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
 import { WriteHorizon } from './write-horizon.js'
 
 export interface NewDevice {
@@ -104,12 +104,11 @@ export class DevicesRepository {
       const db = nativeSqlite(this.dataSource)
       if (db !== undefined) {
         // Synchronous on the one connection, once no TypeORM transaction is open on it (it would nest into that one).
-        await connectionFree(db)
-        return db.transaction(() => {
+        return await whenFree(db, () => db.transaction(() => {
           const gone = db.prepare('DELETE FROM devices WHERE uuid = ?').run(uuid).changes > 0
           if (gone) db.prepare(UPSERT_TOMBSTONE).run(uuid, now)
           return gone
-        }).immediate()
+        }).immediate())
       }
       return await this.dataSource.transaction(async m => {
         const res = await m.delete(Device, { uuid })

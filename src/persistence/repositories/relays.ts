@@ -180,8 +180,7 @@ export class RelaysRepository {
     if (changed.length === 0) return touched
     const db = this.sql.native
     if (db !== undefined) {
-      await this.sql.free()
-      db.transaction(() => { for (const row of changed) this.sql.get(SET_CURRENT).run(Number(row.currentState), now, row.id) })()
+      await this.sql.whenFree(() => db.transaction(() => { for (const row of changed) this.sql.get(SET_CURRENT).run(Number(row.currentState), now, row.id) })())
     } else {
       await this.ds.transaction(async m => {
         for (const row of changed) await m.query(forPostgres(SET_CURRENT), [row.currentState, now, row.id])
@@ -196,11 +195,10 @@ export class RelaysRepository {
     return raw.map(toRow)
   }
 
-  /** One statement, its own transaction; on SQLite never nested into another one (see PreparedStatements.free). */
+  /** One statement, its own transaction; on SQLite never nested into another one (see whenFree). */
   private async write (sql: string, params: unknown[]): Promise<void> {
     if (this.sql.native !== undefined) {
-      await this.sql.free()
-      this.sql.get(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p))
+      await this.sql.whenFree(() => this.sql.get(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p)))
       return
     }
     await query(this.ds, sql, params)

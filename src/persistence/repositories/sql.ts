@@ -62,17 +62,19 @@ export class PreparedStatements {
     return stmt
   }
 
-  /**
-   * Resolves once no transaction holds the single connection. A write issued while one does would be nested into
-   * it as a savepoint, making its durability depend on someone else's commit; the check and the write must then
-   * run in the same synchronous stretch (no await between them).
-   */
-  async free (): Promise<void> {
-    if (this.native !== undefined) await connectionFree(this.native)
+  /** `write` on the native handle once no transaction is open on the connection (see whenFree). SQLite only. */
+  async whenFree<T> (write: () => T): Promise<T> {
+    return await whenFree(this.native as BetterSqlite3.Database, write)
   }
 }
 
-/** Resolves once no transaction (a TypeORM one, awaiting between its statements) is open on the connection. */
-export async function connectionFree (db: BetterSqlite3.Database): Promise<void> {
+/**
+ * Runs `write` (synchronous statements on the native handle) once no transaction is open on the connection: a
+ * TypeORM transaction awaits between its statements, and a write issued meanwhile would be nested into it as a
+ * savepoint, committed or rolled back with someone else's transaction. The last check and the write run in one
+ * synchronous stretch: after any await in between, another caller's BEGIN could have run.
+ */
+export async function whenFree<T> (db: BetterSqlite3.Database, write: () => T): Promise<T> {
   while (db.inTransaction) await new Promise(resolve => setImmediate(resolve))
+  return write()
 }

@@ -12,8 +12,8 @@ export interface SystemEvent {
 }
 
 /**
- * Writes an event_logs row for something the gateway itself did (recovery, backups). Its own small repository so
- * that it does not depend on the device/user event services; it writes the same table.
+ * Writes an event_logs row for what the gateway does before its services run (recovery at start): no event
+ * service, webhook or poller exists yet. Once they run, events go through EventsService.log.
  */
 export async function recordSystemEvent (dataSource: DataSource, ts: number, event: SystemEvent): Promise<void> {
   await dataSource.getRepository(EventLog).insert({

@@ -25,8 +25,7 @@ export class SystemStatusRepository {
   /** Writes the value, committed (per database.synchronous) when resolved. */
   async set (key: string, value: unknown, now: number): Promise<void> {
     if (this.sql.native !== undefined) {
-      await this.sql.free()
-      this.sql.get(UPSERT).run(key, JSON.stringify(value), now)
+      await this.sql.whenFree(() => this.sql.get(UPSERT).run(key, JSON.stringify(value), now))
       return
     }
     await this.ds.getRepository(SystemStatus).upsert({ key, value, updatedAt: now } as QueryDeepPartialEntity<SystemStatus>, ['key'])
@@ -34,7 +33,7 @@ export class SystemStatusRepository {
 
   /**
    * SQLite only: writes the value before returning, or returns false without writing (PostgreSQL, or another
-   * transaction holds the connection: see PreparedStatements.free). With `processDurable`, the commit does not
+   * transaction holds the connection: see whenFree). With `processDurable`, the commit does not
    * wait for the disk (PRAGMA synchronous = NORMAL for this one statement): it survives a crash or kill of the
    * process at once, and a power cut once the next synchronous=FULL commit on this connection has synced the WAL
    * (WAL frames are synced in order). The emergency stop uses it so the fan-out does not wait on an fsync.

@@ -5,7 +5,7 @@ import { EventLog, type EventLevel } from '../../../entities/event-log.js'
 import { WebhookDelivery } from '../../../entities/webhook-delivery.js'
 import { Webhook } from '../../../entities/webhook.js'
 import type { NewEvent } from './events.js'
-import { connectionFree, nativeSqlite, query } from './sql.js'
+import { nativeSqlite, query, whenFree } from './sql.js'
 
 /** A webhook as the fan-out sees it: enough to decide whether an event goes to it. */
 export interface FanOutTarget { id: number, events: string[], minLevel: EventLevel }
@@ -68,9 +68,8 @@ export class WebhookOutboxRepository {
    */
   async insertEvent (e: NewEvent, fan: FanOut): Promise<{ eventId: number, deliveryIds: number[] }> {
     if (this.native !== undefined) {
-      this.writeNative ??= this.prepareNative(this.native)
-      await connectionFree(this.native)
-      return this.writeNative(e, fan)
+      const write = this.writeNative ??= this.prepareNative(this.native)
+      return await whenFree(this.native, () => write(e, fan))
     }
     return await this.ds.transaction(m => this.insertWithManager(m, e, fan))
   }
