@@ -73,8 +73,7 @@ export class RetentionService implements Service {
   private async chunked (report: RetentionReport, step: () => Promise<number>): Promise<number> {
     let total = 0
     while (!this.stopped) {
-      // Never nest into someone else's open transaction on the single SQLite connection.
-      while (this.repo.busy()) await yieldTurn()
+      // Each step waits for the single SQLite connection to be free of others' transactions (whenFree).
       const n = await step()
       report.chunks++
       total += n
@@ -85,7 +84,7 @@ export class RetentionService implements Service {
   }
 }
 
-type RetentionRepo = Pick<TelemetryRetentionRepository, 'foldChunk' | 'deleteAggregates' | 'deleteEvents' | 'reclaim' | 'busy'>
+type RetentionRepo = Pick<TelemetryRetentionRepository, 'foldChunk' | 'deleteAggregates' | 'deleteEvents' | 'reclaim'>
 
 async function yieldTurn (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm'
 import type BetterSqlite3 from 'better-sqlite3'
-import { forPostgres, nativeSqlite } from './sql.js'
+import { forPostgres, nativeSqlite, whenFree } from './sql.js'
 
 export const MINUTE_MS = 60_000
 
@@ -59,11 +59,6 @@ export class TelemetryRetentionRepository {
     this.native = nativeSqlite(ds)
   }
 
-  /** True while another transaction holds the single SQLite connection (see TelemetryRepository.busy). */
-  busy (): boolean {
-    return this.native?.inTransaction ?? false
-  }
-
   /**
    * Folds and deletes one chunk of raw rows older than `cutoff` (minute-aligned) in one transaction.
    * Resolves with the number of raw rows deleted; 0 when nothing older is left.
@@ -72,13 +67,13 @@ export class TelemetryRetentionRepository {
     if (cutoff % MINUTE_MS !== 0) throw new RangeError('cutoff must be minute-aligned')
     if (this.native !== undefined) {
       const db = this.native
-      return db.transaction(() => {
+      return await whenFree(db, () => db.transaction(() => {
         const b = db.prepare(CHUNK_BOUNDS).get(cutoff, cutoff, chunkRows - 1) as Bounds
         if (b.first === null) return 0
         const end = chunkEnd(Number(b.first), b.nth === null ? null : Number(b.nth), cutoff)
         db.prepare(FOLD).run(b.max_id, end, b.max_id)
         return db.prepare(DELETE_RAW).run(end, b.max_id).changes
-      }).immediate()
+      }).immediate())
     }
     return await this.ds.transaction(async m => {
       const [b] = await pg<Bounds>(m, CHUNK_BOUNDS, [cutoff, cutoff, chunkRows - 1])
@@ -101,7 +96,8 @@ export class TelemetryRetentionRepository {
   }
 
   private async deleteChunk (sql: string, cutoff: number, limit: number): Promise<number> {
-    if (this.native !== undefined) return this.native.prepare(sql).run(cutoff, limit).changes
+    const db = this.native
+    if (db !== undefined) return await whenFree(db, () => db.prepare(sql).run(cutoff, limit).changes)
     const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${sql} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [cutoff, limit])
     return Number(d.n)
   }
