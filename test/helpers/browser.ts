@@ -51,8 +51,7 @@ export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, 
 }
 
 /** The simulated device's Last Will, as the firmware sets it (SPEC §3): offline, retained, when its socket dies. */
-export const offlineWill = (uuid: string): { topic: string, payload: Buffer, qos: 1, retain: true } =>
-  ({ topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true })
+export { offlineWill } from '../../src/simulator/boards.js'
 
 /** Logs in through the form and waits until the MQTT link says it is live. */
 export async function logIn (page: Page, username: string, password: string): Promise<void> {
