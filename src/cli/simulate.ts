@@ -21,23 +21,31 @@ export async function simulate (io: CliIo, opts: SimulateOptions, signals: Signa
   if (!Number.isFinite(rate) || rate <= 0 || rate > 100) { io.err('--rate must be a number of readings per second, above 0 and at most 100'); throw new CliExit(EXIT.config) }
   const devices = vehicleDevices(n)
 
-  const db = await openDatabase(config, createLogger({ log: { ...config.log, level: 'warn' } }).child({ module: 'cli' }))
-  let secrets: Record<string, string>
-  try {
-    const provisioned = await provisionVehicle(createRepositories(db), config.dataDir, devices, Date.now)
-    secrets = provisioned.secrets
-    if (provisioned.created.length > 0) io.out(`provisioned ${provisioned.created.join(', ')}`)
-  } finally {
-    await db.close()
+  const provision = async (rotate: boolean): Promise<Record<string, string>> => {
+    const db = await openDatabase(config, createLogger({ log: { ...config.log, level: 'warn' } }).child({ module: 'cli' }))
+    try {
+      const provisioned = await provisionVehicle(createRepositories(db), config.dataDir, devices, Date.now, { rotate })
+      if (provisioned.created.length > 0) io.out(`provisioned ${provisioned.created.join(', ')}`)
+      return provisioned.secrets
+    } finally {
+      await db.close()
+    }
   }
 
   const mqttUrl = opts.mqttUrl ?? `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`
   let vehicle
   try {
-    vehicle = await runVehicle(mqttUrl, devices, secrets, { rate, onLine: line => io.out(line) })
+    vehicle = await runVehicle(mqttUrl, devices, await provision(false), { rate, onLine: line => io.out(line) })
   } catch (err) {
-    io.err(`cannot connect to ${mqttUrl}: ${(err as Error).message} (is the gateway running? npm start)`)
-    return EXIT.failed
+    // CONNACK 4: a kept secret no longer matches the database (restored, rotated by hand): new secrets, once.
+    if ((err as { code?: unknown }).code === 4) {
+      io.out('the kept device secrets were refused: rotating them')
+      vehicle = await runVehicle(mqttUrl, devices, await provision(true), { rate, onLine: line => io.out(line) }).catch(() => undefined)
+    }
+    if (vehicle === undefined) {
+      io.err(`cannot connect to ${mqttUrl}: ${(err as Error).message} (is the gateway running? npm start)`)
+      return EXIT.failed
+    }
   }
   io.out(`simulating ${n} devices (${devices.map(d => d.uuid).join(', ')}) on ${mqttUrl}, telemetry at ${rate}/s; Ctrl-C stops`)
   const running = vehicle

@@ -52,9 +52,10 @@ export const secretsFile = (dataDir: string): string => join(dataDir, 'simulator
  * Provisions what is missing (devices, relay channels) straight in the database, as `device add` does, and returns
  * each device's secret: from the secrets file when it is there, else a new one (rotated when the device exists).
  */
-export async function provisionVehicle (repos: Repositories, dataDir: string, devices: SimDevice[], now: () => number): Promise<{ secrets: Record<string, string>, created: string[] }> {
+export async function provisionVehicle (repos: Repositories, dataDir: string, devices: SimDevice[], now: () => number, opts: { rotate?: boolean } = {}): Promise<{ secrets: Record<string, string>, created: string[] }> {
   const file = secretsFile(dataDir)
-  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets : {}
+  // rotate: the kept secrets were refused (the database was restored, a secret rotated by hand): issue new ones.
+  const secrets = existsSync(file) && opts.rotate !== true ? (JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets : {}
   const created: string[] = []
   for (const d of devices) {
     const existing = await repos.devices.byUuid(d.uuid)

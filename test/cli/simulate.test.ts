@@ -2,13 +2,14 @@ import { statSync } from 'node:fs'
 import t from 'tap'
 import { runCli } from '../../src/cli/index.js'
 import { ENGINE_SIGNALS, quantize, sample } from '../../src/simulator/boards.js'
+import { rotateDeviceSecret } from '../../src/services/provisioning.js'
 import { provisionVehicle, runVehicle, secretsFile, vehicleDevices } from '../../src/simulator/vehicle.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { userClient } from '../helpers/devices.js'
 import { waitFor } from '../helpers/mqtt.js'
 import { runGateway } from '../helpers/process.js'
 
-const WAIT = 15_000
+const WAIT = 60_000
 
 t.test('signals: quantized, slowly varying, the same for the same time and phase', async t => {
   for (const s of ENGINE_SIGNALS) {
@@ -155,4 +156,19 @@ t.test('bad options, and no gateway to connect to', async t => {
   t.equal(await runCli(['node', 'x', 'simulate', '--rate', 'fast'], io, { once: () => {} }), 2)
   t.equal(await runCli(['node', 'x', 'simulate', '--mqtt-url', 'mqtt://127.0.0.1:1'], io, { once: () => {} }), 1)
   t.match(errors.join('\n'), /--devices must be.*\n.*--rate must be.*\n.*cannot connect to mqtt:\/\/127.0.0.1:1/s)
+})
+
+t.test('kept secrets refused (the database was restored): simulate rotates them and connects', async t => {
+  const app = await startApp(t)
+  const devices = vehicleDevices(4)
+  await provisionVehicle(app.gateway.ctx.repos, app.config.dataDir, devices, Date.now)
+  await rotateDeviceSecret(app.gateway.ctx.repos.devices, 'sim-sensors-1', Date.now)
+  const lines: string[] = []
+  const handlers: Array<() => void> = []
+  const io = { env: { AUTOCORE_DATA_DIR: app.config.dataDir }, out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) }
+  const exit = runCli(['node', 'x', 'simulate', '--mqtt-url', app.mqttUrl], io, { once: (_s, fn) => { handlers.push(fn) } })
+  await waitFor(() => lines.some(l => l.startsWith('simulating 4 devices')), WAIT)
+  t.ok(lines.includes('the kept device secrets were refused: rotating them'))
+  handlers[0]()
+  t.equal(await exit, 0)
 })
