@@ -57,19 +57,20 @@ export async function provisionVehicle (repos: Repositories, dataDir: string, de
   // rotate: the kept secrets were refused (the database was restored, a secret rotated by hand): issue new ones.
   const secrets = existsSync(file) && opts.rotate !== true ? (JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets : {}
   const created: string[] = []
-  for (const d of devices) {
-    const existing = await repos.devices.byUuid(d.uuid)
-    if (existing === undefined) {
+  // Devices in parallel (hashing a secret takes tens of milliseconds, on the thread pool), then their channels.
+  await Promise.all(devices.map(async d => {
+    if (await repos.devices.byUuid(d.uuid) === undefined) {
       secrets[d.uuid] = (await provisionDevice(repos.devices, { uuid: d.uuid, name: d.name, type: d.type, capabilities: d.capabilities }, now)).secret
       created.push(d.uuid)
     } else if (secrets[d.uuid] === undefined) {
       secrets[d.uuid] = await rotateDeviceSecret(repos.devices, d.uuid, now)
     }
-    if (d.kind === 'relays') {
-      const device = existing ?? await repos.devices.byUuid(d.uuid)
-      for (const c of RELAY_LAYOUT) {
-        await repos.relays.create(device!.id, { channelNumber: c.channel, name: c.name, function: c.function, mutexGroup: c.mutexGroup ?? null, maxOnMs: c.maxOnMs ?? null, pulseMs: c.pulseMs ?? null, defaultState: false, enabled: true }, now())
-      }
+  }))
+  created.sort((a, b) => devices.findIndex(d => d.uuid === a) - devices.findIndex(d => d.uuid === b))
+  for (const d of devices.filter(d => d.kind === 'relays')) {
+    const device = await repos.devices.byUuid(d.uuid)
+    for (const c of RELAY_LAYOUT) {
+      await repos.relays.create(device!.id, { channelNumber: c.channel, name: c.name, function: c.function, mutexGroup: c.mutexGroup ?? null, maxOnMs: c.maxOnMs ?? null, pulseMs: c.pulseMs ?? null, defaultState: false, enabled: true }, now())
     }
   }
   writeFileSync(file, JSON.stringify({ secrets }, null, 2) + '\n', { mode: 0o600 })
@@ -100,7 +101,7 @@ export async function runVehicle (mqttUrl: string, devices: SimDevice[], secrets
   let estop: { client: Client, uuid: string } | undefined
   const say = opts.onLine ?? (() => {})
 
-  for (const [i, d] of devices.entries()) {
+  const setUp = async (d: SimDevice, i: number): Promise<void> => {
     const client = mqtt.connect(mqttUrl, { clientId: d.uuid, username: d.uuid, password: secrets[d.uuid], will: offlineWill(d.uuid), reconnectPeriod: 1000, connectTimeout: 5000 })
     clients.push(client)
     client.on('connect', () => {
@@ -108,17 +109,11 @@ export async function runVehicle (mqttUrl: string, devices: SimDevice[], secrets
       void announce(client, d.uuid, { type: d.type, name: d.name, capabilities: d.capabilities ?? undefined, uptimeS: (Date.now() - started) / 1000 }).catch(() => {})
     })
     client.on('error', err => { say(`${d.uuid}: ${err.message}`) })
-    // The first CONNECT must succeed (a wrong secret, no gateway): then every board is ended and the run fails.
-    try {
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve())
-        client.once('error', reject)
-        client.once('close', () => reject(new Error('connection closed before CONNACK')))
-      })
-    } catch (err) {
-      await Promise.all(clients.map(async c => { await c.endAsync(true).catch(() => {}) }))
-      throw err
-    }
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve())
+      client.once('error', reject)
+      client.once('close', () => reject(new Error('connection closed before CONNACK')))
+    })
     if (d.kind === 'sensors') {
       const phase = i / 7
       timers.push(setInterval(() => {
@@ -147,6 +142,16 @@ export async function runVehicle (mqttUrl: string, devices: SimDevice[], secrets
       await client.subscribeAsync('autocore/emergency/state', { qos: 1 })
     }
   }
+
+  // Every board connects at once; the first CONNECT of each must succeed (a wrong secret, no gateway), else every
+  // board is ended and the run fails.
+  const failed = (await Promise.allSettled(devices.map(setUp))).find(r => r.status === 'rejected')
+  if (failed !== undefined) {
+    for (const timer of timers) clearInterval(timer)
+    await Promise.all(clients.map(async c => { await c.endAsync(true).catch(() => {}) }))
+    throw failed.reason
+  }
+  relayBoards.sort((a, b) => a.uuid.localeCompare(b.uuid, 'en', { numeric: true }))
 
   return {
     relayBoards,

@@ -24,6 +24,7 @@ t.test('npm start + simulate: devices online, live telemetry, a relay toggled fr
   t.teardown(() => { sim.child.kill('SIGINT') })
   // As the README tells it: the simulator is running (its boards provisioned) when the panel is opened.
   await waitFor(() => sim.stdout.some(l => l.startsWith('simulating 4 devices')), UI_TIMEOUT_MS)
+  const simulating = Date.now() - started
 
   const context = await browser.newContext({ viewport: LARGE })
   t.teardown(() => context.close().catch(() => {}))
@@ -32,6 +33,7 @@ t.test('npm start + simulate: devices online, live telemetry, a relay toggled fr
   page.on('pageerror', err => t.fail(`panel error: ${err.message}`))
   await page.goto(`http://127.0.0.1:${String(httpPort)}/`)
   await logIn(page, 'admin', password)
+  const loggedIn = Date.now() - started
 
   await showView(page, 'devices')
   for (const uuid of ['sim-sensors-1', 'sim-relays-1', 'sim-display-1', 'sim-estop-1']) await page.waitForSelector(`.device[data-uuid="${uuid}"][data-status=online]`)
@@ -59,7 +61,7 @@ t.test('npm start + simulate: devices online, live telemetry, a relay toggled fr
   await page.waitForSelector(`${headlights}[data-state=on]`)
   const relay = Date.now() - started
   t.pass('the simulated board reported the headlights on, and the panel shows them on')
-  t.comment(`from simulate's start: devices online ${online} ms, telemetry charted ${telemetry} ms, relay confirmed ${relay} ms`)
+  t.comment(`from simulate's start: its boards connected ${simulating} ms, panel logged in ${loggedIn} ms, devices online ${online} ms, telemetry charted ${telemetry} ms, relay confirmed ${relay} ms`)
 
   // The picture of the README: the relays of the simulated vehicle, the headlights on.
   await screenshot(page, 'first-contact-relays')
