@@ -1,5 +1,5 @@
-// Regenerates README's configuration table from src/config/schema.json (`npm run docs`);
-// test/readme.test.ts fails when the README and the schema disagree.
+// Regenerates config/README.md's configuration table from src/config/schema.json (`npm run docs`);
+// test/readme.test.ts fails when that page and the schema disagree.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,11 +23,11 @@ export function configTable (): string {
 export function readmeWithTable (readme: string): string {
   const a = readme.indexOf(START)
   const b = readme.indexOf(END)
-  if (a < 0 || b < a) throw new Error(`README.md lacks the ${START} … ${END} markers`)
+  if (a < 0 || b < a) throw new Error(`config/README.md lacks the ${START} … ${END} markers`)
   return readme.slice(0, a + START.length) + '\n' + configTable() + '\n' + readme.slice(b)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const file = join(packageRoot, 'README.md')
+  const file = join(packageRoot, 'config', 'README.md')
   writeFileSync(file, readmeWithTable(readFileSync(file, 'utf8')))
 }

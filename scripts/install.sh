@@ -151,7 +151,9 @@ exec $OPT/bin/$NAME \"\$@\"
   cat <<EOF
 
 AutoCore Gateway is installed${ROOT:+ under $ROOT}.
-  Create the first administrator:  sudo -u $USER_NAME $NAME user add admin --role admin
+  The first start created the user admin; its initial password:
+                                   sudo cat $VAR/initial-admin-password
+  Log in to the panel:             http://<this host>:8080/ as admin with that password
   Check it answers:                sudo -u $USER_NAME $NAME health
   Follow its log:                  journalctl -u $NAME -f -o cat
   Settings:                        $ETC/config.json (then: sudo systemctl restart $NAME)

@@ -24,7 +24,9 @@ cp -r dist/src dist/entities "$stage/dist/"
 [ -f dist/panel/index.html ] || { echo "release: dist/panel/index.html missing (the panel build failed?)"; exit 1; }
 cp -r dist/panel "$stage/dist/"
 cp -r bin config systemd package.json package-lock.json README.md "$stage/"
-cp scripts/install.sh "$stage/scripts/"
+cp scripts/install.sh scripts/README.md "$stage/scripts/"
+# The README's reference pages and picture: config/ and systemd/ carry theirs already.
+mkdir -p "$stage/src" && cp src/README.md "$stage/src/" && cp -r docs "$stage/"
 cat > "$stage/RELEASE.json" <<JSON
 { "version": "$version", "platform": "$platform", "node": "$(node -p process.versions.node)", "abi": "$(node -p process.versions.modules)",
   "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)", "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)" }

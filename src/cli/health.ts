@@ -15,7 +15,7 @@ export const NAGIOS = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
 
 interface Check { ok: boolean, ms?: number, error?: string }
 
-function localHost (host: string): string {
+export function localHost (host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
 }
 

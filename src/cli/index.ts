@@ -10,6 +10,7 @@ import { restore } from './restore.js'
 import { canImport } from './can.js'
 import { registerDeviceCommands } from './device.js'
 import { registerUserCommands } from './user.js'
+import { simulate } from './simulate.js'
 
 export type { CliIo } from './io.js'
 
@@ -72,6 +73,13 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--device <uuid>', 'bind the signals to this CAN bridge (default: frames from any bridge)')
     .option('--dry-run', 'parse and count only')
     .action(async (file: string, opts) => { code = await canImport(io, file, opts) })
+  program.command('simulate')
+    .description('a simulated vehicle against a running gateway (sensor boards, a relay board, a display, an emergency button) until Ctrl-C; provisions its devices on first use')
+    .option(...configOption)
+    .option('--devices <n>', 'how many boards: a sensor board, a relay board, a display, an emergency button, then more sensor and relay boards', '4')
+    .option('--rate <hz>', 'telemetry messages per second from each sensor board', '1')
+    .option('--mqtt-url <url>', 'MQTT URL (default: from the config)')
+    .action(async opts => { code = await simulate(io, opts, signals) })
   registerDeviceCommands(program, io, configOption, c => { code = c })
   registerUserCommands(program, io, configOption, c => { code = c })
 

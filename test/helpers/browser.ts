@@ -5,10 +5,9 @@ import type { Test } from 'tap'
 import type { UserRole } from '../../src/auth/principal.js'
 import { packageRoot } from '../../src/paths.js'
 import type { RunningApp } from './app.js'
+import { shippedChromium } from './chromium.js'
 import { createUser } from './devices.js'
 
-/** Debian's chromium (installed by .ci/run); playwright-core never downloads a browser. */
-export const CHROMIUM = '/usr/bin/chromium'
 /** Screenshots of the panel, written by the test run, git-ignored. */
 export const SCREENSHOT_DIR = join(packageRoot, 'artifacts', 'screenshots')
 /** Generous: the suite runs on a loaded 2-core machine. Every wait is for a condition, never a fixed sleep. */
@@ -19,15 +18,21 @@ export const SMALL: Viewport = { width: 800, height: 480 }
 export const LARGE: Viewport = { width: 1280, height: 800 }
 export const PHONE: Viewport = { width: 390, height: 844 }
 
+/** The Chromium shipped in the npm package @sparticuz/chromium (./chromium.ts); playwright-core never downloads one. */
+async function launchOptions (): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
+  const { executablePath, env } = await shippedChromium()
+  return { executablePath, env, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }
+}
+
 export async function launchBrowser (t: Test): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  const browser = await chromium.launch(await launchOptions())
   t.teardown(() => browser.close())
   return browser
 }
 
 /** A browser in a process of its own that the test can kill (SIGKILL), as when a tablet's browser crashes. */
 export async function launchBrowserServer (t: Test): Promise<{ browser: Browser, kill: () => void }> {
-  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  const server = await chromium.launchServer(await launchOptions())
   t.teardown(() => server.close().catch(() => {}))
   const browser = await chromium.connect(server.wsEndpoint())
   return { browser, kill: () => { server.process().kill('SIGKILL') } }
@@ -46,8 +51,7 @@ export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, 
 }
 
 /** The simulated device's Last Will, as the firmware sets it (SPEC §3): offline, retained, when its socket dies. */
-export const offlineWill = (uuid: string): { topic: string, payload: Buffer, qos: 1, retain: true } =>
-  ({ topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true })
+export { offlineWill } from '../../src/simulator/boards.js'
 
 /** Logs in through the form and waits until the MQTT link says it is live. */
 export async function logIn (page: Page, username: string, password: string): Promise<void> {

@@ -58,7 +58,8 @@ t.test('install into a throwaway root: user, /opt, config only if absent, data d
   t.equal(readlinkSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')), '/etc/systemd/system/autocore-gateway.service')
   t.ok(lstatSync(join(r, 'etc/systemd/system/timers.target.wants/autocore-gateway-health.timer')).isSymbolicLink())
   t.match(readFileSync(join(r, 'usr/local/bin/autocore-gateway'), 'utf8'), /AUTOCORE_CONFIG_FILE=.*\/etc\/autocore\/config\.json.*\nexec \/opt\/autocore-gateway\/bin\/autocore-gateway "\$@"/)
-  t.match(first.out, /autocore-gateway user add admin --role admin/)
+  t.match(first.out, /sudo cat \/var\/lib\/autocore\/initial-admin-password/, 'where the initial admin password is (the first start created admin)')
+  t.notMatch(first.out, /user add admin/, 'no step that fails with GW_ERR_USER_EXISTS')
   t.match(first.out, /autocore-gateway health/)
 
   writeFileSync(join(r, 'etc/autocore/config.json'), '{"mqtt":{"port":1884}}\n')

@@ -271,8 +271,8 @@ t.test('concurrency 1: a hanging endpoint holds the only slot until its timeout'
   await until(() => fast.hits.length === 1)
 })
 
-t.test("the README's verification snippet accepts a real test delivery and refuses a tampered one", async t => {
-  const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8')
+t.test("src/README.md's verification snippet accepts a real test delivery and refuses a tampered one", async t => {
+  const readme = readFileSync(join(packageRoot, 'src', 'README.md'), 'utf8')
   const code = /## Webhooks[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1]
   t.ok(code, 'the snippet is in the Webhooks section')
   // eslint-disable-next-line no-new-func
