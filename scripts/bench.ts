@@ -9,11 +9,12 @@ import { brokerScenario } from './bench/broker.js'
 import { telemetryScenario } from './bench/telemetry.js'
 import { emergencyScenario } from './bench/emergency.js'
 import { accessScenario } from './bench/access.js'
+import { limitsScenario } from './bench/limits.js'
 import { Children, clockTicksPerSecond } from './bench/proc.js'
 import { Report } from './bench/report.js'
 import type { BenchContext, Scenario } from './bench/scenario.js'
 
-const SCENARIOS: readonly Scenario[] = [brokerScenario, accessScenario, telemetryScenario, emergencyScenario]
+const SCENARIOS: readonly Scenario[] = [brokerScenario, accessScenario, telemetryScenario, emergencyScenario, limitsScenario]
 
 interface Selection { scenario: Scenario, targets?: string[] }
 

@@ -8,6 +8,8 @@ import { openDatabase } from './persistence/database.js'
 import { createBroker } from './broker/broker.js'
 import { createHooks } from './broker/hooks.js'
 import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
+import type { TooLarge } from './broker/packet-limit.js'
+import { Throttle } from './services/throttle.js'
 import { ensureHealthToken } from './auth/health-token.js'
 import { Authenticator } from './auth/authenticate.js'
 import { FailureLimiter, addressKey } from './auth/failure-limiter.js'
@@ -92,7 +94,7 @@ export class Gateway {
       const auth = { authenticator, limiter, jwtKey }
       const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
       const brokerLog = log.child({ module: 'broker' })
-      const broker = await createBroker(config, brokerHooks.hooks, brokerLog)
+      const broker = await createBroker(config, brokerHooks.hooks, brokerLog, clock)
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
       const events = new EventsService({ repos, broker, clock, log, bus })
@@ -111,9 +113,19 @@ export class Gateway {
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
 
+      const tooLargeLog = new Throttle(clock, 10_000)
       const limits = {
         maxQueuedBytes: config.mqtt.maxQueuedBytes,
-        onTooSlow: (remoteAddress: string | undefined, bytes: number) => brokerLog.warn({ remoteAddress, bytes }, 'mqtt client too slow: disconnected')
+        onTooSlow: (remoteAddress: string | undefined, bytes: number) => brokerLog.warn({ remoteAddress, bytes }, 'mqtt client too slow: disconnected'),
+        packets: {
+          maxConnectBytes: config.mqtt.maxConnectBytes,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          onTooLarge: (e: TooLarge) => {
+            metrics.packetsTooLarge.inc({ transport: e.transport, stage: e.stage })
+            const suppressed = tooLargeLog.take(`${e.transport}:${e.remoteAddress ?? ''}`)
+            if (suppressed !== undefined) brokerLog.warn({ ...e, suppressed }, 'mqtt packet too large: disconnected')
+          }
+        }
       }
       const tcp = createTcpServer(broker.aedes, limits, {
         refused: address => limiter.blocked(addressKey(address)),

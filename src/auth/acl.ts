@@ -1,4 +1,5 @@
 import { covers, intersects } from './topic-match.js'
+import { globMatches } from './glob.js'
 import { roleOf, usernameOf, type AclAction, type AclDecision, type Principal } from './principal.js'
 import { PREFIX, familyTopic, parseTopic, type ParsedTopic, type TopicFamily } from '../gateway/topics.js'
 
@@ -117,16 +118,11 @@ function substitute (filter: string, p: Principal): string | undefined {
   return filter.replaceAll('%c', p.clientId).replaceAll('%u', user ?? '')
 }
 
-function glob (pattern: string, value: string): boolean {
-  const re = new RegExp('^' + pattern.split('*').map(s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
-  return re.test(value)
-}
-
 function appliesTo (rule: AclRule, p: Principal, action: AclAction): boolean {
   if (rule.action !== 'both' && rule.action !== action) return false
   if (rule.role !== undefined && rule.role !== roleOf(p)) return false
   if (rule.user !== undefined && rule.user !== usernameOf(p)) return false
-  if (rule.client !== undefined && !glob(rule.client, p.clientId)) return false
+  if (rule.client !== undefined && !globMatches(rule.client, p.clientId)) return false
   return true
 }
 

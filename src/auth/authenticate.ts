@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { DEVICE_ID } from '../gateway/topics.js'
 import { addressKey, userKey as userKeyOf, type FailureLimiter } from './failure-limiter.js'
-import { verifyToken } from './jwt.js'
+import { tokenRevoked, verifyToken } from './jwt.js'
 import { hashSecret, verifySecret } from './passwords.js'
 import { KeyedGate } from './keyed-gate.js'
 import { isDisplay, type AuthDecision, type UserRole } from './principal.js'
@@ -25,7 +25,7 @@ export interface AuthenticatePolicy {
 
 /** What authentication needs to know about a device or a user (the repositories provide it). */
 export interface DeviceRecord { uuid: string, type: string, enabled: boolean, status: string, secretHash: string | null, capabilities: string[] | null }
-export interface UserRecord { username: string, role: UserRole, enabled: boolean }
+export interface UserRecord { username: string, role: UserRole, enabled: boolean, tokenVersion: number }
 
 export interface AuthenticatorDeps {
   policy: AuthenticatePolicy
@@ -134,7 +134,7 @@ export class Authenticator {
     if (!await verifySecret(creds.password.toString(), device.secretHash)) return bad('bad device secret')
     if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
     const capabilities = device.capabilities ?? []
-    const principal = { kind: 'device' as const, clientId: device.uuid, uuid: device.uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities) }
+    const principal = { kind: 'device' as const, clientId: device.uuid, uuid: device.uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities), secretHash: device.secretHash }
     if (device.status === 'pending') return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } }
     return { ok: true, principal }
   }
@@ -144,7 +144,9 @@ export class Authenticator {
     const check = await verifyToken(this.deps.jwtKey, creds.password.toString(), this.deps.clock.now())
     if (!check.ok) return bad(check.reason)
     if (check.username !== user.username) return bad('token for another user')
+    if (tokenRevoked(check, user)) return bad('token revoked')
     if (!user.enabled) return { ok: false, returnCode: 5, reason: 'user disabled' }
-    return { ok: true, principal: { kind: 'user', clientId: creds.clientId, username: user.username, role: user.role } }
+    const token = { version: check.version, expiresAt: check.expiresAt }
+    return { ok: true, principal: { kind: 'user', clientId: creds.clientId, username: user.username, role: user.role, token } }
   }
 }

@@ -14,8 +14,17 @@ export type Principal =
     display: boolean
     /** An unprovisioned device accepted by devices.autoRegister: it may only announce until an admin approves it. */
     pending?: { secretHash: string }
+    /** The secret hash it connected with: a rotated secret ends the session (services/session-recheck.ts). */
+    secretHash?: string
   }
-  | { kind: 'user', clientId: string, username: string, role: UserRole }
+  | {
+    kind: 'user'
+    clientId: string
+    username: string
+    role: UserRole
+    /** The login token it connected with: its version (revocation) and expiry (the session ends then). */
+    token?: { version: number, expiresAt: number }
+  }
   | { kind: 'anonymous', clientId: string }
   | { kind: 'health', clientId: string, username: string }
 

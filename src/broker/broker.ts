@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Aedes, type AedesOptions, type PublishPacket } from 'aedes'
 import { ClassicLevel } from 'classic-level'
 import aedesPersistenceLevel from 'aedes-persistence-level'
+import type { Clock } from '../clock.js'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
 import { skipCleanSessionAckLookups, skipUnchangedRetained, type ShortcutStore } from './store-shortcuts.js'
@@ -12,13 +13,19 @@ export interface Broker {
   /** Publishes from the gateway itself (trusted, never through a socket); resolves once delivered to the emitter. */
   publish: (topic: string, payload: unknown, opts?: { qos?: 0 | 1 | 2, retain?: boolean }) => Promise<void>
   close: () => Promise<void>
+  /** How many 'error' events the broker itself has emitted (autocore_broker_errors_total). */
+  errors: () => number
 }
+
+/** At most one log line per this many ms for the broker's own errors; the rest are counted in the next line. */
+const ERROR_LOG_INTERVAL_MS = 10_000
 
 /** Creates the in-process Aedes broker with its level store under <dataDir>/mqtt. */
 export async function createBroker (
   config: Pick<Config, 'dataDir' | 'mqtt'>,
   hooks: Partial<AedesOptions>,
-  log: Logger
+  log: Logger,
+  clock: Pick<Clock, 'now'>
 ): Promise<Broker> {
   const dir = join(config.dataDir, 'mqtt')
   mkdirSync(dir, { recursive: true })
@@ -38,9 +45,27 @@ export async function createBroker (
 
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
   aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'))
+  // Aedes emits 'error' on the broker itself when a will or the persistence fails (lib/client.js, aedes.js); with
+  // no listener an EventEmitter throws it and the process dies (#13). Logged (rate-limited) and counted.
+  let errors = 0
+  let suppressed = 0
+  let loggedAt = -Infinity
+  const emitter = aedes as unknown as NodeJS.EventEmitter // 'error' is not in Aedes' typed events
+  emitter.on('error', (err: Error) => {
+    errors++
+    const now = clock.now()
+    if (now - loggedAt < ERROR_LOG_INTERVAL_MS) {
+      suppressed++
+      return
+    }
+    log.error({ err, suppressed }, 'mqtt broker error')
+    loggedAt = now
+    suppressed = 0
+  })
 
   return {
     aedes,
+    errors: () => errors,
     publish (topic, payload, opts = {}) {
       const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
       const packet: PublishPacket = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false }

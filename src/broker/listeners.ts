@@ -1,9 +1,10 @@
 import net from 'node:net'
 import type http from 'node:http'
 import type { Duplex, Writable } from 'node:stream'
-import type { Aedes } from 'aedes'
+import type { Aedes, Client } from 'aedes'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { GatewayError } from '../errors.js'
+import { MAX_FIXED_HEADER, limitPacketSize, type PacketLimits, type TooLarge } from './packet-limit.js'
 
 /** Binds a server, turning EADDRINUSE and friends into one clear line for the operator. */
 export async function listen (server: net.Server, what: string, host: string, port: number): Promise<number> {
@@ -42,6 +43,8 @@ export interface ConnectionLimits {
   maxQueuedBytes: number
   /** A client disconnected for that, with its address and how many bytes were waiting. */
   onTooSlow: (remoteAddress: string | undefined, bytes: number) => void
+  /** Packet sizes, checked on each fixed header before anything is buffered (broker/packet-limit.ts). */
+  packets?: PacketLimits
 }
 
 /**
@@ -65,6 +68,14 @@ export function neverStall (stream: Writable, queued: () => number, remoteAddres
   } as Writable['write']
 }
 
+/** Hands a connection to Aedes with its packet sizes held to the limits from its first byte. */
+function handleLimited (aedes: Aedes, stream: Duplex, req: http.IncomingMessage | undefined, limits: ConnectionLimits, transport: TooLarge['transport'], remoteAddress: string | undefined): Client {
+  const state: { client?: Client } = {}
+  if (limits.packets !== undefined) limitPacketSize(stream, () => state.client?.connected === true, limits.packets, transport, remoteAddress)
+  state.client = aedes.handle(stream, req)
+  return state.client
+}
+
 /**
  * MQTT over TCP. noDelay: without it the first message to a subscriber waits ~40 ms on Nagle/delayed ACK.
  * An address the gate refuses never reaches Aedes (see refuseAtAccept).
@@ -73,7 +84,7 @@ export function createTcpServer (aedes: Aedes, limits: ConnectionLimits, gate?: 
   return net.createServer({ noDelay: true }, socket => {
     if (gate?.refused(socket.remoteAddress) === true) return refuseAtAccept(socket, gate)
     neverStall(socket, () => socket.writableLength, socket.remoteAddress, limits)
-    aedes.handle(socket)
+    handleLimited(aedes, socket, undefined, limits, 'tcp', socket.remoteAddress)
   })
 }
 
@@ -101,14 +112,25 @@ function refuseAtAccept (socket: net.Socket, gate: AddressGate): void {
  * upgrade request with many headers kills the process). Upgrades on other paths are refused with 404.
  */
 export function attachWebSocket (server: http.Server, aedes: Aedes, path: string, limits: ConnectionLimits): WebSocketServer {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  // maxPayload: ws buffers a whole message before the stream sees it (its default is 100 MiB); one message larger
+  // than the largest packet is refused on its frame header, with close code 1009.
+  const maxPayload = limits.packets === undefined ? undefined : limits.packets.maxPacketBytes + MAX_FIXED_HEADER
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, ...(maxPayload === undefined ? {} : { maxPayload }) })
   wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws)
     // A reset peer surfaces as a stream error; Aedes cleans up on close, so the error is only swallowed here.
     stream.on('error', () => {})
     // Bytes in the stream's buffer and in ws's (frames not yet written to the socket, and the socket's own).
     neverStall(stream, () => stream.writableLength + ws.bufferedAmount, req.socket.remoteAddress, limits)
-    aedes.handle(stream, req)
+    const client = handleLimited(aedes, stream, req, limits, 'ws', req.socket.remoteAddress)
+    const packets = limits.packets
+    if (packets === undefined) return
+    // ws refuses such a message itself (close code 1009); it is counted like a packet cut on its header.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return
+      const stage = client.connected ? 'packet' : 'connect'
+      packets.onTooLarge({ transport: 'ws', stage, limit: packets.maxPacketBytes, remoteAddress: req.socket.remoteAddress })
+    })
   })
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost')

@@ -19,6 +19,8 @@ export interface Config {
     readonly concurrency: number
     readonly maxClientIdLength: number
     readonly maxPayloadBytes: number
+    readonly maxPacketBytes: number
+    readonly maxConnectBytes: number
   }
   readonly http: { readonly host: string, readonly port: number }
   readonly database: {
@@ -40,7 +42,7 @@ export interface Config {
     readonly retentionIntervalMs: number
     readonly retentionChunkRows: number
   }
-  readonly events: { readonly retentionDays: number }
+  readonly events: { readonly retentionDays: number, readonly auditRowsPerMinute: number }
   readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }
   readonly relays: { readonly defaultHoldMs: number, readonly maxHoldMs: number, readonly defaultPulseMs: number }
   readonly macros: { readonly publishTopics: readonly string[] }

@@ -36,7 +36,11 @@ export async function createUser (users: UsersRepository, input: { username: str
  */
 export async function changeUser (users: UsersRepository, username: string, change: UserChange, now: () => number): Promise<User> {
   if (change.password !== undefined) checkPassword(change.password)
+  const before = await users.byUsername(username)
+  // A new password, a new role or a disable revokes every login token issued before (its MQTT sessions end too).
+  const revokeTokens = change.password !== undefined || change.enabled === false || (change.role !== undefined && change.role !== before?.role)
   const patch = {
+    ...(revokeTokens ? { revokeTokens } : {}),
     ...(change.role === undefined ? {} : { role: change.role }),
     ...(change.enabled === undefined ? {} : { enabled: change.enabled }),
     ...(change.password === undefined ? {} : { passwordHash: await hashSecret(change.password) })

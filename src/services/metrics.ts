@@ -21,7 +21,9 @@ export const METRIC_NAMES = [
   'autocore_acl_denied_total',
   'autocore_invalid_payloads_total',
   'autocore_http_request_duration_seconds',
-  'autocore_emergency_active'
+  'autocore_emergency_active',
+  'autocore_mqtt_packets_too_large_total',
+  'autocore_broker_errors_total'
 ] as const
 
 /**
@@ -38,6 +40,7 @@ export interface GatewayMetrics {
   readonly aclDenied: Counter<'action'>
   readonly invalidPayloads: Counter<'reason'>
   readonly emergencyActive: Gauge
+  readonly packetsTooLarge: Counter<'transport' | 'stage'>
   /** Device UUIDs online now, kept by the metrics service from presence's events. */
   readonly online: Set<string>
 }
@@ -84,6 +87,7 @@ export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry'>): G
     }
   })
   new Counter({ name: 'autocore_telemetry_rows_written_total', help: 'Telemetry readings committed to telemetry_data.', registers, collect () { this.reset(); this.inc(ctx.telemetry.buffer.state().written) } })
+  new Counter({ name: 'autocore_broker_errors_total', help: 'Errors the MQTT broker itself reported (will and persistence failures), logged rate-limited.', registers, collect () { this.reset(); this.inc(ctx.broker.errors()) } })
   new Gauge({ name: 'autocore_telemetry_buffer_depth', help: 'Telemetry readings accepted and not yet committed.', registers, collect () { this.set(ctx.telemetry.buffer.size) } })
   /* eslint-enable no-new */
   return {
@@ -101,6 +105,12 @@ export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry'>): G
     authFailures: new Counter({ name: 'autocore_auth_failures_total', help: 'Refused MQTT CONNECTs and HTTP logins (throttled ones included).', labelNames: ['transport'] as const, registers }),
     aclDenied: new Counter({ name: 'autocore_acl_denied_total', help: 'MQTT publishes (connection closed) and subscriptions (SUBACK 0x80) refused by the ACL.', labelNames: ['action'] as const, registers }),
     invalidPayloads: new Counter({ name: 'autocore_invalid_payloads_total', help: 'Publishes acknowledged and dropped by the payload guard: too_large, not_json, schema.', labelNames: ['reason'] as const, registers }),
+    packetsTooLarge: new Counter({
+      name: 'autocore_mqtt_packets_too_large_total',
+      help: 'MQTT connections closed for a packet over mqtt.maxConnectBytes (stage connect) or mqtt.maxPacketBytes (stage packet), judged on its fixed header.',
+      labelNames: ['transport', 'stage'] as const,
+      registers
+    }),
     emergencyActive: new Gauge({ name: 'autocore_emergency_active', help: '1 while the emergency stop is active.', registers })
   }
 }

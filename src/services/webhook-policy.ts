@@ -1,4 +1,5 @@
 import type { EventLevel } from '../../entities/event-log.js'
+import { globMatches } from '../auth/glob.js'
 
 /** Event levels, lowest first: a webhook's `minLevel` lets through its own level and every one after it. */
 export const EVENT_LEVELS: readonly EventLevel[] = ['info', 'warning', 'error', 'critical']
@@ -11,9 +12,7 @@ export interface WebhookFilter {
 
 /** `device_*` matches `device_connected`; `*` alone matches every type. */
 export function typeMatches (pattern: string, type: string): boolean {
-  if (!pattern.includes('*')) return pattern === type
-  const source = pattern.split('*').map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')
-  return new RegExp(`^${source}$`).test(type)
+  return globMatches(pattern, type)
 }
 
 /** An event is delivered when its level is at least the webhook's and its type matches one pattern (an empty list matches all). */

@@ -19,7 +19,9 @@ const GATEWAY_METRICS: Record<string, 'COUNTER' | 'GAUGE' | 'HISTOGRAM'> = {
   autocore_acl_denied_total: 'COUNTER',
   autocore_invalid_payloads_total: 'COUNTER',
   autocore_http_request_duration_seconds: 'HISTOGRAM',
-  autocore_emergency_active: 'GAUGE'
+  autocore_emergency_active: 'GAUGE',
+  autocore_mqtt_packets_too_large_total: 'COUNTER',
+  autocore_broker_errors_total: 'COUNTER'
 }
 
 /** A few of prom-client's process defaults, unprefixed. */

@@ -16,7 +16,7 @@ async function setup (policy: Partial<AuthenticatePolicy> = {}, limits = { maxFa
     'esp32-off': { uuid: 'esp32-off', type: 'display', enabled: false, status: 'offline', secretHash: hash, capabilities: null },
     'esp32-new': { uuid: 'esp32-new', type: 'sensor', enabled: true, status: 'pending', secretHash: hash, capabilities: null }
   }
-  const users: Record<string, UserRecord> = { ana: { username: 'ana', role: 'operator', enabled: true }, bob: { username: 'bob', role: 'viewer', enabled: false } }
+  const users: Record<string, UserRecord> = { ana: { username: 'ana', role: 'operator', enabled: true, tokenVersion: 0 }, bob: { username: 'bob', role: 'viewer', enabled: false, tokenVersion: 0 } }
   const auth = new Authenticator({
     policy: { allowAnonymous: false, healthUsername: 'autocore-health', healthToken: 'tok', autoRegister: false, ...policy },
     findDevice: async uuid => devices[uuid],
@@ -25,7 +25,7 @@ async function setup (policy: Partial<AuthenticatePolicy> = {}, limits = { maxFa
     limiter: new FailureLimiter(limits, clock),
     clock
   })
-  const token = async (u: string, s = 3600): Promise<string> => (await issueToken(key, { username: u, role: 'operator' }, clock.now(), s)).token
+  const token = async (u: string, s = 3600): Promise<string> => (await issueToken(key, { username: u, role: 'operator', tokenVersion: 0 }, clock.now(), s)).token
   return { auth, clock, token }
 }
 

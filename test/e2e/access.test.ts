@@ -94,7 +94,7 @@ t.test('bad secret, expired JWT, disabled device, unknown UUID: CONNACK code and
   await ctx.repos.devices.update(off.uuid, { enabled: false }, Date.now())
   const { client: admin, username } = await userClient(t, app, 'admin')
   admin.end()
-  const expired = await issueToken(ctx.auth.jwtKey, { username, role: 'admin' }, Date.now() - 7200_000, 60)
+  const expired = await issueToken(ctx.auth.jwtKey, { username, role: 'admin', tokenVersion: 0 }, Date.now() - 7200_000, 60)
   const code = async (url: string, opts: Record<string, unknown>): Promise<unknown> =>
     await connect(t, url, opts).then(() => 0, (err: { code?: number }) => err.code)
   t.equal(await code(app.mqttUrl, { clientId: good.uuid, username: good.uuid, password: 'wrong' }), 4, 'bad secret')

@@ -69,7 +69,7 @@ async function checkRepositories (t: Test, ds: DataSource): Promise<void> {
 
   await devices.create({ uuid: 'dev-c', name: 'c', type: 'sensor', secretHash: 'h' }, 200)
   await devices.update('dev-c', { enabled: false }, 201)
-  t.same(await devices.access(), [{ uuid: 'dev-c', enabled: false }])
+  t.same(await devices.access(), [{ uuid: 'dev-c', enabled: false, secretHash: 'h' }])
 }
 
 t.test('on SQLite', async t => {

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa'
 import type { AppContext } from '../../context.js'
-import { verifyToken } from '../../auth/jwt.js'
+import { tokenRevoked, verifyToken } from '../../auth/jwt.js'
 import { GatewayError } from '../../errors.js'
 
 export type ApiRole = 'viewer' | 'operator' | 'admin'
@@ -22,6 +22,8 @@ export function requireApiRole (app: AppContext, role: ApiRole): Middleware {
     if (!check.ok) throw new GatewayError('GW_ERR_AUTH_REQUIRED', check.reason)
     const user = await app.repos.users.byUsername(check.username)
     if (user === undefined || !user.enabled) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
+    // Issued before a password change, a new role or a disable of this user.
+    if (tokenRevoked(check, user)) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'token revoked')
     if (RANK[user.role] < RANK[role]) throw new GatewayError('GW_ERR_AUTH_FORBIDDEN', `this needs the ${role} role`)
     ctx.state.user = { username: user.username, role: user.role }
     await next()

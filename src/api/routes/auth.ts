@@ -15,7 +15,7 @@ const tokenResponse = {
   }
 }
 
-async function tokenFor (app: AppContext, user: { username: string, role: ApiRole }): Promise<unknown> {
+async function tokenFor (app: AppContext, user: { username: string, role: ApiRole, tokenVersion: number }): Promise<unknown> {
   const issued = await issueToken(app.auth.jwtKey, user, app.clock.now(), app.config.auth.jwtExpiresInS)
   return { token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString(), user: { username: user.username, role: user.role } }
 }
@@ -68,7 +68,12 @@ export const authRoutes: RouteSpec[] = [
     tag: 'auth',
     summary: 'A fresh token for the bearer of a valid one (same user, role as stored now)',
     response: tokenResponse,
-    handler: async (req, { app }) => await tokenFor(app, req.user)
+    handler: async (req, { app }) => {
+      // The stored token version: the middleware has just checked the bearer's is that one.
+      const u = await app.repos.users.byUsername(req.user.username)
+      if (u === undefined) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
+      return await tokenFor(app, u)
+    }
   }),
   route({
     id: 'auth.me',

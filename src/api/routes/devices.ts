@@ -209,11 +209,13 @@ export const devicesRoutes: RouteSpec[] = [
     method: 'POST',
     path: '/devices/:uuid/rotate-secret',
     role: 'admin',
-    summary: 'A new secret (as `device rotate-secret`), shown only in this answer; the old one is refused from the next CONNECT',
+    summary: 'A new secret (as `device rotate-secret`), shown only in this answer; the device\'s live connection is closed and the old secret refused',
     response: { type: 'object', required: ['uuid', 'secret'], properties: { uuid: { type: 'string' }, secret: { type: 'string' } } },
     handler: async (req, { app }) => {
       const { uuid } = req.params
       const secret = await rotateDeviceSecret(app.repos.devices, uuid, () => app.clock.now())
+      // The live session was opened with the old secret: it ends now (its will is published as after any drop).
+      disconnect(app, uuid)
       await audit(app, req, 'device_secret_rotated', uuid)
       return { uuid, secret }
     }

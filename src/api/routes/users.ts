@@ -97,15 +97,16 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.update',
     method: 'PATCH',
     path: '/users/:username',
-    summary: 'Change role, enabled and/or password; never disables or demotes the last enabled admin. Disabling or a new role closes its MQTT connections',
+    summary: 'Change role, enabled and/or password; never disables or demotes the last enabled admin. A new password, a new role or disabling revokes its tokens and closes its MQTT connections',
     body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { role, enabled: { type: 'boolean' }, password } },
     response: userSchema,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
     handler: async (req, { app }) => {
       const before = await app.repos.users.byUsername(req.params.username)
       const u = await changeUser(app.repos.users, req.params.username, req.body, () => app.clock.now())
-      // Its MQTT connections hold the rights of their CONNECT: a disabled user or a new role takes effect at once.
-      if (!u.enabled || u.role !== before?.role) closeUserSessions(app, u.username)
+      // Its MQTT connections hold the rights of their CONNECT: a disabled user, a new role or a new password (which
+      // revokes the tokens they connected with) takes effect at once.
+      if (!u.enabled || u.role !== before?.role || req.body.password !== undefined) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
       await audit(req, app, 'user_updated', u.username, { fields: Object.keys(req.body), role: u.role, enabled: u.enabled })
       return userView(u)

@@ -49,9 +49,9 @@ export class DevicesRepository {
   }
 
   /** Every device's uuid and whether it is enabled: what the live connections are rechecked against. */
-  async access (): Promise<Array<{ uuid: string, enabled: boolean }>> {
-    const rows = await query<{ uuid: string, enabled: boolean | number }>(this.dataSource, 'SELECT uuid, enabled FROM devices', [])
-    return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled) }))
+  async access (): Promise<Array<{ uuid: string, enabled: boolean, secretHash: string | null }>> {
+    const rows = await query<{ uuid: string, enabled: boolean | number, secret_hash: string | null }>(this.dataSource, 'SELECT uuid, enabled, secret_hash FROM devices', [])
+    return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled), secretHash: r.secret_hash }))
   }
 
   async listByStatus (status: DeviceStatus): Promise<Device[]> {

@@ -2,12 +2,13 @@ import type { DataSource, EntityManager, Repository } from 'typeorm'
 import { User, type UserRole } from '../../../entities/user.js'
 import { forPostgres, query } from './sql.js'
 
-export interface UserPatch { enabled?: boolean, role?: UserRole, passwordHash?: string }
+/** `revokeTokens`: bump token_version, so every login token issued before stops working. */
+export interface UserPatch { enabled?: boolean, role?: UserRole, passwordHash?: string, revokeTokens?: boolean }
 export type GuardedOutcome = 'done' | 'not_found' | 'last_admin'
 
 /** The row is an enabled admin and no other enabled admin exists: removing it would leave nobody to manage the gateway. */
 const IS_LAST_ADMIN = "role = 'admin' AND enabled = TRUE AND NOT EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.enabled = TRUE AND o.id <> users.id)"
-const COLUMNS: Record<keyof UserPatch, string> = { enabled: 'enabled', role: 'role', passwordHash: 'password_hash' }
+const COLUMNS: Record<Exclude<keyof UserPatch, 'revokeTokens'>, string> = { enabled: 'enabled', role: 'role', passwordHash: 'password_hash' }
 
 /** The only code touching TypeORM for `users`. */
 export class UsersRepository {
@@ -25,9 +26,9 @@ export class UsersRepository {
   }
 
   /** Every user's name, role and whether it is enabled: what the live connections are rechecked against. */
-  async access (): Promise<Array<{ username: string, role: UserRole, enabled: boolean }>> {
-    const rows = await query<{ username: string, role: UserRole, enabled: boolean | number }>(this.dataSource, 'SELECT username, role, enabled FROM users', [])
-    return rows.map(r => ({ username: r.username, role: r.role, enabled: Boolean(r.enabled) }))
+  async access (): Promise<Array<{ username: string, role: UserRole, enabled: boolean, tokenVersion: number }>> {
+    const rows = await query<{ username: string, role: UserRole, enabled: boolean | number, token_version: number | string }>(this.dataSource, 'SELECT username, role, enabled, token_version FROM users', [])
+    return rows.map(r => ({ username: r.username, role: r.role, enabled: Boolean(r.enabled), tokenVersion: Number(r.token_version) }))
   }
 
   async count (): Promise<number> {
@@ -35,12 +36,13 @@ export class UsersRepository {
   }
 
   async create (u: { username: string, role: UserRole, passwordHash: string }, now: number): Promise<User> {
-    return await this.repo.save(this.repo.create({ ...u, enabled: true, createdAt: now, updatedAt: now, lastLoginAt: null }))
+    return await this.repo.save(this.repo.create({ ...u, enabled: true, createdAt: now, updatedAt: now, lastLoginAt: null, tokenVersion: 0 }))
   }
 
   /** True when the user exists. */
-  async update (username: string, patch: { enabled?: boolean, role?: UserRole, passwordHash?: string, lastLoginAt?: number }, now: number): Promise<boolean> {
-    const res = await this.repo.update({ username }, { ...patch, updatedAt: now })
+  async update (username: string, patch: UserPatch & { lastLoginAt?: number }, now: number): Promise<boolean> {
+    const { revokeTokens, ...fields } = patch
+    const res = await this.repo.update({ username }, { ...fields, updatedAt: now, ...(revokeTokens === true ? { tokenVersion: () => 'token_version + 1' } : {}) })
     return (res.affected ?? 0) > 0
   }
 
@@ -48,8 +50,8 @@ export class UsersRepository {
   async guardedUpdate (username: string, patch: UserPatch, now: number): Promise<GuardedOutcome> {
     const removesAdmin = patch.enabled === false || (patch.role !== undefined && patch.role !== 'admin')
     if (!removesAdmin) return await this.update(username, patch, now) ? 'done' : 'not_found'
-    const fields = (Object.keys(COLUMNS) as Array<keyof UserPatch>).filter(k => patch[k] !== undefined)
-    const set = [...fields.map(k => `${COLUMNS[k]} = ?`), 'updated_at = ?'].join(', ')
+    const fields = (Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>).filter(k => patch[k] !== undefined)
+    const set = [...fields.map(k => `${COLUMNS[k]} = ?`), 'updated_at = ?', ...(patch.revokeTokens === true ? ['token_version = token_version + 1'] : [])].join(', ')
     return await this.guarded(`UPDATE users SET ${set} WHERE username = ? AND NOT (${IS_LAST_ADMIN})`, [...fields.map(k => patch[k]), now, username], username)
   }
 
