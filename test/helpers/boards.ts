@@ -2,7 +2,7 @@ import type { Test } from 'tap'
 import { Device, RelayChannel, type RelayFunction } from '../../entities/index.js'
 import type { RunningApp } from './app.js'
 import { deviceClient } from './devices.js'
-import type { Client } from './mqtt.js'
+import { connect, nextMessage, type Client } from './mqtt.js'
 
 export interface ChannelSpec { channel: number, name?: string, function?: RelayFunction, mutexGroup?: string, maxOnMs?: number, pulseMs?: number, enabled?: boolean }
 
@@ -34,35 +34,85 @@ export interface ReceivedCommand { topic: string, body: Record<string, any> }
  * A simulated ESP32 relay board over a real socket: it answers every command on its command topics with a response
  * (`mode` 'ok' | 'error' | 'silent', or 'ack-only': answers ok but never switches), applies relay actions to its channels and reports them (retained) on
  * `relays/{uuid}/state`. `history` records, in order, every state change as the board saw it.
+ *
+ * It is the reference for firmware writers on restarts: a command id it has already carried out is answered again
+ * but never carried out twice (the gateway re-sends a command whose answer it did not get before a restart), and
+ * on every reconnect it reports its channels (retained) so the gateway can reconcile them.
  */
 export interface SimBoard {
   uuid: string
+  secret: string
   client: Client
   commands: ReceivedCommand[]
   state: Map<number, boolean>
   history: Array<Record<number, boolean>>
   mode: 'ok' | 'error' | 'silent' | 'ack-only'
+  /** Command ids carried out (never carried out twice). */
+  done: Set<string>
+  /** Connects again (a new connection, e.g. to a restarted gateway on a new port), subscribes, reports its state. */
+  reconnect: (url: string) => Promise<void>
 }
 
+const boardTopics = (uuid: string): string[] => [`autocore/relays/${uuid}/command`, `autocore/devices/${uuid}/command`, 'autocore/emergency/#']
+
 export async function simBoard (t: Test, app: RunningApp, opts: { uuid?: string, channels?: ChannelSpec[], mode?: SimBoard['mode'], capabilities?: string[] } = {}): Promise<SimBoard> {
-  const { client, uuid } = await deviceClient(t, app, { uuid: opts.uuid, type: 'relay_board', capabilities: opts.capabilities })
+  const { client, uuid, secret } = await deviceClient(t, app, { uuid: opts.uuid, type: 'relay_board', capabilities: opts.capabilities })
   if (opts.channels !== undefined) await addChannels(app, uuid, opts.channels)
-  const board: SimBoard = { uuid, client, commands: [], state: new Map(), history: [], mode: opts.mode ?? 'ok' }
-  for (const c of opts.channels ?? []) board.state.set(c.channel, false)
-  client.on('message', (topic, payload) => {
-    if (!topic.endsWith('/command')) return
-    const body = JSON.parse(payload.toString()) as Record<string, any>
-    board.commands.push({ topic, body })
-    if (board.mode === 'silent') return
-    if (topic.startsWith('autocore/relays/') && board.mode === 'ok') {
-      const ch = Number(body.channel)
-      const on = body.action === 'on' || (body.action === 'toggle' && board.state.get(ch) !== true)
-      board.state.set(ch, body.action === 'pulse' ? false : on)
-      board.history.push(Object.fromEntries(board.state))
-      void client.publishAsync(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: Object.fromEntries(board.state) }), { qos: 1, retain: true }).catch(() => {})
+  return await boardOn(t, client, { uuid, secret, channels: (opts.channels ?? []).map(c => c.channel), mode: opts.mode })
+}
+
+/**
+ * A simulated board for a device provisioned elsewhere (e.g. before a real process started), connected to `url`.
+ */
+export async function simBoardAt (t: Test, url: string, opts: { uuid: string, secret: string, channels: number[], mode?: SimBoard['mode'] }): Promise<SimBoard> {
+  const client = await connect(t, url, { clientId: opts.uuid, username: opts.uuid, password: opts.secret })
+  return await boardOn(t, client, opts)
+}
+
+async function boardOn (t: Test, client: Client, opts: { uuid: string, secret: string, channels: number[], mode?: SimBoard['mode'] }): Promise<SimBoard> {
+  const { uuid } = opts
+  const board: SimBoard = {
+    uuid,
+    secret: opts.secret,
+    client,
+    commands: [],
+    state: new Map(),
+    history: [],
+    mode: opts.mode ?? 'ok',
+    done: new Set(),
+    reconnect: async url => {
+      board.client.end(true)
+      board.client = await connect(t, url, { clientId: uuid, username: uuid, password: opts.secret })
+      board.client.on('error', () => {})
+      listen(board.client)
+      await board.client.subscribeAsync(boardTopics(uuid), { qos: 1 })
+      // The retained emergency state arrived: the subscription is complete (a broker closed while Aedes still
+      // streams retained messages to a new subscription throws LEVEL_ITERATOR_NOT_OPEN from its store).
+      await nextMessage(board.client, 'autocore/emergency/state')
+      await board.client.publishAsync(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: Object.fromEntries(board.state) }), { qos: 1, retain: true })
     }
-    void client.publishAsync(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: board.mode === 'error' ? 'error' : 'ok', message: board.mode === 'error' ? 'relay driver fault' : undefined }), { qos: 1 }).catch(() => {})
-  })
-  await client.subscribeAsync([`autocore/relays/${uuid}/command`, `autocore/devices/${uuid}/command`, 'autocore/emergency/#'], { qos: 1 })
+  }
+  for (const c of opts.channels) board.state.set(c, false)
+  const listen = (c: Client): void => {
+    c.on('message', (topic, payload) => {
+      if (!topic.endsWith('/command')) return
+      const body = JSON.parse(payload.toString()) as Record<string, any>
+      board.commands.push({ topic, body })
+      if (board.mode === 'silent') return
+      const id = String(body.command_id)
+      const again = board.done.has(id)
+      board.done.add(id)
+      if (topic.startsWith('autocore/relays/') && board.mode === 'ok' && !again) {
+        const ch = Number(body.channel)
+        const on = body.action === 'on' || (body.action === 'toggle' && board.state.get(ch) !== true)
+        board.state.set(ch, body.action === 'pulse' ? false : on)
+        board.history.push(Object.fromEntries(board.state))
+        void c.publishAsync(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: Object.fromEntries(board.state) }), { qos: 1, retain: true }).catch(() => {})
+      }
+      void c.publishAsync(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: board.mode === 'error' ? 'error' : 'ok', message: board.mode === 'error' ? 'relay driver fault' : undefined }), { qos: 1 }).catch(() => {})
+    })
+  }
+  listen(client)
+  await client.subscribeAsync(boardTopics(uuid), { qos: 1 })
   return board
 }

@@ -42,6 +42,7 @@ const SELECT = `SELECT rc.id, rc.device_id, rc.channel_number, rc.name, rc.funct
 const BY_CHANNEL = `${SELECT} WHERE d.uuid = ? AND rc.channel_number = ?`
 const BY_ID = `${SELECT} WHERE rc.id = ?`
 const BY_DEVICE = `${SELECT} WHERE d.uuid = ? ORDER BY rc.channel_number`
+const HELD = `${SELECT} WHERE rc.function = 'momentary' AND rc.desired_state = ? ORDER BY rc.id`
 const MUTEX_OTHERS = `${SELECT} WHERE rc.mutex_group = ? AND rc.id <> ? ORDER BY rc.id`
 const ALL_BARE = 'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = rc.device_id ORDER BY rc.device_id, rc.channel_number'
 const SET_DESIRED = 'UPDATE relay_channels SET desired_state = ?, updated_at = ? WHERE id = ?'
@@ -140,6 +141,16 @@ export class RelaysRepository {
   /** True when a row was deleted. */
   async delete (id: number): Promise<boolean> {
     return ((await this.repo.delete({ id })).affected ?? 0) > 0
+  }
+
+  /** Momentary channels last commanded on: holds that a stop or crash interrupted, found at start. */
+  async heldMomentary (): Promise<ChannelRow[]> {
+    return await this.rows(HELD, [this.sql.native !== undefined ? 1 : true])
+  }
+
+  /** Every channel of one board. */
+  async ofDevice (uuid: string): Promise<ChannelRow[]> {
+    return await this.rows(BY_DEVICE, [uuid])
   }
 
   /** The other channels of a mutex group (a group may span boards). */
