@@ -46,7 +46,8 @@ export interface SimBoard {
   commands: ReceivedCommand[]
   state: Map<number, boolean>
   history: Array<Record<number, boolean>>
-  mode: 'ok' | 'error' | 'silent' | 'ack-only'
+  /** 'mute': carries relay commands out but never answers (an answer lost to a power cut). */
+  mode: 'ok' | 'error' | 'silent' | 'ack-only' | 'mute'
   /** Command ids carried out (never carried out twice). */
   done: Set<string>
   /** Connects again (a new connection, e.g. to a restarted gateway on a new port), subscribes, reports its state. */
@@ -102,13 +103,14 @@ async function boardOn (t: Test, client: Client, opts: { uuid: string, secret: s
       const id = String(body.command_id)
       const again = board.done.has(id)
       board.done.add(id)
-      if (topic.startsWith('autocore/relays/') && board.mode === 'ok' && !again) {
+      if (topic.startsWith('autocore/relays/') && (board.mode === 'ok' || board.mode === 'mute') && !again) {
         const ch = Number(body.channel)
         const on = body.action === 'on' || (body.action === 'toggle' && board.state.get(ch) !== true)
         board.state.set(ch, body.action === 'pulse' ? false : on)
         board.history.push(Object.fromEntries(board.state))
         void c.publishAsync(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: Object.fromEntries(board.state) }), { qos: 1, retain: true }).catch(() => {})
       }
+      if (board.mode === 'mute') return
       void c.publishAsync(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: board.mode === 'error' ? 'error' : 'ok', message: board.mode === 'error' ? 'relay driver fault' : undefined }), { qos: 1 }).catch(() => {})
     })
   }
