@@ -22,6 +22,7 @@ import { payloadGuard } from './gateway/payload-guard.js'
 import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
+import { HeartbeatService } from './services/heartbeat.js'
 import { GatewayRouter } from './gateway/router.js'
 import { routes } from './gateway/routes.js'
 import { TelemetryService, TelemetryStore } from './services/telemetry.js'
@@ -130,6 +131,7 @@ export class Gateway {
         new MetricsService(ctx, metrics),
         new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
+        new HeartbeatService(ctx),
         new PresenceService(ctx),
         new SessionRecheckService(ctx),
         ...control.services,

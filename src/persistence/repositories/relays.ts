@@ -1,5 +1,5 @@
 import { In, Not, type DataSource } from 'typeorm'
-import { RelayChannel, type RelayFunction } from '../../../entities/index.js'
+import { RelayChannel, type FailSafe, type RelayFunction } from '../../../entities/index.js'
 import { forPostgres, PreparedStatements, query, unlessDuplicate } from './sql.js'
 
 export type ChannelRow = RelayChannel & { deviceUuid: string }
@@ -20,6 +20,7 @@ interface RawChannel {
   current_state: boolean | number | null
   desired_state: boolean | number | null
   enabled: boolean | number
+  fail_safe: FailSafe
   updated_at: number | string
   uuid: string
 }
@@ -34,10 +35,11 @@ export interface ChannelFields {
   pulseMs: number | null
   defaultState: boolean
   enabled: boolean
+  failSafe: FailSafe
 }
 
 const SELECT = `SELECT rc.id, rc.device_id, rc.channel_number, rc.name, rc.function, rc.mutex_group, rc.max_on_ms, rc.pulse_ms,
-  rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.updated_at, d.uuid
+  rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.fail_safe, rc.updated_at, d.uuid
   FROM relay_channels rc JOIN devices d ON d.id = rc.device_id`
 const BY_CHANNEL = `${SELECT} WHERE d.uuid = ? AND rc.channel_number = ?`
 const BY_ID = `${SELECT} WHERE rc.id = ?`
@@ -73,6 +75,7 @@ function toRow (r: RawChannel): ChannelRow {
     currentState: bool(r.current_state),
     desiredState: bool(r.desired_state),
     enabled: bool(r.enabled) ?? false,
+    failSafe: r.fail_safe,
     updatedAt: Number(r.updated_at),
     deviceUuid: r.uuid
   })
