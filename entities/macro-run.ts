@@ -3,7 +3,8 @@ import { epochMs } from './columns.js'
 import type { CommandSource } from './command.js'
 import { Macro } from './macro.js'
 
-export type MacroRunStatus = 'running' | 'completed' | 'cancelled' | 'failed'
+/** 'interrupted': the gateway stopped or died during the run; it is never resumed. */
+export type MacroRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted'
 
 @Entity('macro_runs')
 @Index('idx_macro_runs_status', ['status'])

@@ -3,6 +3,8 @@ import { epochMs } from './columns.js'
 import { Device } from './device.js'
 
 export type RelayFunction = 'toggle' | 'momentary' | 'pulse'
+/** What the board does with the channel when the gateway's heartbeat stops: 'off' turns it off, 'hold' keeps it. */
+export type FailSafe = 'off' | 'hold'
 
 @Entity('relay_channels')
 @Unique('uq_relay_channels_device_channel', ['deviceId', 'channelNumber'])
@@ -44,6 +46,9 @@ export class RelayChannel {
 
   @Column({ type: 'boolean', default: true })
   enabled!: boolean
+
+  @Column({ name: 'fail_safe', type: 'varchar', length: 8, default: 'hold' })
+  failSafe!: FailSafe
 
   @Column({ ...epochMs, name: 'updated_at' })
   updatedAt!: number

@@ -24,6 +24,7 @@ import { payloadGuard } from './gateway/payload-guard.js'
 import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
+import { HeartbeatService } from './services/heartbeat.js'
 import { GatewayRouter } from './gateway/router.js'
 import { routes } from './gateway/routes.js'
 import { TelemetryService, TelemetryStore } from './services/telemetry.js'
@@ -137,13 +138,12 @@ export class Gateway {
       // Runs after the broker has closed its clients (stoppers run in reverse).
       stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(tcp, server, wss.clients) })
 
-      const mqttPort = await listen(tcp, 'mqtt', config.mqtt.host, config.mqtt.port)
-
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
         new MetricsService(ctx, metrics),
         new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
+        new HeartbeatService(ctx),
         new PresenceService(ctx),
         new SessionRecheckService(ctx),
         ...control.services,
@@ -161,6 +161,9 @@ export class Gateway {
         stoppers.push(service)
       }
 
+      // The listeners open only now, once every service listens to the bus: a device that connects at once after a
+      // restart is a device.online that commands, emergency and metrics all see (issue 14).
+      const mqttPort = await listen(tcp, 'mqtt', config.mqtt.host, config.mqtt.port)
       const httpPort = await listen(server, 'http', config.http.host, config.http.port)
       // First thing on stop: accept no new connection, while connected subscribers still get the offline status.
       stoppers.push({ name: 'stop accepting', stop: async () => { stopAccepting(tcp); stopAccepting(server) } })

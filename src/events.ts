@@ -16,7 +16,7 @@ export interface EventMap {
   /** A device's own publish on its status topic (its Last Will included), from gateway/handlers/devices.ts. */
   'device.status_reported': [{ uuid: string, status: 'online' | 'offline', retain: boolean }]
   'device.online': [{ uuid: string, ipAddress?: string }]
-  'device.offline': [{ uuid: string, reason: 'will' | 'disconnect' | 'timeout' | 'status' }]
+  'device.offline': [{ uuid: string, reason: 'will' | 'disconnect' | 'timeout' | 'status' | 'restart' }]
   /** A device deleted (API): services drop what they cached about it. */
   'device.deleted': [{ uuid: string }]
   /** `POST /api/v1/auth/login` refused: bad credentials, or throttled (refused unchecked during a penalty). */

@@ -31,13 +31,13 @@ const DEVICE_RETAIN = new Set<TopicFamily>(['deviceStatus', 'relayState'])
 const PENDING_PUBLISH = new Set<TopicFamily>(['deviceAnnounce', 'deviceStatus'])
 
 const OWN_SUBSCRIBE: TopicFamily[] = ['deviceCommand', 'relayCommand', 'deviceConfig', 'deviceGatewayError']
-const SHARED_SUBSCRIBE = [`${PREFIX}/config/#`, `${PREFIX}/emergency/#`, familyTopic('gatewayStatus')]
+const SHARED_SUBSCRIBE = [`${PREFIX}/config/#`, `${PREFIX}/emergency/#`, familyTopic('gatewayStatus'), familyTopic('gatewayHeartbeat')]
 const DISPLAY_SUBSCRIBE: TopicFamily[] = ['deviceStatus', 'deviceTelemetry', 'telemetryData', 'relayState']
 
 /** What users of every role may read: everything in SPEC §3 except command topics, panel requests and health. */
 const USER_SUBSCRIBE = [
   ...(['deviceAnnounce', 'deviceStatus', 'deviceTelemetry', 'telemetryData', 'deviceResponse', 'deviceError',
-    'deviceConfigRequest', 'relayState', 'canData', 'deviceConfig', 'deviceGatewayError', 'gatewayStatus'] as TopicFamily[]).map(f => familyTopic(f)),
+    'deviceConfigRequest', 'relayState', 'canData', 'deviceConfig', 'deviceGatewayError', 'gatewayStatus', 'gatewayHeartbeat'] as TopicFamily[]).map(f => familyTopic(f)),
   `${PREFIX}/config/#`, `${PREFIX}/emergency/#`, `${PREFIX}/events/#`
 ]
 const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergencyStop'])

@@ -4,6 +4,7 @@ import type { AclRule } from '../auth/acl.js'
 // the shipped defaults, so a key added to the schema without a type here fails the type-check where it is used.
 export interface Config {
   readonly gatewayId: string
+  readonly gateway: { readonly heartbeatMs: number, readonly deadmanMisses: number }
   readonly dataDir: string
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent', readonly pretty: 'auto' | 'always' | 'never' }
   readonly mqtt: {

@@ -5,6 +5,8 @@ export const PREFIX = 'autocore'
 
 export const topics = {
   gatewayStatus: (gatewayId: string) => `${PREFIX}/gateway/${gatewayId}/status`,
+  /** The dead-man signal (issue 14): QoS 0, not retained, every gateway.heartbeatMs. */
+  gatewayHeartbeat: (gatewayId: string) => `${PREFIX}/gateway/${gatewayId}/heartbeat`,
   /** The health identity's private echo topic (`autocore-gateway health` publishes and expects its message back). */
   health: (clientId: string) => `${PREFIX}/health/${clientId}`,
   /** SPEC §3: a device's telemetry, and its alias. */
@@ -123,6 +125,7 @@ export const families = {
   emergencyStop: `${PREFIX}/emergency/stop`,
   emergencyReset: `${PREFIX}/emergency/reset`,
   gatewayStatus: `${PREFIX}/gateway/:id/status`,
+  gatewayHeartbeat: `${PREFIX}/gateway/:id/heartbeat`,
   events: `${PREFIX}/events/:type`,
   // panels → gateway
   relaySet: `${PREFIX}/relays/:uuid/set`,
@@ -227,8 +230,20 @@ export function deviceConfigTopicUuid (topic: string): string | undefined {
   return parsed?.family === 'deviceConfig' ? parsed.params.uuid : undefined
 }
 
-/** `autocore/devices/{uuid}/config`: the device's configuration object and its devices.config_version. */
-export interface DeviceConfigPayload { version: number, config: Record<string, unknown> }
+/** `autocore/gateway/{id}/heartbeat`: a sequence number (from 1 at each start), the start's id, seconds since it. */
+export interface GatewayHeartbeatPayload { seq: number, boot_id: string, uptime_s: number }
+
+/**
+ * The board's side of the heartbeat contract (README "Gateway heartbeat"): missing `misses` heartbeats on
+ * `heartbeat_topic` (sent every `heartbeat_ms`), it turns the channels in `fail_safe_off` off and reports it.
+ */
+export interface DeadmanAnnouncement { heartbeat_topic: string, heartbeat_ms: number, misses: number, fail_safe_off: number[] }
+
+/**
+ * `autocore/devices/{uuid}/config`: the device's configuration object and its devices.config_version, with the
+ * heartbeat contract (`deadman`) it is held to.
+ */
+export interface DeviceConfigPayload { version: number, config: Record<string, unknown>, deadman?: DeadmanAnnouncement }
 
 /** One device type's theme: the base colors and fonts with that type's overrides merged in. */
 export interface ThemeStyle { colors: Record<string, string>, fonts: Record<string, string | number> }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { Client, Subscription } from 'aedes'
+import { covers } from '../auth/topic-match.js'
 import type { CommandSource, CommandStatus } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
@@ -64,6 +66,7 @@ export class CommandService implements Service {
   private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.online.delete(uuid) }
   // A UUID provisioned again after a delete gets a new row id.
   private readonly onDeleted = ({ uuid }: EventMap['device.deleted'][0]): void => { this.deviceIds.delete(uuid); this.online.delete(uuid) }
+  private readonly onSubscribe = (subs: Subscription[], client: Client): void => { this.subscribed(subs, client) }
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new CommandsRepository(ctx.db.dataSource)
@@ -74,6 +77,7 @@ export class CommandService implements Service {
     this.ctx.bus.on('device.online', this.onOnline)
     this.ctx.bus.on('device.offline', this.onOffline)
     this.ctx.bus.on('device.deleted', this.onDeleted)
+    this.ctx.broker.aedes.on('subscribe', this.onSubscribe)
     const now = this.ctx.clock.now()
     let expired = 0
     for (const row of await this.repo.open()) {
@@ -94,12 +98,45 @@ export class CommandService implements Service {
     this.ctx.bus.off('device.online', this.onOnline)
     this.ctx.bus.off('device.offline', this.onOffline)
     this.ctx.bus.off('device.deleted', this.onDeleted)
+    this.ctx.broker.aedes.off('subscribe', this.onSubscribe)
     for (const t of this.open.values()) { t.ackTimer?.cancel(); t.expiryTimer?.cancel() }
     await Promise.all([...this.open.values()].map(t => t.write))
     this.open.clear()
   }
 
   isOnline (uuid: string): boolean { return this.online.has(uuid) }
+
+  /** Is a relay command for this channel still open (pending or sent)? */
+  hasOpenRelay (uuid: string, channel: number): boolean {
+    for (const t of this.open.values()) if (t.uuid === uuid && t.row.command === RELAY_COMMAND && t.row.payload.channel === channel) return true
+    return false
+  }
+
+  /**
+   * Closes the open relay commands of one channel as `expired` with `why` (a hold interrupted by a restart: its 'on'
+   * must not reach the board after the gateway has decided the channel is off). Resolves once recorded.
+   */
+  async supersede (uuid: string, channel: number, why: string): Promise<string[]> {
+    const closed = this.supersedeNow([{ uuid, channel }], why)
+    await Promise.all(closed.map(t => t.write))
+    return closed.map(t => t.row.commandId)
+  }
+
+  /**
+   * The same for many channels, synchronously (the emergency fan-out: an 'on' still waiting for an offline board
+   * must never follow the stop's 'off'); the rows are written in the background.
+   */
+  supersedeNow (channels: Array<{ uuid: string, channel: number }>, why: string): Tracked[] {
+    if (this.open.size === 0) return []
+    const keys = new Set(channels.map(c => `${c.uuid}/${c.channel}`))
+    const closed: Tracked[] = []
+    for (const t of [...this.open.values()]) {
+      if (t.row.command !== RELAY_COMMAND || !keys.has(`${t.uuid}/${String(t.row.payload.channel)}`)) continue
+      this.finish(t, 'expired', why)
+      closed.push(t)
+    }
+    return closed
+  }
 
   /** A command's status now: from memory while it is open, else from its row; undefined for an unknown id. */
   async statusOf (commandId: string): Promise<CommandStatus | undefined> {
@@ -274,6 +311,22 @@ export class CommandService implements Service {
       if (t.uuid !== uuid || t.row.status !== 'pending') continue
       if (t.row.expiresAt !== null && t.row.expiresAt <= now) this.finish(t, 'expired', 'device offline past the time to live')
       else void this.attempt(t)
+    }
+  }
+
+  /**
+   * A device subscribed to its command topic: what was sent on its device.online went out before the subscription
+   * existed and, on a clean session, reached no one ([MQTT-3.3.5-1] delivers only to matching subscriptions). It is
+   * sent again at once with the same command id (boards never carry out one id twice) instead of after ackTimeoutMs.
+   */
+  private subscribed (subs: Subscription[], client: Client): void {
+    const p = this.ctx.hooks.principalOf(client)
+    if (p?.kind !== 'device' || !this.online.has(p.uuid)) return
+    const uuid = p.uuid
+    const mine = [controlTopics.relayCommand(uuid), controlTopics.deviceCommand(uuid)]
+    if (!subs.some(s => mine.some(topic => covers(s.topic, topic)))) return
+    for (const t of this.open.values()) {
+      if (t.uuid === uuid && t.row.status === 'sent') void this.attempt(t)
     }
   }
 

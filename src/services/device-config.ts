@@ -1,7 +1,7 @@
 import type { AppContext, Service } from '../context.js'
 import { GatewayError } from '../errors.js'
 import { retainedMessages } from '../broker/retained.js'
-import { configTopics, type ConfigUpdatePayload, type DeviceConfigPayload } from '../gateway/topics.js'
+import { configTopics, topics, type ConfigUpdatePayload, type DeadmanAnnouncement, type DeviceConfigPayload } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
 import { DeviceConfigRepository, type DeviceConfigRow } from '../persistence/repositories/device-config.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
@@ -22,8 +22,8 @@ export function isLagging (row: Pick<DeviceConfigRow, 'configVersion' | 'applied
   return row.configVersion > 0 && (row.appliedConfigVersion === null || row.appliedConfigVersion < row.configVersion)
 }
 
-function payloadOf (row: Pick<DeviceConfigRow, 'configVersion' | 'config'>): Buffer {
-  const body: DeviceConfigPayload = { version: row.configVersion, config: row.config ?? {} }
+function payloadOf (row: Pick<DeviceConfigRow, 'configVersion' | 'config'>, deadman: DeadmanAnnouncement): Buffer {
+  const body: DeviceConfigPayload = { version: row.configVersion, config: row.config ?? {}, deadman }
   return Buffer.from(JSON.stringify(body))
 }
 
@@ -65,12 +65,13 @@ export class DeviceConfigService implements Service {
     const retained = await retainedMessages(this.deps.broker.aedes, configTopics.allDeviceConfigs)
     let published = 0
     const rows = await this.repo.all()
+    const failSafe = await this.repo.failSafeOff()
     for (const row of rows) {
       const topic = configTopics.deviceConfig(row.uuid)
       const have = retained.get(topic)
       retained.delete(topic)
       this.present.add(row.uuid)
-      const want = payloadOf(row)
+      const want = payloadOf(row, this.deadman(failSafe.get(row.uuid)))
       if (have?.equals(want) === true) continue
       await this.deps.broker.publish(topic, want, { qos: 1, retain: true })
       published++
@@ -113,7 +114,8 @@ export class DeviceConfigService implements Service {
       const version = await this.repo.replace(uuid, config, opts.expectedVersion, this.deps.clock.now())
       if (version === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${uuid}`)
       if (version === 'conflict') throw new GatewayError('GW_ERR_DEVICE_CONFIG_CONFLICT', `the config of ${uuid} is no longer at version ${String(opts.expectedVersion)}`)
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf({ configVersion: version, config }), { qos: 1, retain: true })
+      const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
+      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf({ configVersion: version, config }, this.deadman(failSafe)), { qos: 1, retain: true })
       this.present.add(uuid)
       const update: ConfigUpdatePayload = { scope: 'device', uuid, version }
       await this.deps.broker.publish(configTopics.update, update, { qos: 1 })
@@ -121,6 +123,12 @@ export class DeviceConfigService implements Service {
       void this.deps.events.log({ level: 'info', type: 'device_config_changed', source: 'api', target: uuid, username: opts.username, payload: { version } })
       return { uuid, version }
     })
+  }
+
+  /** The heartbeat contract a device is held to (README "Gateway heartbeat"). */
+  private deadman (failSafeOff: number[] = []): DeadmanAnnouncement {
+    const { gatewayId, gateway } = this.deps.config
+    return { heartbeat_topic: topics.gatewayHeartbeat(gatewayId), heartbeat_ms: gateway.heartbeatMs, misses: gateway.deadmanMisses, fail_safe_off: failSafeOff }
   }
 
   /** `.../config/request` from the device: re-publishes its stored config (retained). Requests already queued coalesce. */
@@ -131,7 +139,8 @@ export class DeviceConfigService implements Service {
       this.requested.delete(uuid)
       const row = await this.repo.byUuid(uuid)
       if (row === undefined) return
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf(row), { qos: 1, retain: true })
+      const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
+      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf(row, this.deadman(failSafe)), { qos: 1, retain: true })
       this.present.add(uuid)
     })
   }

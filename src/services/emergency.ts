@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js'
 import { actorFromPrincipal, mayReset, mayStop, sourceOf, usernameOf, type Actor } from '../gateway/actor.js'
 import { controlTopics, type EmergencyStatePayload } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
+import type { EventMap } from '../events.js'
 import { SystemStatusRepository } from '../persistence/repositories/system-status.js'
 import type { CommandOutcome } from './commands.js'
 import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
@@ -32,6 +33,9 @@ export class EmergencyService implements Service {
   private saving: Promise<void> = Promise.resolve()
   private dirty = false
   private rollCallQueued = false
+  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => {
+    if (this.running && this.latch.active) void this.tellBoard(uuid).catch(err => this.log.error({ err, deviceUuid: uuid }, 'emergency not told to a reconnected board'))
+  }
 
   constructor (
     private readonly ctx: AppContext,
@@ -52,11 +56,13 @@ export class EmergencyService implements Service {
     this.ctx.bus.emit('emergency.changed', { active: this.latch.active })
     await this.publishState()
     this.running = true
+    this.ctx.bus.on('device.online', this.onOnline)
     this.ctx.hooks.intercept((principal, packet, client) => this.intercept(principal, packet, client))
   }
 
   async stop (): Promise<void> {
     this.running = false
+    this.ctx.bus.off('device.online', this.onOnline)
     await this.saving
   }
 
@@ -129,6 +135,25 @@ export class EmergencyService implements Service {
     await this.ctx.events.log({ level: 'info', type: 'emergency_reset', source: sourceOf(req.actor), action: 'reset', username: username ?? undefined, payload: { since: this.latch.record.since } })
     this.log.warn({ resetBy: this.latch.record.reset_by }, 'emergency reset')
     return this.latch.record
+  }
+
+  /**
+   * A board that (re)connects while the emergency is latched, after a restart or a dropout, is told again: its
+   * channels get fresh off-commands (an older open one is superseded, so nothing reaches it twice) and its roll-call
+   * entry follows their answers. The retained `emergency/state` tells it too, on its subscription.
+   */
+  private async tellBoard (uuid: string): Promise<void> {
+    const listed = this.relays.allChannels()
+    const channels = (listed instanceof Promise ? await listed : listed).filter(ch => ch.deviceUuid === uuid)
+    if (channels.length === 0) return
+    const record = this.latch.record
+    record.roll_call[uuid] = 'pending'
+    const boards = await this.relays.allOff(channels, 'emergency')
+    for (const [board, sent] of boards) {
+      void Promise.all(sent.map(x => x.outcome)).then(outcomes => this.answered(record, board, outcomes))
+    }
+    await this.save()
+    await this.ctx.events.log({ level: 'warning', type: 'emergency_retold', source: 'gateway', action: 'stop', target: uuid, payload: { channels: channels.length, since: record.since } })
   }
 
   private answered (record: EmergencyRecord, uuid: string, outcomes: CommandOutcome[]): void {

@@ -35,6 +35,7 @@ export class MacroService implements Service {
   private readonly repo: MacrosRepository
   private readonly log: Logger
   private readonly runs = new Map<number, Run>()
+  private stopping = false
 
   constructor (
     private readonly ctx: AppContext,
@@ -47,12 +48,21 @@ export class MacroService implements Service {
   }
 
   async start (): Promise<void> {
+    // A run's steps lived in memory: what it had done stays done (a relay it turned on is reconciled like any
+    // other), what it had not done is never done. Each run is recorded as interrupted, with its step.
     const abandoned = await this.repo.abandonRunning(this.ctx.clock.now())
-    if (abandoned > 0) this.log.warn({ abandoned }, 'macro runs interrupted by a restart')
+    if (abandoned.length > 0) this.log.warn({ abandoned: abandoned.length }, 'macro runs interrupted by a restart')
+    for (const run of abandoned) {
+      await this.ctx.events.log({ level: 'warning', type: 'macro_progress', source: 'gateway', action: 'interrupted', target: `macro:${run.macroId}`, username: run.username ?? undefined, payload: { macro_id: run.macroId, run_id: run.id, status: 'interrupted', step: run.currentStep, message: 'gateway restarted during the run' } })
+    }
   }
 
+  /** Runs still going are stopped and recorded as interrupted, as after a crash (never resumed at the next start). */
   async stop (): Promise<void> {
+    this.stopping = true
+    const runs = [...this.runs.values()]
     await this.cancelAll('gateway stopping')
+    await Promise.all(runs.map(r => r.stopped))
   }
 
   isRunning (macroId: number): boolean { return this.runs.has(macroId) }
@@ -122,7 +132,7 @@ export class MacroService implements Service {
       }
     }
     if (run.cancelled !== undefined) {
-      status = 'cancelled'
+      status = this.stopping ? 'interrupted' : 'cancelled'
       message = run.cancelled
     }
     run.timer?.cancel()

@@ -21,8 +21,12 @@ type OfflineReason = EventMap['device.offline'][0]['reason']
  * Who is online (SPEC §4), from our own registry rather than aedes.connectedClients: a device is online from
  * its authenticated CONNECT (or announce/status/any message) until its Last Will, a clean DISCONNECT, or no
  * message or ping for devices.offlineAfterS. Each transition updates `devices`, is an event
- * (device_connected / device_offline) and leaves the retained `.../status` telling the truth. After a restart,
- * devices stored as online stay online for one timeout and become offline unless they come back.
+ * (device_connected / device_offline) and leaves the retained `.../status` telling the truth.
+ *
+ * After a start every device is offline until it connects (issue 14): devices stored as online are marked offline
+ * (reason 'restart', an event, the retained status) before the MQTT listener opens, so the first connection of each
+ * is a `device.online` that every service with its own view of presence (commands, metrics, emergency) rebuilds
+ * from. The listener opens only once every service has started (app.ts), so none of them misses that event.
  */
 export class PresenceService implements Service {
   readonly name = 'presence'
@@ -44,9 +48,11 @@ export class PresenceService implements Service {
   }
 
   async start (): Promise<void> {
-    const now = this.ctx.clock.now()
     for (const d of await this.ctx.repos.devices.listByStatus('online')) {
-      this.entries.set(d.uuid, { online: true, lastSeen: now, flushedSeen: now })
+      // Its last_seen stays what it was before the restart.
+      const seen = d.lastSeen ?? this.ctx.clock.now()
+      this.entries.set(d.uuid, { online: true, lastSeen: seen, flushedSeen: seen })
+      this.markOffline(d.uuid, 'restart', true)
     }
     const aedes = this.ctx.broker.aedes
     aedes.on('clientReady', this.onReady)

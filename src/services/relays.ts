@@ -53,7 +53,11 @@ export class RelayService implements Service {
   private readonly maxOn = new Map<number, Timer>()
   private readonly checks = new Set<Timer>()
   private readonly groupQueue = new Map<string, Promise<void>>()
+  /** Boards whose first state report since they (re)connected is still to come: it is reconciled. */
+  private readonly reconnected = new Set<string>()
   private readonly onDisconnect = ({ clientId }: EventMap['client.disconnected'][0]): void => { this.releaseHoldsOf(clientId) }
+  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.reconnected.add(uuid) }
+  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.reconnected.delete(uuid) }
 
   constructor (private readonly ctx: AppContext, private readonly commands: CommandService, private readonly emergency: EmergencyLatch) {
     this.repo = new RelaysRepository(ctx.db.dataSource)
@@ -62,10 +66,15 @@ export class RelayService implements Service {
 
   async start (): Promise<void> {
     this.ctx.bus.on('client.disconnected', this.onDisconnect)
+    this.ctx.bus.on('device.online', this.onOnline)
+    this.ctx.bus.on('device.offline', this.onOffline)
+    await this.releaseInterruptedHolds()
   }
 
   async stop (): Promise<void> {
     this.ctx.bus.off('client.disconnected', this.onDisconnect)
+    this.ctx.bus.off('device.online', this.onOnline)
+    this.ctx.bus.off('device.offline', this.onOffline)
     this.cancelTimers()
     for (const t of this.checks) t.cancel()
     this.checks.clear()
@@ -111,6 +120,7 @@ export class RelayService implements Service {
    */
   async allOff (channels: BareChannel[], source: CommandSource, opts: { onPublished?: () => void } = {}): Promise<Map<string, SentCommand[]>> {
     this.cancelTimers()
+    this.commands.supersedeNow(channels.map(ch => ({ uuid: ch.deviceUuid, channel: ch.channelNumber })), 'superseded by the emergency stop')
     const sent = await this.commands.sendMany(channels.map(ch => ({
       deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source
     })), opts)
@@ -128,9 +138,47 @@ export class RelayService implements Service {
   async reportState (uuid: string, channels: Record<string, boolean>): Promise<void> {
     const states = new Map<number, boolean>()
     for (const [k, v] of Object.entries(channels)) if (/^\d+$/.test(k) && typeof v === 'boolean') states.set(Number(k), v)
+    const first = this.reconnected.delete(uuid)
     for (const ch of await this.repo.reportState(uuid, states, this.ctx.clock.now())) {
       // A channel seen on without a running limit (switched on before a restart, or locally) still gets one.
       if (ch.currentState === true && ch.maxOnMs !== null && !this.maxOn.has(ch.id)) this.armMaxOn(ch)
+      if (first) await this.reconcile(ch)
+    }
+  }
+
+  /**
+   * The first report of a board after it (re)connected against what the gateway last commanded (issue 14). A
+   * channel with a command still open is left to that command. Every mismatch is a `relay_state_mismatch` event,
+   * and the safe side wins: on at the board but commanded off is turned off; commanded on but off at the board is
+   * recorded as off (the gateway never turns a relay on by itself).
+   */
+  private async reconcile (ch: ChannelRow): Promise<void> {
+    if (ch.desiredState === null || ch.currentState === null || ch.desiredState === ch.currentState) return
+    if (this.commands.hasOpenRelay(ch.deviceUuid, ch.channelNumber)) return
+    const resolution = ch.currentState ? 'turned off' : 'desired state set to off'
+    await this.ctx.events.log({ level: 'warning', type: 'relay_state_mismatch', source: 'gateway', target: `${ch.deviceUuid}/${ch.channelNumber}`, payload: { desired: ch.desiredState, current: ch.currentState, on: 'reconnect', resolution } })
+    try {
+      if (ch.currentState) await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
+      else await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
+    } catch (err) {
+      this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'reconcile failed')
+    }
+  }
+
+  /**
+   * A momentary hold lives in memory: one the previous run did not release (stopped or killed mid-hold) is released
+   * now. Its open 'on' command is closed (expired) so it never reaches the board, and an 'off' command waits for the
+   * board like any other (issue 14: the safe state of a hold after a restart is off).
+   */
+  private async releaseInterruptedHolds (): Promise<void> {
+    for (const ch of await this.repo.heldMomentary()) {
+      const superseded = await this.commands.supersede(ch.deviceUuid, ch.channelNumber, 'hold interrupted by a gateway restart')
+      try {
+        const off = await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
+        await this.ctx.events.log({ level: 'warning', type: 'relay_hold_interrupted', source: 'gateway', action: 'off', target: `${ch.deviceUuid}/${ch.channelNumber}`, payload: { superseded, command_id: off.commandId } })
+      } catch (err) {
+        this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'interrupted hold not released')
+      }
     }
   }
 

@@ -12,7 +12,7 @@ export type BoardKind = 'sensors' | 'relays' | 'display' | 'estop'
 
 export interface SimDevice { uuid: string, kind: BoardKind, name: string, type: string, capabilities: string[] | null }
 
-export interface RelayLayout { channel: number, name: string, function: RelayFunction, mutexGroup?: string, maxOnMs?: number, pulseMs?: number }
+export interface RelayLayout { channel: number, name: string, function: RelayFunction, mutexGroup?: string, maxOnMs?: number, pulseMs?: number, failSafe?: 'off' | 'hold' }
 
 /** The relay board's channels: lights, a horn held while pressed, a latch pulsed, a winch whose two directions exclude each other. */
 export const RELAY_LAYOUT: RelayLayout[] = [
@@ -21,8 +21,8 @@ export const RELAY_LAYOUT: RelayLayout[] = [
   { channel: 3, name: 'Horn', function: 'momentary' },
   { channel: 4, name: 'Fuel pump', function: 'toggle' },
   { channel: 5, name: 'Door latch', function: 'pulse', pulseMs: 300 },
-  { channel: 6, name: 'Winch in', function: 'toggle', mutexGroup: 'winch', maxOnMs: 60_000 },
-  { channel: 7, name: 'Winch out', function: 'toggle', mutexGroup: 'winch', maxOnMs: 60_000 },
+  { channel: 6, name: 'Winch in', function: 'toggle', mutexGroup: 'winch', maxOnMs: 60_000, failSafe: 'off' },
+  { channel: 7, name: 'Winch out', function: 'toggle', mutexGroup: 'winch', maxOnMs: 60_000, failSafe: 'off' },
   { channel: 8, name: 'Compressor', function: 'toggle', maxOnMs: 600_000 }
 ]
 
@@ -70,7 +70,7 @@ export async function provisionVehicle (repos: Repositories, dataDir: string, de
   for (const d of devices.filter(d => d.kind === 'relays')) {
     const device = await repos.devices.byUuid(d.uuid)
     for (const c of RELAY_LAYOUT) {
-      await repos.relays.create(device!.id, { channelNumber: c.channel, name: c.name, function: c.function, mutexGroup: c.mutexGroup ?? null, maxOnMs: c.maxOnMs ?? null, pulseMs: c.pulseMs ?? null, defaultState: false, enabled: true }, now())
+      await repos.relays.create(device!.id, { channelNumber: c.channel, name: c.name, function: c.function, mutexGroup: c.mutexGroup ?? null, maxOnMs: c.maxOnMs ?? null, pulseMs: c.pulseMs ?? null, defaultState: false, enabled: true, failSafe: c.failSafe ?? 'hold' }, now())
     }
   }
   writeFileSync(file, JSON.stringify({ secrets }, null, 2) + '\n', { mode: 0o600 })

@@ -13,6 +13,8 @@ const THEME = 'autocore/config/theme'
 const UPDATE = 'autocore/config/update'
 const configTopic = (uuid: string): string => `autocore/devices/${uuid}/config`
 const json = <T>(m: Received): T => JSON.parse(m.payload.toString()) as T
+/** The heartbeat contract every device config carries (README "Gateway heartbeat"), with the default settings. */
+const DEADMAN = { heartbeat_topic: 'autocore/gateway/autocore-gateway/heartbeat', heartbeat_ms: 1000, misses: 3, fail_safe_off: [] }
 
 interface Api { h: Harness, admin: string, viewer: string }
 
@@ -57,8 +59,8 @@ t.test('a device that reboots (new connection) and requests its config receives 
   // First boot: the gateway retains the config of a device it has not seen before as the device comes online.
   const first = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: secret })
   await first.subscribeAsync(topic, { qos: 1 })
-  t.same(json(await nextMessage(first, topic)), { version: 0, config: {} }, 'a device without a config is told so (version 0)')
-  t.same((await retainedMessages(app.gateway.ctx.broker.aedes, topic)).get(topic)?.toString(), '{"version":0,"config":{}}')
+  t.same(json(await nextMessage(first, topic)), { version: 0, config: {}, deadman: DEADMAN }, 'a device without a config is told so (version 0)')
+  t.same((await retainedMessages(app.gateway.ctx.broker.aedes, topic)).get(topic)?.toString(), JSON.stringify({ version: 0, config: {}, deadman: DEADMAN }))
   await first.endAsync()
 
   const put = await call(a, 'PUT', `/devices/${uuid}/config`, { config: { screens: ['main', 'lights'], brightness: 70 } })
@@ -69,12 +71,12 @@ t.test('a device that reboots (new connection) and requests its config receives 
   await second.subscribeAsync(topic, { qos: 1 })
   const retained = await nextMessage(second, topic)
   t.equal(retained.packet.retain, true, 'the retained config arrives on subscribe')
-  t.same(json(retained), { version: 1, config: { screens: ['main', 'lights'], brightness: 70 } })
+  t.same(json(retained), { version: 1, config: { screens: ['main', 'lights'], brightness: 70 }, deadman: DEADMAN })
   await second.publishAsync(`${topic}/request`, '{}', { qos: 1 })
   const requested = await nextMessage(second, topic)
   t.equal(requested.packet.retain, false, 'the answer to the request is a live publish')
   t.equal(requested.packet.qos, 1)
-  t.same(json<DeviceConfigPayload>(requested), { version: 1, config: { screens: ['main', 'lights'], brightness: 70 } })
+  t.same(json<DeviceConfigPayload>(requested), { version: 1, config: { screens: ['main', 'lights'], brightness: 70 }, deadman: DEADMAN })
 })
 
 t.test('a config change reaches an online device within one publish; the applied version shows in the API', async t => {
@@ -85,7 +87,7 @@ t.test('a config change reaches an online device within one publish; the applied
   // Retained as the device came online (it was provisioned after start); then it subscribes, as firmware does.
   await until(async () => ({ status: 200, body: (await retainedMessages(app.gateway.ctx.broker.aedes, topic)).size }), res => res.body === 1)
   await client.subscribeAsync([topic, UPDATE], { qos: 1 })
-  t.same(json(await nextMessage(client, topic)), { version: 0, config: {} })
+  t.same(json(await nextMessage(client, topic)), { version: 0, config: {}, deadman: DEADMAN })
   const seen = collect(client)
 
   const put = await call(a, 'PUT', `/devices/${uuid}/config`, { config: { channels: 8, labels: { 1: 'lights' } } })
@@ -94,7 +96,7 @@ t.test('a config change reaches an online device within one publish; the applied
   await waitFor(() => seen.some(m => m.topic === UPDATE))
   const configs = seen.filter(m => m.topic === topic)
   t.equal(configs.length, 1, 'one publish carries the change')
-  t.same(JSON.parse(configs[0].payload), { version: 1, config: { channels: 8, labels: { 1: 'lights' } } })
+  t.same(JSON.parse(configs[0].payload), { version: 1, config: { channels: 8, labels: { 1: 'lights' } }, deadman: DEADMAN })
   t.same([configs[0].qos, configs[0].retain], [1, false], 'QoS 1 (retained on the broker, live to the subscriber)')
   t.same(seen.filter(m => m.topic === UPDATE).map(m => JSON.parse(m.payload)), [{ scope: 'device', uuid, version: 1 }], 'announced after the config')
   t.same(seen.map(m => m.topic), [topic, UPDATE], 'config first, then the announcement')
@@ -113,7 +115,7 @@ t.test('a config change reaches an online device within one publish; the applied
   await nextMessage(client, topic)
   await nextMessage(client, UPDATE)
   t.same((await call(a, 'PUT', `/devices/${uuid}/config`, { config: { channels: 16 }, expectedVersion: 1 })).body, { uuid, version: 2 })
-  t.same(json(await nextMessage(client, topic)), { version: 2, config: { channels: 16 } })
+  t.same(json(await nextMessage(client, topic)), { version: 2, config: { channels: 16 }, deadman: DEADMAN })
   t.match((await call(a, 'GET', '/config/lagging')).body, { items: [{ uuid, version: 2, appliedVersion: 1 }], total: 1 })
   const stale = await call(a, 'PUT', `/devices/${uuid}/config`, { config: { channels: 4 }, expectedVersion: 1 })
   t.match(stale, { status: 409, body: { error: { code: 'GW_ERR_DEVICE_CONFIG_CONFLICT' } } }, 'a stale expectedVersion changes nothing')
@@ -189,8 +191,8 @@ t.test('at start every device\'s retained config is made present and current, on
   const second = await startApp(t, { dataDir })
   const retained = await retainedMessages(second.gateway.ctx.broker.aedes, 'autocore/devices/+/config')
   t.same(Object.fromEntries([...retained].map(([k, v]) => [k, JSON.parse(v.toString())])), {
-    [configTopic(a.uuid)]: { version: 1, config: { page: 2 } },
-    [configTopic(b.uuid)]: { version: 0, config: {} }
+    [configTopic(a.uuid)]: { version: 1, config: { page: 2 }, deadman: DEADMAN },
+    [configTopic(b.uuid)]: { version: 0, config: {}, deadman: DEADMAN }
   }, 'every device has its current config retained; the unknown one is cleared')
   t.match(second.logs.find(l => l.msg === 'device configs retained'), { devices: 2, published: 2, cleared: 1 })
   const themeMsg = (await retainedMessages(second.gateway.ctx.broker.aedes, THEME)).get(THEME)

@@ -94,28 +94,33 @@ t.test('will, clean disconnect and silence each take a device offline, with a tr
   t.match(await eventFor(viewer, 'device_connected', c.uuid), { payload: { via: 'message' } })
 })
 
-t.test('restart: devices that come back stay online, the others go offline after the timeout', async t => {
+t.test('restart: every device is offline until it connects again (issue 14); its last_seen is kept', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir, clock: new FakeClock() })
   const back = await deviceClient(t, first, { mqtt: { reconnectPeriod: 0 } })
   const gone = await deviceClient(t, first)
   await statusBecomes(first, back.uuid, 'online')
   await statusBecomes(first, gone.uuid, 'online')
+  const seenBefore = (await stored(first, gone.uuid)).lastSeen
   await first.stop()
 
   const clock = new FakeClock(Date.UTC(2026, 0, 2))
   const second = await startApp(t, { dataDir, clock })
-  t.equal((await stored(second, gone.uuid)).status, 'online', 'presence survives the restart')
-  const viewer = await watch(t, second)
-  const again = await connect(t, second.mqttUrl, { clientId: back.uuid, username: back.uuid, password: back.secret })
-  await clock.tick(60_000)
-  await again.publishAsync(`autocore/devices/${back.uuid}/telemetry`, '{"v":1}', { qos: 1 })
-  await clock.tick(65_000)
   await statusBecomes(second, gone.uuid, 'offline')
+  await statusBecomes(second, back.uuid, 'offline')
+  t.equal((await stored(second, gone.uuid)).lastSeen, seenBefore, 'last_seen is the last time it was heard, not the restart')
+  t.notOk(second.gateway.control.commands.isOnline(back.uuid))
+  const viewer = await watch(t, second)
   await lastStatus(viewer, gone.uuid, 'offline')
-  t.equal((await stored(second, back.uuid)).status, 'online', 'the device that reconnected is online')
-  const events = await second.gateway.ctx.repos.events.recent({ eventType: 'device_offline' })
-  t.same(events.map(e => e.target), [gone.uuid])
+  await connect(t, second.mqttUrl, { clientId: back.uuid, username: back.uuid, password: back.secret })
+  await statusBecomes(second, back.uuid, 'online')
+  await lastStatus(viewer, back.uuid, 'online')
+  t.ok(second.gateway.control.commands.isOnline(back.uuid), 'the commands service saw the same device.online')
+  const offline = await second.gateway.ctx.repos.events.recent({ eventType: 'device_offline' })
+  t.same(offline.map(e => [e.target, (e.payload as { reason: string }).reason]).sort(), [[back.uuid, 'restart'], [gone.uuid, 'restart']].sort())
+  const connected = await second.gateway.ctx.repos.events.recent({ eventType: 'device_connected' })
+  t.equal(connected.length, 3, 'the two of the first run, then one')
+  t.equal(connected[0].target, back.uuid, 'the device that came back')
 })
 
 t.test('a takeover\'s will does not take the device offline', async t => {

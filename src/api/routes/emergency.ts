@@ -11,7 +11,12 @@ const stateSchema = {
     active: { type: 'boolean' },
     reason: { type: ['string', 'null'] },
     source: { type: ['string', 'null'], description: 'who triggered it: user:<name>, device:<uuid>, gateway' },
-    since: { type: ['string', 'null'], format: 'date-time' }
+    since: { type: ['string', 'null'], format: 'date-time' },
+    rollCall: {
+      type: 'object',
+      additionalProperties: { type: 'string', enum: ['pending', 'acked', 'failed', 'timeout', 'expired'] },
+      description: 'GET only, while active: per relay board, did it acknowledge its off-commands (a board that reconnects is told again)'
+    }
   }
 }
 
@@ -35,7 +40,10 @@ export const emergencyRoutes: RouteSpec[] = [
     tag: 'emergency',
     summary: 'The emergency state (as retained on autocore/emergency/state)',
     response: stateSchema,
-    handler: async (_req, { control }) => stateOf(control.emergency.record)
+    handler: async (_req, { control }) => {
+      const r = control.emergency.record
+      return r.active ? { ...stateOf(r), rollCall: { ...r.roll_call } } : stateOf(r)
+    }
   }),
   route<unknown, unknown, { reason?: string }>({
     id: 'emergency.stop',

@@ -19,7 +19,7 @@ const macroSchema = record({
 const runSchema = record({
   id: { type: 'integer' },
   macroId: { type: 'integer' },
-  status: { type: 'string', enum: ['running', 'completed', 'cancelled', 'failed'] },
+  status: { type: 'string', enum: ['running', 'completed', 'cancelled', 'failed', 'interrupted'] },
   startedAt: { type: 'string', format: 'date-time' },
   finishedAt: { type: ['string', 'null'], format: 'date-time' },
   currentStep: { type: 'integer', description: '1-based; 0 before the first step' },

@@ -22,7 +22,8 @@ export const relaySchema = record({
   defaultState: { type: 'boolean' },
   currentState: { type: ['boolean', 'null'], description: 'as the board last reported it; null until it does' },
   desiredState: { type: ['boolean', 'null'], description: 'as the gateway last commanded it' },
-  enabled: { type: 'boolean' }
+  enabled: { type: 'boolean' },
+  failSafe: { type: 'string', enum: ['off', 'hold'], description: 'when the gateway\'s heartbeat stops, the board turns the channel off (off) or keeps it (hold)' }
 })
 
 export function relayJson (c: RelayChannel): Record<string, unknown> {
@@ -39,7 +40,8 @@ export function relayJson (c: RelayChannel): Record<string, unknown> {
     defaultState: c.defaultState,
     currentState: c.currentState,
     desiredState: c.desiredState,
-    enabled: c.enabled
+    enabled: c.enabled,
+    failSafe: c.failSafe
   }
 }
 
@@ -51,7 +53,8 @@ const channelProps = {
   maxOnMs: { ...nullable(ms), description: 'turned off by the gateway after this long on' },
   pulseMs: { ...nullable(ms), description: 'pulse length (default relays.defaultPulseMs)' },
   defaultState: { type: 'boolean' },
-  enabled: { type: 'boolean' }
+  enabled: { type: 'boolean' },
+  failSafe: { type: 'string', enum: ['off', 'hold'], description: 'off: the board turns the channel off by itself when it misses gateway.deadmanMisses heartbeats (default hold)' }
 }
 const createBody: Schema = {
   type: 'object',
@@ -84,6 +87,11 @@ async function found (deps: ApiDeps, id: number): Promise<RelayChannel> {
   const c = await deps.app.repos.relays.withDevice(id)
   if (c === undefined) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`)
   return c
+}
+
+/** The board's list of fail_safe: off channels lives in its retained device config: re-published when it changes. */
+async function announceFailSafe (deps: ApiDeps, uuid: string): Promise<void> {
+  await deps.app.deviceConfig.request(uuid)
 }
 
 /** The service refuses pulses longer than max_on_ms; a configuration that asks for one is refused up front. */
@@ -170,9 +178,10 @@ export const relaysRoutes: RouteSpec[] = [
       checkLimits(b)
       const device = await deps.app.repos.devices.byUuid(deviceUuid)
       if (device === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${deviceUuid}`)
-      const fields: ChannelFields = { mutexGroup: null, maxOnMs: null, pulseMs: null, defaultState: false, enabled: true, ...b }
+      const fields: ChannelFields = { mutexGroup: null, maxOnMs: null, pulseMs: null, defaultState: false, enabled: true, failSafe: 'hold', ...b }
       const id = await deps.app.repos.relays.create(device.id, fields, deps.app.clock.now())
       if (id === undefined) throw new GatewayError('GW_ERR_RELAY_EXISTS', `${deviceUuid} already has channel ${b.channelNumber}`)
+      if (fields.failSafe === 'off') await announceFailSafe(deps, deviceUuid)
       return relayJson(await found(deps, id))
     }
   }),
@@ -193,7 +202,9 @@ export const relaysRoutes: RouteSpec[] = [
       if (!await deps.app.repos.relays.update(before.id, req.body, deps.app.clock.now())) {
         throw new GatewayError('GW_ERR_RELAY_EXISTS', `${before.device?.uuid ?? ''} already has channel ${String(req.body.channelNumber)}`)
       }
-      return relayJson(await found(deps, before.id))
+      const after = await found(deps, before.id)
+      if (after.failSafe !== before.failSafe || (after.failSafe === 'off' && after.channelNumber !== before.channelNumber)) await announceFailSafe(deps, before.device?.uuid ?? '')
+      return relayJson(after)
     }
   }),
   route<{ id: number }>({
@@ -207,7 +218,9 @@ export const relaysRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_RELAY_NOT_FOUND'],
     handler: async (req, deps) => {
+      const before = await deps.app.repos.relays.withDevice(req.params.id)
       if (!await deps.app.repos.relays.delete(req.params.id)) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${req.params.id}`)
+      if (before?.failSafe === 'off') await announceFailSafe(deps, before.device?.uuid ?? '')
     }
   }),
   control('on', 'Turn on (a momentary channel: held for durationMs, then released by the gateway)'),

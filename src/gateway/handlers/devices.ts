@@ -10,8 +10,25 @@ import { families, type AnnouncePayload, type DeviceStatusPayload } from '../top
 export function deviceRoutes (ctx: AppContext): Route[] {
   return [
     { pattern: families.deviceAnnounce, handler: msg => announce(ctx, msg) },
-    { pattern: families.deviceStatus, handler: msg => status(ctx, msg) }
+    { pattern: families.deviceStatus, handler: msg => status(ctx, msg) },
+    { pattern: families.deviceError, handler: msg => deviceError(ctx, msg) }
   ]
+}
+
+/** The code a board reports a tripped dead-man with (README "Gateway heartbeat"). */
+export const DEADMAN_TRIPPED = 'deadman_tripped'
+
+/**
+ * `autocore/devices/{uuid}/error` `{code, message, ...}` (SPEC §3): an event, level error. A board's dead-man report
+ * (`code: "deadman_tripped"`, with the channels it turned off and how long it went without a heartbeat) is its own
+ * event type, `deadman_tripped`, level warning: what an owner reads after the gateway was gone.
+ */
+async function deviceError (ctx: AppContext, msg: InboundMessage): Promise<void> {
+  const uuid = msg.params.uuid
+  if (msg.clientId !== uuid) return
+  const body = JSON.parse(msg.payload.toString()) as Record<string, unknown>
+  const deadman = body.code === DEADMAN_TRIPPED
+  await ctx.events.log({ level: deadman ? 'warning' : 'error', type: deadman ? DEADMAN_TRIPPED : 'device_error', source: `device:${uuid}`, target: uuid, payload: body })
 }
 
 async function announce (ctx: AppContext, msg: InboundMessage): Promise<void> {

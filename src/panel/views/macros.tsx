@@ -2,7 +2,7 @@ import { Icon, Placeholder, ViewHeader } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import { canControl, type MacroItem, type MacroRun, type PanelState } from '../model.js'
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled'])
+const FINISHED = new Set(['completed', 'failed', 'cancelled', 'interrupted'])
 
 function Progress (props: { run: MacroRun | undefined, steps: number }): preact.JSX.Element | null {
   const { run } = props

@@ -1,5 +1,6 @@
 import type { DataSource, QueryDeepPartialEntity, Repository } from 'typeorm'
 import { Device } from '../../../entities/device.js'
+import { RelayChannel } from '../../../entities/relay-channel.js'
 
 /** A device's configuration as stored: `devices.config`, `config_version`, `applied_config_version`. */
 export interface DeviceConfigRow {
@@ -24,6 +25,23 @@ export class DeviceConfigRepository {
 
   async byUuid (uuid: string): Promise<DeviceConfigRow | undefined> {
     return (await this.repo.findOne({ where: { uuid }, select: COLUMNS })) ?? undefined
+  }
+
+  /** The channel numbers marked `fail_safe: off`, per board (of one board with `uuid`). */
+  async failSafeOff (uuid?: string): Promise<Map<string, number[]>> {
+    const q = this.repo.manager.getRepository(RelayChannel).createQueryBuilder('rc')
+      .innerJoin('rc.device', 'd')
+      .select('d.uuid', 'uuid').addSelect('rc.channel_number', 'channel')
+      .where('rc.fail_safe = :off', { off: 'off' })
+      .orderBy('rc.channel_number', 'ASC')
+    if (uuid !== undefined) q.andWhere('d.uuid = :uuid', { uuid })
+    const out = new Map<string, number[]>()
+    for (const r of await q.getRawMany<{ uuid: string, channel: number | string }>()) {
+      const list = out.get(r.uuid) ?? []
+      list.push(Number(r.channel))
+      out.set(r.uuid, list)
+    }
+    return out
   }
 
   /** Every device's uuid, version and config (the start-up check of the retained configs). */

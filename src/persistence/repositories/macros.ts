@@ -80,10 +80,13 @@ export class MacrosRepository {
     return await this.ds.getRepository(MacroRun).findOne({ where: { id } })
   }
 
-  /** Runs left 'running' by a process that died: they cannot be resumed. */
-  async abandonRunning (now: number): Promise<number> {
-    const r = await this.ds.getRepository(MacroRun).update({ status: 'running' as MacroRunStatus }, { status: 'failed', finishedAt: now, message: 'gateway restarted during the run' })
-    return r.affected ?? 0
+  /** Runs left 'running' by a process that stopped or died: recorded as interrupted, never resumed (issue 14). */
+  async abandonRunning (now: number): Promise<MacroRun[]> {
+    const repo = this.ds.getRepository(MacroRun)
+    const running = await repo.find({ where: { status: 'running' as MacroRunStatus }, order: { id: 'ASC' } })
+    if (running.length === 0) return []
+    await repo.update({ id: In(running.map(r => r.id)) }, { status: 'interrupted', finishedAt: now, message: 'gateway restarted during the run' })
+    return running
   }
 
   async latestTelemetry (uuid: string, key: string): Promise<number | undefined> {

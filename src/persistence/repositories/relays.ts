@@ -1,5 +1,5 @@
 import { In, Not, type DataSource } from 'typeorm'
-import { RelayChannel, type RelayFunction } from '../../../entities/index.js'
+import { RelayChannel, type FailSafe, type RelayFunction } from '../../../entities/index.js'
 import { forPostgres, PreparedStatements, query, unlessDuplicate } from './sql.js'
 
 export type ChannelRow = RelayChannel & { deviceUuid: string }
@@ -20,6 +20,7 @@ interface RawChannel {
   current_state: boolean | number | null
   desired_state: boolean | number | null
   enabled: boolean | number
+  fail_safe: FailSafe
   updated_at: number | string
   uuid: string
 }
@@ -34,14 +35,16 @@ export interface ChannelFields {
   pulseMs: number | null
   defaultState: boolean
   enabled: boolean
+  failSafe: FailSafe
 }
 
 const SELECT = `SELECT rc.id, rc.device_id, rc.channel_number, rc.name, rc.function, rc.mutex_group, rc.max_on_ms, rc.pulse_ms,
-  rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.updated_at, d.uuid
+  rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.fail_safe, rc.updated_at, d.uuid
   FROM relay_channels rc JOIN devices d ON d.id = rc.device_id`
 const BY_CHANNEL = `${SELECT} WHERE d.uuid = ? AND rc.channel_number = ?`
 const BY_ID = `${SELECT} WHERE rc.id = ?`
 const BY_DEVICE = `${SELECT} WHERE d.uuid = ? ORDER BY rc.channel_number`
+const HELD = `${SELECT} WHERE rc.function = 'momentary' AND rc.desired_state = ? ORDER BY rc.id`
 const MUTEX_OTHERS = `${SELECT} WHERE rc.mutex_group = ? AND rc.id <> ? ORDER BY rc.id`
 const ALL_BARE = 'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = rc.device_id ORDER BY rc.device_id, rc.channel_number'
 const SET_DESIRED = 'UPDATE relay_channels SET desired_state = ?, updated_at = ? WHERE id = ?'
@@ -72,6 +75,7 @@ function toRow (r: RawChannel): ChannelRow {
     currentState: bool(r.current_state),
     desiredState: bool(r.desired_state),
     enabled: bool(r.enabled) ?? false,
+    failSafe: r.fail_safe,
     updatedAt: Number(r.updated_at),
     deviceUuid: r.uuid
   })
@@ -140,6 +144,16 @@ export class RelaysRepository {
   /** True when a row was deleted. */
   async delete (id: number): Promise<boolean> {
     return ((await this.repo.delete({ id })).affected ?? 0) > 0
+  }
+
+  /** Momentary channels last commanded on: holds that a stop or crash interrupted, found at start. */
+  async heldMomentary (): Promise<ChannelRow[]> {
+    return await this.rows(HELD, [this.sql.native !== undefined ? 1 : true])
+  }
+
+  /** Every channel of one board. */
+  async ofDevice (uuid: string): Promise<ChannelRow[]> {
+    return await this.rows(BY_DEVICE, [uuid])
   }
 
   /** The other channels of a mutex group (a group may span boards). */

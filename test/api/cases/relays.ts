@@ -73,7 +73,8 @@ export const relaysCases: Cases = {
             defaultState: false,
             currentState: null,
             desiredState: null,
-            enabled: true
+            enabled: true,
+            failSafe: 'hold'
           }, 'the exact relay JSON')
         }
       }
@@ -105,7 +106,8 @@ export const relaysCases: Cases = {
             defaultState: false,
             currentState: null,
             desiredState: null,
-            enabled: true
+            enabled: true,
+            failSafe: 'hold'
           })
           t.match(await h.app.gateway.control.relays.channelById(res.body.id), { deviceUuid: uuid, channelNumber: 5, mutexGroup: 'winch' }, 'the service sees it')
         }
