@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js'
 import { openDatabase } from './persistence/database.js'
 import { createBroker } from './broker/broker.js'
 import { createHooks } from './broker/hooks.js'
+import { SessionExpiry } from './broker/session-store.js'
 import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
 import { ensureHealthToken } from './auth/health-token.js'
 import { Authenticator } from './auth/authenticate.js'
@@ -18,7 +19,7 @@ import { EventsService } from './services/events.js'
 import { AccessAuditService } from './services/access-audit.js'
 import { PresenceService } from './services/presence.js'
 import { SessionRecheckService } from './services/session-recheck.js'
-import { payloadGuard } from './gateway/payload-guard.js'
+import { payloadGuard, payloadRefusal } from './gateway/payload-guard.js'
 import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
@@ -90,9 +91,20 @@ export class Gateway {
         clock
       })
       const auth = { authenticator, limiter, jwtKey }
-      const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
+      const brokerHooks = createHooks({
+        authenticate: creds => authenticator.authenticate(creds),
+        aclRules: config.acl.rules,
+        bus,
+        log: log.child({ module: 'auth' }),
+        limits: config.mqtt,
+        isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
+        checkWillPayload: (topic, payload) => payloadRefusal(config.mqtt.maxPayloadBytes, topic, payload)
+      })
       const brokerLog = log.child({ module: 'broker' })
-      const broker = await createBroker(config, brokerHooks.hooks, brokerLog)
+      const broker = await createBroker(config, brokerHooks.hooks, brokerLog, {
+        storable: subs => brokerHooks.storable(subs),
+        onQueueRefused: () => { brokerHooks.refusals.queued_messages++ }
+      })
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
       const events = new EventsService({ repos, broker, clock, log, bus })
@@ -107,6 +119,19 @@ export class Gateway {
       brokerHooks.intercept(metrics.messages.inbound)
       brokerHooks.intercept(payloadGuard(ctx))
       brokerHooks.intercept(pendingAnnounce(ctx))
+      const sessionExpiry = new SessionExpiry({
+        aedes: broker.aedes,
+        store: broker.store,
+        db: broker.level,
+        clock,
+        log: brokerLog,
+        expiryMs: config.mqtt.sessionExpiryMs,
+        principalOf: client => brokerHooks.principalOf(client),
+        isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
+        onExpired: clientId => { brokerHooks.refusals.session_expired++; broker.forgetQueue(clientId) }
+      })
+      await sessionExpiry.start()
+      stoppers.push({ name: 'session expiry', stop: () => sessionExpiry.stop() })
       const detachClientEvents = forwardClientEvents(broker.aedes, bus)
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)

@@ -6,25 +6,45 @@ import aedesPersistenceLevel from 'aedes-persistence-level'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
 import { skipCleanSessionAckLookups, skipUnchangedRetained, type ShortcutStore } from './store-shortcuts.js'
+import { capQueuedMessages, storeGrantedOnce, type SessionStore } from './session-store.js'
 
 export interface Broker {
   readonly aedes: Aedes
   /** Publishes from the gateway itself (trusted, never through a socket); resolves once delivered to the emitter. */
   publish: (topic: string, payload: unknown, opts?: { qos?: 0 | 1 | 2, retain?: boolean }) => Promise<void>
   close: () => Promise<void>
+  /** The session store and its LevelDB, for session expiry (session-store.ts). */
+  readonly store: SessionStore
+  readonly level: ClassicLevel<string, unknown>
+  /** Forgets the queued-message count of a deleted session. */
+  forgetQueue: (clientId: string) => void
+}
+
+/** The session guards of the hooks (hooks.ts), applied to the store. */
+export interface StoreGuards {
+  storable: (subs: object[]) => object[]
+  onQueueRefused: () => void
 }
 
 /** Creates the in-process Aedes broker with its level store under <dataDir>/mqtt. */
 export async function createBroker (
   config: Pick<Config, 'dataDir' | 'mqtt'>,
   hooks: Partial<AedesOptions>,
-  log: Logger
+  log: Logger,
+  guards?: StoreGuards
 ): Promise<Broker> {
   const dir = join(config.dataDir, 'mqtt')
   mkdirSync(dir, { recursive: true })
-  const persistence = aedesPersistenceLevel(new ClassicLevel(dir))
+  const level = new ClassicLevel<string, unknown>(dir)
+  const persistence = aedesPersistenceLevel(level)
   skipCleanSessionAckLookups(persistence as unknown as ShortcutStore)
   skipUnchangedRetained(persistence as unknown as ShortcutStore)
+  const store = persistence as unknown as SessionStore
+  let forgetQueue = (_clientId: string): void => {}
+  if (guards !== undefined) {
+    storeGrantedOnce(store, guards.storable)
+    forgetQueue = capQueuedMessages(store, config.mqtt.maxQueuedMessagesPerSession, guards.onQueueRefused).forget
+  }
   const aedes = await Aedes.createBroker({
     ...hooks,
     persistence: persistence as unknown as AedesOptions['persistence'],
@@ -41,6 +61,9 @@ export async function createBroker (
 
   return {
     aedes,
+    store,
+    level,
+    forgetQueue,
     publish (topic, payload, opts = {}) {
       const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
       const packet: PublishPacket = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false }

@@ -18,6 +18,10 @@ export interface Config {
     readonly maxInflightInbound: number
     readonly concurrency: number
     readonly maxClientIdLength: number
+    readonly maxFiltersPerSubscribe: number
+    readonly maxSubscriptionsPerClient: number
+    readonly maxQueuedMessagesPerSession: number
+    readonly sessionExpiryMs: number
     readonly maxPayloadBytes: number
   }
   readonly http: { readonly host: string, readonly port: number }
