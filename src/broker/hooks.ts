@@ -82,6 +82,8 @@ export interface HookDeps {
 interface ClientState {
   readonly filters: Set<string>
   readonly reads: Map<string, boolean>
+  /** Set once authenticated. */
+  principal?: Principal
 }
 
 /** Topics whose read decision one connection remembers; past this the cache starts afresh. */
@@ -252,6 +254,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       will[WILL_OWNER] = principal
     }
     principals.set(client, principal)
+    stateOf(client).principal = principal
     watchPackets(client)
     done(null, true)
   }
@@ -278,16 +281,16 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     }).catch((err: Error) => log.error({ err, clientId: client.id }, 'authenticate callback failed'))
   }
 
+  // The per-delivery decision: one WeakMap and one Map lookup once a topic has been seen on this connection.
   function mayReadCached (client: Client, topic: string): boolean {
-    const principal = principals.get(client)
-    if (principal === undefined) return false
-    if (principal.kind === 'user' && principal.role === 'admin') return !topic.startsWith('$autocore')
-    const { reads } = stateOf(client)
-    let ok = reads.get(topic)
+    const state = states.get(client)
+    const principal = state?.principal
+    if (state === undefined || principal === undefined) return false
+    let ok = state.reads.get(topic)
     if (ok === undefined) {
       ok = mayRead(principal, topic, aclRules)
-      if (reads.size >= MAX_CACHED_READS) reads.clear()
-      reads.set(topic, ok)
+      if (state.reads.size >= MAX_CACHED_READS) state.reads.clear()
+      state.reads.set(topic, ok)
     }
     return ok
   }
