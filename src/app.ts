@@ -14,7 +14,8 @@ import { Authenticator } from './auth/authenticate.js'
 import { FailureLimiter, addressKey } from './auth/failure-limiter.js'
 import { ensureJwtSecret } from './auth/jwt.js'
 import { ensureInitialAdmin } from './auth/initial-admin.js'
-import { createRepositories } from './persistence/repositories/index.js'
+import { createRepositories, type Repositories } from './persistence/repositories/index.js'
+import type { Principal } from './auth/principal.js'
 import { EventsService } from './services/events.js'
 import { AccessAuditService } from './services/access-audit.js'
 import { PresenceService } from './services/presence.js'
@@ -98,7 +99,8 @@ export class Gateway {
         log: log.child({ module: 'auth' }),
         limits: config.mqtt,
         isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
-        checkWillPayload: (topic, payload) => payloadRefusal(config.mqtt.maxPayloadBytes, topic, payload)
+        checkWillPayload: (topic, payload) => payloadRefusal(config.mqtt.maxPayloadBytes, topic, payload),
+        willOwnerValid: async owner => await ownerStillValid(repos, owner)
       })
       const brokerLog = log.child({ module: 'broker' })
       const broker = await createBroker(config, brokerHooks.hooks, brokerLog, {
@@ -223,4 +225,18 @@ async function closeServers (tcp: net.Server, server: http.Server, sockets: Set<
   for (const ws of sockets) ws.terminate()
   server.closeAllConnections()
   await Promise.all([closed(tcp), closed(server)])
+}
+
+/** A will's owner as stored with it still holds: the device or user exists, is enabled and (a user) has that role. */
+async function ownerStillValid (repos: Repositories, owner: Principal): Promise<boolean> {
+  if (owner.kind === 'device') {
+    const device = await repos.devices.byUuid(owner.uuid)
+    if (owner.pending !== undefined) return device === undefined || (device.enabled && device.status === 'pending')
+    return device !== undefined && device.enabled && device.status !== 'pending'
+  }
+  if (owner.kind === 'user') {
+    const user = await repos.users.byUsername(owner.username)
+    return user !== undefined && user.enabled && user.role === owner.role
+  }
+  return true
 }

@@ -76,6 +76,11 @@ export interface HookDeps {
   isDeviceId: (clientId: string) => boolean | Promise<boolean>
   /** The payload checks of a publish (SPEC §3: size, JSON, schema), applied to a will at CONNECT; a reason refuses. */
   checkWillPayload: (topic: ParsedTopic | undefined, payload: Buffer) => string | undefined
+  /**
+   * Does the identity a will was stored with still hold (device or user not deleted, disabled, re-roled)? Asked when
+   * the will is published, which may be long after the CONNECT (an unclean restart).
+   */
+  willOwnerValid: (owner: Principal) => boolean | Promise<boolean>
 }
 
 /** Per connection: what it subscribed to (for the per-client limit) and what it may read (cached per topic). */
@@ -197,14 +202,28 @@ export function createHooks (deps: HookDeps): BrokerHooks {
    */
   function publishWill (owner: Principal, packet: PublishPacket & { clientId?: string }, done: (err?: Error | null) => void): void {
     const client = { id: packet.clientId ?? owner.clientId } as unknown as Client
-    publishAs(owner, client, packet, err => {
-      if (err === undefined || err === null) return done(null)
+    const drop = (reason: string): void => {
       refusals.will++
-      log.warn({ clientId: client.id, topic: packet.topic, reason: err.message }, 'will refused')
+      log.warn({ clientId: client.id, topic: packet.topic, reason }, 'will refused')
       packet.topic = DROPPED_TOPIC
       packet.retain = false
       done(null)
-    })
+    }
+    const go = (valid: boolean): void => {
+      if (!valid) return drop('its owner is no longer allowed')
+      publishAs(owner, client, packet, err => err === undefined || err === null ? done(null) : drop(err.message))
+    }
+    let valid: boolean | Promise<boolean>
+    try {
+      valid = deps.willOwnerValid(owner)
+    } catch (err) {
+      valid = Promise.reject(err)
+    }
+    if (!(valid instanceof Promise)) return go(valid)
+    valid.then(go, (err: Error) => {
+      log.error({ err, clientId: client.id }, 'will owner lookup failed')
+      drop('owner lookup failed')
+    }).catch((err: Error) => log.error({ err, clientId: client.id }, 'will publish failed'))
   }
 
   /** Why this identity may not set this will (a publish it could not make), or undefined. */
