@@ -105,6 +105,7 @@ export class Gateway {
       const brokerLog = log.child({ module: 'broker' })
       const broker = await createBroker(config, brokerHooks.hooks, brokerLog, {
         storable: subs => brokerHooks.storable(subs),
+        queueable: (clientId, topic) => brokerHooks.queueable(clientId, topic),
         onQueueRefused: () => { brokerHooks.refusals.queued_messages++ }
       })
       stoppers.push({ name: 'broker', stop: () => broker.close() })
@@ -130,7 +131,7 @@ export class Gateway {
         expiryMs: config.mqtt.sessionExpiryMs,
         principalOf: client => brokerHooks.principalOf(client),
         isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
-        onExpired: clientId => { brokerHooks.refusals.session_expired++; broker.forgetQueue(clientId) }
+        onExpired: clientId => { brokerHooks.refusals.session_expired++; broker.forgetQueue(clientId); brokerHooks.forgetSession(clientId) }
       })
       await sessionExpiry.start()
       stoppers.push({ name: 'session expiry', stop: () => sessionExpiry.stop() })

@@ -23,6 +23,7 @@ export interface Broker {
 /** The session guards of the hooks (hooks.ts), applied to the store. */
 export interface StoreGuards {
   storable: (subs: object[]) => object[]
+  queueable: (clientId: string, topic: string) => boolean
   onQueueRefused: () => void
 }
 
@@ -43,7 +44,7 @@ export async function createBroker (
   let forgetQueue = (_clientId: string): void => {}
   if (guards !== undefined) {
     storeGrantedOnce(store, guards.storable)
-    forgetQueue = capQueuedMessages(store, config.mqtt.maxQueuedMessagesPerSession, guards.onQueueRefused).forget
+    forgetQueue = capQueuedMessages(store, config.mqtt.maxQueuedMessagesPerSession, guards.queueable, guards.onQueueRefused).forget
   }
   const aedes = await Aedes.createBroker({
     ...hooks,

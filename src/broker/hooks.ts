@@ -47,6 +47,14 @@ export interface BrokerHooks {
    * refused filters too, and N² writes for N filters. broker.ts routes the store's addSubscriptions through this.
    */
   storable: <S extends object>(subs: readonly S[]) => S[]
+  /**
+   * May a message on `topic` be queued for the offline persistent session `clientId`? Decided with the identity that
+   * last held the session (its delivery is authorized again when it comes back); true for a session this process
+   * has not seen (from before a restart).
+   */
+  queueable: (clientId: string, topic: string) => boolean
+  /** Forgets a deleted session's identity. */
+  forgetSession: (clientId: string) => void
   /** How often each session limit refused something, for /metrics (autocore_mqtt_limit_refusals_total). */
   readonly refusals: Record<LimitName, number>
 }
@@ -114,6 +122,9 @@ export function createHooks (deps: HookDeps): BrokerHooks {
   const granted = new WeakSet<object>()
   const stored = new WeakSet<object>()
   const overLimit = new WeakSet<object>()
+  // The identity and read cache of each persistent session (clean session 0) by client id; bounded by the sessions
+  // themselves (mqtt.sessionExpiryMs).
+  const sessions = new Map<string, ClientState>()
   const refusals: Record<LimitName, number> = {
     filters_per_subscribe: 0, subscriptions_per_client: 0, client_id_length: 0, client_id_owner: 0, will: 0, queued_messages: 0, session_expired: 0
   }
@@ -273,7 +284,10 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       will[WILL_OWNER] = principal
     }
     principals.set(client, principal)
-    stateOf(client).principal = principal
+    const state = stateOf(client)
+    state.principal = principal
+    if (client.clean) sessions.delete(client.id)
+    else sessions.set(client.id, state)
     watchPackets(client)
     done(null, true)
   }
@@ -302,7 +316,10 @@ export function createHooks (deps: HookDeps): BrokerHooks {
 
   // The per-delivery decision: one WeakMap and one Map lookup once a topic has been seen on this connection.
   function mayReadCached (client: Client, topic: string): boolean {
-    const state = states.get(client)
+    return readsOf(states.get(client), topic)
+  }
+
+  function readsOf (state: ClientState | undefined, topic: string): boolean {
     const principal = state?.principal
     if (state === undefined || principal === undefined) return false
     let ok = state.reads.get(topic)
@@ -322,6 +339,11 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       stored.add(sub)
       return true
     }),
+    queueable: (clientId, topic) => {
+      const state = sessions.get(clientId)
+      return state === undefined || readsOf(state, topic)
+    },
+    forgetSession: clientId => { sessions.delete(clientId) },
     refusals,
     hooks: {
       preConnect (client, packet, done) {

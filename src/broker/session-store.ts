@@ -37,15 +37,18 @@ export function storeGrantedOnce (store: SessionStore, storable: (subs: object[]
 }
 
 /**
- * At most `max` messages queued per offline persistent session; the ones past it are not queued for that session
- * (counted by `onRefused`). The count is this process's: it restarts at 0 after a restart, so the bound is `max`
- * per session per run.
+ * Only what the session's identity may read is queued for an offline persistent session (`queueable`; a '#' of a
+ * viewer would otherwise queue every command), and at most `max` messages; the ones past it are not queued for that
+ * session (counted by `onRefused`). The count is this process's: it restarts at 0 after a restart, so the bound is
+ * `max` per session per run.
  */
-export function capQueuedMessages (store: SessionStore, max: number, onRefused: () => void): { forget: (clientId: string) => void } {
+export function capQueuedMessages (store: SessionStore, max: number, queueable: (clientId: string, topic: string) => boolean, onRefused: () => void): { forget: (clientId: string) => void } {
   const queued = new Map<string, number>()
   const { outgoingEnqueueCombi, outgoingClearMessageId } = store
   store.outgoingEnqueueCombi = (subs, packet, cb) => {
+    const topic = (packet as { topic: string }).topic
     const keep = (subs ?? []).filter(sub => {
+      if (!queueable(sub.clientId, topic)) return false
       const n = queued.get(sub.clientId) ?? 0
       if (n >= max) {
         onRefused()
