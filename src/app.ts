@@ -106,6 +106,7 @@ export class Gateway {
       const broker = await createBroker(config, brokerHooks.hooks, brokerLog, {
         storable: subs => brokerHooks.storable(subs),
         queueable: (clientId, topic) => brokerHooks.queueable(clientId, topic),
+        useStore: store => brokerHooks.useStore(store),
         onQueueRefused: () => { brokerHooks.refusals.queued_messages++ }
       })
       stoppers.push({ name: 'broker', stop: () => broker.close() })

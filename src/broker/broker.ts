@@ -25,6 +25,7 @@ export interface StoreGuards {
   storable: (subs: object[]) => object[]
   queueable: (clientId: string, topic: string) => boolean
   onQueueRefused: () => void
+  useStore: (store: SessionStore) => void
 }
 
 /** Creates the in-process Aedes broker with its level store under <dataDir>/mqtt. */
@@ -44,6 +45,7 @@ export async function createBroker (
   let forgetQueue = (_clientId: string): void => {}
   if (guards !== undefined) {
     storeGrantedOnce(store, guards.storable)
+    guards.useStore(store)
     forgetQueue = capQueuedMessages(store, config.mqtt.maxQueuedMessagesPerSession, guards.queueable, guards.onQueueRefused).forget
   }
   const aedes = await Aedes.createBroker({

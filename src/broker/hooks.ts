@@ -55,6 +55,8 @@ export interface BrokerHooks {
   queueable: (clientId: string, topic: string) => boolean
   /** Forgets a deleted session's identity. */
   forgetSession: (clientId: string) => void
+  /** The store restored subscriptions are removed from when they are refused (broker.ts sets it). */
+  useStore: (store: { removeSubscriptions: (client: Pick<Client, 'id'>, topics: string[]) => Promise<unknown> | unknown }) => void
   /** How often each session limit refused something, for /metrics (autocore_mqtt_limit_refusals_total). */
   readonly refusals: Record<LimitName, number>
 }
@@ -122,6 +124,9 @@ export function createHooks (deps: HookDeps): BrokerHooks {
   const granted = new WeakSet<object>()
   const stored = new WeakSet<object>()
   const overLimit = new WeakSet<object>()
+  // Subscriptions that came in a SUBSCRIBE packet; the others Aedes restores from a persistent session.
+  const fromPacket = new WeakSet<object>()
+  let store: Parameters<BrokerHooks['useStore']>[0] | undefined
   // The identity and read cache of each persistent session (clean session 0) by client id; bounded by the sessions
   // themselves (mqtt.sessionExpiryMs).
   const sessions = new Map<string, ClientState>()
@@ -263,6 +268,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     const parser = (client as unknown as { _parser?: { prependListener?: (e: string, fn: (p: any) => void) => void } })._parser
     parser?.prependListener?.('packet', (packet: { cmd: string, subscriptions?: object[], unsubscriptions?: string[] }) => {
       if (packet.cmd === 'subscribe' && packet.subscriptions !== undefined) {
+        for (const sub of packet.subscriptions) fromPacket.add(sub)
         for (let i = limits.maxFiltersPerSubscribe; i < packet.subscriptions.length; i++) overLimit.add(packet.subscriptions[i])
       } else if (packet.cmd === 'unsubscribe' && packet.unsubscriptions !== undefined) {
         const { filters } = stateOf(client)
@@ -344,6 +350,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       return state === undefined || readsOf(state, topic)
     },
     forgetSession: clientId => { sessions.delete(clientId) },
+    useStore: s => { store = s },
     refusals,
     hooks: {
       preConnect (client, packet, done) {
@@ -423,6 +430,12 @@ export function createHooks (deps: HookDeps): BrokerHooks {
         }
         if (limit !== undefined) refusals[limit]++
         denied(client, principal, 'subscribe', sub.topic, reason)
+        // A filter of a persistent session its identity may no longer hold (another role, other acl.rules): Aedes
+        // skips it on restore but keeps it stored, queueing for it; it goes.
+        if (!fromPacket.has(sub) && !client.clean && store !== undefined) {
+          Promise.resolve(store.removeSubscriptions({ id: client.id }, [sub.topic]))
+            .catch((err: Error) => log.error({ err, clientId: client.id }, 'refused subscription not removed'))
+        }
         // [MQTT-3.9.3-2] a null subscription is answered with SUBACK return code 0x80.
         done(null, null as unknown as Subscription)
       },

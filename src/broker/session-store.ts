@@ -11,6 +11,7 @@ export interface SessionStore {
   addSubscriptions: (client: Pick<Client, 'id'>, subs: object[], cb?: Callback) => unknown
   outgoingEnqueueCombi: (subs: Array<{ clientId: string }> | null | undefined, packet: unknown, cb?: Callback) => unknown
   outgoingClearMessageId: (client: Pick<Client, 'id'>, packet: { cmd?: string }, cb?: Callback) => unknown
+  removeSubscriptions: (client: Pick<Client, 'id'>, topics: string[]) => Promise<unknown>
   cleanSubscriptions: (client: Pick<Client, 'id'>) => Promise<unknown>
   cleanIncoming: (client: Pick<Client, 'id'>) => Promise<unknown>
   delWill: (client: Pick<Client, 'id'>) => Promise<unknown>

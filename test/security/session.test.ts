@@ -54,6 +54,22 @@ t.test('1: filters refused in a persistent SUBSCRIBE are not stored; nothing unr
   t.notOk(seen.some(m => m.topic.endsWith('/command')), 'no command reached the viewer on reconnect')
 })
 
+t.test('1b: a persistent session\'s filters its identity no longer holds are removed when it comes back', async t => {
+  const app = await startApp(t)
+  const { username, password } = await createUser(app, { role: 'admin' })
+  const token = await login(app, username, password)
+  const admin = await viewerSession(t, app, username, token, 'demoted')
+  t.same(await codesOf(admin, ['$SYS/#', 'autocore/relays/+/set', 'autocore/devices/+/telemetry']), [1, 1, 1])
+  admin.end(true)
+  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 0)
+  await app.gateway.ctx.repos.users.update(username, { role: 'viewer' }, Date.now())
+  const viewer = await viewerSession(t, app, username, await login(app, username, password), 'demoted')
+  t.ok(viewer.connected)
+  let stored: string[] = []
+  await waitFor(() => { void storedFilters(app, 'demoted').then(f => { stored = f }); return stored.length === 1 })
+  t.same(stored, ['autocore/devices/+/telemetry'], 'only the filter a viewer may hold stays in the session')
+})
+
 t.test('3: a device UUID as client id is that device\'s only', async t => {
   const app = await startApp(t)
   const dev = await deviceClient(t, app)
