@@ -205,7 +205,8 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     const decision = aclPublishDecision(principal, packet.topic, packet.retain, aclRules, info.topic)
     if (!decision.allow) {
       denied(client, principal, 'publish', packet.topic, decision.reason)
-      return finish(client, packet, { deny: decision.reason }, done) as unknown as void
+      finish(client, packet, { deny: decision.reason }, done)
+      return
     }
     runFrom(0, principal, packet, client, info, done)
   }
@@ -402,7 +403,8 @@ export function createHooks (deps: HookDeps): BrokerHooks {
         const principal = principals.get(client)
         if (principal === undefined) {
           denied(client, principal, 'publish', packet.topic, 'no principal')
-          return finish(client, packet, { deny: 'no principal' }, done) as unknown as void
+          finish(client, packet, { deny: 'no principal' }, done)
+          return
         }
         publishAs(principal, client, packet, done)
       },
