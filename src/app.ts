@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js'
 import { openDatabase } from './persistence/database.js'
 import { createBroker } from './broker/broker.js'
 import { createHooks } from './broker/hooks.js'
+import { SessionExpiry } from './broker/session-store.js'
 import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
 import type { TooLarge } from './broker/packet-limit.js'
 import { Throttle } from './services/throttle.js'
@@ -15,12 +16,13 @@ import { Authenticator } from './auth/authenticate.js'
 import { FailureLimiter, addressKey } from './auth/failure-limiter.js'
 import { ensureJwtSecret } from './auth/jwt.js'
 import { ensureInitialAdmin } from './auth/initial-admin.js'
-import { createRepositories } from './persistence/repositories/index.js'
+import { createRepositories, type Repositories } from './persistence/repositories/index.js'
+import type { Principal } from './auth/principal.js'
 import { EventsService } from './services/events.js'
 import { AccessAuditService } from './services/access-audit.js'
 import { PresenceService } from './services/presence.js'
 import { SessionRecheckService } from './services/session-recheck.js'
-import { payloadGuard } from './gateway/payload-guard.js'
+import { payloadGuard, payloadRefusal } from './gateway/payload-guard.js'
 import { pendingAnnounce } from './gateway/handlers/devices.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
@@ -93,9 +95,23 @@ export class Gateway {
         clock
       })
       const auth = { authenticator, limiter, jwtKey }
-      const brokerHooks = createHooks({ authenticate: creds => authenticator.authenticate(creds), aclRules: config.acl.rules, bus, log: log.child({ module: 'auth' }) })
+      const brokerHooks = createHooks({
+        authenticate: creds => authenticator.authenticate(creds),
+        aclRules: config.acl.rules,
+        bus,
+        log: log.child({ module: 'auth' }),
+        limits: config.mqtt,
+        isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
+        checkWillPayload: (topic, payload) => payloadRefusal(config.mqtt.maxPayloadBytes, topic, payload),
+        willOwnerValid: async owner => await ownerStillValid(repos, owner)
+      })
       const brokerLog = log.child({ module: 'broker' })
-      const broker = await createBroker(config, brokerHooks.hooks, brokerLog, clock)
+      const broker = await createBroker(config, brokerHooks.hooks, brokerLog, clock, {
+        storable: subs => brokerHooks.storable(subs),
+        queueable: (clientId, topic) => brokerHooks.queueable(clientId, topic),
+        useStore: store => brokerHooks.useStore(store),
+        onQueueRefused: () => { brokerHooks.refusals.queued_messages++ }
+      })
       stoppers.push({ name: 'broker', stop: () => broker.close() })
 
       const events = new EventsService({ repos, broker, clock, log, bus })
@@ -110,6 +126,19 @@ export class Gateway {
       brokerHooks.intercept(metrics.messages.inbound)
       brokerHooks.intercept(payloadGuard(ctx))
       brokerHooks.intercept(pendingAnnounce(ctx))
+      const sessionExpiry = new SessionExpiry({
+        aedes: broker.aedes,
+        store: broker.store,
+        db: broker.level,
+        clock,
+        log: brokerLog,
+        expiryMs: config.mqtt.sessionExpiryMs,
+        principalOf: client => brokerHooks.principalOf(client),
+        isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
+        onExpired: clientId => { brokerHooks.refusals.session_expired++; broker.forgetQueue(clientId); brokerHooks.forgetSession(clientId) }
+      })
+      await sessionExpiry.start()
+      stoppers.push({ name: 'session expiry', stop: () => sessionExpiry.stop() })
       const detachClientEvents = forwardClientEvents(broker.aedes, bus)
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
@@ -213,4 +242,18 @@ async function closeServers (tcp: net.Server, server: http.Server, sockets: Set<
   for (const ws of sockets) ws.terminate()
   server.closeAllConnections()
   await Promise.all([closed(tcp), closed(server)])
+}
+
+/** A will's owner as stored with it still holds: the device or user exists, is enabled and (a user) has that role. */
+async function ownerStillValid (repos: Repositories, owner: Principal): Promise<boolean> {
+  if (owner.kind === 'device') {
+    const device = await repos.devices.byUuid(owner.uuid)
+    if (owner.pending !== undefined) return device === undefined || (device.enabled && device.status === 'pending')
+    return device !== undefined && device.enabled && device.status !== 'pending'
+  }
+  if (owner.kind === 'user') {
+    const user = await repos.users.byUsername(owner.username)
+    return user !== undefined && user.enabled && user.role === owner.role
+  }
+  return true
 }

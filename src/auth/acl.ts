@@ -45,19 +45,36 @@ const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergenc
 /**
  * The access decision for one publish or subscribe (SPEC §3), a pure function. Inside `autocore/` the built-in
  * rules below decide; outside it, config `acl.rules` in order, first match wins, default deny. `$autocore` is
- * the gateway's; `$SYS` is the broker's to publish (aedes#597) and only admins read it, as only admins may
- * subscribe to `#`.
+ * the gateway's; `$SYS` is the broker's to publish (aedes#597) and only admins read it.
+ *
+ * Subscriptions follow Mosquitto: a filter is granted when the identity may read at least one topic it covers
+ * (`#` for a viewer is granted), and every message is then forwarded only if mayRead() allows its topic (the
+ * broker's authorizeForward). A filter that covers nothing readable is refused (SUBACK 0x80).
  */
 export function authorize (principal: Principal, action: AclAction, topic: string, retain = false, rules: readonly AclRule[] = []): AclDecision {
   if (action === 'publish') return authorizePublish(principal, topic, retain, rules, parseTopic(topic))
   if (topic.startsWith('$autocore')) return deny('$autocore topics are reserved')
   if (principal.kind === 'user' && principal.role === 'admin') return ALLOW
-  if (topic === '#' || topic.startsWith('$')) return deny(`only admins may subscribe to ${topic}`)
-  if (intersects(`${PREFIX}/#`, topic)) {
-    return subscribeFilters(principal).some(f => covers(f, topic)) ? ALLOW : deny('subscription not allowed for this identity')
-  }
-  return byRules(principal, action, topic, rules)
+  if (topic.startsWith('$')) return deny(`only admins may subscribe to ${topic}`)
+  if (intersects(INSIDE, topic) && subscribeFilters(principal).some(f => intersects(f, topic))) return ALLOW
+  // The part of the filter outside autocore/ (all of it for most filters, some of it for '#' or '+/x').
+  if (!covers(INSIDE, topic) && byRules(principal, action, topic, rules).allow) return ALLOW
+  return deny('subscription not allowed for this identity')
 }
+
+/**
+ * May this identity receive a message on this topic (a topic name, no wildcards)? The decision for every delivery:
+ * live, queued for an offline session, retained on subscribe and wills (the broker's authorizeForward).
+ */
+export function mayRead (principal: Principal, topic: string, rules: readonly AclRule[] = []): boolean {
+  if (topic.startsWith('$autocore')) return false
+  if (principal.kind === 'user' && principal.role === 'admin') return true
+  if (topic.startsWith('$')) return false
+  if (topic.startsWith(PREFIX + '/')) return subscribeFilters(principal).some(f => covers(f, topic))
+  return byRules(principal, 'subscribe', topic, rules).allow
+}
+
+const INSIDE = `${PREFIX}/#`
 
 /**
  * authorize() for a publish whose topic the caller has already parsed (`parsed` = parseTopic(topic)): the broker's
@@ -131,9 +148,10 @@ function byRules (p: Principal, action: AclAction, topic: string, rules: readonl
     if (!appliesTo(rule, p, action)) continue
     const filter = substitute(rule.topic, p)
     if (filter === undefined) continue
-    if (rule.effect === 'allow' && covers(filter, topic)) return ALLOW
-    // A deny rule refuses a subscription that could receive any topic it names.
-    if (rule.effect === 'deny' && (action === 'publish' ? covers(filter, topic) : intersects(filter, topic))) return deny('refused by acl.rules')
+    // A publish needs the rule to name its topic. A subscription is granted by an allow rule naming some of what it
+    // covers, refused by a deny rule naming all of it; each message is then checked on its own (mayRead).
+    if (rule.effect === 'allow' && (action === 'publish' ? covers(filter, topic) : intersects(filter, topic))) return ALLOW
+    if (rule.effect === 'deny' && covers(filter, topic)) return deny('refused by acl.rules')
   }
   return deny('no acl rule allows it')
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
 import { skipCleanSessionAckLookups, skipUnchangedRetained, type ShortcutStore } from './store-shortcuts.js'
+import { capQueuedMessages, storeGrantedOnce, type SessionStore } from './session-store.js'
 
 export interface Broker {
   readonly aedes: Aedes
@@ -15,6 +16,19 @@ export interface Broker {
   close: () => Promise<void>
   /** How many 'error' events the broker itself has emitted (autocore_broker_errors_total). */
   errors: () => number
+  /** The session store and its LevelDB, for session expiry (session-store.ts). */
+  readonly store: SessionStore
+  readonly level: ClassicLevel<string, unknown>
+  /** Forgets the queued-message count of a deleted session. */
+  forgetQueue: (clientId: string) => void
+}
+
+/** The session guards of the hooks (hooks.ts), applied to the store. */
+export interface StoreGuards {
+  storable: (subs: object[]) => object[]
+  queueable: (clientId: string, topic: string) => boolean
+  onQueueRefused: () => void
+  useStore: (store: SessionStore) => void
 }
 
 /** At most one log line per this many ms for the broker's own errors; the rest are counted in the next line. */
@@ -25,13 +39,22 @@ export async function createBroker (
   config: Pick<Config, 'dataDir' | 'mqtt'>,
   hooks: Partial<AedesOptions>,
   log: Logger,
-  clock: Pick<Clock, 'now'>
+  clock: Pick<Clock, 'now'>,
+  guards?: StoreGuards
 ): Promise<Broker> {
   const dir = join(config.dataDir, 'mqtt')
   mkdirSync(dir, { recursive: true })
-  const persistence = aedesPersistenceLevel(new ClassicLevel(dir))
+  const level = new ClassicLevel<string, unknown>(dir)
+  const persistence = aedesPersistenceLevel(level)
   skipCleanSessionAckLookups(persistence as unknown as ShortcutStore)
   skipUnchangedRetained(persistence as unknown as ShortcutStore)
+  const store = persistence as unknown as SessionStore
+  let forgetQueue = (_clientId: string): void => {}
+  if (guards !== undefined) {
+    storeGrantedOnce(store, guards.storable)
+    guards.useStore(store)
+    forgetQueue = capQueuedMessages(store, config.mqtt.maxQueuedMessagesPerSession, guards.queueable, guards.onQueueRefused).forget
+  }
   const aedes = await Aedes.createBroker({
     ...hooks,
     persistence: persistence as unknown as AedesOptions['persistence'],
@@ -66,6 +89,9 @@ export async function createBroker (
   return {
     aedes,
     errors: () => errors,
+    store,
+    level,
+    forgetQueue,
     publish (topic, payload, opts = {}) {
       const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
       const packet: PublishPacket = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false }

@@ -19,6 +19,10 @@ export interface Config {
     readonly maxInflightInbound: number
     readonly concurrency: number
     readonly maxClientIdLength: number
+    readonly maxFiltersPerSubscribe: number
+    readonly maxSubscriptionsPerClient: number
+    readonly maxQueuedMessagesPerSession: number
+    readonly sessionExpiryMs: number
     readonly maxPayloadBytes: number
     readonly maxPacketBytes: number
     readonly maxConnectBytes: number

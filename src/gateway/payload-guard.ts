@@ -1,7 +1,13 @@
 import type { PublishInterceptor } from '../broker/hooks.js'
 import type { AppContext } from '../context.js'
 import { checkPayload, NOT_JSON } from './schemas.js'
-import { familyTopic, type GatewayErrorPayload } from './topics.js'
+import { familyTopic, type GatewayErrorPayload, type ParsedTopic } from './topics.js'
+
+/** The payload guard's decision alone (size, JSON, schema), for a will checked at CONNECT: a reason refuses. */
+export function payloadRefusal (maxBytes: number, topic: ParsedTopic | undefined, payload: Buffer): string | undefined {
+  if (payload.length > maxBytes) return `payload of ${payload.length} bytes exceeds ${maxBytes}`
+  return topic === undefined ? undefined : checkPayload(topic.family, payload)
+}
 
 /**
  * The publish-pipeline step for SPEC §3's second kind of refusal: a payload over mqtt.maxPayloadBytes, not

@@ -60,7 +60,7 @@ function processMetrics (): Registry {
 }
 
 /** Builds the registry and every metric; nothing is listened to until MetricsService starts. */
-export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry'>): GatewayMetrics {
+export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry' | 'hooks'>): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
   const shared = processMetrics()
@@ -84,6 +84,16 @@ export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry'>): G
         if (c.in > 0) this.inc({ family: c.family, direction: 'in' }, c.in)
         if (c.out > 0) this.inc({ family: c.family, direction: 'out' }, c.out)
       }
+    }
+  })
+  new Counter({
+    name: 'autocore_mqtt_limit_refusals_total',
+    help: 'What the MQTT session limits refused: filters_per_subscribe, subscriptions_per_client (SUBACK 0x80), client_id_length, client_id_owner (CONNACK 2), will (CONNACK 5 or dropped), queued_messages (not queued), session_expired (deleted).',
+    labelNames: ['limit'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const [limit, n] of Object.entries(ctx.hooks.refusals)) this.inc({ limit }, n)
     }
   })
   new Counter({ name: 'autocore_telemetry_rows_written_total', help: 'Telemetry readings committed to telemetry_data.', registers, collect () { this.reset(); this.inc(ctx.telemetry.buffer.state().written) } })

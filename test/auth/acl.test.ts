@@ -1,5 +1,5 @@
 import t from 'tap'
-import { authorize, type AclRule } from '../../src/auth/acl.js'
+import { authorize, mayRead, type AclRule } from '../../src/auth/acl.js'
 import type { Principal } from '../../src/auth/principal.js'
 
 // Every principal speaks for "esp32-own": the device's UUID, the other identities' client id.
@@ -62,14 +62,16 @@ const table: Array<[string, boolean, string, string]> = [
   [`autocore/health/${OWN}`, false, 'health admin', 'health admin'],
   ['autocore/health/someone-else', false, 'admin', 'admin'],
   ['autocore/unknown/thing', false, 'admin', 'admin'],
-  // wildcard subscriptions
-  ['#', false, '', 'admin'],
+  // wildcard subscriptions: granted when the identity may read some of what they cover (Mosquitto)
+  ['#', false, '', `${DEVICES} pend ${USERS} health`],
   ['$SYS/#', false, '', 'admin'],
-  ['autocore/#', false, '', 'admin'],
-  ['+/devices/+/status', false, '', 'admin'],
-  ['autocore/devices/+/command', false, '', 'admin'],
+  ['autocore/#', false, '', `${DEVICES} pend ${USERS} health`],
+  ['+/devices/+/status', false, '', `disp ${USERS}`],
+  ['autocore/devices/+/command', false, '', `${DEVICES} admin`],
   ['autocore/devices/+/status', false, '', `disp ${USERS}`],
-  ['autocore/devices/+/+', false, '', 'admin'],
+  ['autocore/devices/+/+', false, '', `${DEVICES} ${USERS}`],
+  ['autocore/relays/+/set', false, '', 'admin'],
+  ['autocore/health/#', false, '', 'health admin'],
   ['autocore/config/#', false, '', `${DEVICES} ${USERS}`],
   ['autocore/emergency/+', false, '', `${DEVICES} ${USERS}`],
   ['autocore/events/#', false, '', USERS],
@@ -87,6 +89,7 @@ for (const [topic, retain, publishers, subscribers] of table) {
       const isFilter = topic.includes('+') || topic.includes('#')
       if (!isFilter) t.equal(authorize(principals[who], 'publish', topic, retain).allow, pubs.has(who), `${who} publish`)
       if (!retain) t.equal(authorize(principals[who], 'subscribe', topic).allow, subs.has(who), `${who} subscribe`)
+      if (!retain && !isFilter) t.equal(mayRead(principals[who], topic), subs.has(who), `${who} reads`)
     }
   })
 }
@@ -105,9 +108,10 @@ t.test('acl.rules outside autocore/: order, %c/%u, role/user/client, default den
     [anon, 'publish', `veh/${OWN}/speed`, true],
     [anon, 'subscribe', `veh/${OWN}/#`, true],
     [anon, 'publish', `veh/${OTHER}/speed`, false],
-    [anon, 'subscribe', 'veh/#', false],
+    [anon, 'subscribe', 'veh/#', true], // covers veh/esp32-own/#, which it may read
     [{ kind: 'anonymous', clientId: 'a/#' }, 'subscribe', 'veh/a/#', false],
-    [principals.viewer, 'subscribe', 'veh/#', false], // intersects the deny of veh/secret/#
+    [principals.viewer, 'subscribe', 'veh/#', true], // granted; veh/secret/... is never forwarded (mayRead below)
+    [principals.viewer, 'subscribe', 'veh/secret/#', false], // covered by the deny
     [principals.viewer, 'subscribe', 'veh/speed/#', true],
     [principals.viewer, 'publish', 'veh/speed', false],
     [principals.dev, 'publish', `gps/${OWN}`, true],
@@ -121,5 +125,18 @@ t.test('acl.rules outside autocore/: order, %c/%u, role/user/client, default den
     [principals.health, 'publish', 'other/x', false]
   ]
   for (const [p, action, topic, allow] of cases) t.equal(authorize(p, action, topic, false, rules).allow, allow, `${p.kind}/${p.clientId} ${action} ${topic}`)
-  t.equal(authorize(anon, 'subscribe', '#', false, [{ effect: 'allow', action: 'both', topic: '#' }]).allow, false, '# stays admin-only whatever the rules')
+  const reads: Array<[Principal, string, boolean]> = [
+    [principals.viewer, 'veh/speed', true],
+    [principals.viewer, 'veh/secret/x', false],
+    [anon, `veh/${OWN}/speed`, true],
+    [anon, `veh/${OTHER}/speed`, false],
+    [anon, `veh/secret/${OWN}`, false],
+    [anon, 'obd/rpm', false]
+  ]
+  for (const [p, topic, allow] of reads) t.equal(mayRead(p, topic, rules), allow, `${p.kind}/${p.clientId} reads ${topic}`)
+  const everything: AclRule[] = [{ effect: 'allow', action: 'both', topic: '#' }]
+  t.equal(authorize(anon, 'subscribe', '#', false, everything).allow, true, '# is granted when a rule lets it read something')
+  t.equal(mayRead(anon, 'autocore/relays/x/command', everything), false, 'but acl.rules never open autocore/ topics')
+  t.equal(mayRead(anon, '$SYS/broker/clients', everything), false, 'nor $SYS')
+  t.equal(authorize(anon, 'subscribe', '$SYS/#', false, everything).allow, false)
 })

@@ -75,15 +75,21 @@ t.test('(c) a viewer publishing emergency stop is disconnected; an operator may'
   t.equal(operator.connected, true)
 })
 
-t.test('(d) a device subscribing to # gets 0x80; its own command topic is granted', async t => {
+t.test('(d) a device subscribing to # is granted and receives only what it may read; $SYS gets 0x80', async t => {
   const app = await startApp(t)
   const dev = await deviceClient(t, app, { transport: 'ws' })
-  t.same(await subackCodes(dev.client, '#'), [128])
+  const other = await provisionDevice(app)
+  t.same(await subackCodes(dev.client, '#'), [1], 'granted: the device may read part of it (Mosquitto semantics)')
   t.same(await subackCodes(dev.client, '$SYS/#'), [128])
-  t.same(await subackCodes(dev.client, 'autocore/devices/+/command'), [128])
+  t.same(await subackCodes(dev.client, 'autocore/relays/+/set'), [128], 'a filter that covers nothing readable')
   t.same(await subackCodes(dev.client, `autocore/devices/${dev.uuid}/command`), [1])
+  const seen = collect(dev.client)
   const { client: admin } = await userClient(t, app, 'admin')
   t.same(await subackCodes(admin, '#'), [1], 'admins may')
+  await admin.publishAsync(`autocore/devices/${other.uuid}/command`, '{"command_id":"x","command":"reboot"}', { qos: 1 })
+  await admin.publishAsync(`autocore/devices/${dev.uuid}/command`, '{"command_id":"y","command":"ping"}', { qos: 1 })
+  await waitFor(() => seen.some(m => m.topic === `autocore/devices/${dev.uuid}/command`))
+  t.notOk(seen.some(m => m.topic.includes(other.uuid)), 'another device\'s command is never forwarded')
 })
 
 t.test('bad secret, expired JWT, disabled device, unknown UUID: CONNACK code and an event row each', async t => {
