@@ -6,6 +6,7 @@ import aedesPersistenceLevel from 'aedes-persistence-level'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
 import { skipCleanSessionAckLookups, skipUnchangedRetained, type ShortcutStore } from './store-shortcuts.js'
+import { recordSessions } from './session-records.js'
 
 export interface Broker {
   readonly aedes: Aedes
@@ -22,7 +23,9 @@ export async function createBroker (
 ): Promise<Broker> {
   const dir = join(config.dataDir, 'mqtt')
   mkdirSync(dir, { recursive: true })
-  const persistence = aedesPersistenceLevel(new ClassicLevel(dir))
+  const db = new ClassicLevel<string, string>(dir)
+  const persistence = aedesPersistenceLevel(db)
+  recordSessions(persistence, db)
   skipCleanSessionAckLookups(persistence as unknown as ShortcutStore)
   skipUnchangedRetained(persistence as unknown as ShortcutStore)
   const aedes = await Aedes.createBroker({
