@@ -60,12 +60,14 @@ function live (sub: Sub): Got[] {
 }
 
 t.test(`${CASES} generated cases: every QoS 1/2 message once, at the highest QoS, in order`, async t => {
-  const app = await startApp(t, { config: open })
-  const clients: mqtt.MqttClient[] = []
+  // Info, not debug: a thousand cases' connection lines would cost more than the cases.
+  const app = await startApp(t, { config: open, logLevel: 'info' })
+  const clients = new Set<mqtt.MqttClient>()
   t.teardown(() => { for (const c of clients) c.end(true) })
   const dial = async (clientId: string, clean: boolean, onMessage?: (topic: string, payload: Buffer, packet: mqtt.IPublishPacket) => void): Promise<mqtt.MqttClient> => {
     const c = mqtt.connect(app.mqttUrl, { clientId, clean, reconnectPeriod: 0, connectTimeout: 5000 })
-    clients.push(c)
+    clients.add(c)
+    c.once('close', () => clients.delete(c))
     if (onMessage !== undefined) c.on('message', onMessage)
     await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject) })
     return c
@@ -136,8 +138,11 @@ t.test(`${CASES} generated cases: every QoS 1/2 message once, at the highest QoS
     await waitFor(() => subs.every(sub => sub.markers >= PUBLISHERS), 5000).catch(() => {
       throw new Error(`sync markers missing: ${subs.map(describe).join('; ')}`)
     })
-    // Each case has its own client ids: nothing of these sessions is used again.
+    // Each case has its own client ids: nothing of these sessions is used again. Its retained messages are
+    // deleted: Aedes reads every retained message in the store for each new subscription.
     for (const sub of subs) sub.client?.end(true)
+    const retained = new Set(steps.flatMap(s => s.kind === 'burst' ? s.publishes.filter(p => p.retain).map(p => p.topic) : []))
+    await Promise.all([...retained].map(async topic => await publishers[0].publishAsync(base + topic, '', { qos: 1, retain: true })))
 
     for (const sub of subs) {
       // Aedes answers SUBACK before it reads the retained store for the new subscription, so a retained message
