@@ -38,6 +38,8 @@ const scenario = fc.record({
   steps: fc.array(step, { minLength: 1, maxLength: 4 })
 })
 
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
+
 interface Got { from: number, seq: number, topic: string, qos: number, retain: boolean }
 interface Sub {
   id: string
@@ -75,7 +77,7 @@ t.test(`${CASES} generated cases: every QoS 1/2 message once, at the highest QoS
   const publishers = await Promise.all(Array.from({ length: PUBLISHERS }, async (_, i) => await dial(`veh-prop-pub-${i}`, true)))
   let run = 0
 
-  const runScenario = async ({ subscribers, steps }: fc.RecordValue<typeof scenario>): Promise<void> => {
+  const runScenario = async ({ subscribers, steps }: Scenario): Promise<void> => {
     const id = `c${run++}`
     const base = `veh/${id}/`
     const sync = `veh/sync/${id}`
