@@ -23,7 +23,7 @@ cp -r dist/src dist/entities "$stage/dist/"
 # The browser panel, bundled by the build (scripts/build-panel.ts): served at / from the bundle, no network needed.
 [ -f dist/panel/index.html ] || { echo "release: dist/panel/index.html missing (the panel build failed?)"; exit 1; }
 cp -r dist/panel "$stage/dist/"
-cp -r bin config systemd package.json package-lock.json README.md "$stage/"
+cp -r bin config systemd patches package.json package-lock.json README.md "$stage/"
 cp scripts/install.sh scripts/README.md "$stage/scripts/"
 # The README's reference pages and picture: config/ and systemd/ carry theirs already.
 mkdir -p "$stage/src" && cp src/README.md "$stage/src/" && cp -r docs "$stage/"
@@ -36,6 +36,9 @@ JSON
 # platform, and better-sqlite3's compile (~90 s) is avoided by taking the module the dev install already built
 # when it is the same version for this same Node.js; otherwise it is rebuilt here.
 (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
+# --ignore-scripts skips the postinstall that applies patches/ (the MQTT fixes to aedes, aedes-persistence-level and
+# mqtt-packet, README "MQTT behaviour"): applied here, and the release fails if one does not apply.
+(cd "$stage" && node_modules/.bin/patch-package --error-on-fail)
 built="$root/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
 want=$(node -p "require('$stage/node_modules/better-sqlite3/package.json').version")
 have=$(node -p "try { require('$root/node_modules/better-sqlite3/package.json').version } catch { '' }")

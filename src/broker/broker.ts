@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
 import { skipCleanSessionAckLookups, skipUnchangedRetained, type ShortcutStore } from './store-shortcuts.js'
 import { capQueuedMessages, storeGrantedOnce, type SessionStore } from './session-store.js'
+import { recordSessions } from './session-records.js'
 
 export interface Broker {
   readonly aedes: Aedes
@@ -46,6 +47,7 @@ export async function createBroker (
   mkdirSync(dir, { recursive: true })
   const level = new ClassicLevel<string, unknown>(dir)
   const persistence = aedesPersistenceLevel(level)
+  recordSessions(persistence, level as unknown as ClassicLevel<string, string>)
   skipCleanSessionAckLookups(persistence as unknown as ShortcutStore)
   skipUnchangedRetained(persistence as unknown as ShortcutStore)
   const store = persistence as unknown as SessionStore

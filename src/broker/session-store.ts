@@ -3,6 +3,7 @@ import type { ClassicLevel } from 'classic-level'
 import type { Principal } from '../auth/principal.js'
 import type { Clock, Timer } from '../clock.js'
 import type { Logger } from '../log.js'
+import { forgetSession, recordedSessions } from './session-records.js'
 
 type Callback = (err: Error | null, result?: unknown) => void
 
@@ -117,6 +118,7 @@ export class SessionExpiry {
     for await (const key of db.keys({ gte: SUBSCRIPTIONS, lt: 'subscriptions;' })) {
       ids.add(decodeURIComponent(key.slice(SUBSCRIPTIONS.length, key.indexOf(':', SUBSCRIPTIONS.length))))
     }
+    for (const id of await recordedSessions(db)) ids.add(id)
     const now = clock.now()
     for (const id of ids) if (!(await this.deps.isDeviceId(id))) this.offline.set(id, now)
     aedes.on('clientDisconnect', this.onGone)
@@ -144,6 +146,7 @@ export class SessionExpiry {
       await db.clear(clientRange('outgoing:', id))
       await db.clear(clientRange('outgoing-id:', id))
       await store.cleanIncoming(client)
+      await forgetSession(db, id)
       this.deps.onExpired(id)
       this.deps.log.info({ clientId: id }, 'mqtt session expired')
     }

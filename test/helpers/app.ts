@@ -47,10 +47,10 @@ export interface RunningApp {
 }
 
 /** Starts the real gateway on port 0 in `dataDir` (default: a fresh t.testdir()); stopped at teardown. */
-export async function startApp (t: Test, opts: { dataDir?: string, config?: DeepPartial<Config>, clock?: Clock } = {}): Promise<RunningApp> {
+export async function startApp (t: Test, opts: { dataDir?: string, config?: DeepPartial<Config>, clock?: Clock, logLevel?: string } = {}): Promise<RunningApp> {
   const dataDir = opts.dataDir ?? t.testdir()
   const config = testConfig(dataDir, opts.config)
-  const { log, lines } = captureLogger()
+  const { log, lines } = captureLogger(opts.logLevel)
   const gateway = await Gateway.start({ config, log, clock: opts.clock })
   t.teardown(() => gateway.stop())
   return {
