@@ -355,10 +355,14 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     refusals,
     hooks: {
       preConnect (client, packet, done) {
+        // A CONNECT of a protocol level the broker does not support carries no payload (mqtt-packet stops at the
+        // level): Aedes answers it CONNACK 0x01 after this step [MQTT-3.1.2-2], so there is no client id to check.
+        const clientId = packet.clientId as string | undefined
+        if (clientId === undefined) return done(null, true)
         // [MQTT-3.1.3-8] an empty client id with clean session 0 gets CONNACK 2; Aedes would invent an id.
-        if (packet.clientId === '' && !packet.clean) refusedIds.set(client, 'empty client id needs clean session')
+        if (clientId === '' && !packet.clean) refusedIds.set(client, 'empty client id needs clean session')
         // Aedes checks the length for MQTT 3.1 only (lib/handlers/connect.js); it holds for every level [MQTT-3.1.3-5].
-        if (packet.clientId.length > limits.maxClientIdLength) {
+        if (clientId.length > limits.maxClientIdLength) {
           refusals.client_id_length++
           refusedIds.set(client, `client id longer than ${limits.maxClientIdLength}`)
         }
