@@ -25,9 +25,12 @@ t.test('the last enabled admin is never deleted, disabled or demoted (API and CL
   t.match(await users.byUsername(boss.username), { role: 'admin', enabled: true }, 'nothing changed')
 
   t.equal((await h.call('PATCH', `/users/${boss.username}`, { token, body: { role: 'admin', password: 'still an admin' } })).status, 200, 'a change that keeps an admin is fine')
+  // The new password revoked every token issued before it (#13), the caller's own included.
+  t.match(await h.call('GET', '/auth/me', { token }), { status: 401 }, 'a password change revokes the tokens issued before it')
+  const fresh = await login(app, boss.username, 'still an admin')
   t.equal(await cli(['user', 'enable', 'admin']), 0)
-  t.equal((await h.call('DELETE', `/users/${boss.username}`, { token })).status, 204, 'with another admin enabled, deleting is fine')
-  t.match(await h.call('GET', '/auth/me', { token }), { status: 401 }, 'the deleted user\'s token stops working at once')
+  t.equal((await h.call('DELETE', `/users/${boss.username}`, { token: fresh })).status, 204, 'with another admin enabled, deleting is fine')
+  t.match(await h.call('GET', '/auth/me', { token: fresh }), { status: 401 }, 'the deleted user\'s token stops working at once')
 })
 
 t.test('users: names and passwords follow the CLI\'s rules; no hash in any answer', async t => {
@@ -50,7 +53,7 @@ t.test('users: names and passwords follow the CLI\'s rules; no hash in any answe
   t.notMatch(JSON.stringify(events), /long enough/)
 })
 
-t.test('disabling, a new role or deleting closes the user\'s MQTT connections; a password change does not', async t => {
+t.test('disabling, a new role, a new password or deleting closes the user\'s MQTT connections', async t => {
   const app = await startApp(t)
   const h = harness(app)
   const admin = await h.token('admin')
@@ -64,9 +67,11 @@ t.test('disabling, a new role or deleting closes the user\'s MQTT connections; a
   }
 
   const first = await panel()
-  t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { password: 'a new password' } })), false, 'a password change keeps the connection')
-  t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { role: 'operator' } })), false, 'so does the role it already has')
+  t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { role: 'operator' } })), false, 'the role it already has keeps the connection')
   t.equal(await closes(first, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { role: 'viewer' } })), true, 'a new role closes it')
+  const renamed = await panel()
+  // A new password revokes the tokens issued before it (#13), so the connection made with one ends too.
+  t.equal(await closes(renamed, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { password: 'a new password' } })), true, 'a password change closes it')
   ana.password = 'a new password'
   const second = await panel()
   t.equal(await closes(second, async () => await h.call('PATCH', `/users/${ana.username}`, { token: admin, body: { enabled: false } })), true, 'disabling closes it')
