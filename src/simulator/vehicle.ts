@@ -126,6 +126,9 @@ export async function runVehicle (mqttUrl: string, devices: SimDevice[], secrets
       const board = new SimRelayBoard(d.uuid, client, {
         channels: RELAY_LAYOUT.map(c => c.channel),
         realistic: true,
+        // The board keeps the gateway heartbeat contract: its fail_safe 'off' channels (the winch) open by themselves
+        // when the gateway is gone, and it reports the trip when the gateway is back.
+        deadman: true,
         mutexGroups: Object.fromEntries(RELAY_LAYOUT.filter(c => c.mutexGroup !== undefined).map(c => [c.channel, c.mutexGroup!]))
       })
       await board.start()

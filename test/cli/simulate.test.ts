@@ -172,3 +172,22 @@ t.test('kept secrets refused (the database was restored): simulate rotates them 
   handlers[0]()
   t.equal(await exit, 0)
 })
+
+t.test('the simulated relay board keeps the gateway heartbeat: the winch opens by itself when the gateway is gone', async t => {
+  const app = await startApp(t, { config: { gateway: { heartbeatMs: 200, deadmanMisses: 3 } } })
+  const v = await vehicle(t, app)
+  const board = v.relayBoards[0]
+  await waitFor(() => board.deadman.beats > 0 && board.deadman.contract?.fail_safe_off.length === 2, WAIT)
+  t.same(board.deadman.contract?.fail_safe_off, [6, 7], 'the winch channels fail safe off')
+  const { client: admin } = await userClient(t, app, 'admin')
+  for (const [id, channel] of [['w1', 6], ['h1', 1]] as const) {
+    await admin.publishAsync('autocore/relays/sim-relays-1/command', JSON.stringify({ command_id: id, channel, action: 'on' }), { qos: 1 })
+  }
+  await waitFor(() => board.state.get(6) === true && board.state.get(1) === true, WAIT)
+  t.equal(board.deadman.trips.length, 0, 'no trip while the heartbeat flows')
+  await app.stop()
+  await waitFor(() => board.deadman.trips.length === 1, WAIT)
+  t.same(board.deadman.trips[0].channels, [6])
+  t.equal(board.state.get(6), false, 'the winch is off')
+  t.equal(board.state.get(1), true, 'a hold channel keeps its state')
+})
