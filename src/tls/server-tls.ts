@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import type tls from 'node:tls'
+import tls from 'node:tls'
 import type { Config } from '../config/types.js'
-import type { Clock } from '../clock.js'
+import type { Clock, Timer } from '../clock.js'
+import { GatewayError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { loadServerMaterial, type ServerMaterial } from './material.js'
 
@@ -21,7 +22,9 @@ export class ServerTls {
   private material: ServerMaterial
   private readonly servers: Array<{ server: tls.Server, clientCerts: boolean }> = []
   private readonly ticketKeys = randomBytes(48)
-  private timer?: NodeJS.Timeout
+  private timer?: Timer
+  /** One reload at a time: a renewal check while a SIGHUP reload runs waits for it instead of making a second certificate. */
+  private reloading: Promise<void> = Promise.resolve()
 
   constructor (private readonly deps: { config: Config, clock: Clock, log: Logger }, material: ServerMaterial) {
     this.material = material
@@ -60,10 +63,25 @@ export class ServerTls {
     this.servers.push({ server, clientCerts })
   }
 
-  /** Re-reads (operator) or renews if due (generated) the certificate; connections already up are untouched. */
+  /**
+   * Re-reads (operator) or renews if due (generated) the certificate; connections already up are untouched. A
+   * certificate or key that does not load leaves the previous one in use (GW_ERR_TLS_MATERIAL).
+   */
   async reload (reason: string): Promise<void> {
+    const next = this.reloading.then(async () => await this.reloadNow(reason))
+    this.reloading = next.catch(() => {})
+    return await next
+  }
+
+  private async reloadNow (reason: string): Promise<void> {
     const material = await loadServerMaterial(this.deps.config, this.deps.clock.now())
     if (reason === 'renewal check' && material.renewed === undefined) return
+    try {
+      // Checked before any server takes it: both listeners change together or not at all.
+      tls.createSecureContext({ key: material.key, cert: material.cert })
+    } catch (err) {
+      throw new GatewayError('GW_ERR_TLS_MATERIAL', `the new certificate or key does not load: ${(err as Error).message}`)
+    }
     this.material = material
     for (const { server, clientCerts } of this.servers) server.setSecureContext(this.options(clientCerts))
     this.deps.log.info({ reason, source: material.source, notAfter: new Date(material.notAfter).toISOString() }, 'tls certificate reloaded')
@@ -73,14 +91,13 @@ export class ServerTls {
   /** Checks the generated certificate every tls.renewCheckIntervalMs; renews it when due. */
   start (): void {
     if (this.material.source !== 'generated') return
-    this.timer = setInterval(() => {
+    this.timer = this.deps.clock.setInterval(() => {
       this.reload('renewal check').catch((err: Error) => this.deps.log.error({ err }, 'tls renewal failed'))
     }, this.deps.config.tls.renewCheckIntervalMs)
-    this.timer.unref()
   }
 
   stop (): void {
-    clearInterval(this.timer)
+    this.timer?.cancel()
   }
 }
 
