@@ -45,7 +45,9 @@ export class ServerTls {
     const m = this.material
     return {
       key: m.key,
-      cert: m.cert,
+      // The generated certificate is served with its CA: a client that pins the CA by its key (a browser told
+      // to trust it by SPKI, a firmware) finds it in the chain.
+      cert: m.source === 'generated' ? m.cert + m.ca : m.cert,
       minVersion: 'TLSv1.2',
       sessionTimeout: SESSION_TIMEOUT_S,
       ticketKeys: this.ticketKeys,
