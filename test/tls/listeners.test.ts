@@ -1,5 +1,6 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import https from 'node:https'
+import net from 'node:net'
 import tls from 'node:tls'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
@@ -149,4 +150,27 @@ t.test('packet limits hold on the TLS listener', async t => {
   const after = await scrape(app.httpUrl)
   // Its stage may read 'connect' when the header is read before Aedes marks the client connected (after CONNACK).
   t.equal(after.value('autocore_mqtt_packets_too_large_total', { transport: 'tls' }), 2, 'an authenticated client announcing a too large packet is cut too')
+})
+
+t.test('a hostile client on the TLS port: plaintext MQTT, garbage, an aborted handshake; the gateway keeps serving', async t => {
+  const app = await tlsApp(t)
+  const ca = (await cli(['tls', 'export-ca', '--config', configFile(app)])).out
+  const port = app.gateway.tlsPorts.mqtt ?? 0
+  for (const bytes of [connectPacket({ clientId: 'plain', clean: true }), Buffer.alloc(4096, 0x16), Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff])]) {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.on('error', () => {})
+    await new Promise<void>(resolve => socket.once('connect', () => resolve()))
+    const closed = new Promise<Buffer>(resolve => {
+      const got: Buffer[] = []
+      socket.on('data', (c: Buffer) => got.push(c))
+      socket.once('close', () => resolve(Buffer.concat(got)))
+    })
+    socket.write(bytes)
+    socket.end()
+    const answer = await closed
+    t.notOk(answer.includes(Buffer.from([0x20, 0x02])), 'no MQTT answer without TLS')
+  }
+  const { uuid, secret } = await provisionDevice(app)
+  const client = await mqttsConnect(t, app.mqttsUrl, { ca, clientId: uuid, username: uuid, password: secret })
+  t.ok(client.connected, 'a good client still connects')
 })
