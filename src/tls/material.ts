@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config/types.js'
@@ -46,8 +46,32 @@ export async function ensureCa (config: Config, now: number): Promise<KeyPairPem
   const existing = readPair(f.caCert, f.caKey)
   if (existing !== undefined) return existing
   const ca = await createCa(`AutoCore Gateway CA ${config.gatewayId}`, now, config.tls.caDays)
-  writePair(f.caCert, f.caKey, ca)
+  mkdirSync(tlsDir(config.dataDir), { recursive: true, mode: 0o700 })
+  // Two processes may make it at once (the first start and a `device add`): the key is published with link(),
+  // which fails if the file exists, so one CA wins and the other process waits for the winner's certificate.
+  const tmpKey = `${f.caKey}.${process.pid}.tmp`
+  writeFileSync(tmpKey, ca.key, { mode: 0o600 })
+  chmodSync(tmpKey, 0o600)
+  try {
+    linkSync(tmpKey, f.caKey)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    return await theirs(f.caCert, f.caKey)
+  } finally {
+    unlinkSync(tmpKey)
+  }
+  writeAtomic(f.caCert, ca.cert, 0o644)
   return ca
+}
+
+/** The CA another process is making: its certificate follows its key within moments. */
+async function theirs (certPath: string, keyPath: string): Promise<KeyPairPem> {
+  for (let i = 0; i < 100; i++) {
+    const pair = readPair(certPath, keyPath)
+    if (pair !== undefined) return pair
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  throw new GatewayError('GW_ERR_TLS_MATERIAL', `${keyPath} exists without its certificate ${certPath}`)
 }
 
 /** The CA certificate clients pin: the operator's tls.caFile when set, else the gateway CA. */
