@@ -10,11 +10,12 @@ import { telemetryScenario } from './bench/telemetry.js'
 import { emergencyScenario } from './bench/emergency.js'
 import { accessScenario } from './bench/access.js'
 import { limitsScenario } from './bench/limits.js'
+import { tlsScenario } from './bench/tls.js'
 import { Children, clockTicksPerSecond } from './bench/proc.js'
 import { Report } from './bench/report.js'
 import type { BenchContext, Scenario } from './bench/scenario.js'
 
-const SCENARIOS: readonly Scenario[] = [brokerScenario, accessScenario, telemetryScenario, emergencyScenario, limitsScenario]
+const SCENARIOS: readonly Scenario[] = [brokerScenario, accessScenario, telemetryScenario, emergencyScenario, limitsScenario, tlsScenario]
 
 interface Selection { scenario: Scenario, targets?: string[] }
 

@@ -124,8 +124,13 @@ exec $OPT/bin/$NAME \"\$@\"
   if [ -e "$ROOT$ETC/config.json" ]; then
     echo "= $ETC/config.json exists, kept"
   else
+    # The production profile: MQTT (8883) and HTTPS/WSS (8443) over TLS with the gateway CA made on first start;
+    # plain MQTT and HTTP only on the loopback, for the CLI and the health units on this host.
     write_file "$ROOT$ETC/config.json" 0640 "{
-  \"dataDir\": \"$VAR\"
+  \"dataDir\": \"$VAR\",
+  \"mqtt\": { \"host\": \"127.0.0.1\" },
+  \"http\": { \"host\": \"127.0.0.1\" },
+  \"tls\": { \"mqtt\": { \"enabled\": true }, \"https\": { \"enabled\": true } }
 }
 "
     run chown "0:$(owner | cut -d: -f2)" "$ROOT$ETC/config.json"
@@ -153,7 +158,9 @@ exec $OPT/bin/$NAME \"\$@\"
 AutoCore Gateway is installed${ROOT:+ under $ROOT}.
   The first start created the user admin; its initial password:
                                    sudo cat $VAR/initial-admin-password
-  Log in to the panel:             http://<this host>:8080/ as admin with that password
+  Log in to the panel:             https://<this host>:8443/ as admin with that password
+  The CA to trust (browsers, devices, mqtt clients):
+                                   sudo -u $USER_NAME $NAME tls export-ca > autocore-ca.crt
   Check it answers:                sudo -u $USER_NAME $NAME health
   Follow its log:                  journalctl -u $NAME -f -o cat
   Settings:                        $ETC/config.json (then: sudo systemctl restart $NAME)

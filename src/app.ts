@@ -1,5 +1,7 @@
 import http from 'node:http'
+import https from 'node:https'
 import type net from 'node:net'
+import type tls from 'node:tls'
 import type { Config } from './config/types.js'
 import { createLogger, type Logger } from './log.js'
 import { createEventBus } from './events.js'
@@ -8,7 +10,8 @@ import { openDatabase } from './persistence/database.js'
 import { createBroker } from './broker/broker.js'
 import { createHooks } from './broker/hooks.js'
 import { SessionExpiry } from './broker/session-store.js'
-import { attachWebSocket, createTcpServer, listen } from './broker/listeners.js'
+import { attachWebSocket, createTcpServer, createTlsServer, listen } from './broker/listeners.js'
+import { ServerTls } from './tls/server-tls.js'
 import type { TooLarge } from './broker/packet-limit.js'
 import { Throttle } from './services/throttle.js'
 import { ensureHealthToken } from './auth/health-token.js'
@@ -43,6 +46,9 @@ import { ThemeService } from './services/themes.js'
 import { createMetrics, MetricsService } from './services/metrics.js'
 import { WebhookService } from './services/webhooks.js'
 
+/** The TLS listeners' ports, when tls.mqtt / tls.https are enabled. */
+export interface TlsPorts { mqtt?: number, https?: number }
+
 export interface StartOptions {
   config: Config
   log?: Logger
@@ -62,8 +68,15 @@ export class Gateway {
     readonly httpPort: number,
     private readonly stoppers: Stopper[],
     /** Commands, relays, macros, emergency: the services the HTTP API calls too. */
-    readonly control: Control
+    readonly control: Control,
+    readonly tlsPorts: TlsPorts,
+    private readonly serverTls: ServerTls | undefined
   ) {}
+
+  /** SIGHUP: re-reads the operator's certificate (or renews the generated one if due); connections stay up. */
+  async reloadTls (): Promise<void> {
+    await this.serverTls?.reload('SIGHUP')
+  }
 
   static async start (opts: StartOptions): Promise<Gateway> {
     const { config } = opts
@@ -157,15 +170,34 @@ export class Gateway {
           }
         }
       }
-      const tcp = createTcpServer(broker.aedes, limits, {
-        refused: address => limiter.blocked(addressKey(address)),
-        onRefused: remoteAddress => bus.emit('mqtt.auth_failed', { clientId: '', remoteAddress, returnCode: 5, reason: 'too many failed attempts', throttled: true, penaltyStarted: false }),
+      const gate = {
+        refused: (address: string | undefined) => limiter.blocked(addressKey(address)),
+        onRefused: (remoteAddress: string | undefined) => bus.emit('mqtt.auth_failed', { clientId: '', remoteAddress, returnCode: 5, reason: 'too many failed attempts', throttled: true, penaltyStarted: false }),
         timeoutMs: config.mqtt.connectTimeoutMs
-      })
-      const server = http.createServer(createApi(ctx, control, metrics).callback())
+      }
+      const tcp = createTcpServer(broker.aedes, limits, gate)
+      const api = createApi(ctx, control, metrics).callback()
+      const server = http.createServer(api)
       const wss = attachWebSocket(server, broker.aedes, config.mqtt.wsPath, limits)
+      const servers: net.Server[] = [tcp, server]
+      const sockets = [wss.clients]
+      const tlsOn = config.tls.mqtt.enabled || config.tls.https.enabled
+      const serverTls = tlsOn ? await ServerTls.load({ config, clock, log: log.child({ module: 'tls' }) }) : undefined
+      let mqtts: tls.Server | undefined
+      let httpsServer: https.Server | undefined
+      if (serverTls !== undefined && config.tls.mqtt.enabled) {
+        mqtts = createTlsServer(broker.aedes, limits, serverTls.options(true), gate)
+        serverTls.serve(mqtts, true)
+        servers.push(mqtts)
+      }
+      if (serverTls !== undefined && config.tls.https.enabled) {
+        httpsServer = https.createServer(serverTls.options(false), api)
+        serverTls.serve(httpsServer, false)
+        sockets.push(attachWebSocket(httpsServer, broker.aedes, config.mqtt.wsPath, limits).clients)
+        servers.push(httpsServer)
+      }
       // Runs after the broker has closed its clients (stoppers run in reverse).
-      stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(tcp, server, wss.clients) })
+      stoppers.splice(stoppers.length - 1, 0, { name: 'listeners', stop: () => closeServers(servers, sockets) })
 
       // Order matters: each service may rely on those before it; they stop in reverse.
       const services: Service[] = [
@@ -193,13 +225,20 @@ export class Gateway {
       // The listeners open only now, once every service listens to the bus: a device that connects at once after a
       // restart is a device.online that commands, emergency and metrics all see (issue 14).
       const mqttPort = await listen(tcp, 'mqtt', config.mqtt.host, config.mqtt.port)
+      const tlsPorts: TlsPorts = {}
+      if (mqtts !== undefined) tlsPorts.mqtt = await listen(mqtts, 'mqtts', config.tls.mqtt.host, config.tls.mqtt.port)
       const httpPort = await listen(server, 'http', config.http.host, config.http.port)
+      if (httpsServer !== undefined) tlsPorts.https = await listen(httpsServer, 'https', config.tls.https.host, config.tls.https.port)
+      if (serverTls !== undefined) {
+        serverTls.start()
+        stoppers.push({ name: 'tls renewal', stop: async () => serverTls.stop() })
+      }
       // First thing on stop: accept no new connection, while connected subscribers still get the offline status.
-      stoppers.push({ name: 'stop accepting', stop: async () => { stopAccepting(tcp); stopAccepting(server) } })
+      stoppers.push({ name: 'stop accepting', stop: async () => { for (const s of servers) stopAccepting(s) } })
 
       ctx.bus.emit('gateway.started', { gatewayId: config.gatewayId, startedAt: ctx.startedAt })
-      log.info({ version, mqttPort, httpPort, wsPath: config.mqtt.wsPath, dataDir: config.dataDir }, 'gateway started')
-      return new Gateway(ctx, mqttPort, httpPort, stoppers, control)
+      log.info({ version, mqttPort, httpPort, mqttsPort: tlsPorts.mqtt, httpsPort: tlsPorts.https, wsPath: config.mqtt.wsPath, dataDir: config.dataDir }, 'gateway started')
+      return new Gateway(ctx, mqttPort, httpPort, stoppers, control, tlsPorts, serverTls)
     } catch (err) {
       await unwind(stoppers, log)
       throw err
@@ -234,14 +273,14 @@ function stopAccepting (server: net.Server): void {
   if (server.listening) server.close()
 }
 
-async function closeServers (tcp: net.Server, server: http.Server, sockets: Set<{ terminate: () => void }>): Promise<void> {
+async function closeServers (servers: net.Server[], sockets: Array<Set<{ terminate: () => void }>>): Promise<void> {
   const closed = (s: net.Server): Promise<void> => new Promise(resolve => {
     if (!s.listening) return resolve()
     s.close(() => resolve())
   })
-  for (const ws of sockets) ws.terminate()
-  server.closeAllConnections()
-  await Promise.all([closed(tcp), closed(server)])
+  for (const set of sockets) for (const ws of set) ws.terminate()
+  for (const s of servers) if (s instanceof http.Server || s instanceof https.Server) s.closeAllConnections()
+  await Promise.all(servers.map(closed))
 }
 
 /** A will's owner as stored with it still holds: the device or user exists, is enabled and (a user) has that role. */

@@ -6,6 +6,7 @@ export const errorRegistry = {
   GW_ERR_CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
   GW_ERR_CONFIG_FILE: { status: 500, message: 'A configuration file cannot be read or parsed' },
   GW_ERR_LISTEN_FAILED: { status: 500, message: 'A listener could not bind its address' },
+  GW_ERR_TLS_MATERIAL: { status: 500, message: 'The TLS certificate or key cannot be read or made' },
   GW_ERR_DB_UNAVAILABLE: { status: 503, message: 'The database does not answer' },
   GW_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such route' },
   GW_ERR_HTTP_INTERNAL: { status: 500, message: 'Internal error' },

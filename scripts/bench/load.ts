@@ -12,6 +12,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
  */
 export interface FanInOptions {
   port: number
+  /** mqtts:// instead of mqtt:// (clientOptions then carry the CA). */
+  tls?: boolean
   host?: string
   qos: 0 | 1
   publishers: number
@@ -211,7 +213,7 @@ async function awaitDelivery (budget: Budget, receiver: Receiver, counts: { acke
 }
 
 export async function fanIn (opts: FanInOptions): Promise<FanInResult> {
-  const url = `mqtt://${opts.host ?? '127.0.0.1'}:${opts.port}`
+  const url = `${opts.tls === true ? 'mqtts' : 'mqtt'}://${opts.host ?? '127.0.0.1'}:${opts.port}`
   const prefix = opts.topicPrefix ?? 'bench/fanin'
   const bytes = opts.payloadBytes ?? 64
   // Short and unique: Aedes' default limit on client ids is 23 characters.

@@ -13,6 +13,8 @@ export interface Credentials {
   password?: Buffer
   /** The peer's address, for counting failed attempts. */
   remoteAddress?: string
+  /** The device UUID of a client certificate the TLS layer verified against the gateway CA (mutual TLS). */
+  certificateUuid?: string
 }
 
 export interface AuthenticatePolicy {
@@ -65,6 +67,13 @@ export class Authenticator {
 
   async authenticate (creds: Credentials): Promise<AuthOutcome> {
     const { policy } = this.deps
+    const cert = creds.certificateUuid
+    // Mutual TLS: the certificate stands for the device's secret. A username, if sent, must be the same device.
+    if (cert !== undefined && (creds.username === undefined || creds.username === '' || creds.username === cert)) {
+      const r = await this.guard(creds.remoteAddress, cert, async () => await this.checkCertificate(creds, cert), o => !o.ok && o.returnCode === 4)
+      if (r.throttled) return { ok: false, returnCode: 5, reason: r.reason, throttled: true }
+      return r.penaltyStarted ? { ...r.result, penaltyStarted: true } : r.result
+    }
     if (creds.username === undefined || creds.username === '') {
       return policy.allowAnonymous
         ? { ok: true, principal: { kind: 'anonymous', clientId: creds.clientId } }
@@ -136,6 +145,19 @@ export class Authenticator {
     const capabilities = device.capabilities ?? []
     const principal = { kind: 'device' as const, clientId: device.uuid, uuid: device.uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities), secretHash: device.secretHash }
     if (device.status === 'pending') return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } }
+    return { ok: true, principal }
+  }
+
+  /** A device proven by its client certificate: it must still exist and be enabled, under its own client id. */
+  private async checkCertificate (creds: Credentials, uuid: string): Promise<AuthOutcome> {
+    if (creds.clientId !== uuid) return { ok: false, returnCode: 2, reason: 'client id must be the certificate\'s device uuid' }
+    const device = await this.deps.findDevice(uuid)
+    if (device === undefined) return bad('certificate of an unknown device')
+    if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
+    const capabilities = device.capabilities ?? []
+    // No secretHash: rotating the secret does not end a session that a certificate opened.
+    const principal = { kind: 'device' as const, clientId: uuid, uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities) }
+    if (device.status === 'pending') return { ok: false, returnCode: 5, reason: 'device pending approval' }
     return { ok: true, principal }
   }
 

@@ -1,5 +1,7 @@
 import net from 'node:net'
+import tls from 'node:tls'
 import type http from 'node:http'
+import type https from 'node:https'
 import type { Duplex, Writable } from 'node:stream'
 import type { Aedes, Client } from 'aedes'
 import { WebSocketServer, createWebSocketStream } from 'ws'
@@ -81,11 +83,27 @@ function handleLimited (aedes: Aedes, stream: Duplex, req: http.IncomingMessage 
  * An address the gate refuses never reaches Aedes (see refuseAtAccept).
  */
 export function createTcpServer (aedes: Aedes, limits: ConnectionLimits, gate?: AddressGate): net.Server {
-  return net.createServer({ noDelay: true }, socket => {
-    if (gate?.refused(socket.remoteAddress) === true) return refuseAtAccept(socket, gate)
-    neverStall(socket, () => socket.writableLength, socket.remoteAddress, limits)
-    handleLimited(aedes, socket, undefined, limits, 'tcp', socket.remoteAddress)
+  return net.createServer({ noDelay: true }, socket => handleSocket(aedes, socket, limits, 'tcp', gate))
+}
+
+/**
+ * MQTT over TLS: the same connection handling as TCP (packet limits, slow clients, the address gate) on the
+ * decrypted stream, once the handshake is done. A failed handshake (wrong CA, TLS 1.0) never reaches Aedes.
+ */
+export function createTlsServer (aedes: Aedes, limits: ConnectionLimits, options: tls.TlsOptions, gate?: AddressGate): tls.Server {
+  const server = tls.createServer(options, socket => {
+    socket.setNoDelay(true)
+    handleSocket(aedes, socket, limits, 'tls', gate)
   })
+  // A client that aborts its handshake is no error of the gateway's.
+  server.on('tlsClientError', () => {})
+  return server
+}
+
+function handleSocket (aedes: Aedes, socket: net.Socket, limits: ConnectionLimits, transport: TooLarge['transport'], gate?: AddressGate): void {
+  if (gate?.refused(socket.remoteAddress) === true) return refuseAtAccept(socket, gate)
+  neverStall(socket, () => socket.writableLength, socket.remoteAddress, limits)
+  handleLimited(aedes, socket, undefined, limits, transport, socket.remoteAddress)
 }
 
 /**
@@ -111,7 +129,7 @@ function refuseAtAccept (socket: net.Socket, gate: AddressGate): void {
  * MQTT over WebSocket on the HTTP server, at one path. ws 8 (not websocket-stream, which pins ws 3: one crafted
  * upgrade request with many headers kills the process). Upgrades on other paths are refused with 404.
  */
-export function attachWebSocket (server: http.Server, aedes: Aedes, path: string, limits: ConnectionLimits): WebSocketServer {
+export function attachWebSocket (server: http.Server | https.Server, aedes: Aedes, path: string, limits: ConnectionLimits): WebSocketServer {
   // maxPayload: ws buffers a whole message before the stream sees it (its default is 100 MiB); one message larger
   // than the largest packet is refused on its frame header, with close code 1009.
   const maxPayload = limits.packets === undefined ? undefined : limits.packets.maxPacketBytes + MAX_FIXED_HEADER

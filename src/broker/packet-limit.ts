@@ -11,7 +11,7 @@ export interface PacketLimits {
 }
 
 export interface TooLarge {
-  transport: 'tcp' | 'ws'
+  transport: 'tcp' | 'tls' | 'ws'
   /** 'connect' while not yet authenticated, else 'packet'. */
   stage: 'connect' | 'packet'
   /** The remaining length the fixed header announced (unknown for a WebSocket message over its limit). */

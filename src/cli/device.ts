@@ -2,7 +2,9 @@ import type { Command } from 'commander'
 import type { Repositories } from '../persistence/repositories/index.js'
 import { approveDevice, provisionDevice, rotateDeviceSecret } from '../services/provisioning.js'
 import { notFound, printTable, withRepos } from './admin-db.js'
-import type { CliIo } from './io.js'
+import { configFor, type CliIo } from './io.js'
+import { createClientCert } from '../tls/certificates.js'
+import { clientCaPem, ensureCa } from '../tls/material.js'
 
 type Opts = { config?: string, json?: boolean }
 
@@ -16,14 +18,23 @@ export function registerDeviceCommands (program: Command, io: CliIo, configOptio
     .requiredOption('--type <type>', 'relay_board, display, sensor, can_bridge, emergency_button, ...')
     .option('--uuid <uuid>', 'device id (default: a new random UUID)')
     .option('--capabilities <list>', 'comma-separated capabilities, e.g. emergency_button,display')
-    .option('--json', 'print {"uuid","secret"}')
+    .option('--cert', 'also issue a client certificate (mutual TLS on tls.mqtt: CN = uuid, no password needed); its key is shown only now')
+    .option('--json', 'print {"uuid","secret","ca"} (ca: the CA certificate PEM the firmware pins), with "cert" and "key" after --cert')
     .option(...configOption)
-    .action(async (opts: Opts & { name: string, type: string, uuid?: string, capabilities?: string }) => {
+    .action(async (opts: Opts & { name: string, type: string, uuid?: string, capabilities?: string, cert?: boolean }) => {
+      const config = configFor(io, opts.config)
       setCode(await withRepos(io, opts, async repos => {
         const capabilities = opts.capabilities === undefined ? null : opts.capabilities.split(',').map(s => s.trim()).filter(Boolean)
         const { device: { uuid }, secret } = await provisionDevice(repos.devices, { uuid: opts.uuid, name: opts.name, type: opts.type, capabilities }, Date.now)
-        if (opts.json === true) io.out(JSON.stringify({ uuid, secret }))
-        else io.out(`uuid:   ${uuid}\nsecret: ${secret}\n(the secret is shown only now: MQTT username and client id = uuid, password = secret)`)
+        const ca = await clientCaPem(config, Date.now())
+        const client = opts.cert === true ? await createClientCert(await ensureCa(config, Date.now()), uuid, Date.now(), config.tls.clientCertDays) : undefined
+        if (opts.json === true) {
+          io.out(JSON.stringify({ uuid, secret, ca, ...(client === undefined ? {} : { cert: client.cert, key: client.key }) }))
+          return
+        }
+        io.out(`uuid:   ${uuid}\nsecret: ${secret}\n(the secret is shown only now: MQTT username and client id = uuid, password = secret)`)
+        if (client !== undefined) io.out(`\nclient certificate (mutual TLS; client id = uuid, no password):\n${client.cert}\nits key (shown only now):\n${client.key}`)
+        io.out(`\nCA certificate to pin (autocore-gateway tls export-ca prints it again):\n${ca}`)
       }))
     })
 

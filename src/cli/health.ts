@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
 import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 import { readHealthToken } from '../auth/health-token.js'
@@ -7,8 +9,9 @@ import type { Config } from '../config/types.js'
 import type { HealthReport } from '../api/routes/health.js'
 import { configFor, EXIT, type CliIo } from './io.js'
 import { evaluate, parseThresholds } from './health-thresholds.js'
+import { clientCaPem } from '../tls/material.js'
 
-export interface HealthOptions { config?: string, url?: string, mqttUrl?: string, json?: boolean, timeout?: string, warn?: string, crit?: string, wait?: string }
+export interface HealthOptions { config?: string, url?: string, mqttUrl?: string, json?: boolean, timeout?: string, warn?: string, crit?: string, wait?: string, tls?: boolean }
 
 /** Nagios plugin exit codes, used only when --warn or --crit is given. */
 export const NAGIOS = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
@@ -29,21 +32,43 @@ async function withTimeout<T> (what: string, ms: number, work: Promise<T>): Prom
   }
 }
 
-async function checkHttp (url: string, timeoutMs: number): Promise<Check & { report?: HealthReport }> {
+/** GET url → status and parsed JSON body; over https:// the server must prove itself against `ca`. */
+async function getJson (url: URL, ca: string | undefined, timeoutMs: number): Promise<{ status: number, body: unknown }> {
+  const get = url.protocol === 'https:' ? https.get : http.get
+  return await new Promise((resolve, reject) => {
+    const req = get(url, { ca, timeout: timeoutMs, agent: false }, res => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { text += c })
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) })
+        } catch (err) {
+          reject(err)
+        }
+      })
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`http timed out after ${timeoutMs}ms`)))
+    req.on('error', reject)
+  })
+}
+
+async function checkHttp (url: string, ca: string | undefined, timeoutMs: number): Promise<Check & { report?: HealthReport }> {
   const t0 = performance.now()
   try {
-    const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(timeoutMs) })
-    const report = await res.json() as HealthReport
+    const res = await getJson(new URL('/health', url), ca, timeoutMs)
+    const report = res.body as HealthReport
     const ms = Math.round(performance.now() - t0)
-    return res.ok ? { ok: true, ms, report } : { ok: false, ms, report, error: `status ${res.status}` }
+    return res.status >= 200 && res.status < 300 ? { ok: true, ms, report } : { ok: false, ms, report, error: `status ${res.status}` }
   } catch (err) {
-    const cause = (err as { cause?: { code?: string, message?: string } }).cause
-    return { ok: false, error: cause?.code ?? cause?.message ?? (err as Error).message }
+    const e = err as { code?: string, message?: string }
+    return { ok: false, error: e.code ?? e.message ?? String(err) }
   }
 }
 
 /** Connect, subscribe to a private topic, publish to it and wait for the message to come back. */
-async function checkMqtt (url: string, config: Config, timeoutMs: number): Promise<Check> {
+async function checkMqtt (url: string, config: Config, ca: string | undefined, timeoutMs: number): Promise<Check> {
   const token = readHealthToken(config)
   if (token === undefined) return { ok: false, error: `no health token (set health.token or run the gateway once to create ${config.dataDir}/health-token)` }
   const clientId = `${config.health.username}-${randomBytes(4).toString('hex')}`
@@ -53,7 +78,7 @@ async function checkMqtt (url: string, config: Config, timeoutMs: number): Promi
   let client: mqtt.MqttClient | undefined
   try {
     client = await withTimeout('mqtt connect', timeoutMs, mqtt.connectAsync(url, {
-      clientId, username: config.health.username, password: token, reconnectPeriod: 0, connectTimeout: timeoutMs, clean: true
+      clientId, username: config.health.username, password: token, reconnectPeriod: 0, connectTimeout: timeoutMs, clean: true, ...(ca === undefined ? {} : { ca })
     }))
     const c = client
     const echoed = new Promise<void>(resolve => c.on('message', (t, payload) => { if (t === topic && payload.toString() === nonce) resolve() }))
@@ -73,8 +98,8 @@ async function checkMqtt (url: string, config: Config, timeoutMs: number): Promi
 
 interface Checks { ok: boolean, http: Check & { report?: HealthReport }, mq: Check, db: Check }
 
-async function runChecks (url: string, mqttUrl: string, config: Config, timeoutMs: number): Promise<Checks> {
-  const [http, mq] = await Promise.all([checkHttp(url, timeoutMs), checkMqtt(mqttUrl, config, timeoutMs)])
+async function runChecks (url: string, mqttUrl: string, config: Config, ca: string | undefined, timeoutMs: number): Promise<Checks> {
+  const [http, mq] = await Promise.all([checkHttp(url, ca, timeoutMs), checkMqtt(mqttUrl, config, ca, timeoutMs)])
   const db: Check = http.report !== undefined
     ? (http.report.db.ok ? { ok: true } : { ok: false, error: 'database does not answer' })
     : { ok: false, error: 'unknown (http failed)' }
@@ -82,10 +107,10 @@ async function runChecks (url: string, mqttUrl: string, config: Config, timeoutM
 }
 
 /** Checks until everything answers or `waitMs` has passed (systemd's ExecStartPost waits for the gateway this way). */
-async function checkUntil (url: string, mqttUrl: string, config: Config, timeoutMs: number, waitMs: number): Promise<Checks> {
+async function checkUntil (url: string, mqttUrl: string, config: Config, ca: string | undefined, timeoutMs: number, waitMs: number): Promise<Checks> {
   const deadline = performance.now() + waitMs
   for (;;) {
-    const result = await runChecks(url, mqttUrl, config, timeoutMs)
+    const result = await runChecks(url, mqttUrl, config, ca, timeoutMs)
     if (result.ok || performance.now() >= deadline) return result
     await new Promise(resolve => setTimeout(resolve, 250))
   }
@@ -106,9 +131,13 @@ export async function health (io: CliIo, opts: HealthOptions): Promise<number> {
     return NAGIOS.unknown
   }
   const config = configFor(io, opts.config)
-  const url = opts.url ?? `http://${localHost(config.http.host)}:${config.http.port}`
-  const mqttUrl = opts.mqttUrl ?? `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`
-  const { ok, http, mq, db } = await checkUntil(url, mqttUrl, config, Number(opts.timeout ?? 5000), Number(opts.wait ?? 0))
+  // --tls: the TLS listeners, by the name every generated certificate carries (localhost).
+  const url = opts.url ?? (opts.tls === true ? `https://localhost:${config.tls.https.port}` : `http://${localHost(config.http.host)}:${config.http.port}`)
+  const mqttUrl = opts.mqttUrl ?? (opts.tls === true ? `mqtts://localhost:${config.tls.mqtt.port}` : `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`)
+  // Over TLS the gateway must prove itself against the CA its clients pin (tls export-ca), not the system's CAs.
+  const overTls = url.startsWith('https:') || /^(mqtts|wss):/.test(mqttUrl)
+  const ca = overTls ? await clientCaPem(config, Date.now()) : undefined
+  const { ok, http, mq, db } = await checkUntil(url, mqttUrl, config, ca, Number(opts.timeout ?? 5000), Number(opts.wait ?? 0))
   const measured = evaluate(http.report, warn, crit)
 
   if (nagios) {

@@ -10,6 +10,7 @@ import { restore } from './restore.js'
 import { canImport } from './can.js'
 import { registerDeviceCommands } from './device.js'
 import { registerUserCommands } from './user.js'
+import { registerTlsCommands } from './tls.js'
 import { simulate } from './simulate.js'
 
 export type { CliIo } from './io.js'
@@ -46,7 +47,8 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .description('check HTTP, an MQTT round-trip and the database of a running gateway; exit 0 when all answer')
     .option(...configOption)
     .option('--url <url>', 'HTTP base URL (default: from the config)')
-    .option('--mqtt-url <url>', 'MQTT URL (default: from the config)')
+    .option('--mqtt-url <url>', 'MQTT URL (default: from the config); https:// and mqtts:// verify against the gateway CA')
+    .option('--tls', 'check the TLS listeners (https://localhost:tls.https.port, mqtts://localhost:tls.mqtt.port)')
     .option('--timeout <ms>', 'per-check timeout in milliseconds', '5000')
     .option('--json', 'print the details as JSON')
     .option('--warn <list>', 'monitoring mode (Nagios exit codes 0/1/2): warn past these, e.g. disk-free=500MB,backup-age=26h')
@@ -82,6 +84,7 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .action(async opts => { code = await simulate(io, opts, signals) })
   registerDeviceCommands(program, io, configOption, c => { code = c })
   registerUserCommands(program, io, configOption, c => { code = c })
+  registerTlsCommands(program, io, configOption, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

@@ -5,6 +5,9 @@ import { configFor, CliExit, EXIT, type CliIo } from './io.js'
 
 export interface Signals {
   once: (signal: 'SIGTERM' | 'SIGINT', fn: () => void) => void
+  /** SIGHUP: re-read the TLS certificate (tls.certFile/keyFile); absent where nothing sends it (tests). */
+  on?: (signal: 'SIGHUP', fn: () => void) => void
+  off?: (signal: 'SIGHUP', fn: () => void) => void
 }
 
 /**
@@ -25,8 +28,13 @@ export async function start (io: CliIo, opts: { config?: string }, signals: Sign
     }
     throw err
   }
+  const onHup = (): void => {
+    gateway.reloadTls().catch((err: Error) => log.error({ err }, 'tls reload failed: the previous certificate stays in use'))
+  }
+  signals.on?.('SIGHUP', onHup)
   return await new Promise<number>(resolve => {
     const onSignal = (signal: string): void => {
+      signals.off?.('SIGHUP', onHup)
       log.info({ signal }, 'shutting down')
       const timer = setTimeout(() => {
         log.error({ timeoutMs: config.shutdown.timeoutMs }, 'shutdown timed out')

@@ -28,6 +28,19 @@ export interface Config {
     readonly maxConnectBytes: number
   }
   readonly http: { readonly host: string, readonly port: number }
+  readonly tls: {
+    readonly mqtt: { readonly enabled: boolean, readonly host: string, readonly port: number }
+    readonly https: { readonly enabled: boolean, readonly host: string, readonly port: number }
+    readonly hostnames: readonly string[]
+    readonly certFile: string
+    readonly keyFile: string
+    readonly caFile: string
+    readonly caDays: number
+    readonly serverCertDays: number
+    readonly renewBeforeDays: number
+    readonly renewCheckIntervalMs: number
+    readonly clientCertDays: number
+  }
   readonly database: {
     readonly type: 'sqlite' | 'postgres'
     readonly url: string

@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -19,13 +20,23 @@ export const LARGE: Viewport = { width: 1280, height: 800 }
 export const PHONE: Viewport = { width: 390, height: 844 }
 
 /** The Chromium shipped in the npm package @sparticuz/chromium (./chromium.ts); playwright-core never downloads one. */
-async function launchOptions (): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
+async function launchOptions (extraArgs: string[] = []): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
   const { executablePath, env } = await shippedChromium()
-  return { executablePath, env, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }
+  return { executablePath, env, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extraArgs] }
 }
 
-export async function launchBrowser (t: Test): Promise<Browser> {
-  const browser = await chromium.launch(await launchOptions())
+/**
+ * Chromium told to trust a CA (the gateway's, #17) by its public key: a chain that contains a certificate with
+ * that key is accepted, any other certificate error still fails the page (ignoreHTTPSErrors stays off). Chromium
+ * on Linux reads trusted roots only from an NSS database (certutil, not shipped); this flag needs none.
+ */
+export function trustCaArgs (caPem: string): string[] {
+  const spki = new X509Certificate(caPem).publicKey.export({ type: 'spki', format: 'der' })
+  return [`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`]
+}
+
+export async function launchBrowser (t: Test, opts: { trustCa?: string } = {}): Promise<Browser> {
+  const browser = await chromium.launch(await launchOptions(opts.trustCa === undefined ? [] : trustCaArgs(opts.trustCa)))
   t.teardown(() => browser.close())
   return browser
 }

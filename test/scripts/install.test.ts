@@ -50,7 +50,13 @@ t.test('install into a throwaway root: user, /opt, config only if absent, data d
   t.ok(uid > 0 && uid < 1000, 'a system user')
   t.ok(existsSync(join(r, 'opt/autocore-gateway/bin/autocore-gateway')))
   t.ok(existsSync(join(r, 'opt/autocore-gateway/dist/src/main.js')))
-  t.same(JSON.parse(readFileSync(join(r, 'etc/autocore/config.json'), 'utf8')), { dataDir: '/var/lib/autocore' })
+  // The production profile (#17): TLS listeners on, plain MQTT and HTTP on the loopback only.
+  t.same(JSON.parse(readFileSync(join(r, 'etc/autocore/config.json'), 'utf8')), {
+    dataDir: '/var/lib/autocore',
+    mqtt: { host: '127.0.0.1' },
+    http: { host: '127.0.0.1' },
+    tls: { mqtt: { enabled: true }, https: { enabled: true } }
+  })
   t.equal(statSync(join(r, 'etc/autocore/config.json')).mode & 0o777, 0o640)
   const data = statSync(join(r, 'var/lib/autocore'))
   t.same([data.uid, data.gid, data.mode & 0o777], [uid, gid, 0o750], 'the data dir belongs to autocore')
