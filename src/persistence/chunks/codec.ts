@@ -10,6 +10,8 @@ import { BitReader, BitWriter } from './bits.js'
  * (-0, ±Infinity, subnormals, NaN with its payload), and so does any row telemetry_data can hold.
  */
 export interface ChunkReading {
+  /** telemetry_data.id the reading had (or would have had): kept so the raw page's cursor and items stay the same. */
+  id: number
   ts: number
   value: number | null
   valueText: string | null
@@ -48,6 +50,8 @@ export class ChunkEncoder {
   private n = 0
   private prevTs = 0
   private prevDelta = 0
+  private prevId = 0
+  private prevIdDelta = 0
   private prevCode = -1
   private prevUnit: string | null = null
   private prevType: string | null = null
@@ -64,7 +68,8 @@ export class ChunkEncoder {
   append (r: ChunkReading): void {
     const ts = r.ts
     if (!Number.isInteger(ts) || Math.abs(ts) >= MAX_ABS_TS) throw new RangeError(`chunk timestamp out of range: ${ts}`)
-    this.writeTs(ts)
+    if (!Number.isInteger(r.id) || Math.abs(r.id) >= MAX_ABS_TS) throw new RangeError(`chunk id out of range: ${r.id}`)
+    this.writeTs(ts, r.id)
     const code = typeCode(r)
     if (code === this.prevCode && r.unit === this.prevUnit && (code !== GENERAL || r.dataType === this.prevType)) {
       this.w.write(0, 1)
@@ -103,15 +108,21 @@ export class ChunkEncoder {
     return out
   }
 
-  private writeTs (ts: number): void {
+  /** The timestamp and the id, each as a delta-of-delta after the first. */
+  private writeTs (ts: number, id: number): void {
     if (this.n === 0) {
       this.w.writeUint(zigzag(ts), 51)
+      this.w.writeUint(zigzag(id), 51)
     } else {
       const delta = ts - this.prevTs
       writeDod(this.w, delta - this.prevDelta)
       this.prevDelta = delta
+      const idDelta = id - this.prevId
+      writeDod(this.w, idDelta - this.prevIdDelta)
+      this.prevIdDelta = idDelta
     }
     this.prevTs = ts
+    this.prevId = id
   }
 
   /** Gorilla's XOR: '0' same bits; '10' inside the previous window of meaningful bits; '11' a new window. */
@@ -209,6 +220,8 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
   const readNullable = (): string | null => r.readBit() === 0 ? null : readString()
   let ts = 0
   let delta = 0
+  let id = 0
+  let idDelta = 0
   let code = -1
   let unit: string | null = null
   let dataType: TelemetryDataType = 'number'
@@ -218,8 +231,12 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
   let leading = -1
   let trailing = 0
   for (let i = 0; i < count; i++) {
-    if (i === 0) ts = unzigzag(r.readUint(51))
-    else { delta += readDod(r); ts += delta }
+    if (i === 0) { ts = unzigzag(r.readUint(51)); id = unzigzag(r.readUint(51)) } else {
+      delta += readDod(r)
+      ts += delta
+      idDelta += readDod(r)
+      id += idDelta
+    }
     if (r.readBit() === 1) {
       code = r.read(2)
       unit = readNullable()
@@ -247,6 +264,6 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
       if (r.readBit() === 1) { s.setUint32(0, r.read(32)); s.setUint32(4, r.read(32)); value = s.getFloat64(0) }
       valueText = readNullable()
     }
-    if (visit({ ts, value, valueText, unit, dataType }) === false) return
+    if (visit({ id, ts, value, valueText, unit, dataType }) === false) return
   }
 }
