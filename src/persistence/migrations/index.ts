@@ -1,6 +1,7 @@
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema.js'
 import { WebhookMinLevel1732400000000 } from './1732400000000-webhook-min-level.js'
 import { DeviceTombstones1732400000100 } from './1732400000100-device-tombstones.js'
+import { TelemetryChunks1732500000000 } from './1732500000000-telemetry-chunks.js'
 
 /** Every migration, oldest first; the DataSource runs them in this order. */
-export const migrations = [InitialSchema1732300000000, WebhookMinLevel1732400000000, DeviceTombstones1732400000100]
+export const migrations = [InitialSchema1732300000000, WebhookMinLevel1732400000000, DeviceTombstones1732400000100, TelemetryChunks1732500000000]
