@@ -3,11 +3,14 @@
 import { fileURLToPath } from 'node:url'
 import { growth, insertPaths } from './telemetry/storage.js'
 import { load } from './telemetry/load.js'
-import { chunkCodec } from './telemetry/chunks.js'
+import { chunkCodec, chunkStore } from './telemetry/chunks.js'
+import { conversion } from './telemetry/convert.js'
 import type { Scenario } from './scenario.js'
 
 export async function run (): Promise<void> {
   for (const line of await chunkCodec()) console.log(line)
+  for (const line of await chunkStore()) console.log(line)
+  for (const line of await conversion()) console.log(line)
   for (const line of await insertPaths()) console.log(line)
   for (const line of await growth()) console.log(line)
   for (const line of await load()) console.log(line)

@@ -72,7 +72,7 @@ export class RetentionService implements Service {
     if (config.telemetry.chunkStore) {
       // Each closed chunk folds its own minutes into aggregates; the head keeps only the hour under way.
       const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
-      report.chunked = await this.chunked(report, () => this.chunks.closeOne(closeCutoff))
+      report.chunked = await this.chunked(report, () => this.chunks.closeOne(closeCutoff, chunk))
       // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
       report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))

@@ -48,7 +48,8 @@ async function store (t: Tap.Test, chunkStore: boolean): Promise<Store> {
   // t.testdir() is one directory per test: each store gets its own below it.
   const dataDir = join(t.testdir(), chunkStore ? 'chunks' : 'rows')
   mkdirSync(dataDir)
-  const app = await startApp(t, { dataDir, config: { telemetry: { chunkStore, rawRetentionDays: RAW_DAYS, retentionChunkRows: 20_000 } } })
+  // 100 readings a chunk at most: the 180 readings of a series' hour fill two chunks, read side by side.
+  const app = await startApp(t, { dataDir, config: { telemetry: { chunkStore, rawRetentionDays: RAW_DAYS, retentionChunkRows: 100 } } })
   const { uuid } = await provisionDevice(app, { uuid: 'stores-device' })
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)

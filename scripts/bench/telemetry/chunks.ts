@@ -104,3 +104,78 @@ export async function chunkCodec (days = 1): Promise<string[]> {
   out.push(`chunk codec: decode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`)
   return out
 }
+
+interface StoreRun { cpuUs: number, wallS: number, readings: number, bytes: Record<string, number>, rows: Record<string, number> }
+
+/**
+ * The seeds' workload (10 devices × 10 keys at 1 Hz, two keys per device of each signal class) through the
+ * repository and the retention job on a simulated clock, `hours` long, with the row store and with the chunk store,
+ * in the same run (the row store in its steady state: see below): CPU and wall time of ingest plus retention, and the bytes per table (dbstat).
+ */
+async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> {
+  const { tempDb, insertDevices } = await import('./storage.js')
+  const { TelemetryRepository } = await import('../../../src/persistence/repositories/telemetry.js')
+  const { RetentionService } = await import('../../../src/services/retention.js')
+  const { nativeSqlite } = await import('../../../src/persistence/repositories/sql.js')
+  const { pino } = await import('pino')
+  // The row store folds and deletes each reading after an hour here, as it does after 7 days in steady state, so
+  // both runs pay for a reading's whole life: insert, aggregate, delete (the chunk store: move into a chunk).
+  const { db, config } = await tempDb({ telemetry: { chunkStore, rawRetentionDays: chunkStore ? 7 : 1 / 24 } })
+  const ids = await insertDevices(db, 10)
+  const repo = new TelemetryRepository(db.dataSource)
+  let now = T0
+  const clock = { now: () => now, setTimeout: () => ({ cancel () {} }), setInterval: () => ({ cancel () {} }) }
+  const retention = new RetentionService({ config, db, clock, log: pino({ level: 'silent' }) } as never)
+  const classes = signals().filter(s => !s.name.startsWith('noisy analog, full'))
+  const gens = ids.flatMap((_, d) => Array.from({ length: 10 }, (_, k) => ({ sig: classes[k % classes.length].at(), rnd: prng(d * 10 + k) })))
+  const keys = Array.from({ length: 10 }, (_, k) => `k${k}`)
+  let readings = 0
+  const c0 = cpuUs()
+  const t0 = process.hrtime.bigint()
+  for (let s = 0; s < hours * 3600; s += 10) {
+    const batch = []
+    for (let step = 0; step < 10; step++) {
+      for (let d = 0; d < ids.length; d++) {
+        for (let k = 0; k < 10; k++) {
+          const g = gens[d * 10 + k]
+          batch.push({ deviceId: ids[d], key: keys[k], value: g.sig(s + step, g.rnd), valueText: null, unit: 'u', dataType: 'number' as const, ts: now + step * 1000 })
+        }
+      }
+    }
+    repo.insertManySync(batch)
+    readings += batch.length
+    now += 10_000
+    if (now % 600_000 === 0) await retention.runOnce()
+  }
+  const cpu = cpuUs() - c0
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9
+  const native = nativeSqlite(db.dataSource)
+  if (native === undefined) throw new Error('sqlite only')
+  native.pragma('wal_checkpoint(TRUNCATE)')
+  const bytes: Record<string, number> = {}
+  const rows: Record<string, number> = {}
+  for (const table of ['telemetry_data', 'telemetry_chunks', 'telemetry_aggregates']) {
+    bytes[table] = (native.prepare('SELECT COALESCE(SUM(pgsize), 0) AS b FROM dbstat WHERE name = ? OR name IN (SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = ?)').get(table, table) as { b: number }).b
+    rows[table] = (native.prepare(`SELECT ${table === 'telemetry_chunks' ? 'COALESCE(SUM(count), 0)' : 'COUNT(*)'} AS n FROM ${table}`).get() as { n: number }).n
+  }
+  await db.close()
+  return { cpuUs: cpu, wallS, readings, bytes, rows }
+}
+
+const MB = 1024 * 1024
+
+export async function chunkStore (hours = 6): Promise<string[]> {
+  const rowsRun = await storeRun(false, hours)
+  const chunkRun = await storeRun(true, hours)
+  const out: string[] = []
+  for (const [name, r] of [['row store  ', rowsRun], ['chunk store', chunkRun]] as const) {
+    out.push(`chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading (insert + retention); head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB`)
+  }
+  const perReading = chunkRun.bytes.telemetry_chunks / chunkRun.rows.telemetry_chunks
+  const aggPerRow = chunkRun.bytes.telemetry_aggregates / Math.max(1, chunkRun.rows.telemetry_aggregates)
+  const raw7d = 100 * 86_400 * 7
+  const agg90d = 100 * 1440 * 90
+  out.push(`chunk store: CPU per reading ${(chunkRun.cpuUs / chunkRun.readings / (rowsRun.cpuUs / rowsRun.readings)).toFixed(2)}× the row store's; closed chunks ${perReading.toFixed(2)} B/reading on disk (this mix: 2 keys per class)`)
+  out.push(`chunk store: extrapolated: 7 days raw ${raw7d.toLocaleString('en-US')} readings × ${perReading.toFixed(2)} B = ${(raw7d * perReading / MB).toFixed(1)} MB; 90 days of per-minute aggregates ${agg90d.toLocaleString('en-US')} rows × ${aggPerRow.toFixed(1)} B = ${(agg90d * aggPerRow / MB).toFixed(1)} MB (aggregates are still rows); events not counted`)
+  return out
+}

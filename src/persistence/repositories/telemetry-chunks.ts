@@ -14,7 +14,8 @@ const OLDEST = 'SELECT device_id, key, ts FROM telemetry_data WHERE ts < ? ORDER
  * The head rows of the chunk, taken out in the statement that returns them: a row committed by another
  * connection meanwhile (PostgreSQL) is either in this list, and so in the chunk, or still in the head.
  */
-const TAKE = `DELETE FROM telemetry_data WHERE device_id = ? AND key = ? AND ts >= ? AND ts < ?
+const TAKE = `DELETE FROM telemetry_data WHERE id IN (SELECT id FROM telemetry_data
+    WHERE device_id = ? AND key = ? AND ts >= ? AND ts < ? LIMIT ?)
   RETURNING id, ts, value, value_text, unit, data_type`
 const INSERT_CHUNK = 'INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)'
 /** Same merge as the retention fold: a late reading of an already closed minute joins its aggregate. */
@@ -72,9 +73,10 @@ export class TelemetryChunkRepository {
 
   /**
    * Closes the chunk of the oldest head reading older than `cutoff` (window-aligned): that series' readings of
-   * that window. Resolves with the number of readings moved; 0 when the head holds nothing older.
+   * that window, at most `maxRows` of them (a faster series fills several chunks of one window, so one
+   * transaction stays bounded). Resolves with the number of readings moved; 0 when the head holds nothing older.
    */
-  async closeOne (cutoff: number): Promise<number> {
+  async closeOne (cutoff: number, maxRows = 20_000): Promise<number> {
     if (cutoff % CHUNK_WINDOW_MS !== 0) throw new RangeError('cutoff must be aligned to the chunk window')
     const db = this.native
     if (db !== undefined) {
@@ -82,7 +84,7 @@ export class TelemetryChunkRepository {
         const o = db.prepare(OLDEST).get(cutoff) as Oldest | undefined
         if (o === undefined) return 0
         const [deviceId, start] = [Number(o.device_id), Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS]
-        const rows = (db.prepare(TAKE).all(deviceId, o.key, start, start + CHUNK_WINDOW_MS) as HeadRow[]).map(reading)
+        const rows = (db.prepare(TAKE).all(deviceId, o.key, start, start + CHUNK_WINDOW_MS, maxRows) as HeadRow[]).map(reading)
         const { chunk, aggregates } = this.encode(deviceId, o.key, rows)
         db.prepare(INSERT_CHUNK).run(...chunk)
         const up = db.prepare(UPSERT_AGGREGATE)
@@ -95,7 +97,7 @@ export class TelemetryChunkRepository {
       if (o === undefined) return 0
       const [deviceId, start] = [Number(o.device_id), Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS]
       // A DELETE inside a CTE: TypeORM answers a bare DELETE ... RETURNING with [rows, count] on PostgreSQL.
-      const rows = (await pg<HeadRow>(m, `WITH d AS (${TAKE}) SELECT * FROM d`, [deviceId, o.key, start, start + CHUNK_WINDOW_MS])).map(reading)
+      const rows = (await pg<HeadRow>(m, `WITH d AS (${TAKE}) SELECT * FROM d`, [deviceId, o.key, start, start + CHUNK_WINDOW_MS, maxRows])).map(reading)
       const { chunk, aggregates } = this.encode(deviceId, o.key, rows)
       await pg(m, INSERT_CHUNK, chunk)
       for (const a of aggregates) await pg(m, UPSERT_AGGREGATE, a)
