@@ -59,6 +59,7 @@ export interface Config {
     readonly aggregateRetentionDays: number
     readonly retentionIntervalMs: number
     readonly retentionChunkRows: number
+    readonly chunkStore: boolean
   }
   readonly events: { readonly retentionDays: number, readonly auditRowsPerMinute: number }
   readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }

@@ -2,11 +2,17 @@ import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
 import type { Logger } from '../log.js'
 import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
+import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
 
 const DAY_MS = 86_400_000
+/** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
+export const CHUNK_CLOSE_DELAY_MS = 300_000
 
 export interface RetentionReport {
   folded: number
+  /** telemetry.chunkStore: readings moved from the head into closed chunks, and chunks dropped by age. */
+  chunked?: number
+  chunksDropped?: number
   aggregatesDeleted: number
   eventsDeleted: number
   chunks: number
@@ -26,10 +32,12 @@ export class RetentionService implements Service {
   private running?: Promise<RetentionReport>
   private stopped = false
   private readonly repo: RetentionRepo
+  private readonly chunks: TelemetryChunkRepository
   private readonly log: Logger
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
+    this.chunks = new TelemetryChunkRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'retention' })
   }
 
@@ -61,10 +69,19 @@ export class RetentionService implements Service {
     const rawCutoff = Math.floor((now - config.telemetry.rawRetentionDays * DAY_MS) / MINUTE_MS) * MINUTE_MS
     const chunk = config.telemetry.retentionChunkRows
     const report: RetentionReport = { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, chunks: 0, ms: 0 }
-    report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
+    if (config.telemetry.chunkStore) {
+      // Each closed chunk folds its own minutes into aggregates; the head keeps only the hour under way.
+      const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
+      report.chunked = await this.chunked(report, () => this.chunks.closeOne(closeCutoff, chunk))
+      // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
+      report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
+      report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))
+    } else {
+      report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
+    }
     report.aggregatesDeleted = await this.chunked(report, () => this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk))
     report.eventsDeleted = await this.chunked(report, () => this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk))
-    if (report.folded + report.aggregatesDeleted + report.eventsDeleted > 0) report.space = this.repo.reclaim()
+    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
     report.ms = clock.now() - started
     this.log.info({ ...report }, 'retention pass')
     return report

@@ -4,6 +4,7 @@ import { TelemetryRepository, type TelemetryRow } from '../../src/persistence/re
 import { TelemetryRetentionRepository } from '../../src/persistence/repositories/telemetry-retention.js'
 import { CanSignalRepository } from '../../src/persistence/repositories/can-signals.js'
 import { pgDataSource } from '../helpers/pg.js'
+import { TelemetryChunkRepository } from '../../src/persistence/repositories/telemetry-chunks.js'
 
 const url = process.env.AUTOCORE_TEST_PG_URL
 const T0 = Date.UTC(2026, 0, 1)
@@ -51,5 +52,40 @@ if (url === undefined || url === '') {
     t.same(await can.upsert([signal], id), { inserted: 1, updated: 0 })
     t.same(await can.upsert([{ ...signal, scale: 0.01 }], id), { inserted: 0, updated: 1 })
     t.match(await can.enabled(), [{ name: 'Speed', scale: 0.01, deviceId: id }])
+  })
+
+  t.test('chunk store on PostgreSQL: closing hours into bytea chunks, reading them back, dropping them', async t => {
+    const ds = await pgDataSource(t, url)
+    await ds.query("INSERT INTO devices (uuid, name, type, created_at, updated_at) VALUES ('pg-chunks', 'pg', 'sensor', 0, 0)")
+    const repo = new TelemetryRepository(ds)
+    const id = await repo.deviceId('pg-chunks') as number
+    const rows: TelemetryRow[] = []
+    // Two hours at 10 s of "temp" (the value is the minute of the reading), a text reading and a NaN-free special.
+    for (let i = 0; i < 720; i++) rows.push({ deviceId: id, key: 'temp', value: Math.floor(i / 6), valueText: null, unit: 'C', dataType: 'number', ts: T0 + i * 10_000 })
+    rows.push({ deviceId: id, key: 'mode', value: null, valueText: 'eco ✓', unit: null, dataType: 'string', ts: T0 + 5 })
+    rows.push({ deviceId: id, key: 'temp', value: -0, valueText: null, unit: 'C', dataType: 'number', ts: T0 + 7_200_000 })
+    await repo.insertBatch(rows)
+    const before = { latest: await repo.latest(id), raw: await repo.raw(id, { from: T0, to: T0 + 8_000_000, limit: 1000 }), series: await repo.series(id, 'temp', T0, T0 + 8_000_000, 300_000) }
+
+    const chunks = new TelemetryChunkRepository(ds)
+    await t.rejects(chunks.closeOne(T0 + 1), RangeError)
+    let moved = 0
+    for (let n = -1; n !== 0;) { n = await chunks.closeOne(T0 + 7_200_000, 250); moved += n }
+    t.equal(moved, 721, 'two hours of temp and the text reading closed; the third hour stays in the head')
+    const stored = await ds.query('SELECT key, min_ts, max_ts, count, data FROM telemetry_chunks ORDER BY key, min_ts')
+    t.same(stored.map((c: Record<string, unknown>) => [c.key, Number(c.min_ts), Number(c.max_ts), c.count]), [['mode', T0 + 5, T0 + 5, 1],
+      ['temp', T0, T0 + 2_490_000, 250], ['temp', T0 + 2_500_000, T0 + 3_590_000, 110], ['temp', T0 + 3_600_000, T0 + 6_090_000, 250], ['temp', T0 + 6_100_000, T0 + 7_190_000, 110]], 'at most 250 readings a chunk')
+    t.ok(Buffer.isBuffer(stored[1].data) && stored[1].data.length < 250, `bytea chunk of ${stored[1].data.length as number} bytes`)
+    t.equal(Number((await ds.query('SELECT COUNT(*) AS n FROM telemetry_aggregates'))[0].n), 120, 'one aggregate per closed minute')
+
+    t.same(await repo.latest(id), before.latest)
+    t.same(await repo.raw(id, { from: T0, to: T0 + 8_000_000, limit: 1000 }), before.raw)
+    const page = await repo.raw(id, { key: 'temp', from: T0, to: T0 + 8_000_000, limit: 3, cursor: { ts: T0 + 3_610_000, id: 0 } })
+    t.same(page.items.map(r => r.ts), [T0 + 3_600_000, T0 + 3_590_000, T0 + 3_580_000], 'a page across the chunk edge')
+    t.same(await repo.series(id, 'temp', T0, T0 + 8_000_000, 300_000), before.series)
+
+    t.equal(await chunks.drop(T0 + 3_600_000, 10), 3, 'the first hour of temp and the text reading')
+    t.equal(await chunks.drop(T0 + 3_600_000, 10), 0)
+    t.same((await repo.raw(id, { from: T0, to: T0 + 8_000_000, limit: 1000 })).items.length, 361)
   })
 }

@@ -2,6 +2,9 @@ import type { DataSource } from 'typeorm'
 import type BetterSqlite3 from 'better-sqlite3'
 import { TelemetryData, type TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { nativeSqlite, query } from './sql.js'
+import { TelemetryChunkRepository } from './telemetry-chunks.js'
+import { MINUTE_MS } from './telemetry-retention.js'
+import type { ChunkReading } from '../chunks/codec.js'
 
 /** One reading as it is written: the column values of a telemetry_data row. */
 export interface TelemetryRow {
@@ -43,6 +46,15 @@ function out (r: RawRow): ReadingOut & { id: number } {
   return { id: Number(r.id), key: r.key, value, unit: r.unit, ts: Number(r.ts) }
 }
 
+function chunkRow (key: string, r: ChunkReading): RawRow {
+  return { id: r.id, key, value: r.value, value_text: r.valueText, unit: r.unit, data_type: r.dataType, ts: r.ts }
+}
+
+/** Newest first: ts, then id, descending (the order of every raw answer). */
+function newerFirst (a: RawRow, b: RawRow): number {
+  return Number(b.ts) - Number(a.ts) || Number(b.id) - Number(a.id)
+}
+
 /**
  * The only code that reads and writes telemetry_data (retention, in telemetry-retention.ts, folds it into
  * telemetry_aggregates). On SQLite the batch insert is a prepared statement in a synchronous transaction on
@@ -55,11 +67,14 @@ export class TelemetryRepository {
   private insertMany?: (rows: TelemetryRow[]) => void
   private lookupStmt?: BetterSqlite3.Statement
   private existsStmt?: BetterSqlite3.Statement
+  /** Closed chunks (telemetry_chunks): every query reads them beside the head, telemetry_data. */
+  readonly chunks: TelemetryChunkRepository
   /** SQLite only (undefined on PostgreSQL): insertBatch, committed before it returns. */
   readonly insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
 
   constructor (private readonly ds: DataSource) {
     this.native = nativeSqlite(ds)
+    this.chunks = new TelemetryChunkRepository(ds)
     if (this.native !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
   }
 
@@ -156,32 +171,61 @@ export class TelemetryRepository {
     this.insertMany(rows)
   }
 
-  /** The last reading of every key of a device (keys found with a skip scan over the (device, key, ts) index). */
+  /**
+   * The last reading (by ts, then id) of every key of a device, in key order: the head's keys found with a skip
+   * scan over the (device, key, ts) index, the chunks' from theirs; for a key in both, the newer reading wins.
+   */
   async latest (deviceId: number): Promise<ReadingOut[]> {
     const keys = await query<{ key: string }>(this.ds, `
       WITH RECURSIVE k(key) AS (
         SELECT MIN(key) FROM telemetry_data WHERE device_id = ?
         UNION ALL
         SELECT (SELECT MIN(key) FROM telemetry_data WHERE device_id = ? AND key > k.key) FROM k WHERE k.key IS NOT NULL
-      ) SELECT key FROM k WHERE key IS NOT NULL`, [deviceId, deviceId])
+      ) SELECT key FROM k WHERE key IS NOT NULL
+      UNION SELECT DISTINCT key FROM telemetry_chunks WHERE device_id = ?
+      ORDER BY key`, [deviceId, deviceId, deviceId])
     const result: ReadingOut[] = []
     for (const { key } of keys) {
       const rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts FROM telemetry_data
         WHERE device_id = ? AND key = ? ORDER BY ts DESC, id DESC LIMIT 1`, [deviceId, key])
-      const { id: _id, ...reading } = out(rows[0])
+      let best: RawRow | undefined = rows[0]
+      for (const c of await this.chunks.newest(deviceId, key)) {
+        await this.chunks.read(c.id, r => {
+          const row = chunkRow(key, r)
+          if (best === undefined || newerFirst(row, best) < 0) best = row
+        })
+      }
+      if (best === undefined) continue
+      const { id: _id, ...reading } = out(best)
       result.push(reading)
     }
     return result
   }
 
-  /** Raw readings, newest first; `cursor` is the `next` of the previous page. */
+  /**
+   * Raw readings, newest first; `cursor` is the `next` of the previous page. The head answers with one query;
+   * chunks are read newest first and no further than needed: once the page is full, a chunk whose newest reading
+   * is older than the page's last cannot change it.
+   */
   async raw (deviceId: number, q: { key?: string, from: number, to: number, limit: number, cursor?: { ts: number, id: number } }): Promise<RawPage> {
     const where = ['device_id = ?', 'ts >= ?', 'ts < ?']
     const params: unknown[] = [deviceId, q.from, q.to]
     if (q.key !== undefined) { where.push('key = ?'); params.push(q.key) }
     if (q.cursor !== undefined) { where.push('(ts < ? OR (ts = ? AND id < ?))'); params.push(q.cursor.ts, q.cursor.ts, q.cursor.id) }
-    const rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts FROM telemetry_data
-      WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`, [...params, q.limit + 1])
+    const want = q.limit + 1
+    let rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts FROM telemetry_data
+      WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`, [...params, want])
+    const c = q.cursor
+    for (const chunk of await this.chunks.chunks(deviceId, { key: q.key, from: q.from, to: q.to, maxTs: c?.ts })) {
+      if (rows.length >= want && Number(rows[want - 1].ts) > chunk.maxTs) break
+      await this.chunks.read(chunk.id, r => {
+        if (r.ts < q.from || r.ts >= q.to) return
+        if (c !== undefined && !(r.ts < c.ts || (r.ts === c.ts && r.id < c.id))) return
+        rows.push(chunkRow(chunk.key, r))
+      })
+      rows.sort(newerFirst)
+      if (rows.length > want) rows = rows.slice(0, want)
+    }
     const items = rows.slice(0, q.limit).map(out)
     const last = items[items.length - 1]
     return { items, next: rows.length > q.limit ? `${last.ts}:${last.id}` : null }
@@ -190,36 +234,77 @@ export class TelemetryRepository {
   /**
    * Buckets of `bucketMs` over [from, to) for one key, from raw rows and per-minute aggregates alike: a bucket
    * that straddles the retention boundary combines both (count-weighted average; `last` from the newer side).
+   * Closed chunks are never decoded here: their minutes were folded into aggregates when they closed.
    */
   async series (deviceId: number, key: string, from: number, to: number, bucketMs: number): Promise<SeriesPoint[]> {
     // bucketMs is inlined: an integer checked here (PostgreSQL cannot type a bare parameter in arithmetic).
     if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketMs must be a positive integer')
     const params = [deviceId, key, from, to]
+    const { skip, readings } = await this.edgeMinutes(deviceId, key, from, to)
     const agg = await query<Record<string, number | string>>(this.ds, `
       SELECT b, SUM(count) AS count, MIN(min) AS min, MAX(max) AS max, SUM(avg * count) / SUM(count) AS avg,
-        MAX(CASE WHEN rn = 1 THEN last END) AS last
-      FROM (SELECT (bucket_start / ${bucketMs}) * ${bucketMs} AS b, count, min, max, avg, last,
+        MAX(CASE WHEN rn = 1 THEN last END) AS last, MAX(bucket_start) AS newest
+      FROM (SELECT (bucket_start / ${bucketMs}) * ${bucketMs} AS b, bucket_start, count, min, max, avg, last,
               ROW_NUMBER() OVER (PARTITION BY bucket_start / ${bucketMs} ORDER BY bucket_start DESC) AS rn
-            FROM telemetry_aggregates WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?) a
-      GROUP BY b`, params)
+            FROM telemetry_aggregates WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?${skip.map(() => ' AND bucket_start <> ?').join('')}) a
+      GROUP BY b`, [...params, ...skip])
     const raw = await query<Record<string, number | string>>(this.ds, `
       SELECT b, COUNT(*) AS count, MIN(value) AS min, MAX(value) AS max, AVG(value) AS avg,
-        MAX(CASE WHEN rn = 1 THEN value END) AS last
-      FROM (SELECT (ts / ${bucketMs}) * ${bucketMs} AS b, value,
+        MAX(CASE WHEN rn = 1 THEN value END) AS last, MAX(ts) AS newest
+      FROM (SELECT (ts / ${bucketMs}) * ${bucketMs} AS b, ts, value,
               ROW_NUMBER() OVER (PARTITION BY ts / ${bucketMs} ORDER BY ts DESC, id DESC) AS rn
             FROM telemetry_data WHERE device_id = ? AND key = ? AND ts >= ? AND ts < ? AND value IS NOT NULL) r
       GROUP BY b`, params)
-    const points = new Map<number, SeriesPoint>()
+    const points = new Map<number, SeriesPoint & { newest: number }>()
     const num = (r: Record<string, number | string>, k: string): number => Number(r[k])
-    for (const r of agg) points.set(num(r, 'b'), { t: num(r, 'b'), count: num(r, 'count'), min: num(r, 'min'), max: num(r, 'max'), avg: num(r, 'avg'), last: num(r, 'last') })
-    for (const r of raw) {
-      const p = { t: num(r, 'b'), count: num(r, 'count'), min: num(r, 'min'), max: num(r, 'max'), avg: num(r, 'avg'), last: num(r, 'last') }
+    const point = (r: Record<string, number | string>): SeriesPoint & { newest: number } =>
+      ({ t: num(r, 'b'), count: num(r, 'count'), min: num(r, 'min'), max: num(r, 'max'), avg: num(r, 'avg'), last: num(r, 'last'), newest: num(r, 'newest') })
+    for (const r of agg) points.set(num(r, 'b'), point(r))
+    const rawPoints = new Map<number, SeriesPoint & { newest: number }>()
+    for (const r of raw) rawPoints.set(num(r, 'b'), point(r))
+    for (const r of readings) {
+      const v = r.value as number
+      const b = Math.floor(r.ts / bucketMs) * bucketMs
+      const p = rawPoints.get(b)
+      if (p === undefined) rawPoints.set(b, { t: b, count: 1, min: v, max: v, avg: v, last: v, newest: r.ts })
+      else {
+        p.avg = (p.avg * p.count + v) / (p.count + 1)
+        p.count++
+        p.min = Math.min(p.min, v)
+        p.max = Math.max(p.max, v)
+        if (r.ts >= p.newest) { p.last = v; p.newest = r.ts }
+      }
+    }
+    for (const p of rawPoints.values()) {
       const a = points.get(p.t)
-      // Raw rows are always newer than the aggregates of the same bucket, so `last` comes from them.
+      // `last` from the side with the newer reading: raw rows, unless all of them are older than the newest
+      // aggregated minute (a late reading of a minute already folded, or of a closed chunk).
       points.set(p.t, a === undefined
         ? p
-        : { t: p.t, count: a.count + p.count, min: Math.min(a.min, p.min), max: Math.max(a.max, p.max), avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count), last: p.last })
+        : { t: p.t, count: a.count + p.count, min: Math.min(a.min, p.min), max: Math.max(a.max, p.max), avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count), last: p.newest >= a.newest ? p.last : a.last, newest: 0 })
     }
-    return [...points.values()].sort((a, b) => a.t - b.t)
+    return [...points.values()].sort((a, b) => a.t - b.t).map(({ newest: _n, ...p }) => p)
+  }
+
+  /**
+   * A range that starts or ends inside a minute whose readings are in closed chunks: that minute's aggregate
+   * would count readings outside the range, so it is left out (`skip`) and its readings inside the range are
+   * decoded from the chunks instead (numeric ones, newest last by ts then id), as the row store reads raw rows.
+   */
+  private async edgeMinutes (deviceId: number, key: string, from: number, to: number): Promise<{ skip: number[], readings: ChunkReading[] }> {
+    const skip: number[] = []
+    const readings: ChunkReading[] = []
+    const edges = new Set<number>()
+    if (from % MINUTE_MS !== 0) edges.add(Math.floor(from / MINUTE_MS) * MINUTE_MS)
+    if (to % MINUTE_MS !== 0) edges.add(Math.floor(to / MINUTE_MS) * MINUTE_MS)
+    for (const e of edges) {
+      const chunks = await this.chunks.chunks(deviceId, { key, from: e, to: e + MINUTE_MS })
+      if (chunks.length === 0) continue
+      skip.push(e)
+      const [lo, hi] = [Math.max(from, e), Math.min(to, e + MINUTE_MS)]
+      for (const c of chunks) await this.chunks.read(c.id, r => { if (r.value !== null && r.ts >= lo && r.ts < hi) readings.push(r) })
+    }
+    readings.sort((a, b) => a.ts - b.ts || a.id - b.id)
+    return { skip, readings }
   }
 }

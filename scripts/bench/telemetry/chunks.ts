@@ -1,0 +1,181 @@
+// Chunk codec figures (issue 18, acceptance 1, first part): bytes per reading per signal class, stored as chunk
+// BLOBs in a SQLite table shaped like telemetry_chunks (dbstat: table and index pages), and the codec's CPU cost.
+// Time is simulated: readings carry the timestamps an injected 1 Hz clock gives, so a day passes in a second.
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ChunkEncoder, forEachReading, type ChunkReading } from '../../../src/persistence/chunks/codec.js'
+
+const DAY_S = 86_400
+const CHUNK_S = 3600
+const T0 = Date.UTC(2026, 0, 1)
+
+/** A deterministic PRNG (mulberry32), so every run measures the same signals. */
+function prng (seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+type Signal = (i: number, rnd: () => number) => number
+
+function signals (): Array<{ name: string, at: () => Signal }> {
+  return [
+    { name: 'constant (12.6 V)', at: () => () => 12.6 },
+    { name: 'step changes (a level every ~10 min)', at: () => { let v = 1; return (_i, rnd) => { if (rnd() < 1 / 600) v = Math.floor(rnd() * 6); return v } } },
+    { name: 'slow drift, 0.1 quantization (temperature)', at: () => { let walk = 0; return (i, rnd) => { walk += (rnd() - 0.5) * 0.02; return Math.round((20 + 5 * Math.sin(2 * Math.PI * i / (6 * 3600)) + walk) * 10) / 10 } } },
+    { name: 'noisy analog, 2 decimals (random walk)', at: () => { let v = 20; return (_i, rnd) => { v = Math.round((v + rnd() - 0.5) * 100) / 100; return v } } },
+    { name: 'noisy analog, full double', at: () => (_i, rnd) => 12.6 + (rnd() - 0.5) * 0.1 },
+    { name: 'counter (odometer, +0..3 a second)', at: () => { let v = 100_000; return (_i, rnd) => { v += Math.floor(rnd() * 4); return v } } }
+  ]
+}
+
+/** One series of `days` at 1 Hz, timestamps exact (`jitterMs` 0) or the gateway's receive time (± jitter). */
+function readings (sig: Signal, days: number, jitterMs: number, seed: number): ChunkReading[] {
+  const rnd = prng(seed)
+  const out: ChunkReading[] = []
+  for (let i = 0; i < days * DAY_S; i++) {
+    const ts = T0 + i * 1000 + (jitterMs > 0 ? Math.round(rnd() * jitterMs) : 0)
+    // The ids 100 interleaved series (10 devices × 10 keys) give one of them.
+    out.push({ id: i * 100 + 7, ts, value: sig(i, rnd), valueText: null, unit: 'u', dataType: 'number' })
+  }
+  return out
+}
+
+function encodeChunks (rs: ChunkReading[]): Uint8Array[] {
+  const chunks: Uint8Array[] = []
+  for (let i = 0; i < rs.length; i += CHUNK_S) {
+    const enc = new ChunkEncoder()
+    for (let j = i; j < Math.min(rs.length, i + CHUNK_S); j++) enc.append(rs[j])
+    chunks.push(enc.bytes())
+  }
+  return chunks
+}
+
+/** Bytes on disk of the chunks in a table shaped like telemetry_chunks, with its two indexes. */
+function onDisk (chunks: Uint8Array[]): number {
+  const dir = mkdtempSync(join(tmpdir(), 'autocore-bench-chunks-'))
+  const db = new Database(join(dir, 'c.db'))
+  try {
+    db.exec(`CREATE TABLE telemetry_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, series_id INTEGER NOT NULL,
+      min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+      CREATE INDEX idx_c_series ON telemetry_chunks (series_id, max_ts); CREATE INDEX idx_c_ts ON telemetry_chunks (max_ts)`)
+    const ins = db.prepare('INSERT INTO telemetry_chunks (series_id, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?)')
+    db.transaction(() => { chunks.forEach((c, i) => ins.run(1, T0 + i * CHUNK_S * 1000, T0 + (i + 1) * CHUNK_S * 1000 - 1, CHUNK_S, c)) })()
+    return (db.prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE name LIKE '%telemetry_chunks%' OR name LIKE 'idx_c_%'").get() as { b: number }).b
+  } finally {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function cpuUs (): number {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
+export async function chunkCodec (days = 1): Promise<string[]> {
+  const out: string[] = []
+  for (const jitterMs of [0, 20]) {
+    for (const [k, s] of signals().entries()) {
+      const rs = readings(s.at(), days, jitterMs, 1000 + k)
+      const chunks = encodeChunks(rs)
+      const blob = chunks.reduce((n, c) => n + c.length, 0)
+      out.push(`chunk codec: ${s.name.padEnd(44)} ts ${jitterMs === 0 ? 'exact 1 s ' : `±${jitterMs} ms jit`}: ${(blob / rs.length).toFixed(2)} B/reading in the BLOBs, ${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes)`)
+    }
+  }
+  // CPU: encoding and decoding a day of the drifting signal, 5 times.
+  const rs = readings(signals()[2].at(), days, 0, 7)
+  let c0 = cpuUs()
+  let t0 = process.hrtime.bigint()
+  let chunks: Uint8Array[] = []
+  for (let r = 0; r < 5; r++) chunks = encodeChunks(rs)
+  let n = 5 * rs.length
+  out.push(`chunk codec: encode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`)
+  c0 = cpuUs()
+  t0 = process.hrtime.bigint()
+  let seen = 0
+  for (let r = 0; r < 5; r++) for (const c of chunks) forEachReading(c, () => { seen++ })
+  n = seen
+  out.push(`chunk codec: decode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`)
+  return out
+}
+
+interface StoreRun { cpuUs: number, wallS: number, readings: number, bytes: Record<string, number>, rows: Record<string, number> }
+
+/**
+ * The seeds' workload (10 devices × 10 keys at 1 Hz, two keys per device of each signal class) through the
+ * repository and the retention job on a simulated clock, `hours` long, with the row store and with the chunk store,
+ * in the same run (the row store in its steady state: see below): CPU and wall time of ingest plus retention, and the bytes per table (dbstat).
+ */
+async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> {
+  const { tempDb, insertDevices } = await import('./storage.js')
+  const { TelemetryRepository } = await import('../../../src/persistence/repositories/telemetry.js')
+  const { RetentionService } = await import('../../../src/services/retention.js')
+  const { nativeSqlite } = await import('../../../src/persistence/repositories/sql.js')
+  const { pino } = await import('pino')
+  // The row store folds and deletes each reading after an hour here, as it does after 7 days in steady state, so
+  // both runs pay for a reading's whole life: insert, aggregate, delete (the chunk store: move into a chunk).
+  const { db, config } = await tempDb({ telemetry: { chunkStore, rawRetentionDays: chunkStore ? 7 : 1 / 24 } })
+  const ids = await insertDevices(db, 10)
+  const repo = new TelemetryRepository(db.dataSource)
+  let now = T0
+  const clock = { now: () => now, setTimeout: () => ({ cancel () {} }), setInterval: () => ({ cancel () {} }) }
+  const retention = new RetentionService({ config, db, clock, log: pino({ level: 'silent' }) } as never)
+  const classes = signals().filter(s => !s.name.startsWith('noisy analog, full'))
+  const gens = ids.flatMap((_, d) => Array.from({ length: 10 }, (_, k) => ({ sig: classes[k % classes.length].at(), rnd: prng(d * 10 + k) })))
+  const keys = Array.from({ length: 10 }, (_, k) => `k${k}`)
+  let readings = 0
+  const c0 = cpuUs()
+  const t0 = process.hrtime.bigint()
+  for (let s = 0; s < hours * 3600; s += 10) {
+    const batch = []
+    for (let step = 0; step < 10; step++) {
+      for (let d = 0; d < ids.length; d++) {
+        for (let k = 0; k < 10; k++) {
+          const g = gens[d * 10 + k]
+          batch.push({ deviceId: ids[d], key: keys[k], value: g.sig(s + step, g.rnd), valueText: null, unit: 'u', dataType: 'number' as const, ts: now + step * 1000 })
+        }
+      }
+    }
+    repo.insertManySync(batch)
+    readings += batch.length
+    now += 10_000
+    if (now % 600_000 === 0) await retention.runOnce()
+  }
+  const cpu = cpuUs() - c0
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9
+  const native = nativeSqlite(db.dataSource)
+  if (native === undefined) throw new Error('sqlite only')
+  native.pragma('wal_checkpoint(TRUNCATE)')
+  const bytes: Record<string, number> = {}
+  const rows: Record<string, number> = {}
+  for (const table of ['telemetry_data', 'telemetry_chunks', 'telemetry_aggregates']) {
+    bytes[table] = (native.prepare('SELECT COALESCE(SUM(pgsize), 0) AS b FROM dbstat WHERE name = ? OR name IN (SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = ?)').get(table, table) as { b: number }).b
+    rows[table] = (native.prepare(`SELECT ${table === 'telemetry_chunks' ? 'COALESCE(SUM(count), 0)' : 'COUNT(*)'} AS n FROM ${table}`).get() as { n: number }).n
+  }
+  await db.close()
+  return { cpuUs: cpu, wallS, readings, bytes, rows }
+}
+
+const MB = 1024 * 1024
+
+export async function chunkStore (hours = 6): Promise<string[]> {
+  const rowsRun = await storeRun(false, hours)
+  const chunkRun = await storeRun(true, hours)
+  const out: string[] = []
+  for (const [name, r] of [['row store  ', rowsRun], ['chunk store', chunkRun]] as const) {
+    out.push(`chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading (insert + retention); head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB`)
+  }
+  const perReading = chunkRun.bytes.telemetry_chunks / chunkRun.rows.telemetry_chunks
+  const aggPerRow = chunkRun.bytes.telemetry_aggregates / Math.max(1, chunkRun.rows.telemetry_aggregates)
+  const raw7d = 100 * 86_400 * 7
+  const agg90d = 100 * 1440 * 90
+  out.push(`chunk store: CPU per reading ${(chunkRun.cpuUs / chunkRun.readings / (rowsRun.cpuUs / rowsRun.readings)).toFixed(2)}× the row store's; closed chunks ${perReading.toFixed(2)} B/reading on disk (this mix: 2 keys per class)`)
+  out.push(`chunk store: extrapolated: 7 days raw ${raw7d.toLocaleString('en-US')} readings × ${perReading.toFixed(2)} B = ${(raw7d * perReading / MB).toFixed(1)} MB; 90 days of per-minute aggregates ${agg90d.toLocaleString('en-US')} rows × ${aggPerRow.toFixed(1)} B = ${(agg90d * aggPerRow / MB).toFixed(1)} MB (aggregates are still rows); events not counted`)
+  return out
+}
