@@ -52,6 +52,7 @@ export class RelayService implements Service {
   private readonly holds = new Map<number, Hold>()
   private readonly maxOn = new Map<number, Timer>()
   private readonly checks = new Set<Timer>()
+  private stopped = false
   private readonly groupQueue = new Map<string, Promise<void>>()
   /** Boards whose first state report since they (re)connected is still to come: it is reconciled. */
   private readonly reconnected = new Set<string>()
@@ -72,6 +73,7 @@ export class RelayService implements Service {
   }
 
   async stop (): Promise<void> {
+    this.stopped = true
     this.ctx.bus.off('client.disconnected', this.onDisconnect)
     this.ctx.bus.off('device.online', this.onOnline)
     this.ctx.bus.off('device.offline', this.onOffline)
@@ -269,10 +271,11 @@ export class RelayService implements Service {
   /** Desired vs current: once the command is acknowledged, the board has one more timeout to report the state. */
   private checkAfter (ch: ChannelRow, sent: SentCommand, desired: boolean): void {
     void sent.outcome.then(o => {
-      if (o.status !== 'acked') return
+      // An acknowledgement can arrive while the gateway stops: no check is armed after stop() (the database closes).
+      if (o.status !== 'acked' || this.stopped) return
       const timer = this.ctx.clock.setTimeout(() => {
         this.checks.delete(timer)
-        void this.compare(ch.id, desired)
+        this.compare(ch.id, desired).catch(err => this.log.error({ err, relayId: ch.id }, 'relay state check failed'))
       }, this.ctx.config.commands.ackTimeoutMs)
       this.checks.add(timer)
     })
