@@ -10,6 +10,7 @@ import { restore } from './restore.js'
 import { canImport } from './can.js'
 import { registerDeviceCommands } from './device.js'
 import { registerUserCommands } from './user.js'
+import { registerJournalCommand } from './journal.js'
 import { simulate } from './simulate.js'
 
 export type { CliIo } from './io.js'
@@ -82,6 +83,7 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .action(async opts => { code = await simulate(io, opts, signals) })
   registerDeviceCommands(program, io, configOption, c => { code = c })
   registerUserCommands(program, io, configOption, c => { code = c })
+  registerJournalCommand(program, io, configOption, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

@@ -3,6 +3,7 @@ import { WebhookMinLevel1732400000000 } from './1732400000000-webhook-min-level.
 import { DeviceTombstones1732400000100 } from './1732400000100-device-tombstones.js'
 import { UserTokenVersion1732500000000 } from './1732500000000-user-token-version.js'
 import { RelayFailSafe1732500000100 } from './1732500000100-relay-fail-safe.js'
+import { ControlJournal1732600000000 } from './1732600000000-control-journal.js'
 
 /** Every migration, oldest first; the DataSource runs them in this order. */
-export const migrations = [InitialSchema1732300000000, WebhookMinLevel1732400000000, DeviceTombstones1732400000100, UserTokenVersion1732500000000, RelayFailSafe1732500000100]
+export const migrations = [InitialSchema1732300000000, WebhookMinLevel1732400000000, DeviceTombstones1732400000100, UserTokenVersion1732500000000, RelayFailSafe1732500000100, ControlJournal1732600000000]
