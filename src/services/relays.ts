@@ -119,7 +119,7 @@ export class RelayService implements Service {
     const params: Record<string, unknown> = {}
     if (req.durationMs !== undefined) params.duration_ms = req.durationMs
     if (req.exclusive !== undefined) params.exclusive_group = req.exclusive.group
-    const what = { action: `relay.${kind}`, target: `${req.deviceUuid}/${req.channel}`, params, commandId }
+    const what = { action: `relay.${kind}`, target: `${req.deviceUuid}/${req.channel}`, params: Object.keys(params).length === 0 ? undefined : params, commandId }
     let journaled = false
     const journal = async (): Promise<void> => {
       if (journaled) return
