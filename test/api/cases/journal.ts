@@ -10,8 +10,17 @@ export const journalCases: Cases = {
         check: (t, res) => {
           t.equal(res.body.items.length, 1)
           t.match(res.body.items[0], {
-            actor: 'case-alice', actorKind: 'user', role: 'operator', transport: 'api', address: '10.0.0.5',
-            action: 'relay.on', target: 'case-board/3', params: null, outcome: 'accepted', errorCode: null, commandId: 'case-command'
+            actor: 'case-alice',
+            actorKind: 'user',
+            role: 'operator',
+            transport: 'api',
+            address: '10.0.0.5',
+            action: 'relay.on',
+            target: 'case-board/3',
+            params: null,
+            outcome: 'accepted',
+            errorCode: null,
+            commandId: 'case-command'
           })
         }
       }
