@@ -3,6 +3,7 @@ import { Command } from './command.js'
 import { Device } from './device.js'
 import { DeviceTombstone } from './device-tombstone.js'
 import { EventLog } from './event-log.js'
+import { JournalEntry } from './journal-entry.js'
 import { MacroAction } from './macro-action.js'
 import { MacroRun } from './macro-run.js'
 import { Macro } from './macro.js'
@@ -22,6 +23,7 @@ export * from './command.js'
 export * from './device.js'
 export * from './device-tombstone.js'
 export * from './event-log.js'
+export * from './journal-entry.js'
 export * from './macro-action.js'
 export * from './macro-run.js'
 export * from './macro.js'
@@ -41,5 +43,5 @@ export const entities = [
   Device, TelemetryData, TelemetryAggregate, EventLog, RelayChannel, Command,
   Macro, MacroAction, MacroRun, Screen, ScreenItem, Theme, CanSignal,
   User, SystemStatus, Webhook, WebhookDelivery,
-  DeviceTombstone,
+  DeviceTombstone, JournalEntry,
 ]

@@ -11,6 +11,7 @@ import { canImport } from './can.js'
 import { registerDeviceCommands } from './device.js'
 import { registerUserCommands } from './user.js'
 import { registerTlsCommands } from './tls.js'
+import { registerJournalCommand } from './journal.js'
 import { simulate } from './simulate.js'
 
 export type { CliIo } from './io.js'
@@ -85,6 +86,7 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
   registerDeviceCommands(program, io, configOption, c => { code = c })
   registerUserCommands(program, io, configOption, c => { code = c })
   registerTlsCommands(program, io, configOption, c => { code = c })
+  registerJournalCommand(program, io, configOption, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

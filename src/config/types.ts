@@ -62,6 +62,7 @@ export interface Config {
     readonly chunkStore: boolean
   }
   readonly events: { readonly retentionDays: number, readonly auditRowsPerMinute: number }
+  readonly journal: { readonly retentionDays: number }
   readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }
   readonly relays: { readonly defaultHoldMs: number, readonly maxHoldMs: number, readonly defaultPulseMs: number }
   readonly macros: { readonly publishTopics: readonly string[] }

@@ -6,12 +6,22 @@ import type { AppContext } from '../context.js'
  * The ACL (auth/acl.ts) already refuses control topics to the wrong identities; these rules repeat SPEC §3 so
  * the services (and the HTTP API) decide the same way. Anonymous clients (mqtt.allowAnonymous) control nothing.
  */
-export type Actor =
+export type Actor = (
   | { kind: 'user', username: string, role: 'viewer' | 'operator' | 'admin' }
   | { kind: 'device', uuid: string, capabilities: string[] }
   | { kind: 'anonymous', clientId: string }
   | { kind: 'gateway' }
   | { kind: 'other', clientId: string }
+) & { via?: Via }
+
+/** How an action reached the gateway (the control journal's `transport`). */
+export type Transport = 'api' | 'mqtt' | 'ws' | 'cli' | 'gateway-internal'
+
+/** Through what, and from where (the remote address, when there is one). */
+export interface Via { transport: Transport, address?: string }
+
+/** The gateway itself (timers, reconcile, restart recovery). */
+export const GATEWAY: Actor = { kind: 'gateway', via: { transport: 'gateway-internal' } }
 
 interface LoosePrincipal { kind: string, clientId?: string, username?: string, role?: string, uuid?: string, capabilities?: readonly string[] }
 
@@ -27,16 +37,24 @@ export function actorFromPrincipal (principal: LoosePrincipal | undefined, clien
 }
 
 /** The actor behind an API request: the user the Bearer token belongs to (its role as stored now). */
-export function userActor (user: { username: string, role: 'viewer' | 'operator' | 'admin' }): Actor {
-  return { kind: 'user', username: user.username, role: user.role }
+export function userActor (user: { username: string, role: 'viewer' | 'operator' | 'admin' }, address?: string): Actor {
+  return { kind: 'user', username: user.username, role: user.role, via: { transport: 'api', address } }
+}
+
+/** How a connected MQTT client reaches the broker: over a WebSocket (Aedes keeps its HTTP request) or plain MQTT. */
+export function viaOf (client: Client | undefined): Via {
+  const c = client as unknown as { req?: { socket?: { remoteAddress?: string } }, conn?: { remoteAddress?: string } } | undefined
+  if (c?.req !== undefined) return { transport: 'ws', address: c.req.socket?.remoteAddress }
+  return { transport: 'mqtt', address: c?.conn?.remoteAddress }
 }
 
 /** The actor behind a connected client id (the router gives handlers the id, not the client). */
 export function actorOf (ctx: Pick<AppContext, 'broker' | 'hooks'>, clientId: string | undefined): Actor {
-  if (clientId === undefined) return { kind: 'gateway' }
+  if (clientId === undefined) return GATEWAY
   // Aedes keeps its connected clients by id at run time; its typings do not declare the map.
   const client = (ctx.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]
-  return actorFromPrincipal(client === undefined ? undefined : ctx.hooks.principalOf(client) as LoosePrincipal | undefined, clientId)
+  const actor = actorFromPrincipal(client === undefined ? undefined : ctx.hooks.principalOf(client) as LoosePrincipal | undefined, clientId)
+  return { ...actor, via: viaOf(client) }
 }
 
 /** The user name recorded on commands and events, if the actor is a user. */

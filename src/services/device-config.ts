@@ -4,6 +4,9 @@ import { retainedMessages } from '../broker/retained.js'
 import { configTopics, topics, type ConfigUpdatePayload, type DeadmanAnnouncement, type DeviceConfigPayload } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
 import { DeviceConfigRepository, type DeviceConfigRow } from '../persistence/repositories/device-config.js'
+import { JournalRepository } from '../persistence/repositories/journal.js'
+import type { Actor } from '../gateway/actor.js'
+import { ControlJournal } from './journal.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
 
 /** What the API shows of one device's configuration. */
@@ -54,10 +57,13 @@ export class DeviceConfigService implements Service {
     this.request(uuid).catch(err => this.log.error({ err, deviceUuid: uuid }, 'device config not published'))
   }
 
+  private readonly journal: ControlJournal
+
   constructor (private readonly deps: Deps) {
     this.repo = new DeviceConfigRepository(deps.db.dataSource)
     this.log = deps.log.child({ module: 'device-config' })
     this.queue = serialQueue()
+    this.journal = new ControlJournal(new JournalRepository(deps.db.dataSource), deps.clock, deps.log)
   }
 
   /** Makes sure every device's retained config is present and current; clears those of devices no longer stored. */
@@ -104,7 +110,17 @@ export class DeviceConfigService implements Service {
    * announces `{scope: 'device', uuid, version}` on `autocore/config/update`. With `expectedVersion`, only if the
    * stored version is still that one (409 otherwise).
    */
-  async update (uuid: string, config: Record<string, unknown>, opts: { expectedVersion?: number, username?: string } = {}): Promise<{ uuid: string, version: number }> {
+  async update (uuid: string, config: Record<string, unknown>, opts: { expectedVersion?: number, username?: string, actor?: Actor } = {}): Promise<{ uuid: string, version: number }> {
+    const what = { action: 'device.config', target: `device:${uuid}` }
+    try {
+      return await this.updateNow(uuid, config, opts, what)
+    } catch (err) {
+      if (opts.actor !== undefined) await this.journal.refused(opts.actor, { ...what, params: { expected_version: opts.expectedVersion ?? null } }, err)
+      throw err
+    }
+  }
+
+  private async updateNow (uuid: string, config: Record<string, unknown>, opts: { expectedVersion?: number, username?: string, actor?: Actor }, what: { action: string, target: string }): Promise<{ uuid: string, version: number }> {
     // The widest version a device could be sent; the device must be able to take the message.
     const bytes = Buffer.byteLength(JSON.stringify({ version: 2147483647, config }))
     if (bytes > this.deps.config.mqtt.maxPayloadBytes) {
@@ -114,6 +130,8 @@ export class DeviceConfigService implements Service {
       const version = await this.repo.replace(uuid, config, opts.expectedVersion, this.deps.clock.now())
       if (version === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${uuid}`)
       if (version === 'conflict') throw new GatewayError('GW_ERR_DEVICE_CONFIG_CONFLICT', `the config of ${uuid} is no longer at version ${String(opts.expectedVersion)}`)
+      // Journaled before the config is published to the device.
+      if (opts.actor !== undefined) await this.journal.accepted(opts.actor, { ...what, params: { version } })
       const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
       await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf({ configVersion: version, config }, this.deadman(failSafe)), { qos: 1, retain: true })
       this.present.add(uuid)

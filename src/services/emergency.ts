@@ -4,10 +4,11 @@ import type { AppContext, Service } from '../context.js'
 import type { Principal } from '../auth/principal.js'
 import type { PublishVerdict } from '../broker/hooks.js'
 import { GatewayError } from '../errors.js'
-import { actorFromPrincipal, mayReset, mayStop, sourceOf, usernameOf, type Actor } from '../gateway/actor.js'
+import { actorFromPrincipal, mayReset, mayStop, sourceOf, usernameOf, viaOf, type Actor } from '../gateway/actor.js'
 import { controlTopics, type EmergencyStatePayload } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
 import type { EventMap } from '../events.js'
+import type { ControlJournal } from './journal.js'
 import { SystemStatusRepository } from '../persistence/repositories/system-status.js'
 import type { CommandOutcome } from './commands.js'
 import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
@@ -41,7 +42,8 @@ export class EmergencyService implements Service {
     private readonly ctx: AppContext,
     private readonly latch: EmergencyLatch,
     private readonly relays: RelayService,
-    private readonly macros: MacroService
+    private readonly macros: MacroService,
+    private readonly journal: ControlJournal
   ) {
     this.repo = new SystemStatusRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'emergency' })
@@ -80,8 +82,16 @@ export class EmergencyService implements Service {
    * The trigger resolves (the panel's PUBACK, the API's answer) only once all of it is durable.
    */
   async trigger (req: { reason?: string, actor: Actor }): Promise<EmergencyRecord> {
-    if (!mayStop(req.actor)) throw new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'not allowed to trigger the emergency stop')
-    if (this.latch.active) return this.latch.record
+    const what = { action: 'emergency.stop', target: 'gateway', params: { reason: req.reason ?? null } }
+    if (!mayStop(req.actor)) {
+      const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'not allowed to trigger the emergency stop')
+      await this.journal.refused(req.actor, what, err)
+      throw err
+    }
+    if (this.latch.active) {
+      await this.journal.accepted(req.actor, { ...what, params: { ...what.params, already_active: true } })
+      return this.latch.record
+    }
     const record: EmergencyRecord = {
       active: true,
       reason: req.reason ?? 'emergency stop',
@@ -92,6 +102,8 @@ export class EmergencyService implements Service {
     }
     this.latch.record = record
     this.ctx.bus.emit('emergency.changed', { active: true })
+    // The lockout already holds; the journal row is committed before the first off-command goes out.
+    await this.journal.accepted(req.actor, what)
     const t0 = performance.now()
     const listed = this.relays.allChannels()
     const channels = listed instanceof Promise ? await listed : listed
@@ -121,7 +133,13 @@ export class EmergencyService implements Service {
   }
 
   async reset (req: { actor: Actor }): Promise<EmergencyRecord> {
-    if (!mayReset(req.actor)) throw new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'only an admin may reset the emergency stop')
+    const what = { action: 'emergency.reset', target: 'gateway' }
+    if (!mayReset(req.actor)) {
+      const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'only an admin may reset the emergency stop')
+      await this.journal.refused(req.actor, what, err)
+      throw err
+    }
+    await this.journal.accepted(req.actor, { ...what, params: { was_active: this.latch.active } })
     if (!this.latch.active) return this.latch.record
     const username = usernameOf(req.actor) ?? null
     const at = new Date(this.ctx.clock.now()).toISOString()
@@ -188,8 +206,12 @@ export class EmergencyService implements Service {
   private intercept (principal: Principal, packet: PublishPacket, client: Client): PublishVerdict | Promise<PublishVerdict> {
     const stop = packet.topic === controlTopics.emergencyStop
     if (!this.running || (!stop && packet.topic !== controlTopics.emergencyReset)) return 'deliver'
-    const actor = actorFromPrincipal(principal, client.id)
-    if (stop ? !mayStop(actor) : !mayReset(actor)) return { deny: `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop` }
+    const actor: Actor = { ...actorFromPrincipal(principal, client.id), via: viaOf(client) }
+    if (stop ? !mayStop(actor) : !mayReset(actor)) {
+      const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop`)
+      void this.journal.refused(actor, stop ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } } : { action: 'emergency.reset', target: 'gateway' }, err)
+      return { deny: err.message }
+    }
     const done = stop ? this.trigger({ reason: reasonOf(packet.payload), actor }) : this.reset({ actor })
     return done.then(() => ({ drop: 'emergency request handled by the gateway' }), (err: Error) => {
       this.log.error({ err, clientId: client.id }, 'emergency request failed')

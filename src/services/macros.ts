@@ -2,15 +2,18 @@ import type { CommandSource, MacroAction, MacroRunStatus } from '../../entities/
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
 import { GatewayError } from '../errors.js'
+import type { Actor } from '../gateway/actor.js'
 import type { Logger } from '../log.js'
 import { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandService } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
+import type { ControlJournal } from './journal.js'
 import { assertMacroAction } from './macro-schema.js'
 import { conditionHolds, performStep, type StepDeps } from './macro-steps.js'
 import type { RelayService } from './relays.js'
 
-export interface MacroRunRequest { macroId: number, user?: string, source: CommandSource }
+/** With `actor`, the run (or its refusal) is journaled before its first step. */
+export interface MacroRunRequest { macroId: number, user?: string, source: CommandSource, actor?: Actor }
 export interface StartedRun { runId: number, done: Promise<MacroRunStatus> }
 
 interface Run {
@@ -41,7 +44,8 @@ export class MacroService implements Service {
     private readonly ctx: AppContext,
     private readonly relays: RelayService,
     private readonly commands: CommandService,
-    private readonly emergency: EmergencyLatch
+    private readonly emergency: EmergencyLatch,
+    private readonly journal: ControlJournal
   ) {
     this.repo = new MacrosRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'macros' })
@@ -69,6 +73,16 @@ export class MacroService implements Service {
 
   /** Starts a run; refused (GatewayError) during an emergency, for an unknown or disabled macro, or while it runs. */
   async run (req: MacroRunRequest): Promise<StartedRun> {
+    const what = { action: 'macro.run', target: `macro:${req.macroId}` }
+    try {
+      return await this.runNow(req, what)
+    } catch (err) {
+      if (req.actor !== undefined) await this.journal.refused(req.actor, what, err)
+      throw err
+    }
+  }
+
+  private async runNow (req: MacroRunRequest, what: { action: string, target: string }): Promise<StartedRun> {
     if (this.emergency.active) throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', 'emergency stop active: macros are refused')
     if (this.runs.has(req.macroId)) throw new GatewayError('GW_ERR_MACRO_RUNNING', `macro ${req.macroId} is already running`)
     const run = newRun(req.macroId)
@@ -79,6 +93,8 @@ export class MacroService implements Service {
       if (found === undefined) throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.macroId}`)
       if (!found.macro.enabled) throw new GatewayError('GW_ERR_MACRO_DISABLED', `macro ${req.macroId} is disabled`)
       run.runId = await this.repo.startRun({ macroId: req.macroId, startedAt: this.ctx.clock.now(), username: req.user ?? null, source: req.source })
+      // Before the first step: every command the run sends follows its journal row.
+      if (req.actor !== undefined) await this.journal.accepted(req.actor, { ...what, params: { run_id: run.runId } })
       await this.progress(run, 'started', { name: found.macro.name, steps: found.actions.length }, req.user)
       return { runId: run.runId, done: this.execute(run, found.actions, req.user) }
     } catch (err) {
@@ -97,8 +113,11 @@ export class MacroService implements Service {
   }
 
   /** Cancels the running run of a macro and waits until it has stopped; its run id, or undefined when none ran. */
-  async cancelAndWait (macroId: number, reason = 'cancelled'): Promise<number | undefined> {
+  async cancelAndWait (macroId: number, reason = 'cancelled', actor?: Actor): Promise<number | undefined> {
     const run = this.runs.get(macroId)
+    if (actor !== undefined) {
+      await this.journal.accepted(actor, { action: 'macro.cancel', target: `macro:${macroId}`, params: { running: run !== undefined, ...(run?.runId === undefined ? {} : { run_id: run.runId }) } })
+    }
     if (run === undefined) return undefined
     run.cancel(reason)
     await run.stopped

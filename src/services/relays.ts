@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto'
 import type { CommandSource } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
 import { GatewayError } from '../errors.js'
 import type { EventMap } from '../events.js'
+import type { Actor } from '../gateway/actor.js'
 import type { RelayAction } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
 import { RelaysRepository, type BareChannel, type ChannelRow } from '../persistence/repositories/relays.js'
 import { RELAY_COMMAND, type CommandOutcome, type CommandService, type SentCommand } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
+import type { ControlJournal } from './journal.js'
 
 export interface RelayRequest {
   deviceUuid: string
@@ -25,6 +28,12 @@ export interface RelayRequest {
    * turned off (acknowledged) first by the same rule, and requests naming the same group run one at a time.
    */
   exclusive?: { group: string, channelIds: number[] }
+  /** Who asked, through what: the request is journaled (services/journal.ts). Unset for the gateway's own steps. */
+  actor?: Actor
+  /** Set by `journaled`: writes the accepted journal row; called right before the command is sent. */
+  journal?: () => Promise<void>
+  /** The command id was generated here (see CommandRequest.fresh). */
+  freshId?: boolean
 }
 
 export interface RelayResult {
@@ -60,7 +69,7 @@ export class RelayService implements Service {
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.reconnected.add(uuid) }
   private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.reconnected.delete(uuid) }
 
-  constructor (private readonly ctx: AppContext, private readonly commands: CommandService, private readonly emergency: EmergencyLatch) {
+  constructor (private readonly ctx: AppContext, private readonly commands: CommandService, private readonly emergency: EmergencyLatch, private readonly journal: ControlJournal) {
     this.repo = new RelaysRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'relays' })
   }
@@ -84,22 +93,57 @@ export class RelayService implements Service {
 
   /** The one entry point for panels (MQTT) and the API. Throws a GatewayError when the request is refused. */
   async setChannel (req: RelayRequest): Promise<RelayResult> {
+    return await this.journaled(req, req.action, async r => await this.setChannelNow(r))
+  }
+
+  private async setChannelNow (req: RelayRequest): Promise<RelayResult> {
     const ch = await this.channel(req.deviceUuid, req.channel)
     let action = req.action
     if (action === 'toggle') action = (ch.currentState ?? ch.desiredState ?? false) ? 'off' : 'on'
     if (action === 'off') return await this.turnOff(ch, req)
-    if (action === 'on' && ch.function === 'momentary') return await this.hold({ ...req, action })
+    if (action === 'on' && ch.function === 'momentary') return await this.holdNow({ ...req, action })
     return await this.turnOn(ch, { ...req, action })
   }
 
   /** Momentary: on now, off after `durationMs` (default relays.defaultHoldMs) or when `clientId` disconnects. */
   async hold (req: Omit<RelayRequest, 'action'> & { action?: RelayAction }): Promise<RelayResult> {
+    return await this.journaled({ ...req, action: 'on' }, 'hold', async r => await this.holdNow(r))
+  }
+
+  /**
+   * With an actor, the request is journaled: its accepted row written (and committed) right before its command is
+   * sent, with the command id (generated here when the requester gave none); a refusal with its error code.
+   */
+  private async journaled (req: RelayRequest, kind: string, run: (req: RelayRequest) => Promise<RelayResult>): Promise<RelayResult> {
+    const actor = req.actor
+    if (actor === undefined) return await run(req)
+    const commandId = req.commandId ?? randomUUID()
+    const params: Record<string, unknown> = {}
+    if (req.durationMs !== undefined) params.duration_ms = req.durationMs
+    if (req.exclusive !== undefined) params.exclusive_group = req.exclusive.group
+    const what = { action: `relay.${kind}`, target: `${req.deviceUuid}/${req.channel}`, params: Object.keys(params).length === 0 ? undefined : params, commandId }
+    let journaled = false
+    const journal = async (): Promise<void> => {
+      if (journaled) return
+      journaled = true
+      await this.journal.accepted(actor, what)
+    }
+    try {
+      return await run({ ...req, commandId, freshId: req.commandId === undefined, journal })
+    } catch (err) {
+      if (!journaled) await this.journal.refused(actor, what, err)
+      throw err
+    }
+  }
+
+  private async holdNow (req: Omit<RelayRequest, 'action'> & { action?: RelayAction }): Promise<RelayResult> {
     const ch = await this.channel(req.deviceUuid, req.channel)
     const holdMs = req.durationMs ?? this.ctx.config.relays.defaultHoldMs
     if (holdMs > this.ctx.config.relays.maxHoldMs) throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `hold of ${holdMs} ms is over relays.maxHoldMs`)
     const result = await this.turnOn(ch, { ...req, action: 'on' })
     this.holds.get(ch.id)?.timer.cancel()
-    const timer = this.ctx.clock.setTimeout(() => { void this.release({ ...req, user: undefined, source: 'system' }, 'hold elapsed') }, holdMs)
+    // Only the channel: the request's command id (and journal) belong to its 'on'.
+    const timer = this.ctx.clock.setTimeout(() => { void this.release({ deviceUuid: req.deviceUuid, channel: req.channel, source: 'system' }, 'hold elapsed') }, holdMs)
     this.holds.set(ch.id, { clientId: req.clientId, timer })
     return { ...result, holdMs }
   }
@@ -228,7 +272,8 @@ export class RelayService implements Service {
     const turnedOff = await this.mutexOff(ch, req)
     // The group's offs took time: an emergency stop may have come in meanwhile.
     this.refuseIfEmergency(ch)
-    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params, source: req.source, username: req.user, commandId: req.commandId })
+    await req.journal?.()
+    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params, source: req.source, username: req.user, commandId: req.commandId, fresh: req.freshId })
     if (req.action === 'on') {
       await this.repo.setDesired(ch.id, true, this.ctx.clock.now())
       if (ch.maxOnMs !== null) this.armMaxOn(ch)
@@ -239,7 +284,8 @@ export class RelayService implements Service {
 
   private async turnOff (ch: ChannelRow, req: RelayRequest): Promise<RelayResult> {
     this.clearChannelTimers(ch.id)
-    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source: req.source, username: req.user, commandId: req.commandId })
+    await req.journal?.()
+    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source: req.source, username: req.user, commandId: req.commandId, fresh: req.freshId })
     await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
     this.checkAfter(ch, sent, false)
     return { commandId: sent.commandId, action: 'off', outcome: sent.outcome, turnedOff: [] }
@@ -258,7 +304,7 @@ export class RelayService implements Service {
     // Sent one after the other (each send writes its row: parallel writes would open nested transactions on the one
     // SQLite connection), then every acknowledgement is awaited together.
     const outcomes = []
-    for (const o of others) outcomes.push((await this.turnOff(o, { ...req, commandId: undefined, action: 'off' })).outcome)
+    for (const o of others) outcomes.push((await this.turnOff(o, { ...req, commandId: undefined, freshId: undefined, action: 'off' })).outcome)
     const results = await Promise.all(outcomes)
     const failed = results.filter(r => r.status !== 'acked')
     if (failed.length > 0) {

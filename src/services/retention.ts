@@ -15,6 +15,7 @@ export interface RetentionReport {
   chunksDropped?: number
   aggregatesDeleted: number
   eventsDeleted: number
+  journalDeleted: number
   chunks: number
   ms: number
   space?: { autoVacuum: number, freePages: number }
@@ -23,7 +24,7 @@ export interface RetentionReport {
 /**
  * Every `telemetry.retentionIntervalMs` (injected clock): folds raw readings older than `rawRetentionDays` into
  * per-minute aggregates and deletes them, deletes aggregates older than `aggregateRetentionDays` and events older
- * than `events.retentionDays`, then gives the space back (SQLite). Each chunk is its own short transaction and the
+ * than `events.retentionDays`, journal rows older than `journal.retentionDays`, then gives the space back (SQLite). Each chunk is its own short transaction and the
  * job yields to the event loop between chunks, so ingest batches interleave with a long catch-up.
  */
 export class RetentionService implements Service {
@@ -56,7 +57,7 @@ export class RetentionService implements Service {
   runOnce (): Promise<RetentionReport> {
     this.running ??= this.pass().catch(err => {
       this.log.error({ err }, 'retention failed')
-      return { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, chunks: 0, ms: 0 }
+      return { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, journalDeleted: 0, chunks: 0, ms: 0 }
     }).finally(() => { this.running = undefined })
     return this.running
   }
@@ -68,7 +69,7 @@ export class RetentionService implements Service {
     // Minute-aligned, so a minute is either all raw or all folded.
     const rawCutoff = Math.floor((now - config.telemetry.rawRetentionDays * DAY_MS) / MINUTE_MS) * MINUTE_MS
     const chunk = config.telemetry.retentionChunkRows
-    const report: RetentionReport = { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, chunks: 0, ms: 0 }
+    const report: RetentionReport = { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, journalDeleted: 0, chunks: 0, ms: 0 }
     if (config.telemetry.chunkStore) {
       // Each closed chunk folds its own minutes into aggregates; the head keeps only the hour under way.
       const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
@@ -81,7 +82,8 @@ export class RetentionService implements Service {
     }
     report.aggregatesDeleted = await this.chunked(report, () => this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk))
     report.eventsDeleted = await this.chunked(report, () => this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk))
-    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
+    report.journalDeleted = await this.chunked(report, () => this.ctx.repos.journal.deleteOlderThan(now - config.journal.retentionDays * DAY_MS, chunk))
+    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + report.journalDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
     report.ms = clock.now() - started
     this.log.info({ ...report }, 'retention pass')
     return report

@@ -1,3 +1,4 @@
+import { userActor } from '../../gateway/actor.js'
 import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
 
 const params = { type: 'object', required: ['uuid'], properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } } }
@@ -60,7 +61,7 @@ export const deviceConfigRoutes: RouteSpec[] = [
     },
     response: { type: 'object', required: ['uuid', 'version'], properties: { uuid: { type: 'string' }, version } },
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_DEVICE_CONFIG_CONFLICT', 'GW_ERR_DEVICE_CONFIG_TOO_LARGE'],
-    handler: async (req, { app }) => await app.deviceConfig.update(req.params.uuid, req.body.config, { expectedVersion: req.body.expectedVersion, username: req.user.username })
+    handler: async (req, { app }) => await app.deviceConfig.update(req.params.uuid, req.body.config, { expectedVersion: req.body.expectedVersion, username: req.user.username, actor: userActor(req.user, req.ip) })
   }),
   route<unknown, Page>({
     id: 'deviceConfig.lagging',

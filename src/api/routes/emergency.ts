@@ -55,7 +55,7 @@ export const emergencyRoutes: RouteSpec[] = [
     body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } } },
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.trigger({ reason: req.body.reason, actor: userActor(req.user) }))
+    handler: async (req, { control }) => stateOf(await control.emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
   }),
   route({
     id: 'emergency.reset',
@@ -66,6 +66,6 @@ export const emergencyRoutes: RouteSpec[] = [
     summary: 'End the emergency stop (logged with the user)',
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.reset({ actor: userActor(req.user) }))
+    handler: async (req, { control }) => stateOf(await control.emergency.reset({ actor: userActor(req.user, req.ip) }))
   })
 ]

@@ -14,6 +14,7 @@ import { canSignalsRoutes } from './can-signals.js'
 import { deviceConfigRoutes } from './device-config.js'
 import { themeRoutes } from './themes.js'
 import { webhooksRoutes } from './webhooks.js'
+import { journalRoutes } from './journal.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -33,7 +34,8 @@ export const resourceRoutes: readonly RouteSpec[] = [
   ...canSignalsRoutes,
   ...deviceConfigRoutes,
   ...themeRoutes,
-  ...webhooksRoutes
+  ...webhooksRoutes,
+  ...journalRoutes
 ]
 
 const openApiRoute = route({

@@ -1,3 +1,4 @@
+import { userActor } from '../../gateway/actor.js'
 import type { MacroRun } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { MacroFields, MacroWithActions, NewMacroAction } from '../../persistence/repositories/macros.js'
@@ -174,7 +175,7 @@ export const macrosRoutes: RouteSpec[] = [
     response: record({ runId: { type: 'integer' }, macroId: { type: 'integer' }, status: { type: 'string', enum: ['running'] } }),
     errors: ['GW_ERR_MACRO_NOT_FOUND', 'GW_ERR_MACRO_DISABLED', 'GW_ERR_MACRO_RUNNING', 'GW_ERR_EMERGENCY_ACTIVE'],
     handler: async (req, deps) => {
-      const started = await deps.control.macros.run({ macroId: req.params.id, user: req.user.username, source: 'api' })
+      const started = await deps.control.macros.run({ macroId: req.params.id, user: req.user.username, source: 'api', actor: userActor(req.user, req.ip) })
       void started.done.catch(err => deps.app.log.error({ err, macroId: req.params.id }, 'macro run failed to finish'))
       return { runId: started.runId, macroId: req.params.id, status: 'running' }
     }
@@ -191,7 +192,7 @@ export const macrosRoutes: RouteSpec[] = [
     errors: ['GW_ERR_MACRO_NOT_FOUND', 'GW_ERR_MACRO_NOT_RUNNING'],
     handler: async (req, deps) => {
       await found(deps, req.params.id)
-      const runId = await deps.control.macros.cancelAndWait(req.params.id, `cancelled by ${req.user.username}`)
+      const runId = await deps.control.macros.cancelAndWait(req.params.id, `cancelled by ${req.user.username}`, userActor(req.user, req.ip))
       const run = runId === undefined ? null : await deps.app.repos.macros.run(runId)
       if (run === null) throw new GatewayError('GW_ERR_MACRO_NOT_RUNNING', `macro ${req.params.id} has no running run`)
       return runJson(run)

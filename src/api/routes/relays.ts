@@ -1,3 +1,4 @@
+import { userActor } from '../../gateway/actor.js'
 import type { RelayChannel } from '../../../entities/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { ChannelFields } from '../../persistence/repositories/relays.js'
@@ -120,7 +121,7 @@ function control (action: 'on' | 'off' | 'toggle' | 'pulse', summary: string): R
     handler: async (req, deps) => {
       const ch = await found(deps, req.params.id)
       const r = await deps.control.relays.setChannel({
-        deviceUuid: ch.device?.uuid ?? '', channel: ch.channelNumber, action, durationMs: req.body?.durationMs, user: req.user.username, source: 'api'
+        deviceUuid: ch.device?.uuid ?? '', channel: ch.channelNumber, action, durationMs: req.body?.durationMs, user: req.user.username, source: 'api', actor: userActor(req.user, req.ip)
       })
       return await commandAnswer(deps, ch.id, r)
     }
@@ -239,7 +240,7 @@ export const relaysRoutes: RouteSpec[] = [
     errors: controlErrors,
     handler: async (req, deps) => {
       const ch = await found(deps, req.body.relayId)
-      const r = await deps.control.relays.hold({ deviceUuid: ch.device?.uuid ?? '', channel: ch.channelNumber, durationMs: req.body.durationMs, user: req.user.username, source: 'api' })
+      const r = await deps.control.relays.hold({ deviceUuid: ch.device?.uuid ?? '', channel: ch.channelNumber, durationMs: req.body.durationMs, user: req.user.username, source: 'api', actor: userActor(req.user, req.ip) })
       return await commandAnswer(deps, ch.id, r)
     }
   })

@@ -1,7 +1,8 @@
+import { userActor } from '../../gateway/actor.js'
 import type { Screen, ScreenItem } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { ScreenFields, ScreenItemFields } from '../../persistence/repositories/screens.js'
-import { pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import { pageOf, pageQuery, route, type ApiDeps, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
 import { idParams, nullable, patchOf, record } from '../schemas.js'
 import { commandAnswer, commandResult } from './relays.js'
 
@@ -76,7 +77,7 @@ async function checkChannel (deps: ApiDeps, id: number | null | undefined): Prom
  * one goes on, and activations of one group run one at a time. `deactivated` lists the other items of the group and
  * the items bound to any channel turned off.
  */
-async function activate (deps: ApiDeps, itemId: number, username: string): Promise<Record<string, unknown>> {
+async function activate (deps: ApiDeps, itemId: number, user: ApiRequest<unknown, unknown, unknown>['user'], ip: string): Promise<Record<string, unknown>> {
   const item = await itemFound(deps, itemId)
   if (item.relayChannelId === null) throw new GatewayError('GW_ERR_SCREEN_ITEM_UNBOUND', `screen item ${itemId} has no relay channel`)
   const ch = await deps.control.relays.channelById(item.relayChannelId)
@@ -89,7 +90,8 @@ async function activate (deps: ApiDeps, itemId: number, username: string): Promi
     channel: ch.channelNumber,
     action: action?.relayAction ?? 'on',
     durationMs: action?.durationMs,
-    user: username,
+    user: user.username,
+    actor: userActor(user, ip),
     source: 'api',
     exclusive: item.mutexGroup === null ? undefined : { group: item.mutexGroup, channelIds }
   })
@@ -269,6 +271,6 @@ export const screensRoutes: RouteSpec[] = [
       properties: { ...commandResult.properties, itemId: { type: 'integer' }, deactivated: { type: 'array', items: { type: 'integer' }, description: 'other items now off' } }
     },
     errors: ['GW_ERR_SCREEN_ITEM_NOT_FOUND', 'GW_ERR_SCREEN_ITEM_UNBOUND', 'GW_ERR_RELAY_NOT_FOUND', 'GW_ERR_RELAY_DISABLED', 'GW_ERR_RELAY_MUTEX_FAILED', 'GW_ERR_RELAY_BAD_REQUEST', 'GW_ERR_EMERGENCY_ACTIVE'],
-    handler: async (req, deps) => await activate(deps, req.params.itemId, req.user.username)
+    handler: async (req, deps) => await activate(deps, req.params.itemId, req.user, req.ip)
   })
 ]

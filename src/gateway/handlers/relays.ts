@@ -1,5 +1,6 @@
 import type { AppContext } from '../../context.js'
-import { isGatewayError } from '../../errors.js'
+import { GatewayError, isGatewayError } from '../../errors.js'
+import { ControlJournal } from '../../services/journal.js'
 import type { RelayService } from '../../services/relays.js'
 import { actorOf, mayControl, sourceOf, usernameOf } from '../actor.js'
 import type { Handler } from '../router.js'
@@ -13,20 +14,26 @@ const actions = new Set<RelayAction>(['on', 'off', 'toggle', 'pulse'])
  * unknown channel, mutex failure, limits) is published as a `relay_refused` event with its error code.
  */
 export function relaySetHandler (ctx: AppContext, relays: RelayService): Handler {
+  const journal = new ControlJournal(ctx.repos.journal, ctx.clock, ctx.log)
   return async msg => {
     const actor = actorOf(ctx, msg.clientId)
     const body = jsonObject(msg) ?? {}
     const target = `${msg.params.uuid}/${String(body.channel)}`
+    // Refused before the relay service saw it: journaled here (the service journals what it refuses itself).
+    const refuseEarly = async (code: 'GW_ERR_CONTROL_FORBIDDEN' | 'GW_ERR_RELAY_BAD_REQUEST', message: string): Promise<void> => {
+      await journal.refused(actor, { action: `relay.${String(body.action).slice(0, 16)}`, target: target.slice(0, 128) }, new GatewayError(code, message))
+      await refuse(code, message)
+    }
     const refuse = async (code: string, message: string): Promise<void> => {
       await ctx.events.log({ level: 'warning', type: 'relay_refused', source: sourceOf(actor), action: String(body.action), target, username: usernameOf(actor), payload: { code, message } })
     }
-    if (!mayControl(actor)) return await refuse('GW_ERR_CONTROL_FORBIDDEN', 'not allowed to control relays')
+    if (!mayControl(actor)) return await refuseEarly('GW_ERR_CONTROL_FORBIDDEN', 'not allowed to control relays')
     const channel = body.channel
     const action = body.action as RelayAction
     const durationMs = body.duration_ms
     if (typeof channel !== 'number' || !Number.isInteger(channel) || !actions.has(action) ||
       (durationMs !== undefined && (typeof durationMs !== 'number' || durationMs <= 0))) {
-      return await refuse('GW_ERR_RELAY_BAD_REQUEST', 'expected {channel: integer, action: on|off|toggle|pulse, duration_ms?: > 0}')
+      return await refuseEarly('GW_ERR_RELAY_BAD_REQUEST', 'expected {channel: integer, action: on|off|toggle|pulse, duration_ms?: > 0}')
     }
     try {
       await relays.setChannel({
@@ -37,6 +44,7 @@ export function relaySetHandler (ctx: AppContext, relays: RelayService): Handler
         user: usernameOf(actor),
         source: 'mqtt',
         clientId: msg.clientId,
+        actor,
         commandId: typeof body.command_id === 'string' ? body.command_id : undefined
       })
     } catch (err) {

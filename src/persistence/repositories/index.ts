@@ -9,6 +9,7 @@ import { ScreensRepository } from './screens.js'
 import { CanSignalRepository } from './can-signals.js'
 import { WebhookOutboxRepository } from './webhook-outbox.js'
 import { WebhooksRepository } from './webhooks.js'
+import { JournalRepository } from './journal.js'
 
 /** Every repository, built once on the open database and exposed as `ctx.repos`. */
 export interface Repositories {
@@ -24,6 +25,8 @@ export interface Repositories {
   readonly webhooks: WebhooksRepository
   /** Event + webhook deliveries in one transaction; due deliveries and their attempts (services/webhooks.ts). */
   readonly outbox: WebhookOutboxRepository
+  /** The black-box journal of control actions (services/journal.ts). */
+  readonly journal: JournalRepository
 }
 
 export function createRepositories (db: Database): Repositories {
@@ -37,6 +40,7 @@ export function createRepositories (db: Database): Repositories {
     screens: new ScreensRepository(db.dataSource),
     canSignals: new CanSignalRepository(db.dataSource),
     webhooks: new WebhooksRepository(db.dataSource),
-    outbox: new WebhookOutboxRepository(db.dataSource)
+    outbox: new WebhookOutboxRepository(db.dataSource),
+    journal: new JournalRepository(db.dataSource)
   }
 }

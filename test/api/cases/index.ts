@@ -13,6 +13,7 @@ import { canSignalsCases } from './can-signals.js'
 import { deviceConfigCases } from './device-config.js'
 import { themeCases } from './themes.js'
 import { webhooksCases } from './webhooks.js'
+import { journalCases } from './journal.js'
 
 /** One case per route id of src/api/routes/index.ts; one file per resource. */
 export const cases: Cases = {
@@ -30,6 +31,7 @@ export const cases: Cases = {
   ...deviceConfigCases,
   ...themeCases,
   ...webhooksCases,
+  ...journalCases,
   'openapi.get': {
     happy: async () => ({ check: (t, res) => t.equal(res.body.openapi, '3.1.0') })
   }
