@@ -77,7 +77,13 @@ export class SimRelayBoard {
   /** The refusal a remembered command id was answered with, to answer it the same way again. */
   private readonly refusals = new Map<string, string>()
   private watchdog?: NodeJS.Timeout
-  private readonly onMessageBound = (topic: string, payload: Buffer): void => { this.onMessage(topic, payload) }
+  private readonly onMessageBound = (topic: string, payload: Buffer, packet: { retain?: boolean }): void => { this.onMessage(topic, payload, packet.retain === true) }
+  /**
+   * Whether a live (retain 0) copy of the device config came since the last SUBSCRIBE. The broker streams a new
+   * subscription's retained copy after its SUBACK, so a config the gateway publishes meanwhile can arrive first; a
+   * retained copy after a live one is the older one [MQTT-3.3.1-8, MQTT-3.3.1-9] and is ignored.
+   */
+  private liveConfigSeen = false
   /** A client that reconnects by itself (mqtt.js `reconnectPeriod`): every CONNACK after the first is a reconnect. */
   private readonly onConnectBound = (): void => { void this.rejoined().catch(() => {}) }
 
@@ -143,6 +149,7 @@ export class SimRelayBoard {
   private async subscribe (): Promise<void> {
     await this.client.subscribeAsync([`autocore/relays/${this.uuid}/command`, `autocore/devices/${this.uuid}/command`, 'autocore/emergency/#'], { qos: 1 })
     if (!this.deadman.enabled) return
+    this.liveConfigSeen = false
     await this.client.subscribeAsync(`autocore/devices/${this.uuid}/config`, { qos: 1 })
     if (this.deadman.contract !== undefined) await this.client.subscribeAsync(this.deadman.contract.heartbeat_topic, { qos: 0 })
   }
@@ -175,9 +182,11 @@ export class SimRelayBoard {
     }
   }
 
-  private onMessage (topic: string, payload: Buffer): void {
+  private onMessage (topic: string, payload: Buffer, retained: boolean): void {
     const dm = this.deadman
     if (dm.enabled && topic === `autocore/devices/${this.uuid}/config`) {
+      if (retained && this.liveConfigSeen) return
+      if (!retained) this.liveConfigSeen = true
       let contract: DeadmanContract | undefined
       try { contract = (JSON.parse(payload.toString()) as { deadman?: DeadmanContract }).deadman } catch { return }
       const fresh = dm.contract === undefined && contract !== undefined
