@@ -9,6 +9,7 @@
  */
 import net from 'node:net'
 import { sleep, startApp, type AppProcess } from './proc.js'
+import { varint } from './telemetry/mqtt-wire.js'
 import type { BenchContext, Scenario } from './scenario.js'
 
 const SOCKETS = 1000
@@ -17,17 +18,6 @@ const PARALLEL = 100
 const ANNOUNCED = 256_000_000
 const SENT = 256 * 1024
 const CHUNK = 16 * 1024
-
-function varint (n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return out
-}
 
 /** Opens one socket, announces the CONNECT, sends SENT bytes of it while the gateway lets it; resolves with the socket. */
 async function announce (port: number): Promise<{ socket: net.Socket, cut: Promise<boolean> }> {

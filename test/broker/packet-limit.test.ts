@@ -5,7 +5,7 @@ import { FixedHeaderScanner } from '../../src/broker/packet-limit.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { waitFor } from '../helpers/mqtt.js'
 import { scrape } from '../helpers/prometheus.js'
-import { connectPacket } from '../helpers/raw-mqtt.js'
+import { connectPacket, varint } from '../helpers/raw-mqtt.js'
 
 // #13 item 5: packet sizes are judged on the fixed header, before anything is buffered, on TCP and WebSocket alike.
 
@@ -21,18 +21,6 @@ async function app (t: Test): Promise<RunningApp> {
       acl: { rules: [{ effect: 'allow', action: 'both', topic: 'big/#' }] }
     }
   })
-}
-
-/** A remaining length as MQTT's variable byte integer. */
-function varint (n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return out
 }
 
 /** Resolves true once the socket closes, false if it is still open after CLOSE_WITHIN_MS. */

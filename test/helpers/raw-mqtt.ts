@@ -22,17 +22,21 @@ export function connectPacket (o: { clientId: string, clean: boolean, username?:
   return packet(0x10, body)
 }
 
-/** A packet from its first byte and its body (the remaining length is encoded here). */
-export function packet (first: number, body: Buffer): Buffer {
-  const len: number[] = []
-  let n = body.length
+/** A remaining length as MQTT's variable byte integer (any length, also past MQTT's largest, for attacks). */
+export function varint (n: number): number[] {
+  const out: number[] = []
   do {
     let byte = n % 128
     n = Math.floor(n / 128)
     if (n > 0) byte |= 0x80
-    len.push(byte)
+    out.push(byte)
   } while (n > 0)
-  return Buffer.concat([Buffer.from([first, ...len]), body])
+  return out
+}
+
+/** A packet from its first byte and its body (the remaining length is encoded here). */
+export function packet (first: number, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([first, ...varint(body.length)]), body])
 }
 
 /** SUBSCRIBE (packet id, then each filter with its requested QoS). */

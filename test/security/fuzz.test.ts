@@ -5,7 +5,7 @@ import t from 'tap'
 import WebSocket from 'ws'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { connect, nextMessage, type Client } from '../helpers/mqtt.js'
-import { connectPacket } from '../helpers/raw-mqtt.js'
+import { connectPacket, varint } from '../helpers/raw-mqtt.js'
 
 // #13 acceptance 2: generated and mutated MQTT packets (before and after a valid CONNECT, truncated lengths, bad
 // flags, wrong protocol levels, huge announced lengths, random bytes) and WebSocket frames against the real app.
@@ -22,17 +22,6 @@ const FRAMES_PER_RAW_WS = 20 // 800 hand-made (often malformed) WebSocket frames
 const PARALLEL = 12
 /** The stated bound: RSS may grow at most this much over its value after start, at any sample. */
 const RSS_GROWTH_BOUND = 256 * 1024 * 1024
-
-function varint (n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return out
-}
 
 function str (s: Buffer): Buffer {
   return Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), s])

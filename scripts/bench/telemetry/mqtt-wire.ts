@@ -2,7 +2,8 @@
 // generator (on the same 2 cores) costs far less CPU per message than a full client would.
 import net from 'node:net'
 
-function varint (n: number): Buffer {
+/** A remaining length as MQTT's variable byte integer. */
+export function varint (n: number): Buffer {
   const out: number[] = []
   do {
     let b = n % 128
