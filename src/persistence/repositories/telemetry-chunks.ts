@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { ChunkEncoder, forEachReading, type ChunkReading } from '../chunks/codec.js'
 import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
-import { MINUTE_MS } from './telemetry-retention.js'
+import { MERGE_AGGREGATE, MINUTE_MS } from './telemetry-retention.js'
 
 /** A chunk holds one series' readings of one hour of reading time (windows aligned to the epoch). */
 export const CHUNK_WINDOW_MS = 3_600_000
@@ -21,13 +21,7 @@ const INSERT_CHUNK = 'INSERT INTO telemetry_chunks (device_id, key, min_ts, max_
 /** Same merge as the retention fold: a late reading of an already closed minute joins its aggregate. */
 const UPSERT_AGGREGATE = `INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (device_id, key, bucket_start) DO UPDATE SET
-    count = telemetry_aggregates.count + excluded.count,
-    min = CASE WHEN excluded.min < telemetry_aggregates.min THEN excluded.min ELSE telemetry_aggregates.min END,
-    max = CASE WHEN excluded.max > telemetry_aggregates.max THEN excluded.max ELSE telemetry_aggregates.max END,
-    avg = (telemetry_aggregates.avg * telemetry_aggregates.count + excluded.avg * excluded.count)
-          / (telemetry_aggregates.count + excluded.count),
-    last = excluded.last`
+  ${MERGE_AGGREGATE}`
 const DROP = 'DELETE FROM telemetry_chunks WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)'
 
 interface HeadRow { id: number | string, ts: number | string, value: number | null, value_text: string | null, unit: string | null, data_type: TelemetryDataType }

@@ -11,6 +11,14 @@ export const MINUTE_MS = 60_000
  * `last` becomes the late row's minute-last). Textual readings are not aggregated, only deleted.
  * `id <= ?` pins the chunk to the rows seen when it started (on PostgreSQL an insert may commit in between).
  */
+/** A minute already folded takes the new readings in: counts add up, min/max/avg merge, the newer last wins. */
+export const MERGE_AGGREGATE = `ON CONFLICT (device_id, key, bucket_start) DO UPDATE SET
+    count = telemetry_aggregates.count + excluded.count,
+    min = CASE WHEN excluded.min < telemetry_aggregates.min THEN excluded.min ELSE telemetry_aggregates.min END,
+    max = CASE WHEN excluded.max > telemetry_aggregates.max THEN excluded.max ELSE telemetry_aggregates.max END,
+    avg = (telemetry_aggregates.avg * telemetry_aggregates.count + excluded.avg * excluded.count)
+          / (telemetry_aggregates.count + excluded.count),
+    last = excluded.last`
 const FOLD = `
   INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last)
   SELECT g.device_id, g.key, g.b, g.c, g.mn, g.mx, g.av,
@@ -23,13 +31,7 @@ const FOLD = `
         FROM telemetry_data WHERE ts < ? AND id <= ? AND value IS NOT NULL
         GROUP BY device_id, key, (ts / ${MINUTE_MS}) * ${MINUTE_MS}) g
   WHERE true
-  ON CONFLICT (device_id, key, bucket_start) DO UPDATE SET
-    count = telemetry_aggregates.count + excluded.count,
-    min = CASE WHEN excluded.min < telemetry_aggregates.min THEN excluded.min ELSE telemetry_aggregates.min END,
-    max = CASE WHEN excluded.max > telemetry_aggregates.max THEN excluded.max ELSE telemetry_aggregates.max END,
-    avg = (telemetry_aggregates.avg * telemetry_aggregates.count + excluded.avg * excluded.count)
-          / (telemetry_aggregates.count + excluded.count),
-    last = excluded.last`
+  ${MERGE_AGGREGATE}`
 
 const DELETE_RAW = 'DELETE FROM telemetry_data WHERE ts < ? AND id <= ?'
 const DELETE_AGGREGATES = 'DELETE FROM telemetry_aggregates WHERE id IN (SELECT id FROM telemetry_aggregates WHERE bucket_start < ? ORDER BY bucket_start LIMIT ?)'
