@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/paths.js'
 import type { RunningApp } from './app.js'
 import { shippedChromium } from './chromium.js'
 import { createUser } from './devices.js'
+import { panelOverTls, testCa } from './panel-tls.js'
 
 /** Screenshots of the panel, written by the test run, git-ignored. */
 export const SCREENSHOT_DIR = join(packageRoot, 'artifacts', 'screenshots')
@@ -36,14 +37,16 @@ export function trustCaArgs (caPem: string): string[] {
 }
 
 export async function launchBrowser (t: Test, opts: { trustCa?: string } = {}): Promise<Browser> {
-  const browser = await chromium.launch(await launchOptions(opts.trustCa === undefined ? [] : trustCaArgs(opts.trustCa)))
+  const trustCa = opts.trustCa ?? (panelOverTls() ? (await testCa()).cert : undefined)
+  const browser = await chromium.launch(await launchOptions(trustCa === undefined ? [] : trustCaArgs(trustCa)))
   t.teardown(() => browser.close())
   return browser
 }
 
 /** A browser in a process of its own that the test can kill (SIGKILL), as when a tablet's browser crashes. */
 export async function launchBrowserServer (t: Test): Promise<{ browser: Browser, kill: () => void }> {
-  const server = await chromium.launchServer(await launchOptions())
+  const trust = panelOverTls() ? trustCaArgs((await testCa()).cert) : []
+  const server = await chromium.launchServer(await launchOptions(trust))
   t.teardown(() => server.close().catch(() => {}))
   const browser = await chromium.connect(server.wsEndpoint())
   return { browser, kill: () => { server.process().kill('SIGKILL') } }
@@ -57,7 +60,9 @@ export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, 
   page.setDefaultTimeout(UI_TIMEOUT_MS)
   // An uncaught error in the panel fails the test that caused it.
   page.on('pageerror', err => t.fail(`panel error: ${err.message}`))
-  await page.goto(app.httpUrl + '/')
+  await page.goto(app.panelUrl + '/')
+  // Over TLS the page is an https: one, so Chromium allows its live link only over wss: (mixed content is blocked).
+  if (panelOverTls()) t.equal(new URL(page.url()).protocol, 'https:', 'the panel is served over HTTPS')
   return page
 }
 

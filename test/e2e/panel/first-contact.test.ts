@@ -5,6 +5,7 @@ import t from 'tap'
 import { gatewayEnv, runGateway } from '../../helpers/process.js'
 import { waitFor } from '../../helpers/mqtt.js'
 import { LARGE, UI_TIMEOUT_MS, launchBrowser, logIn, screenshot, showView } from '../../helpers/browser.js'
+import { panelOverTls, seedTestCa } from '../../helpers/panel-tls.js'
 
 // The README's first ten minutes (issue #16): `npm start` (the real process), `autocore-gateway simulate` (the
 // real process) beside it, the panel in Chromium logged in with the initial admin password: the simulated devices
@@ -15,8 +16,13 @@ const browser = await launchBrowser(t)
 
 t.test('npm start + simulate: devices online, live telemetry, a relay toggled from the panel confirmed by its board', async t => {
   const dataDir = t.testdir()
-  const gw = runGateway(t, ['start'], gatewayEnv(dataDir))
-  const { mqttPort, httpPort } = await gw.waitForLog('gateway started')
+  // Over TLS (test/e2e/panel-tls/) the panel is opened on the HTTPS port, its certificate made from the test CA.
+  const tls = panelOverTls()
+  if (tls) await seedTestCa(dataDir)
+  const https = { AUTOCORE_TLS_HTTPS_ENABLED: 'true', AUTOCORE_TLS_HTTPS_PORT: '0', AUTOCORE_TLS_HTTPS_HOST: '127.0.0.1' }
+  const gw = runGateway(t, ['start'], gatewayEnv(dataDir, tls ? https : {}))
+  const { mqttPort, httpPort, httpsPort } = await gw.waitForLog('gateway started')
+  const panelUrl = tls ? `https://localhost:${String(httpsPort)}` : `http://127.0.0.1:${String(httpPort)}`
   const password = readFileSync(join(dataDir, 'initial-admin-password'), 'utf8').trim()
 
   const started = Date.now()
@@ -31,7 +37,7 @@ t.test('npm start + simulate: devices online, live telemetry, a relay toggled fr
   const page = await context.newPage()
   page.setDefaultTimeout(UI_TIMEOUT_MS)
   page.on('pageerror', err => t.fail(`panel error: ${err.message}`))
-  await page.goto(`http://127.0.0.1:${String(httpPort)}/`)
+  await page.goto(`${panelUrl}/`)
   await logIn(page, 'admin', password)
   const loggedIn = Date.now() - started
 
