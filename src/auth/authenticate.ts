@@ -13,8 +13,11 @@ export interface Credentials {
   password?: Buffer
   /** The peer's address, for counting failed attempts. */
   remoteAddress?: string
-  /** The device UUID of a client certificate the TLS layer verified against the gateway CA (mutual TLS). */
-  certificateUuid?: string
+  /**
+   * A client certificate the TLS layer verified against the gateway CA (mutual TLS): the device UUID it names and
+   * its serial number (hex, upper case), which must be the device's current one (`cert_serial`).
+   */
+  certificate?: { uuid: string, serial: string }
 }
 
 export interface AuthenticatePolicy {
@@ -26,7 +29,16 @@ export interface AuthenticatePolicy {
 }
 
 /** What authentication needs to know about a device or a user (the repositories provide it). */
-export interface DeviceRecord { uuid: string, type: string, enabled: boolean, status: string, secretHash: string | null, capabilities: string[] | null }
+export interface DeviceRecord {
+  uuid: string
+  type: string
+  enabled: boolean
+  status: string
+  secretHash: string | null
+  capabilities: string[] | null
+  /** The serial of the one client certificate it may connect with (undefined or null: none). */
+  certSerial?: string | null
+}
 export interface UserRecord { username: string, role: UserRole, enabled: boolean, tokenVersion: number }
 
 export interface AuthenticatorDeps {
@@ -67,10 +79,12 @@ export class Authenticator {
 
   async authenticate (creds: Credentials): Promise<AuthOutcome> {
     const { policy } = this.deps
-    const cert = creds.certificateUuid
+    const cert = creds.certificate
     // Mutual TLS: the certificate stands for the device's secret. A username, if sent, must be the same device.
-    if (cert !== undefined && (creds.username === undefined || creds.username === '' || creds.username === cert)) {
-      const r = await this.guard(creds.remoteAddress, cert, async () => await this.checkCertificate(creds, cert), o => !o.ok && o.returnCode === 4)
+    const byCert = cert !== undefined && [undefined, '', cert.uuid].includes(creds.username)
+    if (cert !== undefined && byCert) {
+      const check = async (): Promise<AuthOutcome> => await this.checkCertificate(creds, cert)
+      const r = await this.guard(creds.remoteAddress, cert.uuid, check, o => !o.ok && o.returnCode === 4)
       if (r.throttled) return { ok: false, returnCode: 5, reason: r.reason, throttled: true }
       return r.penaltyStarted ? { ...r.result, penaltyStarted: true } : r.result
     }
@@ -148,15 +162,21 @@ export class Authenticator {
     return { ok: true, principal }
   }
 
-  /** A device proven by its client certificate: it must still exist and be enabled, under its own client id. */
-  private async checkCertificate (creds: Credentials, uuid: string): Promise<AuthOutcome> {
+  /**
+   * A device proven by its client certificate: it must still exist and be enabled, under its own client id, and the
+   * certificate must be its current one (a replaced or revoked certificate is refused like a wrong secret).
+   */
+  private async checkCertificate (creds: Credentials, cert: { uuid: string, serial: string }): Promise<AuthOutcome> {
+    const { uuid, serial } = cert
     if (creds.clientId !== uuid) return { ok: false, returnCode: 2, reason: 'client id must be the certificate\'s device uuid' }
     const device = await this.deps.findDevice(uuid)
     if (device === undefined) return bad('certificate of an unknown device')
+    if (device.certSerial !== serial) return bad('certificate revoked or replaced')
     if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
     const capabilities = device.capabilities ?? []
-    // No secretHash: rotating the secret does not end a session that a certificate opened.
-    const principal = { kind: 'device' as const, clientId: uuid, uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities) }
+    const display = isDisplay(device.type, capabilities)
+    // No secretHash: rotating the secret does not end a session that a certificate opened; a new certificate does.
+    const principal = { kind: 'device' as const, clientId: uuid, uuid, deviceType: device.type, capabilities, display, certSerial: serial }
     if (device.status === 'pending') return { ok: false, returnCode: 5, reason: 'device pending approval' }
     return { ok: true, principal }
   }

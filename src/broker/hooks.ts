@@ -5,7 +5,7 @@ import { usernameOf, type Principal } from '../auth/principal.js'
 import { parseTopic, type ParsedTopic } from '../gateway/topics.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../log.js'
-import { certificateUuidOf } from './client-certificate.js'
+import { certificateOf } from './client-certificate.js'
 
 /**
  * What a publish interceptor decides about an allowed client publish, before Aedes acknowledges it:
@@ -383,7 +383,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
         }
         let result: AuthOutcome | Promise<AuthOutcome>
         try {
-          result = deps.authenticate({ clientId: client.id, username: name, password: password ?? undefined, remoteAddress: remoteAddressOf(client), certificateUuid: certificateUuidOf(client) })
+          result = deps.authenticate({ clientId: client.id, username: name, password: password ?? undefined, remoteAddress: remoteAddressOf(client), certificate: certificateOf(client) })
         } catch (err) {
           result = Promise.reject(err)
         }

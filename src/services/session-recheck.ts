@@ -95,6 +95,7 @@ export class SessionRecheckService implements Service {
         // An auto-registered device has no row until it announces itself.
         if (d === undefined) return p.pending === undefined ? 'device deleted' : undefined
         if (!d.enabled) return 'device disabled'
+        if (p.certSerial !== undefined && d.certSerial !== p.certSerial) return 'device certificate revoked'
         const connectedWith = p.secretHash ?? p.pending?.secretHash
         return connectedWith !== undefined && d.secretHash !== connectedWith ? 'device secret rotated' : undefined
       }

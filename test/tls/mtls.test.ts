@@ -71,3 +71,37 @@ t.test('device add --json without --cert returns the CA too; the secret works ov
   t.equal(dev.cert, undefined)
   t.equal(await connectCode(t, `mqtts://127.0.0.1:${app.gateway.tlsPorts.mqtt ?? 0}`, { ca: dev.ca, clientId: dev.uuid, username: dev.uuid, password: dev.secret }), 0)
 })
+
+t.test('device cert replaces the certificate and revoke-cert refuses it: new CONNECTs and live sessions', async t => {
+  // The CLI writes from outside the gateway, as an operator would: live sessions end at the next recheck.
+  const tls = { mqtt: { enabled: true, port: 0, host: '127.0.0.1' } }
+  const app = await startApp(t, { config: { tls, auth: { sessionRecheckMs: 1000 } } })
+  const url = `mqtts://127.0.0.1:${app.gateway.tlsPorts.mqtt ?? 0}`
+  const added = await cli(app, ['device', 'add', '--name', 'Rear relays', '--type', 'relay_board', '--cert', '--json'])
+  const dev = JSON.parse(added.lines[0]) as Added
+  const first = { ca: dev.ca, cert: dev.cert, key: dev.key, clientId: dev.uuid }
+  const live = await mqtt.connectAsync(url, { ...first, reconnectPeriod: 0 })
+  t.teardown(() => { live.end(true) })
+  const liveClosed = new Promise<void>(resolve => live.once('close', () => resolve()))
+
+  const reissued = await cli(app, ['device', 'cert', dev.uuid, '--json'])
+  t.equal(reissued.code, 0, reissued.errors.join('\n'))
+  const next = JSON.parse(reissued.lines[0]) as Required<Added>
+  t.not(next.cert, dev.cert, 'a new certificate')
+  t.equal(next.ca, dev.ca, 'from the same CA')
+  await liveClosed
+  t.pass('the session the replaced certificate opened was closed')
+  t.equal(await connectCode(t, url, first), 4, 'the replaced certificate is refused, though the CA signed it')
+  const second = { ca: next.ca, cert: next.cert, key: next.key, clientId: dev.uuid }
+  t.equal(await connectCode(t, url, second), 0, 'the new one is accepted')
+
+  const revoked = await cli(app, ['device', 'revoke-cert', dev.uuid])
+  t.equal(revoked.code, 0, revoked.errors.join('\n'))
+  t.match(revoked.lines.join('\n'), 'revoked the client certificate')
+  t.equal(await connectCode(t, url, second), 4, 'a revoked certificate is refused')
+  t.equal(await connectCode(t, url, { ca: dev.ca, clientId: dev.uuid, username: dev.uuid, password: dev.secret }), 0,
+    'its secret still works')
+  const unknown = await cli(app, ['device', 'cert', 'no-such-device'])
+  t.equal(unknown.code, 1, 'no certificate for an unknown device')
+  t.match(unknown.errors.join('\n'), 'GW_ERR_DEVICE_NOT_FOUND')
+})

@@ -24,6 +24,9 @@ export interface PresenceUpdate {
   capabilities?: string[] | null
 }
 
+/** What a live connection of a device is rechecked against. */
+export interface DeviceAccess { uuid: string, enabled: boolean, secretHash: string | null, certSerial: string | null }
+
 /** What changed in (since, until]: rows by change time, deleted UUIDs by deletion time. */
 export interface DeviceChanges { changed: Device[], deleted: string[] }
 
@@ -49,9 +52,10 @@ export class DevicesRepository {
   }
 
   /** Every device's uuid and whether it is enabled: what the live connections are rechecked against. */
-  async access (): Promise<Array<{ uuid: string, enabled: boolean, secretHash: string | null }>> {
-    const rows = await query<{ uuid: string, enabled: boolean | number, secret_hash: string | null }>(this.dataSource, 'SELECT uuid, enabled, secret_hash FROM devices', [])
-    return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled), secretHash: r.secret_hash }))
+  async access (): Promise<DeviceAccess[]> {
+    type Row = { uuid: string, enabled: boolean | number, secret_hash: string | null, cert_serial: string | null }
+    const rows = await query<Row>(this.dataSource, 'SELECT uuid, enabled, secret_hash, cert_serial FROM devices', [])
+    return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled), secretHash: r.secret_hash, certSerial: r.cert_serial }))
   }
 
   async listByStatus (status: DeviceStatus): Promise<Device[]> {
@@ -88,7 +92,7 @@ export class DevicesRepository {
   }
 
   /** True when the device exists. */
-  async update (uuid: string, patch: PresenceUpdate & { enabled?: boolean, secretHash?: string }, now: number): Promise<boolean> {
+  async update (uuid: string, patch: PresenceUpdate & { enabled?: boolean, secretHash?: string, certSerial?: string | null }, now: number): Promise<boolean> {
     return await this.writes.track(now, async () => {
       const res = await this.repo.update({ uuid }, { ...patch, updatedAt: now })
       return (res.affected ?? 0) > 0
