@@ -13,9 +13,30 @@ t.test('a certificate\'s device UUID: the right principal or CONNACK code', asyn
   const clock = new FakeClock()
   const hash = await hashSecret('s3cret')
   const devices: Record<string, DeviceRecord> = {
-    'esp32-001': { uuid: 'esp32-001', type: 'display', enabled: true, status: 'offline', secretHash: hash, capabilities: null },
-    'esp32-off': { uuid: 'esp32-off', type: 'relay_board', enabled: false, status: 'offline', secretHash: hash, capabilities: null },
-    'esp32-new': { uuid: 'esp32-new', type: 'sensor', enabled: true, status: 'pending', secretHash: hash, capabilities: null }
+    'esp32-001': {
+      uuid: 'esp32-001',
+      type: 'display',
+      enabled: true,
+      status: 'offline',
+      secretHash: hash,
+      capabilities: null
+    },
+    'esp32-off': {
+      uuid: 'esp32-off',
+      type: 'relay_board',
+      enabled: false,
+      status: 'offline',
+      secretHash: hash,
+      capabilities: null
+    },
+    'esp32-new': {
+      uuid: 'esp32-new',
+      type: 'sensor',
+      enabled: true,
+      status: 'pending',
+      secretHash: hash,
+      capabilities: null
+    }
   }
   const auth = new Authenticator({
     policy: { allowAnonymous: false, healthUsername: 'autocore-health', healthToken: 'tok', autoRegister: true },
@@ -26,14 +47,45 @@ t.test('a certificate\'s device UUID: the right principal or CONNACK code', asyn
     clock
   })
   const cases: Array<[string, Parameters<Authenticator['authenticate']>[0], unknown]> = [
-    ['no username, no password', { clientId: 'esp32-001', certificateUuid: 'esp32-001' }, { ok: true, principal: { kind: 'device', uuid: 'esp32-001', deviceType: 'display', display: true, secretHash: undefined } }],
-    ['its own UUID as username', { clientId: 'esp32-001', username: 'esp32-001', certificateUuid: 'esp32-001' }, { ok: true, principal: { kind: 'device', uuid: 'esp32-001' } }],
-    ['a wrong password is not even looked at', { clientId: 'esp32-001', username: 'esp32-001', password: pw('nope'), certificateUuid: 'esp32-001' }, { ok: true }],
+    [
+      'no username, no password',
+      { clientId: 'esp32-001', certificateUuid: 'esp32-001' },
+      {
+        ok: true,
+        principal: { kind: 'device', uuid: 'esp32-001', deviceType: 'display', display: true, secretHash: undefined }
+      }
+    ],
+    [
+      'its own UUID as username',
+      { clientId: 'esp32-001', username: 'esp32-001', certificateUuid: 'esp32-001' },
+      { ok: true, principal: { kind: 'device', uuid: 'esp32-001' } }
+    ],
+    [
+      'a wrong password is not even looked at',
+      { clientId: 'esp32-001', username: 'esp32-001', password: pw('nope'), certificateUuid: 'esp32-001' },
+      { ok: true }
+    ],
     ['another client id', { clientId: 'esp32-002', certificateUuid: 'esp32-001' }, { ok: false, returnCode: 2 }],
-    ['disabled device', { clientId: 'esp32-off', certificateUuid: 'esp32-off' }, { ok: false, returnCode: 5, reason: 'device disabled' }],
-    ['pending device', { clientId: 'esp32-new', certificateUuid: 'esp32-new' }, { ok: false, returnCode: 5, reason: 'device pending approval' }],
-    ['deleted device (no auto-registration by certificate)', { clientId: 'esp32-999', certificateUuid: 'esp32-999' }, { ok: false, returnCode: 4, reason: 'certificate of an unknown device' }],
-    ['another username: the password way, the certificate ignored', { clientId: 'esp32-off', username: 'esp32-off', password: pw('s3cret'), certificateUuid: 'esp32-001' }, { ok: false, returnCode: 5, reason: 'device disabled' }],
+    [
+      'disabled device',
+      { clientId: 'esp32-off', certificateUuid: 'esp32-off' },
+      { ok: false, returnCode: 5, reason: 'device disabled' }
+    ],
+    [
+      'pending device',
+      { clientId: 'esp32-new', certificateUuid: 'esp32-new' },
+      { ok: false, returnCode: 5, reason: 'device pending approval' }
+    ],
+    [
+      'deleted device (no auto-registration by certificate)',
+      { clientId: 'esp32-999', certificateUuid: 'esp32-999' },
+      { ok: false, returnCode: 4, reason: 'certificate of an unknown device' }
+    ],
+    [
+      'another username: the password way, the certificate ignored',
+      { clientId: 'esp32-off', username: 'esp32-off', password: pw('s3cret'), certificateUuid: 'esp32-001' },
+      { ok: false, returnCode: 5, reason: 'device disabled' }
+    ],
     ['no certificate, no username: anonymous, refused', { clientId: 'esp32-001' }, { ok: false, returnCode: 5 }]
   ]
   for (const [name, creds, want] of cases) t.match(await auth.authenticate(creds), want, name)
