@@ -232,8 +232,8 @@ t.test(`${CASES} generated cases: every QoS 1/2 message once, at the highest QoS
     }
   }
   // Scenarios run CONCURRENT at a time (their topics and ids are their own): more interleavings, less waiting.
-  const scenarios = fc.array(scenario, { minLength: CONCURRENT, maxLength: CONCURRENT })
-  const property = fc.asyncProperty(scenarios, async scenarios => {
+  const batches = fc.array(scenario, { minLength: CONCURRENT, maxLength: CONCURRENT })
+  const property = fc.asyncProperty(batches, async scenarios => {
     await Promise.all(scenarios.map(runScenario))
   })
   await fc.assert(property, { numRuns: CASES / CONCURRENT, endOnFailure: true })
