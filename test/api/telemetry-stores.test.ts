@@ -33,11 +33,45 @@ function generate (deviceId: number): TelemetryRow[] {
     // Every 97th tick comes 7 minutes late (another minute, sometimes another hour); every 50th repeats a ts.
     const at = n % 97 === 0 ? ts - 7 * MIN : n % 50 === 0 ? ts - STEP : ts
     counter += Math.floor(rnd() * 4)
-    rows.push({ deviceId, key: 'temp', value: Math.round((20 + 5 * Math.sin(ts / (6 * HOUR)) + rnd()) * 10) / 10, valueText: null, unit: '°C', dataType: 'number', ts: at })
+    rows.push({
+      deviceId,
+      key: 'temp',
+      value: Math.round((20 + 5 * Math.sin(ts / (6 * HOUR)) + rnd()) * 10) / 10,
+      valueText: null,
+      unit: '°C',
+      dataType: 'number',
+      ts: at
+    })
     rows.push({ deviceId, key: 'odo', value: counter, valueText: null, unit: null, dataType: 'number', ts: at })
-    rows.push({ deviceId, key: 'door', value: rnd() < 0.1 ? 1 : 0, valueText: null, unit: null, dataType: 'boolean', ts: at })
-    if (n % 3 === 0) rows.push({ deviceId, key: 'gear', value: null, valueText: ['P', 'R', 'N', 'D', 'é✓'][Math.floor(rnd() * 5)], unit: null, dataType: 'string', ts: at })
-    rows.push({ deviceId, key: 'volt', value: 12 + rnd(), valueText: null, unit: n % 500 < 250 ? 'V' : 'mV', dataType: 'number', ts: at })
+    rows.push({
+      deviceId,
+      key: 'door',
+      value: rnd() < 0.1 ? 1 : 0,
+      valueText: null,
+      unit: null,
+      dataType: 'boolean',
+      ts: at
+    })
+    if (n % 3 === 0) {
+      rows.push({
+        deviceId,
+        key: 'gear',
+        value: null,
+        valueText: ['P', 'R', 'N', 'D', 'é✓'][Math.floor(rnd() * 5)],
+        unit: null,
+        dataType: 'string',
+        ts: at
+      })
+    }
+    rows.push({
+      deviceId,
+      key: 'volt',
+      value: 12 + rnd(),
+      valueText: null,
+      unit: n % 500 < 250 ? 'V' : 'mV',
+      dataType: 'number',
+      ts: at
+    })
   }
   return rows
 }
@@ -49,16 +83,27 @@ async function store (t: Tap.Test, chunkStore: boolean): Promise<Store> {
   const dataDir = join(t.testdir(), chunkStore ? 'chunks' : 'rows')
   mkdirSync(dataDir)
   // 100 readings a chunk at most: the 180 readings of a series' hour fill two chunks, read side by side.
-  const app = await startApp(t, { dataDir, config: { telemetry: { chunkStore, rawRetentionDays: RAW_DAYS, retentionChunkRows: 100 } } })
+  const app = await startApp(t, {
+    dataDir,
+    config: { telemetry: { chunkStore, rawRetentionDays: RAW_DAYS, retentionChunkRows: 100 } }
+  })
   const { uuid } = await provisionDevice(app, { uuid: 'stores-device' })
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
   const deviceId = await app.gateway.ctx.telemetry.repo.deviceId(uuid) as number
-  return { app, uuid, token, deviceId, retention: new RetentionService({ ...app.gateway.ctx, clock: new FakeClock(NOW) }) }
+  return {
+    app,
+    uuid,
+    token,
+    deviceId,
+    retention: new RetentionService({ ...app.gateway.ctx, clock: new FakeClock(NOW) })
+  }
 }
 
 async function get (s: Store, path: string): Promise<any> {
-  const res = await fetch(`${s.app.httpUrl}/api/v1/telemetry/${s.uuid}${path}`, { headers: { authorization: `Bearer ${s.token}` } })
+  const res = await fetch(`${s.app.httpUrl}/api/v1/telemetry/${s.uuid}${path}`, {
+    headers: { authorization: `Bearer ${s.token}` }
+  })
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`)
   return await res.json()
 }
@@ -68,7 +113,10 @@ async function allPages (s: Store, query: string): Promise<unknown[]> {
   const pages: unknown[] = []
   let cursor: string | null = null
   do {
-    const page: { items: unknown[], next: string | null } = await get(s, `?${query}${cursor === null ? '' : `&cursor=${cursor}`}`)
+    const page: { items: unknown[], next: string | null } = await get(
+      s,
+      `?${query}${cursor === null ? '' : `&cursor=${cursor}`}`
+    )
     pages.push(page)
     cursor = page.next
   } while (cursor !== null)
@@ -79,7 +127,10 @@ async function allPages (s: Store, query: string): Promise<unknown[]> {
 function sameSeries (t: Tap.Test, a: any, b: any, what: string): void {
   const strip = (p: any): unknown => ({ ...p, avg: undefined })
   t.same(b.points.map(strip), a.points.map(strip), `${what}: t, count, min, max, last`)
-  const worst = a.points.reduce((w: number, p: any, i: number) => Math.max(w, Math.abs(p.avg - b.points[i]?.avg) / Math.max(1, Math.abs(p.avg))), 0)
+  const worst = a.points.reduce(
+    (w: number, p: any, i: number) => Math.max(w, Math.abs(p.avg - b.points[i]?.avg) / Math.max(1, Math.abs(p.avg))),
+    0
+  )
   t.ok(worst < 1e-12, `${what}: avg within 1e-12 relative (${worst})`)
 }
 
@@ -87,7 +138,12 @@ async function compare (t: Tap.Test, rows: Store, chunks: Store, label: string):
   t.same(await get(chunks, ''), await get(rows, ''), `${label}: latest`)
   const headEdge = Math.floor((NOW - 5 * MIN) / HOUR) * HOUR
   const retentionEdge = NOW - RAW_DAYS * DAY
-  const ranges = [[FROM, NOW + HOUR], [headEdge - 30 * MIN, headEdge + 30 * MIN], [retentionEdge - 2 * HOUR, retentionEdge + 2 * HOUR], [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR]]
+  const ranges = [
+    [FROM, NOW + HOUR],
+    [headEdge - 30 * MIN, headEdge + 30 * MIN],
+    [retentionEdge - 2 * HOUR, retentionEdge + 2 * HOUR],
+    [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR]
+  ]
   for (const [from, to] of ranges) {
     for (const [key, limit] of [['', 1000], ['&key=temp', 7], ['&key=gear', 100], ['', 333]] as const) {
       if (to - from > 6 * HOUR && limit < 1000) continue
@@ -122,17 +178,60 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   t.ok((c1.chunked ?? 0) > 0 && (c1.chunksDropped ?? 0) > 0, `closed ${c1.chunked}, dropped ${c1.chunksDropped}`)
   const q = async (s: Store, sql: string): Promise<any> => (await s.app.gateway.ctx.db.dataSource.query(sql))[0]
   const head = await q(chunks, 'SELECT COUNT(*) AS n, MIN(ts) AS first FROM telemetry_data')
-  t.ok(head.n > 0 && head.first >= Math.floor((NOW - 5 * MIN) / HOUR) * HOUR, `the head keeps the hour under way (${head.n} rows)`)
+  t.ok(
+    head.n > 0 && head.first >= Math.floor((NOW - 5 * MIN) / HOUR) * HOUR,
+    `the head keeps the hour under way (${head.n} rows)`
+  )
   t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_chunks')).n > 0, true)
   await compare(t, rows, chunks, 'after retention')
 
   // Late readings of closed hours (the newest of their minute) and readings from the future land in the head.
   const late: TelemetryRow[] = [
-    { deviceId: rows.deviceId, key: 'temp', value: 99.5, valueText: null, unit: '°C', dataType: 'number', ts: NOW - 12 * HOUR - 40 * MIN + 50_000 },
-    { deviceId: rows.deviceId, key: 'temp', value: -4, valueText: null, unit: '°C', dataType: 'number', ts: NOW - 2 * HOUR - 10 * MIN + 55_000 },
-    { deviceId: rows.deviceId, key: 'gear', value: null, valueText: 'late', unit: null, dataType: 'string', ts: NOW - 12 * HOUR - 40 * MIN + 50_000 },
-    { deviceId: rows.deviceId, key: 'odo', value: 1, valueText: null, unit: null, dataType: 'number', ts: NOW + 10 * MIN },
-    { deviceId: rows.deviceId, key: 'new', value: 5, valueText: null, unit: null, dataType: 'number', ts: NOW - 5 * HOUR }
+    {
+      deviceId: rows.deviceId,
+      key: 'temp',
+      value: 99.5,
+      valueText: null,
+      unit: '°C',
+      dataType: 'number',
+      ts: NOW - 12 * HOUR - 40 * MIN + 50_000
+    },
+    {
+      deviceId: rows.deviceId,
+      key: 'temp',
+      value: -4,
+      valueText: null,
+      unit: '°C',
+      dataType: 'number',
+      ts: NOW - 2 * HOUR - 10 * MIN + 55_000
+    },
+    {
+      deviceId: rows.deviceId,
+      key: 'gear',
+      value: null,
+      valueText: 'late',
+      unit: null,
+      dataType: 'string',
+      ts: NOW - 12 * HOUR - 40 * MIN + 50_000
+    },
+    {
+      deviceId: rows.deviceId,
+      key: 'odo',
+      value: 1,
+      valueText: null,
+      unit: null,
+      dataType: 'number',
+      ts: NOW + 10 * MIN
+    },
+    {
+      deviceId: rows.deviceId,
+      key: 'new',
+      value: 5,
+      valueText: null,
+      unit: null,
+      dataType: 'number',
+      ts: NOW - 5 * HOUR
+    }
   ]
   rows.app.gateway.ctx.telemetry.repo.insertManySync(late)
   chunks.app.gateway.ctx.telemetry.repo.insertManySync(late)

@@ -9,7 +9,9 @@ import { scrape } from '../helpers/prometheus.js'
 interface Store { subscriptionsByTopic: (topic: string) => Promise<unknown> }
 
 t.test('a persistence failure while routing a publish is logged and counted; the broker keeps serving', async t => {
-  const a = await startApp(t, { config: { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow', action: 'both', topic: 'x/#' }] } } })
+  const a = await startApp(t, {
+    config: { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow', action: 'both', topic: 'x/#' }] } }
+  })
   const sub = await connect(t, a.mqttUrl, { clientId: 'sub' })
   await sub.subscribeAsync('x/#', { qos: 0 })
   const pub = await connect(t, a.mqttUrl, { clientId: 'pub' })

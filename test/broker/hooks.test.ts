@@ -3,7 +3,10 @@ import { connect, collect, nextMessage, subackCodes, waitFor } from '../helpers/
 import { startApp } from '../helpers/app.js'
 import { userClient } from '../helpers/devices.js'
 
-const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
+const open = {
+  mqtt: { allowAnonymous: true },
+  acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] }
+}
 
 t.test('publish interceptors: drop acks and delivers nothing, deny closes, async delays the PUBACK', async t => {
   const app = await startApp(t, { config: open })
@@ -40,7 +43,10 @@ t.test('publish interceptors: drop acks and delivers nothing, deny closes, async
 
   await pub.reconnect()
   await waitFor(() => seen.some(m => m.topic === 'veh/slow'))
-  t.notOk(seen.some(m => m.topic === 'veh/drop' || m.topic === 'veh/deny'), 'neither dropped nor denied reached a subscriber')
+  t.notOk(
+    seen.some(m => m.topic === 'veh/drop' || m.topic === 'veh/deny'),
+    'neither dropped nor denied reached a subscriber'
+  )
   const late = await connect(t, app.mqttUrl)
   await late.subscribeAsync('veh/#', { qos: 1 })
   await new Promise(resolve => setTimeout(resolve, 50))

@@ -20,9 +20,21 @@ t.test('who may control, stop and reset (table)', async t => {
 })
 
 t.test('principals map to actors and source labels', async t => {
-  t.same(actorFromPrincipal({ kind: 'user', username: 'ana', role: 'admin' }, 'c1'), { kind: 'user', username: 'ana', role: 'admin' })
-  t.same(actorFromPrincipal({ kind: 'user', username: 'x', role: 'weird' }, 'c1'), { kind: 'user', username: 'x', role: 'viewer' })
-  t.same(actorFromPrincipal({ kind: 'device', uuid: 'u1', capabilities: ['emergency_button'] }, 'u1'), { kind: 'device', uuid: 'u1', capabilities: ['emergency_button'] })
+  t.same(actorFromPrincipal({ kind: 'user', username: 'ana', role: 'admin' }, 'c1'), {
+    kind: 'user',
+    username: 'ana',
+    role: 'admin'
+  })
+  t.same(actorFromPrincipal({ kind: 'user', username: 'x', role: 'weird' }, 'c1'), {
+    kind: 'user',
+    username: 'x',
+    role: 'viewer'
+  })
+  t.same(actorFromPrincipal({ kind: 'device', uuid: 'u1', capabilities: ['emergency_button'] }, 'u1'), {
+    kind: 'device',
+    uuid: 'u1',
+    capabilities: ['emergency_button']
+  })
   t.same(actorFromPrincipal({ kind: 'device' }, 'u2'), { kind: 'device', uuid: 'u2', capabilities: [] })
   t.same(actorFromPrincipal({ kind: 'health', username: 'h' }, 'c2'), { kind: 'other', clientId: 'c2' })
   t.same(actorFromPrincipal(undefined, 'c3'), { kind: 'other', clientId: 'c3' })
@@ -39,7 +51,14 @@ t.test('topic filters and the topics a macro may publish to', async t => {
   t.notOk(matchesFilter('a/b/c', 'a/b'))
   const allowed = ['autocore/display/#', 'autocore/#']
   t.ok(mayPublish(allowed, 'autocore/display/banner'))
-  for (const bad of ['autocore/devices/x/command', 'autocore/relays/x/command', 'autocore/emergency/stop', 'autocore/macros/1/run', '$SYS/x', 'autocore/display/+']) {
+  for (const bad of [
+    'autocore/devices/x/command',
+    'autocore/relays/x/command',
+    'autocore/emergency/stop',
+    'autocore/macros/1/run',
+    '$SYS/x',
+    'autocore/display/+'
+  ]) {
     t.notOk(mayPublish(allowed, bad), bad)
   }
   t.notOk(mayPublish(['autocore/display/#'], 'autocore/other'))

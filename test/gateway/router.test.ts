@@ -21,7 +21,19 @@ t.test('the router dispatches by pattern with named params; handler errors are l
   await admin.publishAsync('autocore/devices/esp32-001/sync-boom', '{}', { qos: 1 })
   await admin.publishAsync('autocore/devices/esp32-001/announce/extra', '{}', { qos: 1 })
   await waitFor(() => got.length === 1 && app.logs.filter(l => l.msg === 'handler failed').length === 2)
-  t.match(got[0], { topic: 'autocore/devices/esp32-001/announce', params: { uuid: 'esp32-001' }, qos: 1, retain: false, clientId: 'esp32-001' })
+  t.match(got[0], {
+    topic: 'autocore/devices/esp32-001/announce',
+    params: { uuid: 'esp32-001' },
+    qos: 1,
+    retain: false,
+    clientId: 'esp32-001'
+  })
   t.equal(got[0].payload.toString(), '{"type":"relay_board"}')
-  t.same(app.logs.filter(l => l.msg === 'handler failed').map(l => (l.err as { message: string }).message).sort(), ['kaput', 'sync kaput'])
+  t.same(
+    app.logs
+      .filter(l => l.msg === 'handler failed')
+      .map(l => (l.err as { message: string }).message)
+      .sort(),
+    ['kaput', 'sync kaput']
+  )
 })

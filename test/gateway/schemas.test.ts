@@ -2,7 +2,8 @@ import t from 'tap'
 import { checkPayload } from '../../src/gateway/schemas.js'
 import { familyTopic, parseTopic } from '../../src/gateway/topics.js'
 
-const ok = (family: Parameters<typeof checkPayload>[0], v: unknown): boolean => checkPayload(family, Buffer.from(JSON.stringify(v))) === undefined
+const ok = (family: Parameters<typeof checkPayload>[0], v: unknown): boolean =>
+  checkPayload(family, Buffer.from(JSON.stringify(v))) === undefined
 
 t.test('payload schemas per family', async t => {
   t.ok(ok('deviceAnnounce', { type: 'relay_board', firmware: '1.0', mac: 'AA:BB:CC:DD:EE:FF', capabilities: ['x'] }))
@@ -23,13 +24,22 @@ t.test('payload schemas per family', async t => {
   t.ok(ok('relaySet', { channel: 1, action: 'pulse', duration_ms: 500 }))
   t.notOk(ok('relaySet', { channel: 0, action: 'on' }))
   t.equal(checkPayload('deviceStatus', Buffer.from('{')), 'payload is not valid JSON')
-  t.match(checkPayload('deviceStatus', Buffer.from('{"status":"x"}')), /^payload \/status must be equal to one of the allowed values$/)
+  t.match(
+    checkPayload('deviceStatus', Buffer.from('{"status":"x"}')),
+    /^payload \/status must be equal to one of the allowed values$/
+  )
   t.equal(checkPayload('health', Buffer.from('anything')), undefined, 'families without a schema are only size-checked')
 })
 
 t.test('topics parse into their family and back', async t => {
-  t.same(parseTopic('autocore/devices/esp32-001/config/request'), { family: 'deviceConfigRequest', params: { uuid: 'esp32-001' } })
-  t.same(parseTopic('autocore/devices/esp32-001/error/gateway'), { family: 'deviceGatewayError', params: { uuid: 'esp32-001' } })
+  t.same(parseTopic('autocore/devices/esp32-001/config/request'), {
+    family: 'deviceConfigRequest',
+    params: { uuid: 'esp32-001' }
+  })
+  t.same(parseTopic('autocore/devices/esp32-001/error/gateway'), {
+    family: 'deviceGatewayError',
+    params: { uuid: 'esp32-001' }
+  })
   t.equal(parseTopic('autocore/devices/+/status'), undefined)
   t.equal(parseTopic('veh/x'), undefined)
   t.equal(familyTopic('relaySet', { uuid: 'r1' }), 'autocore/relays/r1/set')

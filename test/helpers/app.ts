@@ -25,14 +25,19 @@ export function captureLogger (level = 'debug'): { log: pino.Logger, lines: LogL
 
 /** A config for tests: ports 0, a fresh data dir, no env. */
 export function testConfig (dataDir: string, overrides: DeepPartial<Config> = {}): Config {
-  const base: DeepPartial<Config> = { dataDir, mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' } }
+  const base: DeepPartial<Config> = {
+    dataDir,
+    mqtt: { port: 0, host: '127.0.0.1' },
+    http: { port: 0, host: '127.0.0.1' }
+  }
   return loadConfig({ env: {}, overrides: mergeDeep(base, overrides) })
 }
 
 function mergeDeep (a: Record<string, any>, b: Record<string, any>): Record<string, any> {
   const out = { ...a }
   for (const [k, v] of Object.entries(b)) {
-    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) && typeof out[k] === 'object' ? mergeDeep(out[k], v) : v
+    out[k] =
+      typeof v === 'object' && v !== null && !Array.isArray(v) && typeof out[k] === 'object' ? mergeDeep(out[k], v) : v
   }
   return out
 }
@@ -50,7 +55,10 @@ export interface RunningApp {
 }
 
 /** Starts the real gateway on port 0 in `dataDir` (default: a fresh t.testdir()); stopped at teardown. */
-export async function startApp (t: Test, opts: { dataDir?: string, config?: DeepPartial<Config>, clock?: Clock, logLevel?: string } = {}): Promise<RunningApp> {
+export async function startApp (
+  t: Test,
+  opts: { dataDir?: string, config?: DeepPartial<Config>, clock?: Clock, logLevel?: string } = {}
+): Promise<RunningApp> {
   const dataDir = opts.dataDir ?? t.testdir()
   const tls = panelOverTls()
   if (tls) await seedTestCa(dataDir)

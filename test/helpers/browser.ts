@@ -21,9 +21,16 @@ export const LARGE: Viewport = { width: 1280, height: 800 }
 export const PHONE: Viewport = { width: 390, height: 844 }
 
 /** The Chromium shipped in the npm package @sparticuz/chromium (./chromium.ts); playwright-core never downloads one. */
-async function launchOptions (extraArgs: string[] = []): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
+async function launchOptions (
+  extraArgs: string[] = []
+): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
   const { executablePath, env } = await shippedChromium()
-  return { executablePath, env, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extraArgs] }
+  return {
+    executablePath,
+    env,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extraArgs]
+  }
 }
 
 /**
@@ -53,7 +60,12 @@ export async function launchBrowserServer (t: Test): Promise<{ browser: Browser,
 }
 
 /** A fresh browser context (its own storage: its own session) on the panel's login page. */
-export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, viewport: Viewport = LARGE): Promise<Page> {
+export async function newPanelPage (
+  t: Test,
+  browser: Browser,
+  app: RunningApp,
+  viewport: Viewport = LARGE
+): Promise<Page> {
   const context = await browser.newContext({ viewport, hasTouch: false })
   t.teardown(() => context.close().catch(() => {}))
   const page = await context.newPage()
@@ -78,7 +90,13 @@ export async function logIn (page: Page, username: string, password: string): Pr
 }
 
 /** A new user of `role` logged in on a new page. */
-export async function openPanel (t: Test, browser: Browser, app: RunningApp, role: UserRole, viewport: Viewport = LARGE): Promise<{ page: Page, username: string }> {
+export async function openPanel (
+  t: Test,
+  browser: Browser,
+  app: RunningApp,
+  role: UserRole,
+  viewport: Viewport = LARGE
+): Promise<{ page: Page, username: string }> {
   const { username, password } = await createUser(app, { role })
   const page = await newPanelPage(t, browser, app, viewport)
   await logIn(page, username, password)
@@ -100,7 +118,9 @@ export async function waitForShown (page: Page, selector: string): Promise<void>
       hidden: document.visibilityState,
       text: document.body.innerText.slice(0, 300)
     })).catch(() => 'page not readable')
-    throw new Error(`${selector} not shown: ${(err as Error).message.split('\n')[0]}; the panel showed ${JSON.stringify(seen)}`)
+    throw new Error(
+      `${selector} not shown: ${(err as Error).message.split('\n')[0]}; the panel showed ${JSON.stringify(seen)}`
+    )
   }
 }
 
@@ -129,11 +149,19 @@ export async function overflowing (page: Page): Promise<string[]> {
   return await page.evaluate(() => {
     const vw = document.documentElement.clientWidth
     const bad: string[] = []
-    if (document.documentElement.scrollWidth > vw) bad.push(`page scrolls horizontally (${document.documentElement.scrollWidth} > ${vw})`)
+    if (document.documentElement.scrollWidth > vw) {
+      bad.push(`page scrolls horizontally (${document.documentElement.scrollWidth} > ${vw})`)
+    }
     for (const el of Array.from(document.querySelectorAll('button, .card, .chip, .estop, input'))) {
       const r = el.getBoundingClientRect()
       if (r.width === 0 || r.height === 0) continue
-      if (r.right > vw + 0.5 || r.left < -0.5) bad.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} "${(el.textContent ?? '').trim().slice(0, 30)}" spans ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}`)
+      if (r.right > vw + 0.5 || r.left < -0.5) {
+        bad.push(
+          `${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} ` +
+            `"${(el.textContent ?? '').trim().slice(0, 30)}" ` +
+            `spans ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}`
+        )
+      }
     }
     return bad
   })

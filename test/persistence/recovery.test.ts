@@ -14,7 +14,8 @@ async function healthOk (app: Awaited<ReturnType<typeof startApp>>): Promise<boo
   return (await fetch(`${app.httpUrl}/health`)).status === 200
 }
 
-t.test('a garbage database file at start is moved aside, the last backup restored, the gateway up, a critical event logged', async t => {
+t.test('a garbage database file at start is moved aside, the last backup restored, the gateway up, a critical event ' +
+  'logged', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
   const repo = first.gateway.ctx.db.dataSource.getRepository(EventLog)
@@ -33,15 +34,31 @@ t.test('a garbage database file at start is moved aside, the last backup restore
   t.equal((await events(second, 'marker')).length, 1, 'rows from the backup are back')
   t.equal((await events(second, 'after-backup')).length, 0, 'rows after the backup are lost, as expected')
   const [event] = await events(second, 'database.recovered')
-  t.match(event, { level: 'critical', source: 'recovery', action: 'restored-backup', payload: { restoredFrom: backup.file, reason: /SQLITE_NOTADB/ } })
-  t.ok(second.logs.some(l => l.msg === 'database corrupt, moved aside' && l.level === 50 && l.restoredFrom === backup.file))
+  t.match(event, {
+    level: 'critical',
+    source: 'recovery',
+    action: 'restored-backup',
+    payload: { restoredFrom: backup.file, reason: /SQLITE_NOTADB/ }
+  })
+  t.ok(
+    second.logs.some(l => l.msg === 'database corrupt, moved aside' && l.level === 50 && l.restoredFrom === backup.file)
+  )
 })
 
-t.test('a truncated database with no backup: moved aside, an empty database migrated, critical event logged', async t => {
+t.test('a truncated database with no backup: moved aside, an empty database migrated, critical event ' +
+  'logged', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
   const repo = first.gateway.ctx.db.dataSource.getRepository(EventLog)
-  await repo.insert(Array.from({ length: 3000 }, (_, i) => ({ ts: i, level: 'info' as const, eventType: 'filler', source: 'test', payload: { pad: 'y'.repeat(300) } })))
+  await repo.insert(
+    Array.from({ length: 3000 }, (_, i) => ({
+      ts: i,
+      level: 'info' as const,
+      eventType: 'filler',
+      source: 'test',
+      payload: { pad: 'y'.repeat(300) }
+    }))
+  )
   await first.stop()
   const db = join(dataDir, 'autocore.db')
   truncateSync(db, Math.floor(statSync(db).size / 2))

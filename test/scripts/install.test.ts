@@ -1,11 +1,26 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { packageRoot } from '../../src/paths.js'
 
 const script = join(packageRoot, 'scripts', 'install.sh')
-const UNITS = ['autocore-gateway.service', 'autocore-gateway-health.service', 'autocore-gateway-health.timer', 'autocore-gateway-restart.service']
+const UNITS = [
+  'autocore-gateway.service',
+  'autocore-gateway-health.service',
+  'autocore-gateway-health.timer',
+  'autocore-gateway-restart.service'
+]
 
 /** A minimal unpacked bundle: the real launcher, units and defaults; a stub where dist/ and node_modules/ go. */
 function bundle (base: string, name = 'bundle'): string {
@@ -40,7 +55,8 @@ function autocoreIds (r: string): [number, number] {
   return [Number(uid), Number(gid)]
 }
 
-t.test('install into a throwaway root: user, /opt, config only if absent, data dir, units enabled; idempotent', async t => {
+t.test('install into a throwaway root: user, /opt, config only if absent, data dir, units enabled; ' +
+  'idempotent', async t => {
   const base = t.testdir()
   const b = bundle(base)
   const r = root(base)
@@ -61,10 +77,20 @@ t.test('install into a throwaway root: user, /opt, config only if absent, data d
   const data = statSync(join(r, 'var/lib/autocore'))
   t.same([data.uid, data.gid, data.mode & 0o777], [uid, gid, 0o750], 'the data dir belongs to autocore')
   for (const u of UNITS) t.ok(existsSync(join(r, 'etc/systemd/system', u)), u)
-  t.equal(readlinkSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')), '/etc/systemd/system/autocore-gateway.service')
+  t.equal(
+    readlinkSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')),
+    '/etc/systemd/system/autocore-gateway.service'
+  )
   t.ok(lstatSync(join(r, 'etc/systemd/system/timers.target.wants/autocore-gateway-health.timer')).isSymbolicLink())
-  t.match(readFileSync(join(r, 'usr/local/bin/autocore-gateway'), 'utf8'), /AUTOCORE_CONFIG_FILE=.*\/etc\/autocore\/config\.json.*\nexec \/opt\/autocore-gateway\/bin\/autocore-gateway "\$@"/)
-  t.match(first.out, /sudo cat \/var\/lib\/autocore\/initial-admin-password/, 'where the initial admin password is (the first start created admin)')
+  t.match(
+    readFileSync(join(r, 'usr/local/bin/autocore-gateway'), 'utf8'),
+    /AUTOCORE_CONFIG_FILE=.*\/etc\/autocore\/config\.json.*\nexec \/opt\/autocore-gateway\/bin\/autocore-gateway "\$@"/
+  )
+  t.match(
+    first.out,
+    /sudo cat \/var\/lib\/autocore\/initial-admin-password/,
+    'where the initial admin password is (the first start created admin)'
+  )
   t.notMatch(first.out, /user add admin/, 'no step that fails with GW_ERR_USER_EXISTS')
   t.match(first.out, /autocore-gateway health/)
 
@@ -74,8 +100,16 @@ t.test('install into a throwaway root: user, /opt, config only if absent, data d
   t.equal(again.status, 0, again.out)
   t.match(again.out, /= user autocore exists/)
   t.match(again.out, /config\.json exists, kept/)
-  t.equal(readFileSync(join(r, 'etc/autocore/config.json'), 'utf8'), '{"mqtt":{"port":1884}}\n', 'the operator config is never overwritten')
-  t.equal(readFileSync(join(r, 'opt/autocore-gateway/dist/src/main.js'), 'utf8'), '// new version\n', 'the code is upgraded')
+  t.equal(
+    readFileSync(join(r, 'etc/autocore/config.json'), 'utf8'),
+    '{"mqtt":{"port":1884}}\n',
+    'the operator config is never overwritten'
+  )
+  t.equal(
+    readFileSync(join(r, 'opt/autocore-gateway/dist/src/main.js'), 'utf8'),
+    '// new version\n',
+    'the code is upgraded'
+  )
   t.equal(readFileSync(join(r, 'etc/passwd'), 'utf8').split('\n').filter(l => l.startsWith('autocore:')).length, 1)
   t.same(readdirSync(join(r, 'opt')), ['autocore-gateway'], 'no .new/.old left behind')
 })
@@ -96,7 +130,13 @@ t.test('systemd-analyze verify passes on the installed units (ExecStart paths re
   t.equal(ok.status, 0, ok.stderr)
   t.equal(ok.stderr, '', 'no warnings')
 
-  writeFileSync(join(dir, 'broken.service'), readFileSync(join(packageRoot, 'systemd/autocore-gateway.service'), 'utf8').replaceAll('/opt/autocore-gateway', '/nonexistent'))
+  writeFileSync(
+    join(dir, 'broken.service'),
+    readFileSync(join(packageRoot, 'systemd/autocore-gateway.service'), 'utf8').replaceAll(
+      '/opt/autocore-gateway',
+      '/nonexistent'
+    )
+  )
   const bad = spawnSync('systemd-analyze', ['verify', join(dir, 'broken.service')], { encoding: 'utf8' })
   t.not(bad.status, 0, 'verify does catch a missing ExecStart')
 })
@@ -107,10 +147,16 @@ t.test('--dry-run prints every action and changes nothing', async t => {
   const before = readFileSync(join(r, 'etc/passwd'), 'utf8')
   const dry = install('--root', r, '--bundle', bundle(base), '--dry-run')
   t.equal(dry.status, 0, dry.out)
-  for (const action of [/\+ useradd --prefix \S+ --system --user-group --home-dir \/var\/lib\/autocore/, /\+ cp -a \S+\/dist \S+\/opt\/autocore-gateway\.new\//,
-    /\+ write \S+\/etc\/autocore\/config\.json \(mode 0640\)/, /\+ mkdir -p \S+\/var\/lib\/autocore/, /\+ chown autocore:autocore \S+\/var\/lib\/autocore/,
+  for (const action of [
+    /\+ useradd --prefix \S+ --system --user-group --home-dir \/var\/lib\/autocore/,
+    /\+ cp -a \S+\/dist \S+\/opt\/autocore-gateway\.new\//,
+    /\+ write \S+\/etc\/autocore\/config\.json \(mode 0640\)/,
+    /\+ mkdir -p \S+\/var\/lib\/autocore/,
+    /\+ chown autocore:autocore \S+\/var\/lib\/autocore/,
     /\+ install -m 0644 \S+autocore-gateway\.service \S+\/etc\/systemd\/system\/autocore-gateway\.service/,
-    /\+ systemctl --root=\S+ enable autocore-gateway\.service autocore-gateway-health\.timer/, /- skipped in --root mode: systemctl restart autocore-gateway\.service/]) {
+    /\+ systemctl --root=\S+ enable autocore-gateway\.service autocore-gateway-health\.timer/,
+    /- skipped in --root mode: systemctl restart autocore-gateway\.service/
+  ]) {
     t.match(dry.out, action)
   }
   t.same(readdirSync(r), ['etc'])
@@ -119,7 +165,12 @@ t.test('--dry-run prints every action and changes nothing', async t => {
 
   const live = install('--dry-run', '--bundle', bundle(base, 'bundle2'))
   t.equal(live.status, 0, live.out)
-  t.match(live.out, /\+ systemctl daemon-reload\n\+ systemctl enable autocore-gateway\.service autocore-gateway-health\.timer\n\+ systemctl restart autocore-gateway\.service/)
+  t.match(
+    live.out,
+    new RegExp(/\+ systemctl daemon-reload\n/.source +
+      /\+ systemctl enable autocore-gateway\.service autocore-gateway-health\.timer\n/.source +
+      /\+ systemctl restart autocore-gateway\.service/.source)
+  )
   t.match(live.out, /\+ cp -a \S+ \/opt\/autocore-gateway\.new\//)
 })
 

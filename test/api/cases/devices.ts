@@ -14,7 +14,22 @@ async function olderDevice (h: Harness, status?: 'pending'): Promise<{ uuid: str
   return { uuid, at }
 }
 
-const DEVICE_KEYS = ['appliedConfigVersion', 'capabilities', 'configVersion', 'createdAt', 'enabled', 'firmware', 'ipAddress', 'lastSeen', 'macAddress', 'name', 'status', 'type', 'updatedAt', 'uuid']
+const DEVICE_KEYS = [
+  'appliedConfigVersion',
+  'capabilities',
+  'configVersion',
+  'createdAt',
+  'enabled',
+  'firmware',
+  'ipAddress',
+  'lastSeen',
+  'macAddress',
+  'name',
+  'status',
+  'type',
+  'updatedAt',
+  'uuid'
+]
 
 export const devicesCases: Cases = {
   'devices.list': {
@@ -25,7 +40,17 @@ export const devicesCases: Cases = {
         check: (t, res) => {
           t.match(res.body, { total: 1, limit: 100, offset: 0 })
           t.same(Object.keys(res.body.items[0]).sort(), DEVICE_KEYS, 'exactly the documented fields, no secret hash')
-          t.match(res.body.items[0], { uuid, type: 'display', status: 'offline', enabled: true, capabilities: ['display'], lastSeen: null, configVersion: 0, appliedConfigVersion: null, createdAt: /^\d{4}-\d\d-\d\dT/ })
+          t.match(res.body.items[0], {
+            uuid,
+            type: 'display',
+            status: 'offline',
+            enabled: true,
+            capabilities: ['display'],
+            lastSeen: null,
+            configVersion: 0,
+            appliedConfigVersion: null,
+            createdAt: /^\d{4}-\d\d-\d\dT/
+          })
         }
       }
     }
@@ -49,7 +74,10 @@ export const devicesCases: Cases = {
   'devices.get': {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app, { name: 'Front relays' })
-      return { params: { uuid }, check: (t, res) => t.match(res.body, { uuid, name: 'Front relays', type: 'relay_board', status: 'offline' }) }
+      return {
+        params: { uuid },
+        check: (t, res) => t.match(res.body, { uuid, name: 'Front relays', type: 'relay_board', status: 'offline' })
+      }
     },
     notFound: unknown
   },
@@ -59,7 +87,15 @@ export const devicesCases: Cases = {
       return {
         body: { name: 'Cabin sensor', type: 'sensor', uuid, capabilities: ['emergency_button'] },
         check: async (t, res) => {
-          t.match(res.body, { uuid, name: 'Cabin sensor', type: 'sensor', status: 'offline', enabled: true, capabilities: ['emergency_button'], secret: /^[\w-]{32}$/ })
+          t.match(res.body, {
+            uuid,
+            name: 'Cabin sensor',
+            type: 'sensor',
+            status: 'offline',
+            enabled: true,
+            capabilities: ['emergency_button'],
+            secret: /^[\w-]{32}$/
+          })
           const stored = await h.app.gateway.ctx.repos.devices.byUuid(uuid)
           t.match(stored?.secretHash, /^scrypt\$/, 'stored only as its hash')
           t.ok(await verifySecret(res.body.secret, stored?.secretHash ?? ''), 'the shown secret is the stored one')

@@ -41,7 +41,11 @@ export const emergencyCases: Cases = {
         check: async (t, res) => {
           t.same(res.body, { active: false, reason: null, source: null, since: null })
           t.same(await retainedState(h), res.body, 'the retained state is inactive again')
-          t.match(h.app.gateway.control.emergency.record, { active: false, reset_by: /^admin-/ }, 'reset by the API user')
+          t.match(
+            h.app.gateway.control.emergency.record,
+            { active: false, reset_by: /^admin-/ },
+            'reset by the API user'
+          )
         }
       }
     }

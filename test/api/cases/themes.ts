@@ -17,7 +17,11 @@ export const themeCases: Cases = {
   'themes.list': {
     happy: async h => {
       const t1 = await newTheme(h)
-      return { check: (t, res) => { t.ok(res.body.items.some((x: ThemeView) => x.id === t1.id && x.name === t1.name)) } }
+      return {
+        check: (t, res) => {
+          t.ok(res.body.items.some((x: ThemeView) => x.id === t1.id && x.name === t1.name))
+        }
+      }
     }
   },
   'themes.active': {
@@ -26,14 +30,23 @@ export const themeCases: Cases = {
   'themes.get': {
     happy: async h => {
       const t1 = await newTheme(h)
-      return { params: { id: t1.id }, check: (t, res) => t.match(res.body, { id: t1.id, name: t1.name, isActive: false, colors, fonts: null, deviceOverrides: null }) }
+      return {
+        params: { id: t1.id },
+        check: (t, res) =>
+          t.match(res.body, { id: t1.id, name: t1.name, isActive: false, colors, fonts: null, deviceOverrides: null })
+      }
     },
     notFound: missing
   },
   'themes.create': {
     happy: async () => {
       const name = `created-${randomBytes(3).toString('hex')}`
-      const body = { name, colors, fonts: { family: 'Inter', size_base: 15 }, deviceOverrides: { display: { fonts: { size_base: 20 } } } }
+      const body = {
+        name,
+        colors,
+        fonts: { family: 'Inter', size_base: 15 },
+        deviceOverrides: { display: { fonts: { size_base: 20 } } }
+      }
       return { body, check: (t, res) => t.match(res.body, { ...body, id: Number, isActive: false, version: Number }) }
     },
     conflict: async h => ({ body: { name: (await newTheme(h)).name, colors } })

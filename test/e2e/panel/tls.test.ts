@@ -33,7 +33,10 @@ t.test('the panel over HTTPS logs in, its live link runs over WSS, and events ar
 t.test('a browser that does not trust the gateway CA, or trusts another, refuses the panel', async t => {
   const { app } = await tlsApp(t)
   const other = await createCa('not the gateway', Date.now(), 30)
-  for (const [what, browser] of [['no CA', await launchBrowser(t)], ['another CA', await launchBrowser(t, { trustCa: other.cert })]] as const) {
+  for (const [what, browser] of [
+    ['no CA', await launchBrowser(t)],
+    ['another CA', await launchBrowser(t, { trustCa: other.cert })]
+  ] as const) {
     const page = await browser.newPage()
     const error = await page.goto(app.panelUrl + '/').then(() => 'loaded', (err: Error) => err.message)
     t.match(error, /ERR_CERT_AUTHORITY_INVALID/, `${what}: certificate refused`)

@@ -1,6 +1,12 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { ChunkEncoder, decodeChunk, forEachReading, MAX_ABS_TS, type ChunkReading } from '../../../src/persistence/chunks/codec.js'
+import {
+  ChunkEncoder,
+  decodeChunk,
+  forEachReading,
+  MAX_ABS_TS,
+  type ChunkReading
+} from '../../../src/persistence/chunks/codec.js'
 
 /** The 64 bits of a double, as a hex string: the comparison is bit for bit (NaN payloads, -0). */
 function bits (v: number | null): string | null {
@@ -27,26 +33,77 @@ function same (got: ChunkReading[], want: ChunkReading[]): boolean {
   for (let i = 0; i < want.length; i++) {
     const g = got[i]
     const w = want[i]
-    if (g.id !== w.id || g.ts !== w.ts || bits(g.value) !== bits(w.value) || g.valueText !== w.valueText || g.unit !== w.unit || g.dataType !== w.dataType) return false
+    if (
+      g.id !== w.id ||
+      g.ts !== w.ts ||
+      bits(g.value) !== bits(w.value) ||
+      g.valueText !== w.valueText ||
+      g.unit !== w.unit ||
+      g.dataType !== w.dataType
+    ) { return false }
   }
   return true
 }
 
 // Any double, from its 64 bits: every NaN payload, both zeros, infinities, subnormals.
 const anyDouble = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(fromBits)
-const specialDouble = fc.constantFrom(0, -0, Infinity, -Infinity, NaN, Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072009e-308,
-  Number.MAX_VALUE, -Number.MAX_VALUE, Number.EPSILON, fromBits(0x7ff0000000000001n), fromBits(0xfff8000000000001n), fromBits(0x7ff7ffffffffffffn))
-const double = fc.oneof(anyDouble, specialDouble, fc.double(), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 50 }).map(k => k / 10))
-const ts = fc.oneof(fc.integer({ min: -(MAX_ABS_TS - 1), max: MAX_ABS_TS - 1 }), fc.integer({ min: 1_700_000_000_000, max: 1_700_000_100_000 }))
+const specialDouble = fc.constantFrom(
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  NaN,
+  Number.MIN_VALUE,
+  -Number.MIN_VALUE,
+  2.2250738585072009e-308,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.EPSILON,
+  fromBits(0x7ff0000000000001n),
+  fromBits(0xfff8000000000001n),
+  fromBits(0x7ff7ffffffffffffn)
+)
+const double = fc.oneof(
+  anyDouble,
+  specialDouble,
+  fc.double(),
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.integer({ min: 0, max: 50 }).map(k => k / 10)
+)
+const ts = fc.oneof(
+  fc.integer({ min: -(MAX_ABS_TS - 1), max: MAX_ABS_TS - 1 }),
+  fc.integer({ min: 1_700_000_000_000, max: 1_700_000_100_000 })
+)
 const unit = fc.constantFrom(null, '°C', 'V', '')
 const text = fc.oneof(fc.string(), fc.constantFrom('on', 'off'), fc.string({ unit: 'binary', maxLength: 40 }))
 
 const reading: fc.Arbitrary<ChunkReading> = fc.oneof(
-  fc.record({ id: ts, ts, value: double, valueText: fc.constant(null), unit, dataType: fc.constant('number' as const) }),
-  fc.record({ id: ts, ts, value: fc.constantFrom(0, 1), valueText: fc.constant(null), unit, dataType: fc.constant('boolean' as const) }),
+  fc.record({
+    id: ts,
+    ts,
+    value: double,
+    valueText: fc.constant(null),
+    unit,
+    dataType: fc.constant('number' as const)
+  }),
+  fc.record({
+    id: ts,
+    ts,
+    value: fc.constantFrom(0, 1),
+    valueText: fc.constant(null),
+    unit,
+    dataType: fc.constant('boolean' as const)
+  }),
   fc.record({ id: ts, ts, value: fc.constant(null), valueText: text, unit, dataType: fc.constant('string' as const) }),
   // Rows ingest never writes but telemetry_data can hold: kept as they are.
-  fc.record({ id: ts, ts, value: fc.option(double), valueText: fc.option(text), unit, dataType: fc.constantFrom('number' as const, 'boolean' as const, 'string' as const) })
+  fc.record({
+    id: ts,
+    ts,
+    value: fc.option(double),
+    valueText: fc.option(text),
+    unit,
+    dataType: fc.constantFrom('number' as const, 'boolean' as const, 'string' as const)
+  })
 )
 
 t.test('any sequence of readings round-trips bit for bit, in the order appended', async t => {
@@ -56,7 +113,14 @@ t.test('any sequence of readings round-trips bit for bit, in the order appended'
 t.test('a series of doubles only (XOR windows reused and renewed) round-trips bit for bit', async t => {
   const series = fc.array(fc.oneof(anyDouble, specialDouble, double), { minLength: 1, maxLength: 500 })
   fc.assert(fc.property(series, fc.integer({ min: 0, max: 1_000_000 }), (values, start) => {
-    const rs = values.map((value, i): ChunkReading => ({ id: i, ts: start + i * 1000, value, valueText: null, unit: null, dataType: 'number' }))
+    const rs = values.map((value, i): ChunkReading => ({
+      id: i,
+      ts: start + i * 1000,
+      value,
+      valueText: null,
+      unit: null,
+      dataType: 'number'
+    }))
     return same(roundTrip(rs), rs)
   }), { numRuns: 1000 })
 })
@@ -64,16 +128,44 @@ t.test('a series of doubles only (XOR windows reused and renewed) round-trips bi
 t.test('timestamps in any order, including repeats, the extremes and jumps across the whole range', async t => {
   const extreme = fc.constantFrom(-(MAX_ABS_TS - 1), MAX_ABS_TS - 1, 0, -1, 1)
   fc.assert(fc.property(fc.array(fc.tuple(fc.oneof(ts, extreme), fc.oneof(ts, extreme)), { maxLength: 300 }), tss => {
-    const rs = tss.map(([ts, id]): ChunkReading => ({ id, ts, value: 1, valueText: null, unit: null, dataType: 'number' }))
+    const rs = tss.map(([ts, id]): ChunkReading => ({
+      id,
+      ts,
+      value: 1,
+      valueText: null,
+      unit: null,
+      dataType: 'number'
+    }))
     return same(roundTrip(rs), rs)
   }), { numRuns: 1000 })
 })
 
 t.test('special doubles one by one, each after every other', async t => {
-  const specials = [0, -0, Infinity, -Infinity, NaN, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, fromBits(0x7ff0000000000001n), fromBits(0xfff8dead0000beefn), 1, -1, 21.3]
+  const specials = [
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    Number.MIN_VALUE,
+    -Number.MIN_VALUE,
+    Number.MAX_VALUE,
+    fromBits(0x7ff0000000000001n),
+    fromBits(0xfff8dead0000beefn),
+    1,
+    -1,
+    21.3
+  ]
   for (const a of specials) {
     for (const b of specials) {
-      const rs: ChunkReading[] = [a, b, a, a, b].map((value, i) => ({ id: i, ts: i, value, valueText: null, unit: 'x', dataType: 'number' }))
+      const rs: ChunkReading[] = [a, b, a, a, b].map((value, i) => ({
+        id: i,
+        ts: i,
+        value,
+        valueText: null,
+        unit: 'x',
+        dataType: 'number'
+      }))
       t.ok(same(roundTrip(rs), rs), `${bits(a)} then ${bits(b)}`)
     }
   }
@@ -81,22 +173,33 @@ t.test('special doubles one by one, each after every other', async t => {
 
 t.test('NaN payloads survive (when the platform keeps them in a plain object)', async t => {
   const nan = fromBits(0x7ff4000000000abcn)
-  t.equal(bits(roundTrip([{ id: 1, ts: 1, value: nan, valueText: null, unit: null, dataType: 'number' }])[0].value), bits(nan))
+  t.equal(
+    bits(roundTrip([{ id: 1, ts: 1, value: nan, valueText: null, unit: null, dataType: 'number' }])[0].value),
+    bits(nan)
+  )
 })
 
 t.test('out-of-range or fractional timestamps are refused, not silently rounded', async t => {
   const enc = new ChunkEncoder()
   for (const bad of [MAX_ABS_TS, -MAX_ABS_TS, 1.5, NaN, Infinity]) {
-    t.throws(() => enc.append({ id: 1, ts: bad, value: 1, valueText: null, unit: null, dataType: 'number' }), RangeError)
+    t.throws(
+      () => enc.append({ id: 1, ts: bad, value: 1, valueText: null, unit: null, dataType: 'number' }),
+      RangeError
+    )
   }
   t.throws(() => enc.append({ id: 0.5, ts: 1, value: 1, valueText: null, unit: null, dataType: 'number' }), RangeError)
   t.equal(enc.count, 0)
-  t.throws(() => enc.append({ id: 1, ts: 1, value: null, valueText: 'x'.repeat(70_000), unit: null, dataType: 'string' }), RangeError)
+  t.throws(
+    () => enc.append({ id: 1, ts: 1, value: null, valueText: 'x'.repeat(70_000), unit: null, dataType: 'string' }),
+    RangeError
+  )
 })
 
 t.test('a truncated or foreign blob is refused', async t => {
   const enc = new ChunkEncoder()
-  for (let i = 0; i < 100; i++) enc.append({ id: i, ts: i * 1000, value: Math.sin(i), valueText: null, unit: null, dataType: 'number' })
+  for (let i = 0; i < 100; i++) {
+    enc.append({ id: i, ts: i * 1000, value: Math.sin(i), valueText: null, unit: null, dataType: 'number' })
+  }
   const b = enc.bytes()
   t.throws(() => decodeChunk(b.subarray(0, b.length - 20)), RangeError)
   t.throws(() => decodeChunk(new Uint8Array([9, 0, 0, 0, 0])), RangeError)
@@ -105,7 +208,9 @@ t.test('a truncated or foreign blob is refused', async t => {
 
 t.test('forEachReading stops when asked; min and max ts follow the readings', async t => {
   const enc = new ChunkEncoder()
-  for (const ts of [5000, 1000, 9000, 3000]) enc.append({ id: ts, ts, value: ts, valueText: null, unit: null, dataType: 'number' })
+  for (const ts of [5000, 1000, 9000, 3000]) {
+    enc.append({ id: ts, ts, value: ts, valueText: null, unit: null, dataType: 'number' })
+  }
   t.equal(enc.minTs, 1000)
   t.equal(enc.maxTs, 9000)
   const seen: number[] = []
@@ -115,6 +220,15 @@ t.test('forEachReading stops when asked; min and max ts follow the readings', as
 
 t.test('compact on regular series: a constant at 1 Hz costs about 3 bits a reading (timestamp, id, value)', async t => {
   const enc = new ChunkEncoder()
-  for (let i = 0; i < 3600; i++) enc.append({ id: i * 100, ts: 1_700_000_000_000 + i * 1000, value: 12.6, valueText: null, unit: 'V', dataType: 'number' })
+  for (let i = 0; i < 3600; i++) {
+    enc.append({
+      id: i * 100,
+      ts: 1_700_000_000_000 + i * 1000,
+      value: 12.6,
+      valueText: null,
+      unit: 'V',
+      dataType: 'number'
+    })
+  }
   t.ok(enc.bytes().length < 3600 * 4 / 8 + 40, `${enc.bytes().length} bytes`)
 })
