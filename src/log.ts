@@ -5,7 +5,12 @@ export type { Logger } from 'pino'
 
 // Any of these keys, at the top or one level down, never reaches a log line.
 const SECRETS = ['password', 'secret', 'token', 'authorization', 'jwt', 'secretHash', 'passwordHash']
-export const redactPaths = [...SECRETS, ...SECRETS.map(k => `*.${k}`), 'req.headers.authorization', 'req.headers.cookie']
+export const redactPaths = [
+  ...SECRETS,
+  ...SECRETS.map(k => `*.${k}`),
+  'req.headers.authorization',
+  'req.headers.cookie'
+]
 
 /**
  * The root logger. JSON lines on stdout for journald; pretty when stdout is a terminal (pino-pretty in a
@@ -19,6 +24,6 @@ export function createLogger (config: Pick<Config, 'log'>, destination?: Destina
   }
   if (destination !== undefined) return pino(options, destination)
   const pretty = config.log.pretty === 'always' || (config.log.pretty === 'auto' && process.stdout.isTTY)
-  if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } })
+  if (pretty) { return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } }) }
   return pino(options)
 }

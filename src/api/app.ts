@@ -19,7 +19,11 @@ export function createApi (ctx: AppContext, control: Control, metrics: GatewayMe
   app.use(httpMetrics(metrics.httpDuration))
   app.use(errorMiddleware(ctx.log.child({ module: 'api' })))
   app.use(jsonBody())
-  for (const router of [healthRoutes(ctx, () => control.emergency.record), metricsRoutes(ctx, metrics.registry), mountRoutes(apiRoutes, { app: ctx, control })]) {
+  for (const router of [
+    healthRoutes(ctx, () => control.emergency.record),
+    metricsRoutes(ctx, metrics.registry),
+    mountRoutes(apiRoutes, { app: ctx, control })
+  ]) {
     app.use(router.routes())
     app.use(router.allowedMethods({ throw: true }))
   }

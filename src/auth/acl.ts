@@ -31,14 +31,36 @@ const DEVICE_RETAIN = new Set<TopicFamily>(['deviceStatus', 'relayState'])
 const PENDING_PUBLISH = new Set<TopicFamily>(['deviceAnnounce', 'deviceStatus'])
 
 const OWN_SUBSCRIBE: TopicFamily[] = ['deviceCommand', 'relayCommand', 'deviceConfig', 'deviceGatewayError']
-const SHARED_SUBSCRIBE = [`${PREFIX}/config/#`, `${PREFIX}/emergency/#`, familyTopic('gatewayStatus'), familyTopic('gatewayHeartbeat')]
+const SHARED_SUBSCRIBE = [
+  `${PREFIX}/config/#`,
+  `${PREFIX}/emergency/#`,
+  familyTopic('gatewayStatus'),
+  familyTopic('gatewayHeartbeat')
+]
 const DISPLAY_SUBSCRIBE: TopicFamily[] = ['deviceStatus', 'deviceTelemetry', 'telemetryData', 'relayState']
 
 /** What users of every role may read: everything in SPEC §3 except command topics, panel requests and health. */
 const USER_SUBSCRIBE = [
-  ...(['deviceAnnounce', 'deviceStatus', 'deviceTelemetry', 'telemetryData', 'deviceResponse', 'deviceError',
-    'deviceConfigRequest', 'relayState', 'canData', 'deviceConfig', 'deviceGatewayError', 'gatewayStatus', 'gatewayHeartbeat'] as TopicFamily[]).map(f => familyTopic(f)),
-  `${PREFIX}/config/#`, `${PREFIX}/emergency/#`, `${PREFIX}/events/#`
+  ...(
+    [
+      'deviceAnnounce',
+      'deviceStatus',
+      'deviceTelemetry',
+      'telemetryData',
+      'deviceResponse',
+      'deviceError',
+      'deviceConfigRequest',
+      'relayState',
+      'canData',
+      'deviceConfig',
+      'deviceGatewayError',
+      'gatewayStatus',
+      'gatewayHeartbeat'
+    ] as TopicFamily[]
+  ).map(f => familyTopic(f)),
+  `${PREFIX}/config/#`,
+  `${PREFIX}/emergency/#`,
+  `${PREFIX}/events/#`
 ]
 const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergencyStop'])
 
@@ -51,7 +73,13 @@ const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergenc
  * (`#` for a viewer is granted), and every message is then forwarded only if mayRead() allows its topic (the
  * broker's authorizeForward). A filter that covers nothing readable is refused (SUBACK 0x80).
  */
-export function authorize (principal: Principal, action: AclAction, topic: string, retain = false, rules: readonly AclRule[] = []): AclDecision {
+export function authorize (
+  principal: Principal,
+  action: AclAction,
+  topic: string,
+  retain = false,
+  rules: readonly AclRule[] = []
+): AclDecision {
   if (action === 'publish') return authorizePublish(principal, topic, retain, rules, parseTopic(topic))
   if (topic.startsWith('$autocore')) return deny('$autocore topics are reserved')
   if (principal.kind === 'user' && principal.role === 'admin') return ALLOW
@@ -80,8 +108,14 @@ const INSIDE = `${PREFIX}/#`
  * authorize() for a publish whose topic the caller has already parsed (`parsed` = parseTopic(topic)): the broker's
  * publish path parses each topic once and hands the result to the ACL and to every pipeline step.
  */
-export function authorizePublish (principal: Principal, topic: string, retain: boolean, rules: readonly AclRule[], parsed: ParsedTopic | undefined): AclDecision {
-  if (topic.startsWith('$')) return deny(topic.startsWith('$autocore') ? '$autocore topics are reserved' : '$ topics are reserved')
+export function authorizePublish (
+  principal: Principal,
+  topic: string,
+  retain: boolean,
+  rules: readonly AclRule[],
+  parsed: ParsedTopic | undefined
+): AclDecision {
+  if (topic.startsWith('$')) { return deny(topic.startsWith('$autocore') ? '$autocore topics are reserved' : '$ topics are reserved') }
   if (topic.startsWith(PREFIX + '/')) return publishInside(principal, parsed, retain)
   return principal.kind === 'user' && principal.role === 'admin' ? ALLOW : byRules(principal, 'publish', topic, rules)
 }
@@ -92,19 +126,21 @@ function publishInside (p: Principal, parsed: ParsedTopic | undefined, retain: b
   const { family, params } = parsed
   switch (p.kind) {
     case 'device': {
-      if (family === 'emergencyStop' && p.pending === undefined && p.capabilities.includes('emergency_button')) return retain ? deny('retained emergency stop') : ALLOW
+      if (family === 'emergencyStop' && p.pending === undefined && p.capabilities.includes('emergency_button')) { return retain ? deny('retained emergency stop') : ALLOW }
       if (params.uuid !== p.uuid) return deny('a device publishes only under its own UUID')
-      if (!(p.pending === undefined ? DEVICE_PUBLISH : PENDING_PUBLISH).has(family)) return deny(`devices may not publish ${family}`)
+      if (!(p.pending === undefined ? DEVICE_PUBLISH : PENDING_PUBLISH).has(family)) { return deny(`devices may not publish ${family}`) }
       if (retain && !DEVICE_RETAIN.has(family)) return deny('devices retain only their status and relay state')
       return ALLOW
     }
     case 'user':
       if (admin) return DEVICE_PUBLISH.has(family) ? deny('only the device publishes its own topics') : ALLOW
-      if (p.role === 'operator' && OPERATOR_PUBLISH.has(family)) return retain ? deny('panel requests are not retained') : ALLOW
+      if (p.role === 'operator' && OPERATOR_PUBLISH.has(family)) { return retain ? deny('panel requests are not retained') : ALLOW }
       if (p.role === 'viewer') return deny('viewers only read')
       return deny(`${p.role} may not publish ${family}`)
     case 'health':
-      return family === 'health' && params.id === p.clientId && !retain ? ALLOW : deny('the health identity publishes only its echo topic')
+      return family === 'health' && params.id === p.clientId && !retain
+        ? ALLOW
+        : deny('the health identity publishes only its echo topic')
     case 'anonymous':
       return deny('anonymous clients may not use autocore topics')
   }
@@ -150,7 +186,7 @@ function byRules (p: Principal, action: AclAction, topic: string, rules: readonl
     if (filter === undefined) continue
     // A publish needs the rule to name its topic. A subscription is granted by an allow rule naming some of what it
     // covers, refused by a deny rule naming all of it; each message is then checked on its own (mayRead).
-    if (rule.effect === 'allow' && (action === 'publish' ? covers(filter, topic) : intersects(filter, topic))) return ALLOW
+    if (rule.effect === 'allow' && (action === 'publish' ? covers(filter, topic) : intersects(filter, topic))) { return ALLOW }
     if (rule.effect === 'deny' && covers(filter, topic)) return deny('refused by acl.rules')
   }
   return deny('no acl rule allows it')

@@ -15,7 +15,12 @@ import { certificateOf } from './client-certificate.js'
  * An interceptor may return a promise: the PUBACK waits for it (telemetry's durable acknowledgement).
  */
 export type PublishVerdict = 'deliver' | { drop: string } | { deny: string }
-export type PublishInterceptor = (principal: Principal, packet: PublishPacket, client: Client, info: PublishInfo) => PublishVerdict | Promise<PublishVerdict>
+export type PublishInterceptor = (
+  principal: Principal,
+  packet: PublishPacket,
+  client: Client,
+  info: PublishInfo
+) => PublishVerdict | Promise<PublishVerdict>
 
 /**
  * What the pipeline has learnt about one client publish, handed to every step so that each thing is worked out
@@ -38,7 +43,10 @@ export interface PublishInfo {
 export const DROPPED_TOPIC = '$autocore/dropped'
 
 export interface BrokerHooks {
-  hooks: Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+  hooks: Pick<
+    AedesOptions,
+    'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+  >
   principalOf: (client: Client) => Principal | undefined
   /** Adds a step to every client publish, after the access decision; steps run in the order added. */
   intercept: (interceptor: PublishInterceptor) => void
@@ -57,13 +65,22 @@ export interface BrokerHooks {
   /** Forgets a deleted session's identity. */
   forgetSession: (clientId: string) => void
   /** The store restored subscriptions are removed from when they are refused (broker.ts sets it). */
-  useStore: (store: { removeSubscriptions: (client: Pick<Client, 'id'>, topics: string[]) => Promise<unknown> | unknown }) => void
+  useStore: (store: {
+    removeSubscriptions: (client: Pick<Client, 'id'>, topics: string[]) => Promise<unknown> | unknown
+  }) => void
   /** How often each session limit refused something, for /metrics (autocore_mqtt_limit_refusals_total). */
   readonly refusals: Record<LimitName, number>
 }
 
 /** The session-layer limits (config mqtt.*), each counted in refusals when it refuses. */
-export type LimitName = 'filters_per_subscribe' | 'subscriptions_per_client' | 'client_id_length' | 'client_id_owner' | 'will' | 'queued_messages' | 'session_expired'
+export type LimitName =
+  | 'filters_per_subscribe'
+  | 'subscriptions_per_client'
+  | 'client_id_length'
+  | 'client_id_owner'
+  | 'will'
+  | 'queued_messages'
+  | 'session_expired'
 
 export interface HookLimits {
   readonly maxClientIdLength: number
@@ -132,10 +149,21 @@ export function createHooks (deps: HookDeps): BrokerHooks {
   // themselves (mqtt.sessionExpiryMs).
   const sessions = new Map<string, ClientState>()
   const refusals: Record<LimitName, number> = {
-    filters_per_subscribe: 0, subscriptions_per_client: 0, client_id_length: 0, client_id_owner: 0, will: 0, queued_messages: 0, session_expired: 0
+    filters_per_subscribe: 0,
+    subscriptions_per_client: 0,
+    client_id_length: 0,
+    client_id_owner: 0,
+    will: 0,
+    queued_messages: 0,
+    session_expired: 0
   }
 
-  function refuse (client: Client, username: string | undefined, outcome: AuthOutcome & { ok: false }, done: (err: AuthenticateError, ok: null) => void): void {
+  function refuse (
+    client: Client,
+    username: string | undefined,
+    outcome: AuthOutcome & { ok: false },
+    done: (err: AuthenticateError, ok: null) => void
+  ): void {
     bus.emit('mqtt.auth_failed', {
       clientId: client.id,
       username,
@@ -157,11 +185,28 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     done(err, null)
   }
 
-  function denied (client: Pick<Client, 'id'>, principal: Principal | undefined, action: 'publish' | 'subscribe', topic: string, reason: string): void {
-    bus.emit('mqtt.acl_denied', { clientId: client.id, username: principal === undefined ? undefined : usernameOf(principal), action, topic, reason })
+  function denied (
+    client: Pick<Client, 'id'>,
+    principal: Principal | undefined,
+    action: 'publish' | 'subscribe',
+    topic: string,
+    reason: string
+  ): void {
+    bus.emit('mqtt.acl_denied', {
+      clientId: client.id,
+      username: principal === undefined ? undefined : usernameOf(principal),
+      action,
+      topic,
+      reason
+    })
   }
 
-  function finish (client: Client, packet: PublishPacket, verdict: PublishVerdict, done: (err?: Error | null) => void): boolean {
+  function finish (
+    client: Client,
+    packet: PublishPacket,
+    verdict: PublishVerdict,
+    done: (err?: Error | null) => void
+  ): boolean {
     if (verdict === 'deliver') return false
     if ('deny' in verdict) {
       // [MQTT-3.3.5-2] MQTT 3.1.1 has no negative PUBACK: Aedes closes the connection on this error.
@@ -175,7 +220,14 @@ export function createHooks (deps: HookDeps): BrokerHooks {
   }
 
   // Runs the interceptors synchronously while they answer synchronously, so the common path allocates no promise.
-  function runFrom (i: number, principal: Principal, packet: PublishPacket, client: Client, info: PublishInfo, done: (err?: Error | null) => void): void {
+  function runFrom (
+    i: number,
+    principal: Principal,
+    packet: PublishPacket,
+    client: Client,
+    info: PublishInfo,
+    done: (err?: Error | null) => void
+  ): void {
     for (; i < interceptors.length; i++) {
       let verdict: PublishVerdict | Promise<PublishVerdict>
       try {
@@ -200,7 +252,12 @@ export function createHooks (deps: HookDeps): BrokerHooks {
   }
 
   /** The whole publish path (ACL, then the interceptors) for a publish by `principal`. */
-  function publishAs (principal: Principal, client: Client, packet: PublishPacket, done: (err?: Error | null) => void): void {
+  function publishAs (
+    principal: Principal,
+    client: Client,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void
+  ): void {
     // The one parse of this publish's topic: the ACL and every pipeline step read it from here.
     const info: PublishInfo = { topic: parseTopic(packet.topic), body: undefined }
     const decision = aclPublishDecision(principal, packet.topic, packet.retain, aclRules, info.topic)
@@ -218,7 +275,11 @@ export function createHooks (deps: HookDeps): BrokerHooks {
    * the same ACL and interceptors. A refusal drops it (routed nowhere, retained nowhere): an error here would leave
    * the will stored and re-published every heartbeat, and surface as an 'error' on the broker.
    */
-  function publishWill (owner: Principal, packet: PublishPacket & { clientId?: string }, done: (err?: Error | null) => void): void {
+  function publishWill (
+    owner: Principal,
+    packet: PublishPacket & { clientId?: string },
+    done: (err?: Error | null) => void
+  ): void {
     const client = { id: packet.clientId ?? owner.clientId } as unknown as Client
     const drop = (reason: string): void => {
       refusals.will++
@@ -267,11 +328,12 @@ export function createHooks (deps: HookDeps): BrokerHooks {
    * per-client count. Aedes has no hook that sees the whole packet.
    */
   function watchPackets (client: Client): void {
-    const parser = (client as unknown as { _parser?: { prependListener?: (e: string, fn: (p: any) => void) => void } })._parser
+    const parser = (client as unknown as { _parser?: { prependListener?: (e: string, fn: (p: any) => void) => void } })
+      ._parser
     parser?.prependListener?.('packet', (packet: { cmd: string, subscriptions?: object[], unsubscriptions?: string[] }) => {
       if (packet.cmd === 'subscribe' && packet.subscriptions !== undefined) {
         for (const sub of packet.subscriptions) fromPacket.add(sub)
-        for (let i = limits.maxFiltersPerSubscribe; i < packet.subscriptions.length; i++) overLimit.add(packet.subscriptions[i])
+        for (let i = limits.maxFiltersPerSubscribe; i < packet.subscriptions.length; i++) { overLimit.add(packet.subscriptions[i]) }
       } else if (packet.cmd === 'unsubscribe' && packet.unsubscriptions !== undefined) {
         const { filters } = stateOf(client)
         for (const topic of packet.unsubscriptions) filters.delete(topic)
@@ -279,8 +341,14 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     })
   }
 
-  function authenticated (client: Client, principal: Principal, name: string | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
-    const will = (client as unknown as { _will: (PublishPacket & { [WILL_OWNER]?: Principal }) | null | undefined })._will
+  function authenticated (
+    client: Client,
+    principal: Principal,
+    name: string | undefined,
+    done: (err: AuthenticateError | null, ok: boolean | null) => void
+  ): void {
+    const will = (client as unknown as { _will: (PublishPacket & { [WILL_OWNER]?: Principal }) | null | undefined })
+      ._will
     if (will !== null && will !== undefined) {
       const reason = willRefusal(principal, will)
       if (reason !== undefined) {
@@ -300,7 +368,12 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     done(null, true)
   }
 
-  function ownerOfId (client: Client, principal: Principal, name: string | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+  function ownerOfId (
+    client: Client,
+    principal: Principal,
+    name: string | undefined,
+    done: (err: AuthenticateError | null, ok: boolean | null) => void
+  ): void {
     // A device's UUID is its own client id: whoever else takes it would disconnect the device and, with clean
     // session 0, receive its queued commands.
     if (principal.kind === 'device' && principal.uuid === client.id) return authenticated(client, principal, name, done)
@@ -318,7 +391,12 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     if (!(result instanceof Promise)) return taken(result)
     result.then(taken, (err: Error) => {
       log.error({ err, clientId: client.id }, 'client id lookup failed')
-      refuse(client, name, { ok: false, returnCode: 3, reason: 'client id lookup failed' } as unknown as AuthOutcome & { ok: false }, done)
+      refuse(
+        client,
+        name,
+        { ok: false, returnCode: 3, reason: 'client id lookup failed' } as unknown as AuthOutcome & { ok: false },
+        done
+      )
     }).catch((err: Error) => log.error({ err, clientId: client.id }, 'authenticate callback failed'))
   }
 
@@ -383,7 +461,13 @@ export function createHooks (deps: HookDeps): BrokerHooks {
         }
         let result: AuthOutcome | Promise<AuthOutcome>
         try {
-          result = deps.authenticate({ clientId: client.id, username: name, password: password ?? undefined, remoteAddress: remoteAddressOf(client), certificate: certificateOf(client) })
+          result = deps.authenticate({
+            clientId: client.id,
+            username: name,
+            password: password ?? undefined,
+            remoteAddress: remoteAddressOf(client),
+            certificate: certificateOf(client)
+          })
         } catch (err) {
           result = Promise.reject(err)
         }

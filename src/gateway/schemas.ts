@@ -54,7 +54,11 @@ export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
   deviceResponse: {
     type: 'object',
     required: ['command_id', 'status'],
-    properties: { command_id: { type: 'string', minLength: 1, maxLength: 36 }, status: { enum: ['ok', 'error'] }, message: str(1024) }
+    properties: {
+      command_id: { type: 'string', minLength: 1, maxLength: 36 },
+      status: { enum: ['ok', 'error'] },
+      message: str(1024)
+    }
   },
   deviceError: {
     type: 'object',
@@ -66,7 +70,11 @@ export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
     type: 'object',
     required: ['channels'],
     properties: {
-      channels: { type: 'object', propertyNames: { pattern: '^[1-9][0-9]{0,2}$' }, additionalProperties: { type: 'boolean' } }
+      channels: {
+        type: 'object',
+        propertyNames: { pattern: '^[1-9][0-9]{0,2}$' },
+        additionalProperties: { type: 'boolean' }
+      }
     }
   },
   canData: {
@@ -79,7 +87,10 @@ export const payloadSchemas: Partial<Record<TopicFamily, object>> = {
         items: {
           type: 'object',
           required: ['id', 'data'],
-          properties: { id: { type: 'integer', minimum: 0, maximum: 0x1FFFFFFF }, data: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){0,64}$' } }
+          properties: {
+            id: { type: 'integer', minimum: 0, maximum: 0x1fffffff },
+            data: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){0,64}$' }
+          }
         }
       }
     }
@@ -125,5 +136,8 @@ export function checkPayload (family: TopicFamily, payload: Buffer, into?: { bod
     return undefined
   }
   const e = validate.errors?.[0]
-  return `payload ${e?.instancePath === '' ? '' : e?.instancePath + ' '}${e?.message ?? 'is invalid'}`.replace(/\s+/g, ' ')
+  return `payload ${e?.instancePath === '' ? '' : e?.instancePath + ' '}${e?.message ?? 'is invalid'}`.replace(
+    /\s+/g,
+    ' '
+  )
 }

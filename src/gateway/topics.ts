@@ -48,7 +48,10 @@ export function telemetryTopicUuid (topic: string): string | undefined {
 
 /** SPEC §3 telemetry payload: `{key: number}` or `{key: {value, unit?}}`, optional `ts` (device time). */
 export type TelemetryValue = number | boolean | string
-export type TelemetryPayload = { ts?: number | string } & Record<string, TelemetryValue | { value: TelemetryValue, unit?: string }>
+export type TelemetryPayload = { ts?: number | string } & Record<
+  string,
+  TelemetryValue | { value: TelemetryValue, unit?: string }
+>
 
 /** SPEC §3 CAN payload: frames with an 11/29-bit id and data as hex (up to 8 bytes, or 64 for CAN FD). */
 export interface CanPayload { ts?: number, frames: Array<{ id: number, data: string }> }
@@ -83,7 +86,12 @@ export interface RelayCommandPayload { command_id: string, channel: number, acti
 export interface CommandResponsePayload { command_id: string, status: 'ok' | 'error', message?: string }
 export interface RelayStatePayload { channels: Record<string, boolean> }
 export interface RelaySetPayload { channel: number, action: RelayAction, duration_ms?: number, command_id?: string }
-export interface EmergencyStatePayload { active: boolean, reason: string | null, source: string | null, since: string | null }
+export interface EmergencyStatePayload {
+  active: boolean
+  reason: string | null
+  source: string | null
+  since: string | null
+}
 
 /** MQTT filter matching (`+` one level, `#` the rest) [MQTT-4.7.1]. */
 export function matchesFilter (filter: string, topic: string): boolean {
@@ -97,7 +105,12 @@ export function matchesFilter (filter: string, topic: string): boolean {
 }
 
 /** Topics only the gateway itself may produce from its own logic (commands, emergency): never macro output. */
-export const gatewayOnlyFilters = [`${PREFIX}/devices/+/command`, `${PREFIX}/relays/+/command`, `${PREFIX}/emergency/#`, `${PREFIX}/macros/+/run`] as const
+export const gatewayOnlyFilters = [
+  `${PREFIX}/devices/+/command`,
+  `${PREFIX}/relays/+/command`,
+  `${PREFIX}/emergency/#`,
+  `${PREFIX}/macros/+/run`
+] as const
 
 /**
  * Every topic family of SPEC §3 as a pattern with named single-level parameters (the router's syntax).
@@ -185,7 +198,8 @@ export function parseTopic (topic: string): ParsedTopic | undefined {
 }
 
 /** Device ids the gateway accepts: RFC 4122 UUIDs and the short ids of the original notes (`esp32-001`). */
-export const DEVICE_ID = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9-]{2,63})$/
+export const DEVICE_ID =
+  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9-]{2,63})$/
 
 export interface DeviceStatusPayload {
   status: 'online' | 'offline'
@@ -237,7 +251,12 @@ export interface GatewayHeartbeatPayload { seq: number, boot_id: string, uptime_
  * The board's side of the heartbeat contract (README "Gateway heartbeat"): missing `misses` heartbeats on
  * `heartbeat_topic` (sent every `heartbeat_ms`), it turns the channels in `fail_safe_off` off and reports it.
  */
-export interface DeadmanAnnouncement { heartbeat_topic: string, heartbeat_ms: number, misses: number, fail_safe_off: number[] }
+export interface DeadmanAnnouncement {
+  heartbeat_topic: string
+  heartbeat_ms: number
+  misses: number
+  fail_safe_off: number[]
+}
 
 /**
  * `autocore/devices/{uuid}/config`: the device's configuration object and its devices.config_version, with the

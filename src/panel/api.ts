@@ -19,20 +19,34 @@ async function failure (res: Response): Promise<ApiError> {
 }
 
 /** `POST /api/v1/auth/login`; the Date header lets the session correct for clock skew. */
-export async function login (username: string, password: string): Promise<{ answer: LoginAnswer, serverDate: string | null }> {
-  const res = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+export async function login (
+  username: string,
+  password: string
+): Promise<{ answer: LoginAnswer, serverDate: string | null }> {
+  const res = await fetch('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password })
+  })
   if (!res.ok) throw await failure(res)
   return { answer: await res.json() as LoginAnswer, serverDate: res.headers.get('date') }
 }
 
 /** The /api/v1 routes the panel reads and calls, with the Bearer token; a 401 calls `onUnauthorized` (back to login). */
 export class Api {
-  constructor (private readonly token: string, private readonly onUnauthorized: () => void) {}
+  constructor (
+    private readonly token: string,
+    private readonly onUnauthorized: () => void
+  ) {}
 
-  private async call<T> (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
-    const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
     if (res.status === 401) this.onUnauthorized()
     if (!res.ok) throw await failure(res)
     return (res.status === 204 ? {} : await res.json()) as T
@@ -44,11 +58,22 @@ export class Api {
   macros = async (): Promise<Page<MacroItem>> => await this.call('GET', '/macros?limit=500')
   events = async (limit: number): Promise<Page<EventItem>> => await this.call('GET', `/events?limit=${limit}`)
   emergency = async (): Promise<EmergencyState> => await this.call('GET', '/emergency')
-  latest = async (uuid: string): Promise<{ readings: Array<{ key: string, value: number | boolean | string | null, unit: string | null, ts: number }> }> =>
-    await this.call('GET', `/telemetry/${encodeURIComponent(uuid)}/latest`)
+  latest = async (
+    uuid: string
+  ): Promise<{
+    readings: Array<{ key: string, value: number | boolean | string | null, unit: string | null, ts: number }>
+  }> => await this.call('GET', `/telemetry/${encodeURIComponent(uuid)}/latest`)
 
-  series = async (uuid: string, key: string, from: number, to: number): Promise<{ points: Array<{ t: number, avg: number, last: number }> }> =>
-    await this.call('GET', `/telemetry/${encodeURIComponent(uuid)}/series?key=${encodeURIComponent(key)}&from=${from}&to=${to}&bucket=1m`)
+  series = async (
+    uuid: string,
+    key: string,
+    from: number,
+    to: number
+  ): Promise<{ points: Array<{ t: number, avg: number, last: number }> }> =>
+    await this.call(
+      'GET',
+      `/telemetry/${encodeURIComponent(uuid)}/series?key=${encodeURIComponent(key)}&from=${from}&to=${to}&bucket=1m`
+    )
 
   executeMacro = async (id: number): Promise<unknown> => await this.call('POST', `/macros/${id}/execute`)
   cancelMacro = async (id: number): Promise<unknown> => await this.call('POST', `/macros/${id}/cancel`)

@@ -6,7 +6,7 @@ import { jsonObject } from './control-payload.js'
 export function responseHandler (commands: CommandService): Handler {
   return async msg => {
     const body = jsonObject(msg)
-    if (body === undefined || typeof body.command_id !== 'string' || (body.status !== 'ok' && body.status !== 'error')) return
+    if (body === undefined || typeof body.command_id !== 'string' || (body.status !== 'ok' && body.status !== 'error')) { return }
     await commands.respond(msg.params.uuid, {
       command_id: body.command_id,
       status: body.status,

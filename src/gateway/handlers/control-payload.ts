@@ -7,7 +7,9 @@ import type { InboundMessage } from '../router.js'
 export function jsonObject (msg: InboundMessage): Record<string, unknown> | undefined {
   try {
     const body = JSON.parse(msg.payload.toString()) as unknown
-    return typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : undefined
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }

@@ -50,12 +50,27 @@ function row (deviceId: number, key: string, reading: Reading, ts: number): Tele
  * finite numbers), so only what that schema cannot say is checked here: `ts` must be a real time, key length,
  * the configured reading count, at least one reading. Answers the rows, or the reason the payload is refused.
  */
-export function parseTelemetry (payload: Buffer | string, deviceId: number, receivedAt: number, maxKeys: number): TelemetryRow[] | string {
-  return telemetryRows(JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as TelemetryFields, deviceId, receivedAt, maxKeys)
+export function parseTelemetry (
+  payload: Buffer | string,
+  deviceId: number,
+  receivedAt: number,
+  maxKeys: number
+): TelemetryRow[] | string {
+  return telemetryRows(
+    JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as TelemetryFields,
+    deviceId,
+    receivedAt,
+    maxKeys
+  )
 }
 
 /** parseTelemetry for a payload already parsed (the JSON value the payload guard validated). */
-export function telemetryRows (fields: TelemetryFields, deviceId: number, receivedAt: number, maxKeys: number): TelemetryRow[] | string {
+export function telemetryRows (
+  fields: TelemetryFields,
+  deviceId: number,
+  receivedAt: number,
+  maxKeys: number
+): TelemetryRow[] | string {
   let ts = receivedAt
   if (fields.ts !== undefined) {
     const t = parseTs(fields.ts)
@@ -81,7 +96,12 @@ export function telemetryRows (fields: TelemetryFields, deviceId: number, receiv
  * come parsed from the pipeline (PublishInfo), so neither is parsed again here.
  */
 export function telemetryInterceptor (store: TelemetryStore, now: () => number, maxKeys: number): PublishInterceptor {
-  function ingest (uuid: string, deviceId: number | undefined, packet: PublishPacket, info: PublishInfo): PublishVerdict | Promise<PublishVerdict> {
+  function ingest (
+    uuid: string,
+    deviceId: number | undefined,
+    packet: PublishPacket,
+    info: PublishInfo
+  ): PublishVerdict | Promise<PublishVerdict> {
     if (deviceId === undefined) {
       store.refused('unknown device', uuid)
       return { drop: 'unknown device' }

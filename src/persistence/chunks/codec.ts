@@ -178,7 +178,22 @@ export class ChunkEncoder {
 function writeDod (w: BitWriter, dod: number): void {
   if (dod === 0) { w.write(0, 1); return }
   const z = zigzag(dod)
-  if (z < 2 ** 7) { w.write(0b10, 2); w.write(z, 7) } else if (z < 2 ** 9) { w.write(0b110, 3); w.write(z, 9) } else if (z < 2 ** 12) { w.write(0b1110, 4); w.write(z, 12) } else if (z < 2 ** 32) { w.write(0b11110, 5); w.write(z, 32) } else { w.write(0b11111, 5); w.writeUint(z, 53) }
+  if (z < 2 ** 7) {
+    w.write(0b10, 2)
+    w.write(z, 7)
+  } else if (z < 2 ** 9) {
+    w.write(0b110, 3)
+    w.write(z, 9)
+  } else if (z < 2 ** 12) {
+    w.write(0b1110, 4)
+    w.write(z, 12)
+  } else if (z < 2 ** 32) {
+    w.write(0b11110, 5)
+    w.write(z, 32)
+  } else {
+    w.write(0b11111, 5)
+    w.writeUint(z, 53)
+  }
 }
 
 function readDod (r: BitReader): number {
@@ -193,7 +208,16 @@ function readDod (r: BitReader): number {
 /** Writes `len` bits of the 64-bit hi:lo shifted right by `shift`. */
 function writeShifted (w: BitWriter, hi: number, lo: number, shift: number, len: number): void {
   let h: number, l: number
-  if (shift === 0) { h = hi; l = lo } else if (shift < 32) { l = ((lo >>> shift) | (hi << (32 - shift))) >>> 0; h = hi >>> shift } else { l = hi >>> (shift - 32); h = 0 }
+  if (shift === 0) {
+    h = hi
+    l = lo
+  } else if (shift < 32) {
+    l = ((lo >>> shift) | (hi << (32 - shift))) >>> 0
+    h = hi >>> shift
+  } else {
+    l = hi >>> (shift - 32)
+    h = 0
+  }
   w.write64(h, l, len)
 }
 
@@ -240,7 +264,14 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
     if (r.readBit() === 1) {
       code = r.read(2)
       unit = readNullable()
-      dataType = code === NUMBER ? 'number' : code === BOOLEAN ? 'boolean' : code === STRING ? 'string' : readString() as TelemetryDataType
+      dataType =
+        code === NUMBER
+          ? 'number'
+          : code === BOOLEAN
+            ? 'boolean'
+            : code === STRING
+              ? 'string'
+              : (readString() as TelemetryDataType)
     }
     let value: number | null = null
     let valueText: string | null = null
@@ -250,7 +281,13 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
         const len = 64 - leading - trailing
         let xh = len > 32 ? r.read(len - 32) : 0
         let xl = r.read(len > 32 ? 32 : len)
-        if (trailing >= 32) { xh = (xl << (trailing - 32)) >>> 0; xl = 0 } else if (trailing > 0) { xh = ((xh << trailing) | (xl >>> (32 - trailing))) >>> 0; xl = (xl << trailing) >>> 0 }
+        if (trailing >= 32) {
+          xh = (xl << (trailing - 32)) >>> 0
+          xl = 0
+        } else if (trailing > 0) {
+          xh = ((xh << trailing) | (xl >>> (32 - trailing))) >>> 0
+          xl = (xl << trailing) >>> 0
+        }
         hi = (hi ^ xh) >>> 0
         lo = (lo ^ xl) >>> 0
       }

@@ -1,6 +1,7 @@
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm'
 
-const column = (): TableColumn => new TableColumn({ name: 'cert_serial', type: 'varchar', length: '64', isNullable: true })
+const column = (): TableColumn =>
+  new TableColumn({ name: 'cert_serial', type: 'varchar', length: '64', isNullable: true })
 
 // The serial number of the one client certificate a device may connect with (#17, mutual TLS): `device add --cert`
 // and `device cert` record it, issuing a new one replaces it, `device revoke-cert` clears it. A certificate whose

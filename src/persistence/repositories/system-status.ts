@@ -4,7 +4,9 @@ import { SystemStatus } from '../../../entities/index.js'
 import { PreparedStatements } from './sql.js'
 
 // `value` is simple-json, stored as TypeORM stores it (JSON text).
-const UPSERT = 'INSERT INTO system_status ("key", "value", updated_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value", updated_at = excluded.updated_at'
+const UPSERT =
+  'INSERT INTO system_status ("key", "value", updated_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "value" ' +
+    '= excluded."value", updated_at = excluded.updated_at'
 
 /** Small persisted key/value state (`system_status`), e.g. key 'emergency'. */
 export class SystemStatusRepository {
@@ -28,7 +30,9 @@ export class SystemStatusRepository {
       await this.sql.whenFree(() => this.sql.get(UPSERT).run(key, JSON.stringify(value), now))
       return
     }
-    await this.ds.getRepository(SystemStatus).upsert({ key, value, updatedAt: now } as QueryDeepPartialEntity<SystemStatus>, ['key'])
+    await this.ds
+      .getRepository(SystemStatus)
+      .upsert({ key, value, updatedAt: now } as QueryDeepPartialEntity<SystemStatus>, ['key'])
   }
 
   /**
