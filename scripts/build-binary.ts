@@ -89,9 +89,10 @@ async function buildTarget (target: Target, script: string, out: string, work: s
   chmodSync(exe, 0o755)
   const name = `autocore-gateway-${target}`
   const final = join(out, name)
+  // The checksum first, then the executable by rename: whoever sees the executable sees its checksum.
+  writeFileSync(final + '.sha256', `${sha256(readFileSync(exe))}  ${name}\n`)
   copyFileSync(exe, final + '.tmp')
   renameSync(final + '.tmp', final)
-  writeFileSync(final + '.sha256', `${sha256(readFileSync(final))}  ${name}\n`)
   return final
 }
 

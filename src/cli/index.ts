@@ -14,6 +14,7 @@ import { registerUserCommands } from './user.js'
 import { registerTlsCommands } from './tls.js'
 import { registerJournalCommand } from './journal.js'
 import { simulate } from './simulate.js'
+import { registerInstallCommands } from './install.js'
 
 export type { CliIo } from './io.js'
 
@@ -89,6 +90,7 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
   registerUserCommands(program, io, configOption, c => { code = c })
   registerTlsCommands(program, io, configOption, c => { code = c })
   registerJournalCommand(program, io, configOption, c => { code = c })
+  registerInstallCommands(program, io, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'n
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
+import { x64Binary } from '../helpers/binary.js'
 import { connect } from '../helpers/mqtt.js'
 import { gatewayEnv, runGateway } from '../helpers/process.js'
 import { packageRoot } from '../../src/paths.js'
@@ -13,10 +14,7 @@ t.setTimeout(300_000)
 
 // Acceptance 1 of #19: the linux-x64 single executable, built once here (npm test has built dist/ already),
 // copied alone into an empty directory: no node_modules, no checkout, a fresh HOME for its cache.
-const out = t.testdir()
-const built = join(out, 'autocore-gateway-linux-x64')
-execFileSync(process.execPath, [join(packageRoot, 'dist', 'scripts', 'build-binary.js'), '--target', 'linux-x64',
-  '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] })
+const built = x64Binary()
 
 t.test('linux-x64 executable alone: version, start, health, a device it provisions, telemetry, SIGTERM', async t => {
   const dir = t.testdir({ home: {}, data: {} })

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { packageRoot } from '../../src/paths.js'
+import { x64Binary } from '../helpers/binary.js'
 
 const script = join(packageRoot, 'scripts', 'install.sh')
 const UNITS = ['autocore-gateway.service', 'autocore-gateway-health.service', 'autocore-gateway-health.timer', 'autocore-gateway-restart.service']
@@ -149,4 +151,103 @@ t.test('--uninstall keeps config, data and user; --purge removes them; bad input
   const notBundle = install('--root', root(base, 'root2'), '--bundle', join(base, 'empty'))
   t.equal(notBundle.status, 1)
   t.match(notBundle.out, /is not an unpacked release bundle \(no dist\/src\/main\.js\)/)
+})
+
+// #19: `autocore-gateway install` of the single executable does what install.sh does, from the executable itself.
+const binaryEnv = (base: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: join(base, 'home') })
+function binary (base: string, ...args: string[]): { status: number | null, out: string } {
+  const r = spawnSync(x64Binary(), args, { encoding: 'utf8', env: binaryEnv(base) })
+  return { status: r.status, out: r.stdout + r.stderr }
+}
+
+/** Every path under dir (but under skip) with its type, mode, owner and content or link target. */
+function tree (dir: string, skip: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const walk = (p: string): void => {
+    const rel = p.slice(dir.length) || '/'
+    if (rel.startsWith(skip + '/')) return
+    const st = lstatSync(p)
+    const what = st.isSymbolicLink()
+      ? `-> ${readlinkSync(p)}`
+      : st.isDirectory() ? 'dir' : createHash('sha256').update(readFileSync(p)).digest('hex')
+    out.set(rel, `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${what}`)
+    if (st.isDirectory() && !st.isSymbolicLink()) for (const n of readdirSync(p)) walk(join(p, n))
+  }
+  walk(dir)
+  return out
+}
+
+t.test('the executable\'s install --root makes the same tree as install.sh --root; verify passes', async t => {
+  t.setTimeout(300_000) // the first file to need the executable builds it (20-40 s, test/helpers/binary.ts)
+  const base = t.testdir()
+  const bySh = root(base, 'by-sh')
+  const byExe = root(base, 'by-exe')
+  t.equal(install('--root', bySh, '--bundle', bundle(base)).status, 0)
+  const done = binary(base, 'install', '--root', byExe)
+  t.equal(done.status, 0, done.out)
+  const [sh, exe] = [tree(bySh, '/opt/autocore-gateway'), tree(byExe, '/opt/autocore-gateway')]
+  t.same([...exe.keys()].sort(), [...sh.keys()].sort(), 'the same paths outside /opt/autocore-gateway')
+  for (const [path, what] of sh) t.equal(exe.get(path), what, path)
+  // In /opt/autocore-gateway: the executable in place of the launcher, with the same config and units.
+  t.equal(readFileSync(join(byExe, 'opt/autocore-gateway/bin/autocore-gateway')).length, statSync(x64Binary()).size)
+  t.equal(statSync(join(byExe, 'opt/autocore-gateway/bin/autocore-gateway')).mode & 0o777, 0o755)
+  for (const f of ['config/default.json', ...UNITS.map(u => `systemd/${u}`), 'systemd/autocore-gateway.env.example']) {
+    t.equal(readFileSync(join(byExe, 'opt/autocore-gateway', f), 'utf8'),
+      readFileSync(join(bySh, 'opt/autocore-gateway', f), 'utf8'), f)
+  }
+  t.match(JSON.parse(readFileSync(join(byExe, 'opt/autocore-gateway/RELEASE.json'), 'utf8')), { target: 'linux-x64' })
+
+  const dir = join(base, 'verify')
+  mkdirSync(dir)
+  for (const u of UNITS) {
+    const text = readFileSync(join(byExe, 'etc/systemd/system', u), 'utf8')
+    writeFileSync(join(dir, u), text.replaceAll('/opt/autocore-gateway', join(byExe, 'opt/autocore-gateway')))
+  }
+  const ok = spawnSync('systemd-analyze', ['verify', ...UNITS.map(u => join(dir, u))], { encoding: 'utf8', cwd: dir })
+  t.equal(ok.status, 0, ok.stderr)
+  t.equal(ok.stderr, '', 'no warnings')
+
+  writeFileSync(join(byExe, 'etc/autocore/config.json'), '{"mqtt":{"port":1884}}\n')
+  const again = binary(base, 'install', '--root', byExe)
+  t.equal(again.status, 0, again.out)
+  t.match(again.out, /= user autocore exists\n/)
+  t.match(again.out, /config\.json exists, kept/)
+  t.equal(readFileSync(join(byExe, 'etc/autocore/config.json'), 'utf8'), '{"mqtt":{"port":1884}}\n')
+  t.same(readdirSync(join(byExe, 'opt')), ['autocore-gateway'], 'no .new/.old left behind')
+})
+
+t.test('the executable: install --dry-run changes nothing; uninstall keeps data, --purge removes it', async t => {
+  t.setTimeout(300_000)
+  const base = t.testdir()
+  const r = root(base)
+  const before = tree(r, '/none')
+  const dry = binary(base, 'install', '--root', r, '--dry-run')
+  t.equal(dry.status, 0, dry.out)
+  t.match(dry.out, /\+ useradd --prefix \S+ --system --user-group --home-dir \/var\/lib\/autocore/)
+  t.match(dry.out, /\+ systemctl --root=\S+ enable autocore-gateway\.service autocore-gateway-health\.timer/)
+  t.same(tree(r, '/none'), before, 'nothing changed')
+  const live = binary(base, 'install', '--dry-run')
+  t.match(live.out, new RegExp(String.raw`\+ systemctl daemon-reload\n\+ systemctl enable autocore-gateway\.service ` +
+    String.raw`autocore-gateway-health\.timer\n\+ systemctl restart autocore-gateway\.service`))
+
+  t.equal(binary(base, 'install', '--root', r).status, 0)
+  writeFileSync(join(r, 'var/lib/autocore/autocore.db'), 'data')
+  const un = binary(base, 'uninstall', '--root', r)
+  t.equal(un.status, 0, un.out)
+  t.notOk(existsSync(join(r, 'opt/autocore-gateway')))
+  t.notOk(existsSync(join(r, 'usr/local/bin/autocore-gateway')))
+  for (const u of UNITS) t.notOk(existsSync(join(r, 'etc/systemd/system', u)))
+  t.notOk(existsSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')), 'disabled')
+  t.ok(existsSync(join(r, 'var/lib/autocore/autocore.db')), 'data kept')
+  t.match(readFileSync(join(r, 'etc/passwd'), 'utf8'), /^autocore:/m)
+  const purge = binary(base, 'uninstall', '--root', r, '--purge')
+  t.equal(purge.status, 0, purge.out)
+  t.notOk(existsSync(join(r, 'var/lib/autocore')))
+  t.notOk(existsSync(join(r, 'etc/autocore')))
+  t.notMatch(readFileSync(join(r, 'etc/passwd'), 'utf8'), /^autocore:/m)
+
+  const dev = spawnSync(process.execPath, [join(packageRoot, 'dist/src/main.js'), 'install', '--dry-run'],
+    { encoding: 'utf8' })
+  t.equal(dev.status, 1, 'outside the executable, install refuses')
+  t.match(dev.stderr, /use scripts\/install\.sh/)
 })
