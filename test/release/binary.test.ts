@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
@@ -68,7 +68,7 @@ t.test('linux-x64 executable alone: version, start, health, a device it provisio
   t.ok(existsSync(cache) && (statSync(cache).mode & 0o077) === 0, 'its files are extracted under ~/.cache, private')
 })
 
-t.test('a native module changed in the cache is refused, then the executable rewrites it', async t => {
+t.test('a native module changed in the cache is written again from the executable before it loads', async t => {
   const dir = t.testdir({ home: {}, data: {} })
   const env = { HOME: join(dir, 'home'), AUTOCORE_DATA_DIR: join(dir, 'data'), PATH: '/usr/bin:/bin' }
   const run = (...args: string[]): { status: number | null, out: string } => {
@@ -85,4 +85,14 @@ t.test('a native module changed in the cache is refused, then the executable rew
   const again = run('migrate')
   t.equal(again.status, 0, again.out)
   t.same(readFileSync(native), original, 'restored from the executable')
+})
+
+t.test('a cache directory others can write is never used: the next place is', async t => {
+  const dir = t.testdir({ home: {}, data: {}, shared: { 'autocore-gateway': {} } })
+  chmodSync(join(dir, 'shared', 'autocore-gateway'), 0o777)
+  const env = { HOME: join(dir, 'home'), AUTOCORE_CACHE_DIR: join(dir, 'shared'), PATH: '/usr/bin:/bin' }
+  const r = spawnSync(built, ['--version'], { env, encoding: 'utf8' })
+  t.equal(r.status, 0, r.stderr)
+  t.same(readdirSync(join(dir, 'shared', 'autocore-gateway')), [], 'nothing written where others can write')
+  t.equal(readdirSync(join(dir, 'home', '.cache', 'autocore-gateway')).length, 1, 'the files went to ~/.cache')
 })
