@@ -6,7 +6,10 @@ import { embeddedManifest } from '../runtime/embedded.js'
 import { CliExit, EXIT, type CliIo } from './io.js'
 import { BIN, ETC, NAME, OPT, Steps, UNIT_FILES, UNITS_DIR, USER, VAR } from './install-steps.js'
 
-interface Opts { dryRun?: boolean, root?: string, purge?: boolean }
+export interface Opts { dryRun?: boolean, root?: string, purge?: boolean }
+
+/** What is installed: the executable and the directory holding its config/, systemd/, README.md, RELEASE.json. */
+export interface Source { executable: string, files: string }
 
 /** The CLI on PATH with the service's config and environment (scripts/install.sh writes the same file). */
 const WRAPPER = `#!/bin/sh
@@ -42,14 +45,14 @@ function steps (io: CliIo, opts: Opts): Steps {
 }
 
 /** The code: the executable and its reference files, copied beside the old ones, then swapped in. */
-function installCode (s: Steps): void {
+function installCode (s: Steps, from: Source): void {
   const opt = s.at(OPT)
   s.mkdir(s.at('/opt'))
   s.remove(`${opt}.new`, `${opt}.old`)
   s.mkdir(`${opt}.new/bin`)
-  s.install(0o755, process.execPath, `${opt}.new/bin/${NAME}`)
+  s.install(0o755, from.executable, `${opt}.new/bin/${NAME}`)
   for (const f of ['config', 'systemd', 'README.md', 'RELEASE.json']) {
-    s.copyTree(join(packageRoot, f), `${opt}.new/${f}`)
+    if (existsSync(join(from.files, f))) s.copyTree(join(from.files, f), `${opt}.new/${f}`)
   }
   s.chown('0:0', `${opt}.new`, true)
   if (existsSync(opt)) s.move(opt, `${opt}.old`)
@@ -57,7 +60,7 @@ function installCode (s: Steps): void {
   s.remove(`${opt}.old`)
 }
 
-function installEtc (s: Steps): void {
+function installEtc (s: Steps, from: Source): void {
   s.mkdir(s.at(ETC))
   s.chown(`0:${s.group()}`, s.at(ETC))
   s.chmod(0o750, s.at(ETC))
@@ -70,12 +73,18 @@ function installEtc (s: Steps): void {
   if (existsSync(s.at(`${ETC}/autocore-gateway.env`))) {
     s.io.out(`= ${ETC}/autocore-gateway.env exists, kept`)
   } else {
-    s.install(0o640, join(packageRoot, 'systemd', 'autocore-gateway.env.example'), s.at(`${ETC}/autocore-gateway.env`))
+    s.install(0o640, join(from.files, 'systemd', 'autocore-gateway.env.example'), s.at(`${ETC}/autocore-gateway.env`))
   }
 }
 
-function install (io: CliIo, opts: Opts): number {
-  if (embeddedManifest() === undefined) {
+/** The running single executable, or undefined in a checkout or the tarball (scripts/install.sh is theirs). */
+function embeddedSource (): Source | undefined {
+  return embeddedManifest() === undefined ? undefined : { executable: process.execPath, files: packageRoot }
+}
+
+/** `install`: scripts/install.sh's steps, from `from` (the running executable; tests give a stand-in). */
+export function install (io: CliIo, opts: Opts, from = embeddedSource()): number {
+  if (from === undefined) {
     io.err(`${NAME} install: a command of the single executable (npm run release builds it); ` +
       'from a checkout or the release tarball, use scripts/install.sh')
     return EXIT.failed
@@ -86,15 +95,15 @@ function install (io: CliIo, opts: Opts): number {
     s.command('useradd', ...s.prefix(), '--system', '--user-group', '--home-dir', VAR, '--no-create-home',
       '--shell', '/usr/sbin/nologin', USER)
   }
-  installCode(s)
+  installCode(s, from)
   s.mkdir(s.at('/usr/local/bin'))
   s.write(s.at(BIN), 0o755, WRAPPER)
-  installEtc(s)
+  installEtc(s, from)
   s.mkdir(s.at(VAR))
   s.chown(s.owner(), s.at(VAR))
   s.chmod(0o750, s.at(VAR))
   s.mkdir(s.at(UNITS_DIR))
-  for (const u of UNIT_FILES) s.install(0o644, join(packageRoot, 'systemd', u), s.at(`${UNITS_DIR}/${u}`))
+  for (const u of UNIT_FILES) s.install(0o644, join(from.files, 'systemd', u), s.at(`${UNITS_DIR}/${u}`))
   s.systemctl('daemon-reload')
   s.systemctl('enable', 'autocore-gateway.service', 'autocore-gateway-health.timer')
   // restart, not start: an upgrade must load the new code; it starts a stopped service too.
@@ -113,7 +122,7 @@ AutoCore Gateway is installed${s.root === '' ? '' : ` under ${s.root}`}.
   return EXIT.ok
 }
 
-function uninstall (io: CliIo, opts: Opts): number {
+export function uninstall (io: CliIo, opts: Opts): number {
   const s = steps(io, opts)
   s.systemctl('disable', '--now', 'autocore-gateway-health.timer', 'autocore-gateway.service')
   for (const u of UNIT_FILES) s.remove(s.at(`${UNITS_DIR}/${u}`))
@@ -133,7 +142,7 @@ function uninstall (io: CliIo, opts: Opts): number {
 
 /** `autocore-gateway install|uninstall`: what scripts/install.sh does, from the single executable itself. */
 export function registerInstallCommands (program: Command, io: CliIo, setCode: (code: number) => void): void {
-  const wrap = (fn: (io: CliIo, opts: Opts) => number) => (opts: Opts) => {
+  const wrap = (fn: (io: CliIo, opts: Opts) => number) => (opts: Opts): void => {
     try {
       setCode(fn(io, opts))
     } catch (err) {
@@ -147,7 +156,7 @@ export function registerInstallCommands (program: Command, io: CliIo, setCode: (
       'enable and (re)start; again to upgrade (config and data are kept)')
     .option('--dry-run', 'print every action, change nothing')
     .option('--root <dir>', 'install into DIR as if it were / (images, tests): nothing is started')
-    .action(wrap(install))
+    .action(wrap((io, opts) => install(io, opts)))
   program.command('uninstall')
     .description('remove the service and /opt/autocore-gateway; keep config, data and user unless --purge')
     .option('--purge', 'also remove /etc/autocore, /var/lib/autocore and the user')

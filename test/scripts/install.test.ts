@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { packageRoot } from '../../src/paths.js'
 import { x64Binary } from '../helpers/binary.js'
+import { install as installExe, uninstall as uninstallExe } from '../../src/cli/install.js'
 
 const script = join(packageRoot, 'scripts', 'install.sh')
 const UNITS = ['autocore-gateway.service', 'autocore-gateway-health.service', 'autocore-gateway-health.timer', 'autocore-gateway-restart.service']
@@ -216,38 +217,45 @@ t.test('the executable\'s install --root makes the same tree as install.sh --roo
   t.same(readdirSync(join(byExe, 'opt')), ['autocore-gateway'], 'no .new/.old left behind')
 })
 
-t.test('the executable: install --dry-run changes nothing; uninstall keeps data, --purge removes it', async t => {
-  t.setTimeout(300_000)
+t.test('install/uninstall in-process: --dry-run changes nothing; uninstall keeps data, --purge removes it', async t => {
   const base = t.testdir()
   const r = root(base)
+  const lines: string[] = []
+  const io = { env: {}, out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) }
+  const text = (): string => lines.splice(0).join('\n')
+  // A stand-in for the running executable: the launcher, with the checkout's config/ and systemd/.
+  const from = { executable: join(packageRoot, 'bin', 'autocore-gateway'), files: packageRoot }
   const before = tree(r, '/none')
-  const dry = binary(base, 'install', '--root', r, '--dry-run')
-  t.equal(dry.status, 0, dry.out)
-  t.match(dry.out, /\+ useradd --prefix \S+ --system --user-group --home-dir \/var\/lib\/autocore/)
-  t.match(dry.out, /\+ systemctl --root=\S+ enable autocore-gateway\.service autocore-gateway-health\.timer/)
+  t.equal(installExe(io, { root: r, dryRun: true }, from), 0)
+  const dry = text()
+  t.match(dry, /\+ useradd --prefix \S+ --system --user-group --home-dir \/var\/lib\/autocore/)
+  t.match(dry, /\+ systemctl --root=\S+ enable autocore-gateway\.service autocore-gateway-health\.timer/)
   t.same(tree(r, '/none'), before, 'nothing changed')
-  const live = binary(base, 'install', '--dry-run')
-  t.match(live.out, new RegExp(String.raw`\+ systemctl daemon-reload\n\+ systemctl enable autocore-gateway\.service ` +
+  t.equal(installExe(io, { dryRun: true }, from), 0)
+  t.match(text(), new RegExp(String.raw`\+ systemctl daemon-reload\n\+ systemctl enable autocore-gateway\.service ` +
     String.raw`autocore-gateway-health\.timer\n\+ systemctl restart autocore-gateway\.service`))
 
-  t.equal(binary(base, 'install', '--root', r).status, 0)
+  t.equal(installExe(io, { root: r }, from), 0, text())
+  t.equal(statSync(join(r, 'opt/autocore-gateway/bin/autocore-gateway')).mode & 0o777, 0o755)
   writeFileSync(join(r, 'var/lib/autocore/autocore.db'), 'data')
-  const un = binary(base, 'uninstall', '--root', r)
-  t.equal(un.status, 0, un.out)
+  t.equal(uninstallExe(io, { root: r }), 0)
+  t.match(text(), /kept: \/etc\/autocore \(config\), \/var\/lib\/autocore/)
   t.notOk(existsSync(join(r, 'opt/autocore-gateway')))
   t.notOk(existsSync(join(r, 'usr/local/bin/autocore-gateway')))
   for (const u of UNITS) t.notOk(existsSync(join(r, 'etc/systemd/system', u)))
   t.notOk(existsSync(join(r, 'etc/systemd/system/multi-user.target.wants/autocore-gateway.service')), 'disabled')
   t.ok(existsSync(join(r, 'var/lib/autocore/autocore.db')), 'data kept')
   t.match(readFileSync(join(r, 'etc/passwd'), 'utf8'), /^autocore:/m)
-  const purge = binary(base, 'uninstall', '--root', r, '--purge')
-  t.equal(purge.status, 0, purge.out)
+  t.equal(uninstallExe(io, { root: r, purge: true }), 0)
   t.notOk(existsSync(join(r, 'var/lib/autocore')))
   t.notOk(existsSync(join(r, 'etc/autocore')))
   t.notMatch(readFileSync(join(r, 'etc/passwd'), 'utf8'), /^autocore:/m)
 
-  const dev = spawnSync(process.execPath, [join(packageRoot, 'dist/src/main.js'), 'install', '--dry-run'],
-    { encoding: 'utf8' })
-  t.equal(dev.status, 1, 'outside the executable, install refuses')
-  t.match(dev.stderr, /use scripts\/install\.sh/)
+  t.equal(installExe(io, { root: root(base, 'root2') }, undefined), 1, 'outside the executable, install refuses')
+  t.match(text(), /use scripts\/install\.sh/)
+  // A step that fails stops the install with its reason: useradd, in a root without account files.
+  const bare = join(base, 'bare')
+  mkdirSync(bare)
+  t.throws(() => installExe(io, { root: bare }, from), /useradd --prefix \S+bare .*: /)
+  t.notOk(existsSync(join(bare, 'opt')), 'nothing after the failed step')
 })
