@@ -43,6 +43,20 @@ function autocoreIds (r: string): [number, number] {
   return [Number(uid), Number(gid)]
 }
 
+/**
+ * systemd-analyze verify on the units installed in root r. verify checks that each Exec path exists on this machine;
+ * the units name /opt/autocore-gateway, which exists only inside the root, so the copies verified (in dir) point
+ * there. Everything else in them is verified as shipped.
+ */
+function verifyUnits (r: string, dir: string): { status: number | null, stderr: string } {
+  mkdirSync(dir)
+  for (const u of UNITS) {
+    const text = readFileSync(join(r, 'etc/systemd/system', u), 'utf8')
+    writeFileSync(join(dir, u), text.replaceAll('/opt/autocore-gateway', join(r, 'opt/autocore-gateway')))
+  }
+  return spawnSync('systemd-analyze', ['verify', ...UNITS.map(u => join(dir, u))], { encoding: 'utf8', cwd: dir })
+}
+
 t.test('install into a throwaway root: user, /opt, config only if absent, data dir, units enabled; idempotent', async t => {
   const base = t.testdir()
   const b = bundle(base)
@@ -87,15 +101,8 @@ t.test('systemd-analyze verify passes on the installed units (ExecStart paths re
   const base = t.testdir()
   const r = root(base)
   t.equal(install('--root', r, '--bundle', bundle(base)).status, 0)
-  // verify checks that each Exec path exists on this machine; the units name /opt/autocore-gateway, which exists
-  // only inside the root, so the copies verified point there. Everything else in them is verified as shipped.
   const dir = join(base, 'verify')
-  mkdirSync(dir)
-  for (const u of UNITS) {
-    const text = readFileSync(join(r, 'etc/systemd/system', u), 'utf8')
-    writeFileSync(join(dir, u), text.replaceAll('/opt/autocore-gateway', join(r, 'opt/autocore-gateway')))
-  }
-  const ok = spawnSync('systemd-analyze', ['verify', ...UNITS.map(u => join(dir, u))], { encoding: 'utf8', cwd: dir })
+  const ok = verifyUnits(r, dir)
   t.equal(ok.status, 0, ok.stderr)
   t.equal(ok.stderr, '', 'no warnings')
 
@@ -198,13 +205,7 @@ t.test('the executable\'s install --root makes the same tree as install.sh --roo
   }
   t.match(JSON.parse(readFileSync(join(byExe, 'opt/autocore-gateway/RELEASE.json'), 'utf8')), { target: 'linux-x64' })
 
-  const dir = join(base, 'verify')
-  mkdirSync(dir)
-  for (const u of UNITS) {
-    const text = readFileSync(join(byExe, 'etc/systemd/system', u), 'utf8')
-    writeFileSync(join(dir, u), text.replaceAll('/opt/autocore-gateway', join(byExe, 'opt/autocore-gateway')))
-  }
-  const ok = spawnSync('systemd-analyze', ['verify', ...UNITS.map(u => join(dir, u))], { encoding: 'utf8', cwd: dir })
+  const ok = verifyUnits(byExe, join(base, 'verify'))
   t.equal(ok.status, 0, ok.stderr)
   t.equal(ok.stderr, '', 'no warnings')
 
