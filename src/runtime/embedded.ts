@@ -51,7 +51,11 @@ function privateDir (dir: string): void {
   if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) throw new Error(`${dir}: not owned by this user only`)
 }
 
-function extractInto (dir: string, s: Sea, manifest: Manifest): string {
+/**
+ * Writes every file of the manifest into dir (a private directory) unless the one there has the recorded SHA-256;
+ * an asset that does not match its own recorded sum is an error, never written.
+ */
+export function extractInto (dir: string, s: Pick<Sea, 'getAsset'>, manifest: Manifest): string {
   privateDir(dirname(dir))
   privateDir(dir)
   for (const [name, hash] of Object.entries(manifest.files)) {
