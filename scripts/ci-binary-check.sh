@@ -5,10 +5,11 @@
 # device connects over MQTT (MQTT.js from this checkout) and its reading is stored, SIGTERM exits 0. linux-arm64
 # runs under qemu-aarch64-static on another CPU. Prints figures (size raw and gzipped, start-to-healthy, idle RSS;
 # for linux-x64, `npm start`'s process beside it) and ends with the plain line "N passed, N failed".
-#   scripts/ci-binary-check.sh artifacts/autocore-gateway-linux-arm64 linux-arm64 [unshare -rn]
+# PORTS: four free TCP ports (the executable's MQTT and HTTP, then those of `npm start`'s process).
+#   scripts/ci-binary-check.sh artifacts/autocore-gateway-linux-arm64 linux-arm64 "PORTS" [unshare -rn]
 set -uo pipefail
-exe=$1 target=$2
-shift 2
+exe=$1 target=$2 ports=$3
+shift 3
 root=$(cd "$(dirname "$0")/.." && pwd)
 name=$(basename "$exe")
 work=$(mktemp -d /tmp/autocore-binary-check.XXXXXX)
@@ -19,17 +20,19 @@ no () { echo "not ok - $1"; fail=$((fail + 1)); }
 
 cpu=$([ "$target" = linux-arm64 ] && echo 'ARM aarch64' || echo 'x86-64')
 if file -L "$exe" | grep -q "ELF 64-bit LSB .*$cpu"; then ok "file: $cpu ELF"; else no "file: $(file -L "$exe")"; fi
-if (cd "$(dirname "$exe")" && sha256sum --quiet -c "$name.sha256"); then ok "$name.sha256 matches"; else no "$name.sha256"; fi
+if (cd "$(dirname "$exe")" && sha256sum --quiet -c "$name.sha256"); then ok "$name.sha256 matches"
+else no "$name.sha256"; fi
 echo "# figure: $target size $(stat -c %s "$exe") bytes raw, $(gzip -c "$exe" | wc -c) bytes gzipped"
 
 run=""
 if [ "$target" = linux-arm64 ] && [ "$(uname -m)" != aarch64 ]; then
-  command -v qemu-aarch64-static >/dev/null || { no "qemu-aarch64-static missing"; echo "$pass passed, $fail failed"; exit 1; }
+  if ! command -v qemu-aarch64-static >/dev/null; then
+    no "qemu-aarch64-static missing"; echo "$pass passed, $fail failed"; exit 1
+  fi
   run="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
 fi
 mkdir -p "$work/alone" "$work/home"
 cp "$exe" "$work/alone/"
-ports=$(node -e 'const n=require("net");const a=[];let k=4;for(let i=0;i<4;i++){const s=n.createServer().listen(0,"127.0.0.1",()=>{a.push(s.address().port);s.close();if(--k===0)console.log(a.join(" "))})}')
 
 # The test side: MQTT.js and better-sqlite3 from this checkout (the executable's directory has neither).
 cat > "$work/client.cjs" <<'CLIENT'
@@ -46,13 +49,15 @@ async function main () {
     throw new Error('not healthy in time')
   }
   if (what === 'publish') { // publish PORT UUID SECRET
-    const c = await req('mqtt').connectAsync(`mqtt://127.0.0.1:${args[0]}`, { clientId: args[1], username: args[1], password: args[2], reconnectPeriod: 0 })
+    const c = await req('mqtt').connectAsync(`mqtt://127.0.0.1:${args[0]}`,
+      { clientId: args[1], username: args[1], password: args[2], reconnectPeriod: 0 })
     await c.publishAsync(`autocore/devices/${args[1]}/telemetry`, JSON.stringify({ temp: 21.5 }), { qos: 1 })
     return c.endAsync()
   }
   if (what === 'stored') { // stored DB UUID: the device's readings
     const db = new (req('better-sqlite3'))(args[0], { readonly: true })
-    console.log(JSON.stringify(db.prepare('SELECT t.key, t.value FROM telemetry_data t JOIN devices d ON d.id = t.device_id WHERE d.uuid = ?').all(args[1])))
+    const sql = 'SELECT t.key, t.value FROM telemetry_data t JOIN devices d ON d.id = t.device_id WHERE d.uuid = ?'
+    console.log(JSON.stringify(db.prepare(sql).all(args[1])))
   }
 }
 main().catch(e => { console.log(e.message); process.exit(1) })
@@ -65,13 +70,16 @@ ok () { echo "ok - $1"; pass=$((pass + 1)); }
 no () { echo "not ok - $1"; fail=$((fail + 1)); }
 ip link set lo up 2>/dev/null || true
 export PATH=/usr/local/bin:/usr/bin:/bin HOME=$work/home AUTOCORE_LOG_PRETTY=never
-export AUTOCORE_DATA_DIR=$work/data AUTOCORE_MQTT_HOST=127.0.0.1 AUTOCORE_HTTP_HOST=127.0.0.1 AUTOCORE_MQTT_PORT=$mport AUTOCORE_HTTP_PORT=$hport
+export AUTOCORE_DATA_DIR=$work/data AUTOCORE_MQTT_HOST=127.0.0.1 AUTOCORE_HTTP_HOST=127.0.0.1
+export AUTOCORE_MQTT_PORT=$mport AUTOCORE_HTTP_PORT=$hport
 cd "$work/alone"
 # shellcheck disable=SC2086
 gw () { $run "./$name" "$@"; }
 [ "$(ls -A)" = "$name" ] && ok "alone in its directory" || no "directory holds $(ls -A)"
-if gw --version > "$work/version.out" 2>&1 && grep -q "$target" "$work/version.out"; then ok "--version: $(tr '\n' ' ' < "$work/version.out")"; else no "--version: $(cat "$work/version.out")"; fi
-if gw device add --name cabin --type sensor --json > "$work/device.json" 2> "$work/device.err"; then ok "device add"; else no "device add: $(cat "$work/device.err")"; fi
+if gw --version > "$work/version.out" 2>&1 && grep -q "$target" "$work/version.out"
+then ok "--version: $(tr '\n' ' ' < "$work/version.out")"; else no "--version: $(cat "$work/version.out")"; fi
+if gw device add --name cabin --type sensor --json > "$work/device.json" 2> "$work/device.err"; then ok "device add"
+else no "device add: $(cat "$work/device.err")"; fi
 uuid=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).uuid' "$work/device.json" 2>/dev/null)
 secret=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).secret' "$work/device.json" 2>/dev/null)
 
@@ -80,22 +88,29 @@ t0=$(date +%s%3N)
 # shellcheck disable=SC2086
 $run "./$name" start > "$work/gateway.log" 2>&1 &
 pid=$!
-if ms=$(node "$work/client.cjs" healthy "$hport" 600000 "$t0"); then ok "GET /health 200"; echo "# figure: $target start-to-healthy ${ms} ms${run:+ (under qemu-aarch64-static)}"; else no "never healthy: $ms"; tail -20 "$work/gateway.log"; fi
-if gw health --timeout 20000 > "$work/health.out" 2>&1; then ok "health exits 0"; else no "health: $(cat "$work/health.out")"; fi
+if ms=$(node "$work/client.cjs" healthy "$hport" 600000 "$t0"); then
+  ok "GET /health 200"
+  echo "# figure: $target start-to-healthy ${ms} ms${run:+ (under qemu-aarch64-static)}"
+else no "never healthy: $ms"; tail -20 "$work/gateway.log"; fi
+if gw health --timeout 20000 > "$work/health.out" 2>&1; then ok "health exits 0"
+else no "health: $(cat "$work/health.out")"; fi
 sleep 5
-echo "# figure: $target idle RSS $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") kB${run:+ (the qemu process: emulator included)}"
+rss () { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+echo "# figure: $target idle RSS $(rss "$pid") kB${run:+ (the qemu process: emulator included)}"
 if [ -z "$run" ]; then
   # `npm start` runs `node dist/src/main.js start` after a build: that process, from the checkout, on other ports.
-  AUTOCORE_DATA_DIR=$work/data-npm AUTOCORE_MQTT_PORT=$mport2 AUTOCORE_HTTP_PORT=$hport2 node "$CHECKOUT/dist/src/main.js" start > "$work/npm.log" 2>&1 &
+  AUTOCORE_DATA_DIR=$work/data-npm AUTOCORE_MQTT_PORT=$mport2 AUTOCORE_HTTP_PORT=$hport2 \
+    node "$CHECKOUT/dist/src/main.js" start > "$work/npm.log" 2>&1 &
   npm_pid=$!
   t1=$(date +%s%3N)
   if ms=$(node "$work/client.cjs" healthy "$hport2" 600000 "$t1"); then
     sleep 5
-    echo "# figure: npm start (node dist/src/main.js) start-to-healthy ${ms} ms, idle RSS $(awk '/VmRSS/ {print $2}' "/proc/$npm_pid/status") kB"
+    echo "# figure: npm start (node dist/src/main.js) start-to-healthy ${ms} ms, idle RSS $(rss "$npm_pid") kB"
   fi
   kill -TERM "$npm_pid"; wait "$npm_pid"
 fi
-if out=$(node "$work/client.cjs" publish "$mport" "$uuid" "$secret" 2>&1); then ok "the device connects and publishes (QoS 1, PUBACK)"; else no "device: $out"; fi
+if out=$(node "$work/client.cjs" publish "$mport" "$uuid" "$secret" 2>&1)
+then ok "the device connects and publishes (QoS 1, PUBACK)"; else no "device: $out"; fi
 kill -TERM "$pid"
 wait "$pid"; code=$?
 if [ "$code" = 0 ]; then ok "SIGTERM: exit 0"; else no "SIGTERM: exit $code"; tail -20 "$work/gateway.log"; fi

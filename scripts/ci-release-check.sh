@@ -61,8 +61,14 @@ else
   netns=()
   echo "# unshare unavailable: running on this machine's network"
 fi
-free_ports () {
-  node -e 'const n=require("net");const a=[];let k=2;for(let i=0;i<2;i++){const s=n.createServer().listen(0,"127.0.0.1",()=>{a.push(s.address().port);s.close();if(--k===0)console.log(a.join(" "))})}'
+free_ports () { # free_ports N: N free TCP ports on the loopback
+  node -e '
+    const net = require("net"); const ports = []; let left = Number(process.argv[1])
+    for (let i = 0; i < Number(process.argv[1]); i++) {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        ports.push(s.address().port); s.close(); if (--left === 0) console.log(ports.join(" "))
+      })
+    }' "$1"
 }
 total_pass=0 total_fail=0
 tally () { # tally LOG: adds the log's last "N passed, N failed" line to the totals
@@ -74,7 +80,7 @@ tally () { # tally LOG: adds the log's last "N passed, N failed" line to the tot
 }
 
 # shellcheck disable=SC2046
-"${netns[@]}" bash "$work/check.sh" "$app" "$work" $(free_ports) 2>&1 | tee "$work/tarball.log"
+"${netns[@]}" bash "$work/check.sh" "$app" "$work" $(free_ports 2) 2>&1 | tee "$work/tarball.log"
 tally "$work/tarball.log"
 
 # The single executables, from beside the tarball.
@@ -83,7 +89,8 @@ for target in linux-x64 linux-arm64; do
   exe="$artifacts/autocore-gateway-$target"
   if [ ! -f "$exe" ]; then echo "not ok - $exe missing"; total_fail=$((total_fail + 1)); continue; fi
   echo "# $target"
-  bash "$root/scripts/ci-binary-check.sh" "$exe" "$target" "${netns[@]}" 2>&1 | tee "$work/$target.log"
+  bash "$root/scripts/ci-binary-check.sh" "$exe" "$target" "$(free_ports 4)" "${netns[@]}" 2>&1 \
+    | tee "$work/$target.log"
   tally "$work/$target.log"
 done
 echo "$total_pass passed, $total_fail failed"
