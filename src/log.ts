@@ -7,7 +7,12 @@ export type { Logger } from 'pino'
 
 // Any of these keys, at the top or one level down, never reaches a log line.
 const SECRETS = ['password', 'secret', 'token', 'authorization', 'jwt', 'secretHash', 'passwordHash']
-export const redactPaths = [...SECRETS, ...SECRETS.map(k => `*.${k}`), 'req.headers.authorization', 'req.headers.cookie']
+export const redactPaths = [
+  ...SECRETS,
+  ...SECRETS.map(k => `*.${k}`),
+  'req.headers.authorization',
+  'req.headers.cookie'
+]
 
 /**
  * The root logger. JSON lines on stdout for journald; pretty when stdout is a terminal (pino-pretty in a
