@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { version } from '../version.js'
+import { embeddedManifest, releaseText } from '../runtime/embedded.js'
 import { CliExit, EXIT, type CliIo } from './io.js'
 import { configCheck } from './config-check.js'
 import { migrate } from './migrate.js'
@@ -13,15 +14,17 @@ import { registerUserCommands } from './user.js'
 import { registerTlsCommands } from './tls.js'
 import { registerJournalCommand } from './journal.js'
 import { simulate } from './simulate.js'
+import { registerInstallCommands } from './install.js'
 
 export type { CliIo } from './io.js'
 
 /** The `autocore-gateway` command table. Resolves with the process exit code; never exits by itself. */
 export async function runCli (argv: string[], io: CliIo, signals: Signals): Promise<number> {
   let code: number = EXIT.ok
+  const release = embeddedManifest()?.release
   const program = new Command('autocore-gateway')
     .description('AutoCore Gateway: MQTT broker, device gateway, store and HTTP API in one process')
-    .version(version)
+    .version(release === undefined ? version : releaseText(release))
     .exitOverride()
     .configureOutput({ writeOut: s => io.out(s.trimEnd()), writeErr: s => io.err(s.trimEnd()) })
 
@@ -90,6 +93,7 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
   registerUserCommands(program, io, configOption, c => { code = c })
   registerTlsCommands(program, io, configOption, c => { code = c })
   registerJournalCommand(program, io, configOption, c => { code = c })
+  registerInstallCommands(program, io, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)

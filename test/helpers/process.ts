@@ -15,9 +15,13 @@ export interface GatewayProcess {
   waitForLog: (msg: string, timeoutMs?: number) => Promise<Record<string, any>>
 }
 
-/** Runs `node dist/src/main.js ...args` with env; killed at teardown if still running. */
-export function runGateway (t: Test, args: string[], env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, [mainJs, ...args], {
+/**
+ * Runs `node dist/src/main.js ...args` with env (or `exe ...args`: the single executable); killed at teardown if
+ * still running.
+ */
+export function runGateway (t: Test, args: string[], env: Record<string, string>, exe?: string[]): GatewayProcess {
+  const [cmd, ...pre] = exe ?? [process.execPath, mainJs]
+  const child = spawn(cmd, [...pre, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
