@@ -118,3 +118,55 @@ t.test('compact on regular series: a constant at 1 Hz costs about 3 bits a readi
   for (let i = 0; i < 3600; i++) enc.append({ id: i * 100, ts: 1_700_000_000_000 + i * 1000, value: 12.6, valueText: null, unit: 'V', dataType: 'number' })
   t.ok(enc.bytes().length < 3600 * 4 / 8 + 40, `${enc.bytes().length} bytes`)
 })
+
+// Version 2: exact decimals stored as scaled integers, detected per chunk.
+const decimal = fc.tuple(fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.integer({ min: 0, max: 6 })).map(([m, d]) => m / 10 ** d)
+const flags = (rs: ChunkReading[]): number => { const enc = new ChunkEncoder(); for (const r of rs) enc.append(r); return enc.bytes()[5] }
+
+t.test('exact decimals (any scale up to 6 digits, mixed in one chunk) round-trip bit for bit as scaled integers', async t => {
+  fc.assert(fc.property(fc.array(decimal, { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 1_000_000 }), (values, start) => {
+    const rs = values.map((value, i): ChunkReading => ({ id: i, ts: start + i * 1000, value, valueText: null, unit: 'u', dataType: 'number' }))
+    return same(roundTrip(rs), rs) && (flags(rs) & 7) !== 7
+  }), { numRuns: 2000 })
+})
+
+t.test('one value that is not a short exact decimal (or -0, NaN, ±Infinity) keeps the whole chunk in XOR floats', async t => {
+  const odd = fc.oneof(specialDouble, anyDouble, fc.constant(0.1 + 0.2), fc.constant(1e-7), fc.constant(2 ** 52))
+  fc.assert(fc.property(fc.array(decimal, { maxLength: 100 }), odd, fc.nat(), (values, v, at) => {
+    const all = [...values]
+    all.splice(at % (values.length + 1), 0, v)
+    const rs = all.map((value, i): ChunkReading => ({ id: i, ts: i, value, valueText: null, unit: null, dataType: 'number' }))
+    const exact = Number.isFinite(v) && !Object.is(v, -0) && [0, 1, 2, 3, 4, 5, 6].some(d => Math.round(v * 10 ** d) / 10 ** d === v && Math.abs(v * 10 ** d) < 2 ** 50)
+    return same(roundTrip(rs), rs) && (exact || (flags(rs) & 7) === 7)
+  }), { numRuns: 2000 })
+})
+
+t.test('a noisy 2-decimal analog signal costs under 2 bytes a reading; a chunk of one type and unit says so once', async t => {
+  let v = 20
+  const rs: ChunkReading[] = []
+  for (let i = 0; i < 3600; i++) {
+    v = Math.round((v + Math.sin(i * 7.1) * 0.5) * 100) / 100
+    rs.push({ id: i * 100 + 7, ts: 1_700_000_000_000 + i * 1000, value: v, valueText: null, unit: 'V', dataType: 'number' })
+  }
+  const enc = new ChunkEncoder()
+  for (const r of rs) enc.append(r)
+  const b = enc.bytes()
+  t.equal(b[5], 2 | 8, 'two decimals, uniform')
+  t.ok(b.length < 3600 * 2, `${b.length} bytes`)
+  t.ok(same(decodeChunk(b), rs))
+})
+
+t.test('a version 1 chunk (written before the decimal mode) still decodes', async t => {
+  const v1 = Buffer.from('01000000060000000000fa00000000000052400055b0fd00a4cccccccccccf9f422880002aaaaaaaaaaaf1f3a40009b55a7fa2cccccc' +
+    'cccccdd76f11c800137b77800004e222154008000000000000ebb787f0003373ab6b132b9500000000000000020002f0', 'hex')
+  const want: ChunkReading[] = [
+    { id: 10, ts: 1000, value: 12.6, valueText: null, unit: 'V', dataType: 'number' },
+    { id: 20, ts: 2000, value: 12.7, valueText: null, unit: 'V', dataType: 'number' },
+    { id: 30, ts: 2500, value: NaN, valueText: null, unit: 'mV', dataType: 'number' },
+    { id: 31, ts: 1500, value: null, valueText: 'on', unit: null, dataType: 'string' },
+    { id: 40, ts: 3000, value: 1, valueText: null, unit: null, dataType: 'boolean' },
+    { id: 41, ts: 3000, value: 2, valueText: 'x', unit: null, dataType: 'number' }
+  ]
+  t.ok(same(decodeChunk(new Uint8Array(v1)), want))
+  t.ok(same(roundTrip(want), want), 'and the same readings in version 2')
+})
