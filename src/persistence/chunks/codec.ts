@@ -1,5 +1,6 @@
 import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { BitWriter } from './bits.js'
+import { XorWriter } from './floats.js'
 import { decimalsOf, scaled, writeDelta, writeDod, zigzag } from './ints.js'
 export { decodeChunk, forEachReading } from './decode.js'
 
@@ -38,8 +39,6 @@ export const BOOLEAN = 1
 export const STRING = 2
 export const GENERAL = 3
 
-function ctz32 (x: number): number { return x === 0 ? 32 : 31 - Math.clz32(x & -x) }
-
 function typeCode (r: ChunkReading): number {
   if (r.valueText === null && r.value !== null) {
     if (r.dataType === 'number') return NUMBER
@@ -55,10 +54,7 @@ export class ChunkEncoder {
   private readonly scratch = new DataView(new ArrayBuffer(8))
   private readonly text = new TextEncoder()
   private prevText: string | null = null
-  private prevHi = 0
-  private prevLo = 0
-  private leading = -1
-  private trailing = 0
+  private xor = new XorWriter()
   minTs = Infinity
   maxTs = -Infinity
 
@@ -85,8 +81,7 @@ export class ChunkEncoder {
     const uniform = rs.every((r, i) => codes[i] === codes[0] && r.unit === rs[0].unit && r.dataType === rs[0].dataType)
     this.w = new BitWriter(rs.length + 16)
     this.prevText = null
-    this.prevHi = this.prevLo = this.trailing = 0
-    this.leading = -1
+    this.xor = new XorWriter()
     if (uniform && rs.length > 0) this.writeMeta(codes[0], rs[0])
     let [prevTs, prevDelta, prevId, prevIdDelta, prevCode, prevM] = [0, 0, 0, 0, -1, 0]
     let prev: ChunkReading | undefined
@@ -121,7 +116,7 @@ export class ChunkEncoder {
       prevCode = code
       prev = r
       if (code <= BOOLEAN) {
-        if (d < 0) this.writeFloat(r.value as number)
+        if (d < 0) this.xor.write(this.w, r.value as number)
         else {
           const m = scaled(r.value as number, d)
           writeDelta(this.w, m - prevM)
@@ -155,35 +150,6 @@ export class ChunkEncoder {
     this.writeNullableString(r.valueText)
   }
 
-  /** Gorilla's XOR: '0' same bits; '10' inside the previous window of meaningful bits; '11' a new window. */
-  private writeFloat (v: number): void {
-    const s = this.scratch
-    s.setFloat64(0, v)
-    const hi = s.getUint32(0)
-    const lo = s.getUint32(4)
-    const xh = (hi ^ this.prevHi) >>> 0
-    const xl = (lo ^ this.prevLo) >>> 0
-    this.prevHi = hi
-    this.prevLo = lo
-    const w = this.w
-    if (xh === 0 && xl === 0) { w.write(0, 1); return }
-    let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl)
-    const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh)
-    if (leading > 31) leading = 31
-    if (this.leading >= 0 && leading >= this.leading && trailing >= this.trailing) {
-      w.write(2, 2)
-      writeShifted(w, xh, xl, this.trailing, 64 - this.leading - this.trailing)
-    } else {
-      const len = 64 - leading - trailing
-      w.write(3, 2)
-      w.write(leading, 5)
-      w.write(len - 1, 6)
-      writeShifted(w, xh, xl, trailing, len)
-      this.leading = leading
-      this.trailing = trailing
-    }
-  }
-
   private writeText (text: string): void {
     if (text === this.prevText) { this.w.write(0, 1); return }
     this.w.write(1, 1)
@@ -206,17 +172,4 @@ export class ChunkEncoder {
     this.w.write(bytes.length, 16)
     for (const b of bytes) this.w.write(b, 8)
   }
-}
-
-/** Writes `len` bits of the 64-bit hi:lo shifted right by `shift`. */
-function writeShifted (w: BitWriter, hi: number, lo: number, shift: number, len: number): void {
-  let h: number, l: number
-  if (shift === 0) {
-    h = hi; l = lo
-  } else if (shift < 32) {
-    l = ((lo >>> shift) | (hi << (32 - shift))) >>> 0; h = hi >>> shift
-  } else {
-    l = hi >>> (shift - 32); h = 0
-  }
-  w.write64(h, l, len)
 }

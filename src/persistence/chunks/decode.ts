@@ -1,5 +1,6 @@
 import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { BitReader } from './bits.js'
+import { XorReader } from './floats.js'
 import type { ChunkReading } from './codec.js'
 import { POW10, readDelta, readDod, unzigzag } from './ints.js'
 
@@ -49,10 +50,7 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
   }
   if (uniform && count > 0) readMeta()
   let prevText: string | null = null
-  let hi = 0
-  let lo = 0
-  let leading = -1
-  let trailing = 0
+  const xor = new XorReader()
   for (let i = 0; i < count; i++) {
     if (i === 0) {
       ts = unzigzag(r.readUint(51)); id = unzigzag(r.readUint(51))
@@ -69,22 +67,7 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
       m += readDelta(r)
       value = m / POW10[decimals]
     } else if (code === NUMBER || code === BOOLEAN) {
-      if (r.readBit() === 1) {
-        if (r.readBit() === 1) { leading = r.read(5); trailing = 64 - leading - (r.read(6) + 1) }
-        const len = 64 - leading - trailing
-        let xh = len > 32 ? r.read(len - 32) : 0
-        let xl = r.read(len > 32 ? 32 : len)
-        if (trailing >= 32) {
-          xh = (xl << (trailing - 32)) >>> 0; xl = 0
-        } else if (trailing > 0) {
-          xh = ((xh << trailing) | (xl >>> (32 - trailing))) >>> 0; xl = (xl << trailing) >>> 0
-        }
-        hi = (hi ^ xh) >>> 0
-        lo = (lo ^ xl) >>> 0
-      }
-      s.setUint32(0, hi)
-      s.setUint32(4, lo)
-      value = s.getFloat64(0)
+      value = xor.read(r)
     } else if (code === STRING) {
       if (r.readBit() === 1) prevText = readString()
       valueText = prevText
