@@ -3,6 +3,7 @@ import type { AppContext, Service } from '../context.js'
 import type { Logger } from '../log.js'
 import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
 import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
+import { AGGREGATE_CHUNK_MS, TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
 
 const DAY_MS = 86_400_000
 /** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
@@ -13,6 +14,9 @@ export interface RetentionReport {
   /** telemetry.chunkStore: readings moved from the head into closed chunks, and chunks dropped by age. */
   chunked?: number
   chunksDropped?: number
+  /** telemetry.chunkStore: minute aggregates moved into day chunks, and day chunks dropped by age. */
+  aggregatesCompacted?: number
+  aggregateChunksDropped?: number
   aggregatesDeleted: number
   eventsDeleted: number
   journalDeleted: number
@@ -34,11 +38,13 @@ export class RetentionService implements Service {
   private stopped = false
   private readonly repo: RetentionRepo
   private readonly chunks: TelemetryChunkRepository
+  private readonly aggregateChunks: TelemetryAggregateChunkRepository
   private readonly log: Logger
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
     this.chunks = new TelemetryChunkRepository(ctx.db.dataSource)
+    this.aggregateChunks = new TelemetryAggregateChunkRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'retention' })
   }
 
@@ -77,13 +83,19 @@ export class RetentionService implements Service {
       // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
       report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))
+      // The days whose every hour is closed by now: their minutes become one chunk per series and day.
+      const dayCutoff = Math.floor(closeCutoff / AGGREGATE_CHUNK_MS) * AGGREGATE_CHUNK_MS
+      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(dayCutoff))
+      const aggregateCutoff = now - config.telemetry.aggregateRetentionDays * DAY_MS
+      report.aggregateChunksDropped = await this.chunked(report, () => this.aggregateChunks.drop(aggregateCutoff, chunk))
     } else {
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
     }
     report.aggregatesDeleted = await this.chunked(report, () => this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk))
     report.eventsDeleted = await this.chunked(report, () => this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk))
     report.journalDeleted = await this.chunked(report, () => this.ctx.repos.journal.deleteOlderThan(now - config.journal.retentionDays * DAY_MS, chunk))
-    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + report.journalDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
+    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + report.journalDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) +
+      (report.aggregatesCompacted ?? 0) + (report.aggregateChunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
     report.ms = clock.now() - started
     this.log.info({ ...report }, 'retention pass')
     return report

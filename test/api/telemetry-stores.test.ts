@@ -87,7 +87,10 @@ async function compare (t: Tap.Test, rows: Store, chunks: Store, label: string):
   t.same(await get(chunks, ''), await get(rows, ''), `${label}: latest`)
   const headEdge = Math.floor((NOW - 5 * MIN) / HOUR) * HOUR
   const retentionEdge = NOW - RAW_DAYS * DAY
-  const ranges = [[FROM, NOW + HOUR], [headEdge - 30 * MIN, headEdge + 30 * MIN], [retentionEdge - 2 * HOUR, retentionEdge + 2 * HOUR], [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR]]
+  // The day before the retention edge is a day of minute aggregates in chunks (the chunk store), the day after it
+  // raw chunks: the third range spans both, the last one a late reading of a compacted minute.
+  const ranges = [[FROM, NOW + HOUR], [headEdge - 30 * MIN, headEdge + 30 * MIN], [retentionEdge - 2 * HOUR, retentionEdge + 2 * HOUR],
+    [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR], [FROM + 2 * HOUR - 17 * MIN, FROM + 3 * HOUR + 7 * MIN]]
   for (const [from, to] of ranges) {
     for (const [key, limit] of [['', 1000], ['&key=temp', 7], ['&key=gear', 100], ['', 333]] as const) {
       if (to - from > 6 * HOUR && limit < 1000) continue
@@ -124,6 +127,11 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   const head = await q(chunks, 'SELECT COUNT(*) AS n, MIN(ts) AS first FROM telemetry_data')
   t.ok(head.n > 0 && head.first >= Math.floor((NOW - 5 * MIN) / HOUR) * HOUR, `the head keeps the hour under way (${head.n} rows)`)
   t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_chunks')).n > 0, true)
+  // The minutes of the days whose hours are all closed (here the day before the retention edge) are day chunks.
+  const dayEdge = Math.floor(NOW / DAY) * DAY - DAY
+  t.ok((c1.aggregatesCompacted ?? 0) > 0, `compacted ${c1.aggregatesCompacted} minutes`)
+  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${dayEdge}`)).n, 0)
+  t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_aggregate_chunks')).n, 4, 'a day chunk per numeric key')
   await compare(t, rows, chunks, 'after retention')
 
   // Late readings of closed hours (the newest of their minute) and readings from the future land in the head.
@@ -132,12 +140,19 @@ t.test('every telemetry route answers the same from the row store and the chunk 
     { deviceId: rows.deviceId, key: 'temp', value: -4, valueText: null, unit: '°C', dataType: 'number', ts: NOW - 2 * HOUR - 10 * MIN + 55_000 },
     { deviceId: rows.deviceId, key: 'gear', value: null, valueText: 'late', unit: null, dataType: 'string', ts: NOW - 12 * HOUR - 40 * MIN + 50_000 },
     { deviceId: rows.deviceId, key: 'odo', value: 1, valueText: null, unit: null, dataType: 'number', ts: NOW + 10 * MIN },
-    { deviceId: rows.deviceId, key: 'new', value: 5, valueText: null, unit: null, dataType: 'number', ts: NOW - 5 * HOUR }
+    { deviceId: rows.deviceId, key: 'new', value: 5, valueText: null, unit: null, dataType: 'number', ts: NOW - 5 * HOUR },
+    // Past raw retention, in a minute already compacted into its day chunk (the newest of its minute, and not).
+    { deviceId: rows.deviceId, key: 'temp', value: 55.5, valueText: null, unit: '°C', dataType: 'number', ts: FROM + 2 * HOUR + 50_000 },
+    { deviceId: rows.deviceId, key: 'odo', value: -3, valueText: null, unit: null, dataType: 'number', ts: FROM + 2 * HOUR + 5_000 }
   ]
   rows.app.gateway.ctx.telemetry.repo.insertManySync(late)
   chunks.app.gateway.ctx.telemetry.repo.insertManySync(late)
   await compare(t, rows, chunks, 'late readings in the head beside closed chunks')
+  // The row store folds the late readings past raw retention, the chunk store closes them and drops their chunks.
+  t.equal((await rows.retention.runOnce()).folded, 2)
   const c2 = await chunks.retention.runOnce()
-  t.equal(c2.chunked, 4, 'the late readings of closed hours close into chunks of their own')
+  t.equal(c2.chunked, 6, 'the late readings of closed hours close into chunks of their own')
+  t.equal(c2.aggregatesCompacted, 2, 'the compacted minutes take their late readings in')
+  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${dayEdge}`)).n, 0)
   await compare(t, rows, chunks, 'late readings closed')
 })
