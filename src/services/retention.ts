@@ -3,7 +3,7 @@ import type { AppContext, Service } from '../context.js'
 import type { Logger } from '../log.js'
 import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
 import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
-import { AGGREGATE_CHUNK_MS, TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
+import { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
 
 const DAY_MS = 86_400_000
 /** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
@@ -83,9 +83,9 @@ export class RetentionService implements Service {
       // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
       report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))
-      // The days whose every hour is closed by now: their minutes become one chunk per series and day.
-      const dayCutoff = Math.floor(closeCutoff / AGGREGATE_CHUNK_MS) * AGGREGATE_CHUNK_MS
-      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(dayCutoff))
+      // The minutes of the closed hours join their series' day chunk (rewritten each hour: a minute row costs as
+      // much as ~60 compacted minutes, so rows never pile up for a day).
+      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(closeCutoff))
       const aggregateCutoff = now - config.telemetry.aggregateRetentionDays * DAY_MS
       report.aggregateChunksDropped = await this.chunked(report, () => this.aggregateChunks.drop(aggregateCutoff, chunk))
     } else {

@@ -87,10 +87,14 @@ async function compare (t: Tap.Test, rows: Store, chunks: Store, label: string):
   t.same(await get(chunks, ''), await get(rows, ''), `${label}: latest`)
   const headEdge = Math.floor((NOW - 5 * MIN) / HOUR) * HOUR
   const retentionEdge = NOW - RAW_DAYS * DAY
-  // The day before the retention edge is a day of minute aggregates in chunks (the chunk store), the day after it
-  // raw chunks: the third range spans both, the last one a late reading of a compacted minute.
+  // Before the retention edge the chunk store has minute aggregates in day chunks only, after it raw chunks too:
+  // the third range spans both; the first series here holds a late reading of a compacted minute.
   const ranges = [[FROM, NOW + HOUR], [headEdge - 30 * MIN, headEdge + 30 * MIN], [retentionEdge - 2 * HOUR, retentionEdge + 2 * HOUR],
-    [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR], [FROM + 2 * HOUR - 17 * MIN, FROM + 3 * HOUR + 7 * MIN]]
+    [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR]]
+  for (const key of ['temp', 'odo']) {
+    const q = `/series?key=${key}&bucket=1m&from=${FROM + 2 * HOUR - 17 * MIN}&to=${FROM + 3 * HOUR + 7 * MIN}`
+    sameSeries(t, await get(rows, q), await get(chunks, q), `${label}: ${q}`)
+  }
   for (const [from, to] of ranges) {
     for (const [key, limit] of [['', 1000], ['&key=temp', 7], ['&key=gear', 100], ['', 333]] as const) {
       if (to - from > 6 * HOUR && limit < 1000) continue
@@ -127,11 +131,11 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   const head = await q(chunks, 'SELECT COUNT(*) AS n, MIN(ts) AS first FROM telemetry_data')
   t.ok(head.n > 0 && head.first >= Math.floor((NOW - 5 * MIN) / HOUR) * HOUR, `the head keeps the hour under way (${head.n} rows)`)
   t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_chunks')).n > 0, true)
-  // The minutes of the days whose hours are all closed (here the day before the retention edge) are day chunks.
-  const dayEdge = Math.floor(NOW / DAY) * DAY - DAY
+  // The minutes of the closed hours are in day chunks: the day before the retention edge, and today's so far.
+  const closed = Math.floor((NOW - 5 * MIN) / HOUR) * HOUR
   t.ok((c1.aggregatesCompacted ?? 0) > 0, `compacted ${c1.aggregatesCompacted} minutes`)
-  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${dayEdge}`)).n, 0)
-  t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_aggregate_chunks')).n, 4, 'a day chunk per numeric key')
+  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${closed}`)).n, 0)
+  t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_aggregate_chunks')).n, 8, 'a chunk per numeric key and day')
   await compare(t, rows, chunks, 'after retention')
 
   // Late readings of closed hours (the newest of their minute) and readings from the future land in the head.
@@ -152,7 +156,7 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   t.equal((await rows.retention.runOnce()).folded, 2)
   const c2 = await chunks.retention.runOnce()
   t.equal(c2.chunked, 6, 'the late readings of closed hours close into chunks of their own')
-  t.equal(c2.aggregatesCompacted, 2, 'the compacted minutes take their late readings in')
-  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${dayEdge}`)).n, 0)
+  t.equal(c2.aggregatesCompacted, 5, 'the compacted minutes take the late readings in')
+  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${closed}`)).n, 0)
   await compare(t, rows, chunks, 'late readings closed')
 })

@@ -12,7 +12,7 @@ const CHUNK_S = 3600
 const T0 = Date.UTC(2026, 0, 1)
 
 /** A deterministic PRNG (mulberry32), so every run measures the same signals. */
-function prng (seed: number): () => number {
+export function prng (seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
@@ -21,9 +21,9 @@ function prng (seed: number): () => number {
   }
 }
 
-type Signal = (i: number, rnd: () => number) => number
+export type Signal = (i: number, rnd: () => number) => number
 
-function signals (): Array<{ name: string, at: () => Signal }> {
+export function signals (): Array<{ name: string, at: () => Signal }> {
   return [
     { name: 'constant (12.6 V)', at: () => () => 12.6 },
     { name: 'step changes (a level every ~10 min)', at: () => { let v = 1; return (_i, rnd) => { if (rnd() < 1 / 600) v = Math.floor(rnd() * 6); return v } } },

@@ -1,7 +1,7 @@
 import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { BitWriter } from './bits.js'
 import { XorWriter } from './floats.js'
-import { decimalsOf, scaled, writeDelta, writeDod, zigzag } from './ints.js'
+import { decimalsOf, scaled, writeDelta, writeDod, writeNegativeZero, zigzag } from './ints.js'
 export { decodeChunk, forEachReading } from './decode.js'
 
 /**
@@ -12,7 +12,7 @@ export { decodeChunk, forEachReading } from './decode.js'
  * never needs sorting and decodes back in insertion order. Lossless: every double round-trips bit for bit
  * (-0, ±Infinity, subnormals, NaN with its payload), and so does any row telemetry_data can hold.
  * Version 2 adds, per chunk: numbers that are all exact decimals of at most 6 digits (a sensor's 12.6, 0.05 steps,
- * a counter) are stored as the deltas of the scaled integers; one header for a chunk whose readings all share
+ * a counter; -0 too, escaped) are stored as the deltas of the scaled integers; one header for a chunk whose readings all share
  * type and unit; one bit when both the timestamp's and the id's delta-of-delta are zero.
  */
 export interface ChunkReading {
@@ -77,7 +77,7 @@ export class ChunkEncoder {
     const rs = this.rs
     const codes = rs.map(typeCode)
     const numbers = rs.filter((_, i) => codes[i] <= BOOLEAN).map(r => r.value as number)
-    const d = decimalsOf(numbers)
+    const d = decimalsOf(numbers, true)
     const uniform = rs.every((r, i) => codes[i] === codes[0] && r.unit === rs[0].unit && r.dataType === rs[0].dataType)
     this.w = new BitWriter(rs.length + 16)
     this.prevText = null
@@ -117,7 +117,10 @@ export class ChunkEncoder {
       prev = r
       if (code <= BOOLEAN) {
         if (d < 0) this.xor.write(this.w, r.value as number)
-        else {
+        else if (Object.is(r.value, -0)) {
+          writeNegativeZero(this.w)
+          prevM = 0
+        } else {
           const m = scaled(r.value as number, d)
           writeDelta(this.w, m - prevM)
           prevM = m

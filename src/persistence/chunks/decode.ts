@@ -2,7 +2,7 @@ import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { BitReader } from './bits.js'
 import { XorReader } from './floats.js'
 import type { ChunkReading } from './codec.js'
-import { POW10, readDelta, readDod, unzigzag } from './ints.js'
+import { NEGATIVE_ZERO_MARK, POW10, readDelta, readDod, unzigzag } from './ints.js'
 
 // The chunk decoder, for both versions: 1 (XOR floats, a meta bit and two delta-of-deltas per reading) and 2
 // (see codec.ts). Constants repeated from codec.ts would be a cycle at load time: they are the format's.
@@ -64,8 +64,8 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
     let value: number | null = null
     let valueText: string | null = null
     if ((code === NUMBER || code === BOOLEAN) && decimals !== XOR_FLOATS) {
-      m += readDelta(r)
-      value = m / POW10[decimals]
+      const d = readDelta(r)
+      if (d === NEGATIVE_ZERO_MARK) { m = 0; value = -0 } else { m += d; value = m / POW10[decimals] }
     } else if (code === NUMBER || code === BOOLEAN) {
       value = xor.read(r)
     } else if (code === STRING) {

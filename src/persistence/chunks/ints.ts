@@ -40,6 +40,16 @@ const DELTA_WIDTHS = [3, 7, 12, 20, 53]
 export function writeDelta (w: BitWriter, d: number): void { writeBucketed(w, d, DELTA_WIDTHS) }
 export function readDelta (r: BitReader): number { return readBucketed(r, DELTA_WIDTHS) }
 
+/**
+ * A reading of -0 among decimals (a random walk crossing zero rounds to it): the widest bucket's all-ones value,
+ * which no delta reaches (deltas stay below 2^51). readDelta answers it as NEGATIVE_ZERO_MARK.
+ */
+export function writeNegativeZero (w: BitWriter): void {
+  w.write(0b11111, 5)
+  w.writeUint(2 ** 53 - 1, 53)
+}
+export const NEGATIVE_ZERO_MARK = unzigzag(2 ** 53 - 1)
+
 /** The largest decimal-scaled integer kept: deltas of two stay below 2^51, zigzagged below 2^52 (53 bits). */
 const MAX_SCALED = 2 ** 50
 export const MAX_DECIMALS = 6
@@ -47,23 +57,24 @@ export const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000]
 
 /**
  * The fewest decimals (0..6) with which every value is an integer m, |m| < 2^50, and m / 10^d gives the value
- * back bit for bit (so decoding is that division); -1 when there is none (a full double, NaN, ±Infinity, -0).
+ * back bit for bit (so decoding is that division); -1 when there is none (a full double, NaN, ±Infinity, and -0
+ * unless `negativeZero`: the caller then writes it with writeNegativeZero).
  */
-export function decimalsOf (values: ArrayLike<number>): number {
+export function decimalsOf (values: ArrayLike<number>, negativeZero = false): number {
   let d = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
-    while (!exactAt(v, d)) if (++d > MAX_DECIMALS) return -1
+    while (!exactAt(v, d, negativeZero)) if (++d > MAX_DECIMALS) return -1
   }
   // A value exact at fewer decimals is exact at more, but for the size bound: checked again at the final d.
-  for (let i = 0; i < values.length; i++) if (!exactAt(values[i], d)) return -1
+  for (let i = 0; i < values.length; i++) if (!exactAt(values[i], d, negativeZero)) return -1
   return d
 }
 
-function exactAt (v: number, d: number): boolean {
+function exactAt (v: number, d: number, negativeZero: boolean): boolean {
   const p = POW10[d]
   const m = Math.round(v * p)
-  return m / p === v && Math.abs(m) < MAX_SCALED && !Object.is(v, -0)
+  return m / p === v && Math.abs(m) < MAX_SCALED && (negativeZero || !Object.is(v, -0))
 }
 
 /** The integer a value is stored as at `d` decimals (decimalsOf said it is exact). */

@@ -49,8 +49,8 @@ function combine<T extends MinuteAggregate> (a: T, b: T, bWins: boolean): T {
 }
 
 /**
- * telemetry_aggregate_chunks: the minute aggregates (telemetry_aggregates) of a whole day of one series folded
- * into one BLOB once the day is over, read back by the series answer, dropped a day at a time. Compacting one
+ * telemetry_aggregate_chunks: the minute aggregates (telemetry_aggregates) of a day of one series in one BLOB,
+ * rewritten as the day's hours close, read back by the series answer, dropped a day at a time. Compacting one
  * (series, day) is one transaction: its rows are taken out and the chunk written (or rewritten, merged), so a
  * minute is always in exactly one place or merged from both by the reader.
  */
@@ -62,11 +62,10 @@ export class TelemetryAggregateChunkRepository {
   }
 
   /**
-   * Compacts the day of the oldest minute aggregate before `cutoff` (day-aligned) for its series. Resolves with
-   * the number of minute rows moved; 0 when none is older.
+   * Compacts the day of the oldest minute aggregate before `cutoff` for its series: that day's minute rows join
+   * the day's chunk. Resolves with the number of minute rows moved; 0 when none is older.
    */
   async compactOne (cutoff: number): Promise<number> {
-    if (cutoff % AGGREGATE_CHUNK_MS !== 0) throw new RangeError('cutoff must be aligned to a day')
     const db = this.native
     if (db !== undefined) {
       return await whenFree(db, () => db.transaction(() => {
