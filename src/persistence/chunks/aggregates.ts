@@ -1,6 +1,8 @@
 import { BitReader, BitWriter } from './bits.js'
 import { XorReader, XorWriter } from './floats.js'
-import { decimalsOf, MAX_DECIMALS, POW10, readDelta, readDod, scaled, unzigzag, writeDelta, writeDod, zigzag } from './ints.js'
+import {
+  decimalsOf, MAX_DECIMALS, POW10, readDelta, readDod, scaled, unzigzag, writeDelta, writeDod, zigzag
+} from './ints.js'
 
 /** One minute of one series, as telemetry_aggregates holds it. */
 export interface MinuteAggregate { t: number, count: number, min: number, max: number, avg: number, last: number }
@@ -74,7 +76,9 @@ export function decodeMinutes (bytes: Uint8Array): MinuteAggregate[] {
 function sumDecimals (sums: number[]): number {
   for (let d = 0; d <= MAX_DECIMALS; d++) {
     const p = POW10[d]
-    if (sums.every(s => Number.isFinite(s) && Math.abs(s * p) < 2 ** 50 && Math.abs(Math.round(s * p) / p - s) <= SUM_TOLERANCE * Math.abs(s))) return d
+    const near = (s: number): boolean => Number.isFinite(s) && Math.abs(s * p) < 2 ** 50 &&
+      Math.abs(Math.round(s * p) / p - s) <= SUM_TOLERANCE * Math.abs(s)
+    if (sums.every(near)) return d
   }
   return -1
 }

@@ -11,9 +11,9 @@ export { decodeChunk, forEachReading } from './decode.js'
  * given: a negative delta (a reading older than the previous one) is just another delta-of-delta, so a chunk
  * never needs sorting and decodes back in insertion order. Lossless: every double round-trips bit for bit
  * (-0, ±Infinity, subnormals, NaN with its payload), and so does any row telemetry_data can hold.
- * Version 2 adds, per chunk: numbers that are all exact decimals of at most 6 digits (a sensor's 12.6, 0.05 steps,
- * a counter; -0 too, escaped) are stored as the deltas of the scaled integers; one header for a chunk whose readings all share
- * type and unit; one bit when both the timestamp's and the id's delta-of-delta are zero.
+ * Version 2 adds, per chunk: numbers that are all exact decimals of at most 6 digits (a sensor's 12.6, 0.05
+ * steps, a counter; -0 too, escaped) are stored as the deltas of the scaled integers; one header for a chunk whose
+ * readings all share type and unit; one bit when both the timestamp's and the id's delta-of-delta are zero.
  */
 export interface ChunkReading {
   /** telemetry_data.id the reading had (or would have had): kept so the raw page's cursor and items stay the same. */

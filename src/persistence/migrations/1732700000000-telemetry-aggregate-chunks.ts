@@ -17,7 +17,9 @@ function table (binary: string): Table {
       { name: 'data', type: binary }
     ],
     indices: [
-      new TableIndex({ name: 'idx_telemetry_aggregate_chunks_series_day', columnNames: ['device_id', 'key', 'day_start'], isUnique: true }),
+      new TableIndex({
+        name: 'idx_telemetry_aggregate_chunks_series_day', columnNames: ['device_id', 'key', 'day_start'], isUnique: true
+      }),
       new TableIndex({ name: 'idx_telemetry_aggregate_chunks_day', columnNames: ['day_start'] })
     ],
     foreignKeys: [new TableForeignKey({

@@ -6,22 +6,27 @@ import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
 /** An aggregate chunk holds one series' minutes of one UTC day. */
 export const AGGREGATE_CHUNK_MS = 86_400_000
 
-const OLDEST = 'SELECT device_id, key, bucket_start FROM telemetry_aggregates WHERE bucket_start < ? ORDER BY bucket_start LIMIT 1'
+const OLDEST = `SELECT device_id, key, bucket_start FROM telemetry_aggregates WHERE bucket_start < ?
+  ORDER BY bucket_start LIMIT 1`
 /** The day's minute rows, taken out in the statement that returns them (as telemetry-chunks.ts takes head rows). */
-const TAKE = `DELETE FROM telemetry_aggregates WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?
+const TAKE = `DELETE FROM telemetry_aggregates
+  WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?
   RETURNING bucket_start, count, min, max, avg, last`
 const EXISTING = 'SELECT id, data FROM telemetry_aggregate_chunks WHERE device_id = ? AND key = ? AND day_start = ?'
-const INSERT = 'INSERT INTO telemetry_aggregate_chunks (device_id, key, day_start, minutes, data) VALUES (?, ?, ?, ?, ?)'
+const INSERT = `INSERT INTO telemetry_aggregate_chunks (device_id, key, day_start, minutes, data)
+  VALUES (?, ?, ?, ?, ?)`
 const UPDATE = 'UPDATE telemetry_aggregate_chunks SET minutes = ?, data = ? WHERE id = ?'
 const DROP = `DELETE FROM telemetry_aggregate_chunks WHERE id IN (SELECT id FROM telemetry_aggregate_chunks
   WHERE day_start < ? ORDER BY day_start LIMIT ?)`
 
 interface Oldest { device_id: number | string, key: string, bucket_start: number | string }
-interface Row { bucket_start: number | string, count: number | string, min: number, max: number, avg: number, last: number }
+interface Row {
+  bucket_start: number | string, count: number | string, min: number, max: number, avg: number, last: number
+}
 interface Existing { id: number | string, data: Uint8Array }
 
 /** A bucket of the series answer, with the start of its newest minute (which side's `last` wins). */
-export interface Bucket { t: number, count: number, min: number, max: number, avg: number, last: number, newest: number }
+export interface Bucket extends MinuteAggregate { newest: number }
 
 /**
  * The day's chunk after the rows join it: a minute in both (a late reading of a minute already compacted) merges
@@ -103,7 +108,8 @@ export class TelemetryAggregateChunkRepository {
     const before = cutoff - AGGREGATE_CHUNK_MS + 1
     const db = this.native
     if (db !== undefined) return await whenFree(db, () => db.prepare(DROP).run(before, limit).changes)
-    const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [before, limit])
+    const sql = `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`
+    const [d] = await pg<{ n: string }>(this.ds.manager, sql, [before, limit])
     return Number(d.n)
   }
 
@@ -125,14 +131,21 @@ export class TelemetryAggregateChunkRepository {
         if (m.t < from || m.t >= to || skipped.has(m.t)) continue
         const b = { ...m, t: Math.floor(m.t / bucketMs) * bucketMs, newest: m.t }
         const a = mine.get(b.t)
-        mine.set(b.t, a === undefined ? b : { ...combine(a, b, b.newest > a.newest), newest: Math.max(a.newest, b.newest) })
+        mine.set(b.t, a === undefined ? b : both(a, b))
       }
     }
     for (const [t, c] of mine) {
       const a = points.get(t)
-      points.set(t, a === undefined ? c : { ...combine(c, a, a.newest >= c.newest), t, newest: Math.max(a.newest, c.newest) })
+      // The same minute on both sides: the row's (a late reading's) `last` wins, as in `merged`.
+      points.set(t, a === undefined ? c : both(c, a, true))
     }
   }
+}
+
+/** Two buckets of the same start: `last` from the newer minute (from `b` on a tie when `bOnTie`). */
+function both (a: Bucket, b: Bucket, bOnTie = false): Bucket {
+  const bWins = b.newest > a.newest || (bOnTie && b.newest === a.newest)
+  return { ...combine(a, b, bWins), t: a.t, newest: Math.max(a.newest, b.newest) }
 }
 
 function dayOf (o: Oldest): number {

@@ -15,21 +15,33 @@ const OLDEST = 'SELECT ts FROM telemetry_data WHERE ts < ? ORDER BY ts LIMIT 1'
  * returns them: a row committed by another connection meanwhile (PostgreSQL) is either in this list, and so in a
  * chunk, or still in the head.
  */
-const TAKE = `DELETE FROM telemetry_data WHERE id IN (SELECT id FROM telemetry_data INDEXED BY idx_telemetry_data_device_key_ts
+const TAKE = `DELETE FROM telemetry_data WHERE id IN (
+    SELECT id FROM telemetry_data INDEXED BY idx_telemetry_data_device_key_ts
     WHERE ts >= ? AND ts < ? ORDER BY device_id, key, ts LIMIT ?)
   RETURNING id, device_id, key, ts, value, value_text, unit, data_type`
-const INSERT_CHUNK = 'INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)'
+const INSERT_CHUNK = `INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data)
+  VALUES (?, ?, ?, ?, ?, ?)`
 /** Same merge as the retention fold: a late reading of an already closed minute joins its aggregate. */
 const UPSERT_AGGREGATE = `INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ${MERGE_AGGREGATE}`
-const DROP = 'DELETE FROM telemetry_chunks WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)'
+const DROP = `DELETE FROM telemetry_chunks
+  WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)`
 
-interface HeadRow { id: number | string, device_id: number | string, key: string, ts: number | string, value: number | null, value_text: string | null, unit: string | null, data_type: TelemetryDataType }
+interface HeadRow extends Pick<ChunkReading, 'value' | 'unit'> {
+  id: number | string,
+  device_id: number | string,
+  key: string,
+  ts: number | string,
+  value_text: string | null,
+  data_type: TelemetryDataType
+}
 interface Oldest { ts: number | string }
 export interface ChunkRef { id: number, key: string, minTs: number, maxTs: number }
 
-interface Minute { b: number, count: number, min: number, max: number, sum: number, last: number, lastTs: number, lastId: number }
+interface Minute {
+  b: number, count: number, min: number, max: number, sum: number, last: number, lastTs: number, lastId: number
+}
 
 /** Per-minute count, min, max, avg and last (by ts, then id) of the numeric readings. */
 function minutes (rs: ChunkReading[]): Minute[] {
@@ -38,13 +50,16 @@ function minutes (rs: ChunkReading[]): Minute[] {
     if (r.value === null) continue
     const b = Math.floor(r.ts / MINUTE_MS) * MINUTE_MS
     const a = m.get(b)
-    if (a === undefined) m.set(b, { b, count: 1, min: r.value, max: r.value, sum: r.value, last: r.value, lastTs: r.ts, lastId: r.id })
+    const v = r.value
+    if (a === undefined) m.set(b, { b, count: 1, min: v, max: v, sum: v, last: v, lastTs: r.ts, lastId: r.id })
     else {
       a.count++
       if (r.value < a.min) a.min = r.value
       if (r.value > a.max) a.max = r.value
       a.sum += r.value
-      if (r.ts > a.lastTs || (r.ts === a.lastTs && r.id > a.lastId)) { a.last = r.value; a.lastTs = r.ts; a.lastId = r.id }
+      if (r.ts > a.lastTs || (r.ts === a.lastTs && r.id > a.lastId)) {
+        a.last = r.value; a.lastTs = r.ts; a.lastId = r.id
+      }
     }
   }
   return [...m.values()]
@@ -63,7 +78,8 @@ function bySeries (rows: HeadRow[]): Array<{ deviceId: number, key: string, rows
 }
 
 function reading (r: HeadRow): ChunkReading {
-  return { id: Number(r.id), ts: Number(r.ts), value: r.value, valueText: r.value_text, unit: r.unit, dataType: r.data_type }
+  const { value, unit } = r
+  return { id: Number(r.id), ts: Number(r.ts), value, valueText: r.value_text, unit, dataType: r.data_type }
 }
 
 /**
@@ -108,7 +124,8 @@ export class TelemetryChunkRepository {
       const start = Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
       // A DELETE inside a CTE: TypeORM answers a bare DELETE ... RETURNING with [rows, count] on PostgreSQL.
       const take = TAKE.replace(/INDEXED BY \w+/, '')
-      const rows = await pg<HeadRow>(m, `WITH d AS (${take}) SELECT * FROM d`, [start, start + CHUNK_WINDOW_MS, maxRows])
+      const window = [start, start + CHUNK_WINDOW_MS, maxRows]
+      const rows = await pg<HeadRow>(m, `WITH d AS (${take}) SELECT * FROM d`, window)
       for (const s of bySeries(rows)) {
         const { chunk, aggregates } = this.encode(s.deviceId, s.key, s.rows)
         await pg(m, INSERT_CHUNK, chunk)
@@ -135,7 +152,8 @@ export class TelemetryChunkRepository {
   async drop (cutoff: number, limit: number): Promise<number> {
     const db = this.native
     if (db !== undefined) return await whenFree(db, () => db.prepare(DROP).run(cutoff, limit).changes)
-    const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [cutoff, limit])
+    const sql = `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`
+    const [d] = await pg<{ n: string }>(this.ds.manager, sql, [cutoff, limit])
     return Number(d.n)
   }
 
@@ -146,7 +164,8 @@ export class TelemetryChunkRepository {
     if (q.key !== undefined) { where.push('key = ?'); params.push(q.key) }
     if (q.maxTs !== undefined) { where.push('min_ts <= ?'); params.push(q.maxTs) }
     const rows = await query<{ id: number, key: string, min_ts: number | string, max_ts: number | string }>(this.ds,
-      `SELECT id, key, min_ts, max_ts FROM telemetry_chunks WHERE ${where.join(' AND ')} ORDER BY max_ts DESC, id DESC`, params)
+      `SELECT id, key, min_ts, max_ts FROM telemetry_chunks WHERE ${where.join(' AND ')}
+      ORDER BY max_ts DESC, id DESC`, params)
     return rows.map(r => ({ id: Number(r.id), key: r.key, minTs: Number(r.min_ts), maxTs: Number(r.max_ts) }))
   }
 
@@ -154,7 +173,8 @@ export class TelemetryChunkRepository {
   async newest (deviceId: number, key: string): Promise<ChunkRef[]> {
     const rows = await query<{ id: number, key: string, min_ts: number | string, max_ts: number | string }>(this.ds,
       `SELECT id, key, min_ts, max_ts FROM telemetry_chunks WHERE device_id = ? AND key = ?
-        AND max_ts = (SELECT MAX(max_ts) FROM telemetry_chunks WHERE device_id = ? AND key = ?)`, [deviceId, key, deviceId, key])
+        AND max_ts = (SELECT MAX(max_ts) FROM telemetry_chunks WHERE device_id = ? AND key = ?)`,
+      [deviceId, key, deviceId, key])
     return rows.map(r => ({ id: Number(r.id), key: r.key, minTs: Number(r.min_ts), maxTs: Number(r.max_ts) }))
   }
 
