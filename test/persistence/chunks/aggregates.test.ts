@@ -1,21 +1,10 @@
 import t from 'tap'
 import fc from 'fast-check'
+import { bits, fromBits } from '../../helpers/doubles.js'
 import { decodeMinutes, encodeMinutes, type MinuteAggregate } from '../../../src/persistence/chunks/aggregates.js'
 
 // Issue 18: a day of one series' minute aggregates in one BLOB. count, min, max and last come back bit for bit;
 // the average within 1e-12 relative (stored as the minute's sum when the sums are short decimals).
-
-function bits (v: number): string {
-  const d = new DataView(new ArrayBuffer(8))
-  d.setFloat64(0, v)
-  return d.getBigUint64(0).toString(16)
-}
-
-function fromBits (b: bigint): number {
-  const d = new DataView(new ArrayBuffer(8))
-  d.setBigUint64(0, b)
-  return d.getFloat64(0)
-}
 
 /** Bit for bit, but any NaN for a NaN: an aggregate's NaN is never stored (SQLite has none; V8's double arrays
  * canonicalize it). */

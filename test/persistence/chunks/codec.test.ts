@@ -1,20 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
+import { bits, fromBits } from '../../helpers/doubles.js'
 import { ChunkEncoder, decodeChunk, forEachReading, MAX_ABS_TS, type ChunkReading } from '../../../src/persistence/chunks/codec.js'
-
-/** The 64 bits of a double, as a hex string: the comparison is bit for bit (NaN payloads, -0). */
-function bits (v: number | null): string | null {
-  if (v === null) return null
-  const d = new DataView(new ArrayBuffer(8))
-  d.setFloat64(0, v)
-  return d.getBigUint64(0).toString(16)
-}
-
-function fromBits (b: bigint): number {
-  const d = new DataView(new ArrayBuffer(8))
-  d.setBigUint64(0, b)
-  return d.getFloat64(0)
-}
 
 function roundTrip (readings: ChunkReading[]): ChunkReading[] {
   const enc = new ChunkEncoder()
