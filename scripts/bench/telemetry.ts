@@ -20,7 +20,9 @@ export async function run (): Promise<void> {
 
 export const telemetryScenario: Scenario = {
   name: 'telemetry',
-  description: 'chunk codec bytes/reading, insert paths, DB growth, 50 devices QoS 0 / QoS 1 durable ingest vs mosquitto forwarding',
+  description:
+    'chunk codec bytes/reading, insert paths, DB growth, 50 devices QoS 0 / QoS 1 durable ingest vs mosquitto ' +
+      'forwarding',
   targets: ['app'],
   run: async () => {
     console.log('\n== telemetry: insert paths, DB growth, durable ingest')

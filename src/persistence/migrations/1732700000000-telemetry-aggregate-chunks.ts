@@ -18,17 +18,21 @@ function table (binary: string): Table {
     ],
     indices: [
       new TableIndex({
-        name: 'idx_telemetry_aggregate_chunks_series_day', columnNames: ['device_id', 'key', 'day_start'], isUnique: true
+        name: 'idx_telemetry_aggregate_chunks_series_day',
+        columnNames: ['device_id', 'key', 'day_start'],
+        isUnique: true
       }),
       new TableIndex({ name: 'idx_telemetry_aggregate_chunks_day', columnNames: ['day_start'] })
     ],
-    foreignKeys: [new TableForeignKey({
-      name: 'fk_telemetry_aggregate_chunks_device',
-      columnNames: ['device_id'],
-      referencedTableName: 'devices',
-      referencedColumnNames: ['id'],
-      onDelete: 'CASCADE'
-    })]
+    foreignKeys: [
+      new TableForeignKey({
+        name: 'fk_telemetry_aggregate_chunks_device',
+        columnNames: ['device_id'],
+        referencedTableName: 'devices',
+        referencedColumnNames: ['id'],
+        onDelete: 'CASCADE'
+      })
+    ]
   })
 }
 

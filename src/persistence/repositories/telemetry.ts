@@ -29,9 +29,18 @@ export interface RawPage { items: Array<ReadingOut & { id: number }>, next: stri
 
 export interface SeriesPoint { t: number, count: number, min: number, max: number, avg: number, last: number }
 
-interface RawRow { id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: TelemetryDataType, ts: number | string }
+interface RawRow {
+  id: number
+  key: string
+  value: number | null
+  value_text: string | null
+  unit: string | null
+  data_type: TelemetryDataType
+  ts: number | string
+}
 
-const INSERT = 'INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
+const INSERT =
+  'INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
 // Postgres caps a statement at 65,535 parameters: 7 per row.
 const PG_ROWS_PER_INSERT = 5000
 
@@ -128,7 +137,15 @@ export class TelemetryRepository {
       if (!isForeignKeyViolation(err)) throw err
       this.deviceIds.clear()
       const ids = [...new Set(rows.map(r => r.deviceId))]
-      const existing = new Set((await query<{ id: number }>(this.ds, `SELECT id FROM devices WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)).map(r => Number(r.id)))
+      const existing = new Set(
+        (
+          await query<{ id: number }>(
+            this.ds,
+            `SELECT id FROM devices WHERE id IN (${ids.map(() => '?').join(', ')})`,
+            ids
+          )
+        ).map(r => Number(r.id))
+      )
       const kept = rows.filter(r => existing.has(r.deviceId))
       if (kept.length > 0) await this.insertOnce(kept)
       return { dropped: rows.length - kept.length }
@@ -158,7 +175,13 @@ export class TelemetryRepository {
       for (let i = 0; i < rows.length; i += PG_ROWS_PER_INSERT) {
         // updateEntity(false): no RETURNING/re-select of generated columns (on SQLite that re-select has one OR
         // term per row and fails past ~1,000 rows: "Expression tree is too large").
-        await m.createQueryBuilder().insert().into(TelemetryData).values(rows.slice(i, i + PG_ROWS_PER_INSERT)).updateEntity(false).execute()
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(TelemetryData)
+          .values(rows.slice(i, i + PG_ROWS_PER_INSERT))
+          .updateEntity(false)
+          .execute()
       }
     })
   }
@@ -215,7 +238,10 @@ export class TelemetryRepository {
     const where = ['device_id = ?', 'ts >= ?', 'ts < ?']
     const params: unknown[] = [deviceId, q.from, q.to]
     if (q.key !== undefined) { where.push('key = ?'); params.push(q.key) }
-    if (q.cursor !== undefined) { where.push('(ts < ? OR (ts = ? AND id < ?))'); params.push(q.cursor.ts, q.cursor.ts, q.cursor.id) }
+    if (q.cursor !== undefined) {
+      where.push('(ts < ? OR (ts = ? AND id < ?))')
+      params.push(q.cursor.ts, q.cursor.ts, q.cursor.id)
+    }
     const want = q.limit + 1
     let rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts FROM telemetry_data
       WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`, [...params, want])
@@ -261,8 +287,15 @@ export class TelemetryRepository {
       GROUP BY b`, params)
     const points = new Map<number, SeriesPoint & { newest: number }>()
     const num = (r: Record<string, number | string>, k: string): number => Number(r[k])
-    const point = (r: Record<string, number | string>): SeriesPoint & { newest: number } =>
-      ({ t: num(r, 'b'), count: num(r, 'count'), min: num(r, 'min'), max: num(r, 'max'), avg: num(r, 'avg'), last: num(r, 'last'), newest: num(r, 'newest') })
+    const point = (r: Record<string, number | string>): SeriesPoint & { newest: number } => ({
+      t: num(r, 'b'),
+      count: num(r, 'count'),
+      min: num(r, 'min'),
+      max: num(r, 'max'),
+      avg: num(r, 'avg'),
+      last: num(r, 'last'),
+      newest: num(r, 'newest')
+    })
     for (const r of agg) points.set(num(r, 'b'), point(r))
     await this.aggregateChunks.addBuckets(points, deviceId, key, from, to, bucketMs, skip)
     const rawPoints = new Map<number, SeriesPoint & { newest: number }>()
@@ -284,9 +317,20 @@ export class TelemetryRepository {
       const a = points.get(p.t)
       // `last` from the side with the newer reading: raw rows, unless all of them are older than the newest
       // aggregated minute (a late reading of a minute already folded, or of a closed chunk).
-      points.set(p.t, a === undefined
-        ? p
-        : { t: p.t, count: a.count + p.count, min: Math.min(a.min, p.min), max: Math.max(a.max, p.max), avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count), last: p.newest >= a.newest ? p.last : a.last, newest: 0 })
+      points.set(
+        p.t,
+        a === undefined
+          ? p
+          : {
+              t: p.t,
+              count: a.count + p.count,
+              min: Math.min(a.min, p.min),
+              max: Math.max(a.max, p.max),
+              avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count),
+              last: p.newest >= a.newest ? p.last : a.last,
+              newest: 0
+            }
+      )
     }
     return [...points.values()].sort((a, b) => a.t - b.t).map(({ newest: _n, ...p }) => p)
   }
@@ -307,7 +351,11 @@ export class TelemetryRepository {
       if (chunks.length === 0) continue
       skip.push(e)
       const [lo, hi] = [Math.max(from, e), Math.min(to, e + MINUTE_MS)]
-      for (const c of chunks) await this.chunks.read(c.id, r => { if (r.value !== null && r.ts >= lo && r.ts < hi) readings.push(r) })
+      for (const c of chunks) {
+        await this.chunks.read(c.id, r => {
+          if (r.value !== null && r.ts >= lo && r.ts < hi) readings.push(r)
+        })
+      }
     }
     readings.sort((a, b) => a.ts - b.ts || a.id - b.id)
     return { skip, readings }
