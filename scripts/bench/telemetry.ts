@@ -5,11 +5,13 @@ import { growth, insertPaths } from './telemetry/storage.js'
 import { load } from './telemetry/load.js'
 import { chunkCodec, chunkStore } from './telemetry/chunks.js'
 import { conversion } from './telemetry/convert.js'
+import { wholeDatabase } from './telemetry/size.js'
 import type { Scenario } from './scenario.js'
 
 export async function run (): Promise<void> {
   for (const line of await chunkCodec()) console.log(line)
   for (const line of await chunkStore()) console.log(line)
+  for (const mix of ['vehicle', 'classes'] as const) for (const line of await wholeDatabase(mix)) console.log(line)
   for (const line of await conversion()) console.log(line)
   for (const line of await insertPaths()) console.log(line)
   for (const line of await growth()) console.log(line)

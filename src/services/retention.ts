@@ -3,6 +3,7 @@ import type { AppContext, Service } from '../context.js'
 import type { Logger } from '../log.js'
 import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
 import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
+import { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
 
 const DAY_MS = 86_400_000
 /** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
@@ -13,6 +14,9 @@ export interface RetentionReport {
   /** telemetry.chunkStore: readings moved from the head into closed chunks, and chunks dropped by age. */
   chunked?: number
   chunksDropped?: number
+  /** telemetry.chunkStore: minute aggregates moved into day chunks, and day chunks dropped by age. */
+  aggregatesCompacted?: number
+  aggregateChunksDropped?: number
   aggregatesDeleted: number
   eventsDeleted: number
   journalDeleted: number
@@ -34,11 +38,13 @@ export class RetentionService implements Service {
   private stopped = false
   private readonly repo: RetentionRepo
   private readonly chunks: TelemetryChunkRepository
+  private readonly aggregateChunks: TelemetryAggregateChunkRepository
   private readonly log: Logger
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
     this.chunks = new TelemetryChunkRepository(ctx.db.dataSource)
+    this.aggregateChunks = new TelemetryAggregateChunkRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'retention' })
   }
 
@@ -86,6 +92,13 @@ export class RetentionService implements Service {
       // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
       report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))
+      // The minutes of the closed hours join their series' day chunk (rewritten each hour: a minute row costs as
+      // much as ~60 compacted minutes, so rows never pile up for a day).
+      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(closeCutoff))
+      const aggregateCutoff = now - config.telemetry.aggregateRetentionDays * DAY_MS
+      report.aggregateChunksDropped = await this.chunked(report, () =>
+        this.aggregateChunks.drop(aggregateCutoff, chunk)
+      )
     } else {
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
     }
@@ -104,7 +117,9 @@ export class RetentionService implements Service {
         report.eventsDeleted +
         report.journalDeleted +
         (report.chunked ?? 0) +
-        (report.chunksDropped ?? 0) >
+        (report.chunksDropped ?? 0) +
+        (report.aggregatesCompacted ?? 0) +
+        (report.aggregateChunksDropped ?? 0) >
       0
     ) { report.space = this.repo.reclaim() }
     report.ms = clock.now() - started

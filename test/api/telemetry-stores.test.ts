@@ -113,7 +113,7 @@ async function allPages (s: Store, query: string): Promise<unknown[]> {
   const pages: unknown[] = []
   let cursor: string | null = null
   do {
-    const page: { items: unknown[], next: string | null } = await get(
+    const page: { items: unknown[]; next: string | null } = await get(
       s,
       `?${query}${cursor === null ? '' : `&cursor=${cursor}`}`
     )
@@ -138,12 +138,18 @@ async function compare (t: Tap.Test, rows: Store, chunks: Store, label: string):
   t.same(await get(chunks, ''), await get(rows, ''), `${label}: latest`)
   const headEdge = Math.floor((NOW - 5 * MIN) / HOUR) * HOUR
   const retentionEdge = NOW - RAW_DAYS * DAY
+  // Before the retention edge the chunk store has minute aggregates in day chunks only, after it raw chunks too:
+  // the third range spans both; the first series here holds a late reading of a compacted minute.
   const ranges = [
     [FROM, NOW + HOUR],
     [headEdge - 30 * MIN, headEdge + 30 * MIN],
     [retentionEdge - 2 * HOUR, retentionEdge + 2 * HOUR],
     [NOW - 12 * HOUR - 17 * MIN, NOW - 9 * HOUR]
   ]
+  for (const key of ['temp', 'odo']) {
+    const q = `/series?key=${key}&bucket=1m&from=${FROM + 2 * HOUR - 17 * MIN}&to=${FROM + 3 * HOUR + 7 * MIN}`
+    sameSeries(t, await get(rows, q), await get(chunks, q), `${label}: ${q}`)
+  }
   for (const [from, to] of ranges) {
     for (const [key, limit] of [['', 1000], ['&key=temp', 7], ['&key=gear', 100], ['', 333]] as const) {
       if (to - from > 6 * HOUR && limit < 1000) continue
@@ -183,6 +189,15 @@ t.test('every telemetry route answers the same from the row store and the chunk 
     `the head keeps the hour under way (${head.n} rows)`
   )
   t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_chunks')).n > 0, true)
+  // The minutes of the closed hours are in day chunks: the day before the retention edge, and today's so far.
+  const closed = Math.floor((NOW - 5 * MIN) / HOUR) * HOUR
+  t.ok((c1.aggregatesCompacted ?? 0) > 0, `compacted ${c1.aggregatesCompacted} minutes`)
+  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${closed}`)).n, 0)
+  t.equal(
+    (await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_aggregate_chunks')).n,
+    8,
+    'a chunk per numeric key and day'
+  )
   await compare(t, rows, chunks, 'after retention')
 
   // Late readings of closed hours (the newest of their minute) and readings from the future land in the head.
@@ -231,12 +246,35 @@ t.test('every telemetry route answers the same from the row store and the chunk 
       unit: null,
       dataType: 'number',
       ts: NOW - 5 * HOUR
+    },
+    // Past raw retention, in a minute already compacted into its day chunk (the newest of its minute, and not).
+    {
+      deviceId: rows.deviceId,
+      key: 'temp',
+      value: 55.5,
+      valueText: null,
+      unit: '°C',
+      dataType: 'number',
+      ts: FROM + 2 * HOUR + 50_000
+    },
+    {
+      deviceId: rows.deviceId,
+      key: 'odo',
+      value: -3,
+      valueText: null,
+      unit: null,
+      dataType: 'number',
+      ts: FROM + 2 * HOUR + 5_000
     }
   ]
   rows.app.gateway.ctx.telemetry.repo.insertManySync(late)
   chunks.app.gateway.ctx.telemetry.repo.insertManySync(late)
   await compare(t, rows, chunks, 'late readings in the head beside closed chunks')
+  // The row store folds the late readings past raw retention, the chunk store closes them and drops their chunks.
+  t.equal((await rows.retention.runOnce()).folded, 2)
   const c2 = await chunks.retention.runOnce()
-  t.equal(c2.chunked, 4, 'the late readings of closed hours close into chunks of their own')
+  t.equal(c2.chunked, 6, 'the late readings of closed hours close into chunks of their own')
+  t.equal(c2.aggregatesCompacted, 5, 'the compacted minutes take the late readings in')
+  t.equal((await q(chunks, `SELECT COUNT(*) AS n FROM telemetry_aggregates WHERE bucket_start < ${closed}`)).n, 0)
   await compare(t, rows, chunks, 'late readings closed')
 })

@@ -4,6 +4,7 @@ import { TelemetryRepository, type TelemetryRow } from '../../src/persistence/re
 import { TelemetryRetentionRepository } from '../../src/persistence/repositories/telemetry-retention.js'
 import { CanSignalRepository } from '../../src/persistence/repositories/can-signals.js'
 import { pgDataSource } from '../helpers/pg.js'
+import { TelemetryAggregateChunkRepository } from '../../src/persistence/repositories/telemetry-aggregate-chunks.js'
 import { TelemetryChunkRepository } from '../../src/persistence/repositories/telemetry-chunks.js'
 
 const url = process.env.AUTOCORE_TEST_PG_URL
@@ -161,8 +162,8 @@ if (url === undefined || url === '') {
       stored.map((c: Record<string, unknown>) => [c.key, Number(c.min_ts), Number(c.max_ts), c.count]),
       [
         ['mode', T0 + 5, T0 + 5, 1],
-        ['temp', T0, T0 + 2_490_000, 250],
-        ['temp', T0 + 2_500_000, T0 + 3_590_000, 110],
+        ['temp', T0, T0 + 2_480_000, 249],
+        ['temp', T0 + 2_490_000, T0 + 3_590_000, 111],
         ['temp', T0 + 3_600_000, T0 + 6_090_000, 250],
         ['temp', T0 + 6_100_000, T0 + 7_190_000, 110]
       ],
@@ -189,6 +190,16 @@ if (url === undefined || url === '') {
     })
     t.same(page.items.map(r => r.ts), [T0 + 3_600_000, T0 + 3_590_000, T0 + 3_580_000], 'a page across the chunk edge')
     t.same(await repo.series(id, 'temp', T0, T0 + 8_000_000, 300_000), before.series)
+
+    // The closed minutes into their day's chunk (bytea), read back by the series answer, dropped a day at a time.
+    const days = new TelemetryAggregateChunkRepository(ds)
+    let compacted = 0
+    for (let n = -1; n !== 0;) { n = await days.compactOne(T0 + 7_200_000); compacted += n }
+    t.equal(compacted, 120)
+    t.equal(Number((await ds.query('SELECT COUNT(*) AS n FROM telemetry_aggregates'))[0].n), 0)
+    t.same(await repo.series(id, 'temp', T0, T0 + 8_000_000, 300_000), before.series, 'series from the day chunk')
+    t.equal(await days.drop(T0 + 86_400_000 - 1, 10), 0, 'a day is dropped once it has ended by the cutoff')
+    t.equal(await days.drop(T0 + 86_400_000, 10), 1)
 
     t.equal(await chunks.drop(T0 + 3_600_000, 10), 3, 'the first hour of temp and the text reading')
     t.equal(await chunks.drop(T0 + 3_600_000, 10), 0)

@@ -12,7 +12,7 @@ const CHUNK_S = 3600
 const T0 = Date.UTC(2026, 0, 1)
 
 /** A deterministic PRNG (mulberry32), so every run measures the same signals. */
-function prng (seed: number): () => number {
+export function prng (seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
@@ -21,9 +21,9 @@ function prng (seed: number): () => number {
   }
 }
 
-type Signal = (i: number, rnd: () => number) => number
+export type Signal = (i: number, rnd: () => number) => number
 
-function signals (): Array<{ name: string, at: () => Signal }> {
+export function signals (): Array<{ name: string, at: () => Signal }> {
   return [
     { name: 'constant (12.6 V)', at: () => () => 12.6 },
     {
@@ -222,7 +222,7 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   native.pragma('wal_checkpoint(TRUNCATE)')
   const bytes: Record<string, number> = {}
   const rows: Record<string, number> = {}
-  for (const table of ['telemetry_data', 'telemetry_chunks', 'telemetry_aggregates']) {
+  for (const table of ['telemetry_data', 'telemetry_chunks', 'telemetry_aggregates', 'telemetry_aggregate_chunks']) {
     bytes[table] = (
       native
         .prepare(
@@ -231,11 +231,13 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
         )
         .get(table, table) as { b: number }
     ).b
-    rows[table] = (
-      native
-        .prepare(`SELECT ${table === 'telemetry_chunks' ? 'COALESCE(SUM(count), 0)' : 'COUNT(*)'} AS n FROM ${table}`)
-        .get() as { n: number }
-    ).n
+    const n =
+      table === 'telemetry_chunks'
+        ? 'COALESCE(SUM(count), 0)'
+        : table === 'telemetry_aggregate_chunks'
+          ? 'COALESCE(SUM(minutes), 0)'
+          : 'COUNT(*)'
+    rows[table] = (native.prepare(`SELECT ${n} AS n FROM ${table}`).get() as { n: number }).n
   }
   await db.close()
   return { cpuUs: cpu, wallS, readings, bytes, rows }
@@ -249,23 +251,21 @@ export async function chunkStore (hours = 6): Promise<string[]> {
   const out: string[] = []
   for (const [name, r] of [['row store  ', rowsRun], ['chunk store', chunkRun]] as const) {
     out.push(
-      `chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 ` +
-        `min): ${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading (insert + retention); head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB`
+      `chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ` +
+        `${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading ` +
+        '(insert + retention); ' +
+        `head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, ` +
+        `chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, ` +
+        `aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB + ` +
+        `${r.rows.telemetry_aggregate_chunks.toLocaleString('en-US')} minutes in day ` +
+        `chunks ${(r.bytes.telemetry_aggregate_chunks / MB).toFixed(2)} MB`
     )
   }
   const perReading = chunkRun.bytes.telemetry_chunks / chunkRun.rows.telemetry_chunks
-  const aggPerRow = chunkRun.bytes.telemetry_aggregates / Math.max(1, chunkRun.rows.telemetry_aggregates)
-  const raw7d = 100 * 86_400 * 7
-  const agg90d = 100 * 1440 * 90
-  out.push(
-    'chunk store: CPU per ' +
-      `reading ${(chunkRun.cpuUs / chunkRun.readings / (rowsRun.cpuUs / rowsRun.readings)).toFixed(2)}× the row ` +
-        `store's; closed chunks ${perReading.toFixed(2)} B/reading on disk (this mix: 2 keys per class)`
-  )
-  out.push(
-    `chunk store: extrapolated: 7 days raw ${raw7d.toLocaleString('en-US')} readings ` +
-      `× ${perReading.toFixed(2)} B = ${((raw7d * perReading) / MB).toFixed(1)} MB; 90 days of per-minute ` +
-      `aggregates ${agg90d.toLocaleString('en-US')} rows × ${aggPerRow.toFixed(1)} B = ${((agg90d * aggPerRow) / MB).toFixed(1)} MB (aggregates are still rows); events not counted`
-  )
+  out.push('chunk store: CPU per ' +
+    `reading ${(chunkRun.cpuUs / chunkRun.readings / (rowsRun.cpuUs / rowsRun.readings)).toFixed(2)}× ` +
+    `the row store's (target ≤ 1.2×); closed chunks ${perReading.toFixed(2)} B/reading on disk (this mix: 2 keys per ` +
+      'class); ' +
+    'whole-database size: the `db size` lines')
   return out
 }

@@ -3,6 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { TelemetryData, type TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { nativeSqlite, query } from './sql.js'
 import { TelemetryChunkRepository } from './telemetry-chunks.js'
+import { TelemetryAggregateChunkRepository } from './telemetry-aggregate-chunks.js'
 import { MINUTE_MS } from './telemetry-retention.js'
 import type { ChunkReading } from '../chunks/codec.js'
 
@@ -78,12 +79,15 @@ export class TelemetryRepository {
   private existsStmt?: BetterSqlite3.Statement
   /** Closed chunks (telemetry_chunks): every query reads them beside the head, telemetry_data. */
   readonly chunks: TelemetryChunkRepository
+  /** Days of minute aggregates in chunks (telemetry_aggregate_chunks): the series answer reads them too. */
+  readonly aggregateChunks: TelemetryAggregateChunkRepository
   /** SQLite only (undefined on PostgreSQL): insertBatch, committed before it returns. */
   readonly insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
 
   constructor (private readonly ds: DataSource) {
     this.native = nativeSqlite(ds)
     this.chunks = new TelemetryChunkRepository(ds)
+    this.aggregateChunks = new TelemetryAggregateChunkRepository(ds)
     if (this.native !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
   }
 
@@ -293,6 +297,7 @@ export class TelemetryRepository {
       newest: num(r, 'newest')
     })
     for (const r of agg) points.set(num(r, 'b'), point(r))
+    await this.aggregateChunks.addBuckets(points, deviceId, key, from, to, bucketMs, skip)
     const rawPoints = new Map<number, SeriesPoint & { newest: number }>()
     for (const r of raw) rawPoints.set(num(r, 'b'), point(r))
     for (const r of readings) {

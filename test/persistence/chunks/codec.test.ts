@@ -1,5 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
+import { bits, fromBits } from '../../helpers/doubles.js'
 import {
   ChunkEncoder,
   decodeChunk,
@@ -7,20 +8,6 @@ import {
   MAX_ABS_TS,
   type ChunkReading
 } from '../../../src/persistence/chunks/codec.js'
-
-/** The 64 bits of a double, as a hex string: the comparison is bit for bit (NaN payloads, -0). */
-function bits (v: number | null): string | null {
-  if (v === null) return null
-  const d = new DataView(new ArrayBuffer(8))
-  d.setFloat64(0, v)
-  return d.getBigUint64(0).toString(16)
-}
-
-function fromBits (b: bigint): number {
-  const d = new DataView(new ArrayBuffer(8))
-  d.setBigUint64(0, b)
-  return d.getFloat64(0)
-}
 
 function roundTrip (readings: ChunkReading[]): ChunkReading[] {
   const enc = new ChunkEncoder()
@@ -197,9 +184,7 @@ t.test('out-of-range or fractional timestamps are refused, not silently rounded'
 
 t.test('a truncated or foreign blob is refused', async t => {
   const enc = new ChunkEncoder()
-  for (let i = 0; i < 100; i++) {
-    enc.append({ id: i, ts: i * 1000, value: Math.sin(i), valueText: null, unit: null, dataType: 'number' })
-  }
+  for (let i = 0; i < 100; i++) { enc.append({ id: i, ts: i * 1000, value: Math.sin(i), valueText: null, unit: null, dataType: 'number' }) }
   const b = enc.bytes()
   t.throws(() => decodeChunk(b.subarray(0, b.length - 20)), RangeError)
   t.throws(() => decodeChunk(new Uint8Array([9, 0, 0, 0, 0])), RangeError)
@@ -208,9 +193,7 @@ t.test('a truncated or foreign blob is refused', async t => {
 
 t.test('forEachReading stops when asked; min and max ts follow the readings', async t => {
   const enc = new ChunkEncoder()
-  for (const ts of [5000, 1000, 9000, 3000]) {
-    enc.append({ id: ts, ts, value: ts, valueText: null, unit: null, dataType: 'number' })
-  }
+  for (const ts of [5000, 1000, 9000, 3000]) { enc.append({ id: ts, ts, value: ts, valueText: null, unit: null, dataType: 'number' }) }
   t.equal(enc.minTs, 1000)
   t.equal(enc.maxTs, 9000)
   const seen: number[] = []
@@ -231,4 +214,113 @@ t.test('compact on regular series: a constant at 1 Hz costs about 3 bits a readi
     })
   }
   t.ok(enc.bytes().length < 3600 * 4 / 8 + 40, `${enc.bytes().length} bytes`)
+})
+
+// Version 2: exact decimals stored as scaled integers, detected per chunk.
+const decimal = fc
+  .tuple(fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.integer({ min: 0, max: 6 }))
+  .map(([m, d]) => m / 10 ** d)
+const flags = (rs: ChunkReading[]): number => {
+  const enc = new ChunkEncoder()
+  for (const r of rs) enc.append(r)
+  return enc.bytes()[5]
+}
+
+t.test('exact decimals (any scale up to 6 digits, mixed in one chunk) round-trip bit for bit as scaled ' +
+  'integers', async t => {
+  fc.assert(fc.property(fc.array(decimal, { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 1_000_000 }), (values, start) => {
+    const rs = values.map((value, i): ChunkReading => ({
+      id: i,
+      ts: start + i * 1000,
+      value,
+      valueText: null,
+      unit: 'u',
+      dataType: 'number'
+    }))
+    return same(roundTrip(rs), rs) && (flags(rs) & 7) !== 7
+  }), { numRuns: 2000 })
+})
+
+t.test('one value that is not a short exact decimal (NaN, ±Infinity) keeps the whole chunk in XOR floats; -0 does ' +
+  'not', async t => {
+  const odd = fc.oneof(
+    specialDouble,
+    anyDouble,
+    fc.constant(0.1 + 0.2),
+    fc.constant(1e-7),
+    fc.constant(2 ** 52),
+    fc.constant(-0)
+  )
+  fc.assert(fc.property(fc.array(decimal, { maxLength: 100 }), odd, fc.nat(), (values, v, at) => {
+    const all = [...values]
+    all.splice(at % (values.length + 1), 0, v)
+    const rs = all.map((value, i): ChunkReading => ({
+      id: i,
+      ts: i,
+      value,
+      valueText: null,
+      unit: null,
+      dataType: 'number'
+    }))
+    const exact =
+      Number.isFinite(v) &&
+      [0, 1, 2, 3, 4, 5, 6].some(d => Math.round(v * 10 ** d) / 10 ** d === v && Math.abs(v * 10 ** d) < 2 ** 50)
+    return same(roundTrip(rs), rs) && (exact || (flags(rs) & 7) === 7) && (!Object.is(v, -0) || (flags(rs) & 7) !== 7)
+  }), { numRuns: 2000 })
+})
+
+t.test('-0 among decimals (a walk crossing zero) stays -0, and the scale stays integer', async t => {
+  const values = [0.5, -0, -0, 0.01, 0, -0, -0.25, -0]
+  fc.assert(fc.property(fc.array(fc.constantFrom(...values, -0.07, 3), { maxLength: 200 }), vs => {
+    const rs = vs.map((value, i): ChunkReading => ({
+      id: i,
+      ts: i,
+      value,
+      valueText: null,
+      unit: 'u',
+      dataType: 'number'
+    }))
+    return same(roundTrip(rs), rs) && (rs.length === 0 || (flags(rs) & 7) !== 7)
+  }), { numRuns: 500 })
+})
+
+t.test('a noisy 2-decimal analog signal costs under 2 bytes a reading; a chunk of one type and unit says so ' +
+  'once', async t => {
+  let v = 20
+  const rs: ChunkReading[] = []
+  for (let i = 0; i < 3600; i++) {
+    v = Math.round((v + Math.sin(i * 7.1) * 0.5) * 100) / 100
+    rs.push({
+      id: i * 100 + 7,
+      ts: 1_700_000_000_000 + i * 1000,
+      value: v,
+      valueText: null,
+      unit: 'V',
+      dataType: 'number'
+    })
+  }
+  const enc = new ChunkEncoder()
+  for (const r of rs) enc.append(r)
+  const b = enc.bytes()
+  t.equal(b[5], 2 | 8, 'two decimals, uniform')
+  t.ok(b.length < 3600 * 2, `${b.length} bytes`)
+  t.ok(same(decodeChunk(b), rs))
+})
+
+t.test('a version 1 chunk (written before the decimal mode) still decodes', async t => {
+  const v1 = Buffer.from(
+    '01000000060000000000fa00000000000052400055b0fd00a4cccccccccccf9f422880002aaaaaaaaaaaf1f3a40009b55a7fa2cccccc' +
+      'cccccdd76f11c800137b77800004e222154008000000000000ebb787f0003373ab6b132b9500000000000000020002f0',
+    'hex'
+  )
+  const want: ChunkReading[] = [
+    { id: 10, ts: 1000, value: 12.6, valueText: null, unit: 'V', dataType: 'number' },
+    { id: 20, ts: 2000, value: 12.7, valueText: null, unit: 'V', dataType: 'number' },
+    { id: 30, ts: 2500, value: NaN, valueText: null, unit: 'mV', dataType: 'number' },
+    { id: 31, ts: 1500, value: null, valueText: 'on', unit: null, dataType: 'string' },
+    { id: 40, ts: 3000, value: 1, valueText: null, unit: null, dataType: 'boolean' },
+    { id: 41, ts: 3000, value: 2, valueText: 'x', unit: null, dataType: 'number' }
+  ]
+  t.ok(same(decodeChunk(new Uint8Array(v1)), want))
+  t.ok(same(roundTrip(want), want), 'and the same readings in version 2')
 })
