@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import { DEVICE_ID } from '../gateway/topics.js'
+import { DEVICE_ID } from '../protocol/index.js'
 import { addressKey, userKey as userKeyOf, type FailureLimiter } from './failure-limiter.js'
 import { tokenRevoked, verifyToken } from './jwt.js'
 import { hashSecret, verifySecret } from './passwords.js'

@@ -1,4 +1,4 @@
-import { parseTopic } from '../gateway/topics.js'
+import { parseTopic } from '../protocol/index.js'
 import { channelKey, type DeviceItem, type EmergencyState, type EventItem, type Level, type MacroRun, type PanelState, type Point, type Reading } from './model.js'
 
 /** How far back the telemetry charts reach, and how many events the feed keeps. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
-import { topics, type GatewayHeartbeatPayload } from '../gateway/topics.js'
+import { topicOf, type GatewayHeartbeatPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 
 /**
@@ -33,6 +33,6 @@ export class HeartbeatService implements Service {
 
   private beat (): void {
     const body: GatewayHeartbeatPayload = { seq: ++this.seq, boot_id: this.bootId, uptime_s: Math.floor((this.ctx.clock.now() - this.ctx.startedAt) / 1000) }
-    this.ctx.broker.publish(topics.gatewayHeartbeat(this.ctx.config.gatewayId), body, { qos: 0 }).catch(err => this.log.warn({ err }, 'heartbeat not published'))
+    this.ctx.broker.publish(topicOf('gatewayHeartbeat', { id: this.ctx.config.gatewayId }), body, { qos: 0 }).catch(err => this.log.warn({ err }, 'heartbeat not published'))
   }
 }

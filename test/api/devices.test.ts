@@ -1,6 +1,6 @@
 import t from 'tap'
 import { retainedMessages } from '../../src/broker/retained.js'
-import { configTopics } from '../../src/gateway/topics.js'
+import { topicOf, familyTopic } from '../../src/protocol/index.js'
 import { runCli } from '../../src/cli/index.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { provisionDevice, userClient } from '../helpers/devices.js'
@@ -124,7 +124,7 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   t.match(JSON.parse((await nextMessage(watcher, will.topic)).payload.toString()), { status: 'online' }, 'its status is retained')
 
   const configRetained = async (): Promise<boolean> =>
-    (await retainedMessages(app.gateway.ctx.broker.aedes, configTopics.allDeviceConfigs)).has(configTopics.deviceConfig(uuid))
+    (await retainedMessages(app.gateway.ctx.broker.aedes, familyTopic('deviceConfig'))).has(topicOf('deviceConfig', { uuid }))
   for (let i = 0; i < 500 && !await configRetained(); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(await configRetained(), true, 'online, it has a retained config')
 
