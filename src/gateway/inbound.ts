@@ -11,6 +11,7 @@ import type { PresenceService } from '../services/presence.js'
 import { canHandler } from './handlers/can.js'
 import { responseHandler } from './handlers/commands.js'
 import { configRequestHandler } from './handlers/config.js'
+import { deviceErrorHandler } from './handlers/device-error.js'
 import { deviceHandlers } from './handlers/devices.js'
 import { macroRunHandler } from './handlers/macros.js'
 import { relaySetHandler, relayStateHandler } from './handlers/relays.js'
@@ -56,7 +57,7 @@ function table (ctx: AppContext, { control }: InboundParts): InboundTable {
     deviceStatus: { handle: devices.status },
     deviceTelemetry: { beforeAck: ingest },
     telemetryData: { beforeAck: ingest },
-    deviceError: { handle: devices.error },
+    deviceError: { handle: deviceErrorHandler(ctx) },
     deviceConfigRequest: { handle: configRequestHandler(ctx) },
     deviceResponse: { handle: responseHandler(control.commands) },
     relayState: { handle: relayStateHandler(control.relays) },

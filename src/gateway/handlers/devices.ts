@@ -3,18 +3,14 @@ import type { AppContext } from '../../context.js'
 import type { AnnouncePayload } from '../../protocol/index.js'
 import { fromItsDevice } from '../sender.js'
 
-/** The code a board reports a tripped dead-man with (README "Gateway heartbeat"). */
-export const DEADMAN_TRIPPED = 'deadman_tripped'
-
 /**
- * `autocore/devices/{uuid}/announce`, `.../status` and `.../error` (SPEC §3). Payloads were validated by the payload
+ * `autocore/devices/{uuid}/announce` and `.../status` (SPEC §3). Payloads were validated by the payload
  * guard before delivery; only what the device itself published counts.
  */
 export function deviceHandlers (ctx: AppContext): {
   registerPending: (msg: InboundMessage<'deviceAnnounce'>) => PublishVerdict | Promise<PublishVerdict>
   announce: (msg: InboundMessage<'deviceAnnounce'>) => Promise<void>
   status: (msg: InboundMessage<'deviceStatus'>) => Promise<void>
-  error: (msg: InboundMessage<'deviceError'>) => Promise<void>
 } {
   return {
     /**
@@ -36,23 +32,6 @@ export function deviceHandlers (ctx: AppContext): {
       ctx.bus.emit('device.status_reported', { uuid, status: msg.body.status, retain: msg.packet.retain })
       // The config version the device has applied (SPEC §3 config): the API shows devices that lag.
       if (msg.body.config_version !== undefined) await ctx.deviceConfig.reportApplied(uuid, msg.body.config_version)
-    },
-    /**
-     * `{code, message, ...}`: an event, level error. A board's dead-man report (`code: "deadman_tripped"`, with the
-     * channels it turned off and how long it went without a heartbeat) is its own event type, `deadman_tripped`,
-     * level warning: what an owner reads after the gateway was gone.
-     */
-    error: async msg => {
-      if (!fromItsDevice(msg)) return
-      const uuid = msg.params.uuid
-      const deadman = msg.body.code === DEADMAN_TRIPPED
-      await ctx.events.log({
-        level: deadman ? 'warning' : 'error',
-        type: deadman ? DEADMAN_TRIPPED : 'device_error',
-        source: `device:${uuid}`,
-        target: uuid,
-        payload: msg.body
-      })
     }
   }
 }
