@@ -1,5 +1,4 @@
-import type { PublishPacket } from 'aedes'
-import type { Client } from 'aedes'
+import type { Client, PublishPacket } from 'aedes'
 import type { InboundMessage, InboundPublish, Step } from '../broker/pipeline.js'
 import type { AppContext, Service } from '../context.js'
 import type { Logger } from '../log.js'
