@@ -5,17 +5,17 @@ import type { Principal } from '../auth/principal.js'
 import type { ParsedTopic } from '../protocol/index.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../log.js'
-import type { InboundPublish, StepsOf } from './pipeline.js'
+import type { Inbound, InboundPublish } from './pipeline.js'
 
 export interface BrokerHooks {
   hooks: Pick<AedesOptions,
   'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
   principalOf: (client: Client) => Principal | undefined
   /**
-   * Sets the steps every client publish goes through after the access decision (gateway/inbound.ts); until then
-   * an allowed publish is delivered as it is.
+   * Sets the steps every client publish goes through after the access decision, and which families a handler
+   * takes after delivery (gateway/inbound.ts); until then an allowed publish is delivered as it is.
    */
-  useSteps: (steps: StepsOf) => void
+  useInbound: (inbound: Inbound) => void
   /** The publish a client made, as its steps saw it, once they all let it through (for the handlers after delivery). */
   deliveredPublish: (packet: PublishPacket) => InboundPublish | undefined
   /**

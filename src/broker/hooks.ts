@@ -152,7 +152,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
 
   return {
     principalOf: client => principals.get(client),
-    useSteps: publishing.useSteps,
+    useInbound: publishing.useInbound,
     deliveredPublish: publishing.deliveredPublish,
     storable: subscribing.storable,
     queueable: (clientId, topic) => {

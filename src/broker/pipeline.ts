@@ -42,6 +42,12 @@ export type Step<M extends InboundPublish = InboundPublish> = (msg: M) => Publis
 export type StepsOf = (family: TopicFamily | undefined) => readonly Step[]
 
 /**
+ * What the gateway does with client publishes: the steps of each family and whether a handler takes its messages
+ * after delivery (only those are remembered for it).
+ */
+export interface Inbound { readonly stepsOf: StepsOf, readonly handled: (family: TopicFamily) => boolean }
+
+/**
  * Where dropped packets go: Aedes has no "ack but do not route", so the packet is rewritten to this topic.
  * Wildcard filters never match a topic that starts with '$' [MQTT-4.7.2-1], and nobody may subscribe to it.
  */
@@ -63,33 +69,36 @@ export function finish (packet: PublishPacket, verdict: PublishVerdict, done: Do
   return true
 }
 
+function failed (err: Error, msg: InboundPublish, log: Logger, done: Done): void {
+  log.error({ err, clientId: msg.client?.id, topic: msg.packet.topic }, 'publish interceptor failed')
+  done(err)
+}
+
 /**
- * Runs the steps from `i` synchronously while they answer synchronously, so the common path allocates no promise;
- * `delivered` is called once every step has said 'deliver', just before the PUBACK goes on.
+ * Runs the steps from `i` synchronously while they answer synchronously, so the common path allocates neither a
+ * promise nor a closure; `delivered` (if any) gets the message once every step has said 'deliver', just before the
+ * PUBACK goes on.
  */
 export function runSteps (
-  steps: readonly Step[], i: number, msg: InboundPublish, log: Logger, delivered: () => void, done: Done
+  steps: readonly Step[], i: number, msg: InboundPublish, log: Logger,
+  delivered: ((msg: InboundPublish) => void) | undefined, done: Done
 ): void {
-  const failed = (err: Error): void => {
-    log.error({ err, clientId: msg.client?.id, topic: msg.packet.topic }, 'publish step failed')
-    done(err)
-  }
   for (; i < steps.length; i++) {
     let verdict: PublishVerdict | Promise<PublishVerdict>
     try {
       verdict = steps[i](msg)
     } catch (err) {
-      return failed(err as Error)
+      return failed(err as Error, msg, log, done)
     }
     if (verdict instanceof Promise) {
       const next = i + 1
       verdict.then(v => {
         if (!finish(msg.packet, v, done)) runSteps(steps, next, msg, log, delivered, done)
-      }, failed)
+      }, (err: Error) => failed(err, msg, log, done))
       return
     }
     if (finish(msg.packet, verdict, done)) return
   }
-  delivered()
+  if (delivered !== undefined) delivered(msg)
   done(null)
 }

@@ -3,7 +3,7 @@ import { authorizePublish as aclPublishDecision } from '../auth/acl.js'
 import type { Principal } from '../auth/principal.js'
 import { parseTopic, type TopicFamily } from '../protocol/index.js'
 import type { Denied, HookDeps, LimitName } from './hook-types.js'
-import { DROPPED_TOPIC, finish, runSteps, type InboundPublish, type Step, type StepsOf } from './pipeline.js'
+import { DROPPED_TOPIC, finish, runSteps, type Inbound, type InboundPublish, type Step } from './pipeline.js'
 
 type Done = (err?: Error | null) => void
 const NONE: readonly Step[] = []
@@ -17,13 +17,15 @@ export function createPublishPath (deps: HookDeps, refusals: Record<LimitName, n
   publishAs: (principal: Principal, client: Client, packet: PublishPacket, done: Done) => void
   publishWill: (owner: Principal, packet: PublishPacket & { clientId?: string }, done: Done) => void
   willRefusal: (principal: Principal, will: PublishPacket) => string | undefined
-  useSteps: (steps: StepsOf) => void
+  useInbound: (inbound: Inbound) => void
   deliveredPublish: (packet: PublishPacket) => InboundPublish | undefined
 } {
   const { log, aclRules } = deps
-  let stepsOf: StepsOf = () => NONE
-  // Keyed by the packet object Aedes hands on to broker.publish and to its 'publish' event (lib/handlers/publish.js).
+  let inbound: Inbound = { stepsOf: () => NONE, handled: () => false }
+  // Keyed by the packet object Aedes hands on to broker.publish and to its 'publish' event (lib/handlers/publish.js);
+  // only messages of a handled family, so the hot path (telemetry) touches no WeakMap.
   const delivered = new WeakMap<PublishPacket, InboundPublish>()
+  const remember = (msg: InboundPublish): void => { delivered.set(msg.packet, msg) }
 
   /** The whole publish path (ACL, then the steps) for a publish by `principal`. */
   function publishAs (principal: Principal, client: Client, packet: PublishPacket, done: Done): void {
@@ -43,7 +45,9 @@ export function createPublishPath (deps: HookDeps, refusals: Record<LimitName, n
       finish(packet, { deny: decision.reason }, done)
       return
     }
-    runSteps(stepsOf(msg.family as TopicFamily | undefined), 0, msg, log, () => delivered.set(packet, msg), done)
+    const family = msg.family as TopicFamily | undefined
+    const handled = family !== undefined && inbound.handled(family)
+    runSteps(inbound.stepsOf(family), 0, msg, log, handled ? remember : undefined, done)
   }
 
   /**
@@ -90,7 +94,7 @@ export function createPublishPath (deps: HookDeps, refusals: Record<LimitName, n
     publishAs,
     publishWill,
     willRefusal,
-    useSteps: steps => { stepsOf = steps },
+    useInbound: next => { inbound = next },
     deliveredPublish: packet => delivered.get(packet)
   }
 }

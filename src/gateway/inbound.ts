@@ -88,7 +88,8 @@ export class InboundService implements Service {
     for (const [family, entry] of this.entries) {
       steps.set(family, entry.beforeAck === undefined ? globals : [...globals, entry.beforeAck as Step])
     }
-    ctx.hooks.useSteps(family => steps.get(family) ?? globals)
+    const handled = new Set([...this.entries].filter(([, entry]) => entry.handle !== undefined).map(([f]) => f))
+    ctx.hooks.useInbound({ stepsOf: family => steps.get(family) ?? globals, handled: family => handled.has(family) })
   }
 
   async start (): Promise<void> {

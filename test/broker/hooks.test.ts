@@ -10,12 +10,15 @@ t.test('publish steps: drop acks and delivers nothing, deny closes, async delays
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let slowSeen = false
-  app.gateway.ctx.hooks.useSteps(() => [({ packet }) => {
-    if (packet.topic === 'veh/drop') return { drop: 'bad payload' }
-    if (packet.topic === 'veh/deny') return { deny: 'not yours' }
-    if (packet.topic === 'veh/slow') return gate.then(() => { slowSeen = true; return 'deliver' as const })
-    return 'deliver'
-  }])
+  app.gateway.ctx.hooks.useInbound({
+    handled: () => false,
+    stepsOf: () => [({ packet }) => {
+      if (packet.topic === 'veh/drop') return { drop: 'bad payload' }
+      if (packet.topic === 'veh/deny') return { deny: 'not yours' }
+      if (packet.topic === 'veh/slow') return gate.then(() => { slowSeen = true; return 'deliver' as const })
+      return 'deliver'
+    }]
+  })
   const { client: sub } = await userClient(t, app, 'admin')
   await sub.subscribeAsync('#', { qos: 1 })
   const seen = collect(sub)
