@@ -96,9 +96,21 @@ export class Gateway {
       await ensureInitialAdmin(repos.users, config.dataDir, clock, log.child({ module: 'auth' }))
       const bus = createEventBus()
       const jwtKey = ensureJwtSecret(config.dataDir)
-      const limiter = new FailureLimiter({ maxFailures: config.auth.maxFailedAttempts, windowMs: config.auth.failureWindowMs, penaltyMs: config.auth.penaltyMs }, clock)
+      const limiter = new FailureLimiter(
+        {
+          maxFailures: config.auth.maxFailedAttempts,
+          windowMs: config.auth.failureWindowMs,
+          penaltyMs: config.auth.penaltyMs
+        },
+        clock
+      )
       const authenticator = new Authenticator({
-        policy: { allowAnonymous: config.mqtt.allowAnonymous, healthUsername: config.health.username, healthToken: ensureHealthToken(config), autoRegister: config.devices.autoRegister },
+        policy: {
+          allowAnonymous: config.mqtt.allowAnonymous,
+          healthUsername: config.health.username,
+          healthToken: ensureHealthToken(config),
+          autoRegister: config.devices.autoRegister
+        },
         findDevice: uuid => repos.devices.byUuid(uuid),
         findUser: username => repos.users.byUsername(username),
         jwtKey,
@@ -128,7 +140,22 @@ export class Gateway {
       const events = new EventsService({ repos, broker, clock, log, bus })
       const deviceConfig = new DeviceConfigService({ config, log, clock, db, broker, events, bus })
       const themes = new ThemeService({ log, clock, db, broker, events })
-      const ctx: AppContext = { config, log, bus, clock, db, broker, hooks: brokerHooks, startedAt: clock.now(), repos, events, auth, telemetry, deviceConfig, themes }
+      const ctx: AppContext = {
+        config,
+        log,
+        bus,
+        clock,
+        db,
+        broker,
+        hooks: brokerHooks,
+        startedAt: clock.now(),
+        repos,
+        events,
+        auth,
+        telemetry,
+        deviceConfig,
+        themes
+      }
       // This app's Prometheus registry and metrics (services/metrics.ts), fed by the bus once MetricsService starts.
       const metrics = createMetrics(ctx)
       const sessionExpiry = new SessionExpiry({
@@ -140,7 +167,11 @@ export class Gateway {
         expiryMs: config.mqtt.sessionExpiryMs,
         principalOf: client => brokerHooks.principalOf(client),
         isDeviceId: async clientId => await repos.devices.byUuid(clientId) !== undefined,
-        onExpired: clientId => { brokerHooks.refusals.session_expired++; broker.forgetQueue(clientId); brokerHooks.forgetSession(clientId) }
+        onExpired: clientId => {
+          brokerHooks.refusals.session_expired++
+          broker.forgetQueue(clientId)
+          brokerHooks.forgetSession(clientId)
+        }
       })
       await sessionExpiry.start()
       stoppers.push({ name: 'session expiry', stop: () => sessionExpiry.stop() })
@@ -154,7 +185,8 @@ export class Gateway {
       const tooLargeLog = new Throttle(clock, 10_000)
       const limits = {
         maxQueuedBytes: config.mqtt.maxQueuedBytes,
-        onTooSlow: (remoteAddress: string | undefined, bytes: number) => brokerLog.warn({ remoteAddress, bytes }, 'mqtt client too slow: disconnected'),
+        onTooSlow: (remoteAddress: string | undefined, bytes: number) =>
+          brokerLog.warn({ remoteAddress, bytes }, 'mqtt client too slow: disconnected'),
         packets: {
           maxConnectBytes: config.mqtt.maxConnectBytes,
           maxPacketBytes: config.mqtt.maxPacketBytes,
@@ -167,7 +199,15 @@ export class Gateway {
       }
       const gate = {
         refused: (address: string | undefined) => limiter.blocked(addressKey(address)),
-        onRefused: (remoteAddress: string | undefined) => bus.emit('mqtt.auth_failed', { clientId: '', remoteAddress, returnCode: 5, reason: 'too many failed attempts', throttled: true, penaltyStarted: false }),
+        onRefused: (remoteAddress: string | undefined) =>
+          bus.emit('mqtt.auth_failed', {
+            clientId: '',
+            remoteAddress,
+            returnCode: 5,
+            reason: 'too many failed attempts',
+            throttled: true,
+            penaltyStarted: false
+          }),
         timeoutMs: config.mqtt.connectTimeoutMs
       }
       const tcp = createTcpServer(broker.aedes, limits, gate)
@@ -223,7 +263,7 @@ export class Gateway {
       const tlsPorts: TlsPorts = {}
       if (mqtts !== undefined) tlsPorts.mqtt = await listen(mqtts, 'mqtts', config.tls.mqtt.host, config.tls.mqtt.port)
       const httpPort = await listen(server, 'http', config.http.host, config.http.port)
-      if (httpsServer !== undefined) tlsPorts.https = await listen(httpsServer, 'https', config.tls.https.host, config.tls.https.port)
+      if (httpsServer !== undefined) { tlsPorts.https = await listen(httpsServer, 'https', config.tls.https.host, config.tls.https.port) }
       if (serverTls !== undefined) {
         serverTls.start()
         stoppers.push({ name: 'tls renewal', stop: async () => serverTls.stop() })
@@ -232,7 +272,18 @@ export class Gateway {
       stoppers.push({ name: 'stop accepting', stop: async () => { for (const s of servers) stopAccepting(s) } })
 
       ctx.bus.emit('gateway.started', { gatewayId: config.gatewayId, startedAt: ctx.startedAt })
-      log.info({ version, mqttPort, httpPort, mqttsPort: tlsPorts.mqtt, httpsPort: tlsPorts.https, wsPath: config.mqtt.wsPath, dataDir: config.dataDir }, 'gateway started')
+      log.info(
+        {
+          version,
+          mqttPort,
+          httpPort,
+          mqttsPort: tlsPorts.mqtt,
+          httpsPort: tlsPorts.https,
+          wsPath: config.mqtt.wsPath,
+          dataDir: config.dataDir
+        },
+        'gateway started'
+      )
       return new Gateway(ctx, mqttPort, httpPort, stoppers, control, tlsPorts, serverTls)
     } catch (err) {
       await unwind(stoppers, log)

@@ -31,7 +31,11 @@ export interface AppContext {
   /** Records an event: event_logs row + `autocore/events/{type}` publish. */
   readonly events: EventsService
   /** Credential checks with failed-login throttling (shared by MQTT and HTTP), and the login-token key. */
-  readonly auth: { readonly authenticator: Authenticator, readonly limiter: FailureLimiter, readonly jwtKey: Uint8Array }
+  readonly auth: {
+    readonly authenticator: Authenticator
+    readonly limiter: FailureLimiter
+    readonly jwtKey: Uint8Array
+  }
   /** Device configs retained on `autocore/devices/{uuid}/config` (MQTT requests and the API use the same service). */
   readonly deviceConfig: DeviceConfigService
   /** The active theme retained on `autocore/config/theme`, and theme CRUD for the API. */

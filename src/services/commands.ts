@@ -43,7 +43,8 @@ interface Tracked {
   outcome: Promise<CommandOutcome>
 }
 
-const isFinal = (s: CommandStatus): s is FinalStatus => s === 'acked' || s === 'failed' || s === 'timeout' || s === 'expired'
+const isFinal = (s: CommandStatus): s is FinalStatus =>
+  s === 'acked' || s === 'failed' || s === 'timeout' || s === 'expired'
 
 /**
  * The lifecycle of every command to a device (SPEC §4 Commands): pending → sent → acked | failed | timeout, or
@@ -63,11 +64,23 @@ export class CommandService implements Service {
   private nextFlush?: Promise<void>
   private readonly repo: CommandsRepository
   private readonly log: Logger
-  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.deviceOnline(uuid) }
-  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.online.delete(uuid) }
+  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => {
+    this.deviceOnline(uuid)
+  }
+
+  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => {
+    this.online.delete(uuid)
+  }
+
   // A UUID provisioned again after a delete gets a new row id.
-  private readonly onDeleted = ({ uuid }: EventMap['device.deleted'][0]): void => { this.deviceIds.delete(uuid); this.online.delete(uuid) }
-  private readonly onSubscribe = (subs: Subscription[], client: Client): void => { this.subscribed(subs, client) }
+  private readonly onDeleted = ({ uuid }: EventMap['device.deleted'][0]): void => {
+    this.deviceIds.delete(uuid)
+    this.online.delete(uuid)
+  }
+
+  private readonly onSubscribe = (subs: Subscription[], client: Client): void => {
+    this.subscribed(subs, client)
+  }
 
   constructor (private readonly ctx: AppContext) {
     this.repo = new CommandsRepository(ctx.db.dataSource)
@@ -92,7 +105,7 @@ export class CommandService implements Service {
         this.armExpiry(tracked)
       }
     }
-    if (this.open.size > 0 || expired > 0) this.log.info({ reloaded: this.open.size, expired }, 'open commands reloaded')
+    if (this.open.size > 0 || expired > 0) { this.log.info({ reloaded: this.open.size, expired }, 'open commands reloaded') }
   }
 
   async stop (): Promise<void> {
@@ -105,11 +118,13 @@ export class CommandService implements Service {
     this.open.clear()
   }
 
-  isOnline (uuid: string): boolean { return this.online.has(uuid) }
+  isOnline (uuid: string): boolean {
+    return this.online.has(uuid)
+  }
 
   /** Is a relay command for this channel still open (pending or sent)? */
   hasOpenRelay (uuid: string, channel: number): boolean {
-    for (const t of this.open.values()) if (t.uuid === uuid && t.row.command === RELAY_COMMAND && t.row.payload.channel === channel) return true
+    for (const t of this.open.values()) { if (t.uuid === uuid && t.row.command === RELAY_COMMAND && t.row.payload.channel === channel) return true }
     return false
   }
 
@@ -201,13 +216,24 @@ export class CommandService implements Service {
       return
     }
     if (t.uuid !== uuid) {
-      this.log.warn({ deviceUuid: uuid, commandId: res.command_id, owner: t.uuid }, 'response from another device ignored')
+      this.log.warn(
+        { deviceUuid: uuid, commandId: res.command_id, owner: t.uuid },
+        'response from another device ignored'
+      )
       return
     }
     const ok = res.status === 'ok'
     this.finish(t, ok ? 'acked' : 'failed', res.message)
     if (!ok) {
-      await this.ctx.events.log({ level: 'error', type: 'command_failed', source: `device:${uuid}`, action: t.row.command, target: uuid, username: t.row.username ?? undefined, payload: { command_id: t.row.commandId, message: res.message ?? null } })
+      await this.ctx.events.log({
+        level: 'error',
+        type: 'command_failed',
+        source: `device:${uuid}`,
+        action: t.row.command,
+        target: uuid,
+        username: t.row.username ?? undefined,
+        payload: { command_id: t.row.commandId, message: res.message ?? null }
+      })
     }
     await t.write
   }
@@ -219,7 +245,16 @@ export class CommandService implements Service {
     const row = await this.repo.find(commandId)
     if (row === null) return undefined
     const status = isFinal(row.status) ? row.status : 'timeout'
-    return { commandId, duplicate: true, outcome: Promise.resolve({ commandId, status, message: row.message ?? undefined, latencyMs: row.latencyMs ?? undefined }) }
+    return {
+      commandId,
+      duplicate: true,
+      outcome: Promise.resolve({
+        commandId,
+        status,
+        message: row.message ?? undefined,
+        latencyMs: row.latencyMs ?? undefined
+      })
+    }
   }
 
   private async resolveDevice (req: CommandRequest): Promise<number> {
@@ -278,7 +313,9 @@ export class CommandService implements Service {
     const [topic, body] = command === RELAY_COMMAND
       ? [topicOf('relayCommand', { uuid: t.uuid }), { command_id: commandId, ...payload }]
       : [topicOf('deviceCommand', { uuid: t.uuid }), { command_id: commandId, command, params: payload }]
-    const published = this.ctx.broker.publish(topic, body, { qos: 1 }).catch(err => this.log.error({ err, commandId }, 'command publish failed'))
+    const published = this.ctx.broker
+      .publish(topic, body, { qos: 1 })
+      .catch(err => this.log.error({ err, commandId }, 'command publish failed'))
     this.persist(t, { status: 'sent', attempts: t.row.attempts, sentAt: t.row.sentAt })
     t.ackTimer?.cancel()
     t.ackTimer = this.ctx.clock.setTimeout(() => this.ackTimedOut(t), this.ctx.config.commands.ackTimeoutMs)
@@ -289,7 +326,15 @@ export class CommandService implements Service {
     if (isFinal(t.row.status)) return
     if (t.row.attempts >= this.ctx.config.commands.maxAttempts) {
       this.finish(t, 'timeout', `no response after ${t.row.attempts} attempts`)
-      void this.ctx.events.log({ level: 'warning', type: 'command_timeout', source: 'gateway', action: t.row.command, target: t.uuid, username: t.row.username ?? undefined, payload: { command_id: t.row.commandId, attempts: t.row.attempts } })
+      void this.ctx.events.log({
+        level: 'warning',
+        type: 'command_timeout',
+        source: 'gateway',
+        action: t.row.command,
+        target: t.uuid,
+        username: t.row.username ?? undefined,
+        payload: { command_id: t.row.commandId, attempts: t.row.attempts }
+      })
       return
     }
     void this.attempt(t)
@@ -301,7 +346,15 @@ export class CommandService implements Service {
     t.expiryTimer = this.ctx.clock.setTimeout(() => {
       if (t.row.status !== 'pending') return
       this.finish(t, 'expired', 'device offline past the time to live')
-      void this.ctx.events.log({ level: 'warning', type: 'command_expired', source: 'gateway', action: t.row.command, target: t.uuid, username: t.row.username ?? undefined, payload: { command_id: t.row.commandId } })
+      void this.ctx.events.log({
+        level: 'warning',
+        type: 'command_expired',
+        source: 'gateway',
+        action: t.row.command,
+        target: t.uuid,
+        username: t.row.username ?? undefined,
+        payload: { command_id: t.row.commandId }
+      })
     }, Math.max(0, expiresAt - this.ctx.clock.now()))
   }
 
@@ -310,8 +363,10 @@ export class CommandService implements Service {
     const now = this.ctx.clock.now()
     for (const t of this.open.values()) {
       if (t.uuid !== uuid || t.row.status !== 'pending') continue
-      if (t.row.expiresAt !== null && t.row.expiresAt <= now) this.finish(t, 'expired', 'device offline past the time to live')
-      else void this.attempt(t)
+      if (t.row.expiresAt !== null && t.row.expiresAt <= now) {
+        this.finish(t, 'expired', 'device offline past the ' +
+        'time to live')
+      } else void this.attempt(t)
     }
   }
 
@@ -340,7 +395,14 @@ export class CommandService implements Service {
     this.persist(t, { status, message: message ?? null, completedAt: now, latencyMs })
     this.open.delete(t.row.commandId)
     const outcome: CommandOutcome = { commandId: t.row.commandId, status, message, latencyMs: latencyMs ?? undefined }
-    this.ctx.bus.emit('command.finished', { commandId: t.row.commandId, deviceUuid: t.uuid, command: t.row.command, status, latencyMs: outcome.latencyMs, elapsedMs: now - t.row.createdAt })
+    this.ctx.bus.emit('command.finished', {
+      commandId: t.row.commandId,
+      deviceUuid: t.uuid,
+      command: t.row.command,
+      status,
+      latencyMs: outcome.latencyMs,
+      elapsedMs: now - t.row.createdAt
+    })
     void t.write.then(() => t.settle(outcome))
   }
 

@@ -33,7 +33,11 @@ export class EmergencyService implements Service {
   private dirty = false
   private rollCallQueued = false
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => {
-    if (this.running && this.latch.active) void this.tellBoard(uuid).catch(err => this.log.error({ err, deviceUuid: uuid }, 'emergency not told to a reconnected board'))
+    if (this.running && this.latch.active) {
+      void this.tellBoard(uuid).catch(err =>
+        this.log.error({ err, deviceUuid: uuid }, 'emergency not told to a reconnected board')
+      )
+    }
   }
 
   constructor (
@@ -52,7 +56,7 @@ export class EmergencyService implements Service {
   async start (): Promise<void> {
     const stored = await this.repo.get<EmergencyRecord>(KEY)
     if (stored !== undefined) this.latch.record = { ...inactiveRecord(), ...stored }
-    if (this.latch.active) this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active')
+    if (this.latch.active) { this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active') }
     this.ctx.bus.emit('emergency.changed', { active: this.latch.active })
     await this.publishState()
     this.running = true
@@ -111,7 +115,11 @@ export class EmergencyService implements Service {
     const { reason, source, since } = record
     const broadcast = this.ctx.broker.publish(topicOf('emergencyStop'), { reason, source, since }, { qos: 1 })
     let publishedMs = 0
-    const offs = this.relays.allOff(channels, 'emergency', { onPublished: () => { publishedMs = performance.now() - t0 } })
+    const offs = this.relays.allOff(channels, 'emergency', {
+      onPublished: () => {
+        publishedMs = performance.now() - t0
+      }
+    })
     // After the off-commands: storing a retained message is a write to the broker's store.
     const published = Promise.all([broadcast, this.publishState()])
     const boards = await offs
@@ -124,7 +132,14 @@ export class EmergencyService implements Service {
     // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
     // the record gets its own synchronous=FULL commit.
     if (!early || channels.length === 0) await this.save()
-    await this.ctx.events.log({ level: 'critical', type: 'emergency_stop', source: record.source ?? 'gateway', action: 'stop', username: record.username ?? undefined, payload: { reason: record.reason, boards: boards.size } })
+    await this.ctx.events.log({
+      level: 'critical',
+      type: 'emergency_stop',
+      source: record.source ?? 'gateway',
+      action: 'stop',
+      username: record.username ?? undefined,
+      payload: { reason: record.reason, boards: boards.size }
+    })
     this.log.warn({ reason, source, boards: boards.size, persistedMs, publishedMs, offCommandsMs }, 'emergency stop')
     return record
   }
@@ -147,7 +162,14 @@ export class EmergencyService implements Service {
       this.ctx.broker.publish(topicOf('emergencyReset'), { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
       this.publishState()
     ])
-    await this.ctx.events.log({ level: 'info', type: 'emergency_reset', source: sourceOf(req.actor), action: 'reset', username: username ?? undefined, payload: { since: this.latch.record.since } })
+    await this.ctx.events.log({
+      level: 'info',
+      type: 'emergency_reset',
+      source: sourceOf(req.actor),
+      action: 'reset',
+      username: username ?? undefined,
+      payload: { since: this.latch.record.since }
+    })
     this.log.warn({ resetBy: this.latch.record.reset_by }, 'emergency reset')
     return this.latch.record
   }
@@ -168,7 +190,14 @@ export class EmergencyService implements Service {
       void Promise.all(sent.map(x => x.outcome)).then(outcomes => this.answered(record, board, outcomes))
     }
     await this.save()
-    await this.ctx.events.log({ level: 'warning', type: 'emergency_retold', source: 'gateway', action: 'stop', target: uuid, payload: { channels: channels.length, since: record.since } })
+    await this.ctx.events.log({
+      level: 'warning',
+      type: 'emergency_retold',
+      source: 'gateway',
+      action: 'stop',
+      target: uuid,
+      payload: { channels: channels.length, since: record.since }
+    })
   }
 
   private answered (record: EmergencyRecord, uuid: string, outcomes: CommandOutcome[]): void {
@@ -185,7 +214,9 @@ export class EmergencyService implements Service {
 
   private async publishState (): Promise<void> {
     const { active, reason, source, since } = this.latch.record
-    const state: EmergencyStatePayload = active ? { active, reason, source, since } : { active: false, reason: null, source: null, since: null }
+    const state: EmergencyStatePayload = active
+      ? { active, reason, source, since }
+      : { active: false, reason: null, source: null, since: null }
     await this.ctx.broker.publish(topicOf('emergencyState'), state, { qos: 1, retain: true })
   }
 

@@ -37,7 +37,10 @@ export async function provisionDevice (devices: Devices, input: NewDeviceInput, 
   const secret = randomSecret()
   const secretHash = await hashSecret(secret)
   try {
-    const device = await devices.create({ uuid, name: input.name, type: input.type, secretHash, capabilities: input.capabilities ?? null }, now())
+    const device = await devices.create(
+      { uuid, name: input.name, type: input.type, secretHash, capabilities: input.capabilities ?? null },
+      now()
+    )
     return { device, secret }
   } catch (err) {
     // Provisioned by someone else between the check and the insert (the unique index refused it).

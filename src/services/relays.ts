@@ -65,11 +65,24 @@ export class RelayService implements Service {
   private readonly groupQueue = new Map<string, Promise<void>>()
   /** Boards whose first state report since they (re)connected is still to come: it is reconciled. */
   private readonly reconnected = new Set<string>()
-  private readonly onDisconnect = ({ clientId }: EventMap['client.disconnected'][0]): void => { this.releaseHoldsOf(clientId) }
-  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.reconnected.add(uuid) }
-  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.reconnected.delete(uuid) }
+  private readonly onDisconnect = ({ clientId }: EventMap['client.disconnected'][0]): void => {
+    this.releaseHoldsOf(clientId)
+  }
 
-  constructor (private readonly ctx: AppContext, private readonly commands: CommandService, private readonly emergency: EmergencyLatch, private readonly journal: ControlJournal) {
+  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => {
+    this.reconnected.add(uuid)
+  }
+
+  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => {
+    this.reconnected.delete(uuid)
+  }
+
+  constructor (
+    private readonly ctx: AppContext,
+    private readonly commands: CommandService,
+    private readonly emergency: EmergencyLatch,
+    private readonly journal: ControlJournal
+  ) {
     this.repo = new RelaysRepository(ctx.db.dataSource)
     this.log = ctx.log.child({ module: 'relays' })
   }
@@ -114,14 +127,23 @@ export class RelayService implements Service {
    * With an actor, the request is journaled: its accepted row written (and committed) right before its command is
    * sent, with the command id (generated here when the requester gave none); a refusal with its error code.
    */
-  private async journaled (req: RelayRequest, kind: string, run: (req: RelayRequest) => Promise<RelayResult>): Promise<RelayResult> {
+  private async journaled (
+    req: RelayRequest,
+    kind: string,
+    run: (req: RelayRequest) => Promise<RelayResult>
+  ): Promise<RelayResult> {
     const actor = req.actor
     if (actor === undefined) return await run(req)
     const commandId = req.commandId ?? randomUUID()
     const params: Record<string, unknown> = {}
     if (req.durationMs !== undefined) params.duration_ms = req.durationMs
     if (req.exclusive !== undefined) params.exclusive_group = req.exclusive.group
-    const what = { action: `relay.${kind}`, target: `${req.deviceUuid}/${req.channel}`, params: Object.keys(params).length === 0 ? undefined : params, commandId }
+    const what = {
+      action: `relay.${kind}`,
+      target: `${req.deviceUuid}/${req.channel}`,
+      params: Object.keys(params).length === 0 ? undefined : params,
+      commandId
+    }
     let journaled = false
     const journal = async (): Promise<void> => {
       if (journaled) return
@@ -139,16 +161,21 @@ export class RelayService implements Service {
   private async holdNow (req: Omit<RelayRequest, 'action'> & { action?: RelayAction }): Promise<RelayResult> {
     const ch = await this.channel(req.deviceUuid, req.channel)
     const holdMs = req.durationMs ?? this.ctx.config.relays.defaultHoldMs
-    if (holdMs > this.ctx.config.relays.maxHoldMs) throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `hold of ${holdMs} ms is over relays.maxHoldMs`)
+    if (holdMs > this.ctx.config.relays.maxHoldMs) { throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `hold of ${holdMs} ms is over relays.maxHoldMs`) }
     const result = await this.turnOn(ch, { ...req, action: 'on' })
     this.holds.get(ch.id)?.timer.cancel()
     // Only the channel: the request's command id (and journal) belong to its 'on'.
-    const timer = this.ctx.clock.setTimeout(() => { void this.release({ deviceUuid: req.deviceUuid, channel: req.channel, source: 'system' }, 'hold elapsed') }, holdMs)
+    const timer = this.ctx.clock.setTimeout(() => {
+      void this.release({ deviceUuid: req.deviceUuid, channel: req.channel, source: 'system' }, 'hold elapsed')
+    }, holdMs)
     this.holds.set(ch.id, { clientId: req.clientId, timer })
     return { ...result, holdMs }
   }
 
-  async release (req: Pick<RelayRequest, 'deviceUuid' | 'channel' | 'user' | 'source'>, why = 'released'): Promise<RelayResult> {
+  async release (
+    req: Pick<RelayRequest, 'deviceUuid' | 'channel' | 'user' | 'source'>,
+    why = 'released'
+  ): Promise<RelayResult> {
     const ch = await this.channel(req.deviceUuid, req.channel)
     this.log.debug({ deviceUuid: ch.deviceUuid, channel: ch.channelNumber, why }, 'hold released')
     return await this.turnOff(ch, { ...req, action: 'off' })
@@ -164,12 +191,26 @@ export class RelayService implements Service {
    * the broker before this returns (no await before them); resolves, with the commands per board for the
    * roll-call, once their rows and the channels' desired states are written.
    */
-  async allOff (channels: BareChannel[], source: CommandSource, opts: { onPublished?: () => void } = {}): Promise<Map<string, SentCommand[]>> {
+  async allOff (
+    channels: BareChannel[],
+    source: CommandSource,
+    opts: { onPublished?: () => void } = {}
+  ): Promise<Map<string, SentCommand[]>> {
     this.cancelTimers()
-    this.commands.supersedeNow(channels.map(ch => ({ uuid: ch.deviceUuid, channel: ch.channelNumber })), 'superseded by the emergency stop')
-    const sent = await this.commands.sendMany(channels.map(ch => ({
-      deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source
-    })), opts)
+    this.commands.supersedeNow(
+      channels.map(ch => ({ uuid: ch.deviceUuid, channel: ch.channelNumber })),
+      'superseded by the emergency stop'
+    )
+    const sent = await this.commands.sendMany(
+      channels.map(ch => ({
+        deviceUuid: ch.deviceUuid,
+        deviceId: ch.deviceId,
+        command: RELAY_COMMAND,
+        params: { channel: ch.channelNumber, action: 'off' },
+        source
+      })),
+      opts
+    )
     await this.repo.setAllDesiredOff(this.ctx.clock.now())
     const byBoard = new Map<string, SentCommand[]>()
     channels.forEach((ch, i) => {
@@ -183,7 +224,7 @@ export class RelayService implements Service {
   /** A board's `relays/{uuid}/state` report: the only source of current_state. */
   async reportState (uuid: string, channels: Record<string, boolean>): Promise<void> {
     const states = new Map<number, boolean>()
-    for (const [k, v] of Object.entries(channels)) if (/^\d+$/.test(k) && typeof v === 'boolean') states.set(Number(k), v)
+    for (const [k, v] of Object.entries(channels)) { if (/^\d+$/.test(k) && typeof v === 'boolean') states.set(Number(k), v) }
     const first = this.reconnected.delete(uuid)
     for (const ch of await this.repo.reportState(uuid, states, this.ctx.clock.now())) {
       // A channel seen on without a running limit (switched on before a restart, or locally) still gets one.
@@ -202,10 +243,22 @@ export class RelayService implements Service {
     if (ch.desiredState === null || ch.currentState === null || ch.desiredState === ch.currentState) return
     if (this.commands.hasOpenRelay(ch.deviceUuid, ch.channelNumber)) return
     const resolution = ch.currentState ? 'turned off' : 'desired state set to off'
-    await this.ctx.events.log({ level: 'warning', type: 'relay_state_mismatch', source: 'gateway', target: `${ch.deviceUuid}/${ch.channelNumber}`, payload: { desired: ch.desiredState, current: ch.currentState, on: 'reconnect', resolution } })
+    await this.ctx.events.log({
+      level: 'warning',
+      type: 'relay_state_mismatch',
+      source: 'gateway',
+      target: `${ch.deviceUuid}/${ch.channelNumber}`,
+      payload: { desired: ch.desiredState, current: ch.currentState, on: 'reconnect', resolution }
+    })
     try {
-      if (ch.currentState) await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
-      else await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
+      if (ch.currentState) {
+        await this.turnOff(ch, {
+          deviceUuid: ch.deviceUuid,
+          channel: ch.channelNumber,
+          action: 'off',
+          source: 'system'
+        })
+      } else await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
     } catch (err) {
       this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'reconcile failed')
     }
@@ -218,10 +271,26 @@ export class RelayService implements Service {
    */
   private async releaseInterruptedHolds (): Promise<void> {
     for (const ch of await this.repo.heldMomentary()) {
-      const superseded = await this.commands.supersede(ch.deviceUuid, ch.channelNumber, 'hold interrupted by a gateway restart')
+      const superseded = await this.commands.supersede(
+        ch.deviceUuid,
+        ch.channelNumber,
+        'hold interrupted by a gateway restart'
+      )
       try {
-        const off = await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
-        await this.ctx.events.log({ level: 'warning', type: 'relay_hold_interrupted', source: 'gateway', action: 'off', target: `${ch.deviceUuid}/${ch.channelNumber}`, payload: { superseded, command_id: off.commandId } })
+        const off = await this.turnOff(ch, {
+          deviceUuid: ch.deviceUuid,
+          channel: ch.channelNumber,
+          action: 'off',
+          source: 'system'
+        })
+        await this.ctx.events.log({
+          level: 'warning',
+          type: 'relay_hold_interrupted',
+          source: 'gateway',
+          action: 'off',
+          target: `${ch.deviceUuid}/${ch.channelNumber}`,
+          payload: { superseded, command_id: off.commandId }
+        })
       } catch (err) {
         this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'interrupted hold not released')
       }
@@ -241,14 +310,19 @@ export class RelayService implements Service {
 
   private refuseIfEmergency (ch: ChannelRow): void {
     if (this.emergency.active) {
-      throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', `emergency stop active: channel ${ch.channelNumber} on ${ch.deviceUuid} not turned on`)
+      throw new GatewayError(
+        'GW_ERR_EMERGENCY_ACTIVE',
+        `emergency stop active: channel ${ch.channelNumber} on ${ch.deviceUuid} not turned on`
+      )
     }
   }
 
   /** Requests that turn on a channel of a mutex group run one at a time, so two of them cannot both pass the rule. */
   private async turnOn (ch: ChannelRow, req: RelayRequest & { action: 'on' | 'pulse' }): Promise<RelayResult> {
     this.refuseIfEmergency(ch)
-    const groups = [ch.mutexGroup, req.exclusive === undefined ? null : `exclusive:${req.exclusive.group}`].filter((g): g is string => g !== null)
+    const groups = [ch.mutexGroup, req.exclusive === undefined ? null : `exclusive:${req.exclusive.group}`].filter(
+      (g): g is string => g !== null
+    )
     if (groups.length === 0) return await this.turnOnNow(ch, req)
     // Queued behind every earlier request of each of its groups (only earlier ones, so no cycle can form).
     const before = Promise.all(groups.map(g => this.groupQueue.get(g) ?? Promise.resolve()))
@@ -266,14 +340,23 @@ export class RelayService implements Service {
     const params: Record<string, unknown> = { channel: ch.channelNumber, action: req.action }
     if (req.action === 'pulse') {
       const ms = req.durationMs ?? ch.pulseMs ?? this.ctx.config.relays.defaultPulseMs
-      if (ch.maxOnMs !== null && ms > ch.maxOnMs) throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `pulse of ${ms} ms is over the channel's max_on_ms`)
+      if (ch.maxOnMs !== null && ms > ch.maxOnMs) { throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `pulse of ${ms} ms is over the channel's max_on_ms`) }
       params.duration_ms = ms
     }
     const turnedOff = await this.mutexOff(ch, req)
     // The group's offs took time: an emergency stop may have come in meanwhile.
     this.refuseIfEmergency(ch)
     await req.journal?.()
-    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params, source: req.source, username: req.user, commandId: req.commandId, fresh: req.freshId })
+    const sent = await this.commands.send({
+      deviceUuid: ch.deviceUuid,
+      deviceId: ch.deviceId,
+      command: RELAY_COMMAND,
+      params,
+      source: req.source,
+      username: req.user,
+      commandId: req.commandId,
+      fresh: req.freshId
+    })
     if (req.action === 'on') {
       await this.repo.setDesired(ch.id, true, this.ctx.clock.now())
       if (ch.maxOnMs !== null) this.armMaxOn(ch)
@@ -285,7 +368,16 @@ export class RelayService implements Service {
   private async turnOff (ch: ChannelRow, req: RelayRequest): Promise<RelayResult> {
     this.clearChannelTimers(ch.id)
     await req.journal?.()
-    const sent = await this.commands.send({ deviceUuid: ch.deviceUuid, deviceId: ch.deviceId, command: RELAY_COMMAND, params: { channel: ch.channelNumber, action: 'off' }, source: req.source, username: req.user, commandId: req.commandId, fresh: req.freshId })
+    const sent = await this.commands.send({
+      deviceUuid: ch.deviceUuid,
+      deviceId: ch.deviceId,
+      command: RELAY_COMMAND,
+      params: { channel: ch.channelNumber, action: 'off' },
+      source: req.source,
+      username: req.user,
+      commandId: req.commandId,
+      fresh: req.freshId
+    })
     await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
     this.checkAfter(ch, sent, false)
     return { commandId: sent.commandId, action: 'off', outcome: sent.outcome, turnedOff: [] }
@@ -296,7 +388,7 @@ export class RelayService implements Service {
     const extra = (req.exclusive?.channelIds ?? []).filter(id => id !== ch.id)
     if (ch.mutexGroup === null && extra.length === 0) return []
     const candidates = new Map<number, ChannelRow>()
-    for (const o of ch.mutexGroup === null ? [] : await this.repo.mutexOthers(ch.mutexGroup, ch.id)) candidates.set(o.id, o)
+    for (const o of ch.mutexGroup === null ? [] : await this.repo.mutexOthers(ch.mutexGroup, ch.id)) { candidates.set(o.id, o) }
     for (const o of extra.length === 0 ? [] : await this.repo.byIds(extra)) candidates.set(o.id, o)
     const others = [...candidates.values()].filter(o => o.currentState !== false || o.desiredState === true)
     if (others.length === 0) return []
@@ -304,12 +396,27 @@ export class RelayService implements Service {
     // Sent one after the other (each send writes its row: parallel writes would open nested transactions on the one
     // SQLite connection), then every acknowledgement is awaited together.
     const outcomes = []
-    for (const o of others) outcomes.push((await this.turnOff(o, { ...req, commandId: undefined, freshId: undefined, action: 'off' })).outcome)
+    for (const o of others) {
+      outcomes.push(
+        (await this.turnOff(o, { ...req, commandId: undefined, freshId: undefined, action: 'off' })).outcome
+      )
+    }
     const results = await Promise.all(outcomes)
     const failed = results.filter(r => r.status !== 'acked')
     if (failed.length > 0) {
-      await this.ctx.events.log({ level: 'warning', type: 'relay_mutex_failed', source: 'gateway', action: 'on', target: `${ch.deviceUuid}/${ch.channelNumber}`, username: req.user, payload: { group, failed: failed.map(f => f.commandId) } })
-      throw new GatewayError('GW_ERR_RELAY_MUTEX_FAILED', `mutex group ${group}: ${failed.length} channel(s) did not confirm off`)
+      await this.ctx.events.log({
+        level: 'warning',
+        type: 'relay_mutex_failed',
+        source: 'gateway',
+        action: 'on',
+        target: `${ch.deviceUuid}/${ch.channelNumber}`,
+        username: req.user,
+        payload: { group, failed: failed.map(f => f.commandId) }
+      })
+      throw new GatewayError(
+        'GW_ERR_RELAY_MUTEX_FAILED',
+        `mutex group ${group}: ${failed.length} channel(s) did not confirm off`
+      )
     }
     return others.map(o => o.id)
   }
@@ -330,7 +437,13 @@ export class RelayService implements Service {
   private async compare (id: number, desired: boolean): Promise<void> {
     const now = await this.repo.byId(id)
     if (now === undefined || now.desiredState !== desired || now.currentState === desired) return
-    await this.ctx.events.log({ level: 'warning', type: 'relay_state_mismatch', source: 'gateway', target: `${now.deviceUuid}/${now.channelNumber}`, payload: { desired, current: now.currentState } })
+    await this.ctx.events.log({
+      level: 'warning',
+      type: 'relay_state_mismatch',
+      source: 'gateway',
+      target: `${now.deviceUuid}/${now.channelNumber}`,
+      payload: { desired, current: now.currentState }
+    })
   }
 
   private armMaxOn (ch: ChannelRow): void {
@@ -344,7 +457,14 @@ export class RelayService implements Service {
   private async autoOff (ch: ChannelRow): Promise<void> {
     try {
       await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
-      await this.ctx.events.log({ level: 'warning', type: 'relay_max_on', source: 'gateway', action: 'off', target: `${ch.deviceUuid}/${ch.channelNumber}`, payload: { max_on_ms: ch.maxOnMs } })
+      await this.ctx.events.log({
+        level: 'warning',
+        type: 'relay_max_on',
+        source: 'gateway',
+        action: 'off',
+        target: `${ch.deviceUuid}/${ch.channelNumber}`,
+        payload: { max_on_ms: ch.maxOnMs }
+      })
     } catch (err) {
       this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'max-on auto-off failed')
     }
@@ -356,7 +476,14 @@ export class RelayService implements Service {
       hold.timer.cancel()
       this.holds.delete(id)
       void this.repo.byId(id).then(ch => {
-        if (ch !== undefined) return this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
+        if (ch !== undefined) {
+          return this.turnOff(ch, {
+            deviceUuid: ch.deviceUuid,
+            channel: ch.channelNumber,
+            action: 'off',
+            source: 'system'
+          })
+        }
       }).catch(err => this.log.error({ err, clientId }, 'hold release failed'))
     }
   }
