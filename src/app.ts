@@ -25,13 +25,11 @@ import { EventsService } from './services/events.js'
 import { AccessAuditService } from './services/access-audit.js'
 import { PresenceService } from './services/presence.js'
 import { SessionRecheckService } from './services/session-recheck.js'
-import { payloadGuard, payloadRefusal } from './gateway/payload-guard.js'
-import { pendingAnnounce } from './gateway/handlers/devices.js'
+import { payloadRefusal } from './gateway/payload-guard.js'
 import { createApi } from './api/app.js'
 import { GatewayStatusService } from './services/gateway-status.js'
 import { HeartbeatService } from './services/heartbeat.js'
-import { GatewayRouter } from './gateway/router.js'
-import { routes } from './gateway/routes.js'
+import { InboundService } from './gateway/inbound.js'
 import { TelemetryService, TelemetryStore } from './services/telemetry.js'
 import { RetentionService } from './services/retention.js'
 import type { AppContext, Service } from './context.js'
@@ -160,12 +158,6 @@ export class Gateway {
       }
       // This app's Prometheus registry and metrics (services/metrics.ts), fed by the bus once MetricsService starts.
       const metrics = createMetrics(ctx)
-      // The publish pipeline, in order: payload checks (SPEC §3), then the first announce of a pending device;
-      // services add theirs when they start (emergency, telemetry), always after these checks.
-      // First of all, the message count (autocore_messages_total): it never decides, and sees what a step drops.
-      brokerHooks.intercept(metrics.messages.inbound)
-      brokerHooks.intercept(payloadGuard(ctx))
-      brokerHooks.intercept(pendingAnnounce(ctx))
       const sessionExpiry = new SessionExpiry({
         aedes: broker.aedes,
         store: broker.store,
@@ -186,6 +178,9 @@ export class Gateway {
       const detachClientEvents = forwardClientEvents(broker.aedes, bus)
       stoppers.push({ name: 'client events', stop: async () => detachClientEvents() })
       const control = createControl(ctx)
+      const presence = new PresenceService(ctx)
+      // What every client publish goes through, and which handler gets it (gateway/inbound.ts): installed now.
+      const inbound = new InboundService(ctx, { counts: metrics.messages, presence, control })
 
       const tooLargeLog = new Throttle(clock, 10_000)
       const limits = {
@@ -245,12 +240,12 @@ export class Gateway {
         new AccessAuditService(ctx),
         new GatewayStatusService(ctx),
         new HeartbeatService(ctx),
-        new PresenceService(ctx),
+        presence,
         new SessionRecheckService(ctx),
         ...control.services,
         deviceConfig,
         themes,
-        new GatewayRouter(ctx, routes(ctx, control)),
+        inbound,
         new BackupService(ctx),
         new TelemetryService(ctx),
         new RetentionService(ctx),

@@ -22,7 +22,7 @@ export interface AppContext {
   readonly db: Database
   readonly broker: Broker
   /** Who each MQTT client is, and the publish pipeline services add their steps to. */
-  readonly hooks: Pick<BrokerHooks, 'principalOf' | 'intercept' | 'refusals'>
+  readonly hooks: Pick<BrokerHooks, 'principalOf' | 'useInbound' | 'deliveredPublish' | 'refusals'>
   readonly startedAt: number
   /** Telemetry buffer and repository: fed by the ingest step and the CAN handler, read by /health. */
   readonly telemetry: TelemetryStore

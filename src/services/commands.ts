@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Client, Subscription } from 'aedes'
-import { covers } from '../auth/topic-match.js'
 import type { CommandSource, CommandStatus } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
 import { GatewayError } from '../errors.js'
 import type { EventMap } from '../events.js'
-import { controlTopics, type CommandResponsePayload } from '../gateway/topics.js'
+import { covers, topicOf, type CommandResponsePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import { CommandsRepository, type CommandRow } from '../persistence/repositories/commands.js'
 
@@ -312,8 +311,8 @@ export class CommandService implements Service {
     t.row.sentAt = this.ctx.clock.now()
     const { commandId, command, payload } = t.row
     const [topic, body] = command === RELAY_COMMAND
-      ? [controlTopics.relayCommand(t.uuid), { command_id: commandId, ...payload }]
-      : [controlTopics.deviceCommand(t.uuid), { command_id: commandId, command, params: payload }]
+      ? [topicOf('relayCommand', { uuid: t.uuid }), { command_id: commandId, ...payload }]
+      : [topicOf('deviceCommand', { uuid: t.uuid }), { command_id: commandId, command, params: payload }]
     const published = this.ctx.broker
       .publish(topic, body, { qos: 1 })
       .catch(err => this.log.error({ err, commandId }, 'command publish failed'))
@@ -380,7 +379,7 @@ export class CommandService implements Service {
     const p = this.ctx.hooks.principalOf(client)
     if (p?.kind !== 'device' || !this.online.has(p.uuid)) return
     const uuid = p.uuid
-    const mine = [controlTopics.relayCommand(uuid), controlTopics.deviceCommand(uuid)]
+    const mine = [topicOf('relayCommand', { uuid }), topicOf('deviceCommand', { uuid })]
     if (!subs.some(s => mine.some(topic => covers(s.topic, topic)))) return
     for (const t of this.open.values()) {
       if (t.uuid === uuid && t.row.status === 'sent') void this.attempt(t)

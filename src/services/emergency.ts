@@ -1,11 +1,9 @@
 import { performance } from 'node:perf_hooks'
-import type { Client, PublishPacket } from 'aedes'
 import type { AppContext, Service } from '../context.js'
-import type { Principal } from '../auth/principal.js'
-import type { PublishVerdict } from '../broker/hooks.js'
+import type { InboundMessage, PublishVerdict } from '../broker/pipeline.js'
 import { GatewayError } from '../errors.js'
-import { actorFromPrincipal, mayReset, mayStop, sourceOf, usernameOf, viaOf, type Actor } from '../gateway/actor.js'
-import { controlTopics, type EmergencyStatePayload } from '../gateway/topics.js'
+import { mayReset, mayStop, senderActor, sourceOf, usernameOf, type Actor } from '../auth/actor.js'
+import { topicOf, type EmergencyStatePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { EventMap } from '../events.js'
 import type { ControlJournal } from './journal.js'
@@ -22,9 +20,9 @@ const KEY = 'emergency'
  * → cancel macros → critical event. While active the latch makes relays and macros refuse. Reset is admin only.
  * The state survives a restart and is re-published at start. The roll-call records which boards acknowledged.
  *
- * MQTT requests are taken in a publish interceptor, not a router handler: the decision needs the publisher's
- * principal, the panel's PUBACK then means "persisted", and the panel's raw message is dropped because the gateway
- * broadcasts its own canonical stop/reset to the devices.
+ * MQTT requests are taken before the PUBACK (`beforeAck`, gateway/inbound.ts), not after delivery: the panel's
+ * PUBACK then means "persisted", and the panel's raw message is dropped because the gateway broadcasts its own
+ * canonical stop/reset to the devices.
  */
 export class EmergencyService implements Service {
   readonly name = 'emergency'
@@ -53,9 +51,7 @@ export class EmergencyService implements Service {
     this.log = ctx.log.child({ module: 'emergency' })
   }
 
-  get record (): EmergencyRecord {
-    return this.latch.record
-  }
+  get record (): EmergencyRecord { return this.latch.record }
 
   async start (): Promise<void> {
     const stored = await this.repo.get<EmergencyRecord>(KEY)
@@ -65,7 +61,6 @@ export class EmergencyService implements Service {
     await this.publishState()
     this.running = true
     this.ctx.bus.on('device.online', this.onOnline)
-    this.ctx.hooks.intercept((principal, packet, client) => this.intercept(principal, packet, client))
   }
 
   async stop (): Promise<void> {
@@ -118,7 +113,7 @@ export class EmergencyService implements Service {
     if (!early && !this.repo.synchronous) await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
-    const broadcast = this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 })
+    const broadcast = this.ctx.broker.publish(topicOf('emergencyStop'), { reason, source, since }, { qos: 1 })
     let publishedMs = 0
     const offs = this.relays.allOff(channels, 'emergency', {
       onPublished: () => {
@@ -164,7 +159,7 @@ export class EmergencyService implements Service {
     this.ctx.bus.emit('emergency.changed', { active: false })
     await this.save()
     await Promise.all([
-      this.ctx.broker.publish(controlTopics.emergencyReset, { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
+      this.ctx.broker.publish(topicOf('emergencyReset'), { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
       this.publishState()
     ])
     await this.ctx.events.log({
@@ -222,7 +217,7 @@ export class EmergencyService implements Service {
     const state: EmergencyStatePayload = active
       ? { active, reason, source, since }
       : { active: false, reason: null, source: null, since: null }
-    await this.ctx.broker.publish(controlTopics.emergencyState, state, { qos: 1, retain: true })
+    await this.ctx.broker.publish(topicOf('emergencyState'), state, { qos: 1, retain: true })
   }
 
   /** Writes the current record; writes requested while one runs are coalesced into one more. */
@@ -236,37 +231,32 @@ export class EmergencyService implements Service {
     return await this.saving
   }
 
-  private intercept (
-    principal: Principal,
-    packet: PublishPacket,
-    client: Client
-  ): PublishVerdict | Promise<PublishVerdict> {
-    const stop = packet.topic === controlTopics.emergencyStop
-    if (!this.running || (!stop && packet.topic !== controlTopics.emergencyReset)) return 'deliver'
-    const actor: Actor = { ...actorFromPrincipal(principal, client.id), via: viaOf(client) }
+  /** The inbound step of `autocore/emergency/stop` and `.../reset` from a client (gateway/inbound.ts). */
+  readonly beforeAck = (msg: InboundMessage<'emergencyStop' | 'emergencyReset'>):
+  PublishVerdict | Promise<PublishVerdict> => {
+    const { principal, packet, client } = msg
+    const stop = msg.family === 'emergencyStop'
+    if (!this.running || principal === undefined) return 'deliver'
+    const clientId = client?.id ?? principal.clientId
+    const actor: Actor = senderActor(principal, client)
     if (stop ? !mayStop(actor) : !mayReset(actor)) {
-      const err = new GatewayError(
-        'GW_ERR_EMERGENCY_FORBIDDEN',
-        `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop`
-      )
-      void this.journal.refused(
-        actor,
-        stop
-          ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } }
-          : { action: 'emergency.reset', target: 'gateway' },
-        err
-      )
+      const what = stop ? 'trigger' : 'reset'
+      const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', `not allowed to ${what} the emergency stop`)
+      const action = stop
+        ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } }
+        : { action: 'emergency.reset', target: 'gateway' }
+      void this.journal.refused(actor, action, err)
       return { deny: err.message }
     }
     const done = stop ? this.trigger({ reason: reasonOf(packet.payload), actor }) : this.reset({ actor })
     return done.then(() => ({ drop: 'emergency request handled by the gateway' }), (err: Error) => {
-      this.log.error({ err, clientId: client.id }, 'emergency request failed')
+      this.log.error({ err, clientId }, 'emergency request failed')
       return { drop: 'emergency request failed' }
     })
   }
 }
 
-function reasonOf (payload: PublishPacket['payload']): string | undefined {
+function reasonOf (payload: Buffer | string): string | undefined {
   try {
     const body = JSON.parse(payload.toString()) as { reason?: unknown }
     return typeof body.reason === 'string' && body.reason !== '' ? body.reason.slice(0, 200) : undefined

@@ -1,5 +1,5 @@
 import type { AppContext, Service } from '../context.js'
-import { topics, type GatewayStatusPayload } from '../gateway/topics.js'
+import { topicOf, type GatewayStatusPayload } from '../protocol/index.js'
 import { version } from '../version.js'
 
 /** Publishes the retained `autocore/gateway/{id}/status`: online at start, offline at stop. */
@@ -12,16 +12,17 @@ export class GatewayStatusService implements Service {
   }
 
   async start (): Promise<void> {
-    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('online'), {
+    await this.ctx.broker.publish(topicOf('gatewayStatus', { id: this.ctx.config.gatewayId }), this.payload('online'), {
       qos: 1,
       retain: true
     })
   }
 
   async stop (): Promise<void> {
-    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('offline'), {
-      qos: 1,
-      retain: true
-    })
+    await this.ctx.broker.publish(
+      topicOf('gatewayStatus', { id: this.ctx.config.gatewayId }),
+      this.payload('offline'),
+      { qos: 1, retain: true }
+    )
   }
 }

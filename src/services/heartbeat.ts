@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
-import { topics, type GatewayHeartbeatPayload } from '../gateway/topics.js'
+import { topicOf, type GatewayHeartbeatPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 
 /**
@@ -38,7 +38,7 @@ export class HeartbeatService implements Service {
       uptime_s: Math.floor((this.ctx.clock.now() - this.ctx.startedAt) / 1000)
     }
     this.ctx.broker
-      .publish(topics.gatewayHeartbeat(this.ctx.config.gatewayId), body, { qos: 0 })
+      .publish(topicOf('gatewayHeartbeat', { id: this.ctx.config.gatewayId }), body, { qos: 0 })
       .catch(err => this.log.warn({ err }, 'heartbeat not published'))
   }
 }

@@ -2,7 +2,7 @@ import type { CommandSource, MacroAction, MacroRunStatus } from '../../entities/
 import type { Timer } from '../clock.js'
 import type { AppContext, Service } from '../context.js'
 import { GatewayError } from '../errors.js'
-import type { Actor } from '../gateway/actor.js'
+import type { Actor } from '../auth/actor.js'
 import type { Logger } from '../log.js'
 import { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandService } from './commands.js'

@@ -4,7 +4,6 @@ import type { AppContext, Service } from '../context.js'
 import type { Logger } from '../log.js'
 import type { Database } from '../persistence/database.js'
 import { TelemetryRepository } from '../persistence/repositories/telemetry.js'
-import { telemetryInterceptor } from '../gateway/handlers/telemetry.js'
 import { TelemetryBuffer, type TelemetryBufferState } from './telemetry-buffer.js'
 
 export interface TelemetryState extends TelemetryBufferState {
@@ -16,7 +15,7 @@ export interface TelemetryState extends TelemetryBufferState {
 const REFUSED_LOG_WINDOW_MS = 10_000
 
 /**
- * The telemetry parts shared by the ingest interceptor, the CAN handler, /health and the final flush:
+ * The telemetry parts shared by the ingest step (gateway/handlers/telemetry.ts), the CAN handler, /health and the final flush:
  * built by app.ts right after the database, before the broker, so it can be flushed after the broker closes.
  */
 export class TelemetryStore {
@@ -57,7 +56,7 @@ export class TelemetryStore {
 }
 
 /**
- * Ingest of SPEC §3 telemetry: a publish-pipeline step (gateway/handlers/telemetry.ts) feeding the store's
+ * Ingest of SPEC §3 telemetry: an inbound step (gateway/inbound.ts, gateway/handlers/telemetry.ts) feeds the store's
  * buffer. Stopping writes what is buffered; the buffer keeps accepting until the broker has closed, and app.ts
  * drains it once more after that, so a QoS 0 reading that reached the gateway before SIGTERM is kept.
  */
@@ -66,12 +65,7 @@ export class TelemetryService implements Service {
 
   constructor (private readonly ctx: AppContext) {}
 
-  async start (): Promise<void> {
-    const { telemetry, clock, config } = this.ctx
-    const step = telemetryInterceptor(telemetry, () => clock.now(), config.telemetry.maxPayloadKeys)
-    // Stays in the pipeline after stop(): readings keep arriving until the broker has closed its clients.
-    this.ctx.hooks.intercept(step)
-  }
+  async start (): Promise<void> {}
 
   async stop (): Promise<void> {
     await this.ctx.telemetry.buffer.drain()

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import t from 'tap'
 import { runCli } from '../../src/cli/index.js'
-import { ENGINE_SIGNALS, quantize, sample } from '../../src/simulator/boards.js'
+import { ENGINE_SIGNALS, quantize, sample } from '../../src/simulator/signals.js'
 import { rotateDeviceSecret } from '../../src/services/provisioning.js'
 import { provisionVehicle, runVehicle, secretsFile, vehicleDevices } from '../../src/simulator/vehicle.js'
 import { startApp, type RunningApp } from '../helpers/app.js'

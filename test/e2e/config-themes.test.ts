@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { retainedMessages } from '../../src/broker/retained.js'
-import type { DeviceConfigPayload, ThemePayload, ThemeStyle } from '../../src/gateway/topics.js'
+import type { DeviceConfigPayload, ThemePayload, ThemeStyle } from '../../src/protocol/index.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { deviceClient, provisionDevice } from '../helpers/devices.js'
 import { collect, connect, nextMessage, waitFor, type Client, type Received } from '../helpers/mqtt.js'

@@ -13,7 +13,7 @@ import { ChunkEncoder } from '../../../src/persistence/chunks/codec.js'
 import { encodeMinutes, type MinuteAggregate } from '../../../src/persistence/chunks/aggregates.js'
 import { nativeSqlite } from '../../../src/persistence/repositories/sql.js'
 import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence/repositories/telemetry.js'
-import { ENGINE_SIGNALS, quantize } from '../../../src/simulator/boards.js'
+import { ENGINE_SIGNALS, quantize } from '../../../src/simulator/signals.js'
 import { prng, signals, type Signal } from './chunks.js'
 import { insertDevices, tempDb } from './storage.js'
 

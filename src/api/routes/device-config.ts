@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
 
 const params = {

@@ -1,7 +1,7 @@
 import type { Device } from '../../../entities/device.js'
 import type { AppContext } from '../../context.js'
 import { closeSessions } from '../../broker/sessions.js'
-import { DEVICE_ID, familyTopic } from '../../gateway/topics.js'
+import { DEVICE_ID, familyTopic } from '../../protocol/index.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
 import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'

@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { EmergencyRecord } from '../../services/emergency-latch.js'
 import { route, type RouteSpec } from '../route-table.js'
 

@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { MacroRun } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { MacroFields, MacroWithActions, NewMacroAction } from '../../persistence/repositories/macros.js'

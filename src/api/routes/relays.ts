@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { RelayChannel } from '../../../entities/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { ChannelFields } from '../../persistence/repositories/relays.js'

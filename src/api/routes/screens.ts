@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { Screen, ScreenItem } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { ScreenFields, ScreenItemFields } from '../../persistence/repositories/screens.js'
