@@ -71,14 +71,14 @@ export class EmergencyService implements Service {
   /**
    * The order, and what each step's durability is (SPEC §4, issue 5):
    * 1. the latch, in memory: from here on nothing turns on;
-   * 2. `system_status.emergency`, written synchronously before anything goes out (SQLite: a prepared statement
-   *    committed without waiting for the disk, so it survives a crash or restart of the gateway at once; the
-   *    fsync follows with the command rows' commit, a few ms later, which also makes it power-safe). If another
-   *    transaction holds the connection at that instant, the stop does not wait for it: the row is written as soon
-   *    as the connection is free, after the fan-out. PostgreSQL: awaited before the fan-out;
+   * 2. `system_status.emergency`, written before anything goes out (`setEarly`: committed without waiting for
+   *    the disk, so it survives a crash or restart of the gateway at once; the fsync follows with the command
+   *    rows' commit, a few ms later, which also makes it power-safe). If another transaction holds the
+   *    connection at that instant, the stop does not wait for it: the row is written as soon as the connection
+   *    is free, after the fan-out. An engine without synchronous writes (PostgreSQL): awaited before the fan-out;
    * 3. one pass of in-memory publishes: the broadcast stop, every off-command, the retained state;
-   * 4. then, off the critical path: the command rows in one transaction (its synchronous=FULL commit also syncs
-   *    the record's), the desired states, macros cancelled, the critical event.
+   * 4. then, off the critical path: the command rows in one transaction (its full commit also syncs the
+   *    record's), the desired states, macros cancelled, the critical event.
    * The trigger resolves (the panel's PUBACK, the API's answer) only once all of it is durable.
    */
   async trigger (req: { reason?: string, actor: Actor }): Promise<EmergencyRecord> {
@@ -108,8 +108,8 @@ export class EmergencyService implements Service {
     const listed = this.relays.allChannels()
     const channels = listed instanceof Promise ? await listed : listed
     for (const ch of channels) record.roll_call[ch.deviceUuid] = 'pending'
-    const early = this.repo.setNow(KEY, record, this.ctx.clock.now(), { processDurable: true })
-    if (!early && !this.repo.synchronous) await this.save()
+    const early = this.repo.setEarly(KEY, record, this.ctx.clock.now())
+    if (early === 'not synchronous') await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
     const broadcast = this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 })
@@ -125,8 +125,8 @@ export class EmergencyService implements Service {
     await this.macros.cancelAll('emergency stop')
     await published
     // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
-    // the record gets its own synchronous=FULL commit.
-    if (!early || channels.length === 0) await this.save()
+    // the record gets its own full commit.
+    if (early !== 'written' || channels.length === 0) await this.save()
     await this.ctx.events.log({ level: 'critical', type: 'emergency_stop', source: record.source ?? 'gateway', action: 'stop', username: record.username ?? undefined, payload: { reason: record.reason, boards: boards.size } })
     this.log.warn({ reason, source, boards: boards.size, persistedMs, publishedMs, offCommandsMs }, 'emergency stop')
     return record

@@ -92,7 +92,7 @@ export class RetentionService implements Service {
   private async chunked (report: RetentionReport, step: () => Promise<number>): Promise<number> {
     let total = 0
     while (!this.stopped) {
-      // Each step waits for the single SQLite connection to be free of others' transactions (whenFree).
+      // Each step waits for the single SQLite connection to be free of others' transactions (SqliteStore.write).
       const n = await step()
       report.chunks++
       total += n

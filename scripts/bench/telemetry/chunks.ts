@@ -116,7 +116,7 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const { tempDb, insertDevices } = await import('./storage.js')
   const { TelemetryRepository } = await import('../../../src/persistence/repositories/telemetry.js')
   const { RetentionService } = await import('../../../src/services/retention.js')
-  const { nativeSqlite } = await import('../../../src/persistence/repositories/sql.js')
+  const { nativeSqlite } = await import('../../../src/persistence/sqlite/index.js')
   const { pino } = await import('pino')
   // The row store folds and deletes each reading after an hour here, as it does after 7 days in steady state, so
   // both runs pay for a reading's whole life: insert, aggregate, delete (the chunk store: move into a chunk).

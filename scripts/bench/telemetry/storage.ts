@@ -9,7 +9,7 @@ import type { Config } from '../../../src/config/types.js'
 import type { AppContext } from '../../../src/context.js'
 import { openDatabase, type Database } from '../../../src/persistence/database.js'
 import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence/repositories/telemetry.js'
-import { nativeSqlite } from '../../../src/persistence/repositories/sql.js'
+import { nativeSqlite } from '../../../src/persistence/sqlite/index.js'
 import { RetentionService } from '../../../src/services/retention.js'
 import { TelemetryData } from '../../../entities/telemetry-data.js'
 

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm'
-import type BetterSqlite3 from 'better-sqlite3'
 import { TelemetryData, type TelemetryDataType } from '../../../entities/telemetry-data.js'
-import { nativeSqlite, query } from './sql.js'
+import { query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 import { TelemetryChunkRepository } from './telemetry-chunks.js'
 import { MINUTE_MS } from './telemetry-retention.js'
 import type { ChunkReading } from '../chunks/codec.js'
@@ -30,6 +30,7 @@ export interface SeriesPoint { t: number, count: number, min: number, max: numbe
 
 interface RawRow { id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: TelemetryDataType, ts: number | string }
 
+const DEVICE_ID = 'SELECT id FROM devices WHERE uuid = ?'
 const INSERT = 'INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
 // Postgres caps a statement at 65,535 parameters: 7 per row.
 const PG_ROWS_PER_INSERT = 5000
@@ -61,21 +62,18 @@ function newerFirst (a: RawRow, b: RawRow): number {
  * TypeORM's own connection; on PostgreSQL it is TypeORM's `insert()`.
  */
 export class TelemetryRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
   private readonly deviceIds = new Map<string, number>()
-  private insertStmt?: BetterSqlite3.Statement<unknown[]>
   private insertMany?: (rows: TelemetryRow[]) => void
-  private lookupStmt?: BetterSqlite3.Statement
-  private existsStmt?: BetterSqlite3.Statement
   /** Closed chunks (telemetry_chunks): every query reads them beside the head, telemetry_data. */
   readonly chunks: TelemetryChunkRepository
   /** SQLite only (undefined on PostgreSQL): insertBatch, committed before it returns. */
   readonly insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
 
   constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
+    this.sqlite = sqliteStore(ds)
     this.chunks = new TelemetryChunkRepository(ds)
-    if (this.native !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
+    if (this.sqlite !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
   }
 
   /**
@@ -85,13 +83,12 @@ export class TelemetryRepository {
   deviceId (uuid: string): number | undefined | Promise<number | undefined> {
     const cached = this.deviceIds.get(uuid)
     if (cached !== undefined) return cached
-    if (this.native !== undefined) {
-      this.lookupStmt ??= this.native.prepare('SELECT id FROM devices WHERE uuid = ?')
-      const row = this.lookupStmt.get(uuid) as { id: number } | undefined
+    if (this.sqlite !== undefined) {
+      const row = this.sqlite.statement(DEVICE_ID).get(uuid) as { id: number } | undefined
       if (row !== undefined) this.deviceIds.set(uuid, row.id)
       return row?.id
     }
-    return query<{ id: number }>(this.ds, 'SELECT id FROM devices WHERE uuid = ?', [uuid]).then(rows => {
+    return query<{ id: number }>(this.ds, DEVICE_ID, [uuid]).then(rows => {
       if (rows.length > 0) this.deviceIds.set(uuid, Number(rows[0].id))
       return rows.length > 0 ? Number(rows[0].id) : undefined
     })
@@ -103,11 +100,11 @@ export class TelemetryRepository {
   }
 
   /**
-   * True while another transaction holds the (single) SQLite connection: better-sqlite3 would nest a batch
-   * into it as a savepoint, making the batch's durability depend on someone else's commit. The writer waits.
+   * True while another transaction holds the (single) SQLite connection (SqliteStore.busy): a batch written now
+   * would be nested into it, its durability tied to someone else's commit. The writer waits.
    */
   busy (): boolean {
-    return this.native?.inTransaction ?? false
+    return this.sqlite?.busy() ?? false
   }
 
   /**
@@ -116,7 +113,7 @@ export class TelemetryRepository {
    */
   async insertBatch (rows: TelemetryRow[]): Promise<{ dropped: number }> {
     if (rows.length === 0) return { dropped: 0 }
-    if (this.native !== undefined) return this.insertSqlite(rows)
+    if (this.sqlite !== undefined) return this.insertSqlite(rows)
     try {
       await this.insertOnce(rows)
       return { dropped: 0 }
@@ -140,8 +137,7 @@ export class TelemetryRepository {
     } catch (err) {
       if (!isForeignKeyViolation(err)) throw err
       this.deviceIds.clear()
-      this.existsStmt ??= (this.native as BetterSqlite3.Database).prepare('SELECT 1 FROM devices WHERE id = ?')
-      const stmt = this.existsStmt
+      const stmt = (this.sqlite as SqliteStore).statement('SELECT 1 FROM devices WHERE id = ?')
       const existing = new Set([...new Set(rows.map(r => r.deviceId))].filter(id => stmt.get(id) !== undefined))
       const kept = rows.filter(r => existing.has(r.deviceId))
       if (kept.length > 0) this.insertManySync(kept)
@@ -159,12 +155,12 @@ export class TelemetryRepository {
     })
   }
 
-  /** SQLite only: the batch in one synchronous transaction; committed when it returns. */
+  /** SQLite only, when not busy(): the batch in one synchronous transaction; committed when it returns. */
   insertManySync (rows: TelemetryRow[]): void {
-    const db = this.native as BetterSqlite3.Database
     if (this.insertMany === undefined) {
-      const stmt = this.insertStmt = db.prepare<unknown[]>(INSERT)
-      this.insertMany = db.transaction((batch: TelemetryRow[]) => {
+      const sqlite = this.sqlite as SqliteStore
+      const stmt = sqlite.statement(INSERT)
+      this.insertMany = sqlite.transactional((batch: TelemetryRow[]) => {
         for (const r of batch) stmt.run(r.deviceId, r.key, r.value, r.valueText, r.unit, r.dataType, r.ts)
       })
     }
