@@ -1,5 +1,5 @@
 import type { Client } from 'aedes'
-import type { AppContext } from '../context.js'
+import type { Services } from '../services/index.js'
 
 /**
  * Who acts, as the control services see it, derived from the publishing client's principal (read structurally).
@@ -49,7 +49,7 @@ export function viaOf (client: Client | undefined): Via {
 }
 
 /** The actor behind a connected client id (the router gives handlers the id, not the client). */
-export function actorOf (ctx: Pick<AppContext, 'broker' | 'hooks'>, clientId: string | undefined): Actor {
+export function actorOf (ctx: Pick<Services, 'broker' | 'hooks'>, clientId: string | undefined): Actor {
   if (clientId === undefined) return GATEWAY
   // Aedes keeps its connected clients by id at run time; its typings do not declare the map.
   const client = (ctx.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]

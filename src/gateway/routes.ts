@@ -1,5 +1,4 @@
-import type { AppContext } from '../context.js'
-import type { Control } from '../services/control.js'
+import type { Services } from '../services/index.js'
 import { responseHandler } from './handlers/commands.js'
 import { macroRunHandler } from './handlers/macros.js'
 import { relaySetHandler, relayStateHandler } from './handlers/relays.js'
@@ -13,7 +12,7 @@ import { configRoutes } from './handlers/config.js'
  * The routing table: every topic the gateway handles, with its handler (one file per topic family in
  * handlers/). Patterns come from topics.ts.
  */
-export function routes (ctx: AppContext, control?: Control): Route[] {
+export function routes (ctx: Services, control?: Pick<Services, 'commands' | 'relays' | 'macros'>): Route[] {
   const table: Route[] = [
     ...deviceRoutes(ctx),
     { pattern: patterns.canData, handler: canHandler(ctx) },

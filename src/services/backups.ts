@@ -1,4 +1,5 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
 import { backupDir, backupName, backupTo, listBackups, nativeHandle, rotateBackups, sqliteFile, type BackupFile } from '../persistence/sqlite-files.js'
@@ -20,7 +21,7 @@ export class BackupService implements Service {
   private stopped = false
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'backups' })
   }
 

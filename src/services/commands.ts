@@ -3,12 +3,13 @@ import type { Client, Subscription } from 'aedes'
 import { covers } from '../auth/topic-match.js'
 import type { CommandSource, CommandStatus } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import type { EventMap } from '../events.js'
 import { controlTopics, type CommandResponsePayload } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
-import { CommandsRepository, type CommandRow } from '../persistence/repositories/commands.js'
+import type { CommandsRepository, CommandRow } from '../persistence/repositories/commands.js'
 
 /** The command name of relay commands: they go on `autocore/relays/{uuid}/command` with the params inline. */
 export const RELAY_COMMAND = 'relay'
@@ -70,8 +71,8 @@ export class CommandService implements Service {
   private readonly onDeleted = ({ uuid }: EventMap['device.deleted'][0]): void => { this.deviceIds.delete(uuid); this.online.delete(uuid) }
   private readonly onSubscribe = (subs: Subscription[], client: Client): void => { this.subscribed(subs, client) }
 
-  constructor (private readonly ctx: AppContext) {
-    this.repo = new CommandsRepository(ctx.db.dataSource)
+  constructor (private readonly ctx: Services) {
+    this.repo = ctx.repos.commands
     this.log = ctx.log.child({ module: 'commands' })
   }
 

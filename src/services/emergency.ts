@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Client, PublishPacket } from 'aedes'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Principal } from '../auth/principal.js'
 import type { PublishVerdict } from '../broker/hooks.js'
 import { GatewayError } from '../errors.js'
@@ -9,7 +10,7 @@ import { controlTopics, type EmergencyStatePayload } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
 import type { EventMap } from '../events.js'
 import type { ControlJournal } from './journal.js'
-import { SystemStatusRepository } from '../persistence/repositories/system-status.js'
+import type { SystemStatusRepository } from '../persistence/repositories/system-status.js'
 import type { CommandOutcome } from './commands.js'
 import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
 import type { MacroService } from './macros.js'
@@ -29,6 +30,9 @@ const KEY = 'emergency'
 export class EmergencyService implements Service {
   readonly name = 'emergency'
   private readonly repo: SystemStatusRepository
+  private readonly relays: RelayService
+  private readonly macros: MacroService
+  private readonly journal: ControlJournal
   private readonly log: Logger
   private running = false
   private saving: Promise<void> = Promise.resolve()
@@ -39,13 +43,13 @@ export class EmergencyService implements Service {
   }
 
   constructor (
-    private readonly ctx: AppContext,
-    private readonly latch: EmergencyLatch,
-    private readonly relays: RelayService,
-    private readonly macros: MacroService,
-    private readonly journal: ControlJournal
+    private readonly ctx: Services,
+    private readonly latch: EmergencyLatch
   ) {
-    this.repo = new SystemStatusRepository(ctx.db.dataSource)
+    this.repo = ctx.repos.systemStatus
+    this.relays = ctx.relays
+    this.macros = ctx.macros
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'emergency' })
   }
 

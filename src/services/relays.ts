@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { CommandSource } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import type { EventMap } from '../events.js'
 import type { Actor } from '../gateway/actor.js'
 import type { RelayAction } from '../gateway/topics.js'
 import type { Logger } from '../log.js'
-import { RelaysRepository, type BareChannel, type ChannelRow } from '../persistence/repositories/relays.js'
+import type { RelaysRepository, BareChannel, ChannelRow } from '../persistence/repositories/relays.js'
 import { RELAY_COMMAND, type CommandOutcome, type CommandService, type SentCommand } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
 import type { ControlJournal } from './journal.js'
@@ -69,8 +70,13 @@ export class RelayService implements Service {
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.reconnected.add(uuid) }
   private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.reconnected.delete(uuid) }
 
-  constructor (private readonly ctx: AppContext, private readonly commands: CommandService, private readonly emergency: EmergencyLatch, private readonly journal: ControlJournal) {
-    this.repo = new RelaysRepository(ctx.db.dataSource)
+  private readonly commands: CommandService
+  private readonly journal: ControlJournal
+
+  constructor (private readonly ctx: Services, private readonly emergency: EmergencyLatch) {
+    this.repo = ctx.repos.relays
+    this.commands = ctx.commands
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'relays' })
   }
 

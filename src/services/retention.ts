@@ -1,8 +1,9 @@
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
-import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
-import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
+import { MINUTE_MS, type TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
+import { CHUNK_WINDOW_MS, type TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
 
 const DAY_MS = 86_400_000
 /** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
@@ -36,9 +37,9 @@ export class RetentionService implements Service {
   private readonly chunks: TelemetryChunkRepository
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
-    this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
-    this.chunks = new TelemetryChunkRepository(ctx.db.dataSource)
+  constructor (private readonly ctx: Services) {
+    this.repo = ctx.repos.retention
+    this.chunks = ctx.repos.telemetryChunks
     this.log = ctx.log.child({ module: 'retention' })
   }
 

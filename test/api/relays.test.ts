@@ -32,7 +32,7 @@ t.test('during an emergency stop every relay-on over the API is 423 and the boar
     t.match(res, { status: 423, body: { error: { code: 'GW_ERR_EMERGENCY_ACTIVE', message: /emergency stop active/ } } }, `${path} refused`)
   }
   t.same(actions(board).sort(), ['off1', 'off2'], 'the board got nothing more')
-  t.equal((await h.app.gateway.ctx.repos.macros.runs(macro, { limit: 10, offset: 0 })).total, 0, 'no macro run started')
+  t.equal((await h.app.gateway.services.repos.macros.runs(macro, { limit: 10, offset: 0 })).total, 0, 'no macro run started')
 
   t.match(await h.call('POST', `/relays/${ids[1]}/off`, { token: op }), { status: 200, body: { action: 'off' } }, 'off is never refused')
   t.match(await h.call('POST', '/emergency/reset', { token: op }), { status: 403, body: { error: { code: 'GW_ERR_AUTH_FORBIDDEN' } } }, 'an operator cannot reset')

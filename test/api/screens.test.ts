@@ -62,7 +62,7 @@ t.test('activation honours the channel\'s own relay mutex group, the item\'s act
   t.match(board.commands.find(c => c.body.command_id === p.body.commandId)?.body, { channel: 3, action: 'pulse', duration_ms: 250 }, 'the item\'s action decides')
 
   const n = board.commands.length
-  await h.app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  await h.app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
   await waitFor(() => board.commands.length === n + 3)
   t.match(await h.call('POST', `/screens/items/${fwd}/activate`, { token: op }), { status: 423, body: { error: { code: 'GW_ERR_EMERGENCY_ACTIVE' } } })
   // A later off-command is the sync point: had the activation sent anything, the board would have it before this.

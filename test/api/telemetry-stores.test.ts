@@ -53,8 +53,8 @@ async function store (t: Tap.Test, chunkStore: boolean): Promise<Store> {
   const { uuid } = await provisionDevice(app, { uuid: 'stores-device' })
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
-  const deviceId = await app.gateway.ctx.telemetry.repo.deviceId(uuid) as number
-  return { app, uuid, token, deviceId, retention: new RetentionService({ ...app.gateway.ctx, clock: new FakeClock(NOW) }) }
+  const deviceId = await app.gateway.services.telemetry.repo.deviceId(uuid) as number
+  return { app, uuid, token, deviceId, retention: new RetentionService({ ...app.gateway.services, clock: new FakeClock(NOW) }) }
 }
 
 async function get (s: Store, path: string): Promise<any> {
@@ -111,8 +111,8 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   t.equal(chunks.deviceId, rows.deviceId)
   const data = generate(rows.deviceId)
   for (let i = 0; i < data.length; i += 1000) {
-    rows.app.gateway.ctx.telemetry.repo.insertManySync(data.slice(i, i + 1000))
-    chunks.app.gateway.ctx.telemetry.repo.insertManySync(data.slice(i, i + 1000))
+    rows.app.gateway.services.telemetry.repo.insertManySync(data.slice(i, i + 1000))
+    chunks.app.gateway.services.telemetry.repo.insertManySync(data.slice(i, i + 1000))
   }
   await compare(t, rows, chunks, 'before retention (chunk store all head)')
 
@@ -120,7 +120,7 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   const c1 = await chunks.retention.runOnce()
   t.ok(r1.folded > 0)
   t.ok((c1.chunked ?? 0) > 0 && (c1.chunksDropped ?? 0) > 0, `closed ${c1.chunked}, dropped ${c1.chunksDropped}`)
-  const q = async (s: Store, sql: string): Promise<any> => (await s.app.gateway.ctx.db.dataSource.query(sql))[0]
+  const q = async (s: Store, sql: string): Promise<any> => (await s.app.gateway.services.db.dataSource.query(sql))[0]
   const head = await q(chunks, 'SELECT COUNT(*) AS n, MIN(ts) AS first FROM telemetry_data')
   t.ok(head.n > 0 && head.first >= Math.floor((NOW - 5 * MIN) / HOUR) * HOUR, `the head keeps the hour under way (${head.n} rows)`)
   t.equal((await q(chunks, 'SELECT COUNT(*) AS n FROM telemetry_chunks')).n > 0, true)
@@ -134,8 +134,8 @@ t.test('every telemetry route answers the same from the row store and the chunk 
     { deviceId: rows.deviceId, key: 'odo', value: 1, valueText: null, unit: null, dataType: 'number', ts: NOW + 10 * MIN },
     { deviceId: rows.deviceId, key: 'new', value: 5, valueText: null, unit: null, dataType: 'number', ts: NOW - 5 * HOUR }
   ]
-  rows.app.gateway.ctx.telemetry.repo.insertManySync(late)
-  chunks.app.gateway.ctx.telemetry.repo.insertManySync(late)
+  rows.app.gateway.services.telemetry.repo.insertManySync(late)
+  chunks.app.gateway.services.telemetry.repo.insertManySync(late)
   await compare(t, rows, chunks, 'late readings in the head beside closed chunks')
   const c2 = await chunks.retention.runOnce()
   t.equal(c2.chunked, 4, 'the late readings of closed hours close into chunks of their own')

@@ -10,7 +10,7 @@ t.test('publish interceptors: drop acks and delivers nothing, deny closes, async
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let slowSeen = false
-  app.gateway.ctx.hooks.intercept((_p, packet) => {
+  app.gateway.services.hooks.intercept((_p, packet) => {
     if (packet.topic === 'veh/drop') return { drop: 'bad payload' }
     if (packet.topic === 'veh/deny') return { deny: 'not yours' }
     if (packet.topic === 'veh/slow') return gate.then(() => { slowSeen = true; return 'deliver' as const })

@@ -77,7 +77,7 @@ t.test('health --warn/--crit against a running gateway: Nagios lines and exit co
   t.equal(crit.code, 2, 'no backup yet is critical')
   t.match(crit.lines[0], /^CRITICAL - http ok, mqtt ok, db ok, disk-free \d+\.\dGB, db-size [\d.]+[KM]B, backup-age never \(critical > 1\.1d\), writer-lag \d+ms, emergency off \| disk_free=\d+B;1048576; db_size=\d+B;; writer_lag=\d+s;; emergency=0;;$/)
 
-  await new BackupService(app.gateway.ctx).backupNow()
+  await new BackupService(app.gateway.services).backupNow()
   const ok = await run('--warn', 'disk-free=1MB,backup-age=1h', '--crit', 'backup-age=26h')
   t.equal(ok.code, 0, ok.lines.join('\n'))
   t.match(ok.lines[0], /^OK - http ok, mqtt ok, db ok, disk-free .*, backup-age \d+ms, writer-lag \d+ms, emergency off \| .*backup_age=0s;3600;93600 writer_lag=\d+s;; emergency=0;;$/)
@@ -94,7 +94,7 @@ t.test('health --warn/--crit against a running gateway: Nagios lines and exit co
   t.equal(bad.code, 3)
   t.match(bad.errors[0], /^UNKNOWN - bad threshold: unknown measure "nonsense"/)
 
-  await app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  await app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
   const stopped = await run('--crit', 'emergency=on')
   t.equal(stopped.code, 2, 'an active emergency stop trips emergency=on')
   t.match(stopped.lines[0], /^CRITICAL - .*, emergency active \(critical > active\) \|/)

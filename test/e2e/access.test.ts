@@ -14,7 +14,7 @@ async function closedBy (client: Client, act: () => void): Promise<void> {
 }
 
 async function eventRows (app: RunningApp, type: string): Promise<Array<{ target: string | null, payload: Record<string, unknown> | null }>> {
-  return await app.gateway.ctx.repos.events.recent({ eventType: type })
+  return await app.gateway.services.repos.events.recent({ eventType: type })
 }
 
 t.test('(a) device A publishing on device B\'s topic is disconnected; B\'s subscribers never see it', async t => {
@@ -94,7 +94,7 @@ t.test('(d) a device subscribing to # is granted and receives only what it may r
 
 t.test('bad secret, expired JWT, disabled device, unknown UUID: CONNACK code and an event row each', async t => {
   const app = await startApp(t)
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const good = await provisionDevice(app)
   const off = await provisionDevice(app)
   await ctx.repos.devices.update(off.uuid, { enabled: false }, Date.now())
@@ -141,8 +141,8 @@ t.test('a burst of failed logins from one address: refused unchecked there, a de
   const codes: number[] = []
   let brokerConnacks = 0
   const countConnack = (): void => { brokerConnacks++ }
-  app.gateway.ctx.broker.aedes.on('connackSent', countConnack)
-  t.teardown(() => { app.gateway.ctx.broker.aedes.off('connackSent', countConnack) })
+  app.gateway.services.broker.aedes.on('connackSent', countConnack)
+  t.teardown(() => { app.gateway.services.broker.aedes.off('connackSent', countConnack) })
   for (let i = 0; i < 20; i++) codes.push(await rawConnack(port, connectPacket({ clientId: dev.uuid, clean: true, username: dev.uuid, password: `guess-${i}` }), '127.0.0.2'))
   t.same(codes, [4, 4, 4, 4, 4, ...Array(15).fill(5)], 'five checked, then refused with 5')
   t.equal(await rawConnack(port, connectPacket({ clientId: dev.uuid, clean: true, username: dev.uuid, password: dev.secret }), '127.0.0.2'), 5, 'even the right secret, from the throttled address')
@@ -173,7 +173,7 @@ t.test('[MQTT-3.1.2-6] a refused CONNECT with a device\'s client id leaves that 
   const body = Buffer.from('{"v":1}')
   socket.write(Buffer.concat([Buffer.from([0x34, 2 + topic.length + 2 + body.length, 0, topic.length]), topic, Buffer.from([0, 7]), body]))
   await waitFor(() => got.includes(0x50))
-  const persistence = app.gateway.ctx.broker.aedes.persistence
+  const persistence = app.gateway.services.broker.aedes.persistence
   t.ok(await persistence.incomingGetPacket({ id: dev.uuid } as never, { messageId: 7 } as never), 'PUBREC sent: packet 7 is stored')
   t.equal(await rawConnack(port, connectPacket({ clientId: dev.uuid, clean: true, username: dev.uuid, password: 'a guess' }), '127.0.0.2'), 4)
   t.ok(await persistence.incomingGetPacket({ id: dev.uuid } as never, { messageId: 7 } as never), 'still stored after the refused clean-session CONNECT with the same id')

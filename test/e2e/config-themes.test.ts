@@ -54,13 +54,13 @@ t.test('a device that reboots (new connection) and requests its config receives 
   const a = await api(app)
   const { uuid, secret } = await provisionDevice(app, { type: 'display' })
   const topic = configTopic(uuid)
-  t.equal((await retainedMessages(app.gateway.ctx.broker.aedes, topic)).size, 0, 'provisioned after start: nothing retained yet')
+  t.equal((await retainedMessages(app.gateway.services.broker.aedes, topic)).size, 0, 'provisioned after start: nothing retained yet')
 
   // First boot: the gateway retains the config of a device it has not seen before as the device comes online.
   const first = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: secret })
   await first.subscribeAsync(topic, { qos: 1 })
   t.same(json(await nextMessage(first, topic)), { version: 0, config: {}, deadman: DEADMAN }, 'a device without a config is told so (version 0)')
-  t.same((await retainedMessages(app.gateway.ctx.broker.aedes, topic)).get(topic)?.toString(), JSON.stringify({ version: 0, config: {}, deadman: DEADMAN }))
+  t.same((await retainedMessages(app.gateway.services.broker.aedes, topic)).get(topic)?.toString(), JSON.stringify({ version: 0, config: {}, deadman: DEADMAN }))
   await first.endAsync()
 
   const put = await call(a, 'PUT', `/devices/${uuid}/config`, { config: { screens: ['main', 'lights'], brightness: 70 } })
@@ -85,7 +85,7 @@ t.test('a config change reaches an online device within one publish; the applied
   const { client, uuid } = await deviceClient(t, app, { type: 'relay_board' })
   const topic = configTopic(uuid)
   // Retained as the device came online (it was provisioned after start); then it subscribes, as firmware does.
-  await until(async () => ({ status: 200, body: (await retainedMessages(app.gateway.ctx.broker.aedes, topic)).size }), res => res.body === 1)
+  await until(async () => ({ status: 200, body: (await retainedMessages(app.gateway.services.broker.aedes, topic)).size }), res => res.body === 1)
   await client.subscribeAsync([topic, UPDATE], { qos: 1 })
   t.same(json(await nextMessage(client, topic)), { version: 0, config: {}, deadman: DEADMAN })
   const seen = collect(client)
@@ -100,7 +100,7 @@ t.test('a config change reaches an online device within one publish; the applied
   t.same([configs[0].qos, configs[0].retain], [1, false], 'QoS 1 (retained on the broker, live to the subscriber)')
   t.same(seen.filter(m => m.topic === UPDATE).map(m => JSON.parse(m.payload)), [{ scope: 'device', uuid, version: 1 }], 'announced after the config')
   t.same(seen.map(m => m.topic), [topic, UPDATE], 'config first, then the announcement')
-  t.same((await retainedMessages(app.gateway.ctx.broker.aedes, topic)).get(topic)?.toString(), configs[0].payload, 'and retained')
+  t.same((await retainedMessages(app.gateway.services.broker.aedes, topic)).get(topic)?.toString(), configs[0].payload, 'and retained')
 
   t.match((await call(a, 'GET', `/devices/${uuid}/config`)).body, { uuid, version: 1, appliedVersion: null, lagging: true })
   t.match((await call(a, 'GET', '/config/lagging')).body, { items: [{ uuid, version: 1, appliedVersion: null, status: 'online' }], total: 1 })
@@ -178,7 +178,7 @@ t.test('a theme change reaches every online device with its type\'s adjustments;
 t.test('at start every device\'s retained config is made present and current, once; the default theme exists', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
-  const ctx = first.gateway.ctx
+  const ctx = first.gateway.services
   const a = await provisionDevice(first, { type: 'display' })
   const b = await provisionDevice(first, { type: 'sensor' })
   await ctx.deviceConfig.update(a.uuid, { page: 2 })
@@ -189,15 +189,15 @@ t.test('at start every device\'s retained config is made present and current, on
   await first.stop()
 
   const second = await startApp(t, { dataDir })
-  const retained = await retainedMessages(second.gateway.ctx.broker.aedes, 'autocore/devices/+/config')
+  const retained = await retainedMessages(second.gateway.services.broker.aedes, 'autocore/devices/+/config')
   t.same(Object.fromEntries([...retained].map(([k, v]) => [k, JSON.parse(v.toString())])), {
     [configTopic(a.uuid)]: { version: 1, config: { page: 2 }, deadman: DEADMAN },
     [configTopic(b.uuid)]: { version: 0, config: {}, deadman: DEADMAN }
   }, 'every device has its current config retained; the unknown one is cleared')
   t.match(second.logs.find(l => l.msg === 'device configs retained'), { devices: 2, published: 2, cleared: 1 })
-  const themeMsg = (await retainedMessages(second.gateway.ctx.broker.aedes, THEME)).get(THEME)
+  const themeMsg = (await retainedMessages(second.gateway.services.broker.aedes, THEME)).get(THEME)
   t.match(JSON.parse(themeMsg?.toString() ?? '{}'), { name: 'default', version: theme.version, device_types: { display_small: { fonts: { size_base: 18 } } } })
-  t.same((await second.gateway.ctx.themes.list({ limit: 10, offset: 0 })).items.map(x => [x.name, x.isActive]), [['default', true]], 'one default theme, not a second one')
+  t.same((await second.gateway.services.themes.list({ limit: 10, offset: 0 })).items.map(x => [x.name, x.isActive]), [['default', true]], 'one default theme, not a second one')
   await second.stop()
 
   const third = await startApp(t, { dataDir })

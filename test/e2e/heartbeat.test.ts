@@ -26,7 +26,7 @@ t.test('the heartbeat: QoS 0, not retained, seq counting up under one boot id; t
   // A board reads the contract from its device config, and may subscribe to the heartbeat.
   const board = await simBoard(t, app, { channels: [{ channel: 1, failSafe: 'off' }, { channel: 2 }, { channel: 3, failSafe: 'off' }], deadman: true })
   // The helper wrote the channels straight into the database: the config is asked for again, as a board would.
-  await app.gateway.ctx.deviceConfig.request(board.uuid)
+  await app.gateway.services.deviceConfig.request(board.uuid)
   await waitFor(() => board.deadman.beats > 0 && board.deadman.contract?.fail_safe_off.length === 2, 15000)
   t.same(board.deadman.contract, { heartbeat_topic: `autocore/gateway/${app.config.gatewayId}/heartbeat`, heartbeat_ms: HB, misses: MISSES, fail_safe_off: [1, 3] })
   // A device may not publish a heartbeat of its own (the gateway's topics are the gateway's).

@@ -33,7 +33,7 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     const p = await relayBoard(app, [{ channel: 1 }])
     const b = await relayBoard(app, [{ channel: 3, function: 'momentary' }])
     const c = await relayBoard(app, [{ channel: 1 }, { channel: 2 }])
-    const ds = app.gateway.ctx.db.dataSource
+    const ds = app.gateway.services.db.dataSource
     const macroId = (await ds.getRepository(Macro).insert({ name: 'two steps', enabled: true, createdAt: 0, updatedAt: 0 })).identifiers[0].id as number
     const steps = [
       { actionType: 'relay', params: { device_uuid: c.uuid, channel: 1, action: 'on' } },
@@ -41,7 +41,7 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
       { actionType: 'relay', params: { device_uuid: c.uuid, channel: 2, action: 'on' } }
     ]
     for (const [i, s] of steps.entries()) await ds.getRepository(MacroAction).insert({ macroId, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
-    const hook = await app.gateway.ctx.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true }, Date.now())
+    const hook = await app.gateway.services.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true }, Date.now())
     return { a, p, b, c, macroId, hookId: hook.id, ...await operatorAndAdmin(app) }
   })
   const { a, p, b, c, macroId } = setup

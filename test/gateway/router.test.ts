@@ -7,7 +7,7 @@ import { deviceClient, userClient } from '../helpers/devices.js'
 t.test('the router dispatches by pattern with named params; handler errors are logged, not fatal', async t => {
   const app = await startApp(t)
   const got: InboundMessage[] = []
-  const router = new GatewayRouter(app.gateway.ctx, [
+  const router = new GatewayRouter(app.gateway.services, [
     { pattern: 'autocore/devices/:uuid/announce', handler: m => { got.push(m) } },
     { pattern: 'autocore/devices/:uuid/boom', handler: async () => { throw new Error('kaput') } },
     { pattern: 'autocore/devices/:uuid/sync-boom', handler: () => { throw new Error('sync kaput') } }

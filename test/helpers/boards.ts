@@ -9,7 +9,7 @@ export interface ChannelSpec { channel: number, name?: string, function?: RelayF
 
 /** Adds relay_channels rows for a provisioned device; returns their ids by channel number. */
 export async function addChannels (app: RunningApp, uuid: string, specs: ChannelSpec[]): Promise<Record<number, number>> {
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const device = await ds.getRepository(Device).findOneByOrFail({ uuid })
   const ids: Record<number, number> = {}
   for (const s of specs) {

@@ -13,7 +13,7 @@ const pause = async (ms: number): Promise<void> => await new Promise(resolve => 
 
 /** The filters the broker store holds for a client id (what a persistent session would be restored from). */
 async function storedFilters (app: RunningApp, clientId: string): Promise<string[]> {
-  const store = app.gateway.ctx.broker.aedes.persistence as unknown as { subscriptionsByClient: (c: { id: string }) => Promise<Array<{ topic: string }>> }
+  const store = app.gateway.services.broker.aedes.persistence as unknown as { subscriptionsByClient: (c: { id: string }) => Promise<Array<{ topic: string }>> }
   return (await store.subscriptionsByClient({ id: clientId })).map(s => s.topic).sort()
 }
 
@@ -40,7 +40,7 @@ t.test('1: filters refused in a persistent SUBSCRIBE are not stored; nothing unr
   t.same(granted, [1, 128, 128], 'SUBACK [1,128,128]')
   t.same(await storedFilters(app, 'viewer-persistent'), ['autocore/gateway/+/status'], 'only the granted filter is in the session')
   viewer.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 0)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 0)
 
   const { client: admin } = await userClient(t, app, 'admin', { transport: 'tcp' })
   await admin.publishAsync(`autocore/relays/${board.uuid}/command`, JSON.stringify({ command_id: 'c1', channel: 1, action: 'on' }), { qos: 1 })
@@ -61,8 +61,8 @@ t.test('1b: a persistent session\'s filters its identity no longer holds are rem
   const admin = await viewerSession(t, app, username, token, 'demoted')
   t.same(await codesOf(admin, ['$SYS/#', 'autocore/relays/+/set', 'autocore/devices/+/telemetry']), [1, 1, 1])
   admin.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 0)
-  await app.gateway.ctx.repos.users.update(username, { role: 'viewer' }, Date.now())
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 0)
+  await app.gateway.services.repos.users.update(username, { role: 'viewer' }, Date.now())
   const viewer = await viewerSession(t, app, username, await login(app, username, password), 'demoted')
   t.ok(viewer.connected)
   let stored: string[] = []
@@ -113,7 +113,7 @@ t.test('2 (at CONNECT): a will is a publish by its owner; a refused one refuses 
   }
   t.equal(await code({ clientId: board.uuid, username: board.uuid, password: board.secret, will: { topic: `autocore/devices/${board.uuid}/status`, payload: '{"status":"sleeping"}', qos: 1, retain: true } }), 5, 'a device will failing its payload schema: CONNACK 5')
   t.equal(await code({ clientId: board.uuid, username: board.uuid, password: board.secret, will: { topic: `autocore/devices/${board.uuid}/status`, payload: '{"status":"offline"}', qos: 1, retain: true } }), 0, 'the device\'s own status will: accepted')
-  const rows = await app.gateway.ctx.repos.events.recent({ eventType: 'auth_failed' })
+  const rows = await app.gateway.services.repos.events.recent({ eventType: 'auth_failed' })
   t.ok(rows.some(r => String((r.payload as { reason?: string } | null)?.reason ?? '').startsWith('will refused')), 'each refusal is an event')
   t.equal(await limitRefusals(app, 'will'), forged.length + 1)
 })
@@ -152,7 +152,7 @@ t.test('7: queued messages per offline session are capped; abandoned user sessio
   const viewer = await viewerSession(t, app, username, token, 'abandoned')
   t.same(await codesOf(viewer, [`autocore/devices/${dev.uuid}/+`]), [1], 'granted: it covers readable topics')
   viewer.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 2)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 2)
   // Commands match the filter but are not the viewer's to read: never queued for it, nor counted against its cap.
   for (let i = 0; i < 3; i++) await admin.publishAsync(`autocore/devices/${dev.uuid}/command`, JSON.stringify({ command_id: `c${i}`, command: 'reboot', params: {} }), { qos: 1 })
   for (let i = 0; i < 12; i++) await dev.client.publishAsync(`autocore/devices/${dev.uuid}/error`, JSON.stringify({ code: 'E', message: String(i) }), { qos: 1 })
@@ -169,7 +169,7 @@ t.test('7: queued messages per offline session are capped; abandoned user sessio
   const persistentDevice = await connect(t, app.mqttUrl, { clientId: board.uuid, username: board.uuid, password: board.secret, clean: false })
   await persistentDevice.subscribeAsync(`autocore/devices/${board.uuid}/command`, { qos: 1 })
   persistentDevice.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 2)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 2)
 
   clock.advance(61_000)
   await waitFor(() => app.logs.some(l => l.msg === 'mqtt session expired' && l.clientId === 'abandoned'))
@@ -206,7 +206,7 @@ t.test('acceptance 4: a viewer running mosquitto_sub -v -t \'#\' sees telemetry 
   const token = await login(app, username, password)
   const sub = mosquittoSub(app, username, token)
   t.teardown(() => sub.stop())
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 2)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 2)
   await waitFor(() => sub.lines.some(l => l.startsWith(`autocore/devices/${dev.uuid}/status `)), 10_000)
   t.pass('the retained status arrived')
   const { client: admin } = await userClient(t, app, 'admin', { transport: 'tcp' })

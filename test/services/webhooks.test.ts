@@ -34,7 +34,7 @@ async function addHook (s: Setup, body: Record<string, unknown>): Promise<{ id: 
 }
 
 async function log (s: Setup, e: Partial<EventInput> & { type: string }): Promise<number> {
-  const msg = await s.app.gateway.ctx.events.log({ level: 'info', source: 'test', ...e })
+  const msg = await s.app.gateway.services.events.log({ level: 'info', source: 'test', ...e })
   return msg?.id as number
 }
 
@@ -46,7 +46,7 @@ async function hookView (s: Setup, hookId: number): Promise<any> {
   return (await s.h.call('GET', `/webhooks/${hookId}`, { token: s.token })).body
 }
 
-const row = async (s: Setup, id: number): Promise<any> => await s.app.gateway.ctx.repos.webhooks.delivery(id)
+const row = async (s: Setup, id: number): Promise<any> => await s.app.gateway.services.repos.webhooks.delivery(id)
 
 /** An event through a second endpoint: once it arrives, the service has run a pass at the current (fake) time. */
 async function barrier (s: Setup, rx: Receiver, type: string): Promise<void> {
@@ -228,7 +228,7 @@ t.test('an emergency stop fires the webhooks subscribed to it', async t => {
   const rx = await startReceiver(t)
   const s = await setup(t)
   const hook = await addHook(s, { url: rx.url, events: ['emergency_stop'], minLevel: 'critical' })
-  await s.app.gateway.control.emergency.trigger({ reason: 'driver pressed the button', actor: { kind: 'user', username: 'op', role: 'operator' } })
+  await s.app.gateway.services.emergency.trigger({ reason: 'driver pressed the button', actor: { kind: 'user', username: 'op', role: 'operator' } })
   await until(() => rx.hits.length === 1)
   t.match(rx.hits[0].json.event, { type: 'emergency_stop', level: 'critical', username: 'op', payload: { reason: 'driver pressed the button' } })
   t.equal(rx.hits[0].headers['x-autocore-event'], 'emergency_stop')
@@ -263,7 +263,7 @@ t.test('concurrency 1: a hanging endpoint holds the only slot until its timeout'
   await addHook(s, { url: fast.url, events: ['fast'] })
   await log(s, { type: 'fast' })
   await s.clock.tick(9_999)
-  await until(async () => (await s.app.gateway.ctx.repos.outbox.due(s.clock.now(), [a.id], 10)).length === 1)
+  await until(async () => (await s.app.gateway.services.repos.outbox.due(s.clock.now(), [a.id], 10)).length === 1)
   // A negative: give a wrongly sent request the time a local round trip takes (the positive case above takes ms).
   await new Promise(resolve => setTimeout(resolve, 200))
   t.equal(fast.hits.length, 0, 'the fast delivery is due but waits for the slot')
@@ -295,14 +295,14 @@ t.test("src/README.md's verification snippet accepts a real test delivery and re
   t.equal(verify(hook.secret, undefined, hit.body), false)
   const old = Math.floor(Date.now() / 1000) - 3600
   t.equal(verify(hook.secret, `t=${old},v1=${createHmac('sha256', hook.secret).update(`${old}.${hit.body}`).digest('hex')}`, hit.body), false, 'an old t is refused')
-  await until(async () => (await app.gateway.ctx.repos.webhooks.delivery(queued.body.deliveryId))?.status === 'delivered')
+  await until(async () => (await app.gateway.services.repos.webhooks.delivery(queued.body.deliveryId))?.status === 'delivered')
 })
 
 t.test('delivered and failed deliveries are deleted after events.retentionDays; pending ones stay', async t => {
   const rx = await startReceiver(t)
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config: { events: { retentionDays: 1 }, webhooks: BASE.webhooks } })
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const live = await ctx.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true }, clock.now())
   const off = await ctx.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: false }, clock.now())
   const sent = await ctx.events.logFor(live.id, { level: 'info', type: 'old', source: 'test' })

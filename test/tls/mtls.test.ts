@@ -48,7 +48,7 @@ t.test('device add --cert: the certificate authenticates the device without a pa
   const granted = await client.subscribeAsync(`autocore/devices/${dev.uuid}/command`, { qos: 1 })
   t.equal(granted[0].qos, 1, 'it has its device rights (its command topic)')
   t.same(await subackCodes(client, `autocore/devices/${'0'.repeat(8)}-0000-0000-0000-000000000000/command`), [128], 'and only its own')
-  await app.gateway.ctx.broker.publish(`autocore/devices/${dev.uuid}/command`, '{"x":1}', { qos: 1 })
+  await app.gateway.services.broker.publish(`autocore/devices/${dev.uuid}/command`, '{"x":1}', { qos: 1 })
   t.equal(await got, '{"x":1}')
 
   t.equal(await connectCode(t, url, { ...tlsOpts, clientId: 'someone-else' }), 2, 'a certificate under another client id is refused')

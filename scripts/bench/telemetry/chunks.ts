@@ -116,6 +116,7 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const { tempDb, insertDevices } = await import('./storage.js')
   const { TelemetryRepository } = await import('../../../src/persistence/repositories/telemetry.js')
   const { RetentionService } = await import('../../../src/services/retention.js')
+  const { createRepositories } = await import('../../../src/persistence/repositories/index.js')
   const { nativeSqlite } = await import('../../../src/persistence/sqlite/index.js')
   const { pino } = await import('pino')
   // The row store folds and deletes each reading after an hour here, as it does after 7 days in steady state, so
@@ -125,7 +126,7 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const repo = new TelemetryRepository(db.dataSource)
   let now = T0
   const clock = { now: () => now, setTimeout: () => ({ cancel () {} }), setInterval: () => ({ cancel () {} }) }
-  const retention = new RetentionService({ config, db, clock, log: pino({ level: 'silent' }) } as never)
+  const retention = new RetentionService({ config, db, clock, log: pino({ level: 'silent' }), repos: createRepositories(db) } as never)
   const classes = signals().filter(s => !s.name.startsWith('noisy analog, full'))
   const gens = ids.flatMap((_, d) => Array.from({ length: 10 }, (_, k) => ({ sig: classes[k % classes.length].at(), rnd: prng(d * 10 + k) })))
   const keys = Array.from({ length: 10 }, (_, k) => `k${k}`)

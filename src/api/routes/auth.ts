@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import { issueToken } from '../../auth/jwt.js'
 import { verifySecret } from '../../auth/passwords.js'
@@ -15,7 +15,7 @@ const tokenResponse = {
   }
 }
 
-async function tokenFor (app: AppContext, user: { username: string, role: ApiRole, tokenVersion: number }): Promise<unknown> {
+async function tokenFor (app: Services, user: { username: string, role: ApiRole, tokenVersion: number }): Promise<unknown> {
   const issued = await issueToken(app.auth.jwtKey, user, app.clock.now(), app.config.auth.jwtExpiresInS)
   return { token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString(), user: { username: user.username, role: user.role } }
 }
@@ -40,7 +40,7 @@ export const authRoutes: RouteSpec[] = [
     },
     response: tokenResponse,
     errors: ['GW_ERR_AUTH_BAD_CREDENTIALS', 'GW_ERR_AUTH_THROTTLED'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { username, password } = req.body
       const r = await app.auth.authenticator.guard(req.ip, username, async () => {
         const user = await app.repos.users.byUsername(username)
@@ -68,7 +68,7 @@ export const authRoutes: RouteSpec[] = [
     tag: 'auth',
     summary: 'A fresh token for the bearer of a valid one (same user, role as stored now)',
     response: tokenResponse,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       // The stored token version: the middleware has just checked the bearer's is that one.
       const u = await app.repos.users.byUsername(req.user.username)
       if (u === undefined) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
@@ -83,7 +83,7 @@ export const authRoutes: RouteSpec[] = [
     tag: 'auth',
     summary: 'The user the token belongs to',
     response: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const u = await app.repos.users.byUsername(req.user.username)
       return { username: req.user.username, role: req.user.role, lastLoginAt: u?.lastLoginAt == null ? null : new Date(u.lastLoginAt).toISOString() }
     }

@@ -63,7 +63,7 @@ export const commandsRoutes: RouteSpec[] = [
       properties: { status: { type: 'string', enum: STATUSES }, device: { type: 'string', minLength: 1, maxLength: 64, description: 'device UUID' }, ...pageQuery }
     },
     response: pageOf(commandSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { status, device, limit, offset } = req.query
       const page = await app.repos.commands.page({ status: status === undefined ? undefined : [status], deviceUuid: device }, { limit, offset })
       return { items: page.items.map(commandView), total: page.total, limit, offset }
@@ -79,7 +79,7 @@ export const commandsRoutes: RouteSpec[] = [
     params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 36, description: 'the command_id' } } },
     response: commandSchema,
     errors: ['GW_ERR_COMMAND_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const c = await app.repos.commands.byCommandId(req.params.id)
       if (c === undefined) throw new GatewayError('GW_ERR_COMMAND_NOT_FOUND', `no command ${req.params.id}`)
       return commandView(c)

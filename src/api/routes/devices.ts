@@ -1,5 +1,5 @@
 import type { Device } from '../../../entities/device.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { closeSessions } from '../../broker/sessions.js'
 import { DEVICE_ID, familyTopic } from '../../gateway/topics.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
@@ -64,7 +64,7 @@ const common = { tag: 'devices', params: uuidParams, errors: ['GW_ERR_DEVICE_NOT
 
 type UuidReq<Q = Record<string, never>, B = undefined> = ApiRequest<{ uuid: string }, Q, B>
 
-async function found (app: AppContext, uuid: string): Promise<Device> {
+async function found (app: Services, uuid: string): Promise<Device> {
   const d = await app.repos.devices.byUuid(uuid)
   if (d === undefined) throw deviceNotFound(uuid)
   return d
@@ -74,18 +74,18 @@ async function found (app: AppContext, uuid: string): Promise<Device> {
  * Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). `forgetWill`: as
  * if it had sent DISCONNECT, so its Last Will (a retained "offline") is discarded rather than published.
  */
-function disconnect (app: AppContext, uuid: string, forgetWill = false): void {
+function disconnect (app: Services, uuid: string, forgetWill = false): void {
   closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'device' && p.uuid === uuid, { forgetWill })
 }
 
 /** Clears what the device left retained (its status and relay state), so panels stop showing a deleted device. */
-async function clearRetained (app: AppContext, uuid: string): Promise<void> {
+async function clearRetained (app: Services, uuid: string): Promise<void> {
   for (const family of ['deviceStatus', 'relayState'] as const) {
     await app.broker.publish(familyTopic(family, { uuid }), Buffer.alloc(0), { qos: 0, retain: true })
   }
 }
 
-async function audit (app: AppContext, req: UuidReq<unknown, unknown>, type: string, uuid: string, payload?: Record<string, unknown>): Promise<void> {
+async function audit (app: Services, req: UuidReq<unknown, unknown>, type: string, uuid: string, payload?: Record<string, unknown>): Promise<void> {
   await app.events.log({ level: 'info', type, source: 'api', action: type.replace(/^device_/, ''), target: uuid, username: req.user.username, payload })
 }
 
@@ -104,7 +104,7 @@ export const devicesRoutes: RouteSpec[] = [
     summary: 'Devices in provisioning order, optionally of one status and/or type',
     query: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type, ...pageQuery } },
     response: pageOf(deviceSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { status, type, limit, offset } = req.query
       const page = await app.repos.devices.page({ status: status === undefined ? undefined : [status], type: type === undefined ? undefined : [type] }, { limit, offset })
       return { items: page.items.map(deviceView), total: page.total, limit, offset }
@@ -128,7 +128,7 @@ export const devicesRoutes: RouteSpec[] = [
         until: isoTime
       }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const since = req.query.since === undefined ? -1 : parseTime('since', req.query.since)
       const until = app.repos.devices.horizon(app.clock.now())
       const { changed, deleted } = until > since ? await app.repos.devices.changes(since, until) : { changed: [], deleted: [] }
@@ -144,7 +144,7 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'viewer',
     summary: 'One device',
     response: deviceSchema,
-    handler: async (req, { app }) => deviceView(await found(app, req.params.uuid))
+    handler: async (req, app) => deviceView(await found(app, req.params.uuid))
   }),
   route<unknown, unknown, { name: string, type: string, uuid?: string, capabilities?: string[] }>({
     id: 'devices.create',
@@ -162,7 +162,7 @@ export const devicesRoutes: RouteSpec[] = [
     },
     response: withSecret,
     errors: ['GW_ERR_DEVICE_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { device, secret } = await provisionDevice(app.repos.devices, req.body, () => app.clock.now())
       await app.events.log({ level: 'info', type: 'device_provisioned', source: 'api', action: 'provision', target: device.uuid, username: req.user.username, payload: { type: device.type } })
       return { ...deviceView(device), secret }
@@ -177,7 +177,7 @@ export const devicesRoutes: RouteSpec[] = [
     summary: 'Change name, type, enabled or capabilities (disabling closes its connection and refuses the next CONNECT)',
     body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, type, enabled: { type: 'boolean' }, capabilities } },
     response: deviceSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       if (!await app.repos.devices.update(uuid, req.body, app.clock.now())) throw deviceNotFound(uuid)
       // Type and capabilities grant MQTT rights, decided at CONNECT: a change applies from the next one.
@@ -194,7 +194,7 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'admin',
     summary: 'Delete a device with its telemetry, relay channels and commands; its connection is closed, its retained status cleared, its next CONNECT refused',
     status: 204,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       if (!await app.repos.devices.remove(uuid, app.clock.now())) throw deviceNotFound(uuid)
       app.bus.emit('device.deleted', { uuid })
@@ -211,7 +211,7 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'admin',
     summary: 'A new secret (as `device rotate-secret`), shown only in this answer; the device\'s live connection is closed and the old secret refused',
     response: { type: 'object', required: ['uuid', 'secret'], properties: { uuid: { type: 'string' }, secret: { type: 'string' } } },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       const secret = await rotateDeviceSecret(app.repos.devices, uuid, () => app.clock.now())
       // The live session was opened with the old secret: it ends now (its will is published as after any drop).
@@ -228,7 +228,7 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'admin',
     summary: 'Approve a pending (auto-registered) device (as `device approve`): pending → offline, full rights from its next CONNECT',
     response: deviceSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const before = await found(app, req.params.uuid)
       const device = await approveDevice(app.repos.devices, req.params.uuid, () => app.clock.now())
       if (before.status === 'pending') await audit(app, req, 'device_approved', device.uuid)

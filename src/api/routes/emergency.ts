@@ -40,8 +40,8 @@ export const emergencyRoutes: RouteSpec[] = [
     tag: 'emergency',
     summary: 'The emergency state (as retained on autocore/emergency/state)',
     response: stateSchema,
-    handler: async (_req, { control }) => {
-      const r = control.emergency.record
+    handler: async (_req, { emergency }) => {
+      const r = emergency.record
       return r.active ? { ...stateOf(r), rollCall: { ...r.roll_call } } : stateOf(r)
     }
   }),
@@ -55,7 +55,7 @@ export const emergencyRoutes: RouteSpec[] = [
     body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } } },
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) => stateOf(await emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
   }),
   route({
     id: 'emergency.reset',
@@ -66,6 +66,6 @@ export const emergencyRoutes: RouteSpec[] = [
     summary: 'End the emergency stop (logged with the user)',
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.reset({ actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) => stateOf(await emergency.reset({ actor: userActor(req.user, req.ip) }))
   })
 ]

@@ -1,6 +1,5 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { CanSignal } from '../../../entities/can-signal.js'
-import { CanSignalRepository } from '../../persistence/repositories/can-signals.js'
 import type { TelemetryRow } from '../../persistence/repositories/telemetry.js'
 import { decodeSignal, parseHexData } from '../../services/can-decoder.js'
 import type { Handler, InboundMessage } from '../router.js'
@@ -23,8 +22,8 @@ function framesOf (payload: Buffer): CanPayload {
  * this bridge or to none) into telemetry readings, fed to the same buffer as telemetry. A value outside the
  * signal's [min, max] (when the DBC gives a range) is not stored; frames of unknown ids are ignored.
  */
-export function canHandler (ctx: AppContext): Handler {
-  const repo = new CanSignalRepository(ctx.db.dataSource)
+export function canHandler (ctx: Services): Handler {
+  const repo = ctx.repos.canSignals
   let index: Map<number, CanSignal[]> | undefined
   let loadedAt = -Infinity
 

@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { Route } from '../router.js'
 import { families } from '../topics.js'
 
@@ -6,7 +6,7 @@ import { families } from '../topics.js'
  * `autocore/devices/{uuid}/config/request` (SPEC §3): the device's config is re-published, retained, on
  * `.../config`. Only the device itself may ask (the ACL refuses others; the gateway's own publishes have no client).
  */
-export function configRoutes (ctx: AppContext): Route[] {
+export function configRoutes (ctx: Services): Route[] {
   return [
     {
       pattern: families.deviceConfigRequest,

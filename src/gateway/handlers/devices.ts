@@ -1,5 +1,5 @@
 import type { PublishInterceptor } from '../../broker/hooks.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { InboundMessage, Route } from '../router.js'
 import { families, type AnnouncePayload, type DeviceStatusPayload } from '../topics.js'
 
@@ -7,7 +7,7 @@ import { families, type AnnouncePayload, type DeviceStatusPayload } from '../top
  * `autocore/devices/{uuid}/announce` and `.../status` (SPEC §3). Payloads were validated by the payload guard
  * before delivery; messages the gateway published itself (no client id) are ignored here.
  */
-export function deviceRoutes (ctx: AppContext): Route[] {
+export function deviceRoutes (ctx: Services): Route[] {
   return [
     { pattern: families.deviceAnnounce, handler: msg => announce(ctx, msg) },
     { pattern: families.deviceStatus, handler: msg => status(ctx, msg) },
@@ -23,7 +23,7 @@ export const DEADMAN_TRIPPED = 'deadman_tripped'
  * (`code: "deadman_tripped"`, with the channels it turned off and how long it went without a heartbeat) is its own
  * event type, `deadman_tripped`, level warning: what an owner reads after the gateway was gone.
  */
-async function deviceError (ctx: AppContext, msg: InboundMessage): Promise<void> {
+async function deviceError (ctx: Services, msg: InboundMessage): Promise<void> {
   const uuid = msg.params.uuid
   if (msg.clientId !== uuid) return
   const body = JSON.parse(msg.payload.toString()) as Record<string, unknown>
@@ -31,7 +31,7 @@ async function deviceError (ctx: AppContext, msg: InboundMessage): Promise<void>
   await ctx.events.log({ level: deadman ? 'warning' : 'error', type: deadman ? DEADMAN_TRIPPED : 'device_error', source: `device:${uuid}`, target: uuid, payload: body })
 }
 
-async function announce (ctx: AppContext, msg: InboundMessage): Promise<void> {
+async function announce (ctx: Services, msg: InboundMessage): Promise<void> {
   const uuid = msg.params.uuid
   if (msg.clientId !== uuid) return
   const body = JSON.parse(msg.payload.toString()) as AnnouncePayload
@@ -49,7 +49,7 @@ async function announce (ctx: AppContext, msg: InboundMessage): Promise<void> {
   }, ctx.clock.now())
 }
 
-async function status (ctx: AppContext, msg: InboundMessage): Promise<void> {
+async function status (ctx: Services, msg: InboundMessage): Promise<void> {
   const uuid = msg.params.uuid
   if (msg.clientId !== uuid) return
   const body = JSON.parse(msg.payload.toString()) as DeviceStatusPayload
@@ -62,7 +62,7 @@ async function status (ctx: AppContext, msg: InboundMessage): Promise<void> {
  * devices.autoRegister: the first announce of an unprovisioned device (connected as `pending`, see
  * auth/authenticate.ts) creates its row as `pending`, with the secret it connected with, before the PUBACK.
  */
-export function pendingAnnounce (ctx: AppContext): PublishInterceptor {
+export function pendingAnnounce (ctx: Services): PublishInterceptor {
   // Synchronous for every other publish: the common path allocates no promise.
   return (principal, packet, _client, info) => {
     if (principal.kind !== 'device' || principal.pending === undefined) return 'deliver'
@@ -73,7 +73,7 @@ export function pendingAnnounce (ctx: AppContext): PublishInterceptor {
   }
 }
 
-async function register (ctx: AppContext, uuid: string, secretHash: string, body: AnnouncePayload): Promise<'deliver'> {
+async function register (ctx: Services, uuid: string, secretHash: string, body: AnnouncePayload): Promise<'deliver'> {
   if (await ctx.repos.devices.byUuid(uuid) === undefined) {
     await ctx.repos.devices.create({ uuid, name: body.name ?? uuid, type: body.type, secretHash, status: 'pending', capabilities: body.capabilities ?? null }, ctx.clock.now())
     await ctx.events.log({ level: 'info', type: 'device_pending', source: 'mqtt', target: uuid, payload: { type: body.type } })

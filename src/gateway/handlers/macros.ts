@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError, isGatewayError } from '../../errors.js'
 import { ControlJournal } from '../../services/journal.js'
 import type { MacroService } from '../../services/macros.js'
@@ -6,7 +6,7 @@ import { actorOf, mayControl, sourceOf, usernameOf } from '../actor.js'
 import type { Handler } from '../router.js'
 
 /** `autocore/macros/{id}/run`: starts a run; a refusal is published as a `macro_refused` event with its reason. */
-export function macroRunHandler (ctx: AppContext, macros: MacroService): Handler {
+export function macroRunHandler (ctx: Services, macros: MacroService): Handler {
   const journal = new ControlJournal(ctx.repos.journal, ctx.clock, ctx.log)
   return async msg => {
     const actor = actorOf(ctx, msg.clientId)

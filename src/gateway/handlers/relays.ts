@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError, isGatewayError } from '../../errors.js'
 import { ControlJournal } from '../../services/journal.js'
 import type { RelayService } from '../../services/relays.js'
@@ -13,7 +13,7 @@ const actions = new Set<RelayAction>(['on', 'off', 'toggle', 'pulse'])
  * `autocore/relays/{uuid}/set` from a panel: `{channel, action, duration_ms?, command_id?}`. A refusal (emergency,
  * unknown channel, mutex failure, limits) is published as a `relay_refused` event with its error code.
  */
-export function relaySetHandler (ctx: AppContext, relays: RelayService): Handler {
+export function relaySetHandler (ctx: Services, relays: RelayService): Handler {
   const journal = new ControlJournal(ctx.repos.journal, ctx.clock, ctx.log)
   return async msg => {
     const actor = actorOf(ctx, msg.clientId)

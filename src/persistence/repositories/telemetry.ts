@@ -70,9 +70,9 @@ export class TelemetryRepository {
   /** SQLite only (undefined on PostgreSQL): insertBatch, committed before it returns. */
   readonly insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
 
-  constructor (private readonly ds: DataSource) {
+  constructor (private readonly ds: DataSource, chunks?: TelemetryChunkRepository) {
     this.sqlite = sqliteStore(ds)
-    this.chunks = new TelemetryChunkRepository(ds)
+    this.chunks = chunks ?? new TelemetryChunkRepository(ds)
     if (this.sqlite !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
   }
 

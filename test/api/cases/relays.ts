@@ -9,8 +9,8 @@ const NO_SUCH_ID = 999_999
 /** A simulated relay board, online as far as the commands service knows, with its channels' ids by number. */
 export async function onlineBoard (h: Harness, channels: ChannelSpec[]): Promise<{ board: SimBoard, ids: Record<number, number> }> {
   const board = await simBoard(h.t, h.app, { channels })
-  await waitFor(() => h.app.gateway.control.commands.isOnline(board.uuid))
-  const ids = Object.fromEntries((await h.app.gateway.ctx.repos.relays.list({ limit: 100, offset: 0 }, board.uuid)).rows.map(r => [r.channelNumber, r.id]))
+  await waitFor(() => h.app.gateway.services.commands.isOnline(board.uuid))
+  const ids = Object.fromEntries((await h.app.gateway.services.repos.relays.list({ limit: 100, offset: 0 }, board.uuid)).rows.map(r => [r.channelNumber, r.id]))
   return { board, ids }
 }
 
@@ -40,7 +40,7 @@ function controlCase (action: 'on' | 'off' | 'toggle' | 'pulse'): Cases[string] 
           const sent = action === 'toggle' ? 'on' : action
           t.match(res.body, { relayId: ids[3], commandId: /^[0-9a-f-]{36}$/, action: sent, status: 'sent', turnedOff: [] })
           await boardGot(t, board, res, { channel: 3, action: sent, ...(action === 'pulse' ? { duration_ms: 250 } : {}) })
-          const row = await h.app.gateway.ctx.repos.relays.withDevice(ids[3])
+          const row = await h.app.gateway.services.repos.relays.withDevice(ids[3])
           if (action === 'on' || action === 'toggle') t.equal(row?.desiredState, true, 'desired state on')
         }
       }
@@ -109,7 +109,7 @@ export const relaysCases: Cases = {
             enabled: true,
             failSafe: 'hold'
           })
-          t.match(await h.app.gateway.control.relays.channelById(res.body.id), { deviceUuid: uuid, channelNumber: 5, mutexGroup: 'winch' }, 'the service sees it')
+          t.match(await h.app.gateway.services.relays.channelById(res.body.id), { deviceUuid: uuid, channelNumber: 5, mutexGroup: 'winch' }, 'the service sees it')
         }
       }
     },
@@ -126,7 +126,7 @@ export const relaysCases: Cases = {
         body: { name: 'reverse', mutexGroup: 'drive', enabled: false },
         check: async (t, res) => {
           t.match(res.body, { id: ids[1], name: 'reverse', mutexGroup: 'drive', enabled: false, channelNumber: 1 })
-          t.match(await h.app.gateway.control.relays.channelById(ids[1]), { name: 'reverse', mutexGroup: 'drive', enabled: false })
+          t.match(await h.app.gateway.services.relays.channelById(ids[1]), { name: 'reverse', mutexGroup: 'drive', enabled: false })
         }
       }
     },
@@ -139,7 +139,7 @@ export const relaysCases: Cases = {
   'relays.delete': {
     happy: async h => {
       const { ids } = await offlineChannels(h, [{ channel: 1 }])
-      return { params: { id: ids[1] }, check: async t => t.equal(await h.app.gateway.control.relays.channelById(ids[1]), undefined, 'gone') }
+      return { params: { id: ids[1] }, check: async t => t.equal(await h.app.gateway.services.relays.channelById(ids[1]), undefined, 'gone') }
     },
     notFound: unknownRelay
   },

@@ -7,11 +7,11 @@ import { offlineChannels, onlineBoard } from './relays.js'
 const NO_SUCH_ID = 999_999
 
 export async function storedScreen (h: Harness, name = 'main'): Promise<number> {
-  return await h.app.gateway.ctx.repos.screens.create({ name, title: `${name} screen`, deviceType: null, position: 0, enabled: true })
+  return await h.app.gateway.services.repos.screens.create({ name, title: `${name} screen`, deviceType: null, position: 0, enabled: true })
 }
 
 export async function storedItem (h: Harness, screenId: number, fields: Partial<ScreenItemFields> = {}): Promise<number> {
-  return await h.app.gateway.ctx.repos.screens.createItem(screenId, { itemType: 'button', label: 'go', position: 0, relayChannelId: null, mutexGroup: null, action: null, dataSource: null, style: null, ...fields })
+  return await h.app.gateway.services.repos.screens.createItem(screenId, { itemType: 'button', label: 'go', position: 0, relayChannelId: null, mutexGroup: null, action: null, dataSource: null, style: null, ...fields })
 }
 
 const unknownScreen = async (): Promise<{ params: { id: number } }> => ({ params: { id: NO_SUCH_ID } })
@@ -45,7 +45,7 @@ export const screensCases: Cases = {
       body: { name: 'dash', title: 'Dashboard', deviceType: 'display', position: 3 },
       check: async (t, res) => {
         t.same(res.body, { id: res.body.id, name: 'dash', title: 'Dashboard', deviceType: 'display', position: 3, enabled: true })
-        t.match(await h.app.gateway.ctx.repos.screens.byId(res.body.id), { name: 'dash', deviceType: 'display' }, 'stored')
+        t.match(await h.app.gateway.services.repos.screens.byId(res.body.id), { name: 'dash', deviceType: 'display' }, 'stored')
       }
     })
   },
@@ -63,8 +63,8 @@ export const screensCases: Cases = {
       return {
         params: { id },
         check: async t => {
-          t.equal(await h.app.gateway.ctx.repos.screens.byId(id), undefined, 'gone')
-          t.equal(await h.app.gateway.ctx.repos.screens.item(item), undefined, 'with its items')
+          t.equal(await h.app.gateway.services.repos.screens.byId(id), undefined, 'gone')
+          t.equal(await h.app.gateway.services.repos.screens.item(item), undefined, 'with its items')
         }
       }
     },
@@ -88,7 +88,7 @@ export const screensCases: Cases = {
         body: { itemType: 'switch', label: 'Forward', relayChannelId: ids[1], mutexGroup: 'beams', action: { relayAction: 'on', icon: 'arrow-up' } },
         check: async (t, res) => {
           t.same(res.body, { id: res.body.id, screenId: id, itemType: 'switch', label: 'Forward', position: 0, relayChannelId: ids[1], mutexGroup: 'beams', action: { relayAction: 'on', icon: 'arrow-up' }, dataSource: null, style: null })
-          t.match(await h.app.gateway.ctx.repos.screens.item(res.body.id), { relayChannelId: ids[1], mutexGroup: 'beams' }, 'stored')
+          t.match(await h.app.gateway.services.repos.screens.item(res.body.id), { relayChannelId: ids[1], mutexGroup: 'beams' }, 'stored')
         }
       }
     },
@@ -109,7 +109,7 @@ export const screensCases: Cases = {
         body: { label: 'Reverse', mutexGroup: null },
         check: async (t, res) => {
           t.match(res.body, { id: item, label: 'Reverse', mutexGroup: null })
-          t.match(await h.app.gateway.ctx.repos.screens.item(item), { label: 'Reverse', mutexGroup: null }, 'stored')
+          t.match(await h.app.gateway.services.repos.screens.item(item), { label: 'Reverse', mutexGroup: null }, 'stored')
         }
       }
     },
@@ -118,7 +118,7 @@ export const screensCases: Cases = {
   'screens.items.delete': {
     happy: async h => {
       const item = await storedItem(h, await storedScreen(h))
-      return { params: { itemId: item }, check: async t => t.equal(await h.app.gateway.ctx.repos.screens.item(item), undefined, 'gone') }
+      return { params: { itemId: item }, check: async t => t.equal(await h.app.gateway.services.repos.screens.item(item), undefined, 'gone') }
     },
     notFound: unknownItem
   },
@@ -129,9 +129,9 @@ export const screensCases: Cases = {
       const screen = await storedScreen(h)
       const forward = await storedItem(h, screen, { relayChannelId: ids[1], mutexGroup: 'drive' })
       const reverse = await storedItem(h, screen, { relayChannelId: ids[2], mutexGroup: 'drive' })
-      const r = await h.app.gateway.control.relays.setChannel({ deviceUuid: board.uuid, channel: 2, action: 'on', source: 'api' })
+      const r = await h.app.gateway.services.relays.setChannel({ deviceUuid: board.uuid, channel: 2, action: 'on', source: 'api' })
       await r.outcome
-      await eventually(async () => (await h.app.gateway.control.relays.channelById(ids[2]))?.currentState === true)
+      await eventually(async () => (await h.app.gateway.services.relays.channelById(ids[2]))?.currentState === true)
       board.commands.length = 0
       return {
         params: { itemId: forward },

@@ -14,7 +14,7 @@ t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 
 async function macro (app: RunningApp, name: string, steps: Array<Pick<MacroAction, 'actionType' | 'params'>>): Promise<number> {
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const r = await ds.getRepository(Macro).insert({ name, description: `${name} (test)`, enabled: true, createdAt: 0, updatedAt: 0 })
   const id = r.identifiers[0].id as number
   for (const [i, s] of steps.entries()) await ds.getRepository(MacroAction).insert({ macroId: id, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
@@ -42,7 +42,7 @@ t.test('macros: run over MQTT with live progress; a long run is cancelled', asyn
 
 t.test('events: the first page from the API, then live; filtered by level', async t => {
   const app = await startApp(t)
-  const events = app.gateway.ctx.events
+  const events = app.gateway.services.events
   await events.log({ level: 'warning', type: 'panel_test_before', source: 'test' })
   const { page } = await openPanel(t, browser, app, 'viewer')
   await showView(page, 'events')
@@ -74,20 +74,20 @@ t.test('theme: the active theme (retained autocore/config/theme) applies; withou
   t.equal(await cssVar('--on-primary'), '#ffffff', 'white on the theme\'s dark blue buttons, by contrast')
 
   // A theme with a panel override: the panel takes it.
-  await app.gateway.ctx.broker.publish('autocore/config/theme', {
+  await app.gateway.services.broker.publish('autocore/config/theme', {
     name: 'night', version: 2, colors: { background: '#101820', primary: '#2563eb' }, fonts: {}, device_types: { panel: { colors: { background: '#000000', primary: '#ffcc00' }, fonts: {} } }
   }, { qos: 1, retain: true })
   await until('--bg', '#000000')
   t.equal(await cssVar('--primary'), '#ffcc00')
   t.equal(await cssVar('--on-primary'), '#05101c', 'dark text on a yellow button')
 
-  await app.gateway.ctx.broker.publish('autocore/config/theme', { colors: { background: '#ffffff', surface: 'red; x: url(evil)' } }, { qos: 1, retain: true })
+  await app.gateway.services.broker.publish('autocore/config/theme', { colors: { background: '#ffffff', surface: 'red; x: url(evil)' } }, { qos: 1, retain: true })
   await until('--bg', '#ffffff')
   t.equal(await cssVar('--primary'), '#4aa3ff', 'what the new theme does not set is back to the built-in value')
   t.equal(await cssVar('--text'), '#0b0d10', 'a light background gets dark text')
   t.not(await cssVar('--surface'), 'red; x: url(evil)', 'a value that is not a color is ignored')
 
   // The retained theme cleared (an empty retained message): the built-in theme.
-  await app.gateway.ctx.broker.publish('autocore/config/theme', Buffer.alloc(0), { qos: 1, retain: true })
+  await app.gateway.services.broker.publish('autocore/config/theme', Buffer.alloc(0), { qos: 1, retain: true })
   await until('--bg', '#07090c')
 })
