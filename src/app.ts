@@ -79,9 +79,8 @@ export class Gateway {
       await ensureInitialAdmin(repos.users, config.dataDir, clock, log.child({ module: 'auth' }))
       const bus = createEventBus()
       const jwtKey = ensureJwtSecret(config.dataDir)
-      const limiter = new FailureLimiter({
-        maxFailures: config.auth.maxFailedAttempts, windowMs: config.auth.failureWindowMs, penaltyMs: config.auth.penaltyMs
-      }, clock)
+      const { maxFailedAttempts: maxFailures, failureWindowMs: windowMs, penaltyMs } = config.auth
+      const limiter = new FailureLimiter({ maxFailures, windowMs, penaltyMs }, clock)
       const authenticator = new Authenticator({
         policy: {
           allowAnonymous: config.mqtt.allowAnonymous,

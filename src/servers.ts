@@ -72,7 +72,12 @@ export class Servers {
     const gate = {
       refused: (address: string | undefined) => deps.limiter.blocked(addressKey(address)),
       onRefused: (remoteAddress: string | undefined) => deps.bus.emit('mqtt.auth_failed', {
-        clientId: '', remoteAddress, returnCode: 5, reason: 'too many failed attempts', throttled: true, penaltyStarted: false
+        clientId: '',
+        remoteAddress,
+        returnCode: 5,
+        reason: 'too many failed attempts',
+        throttled: true,
+        penaltyStarted: false
       }),
       timeoutMs: config.mqtt.connectTimeoutMs
     }
@@ -80,7 +85,8 @@ export class Servers {
     const server = http.createServer(deps.api)
     const sockets = [attachWebSocket(server, aedes, config.mqtt.wsPath, limits).clients]
     const tlsOn = config.tls.mqtt.enabled || config.tls.https.enabled
-    const serverTls = tlsOn ? await ServerTls.load({ config, clock: deps.clock, log: deps.log.child({ module: 'tls' }) }) : undefined
+    const tlsLog = deps.log.child({ module: 'tls' })
+    const serverTls = tlsOn ? await ServerTls.load({ config, clock: deps.clock, log: tlsLog }) : undefined
     let mqtts: tls.Server | undefined
     let httpsServer: https.Server | undefined
     if (serverTls !== undefined && config.tls.mqtt.enabled) {
@@ -100,7 +106,9 @@ export class Servers {
     const { config } = this
     const mqttPort = await listen(this.tcp, 'mqtt', config.mqtt.host, config.mqtt.port)
     const tlsPorts: TlsPorts = {}
-    if (this.mqtts !== undefined) tlsPorts.mqtt = await listen(this.mqtts, 'mqtts', config.tls.mqtt.host, config.tls.mqtt.port)
+    if (this.mqtts !== undefined) {
+      tlsPorts.mqtt = await listen(this.mqtts, 'mqtts', config.tls.mqtt.host, config.tls.mqtt.port)
+    }
     const httpPort = await listen(this.http, 'http', config.http.host, config.http.port)
     if (this.https !== undefined) {
       tlsPorts.https = await listen(this.https, 'https', config.tls.https.host, config.tls.https.port)

@@ -21,12 +21,14 @@ export async function seriesOf (
   if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketMs must be a positive integer')
   const params = [deviceId, key, from, to]
   const { skip, readings } = await edgeMinutes(chunks, deviceId, key, from, to)
+  const notSkipped = skip.map(() => ' AND bucket_start <> ?').join('')
   const agg = await query<Record<string, number | string>>(ds, `
     SELECT b, SUM(count) AS count, MIN(min) AS min, MAX(max) AS max, SUM(avg * count) / SUM(count) AS avg,
       MAX(CASE WHEN rn = 1 THEN last END) AS last, MAX(bucket_start) AS newest
     FROM (SELECT (bucket_start / ${bucketMs}) * ${bucketMs} AS b, bucket_start, count, min, max, avg, last,
             ROW_NUMBER() OVER (PARTITION BY bucket_start / ${bucketMs} ORDER BY bucket_start DESC) AS rn
-          FROM telemetry_aggregates WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?${skip.map(() => ' AND bucket_start <> ?').join('')}) a
+          FROM telemetry_aggregates
+          WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?${notSkipped}) a
     GROUP BY b`, [...params, ...skip])
   const raw = await query<Record<string, number | string>>(ds, `
     SELECT b, COUNT(*) AS count, MIN(value) AS min, MAX(value) AS max, AVG(value) AS avg,
@@ -38,7 +40,15 @@ export async function seriesOf (
   const points = new Map<number, SeriesPoint & { newest: number }>()
   const num = (r: Record<string, number | string>, k: string): number => Number(r[k])
   const point = (r: Record<string, number | string>): SeriesPoint & { newest: number } =>
-    ({ t: num(r, 'b'), count: num(r, 'count'), min: num(r, 'min'), max: num(r, 'max'), avg: num(r, 'avg'), last: num(r, 'last'), newest: num(r, 'newest') })
+    ({
+      t: num(r, 'b'),
+      count: num(r, 'count'),
+      min: num(r, 'min'),
+      max: num(r, 'max'),
+      avg: num(r, 'avg'),
+      last: num(r, 'last'),
+      newest: num(r, 'newest')
+    })
   for (const r of agg) points.set(num(r, 'b'), point(r))
   const rawPoints = new Map<number, SeriesPoint & { newest: number }>()
   for (const r of raw) rawPoints.set(num(r, 'b'), point(r))
@@ -61,7 +71,15 @@ export async function seriesOf (
     // aggregated minute (a late reading of a minute already folded, or of a closed chunk).
     points.set(p.t, a === undefined
       ? p
-      : { t: p.t, count: a.count + p.count, min: Math.min(a.min, p.min), max: Math.max(a.max, p.max), avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count), last: p.newest >= a.newest ? p.last : a.last, newest: 0 })
+      : {
+          t: p.t,
+          count: a.count + p.count,
+          min: Math.min(a.min, p.min),
+          max: Math.max(a.max, p.max),
+          avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count),
+          last: p.newest >= a.newest ? p.last : a.last,
+          newest: 0
+        })
   }
   return [...points.values()].sort((a, b) => a.t - b.t).map(({ newest: _n, ...p }) => p)
 }
