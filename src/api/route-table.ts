@@ -54,7 +54,9 @@ export interface RouteSpec<P = any, Q = any, B = any> {
 }
 
 /** Types a route's handler by its params, query and body (the schemas are what guarantee them at run time). */
-export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined> (spec: RouteSpec<P, Q, B>): RouteSpec {
+export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined> (
+  spec: RouteSpec<P, Q, B>
+): RouteSpec {
   return spec
 }
 
@@ -71,13 +73,26 @@ export function pageOf (items: Schema): Schema {
   return {
     type: 'object',
     required: ['items', 'total', 'limit', 'offset'],
-    properties: { items: { type: 'array', items }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } }
+    properties: {
+      items: { type: 'array', items },
+      total: { type: 'integer' },
+      limit: { type: 'integer' },
+      offset: { type: 'integer' }
+    }
   }
 }
 
 /** Slices an in-memory list into the list answer. */
-export function paginate<T> (all: readonly T[], page: Page): { items: T[], total: number, limit: number, offset: number } {
-  return { items: all.slice(page.offset, page.offset + page.limit), total: all.length, limit: page.limit, offset: page.offset }
+export function paginate<T> (
+  all: readonly T[],
+  page: Page
+): { items: T[], total: number, limit: number, offset: number } {
+  return {
+    items: all.slice(page.offset, page.offset + page.limit),
+    total: all.length,
+    limit: page.limit,
+    offset: page.offset
+  }
 }
 
 /** `/devices/:uuid` → `/devices/{uuid}` (OpenAPI). */

@@ -10,7 +10,11 @@ import { parseDbc } from './dbc.js'
  * `autocore-gateway can import <file.dbc> [--device uuid]`: writes the DBC's messages and signals into
  * can_signals (updating signals of the same id and name). A running gateway picks them up within 30 s.
  */
-export async function canImport (io: CliIo, file: string, opts: { config?: string, device?: string, dryRun?: boolean }): Promise<number> {
+export async function canImport (
+  io: CliIo,
+  file: string,
+  opts: { config?: string, device?: string, dryRun?: boolean }
+): Promise<number> {
   const config = configFor(io, opts.config)
   let text: string
   try {

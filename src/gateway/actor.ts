@@ -23,7 +23,14 @@ export interface Via { transport: Transport, address?: string }
 /** The gateway itself (timers, reconcile, restart recovery). */
 export const GATEWAY: Actor = { kind: 'gateway', via: { transport: 'gateway-internal' } }
 
-interface LoosePrincipal { kind: string, clientId?: string, username?: string, role?: string, uuid?: string, capabilities?: readonly string[] }
+interface LoosePrincipal {
+  kind: string
+  clientId?: string
+  username?: string
+  role?: string
+  uuid?: string
+  capabilities?: readonly string[]
+}
 
 export function actorFromPrincipal (principal: LoosePrincipal | undefined, clientId: string): Actor {
   if (principal === undefined) return { kind: 'other', clientId }
@@ -31,7 +38,7 @@ export function actorFromPrincipal (principal: LoosePrincipal | undefined, clien
     const role = principal.role === 'admin' || principal.role === 'operator' ? principal.role : 'viewer'
     return { kind: 'user', username: principal.username, role }
   }
-  if (principal.kind === 'device') return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: [...(principal.capabilities ?? [])] }
+  if (principal.kind === 'device') { return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: [...(principal.capabilities ?? [])] } }
   if (principal.kind === 'anonymous') return { kind: 'anonymous', clientId }
   return { kind: 'other', clientId }
 }
@@ -43,7 +50,8 @@ export function userActor (user: { username: string, role: 'viewer' | 'operator'
 
 /** How a connected MQTT client reaches the broker: over a WebSocket (Aedes keeps its HTTP request) or plain MQTT. */
 export function viaOf (client: Client | undefined): Via {
-  const c = client as unknown as { req?: { socket?: { remoteAddress?: string } }, conn?: { remoteAddress?: string } } | undefined
+  const c = client as unknown as
+    { req?: { socket?: { remoteAddress?: string } }, conn?: { remoteAddress?: string } } | undefined
   if (c?.req !== undefined) return { transport: 'ws', address: c.req.socket?.remoteAddress }
   return { transport: 'mqtt', address: c?.conn?.remoteAddress }
 }
@@ -53,7 +61,10 @@ export function actorOf (ctx: Pick<Services, 'broker' | 'hooks'>, clientId: stri
   if (clientId === undefined) return GATEWAY
   // Aedes keeps its connected clients by id at run time; its typings do not declare the map.
   const client = (ctx.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]
-  const actor = actorFromPrincipal(client === undefined ? undefined : ctx.hooks.principalOf(client) as LoosePrincipal | undefined, clientId)
+  const actor = actorFromPrincipal(
+    client === undefined ? undefined : (ctx.hooks.principalOf(client) as LoosePrincipal | undefined),
+    clientId
+  )
   return { ...actor, via: viaOf(client) }
 }
 

@@ -19,7 +19,10 @@ export async function openDatabase (config: Pick<Config, 'dataDir' | 'database'>
   try {
     await dataSource.initialize()
   } catch (err) {
-    throw new GatewayError('GW_ERR_DB_UNAVAILABLE', `database (${config.database.type}) cannot be opened: ${(err as Error).message}`)
+    throw new GatewayError(
+      'GW_ERR_DB_UNAVAILABLE',
+      `database (${config.database.type}) cannot be opened: ${(err as Error).message}`
+    )
   }
   const applied = await dataSource.runMigrations({ transaction: 'each' })
   if (applied.length > 0) log.info({ migrations: applied.map(m => m.name) }, 'migrations applied')

@@ -39,7 +39,11 @@ export class EmergencyService implements Service {
   private dirty = false
   private rollCallQueued = false
   private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => {
-    if (this.running && this.latch.active) void this.tellBoard(uuid).catch(err => this.log.error({ err, deviceUuid: uuid }, 'emergency not told to a reconnected board'))
+    if (this.running && this.latch.active) {
+      void this.tellBoard(uuid).catch(err =>
+        this.log.error({ err, deviceUuid: uuid }, 'emergency not told to a reconnected board')
+      )
+    }
   }
 
   constructor (
@@ -53,12 +57,14 @@ export class EmergencyService implements Service {
     this.log = ctx.log.child({ module: 'emergency' })
   }
 
-  get record (): EmergencyRecord { return this.latch.record }
+  get record (): EmergencyRecord {
+    return this.latch.record
+  }
 
   async start (): Promise<void> {
     const stored = await this.repo.get<EmergencyRecord>(KEY)
     if (stored !== undefined) this.latch.record = { ...inactiveRecord(), ...stored }
-    if (this.latch.active) this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active')
+    if (this.latch.active) { this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active') }
     this.ctx.bus.emit('emergency.changed', { active: this.latch.active })
     await this.publishState()
     this.running = true
@@ -118,7 +124,11 @@ export class EmergencyService implements Service {
     const { reason, source, since } = record
     const broadcast = this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 })
     let publishedMs = 0
-    const offs = this.relays.allOff(channels, 'emergency', { onPublished: () => { publishedMs = performance.now() - t0 } })
+    const offs = this.relays.allOff(channels, 'emergency', {
+      onPublished: () => {
+        publishedMs = performance.now() - t0
+      }
+    })
     // After the off-commands: storing a retained message is a write to the broker's store.
     const published = Promise.all([broadcast, this.publishState()])
     const boards = await offs
@@ -131,7 +141,14 @@ export class EmergencyService implements Service {
     // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
     // the record gets its own full commit.
     if (early !== 'written' || channels.length === 0) await this.save()
-    await this.ctx.events.log({ level: 'critical', type: 'emergency_stop', source: record.source ?? 'gateway', action: 'stop', username: record.username ?? undefined, payload: { reason: record.reason, boards: boards.size } })
+    await this.ctx.events.log({
+      level: 'critical',
+      type: 'emergency_stop',
+      source: record.source ?? 'gateway',
+      action: 'stop',
+      username: record.username ?? undefined,
+      payload: { reason: record.reason, boards: boards.size }
+    })
     this.log.warn({ reason, source, boards: boards.size, persistedMs, publishedMs, offCommandsMs }, 'emergency stop')
     return record
   }
@@ -154,7 +171,14 @@ export class EmergencyService implements Service {
       this.ctx.broker.publish(controlTopics.emergencyReset, { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
       this.publishState()
     ])
-    await this.ctx.events.log({ level: 'info', type: 'emergency_reset', source: sourceOf(req.actor), action: 'reset', username: username ?? undefined, payload: { since: this.latch.record.since } })
+    await this.ctx.events.log({
+      level: 'info',
+      type: 'emergency_reset',
+      source: sourceOf(req.actor),
+      action: 'reset',
+      username: username ?? undefined,
+      payload: { since: this.latch.record.since }
+    })
     this.log.warn({ resetBy: this.latch.record.reset_by }, 'emergency reset')
     return this.latch.record
   }
@@ -175,7 +199,14 @@ export class EmergencyService implements Service {
       void Promise.all(sent.map(x => x.outcome)).then(outcomes => this.answered(record, board, outcomes))
     }
     await this.save()
-    await this.ctx.events.log({ level: 'warning', type: 'emergency_retold', source: 'gateway', action: 'stop', target: uuid, payload: { channels: channels.length, since: record.since } })
+    await this.ctx.events.log({
+      level: 'warning',
+      type: 'emergency_retold',
+      source: 'gateway',
+      action: 'stop',
+      target: uuid,
+      payload: { channels: channels.length, since: record.since }
+    })
   }
 
   private answered (record: EmergencyRecord, uuid: string, outcomes: CommandOutcome[]): void {
@@ -192,7 +223,9 @@ export class EmergencyService implements Service {
 
   private async publishState (): Promise<void> {
     const { active, reason, source, since } = this.latch.record
-    const state: EmergencyStatePayload = active ? { active, reason, source, since } : { active: false, reason: null, source: null, since: null }
+    const state: EmergencyStatePayload = active
+      ? { active, reason, source, since }
+      : { active: false, reason: null, source: null, since: null }
     await this.ctx.broker.publish(controlTopics.emergencyState, state, { qos: 1, retain: true })
   }
 
@@ -207,13 +240,26 @@ export class EmergencyService implements Service {
     return await this.saving
   }
 
-  private intercept (principal: Principal, packet: PublishPacket, client: Client): PublishVerdict | Promise<PublishVerdict> {
+  private intercept (
+    principal: Principal,
+    packet: PublishPacket,
+    client: Client
+  ): PublishVerdict | Promise<PublishVerdict> {
     const stop = packet.topic === controlTopics.emergencyStop
     if (!this.running || (!stop && packet.topic !== controlTopics.emergencyReset)) return 'deliver'
     const actor: Actor = { ...actorFromPrincipal(principal, client.id), via: viaOf(client) }
     if (stop ? !mayStop(actor) : !mayReset(actor)) {
-      const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop`)
-      void this.journal.refused(actor, stop ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } } : { action: 'emergency.reset', target: 'gateway' }, err)
+      const err = new GatewayError(
+        'GW_ERR_EMERGENCY_FORBIDDEN',
+        `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop`
+      )
+      void this.journal.refused(
+        actor,
+        stop
+          ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } }
+          : { action: 'emergency.reset', target: 'gateway' },
+        err
+      )
       return { deny: err.message }
     }
     const done = stop ? this.trigger({ reason: reasonOf(packet.payload), actor }) : this.reset({ actor })

@@ -13,10 +13,16 @@ export class GatewayStatusService implements Service {
   }
 
   async start (): Promise<void> {
-    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('online'), { qos: 1, retain: true })
+    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('online'), {
+      qos: 1,
+      retain: true
+    })
   }
 
   async stop (): Promise<void> {
-    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('offline'), { qos: 1, retain: true })
+    await this.ctx.broker.publish(topics.gatewayStatus(this.ctx.config.gatewayId), this.payload('offline'), {
+      qos: 1,
+      retain: true
+    })
   }
 }

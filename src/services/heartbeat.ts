@@ -33,7 +33,13 @@ export class HeartbeatService implements Service {
   }
 
   private beat (): void {
-    const body: GatewayHeartbeatPayload = { seq: ++this.seq, boot_id: this.bootId, uptime_s: Math.floor((this.ctx.clock.now() - this.ctx.startedAt) / 1000) }
-    this.ctx.broker.publish(topics.gatewayHeartbeat(this.ctx.config.gatewayId), body, { qos: 0 }).catch(err => this.log.warn({ err }, 'heartbeat not published'))
+    const body: GatewayHeartbeatPayload = {
+      seq: ++this.seq,
+      boot_id: this.bootId,
+      uptime_s: Math.floor((this.ctx.clock.now() - this.ctx.startedAt) / 1000)
+    }
+    this.ctx.broker
+      .publish(topics.gatewayHeartbeat(this.ctx.config.gatewayId), body, { qos: 0 })
+      .catch(err => this.log.warn({ err }, 'heartbeat not published'))
   }
 }

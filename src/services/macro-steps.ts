@@ -62,18 +62,40 @@ export async function performStep (action: MacroAction, deps: StepDeps): Promise
     case 'delay':
       return await deps.sleep(num(p.ms) ?? num(p.delay_ms) ?? 0)
     case 'relay': {
-      const { device_uuid: deviceUuid, channel, action: act, duration_ms: durationMs } = p as { device_uuid: string, channel: number, action: RelayAction, duration_ms?: number }
-      const r = await deps.relays.setChannel({ deviceUuid, channel, action: act, durationMs, source: 'macro', user: deps.username })
+      const {
+        device_uuid: deviceUuid,
+        channel,
+        action: act,
+        duration_ms: durationMs
+      } = p as { device_uuid: string, channel: number, action: RelayAction, duration_ms?: number }
+      const r = await deps.relays.setChannel({
+        deviceUuid,
+        channel,
+        action: act,
+        durationMs,
+        source: 'macro',
+        user: deps.username
+      })
       return mustAck(await r.outcome, `relay ${deviceUuid}/${channel}`)
     }
     case 'command': {
-      const { device_uuid: deviceUuid, command, params } = p as { device_uuid: string, command: string, params?: Record<string, unknown> }
-      const sent = await deps.commands.send({ deviceUuid, command, params: params ?? {}, source: 'macro', username: deps.username })
+      const {
+        device_uuid: deviceUuid,
+        command,
+        params
+      } = p as { device_uuid: string, command: string, params?: Record<string, unknown> }
+      const sent = await deps.commands.send({
+        deviceUuid,
+        command,
+        params: params ?? {},
+        source: 'macro',
+        username: deps.username
+      })
       return mustAck(await sent.outcome, `command ${command} to ${deviceUuid}`)
     }
     case 'mqtt_publish': {
       const topic = String(p.topic)
-      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) throw new Error(`topic not allowed for mqtt_publish: ${topic}`)
+      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) { throw new Error(`topic not allowed for mqtt_publish: ${topic}`) }
       return await deps.ctx.broker.publish(topic, p.payload ?? {}, { qos: 1, retain: p.retain === true })
     }
     default:

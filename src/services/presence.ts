@@ -98,7 +98,11 @@ export class PresenceService implements Service {
     e.lastSeen = this.ctx.clock.now()
     const ip = remoteAddressOf(client)?.replace(/^::ffff:/, '')
     if (!e.online) this.markOnline(uuid, 'connect', ip)
-    else this.persist(uuid, async () => { await this.ctx.repos.devices.update(uuid, { ipAddress: ip ?? null }, this.ctx.clock.now()) })
+    else {
+      this.persist(uuid, async () => {
+        await this.ctx.repos.devices.update(uuid, { ipAddress: ip ?? null }, this.ctx.clock.now())
+      })
+    }
   }
 
   private readonly onGone = (client: Client): void => {
@@ -158,7 +162,9 @@ export class PresenceService implements Service {
       if (!e.online || e.lastSeen <= e.flushedSeen) continue
       const seen = e.lastSeen
       e.flushedSeen = seen
-      this.persist(uuid, async () => { await this.ctx.repos.devices.update(uuid, { lastSeen: seen }, this.ctx.clock.now()) })
+      this.persist(uuid, async () => {
+        await this.ctx.repos.devices.update(uuid, { lastSeen: seen }, this.ctx.clock.now())
+      })
     }
   }
 
@@ -169,9 +175,19 @@ export class PresenceService implements Service {
     e.flushedSeen = seen
     this.ctx.bus.emit('device.online', { uuid, ipAddress: ip })
     this.persist(uuid, async () => {
-      const known = await this.ctx.repos.devices.update(uuid, { status: 'online', lastSeen: seen, ...(ip === undefined ? {} : { ipAddress: ip }) }, this.ctx.clock.now())
+      const known = await this.ctx.repos.devices.update(
+        uuid,
+        { status: 'online', lastSeen: seen, ...(ip === undefined ? {} : { ipAddress: ip }) },
+        this.ctx.clock.now()
+      )
       if (!known) return
-      await this.ctx.events.log({ level: 'info', type: 'device_connected', source: 'presence', target: uuid, payload: { via, ip } })
+      await this.ctx.events.log({
+        level: 'info',
+        type: 'device_connected',
+        source: 'presence',
+        target: uuid,
+        payload: { via, ip }
+      })
       await this.publishStatus(uuid, 'online')
     })
   }
@@ -182,9 +198,19 @@ export class PresenceService implements Service {
     const seen = e.lastSeen
     this.ctx.bus.emit('device.offline', { uuid, reason })
     this.persist(uuid, async () => {
-      const known = await this.ctx.repos.devices.update(uuid, { status: 'offline', lastSeen: seen }, this.ctx.clock.now())
+      const known = await this.ctx.repos.devices.update(
+        uuid,
+        { status: 'offline', lastSeen: seen },
+        this.ctx.clock.now()
+      )
       if (!known) return
-      await this.ctx.events.log({ level: reason === 'timeout' ? 'warning' : 'info', type: 'device_offline', source: 'presence', target: uuid, payload: { reason } })
+      await this.ctx.events.log({
+        level: reason === 'timeout' ? 'warning' : 'info',
+        type: 'device_offline',
+        source: 'presence',
+        target: uuid,
+        payload: { reason }
+      })
       if (publish) await this.publishStatus(uuid, 'offline')
     })
   }

@@ -45,7 +45,9 @@ export class RetentionService implements Service {
 
   async start (): Promise<void> {
     this.stopped = false
-    this.timer = this.ctx.clock.setInterval(() => { void this.runOnce() }, this.ctx.config.telemetry.retentionIntervalMs)
+    this.timer = this.ctx.clock.setInterval(() => {
+      void this.runOnce()
+    }, this.ctx.config.telemetry.retentionIntervalMs)
   }
 
   async stop (): Promise<void> {
@@ -70,7 +72,14 @@ export class RetentionService implements Service {
     // Minute-aligned, so a minute is either all raw or all folded.
     const rawCutoff = Math.floor((now - config.telemetry.rawRetentionDays * DAY_MS) / MINUTE_MS) * MINUTE_MS
     const chunk = config.telemetry.retentionChunkRows
-    const report: RetentionReport = { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, journalDeleted: 0, chunks: 0, ms: 0 }
+    const report: RetentionReport = {
+      folded: 0,
+      aggregatesDeleted: 0,
+      eventsDeleted: 0,
+      journalDeleted: 0,
+      chunks: 0,
+      ms: 0
+    }
     if (config.telemetry.chunkStore) {
       // Each closed chunk folds its own minutes into aggregates; the head keeps only the hour under way.
       const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
@@ -81,10 +90,24 @@ export class RetentionService implements Service {
     } else {
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
     }
-    report.aggregatesDeleted = await this.chunked(report, () => this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk))
-    report.eventsDeleted = await this.chunked(report, () => this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk))
-    report.journalDeleted = await this.chunked(report, () => this.ctx.repos.journal.deleteOlderThan(now - config.journal.retentionDays * DAY_MS, chunk))
-    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + report.journalDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
+    report.aggregatesDeleted = await this.chunked(report, () =>
+      this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk)
+    )
+    report.eventsDeleted = await this.chunked(report, () =>
+      this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk)
+    )
+    report.journalDeleted = await this.chunked(report, () =>
+      this.ctx.repos.journal.deleteOlderThan(now - config.journal.retentionDays * DAY_MS, chunk)
+    )
+    if (
+      report.folded +
+        report.aggregatesDeleted +
+        report.eventsDeleted +
+        report.journalDeleted +
+        (report.chunked ?? 0) +
+        (report.chunksDropped ?? 0) >
+      0
+    ) { report.space = this.repo.reclaim() }
     report.ms = clock.now() - started
     this.log.info({ ...report }, 'retention pass')
     return report

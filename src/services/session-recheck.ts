@@ -84,7 +84,9 @@ export class SessionRecheckService implements Service {
   }
 
   private async pass (): Promise<number> {
-    const live = liveSessions(this.ctx.broker.aedes, this.ctx.hooks.principalOf).filter(s => s.principal.kind === 'device' || s.principal.kind === 'user')
+    const live = liveSessions(this.ctx.broker.aedes, this.ctx.hooks.principalOf).filter(
+      s => s.principal.kind === 'device' || s.principal.kind === 'user'
+    )
     if (live.length === 0) return 0
     const { devices, users } = this.ctx.repos
     const deviceOf = new Map((await devices.access()).map(d => [d.uuid, d]))

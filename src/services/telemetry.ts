@@ -43,7 +43,10 @@ export class TelemetryStore {
       this.suppressed++
       return
     }
-    this.log.warn({ deviceUuid, reason, suppressed: this.suppressed, refused: this.refusedCount }, 'telemetry message refused')
+    this.log.warn(
+      { deviceUuid, reason, suppressed: this.suppressed, refused: this.refusedCount },
+      'telemetry message refused'
+    )
     this.lastLogAt = now
     this.suppressed = 0
   }

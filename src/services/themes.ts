@@ -73,7 +73,7 @@ export class ThemeService implements Service {
       const active = await this.repo.active() ?? await this.activateDefault()
       const want = Buffer.from(JSON.stringify(themePayload(fieldsOf(active))))
       const have = (await retainedMessages(this.deps.broker.aedes, configTopics.theme)).get(configTopics.theme)
-      if (have?.equals(want) !== true) await this.deps.broker.publish(configTopics.theme, want, { qos: 1, retain: true })
+      if (have?.equals(want) !== true) { await this.deps.broker.publish(configTopics.theme, want, { qos: 1, retain: true }) }
     })
   }
 
@@ -122,7 +122,7 @@ export class ThemeService implements Service {
   async remove (id: number, username?: string): Promise<void> {
     await this.queue.run(ALL, async () => {
       const t = await this.theme(id)
-      if (t.isActive || !await this.repo.deleteInactive(id)) throw new GatewayError('GW_ERR_THEME_ACTIVE', `theme ${t.name} is the active theme; activate another first`)
+      if (t.isActive || !(await this.repo.deleteInactive(id))) { throw new GatewayError('GW_ERR_THEME_ACTIVE', `theme ${t.name} is the active theme; activate another first`) }
       this.changed('deleted', t, username)
     })
   }
@@ -147,7 +147,7 @@ export class ThemeService implements Service {
   }
 
   private async nameFree (name: string): Promise<void> {
-    if (await this.repo.byName(name) !== undefined) throw new GatewayError('GW_ERR_THEME_EXISTS', `a theme named ${name} exists`)
+    if ((await this.repo.byName(name)) !== undefined) { throw new GatewayError('GW_ERR_THEME_EXISTS', `a theme named ${name} exists`) }
   }
 
   /** Now, or just above the latest version of any theme when the clock has not moved past it. */
@@ -156,7 +156,8 @@ export class ThemeService implements Service {
   }
 
   private async activateDefault (): Promise<Theme> {
-    const t = await this.repo.byName(DEFAULT_THEME.name) ?? await this.repo.create(DEFAULT_THEME, await this.nextVersion())
+    const t =
+      (await this.repo.byName(DEFAULT_THEME.name)) ?? (await this.repo.create(DEFAULT_THEME, await this.nextVersion()))
     await this.repo.activate(t.id, await this.nextVersion())
     this.log.info({ theme: t.name }, 'no active theme: activated the default one')
     return await this.theme(t.id)
@@ -172,6 +173,14 @@ export class ThemeService implements Service {
 
   private changed (action: 'created' | 'updated' | 'deleted' | 'activated', t: Theme, username?: string): void {
     this.log.info({ theme: t.name, id: t.id, action, username }, 'theme changed')
-    void this.deps.events.log({ level: 'info', type: 'theme_changed', source: 'api', action, target: t.name, username, payload: { id: t.id, version: t.updatedAt, active: t.isActive } })
+    void this.deps.events.log({
+      level: 'info',
+      type: 'theme_changed',
+      source: 'api',
+      action,
+      target: t.name,
+      username,
+      payload: { id: t.id, version: t.updatedAt, active: t.isActive }
+    })
   }
 }

@@ -11,13 +11,23 @@ const tokenResponse = {
   properties: {
     token: { type: 'string', description: 'a JWT: the Bearer token of the API and the MQTT password of the panel' },
     expiresAt: { type: 'string', format: 'date-time' },
-    user: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } } }
+    user: {
+      type: 'object',
+      properties: { username: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } }
+    }
   }
 }
 
-async function tokenFor (app: Services, user: { username: string, role: ApiRole, tokenVersion: number }): Promise<unknown> {
+async function tokenFor (
+  app: Services,
+  user: { username: string, role: ApiRole, tokenVersion: number }
+): Promise<unknown> {
   const issued = await issueToken(app.auth.jwtKey, user, app.clock.now(), app.config.auth.jwtExpiresInS)
-  return { token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString(), user: { username: user.username, role: user.role } }
+  return {
+    token: issued.token,
+    expiresAt: new Date(issued.expiresAt).toISOString(),
+    user: { username: user.username, role: user.role }
+  }
 }
 
 /**
@@ -36,7 +46,10 @@ export const authRoutes: RouteSpec[] = [
       type: 'object',
       required: ['username', 'password'],
       additionalProperties: false,
-      properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }
+      properties: {
+        username: { type: 'string', minLength: 1, maxLength: 64 },
+        password: { type: 'string', minLength: 1, maxLength: 1024 }
+      }
     },
     response: tokenResponse,
     errors: ['GW_ERR_AUTH_BAD_CREDENTIALS', 'GW_ERR_AUTH_THROTTLED'],
@@ -53,7 +66,15 @@ export const authRoutes: RouteSpec[] = [
       const found = r.result
       if (found === undefined) {
         app.bus.emit('http.login_failed', { username, remoteAddress: req.ip, throttled: false })
-        void app.events.log({ level: 'warning', type: 'auth_failed', source: 'api', action: 'login', target: username, username, payload: { remoteAddress: req.ip } })
+        void app.events.log({
+          level: 'warning',
+          type: 'auth_failed',
+          source: 'api',
+          action: 'login',
+          target: username,
+          username,
+          payload: { remoteAddress: req.ip }
+        })
         throw new GatewayError('GW_ERR_AUTH_BAD_CREDENTIALS')
       }
       await app.repos.users.update(found.username, { lastLoginAt: app.clock.now() }, app.clock.now())
@@ -82,10 +103,17 @@ export const authRoutes: RouteSpec[] = [
     role: 'viewer',
     tag: 'auth',
     summary: 'The user the token belongs to',
-    response: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } },
+    response: {
+      type: 'object',
+      properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } }
+    },
     handler: async (req, app) => {
       const u = await app.repos.users.byUsername(req.user.username)
-      return { username: req.user.username, role: req.user.role, lastLoginAt: u?.lastLoginAt == null ? null : new Date(u.lastLoginAt).toISOString() }
+      return {
+        username: req.user.username,
+        role: req.user.role,
+        lastLoginAt: u?.lastLoginAt == null ? null : new Date(u.lastLoginAt).toISOString()
+      }
     }
   })
 ]

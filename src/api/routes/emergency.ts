@@ -15,14 +15,18 @@ const stateSchema = {
     rollCall: {
       type: 'object',
       additionalProperties: { type: 'string', enum: ['pending', 'acked', 'failed', 'timeout', 'expired'] },
-      description: 'GET only, while active: per relay board, did it acknowledge its off-commands (a board that reconnects is told again)'
+      description:
+        'GET only, while active: per relay board, did it acknowledge its off-commands (a board that reconnects is ' +
+          'told again)'
     }
   }
 }
 
 /** As EmergencyService publishes it: an inactive state carries no reason, source or time. */
 function stateOf (r: EmergencyRecord): Record<string, unknown> {
-  return r.active ? { active: true, reason: r.reason, source: r.source, since: r.since } : { active: false, reason: null, source: null, since: null }
+  return r.active
+    ? { active: true, reason: r.reason, source: r.source, since: r.since }
+    : { active: false, reason: null, source: null, since: null }
 }
 
 /**
@@ -52,10 +56,15 @@ export const emergencyRoutes: RouteSpec[] = [
     role: 'operator',
     tag: 'emergency',
     summary: 'Emergency stop: every relay off, macros cancelled, relay-on and macros refused until reset',
-    body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } } },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } }
+    },
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { emergency }) => stateOf(await emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) =>
+      stateOf(await emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
   }),
   route({
     id: 'emergency.reset',

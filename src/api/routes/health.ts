@@ -16,7 +16,15 @@ export interface HealthReport {
   storage: { dataDir: string, diskFreeBytes: number, diskTotalBytes: number, dbBytes: number | null }
   backup?: { enabled: boolean, dir: string, count: number, lastAt: number | null, ageS: number | null }
   /** Readings accepted and not yet committed, the oldest one's age, and whether ingest is held back. */
-  telemetry: { buffered: number, lagMs: number, backpressure: boolean, waiting: number, written: number, failed: number, refused: number }
+  telemetry: {
+    buffered: number
+    lagMs: number
+    backpressure: boolean
+    waiting: number
+    written: number
+    failed: number
+    refused: number
+  }
   /** The emergency stop: active or not, and since when, why and from whom while active. */
   emergency: Pick<EmergencyRecord, 'active' | 'since' | 'reason' | 'source'>
 }
@@ -36,8 +44,14 @@ function fileBytes (file: string): number {
 export function storagePart (ctx: Services): HealthReport['storage'] {
   const fs = statfsSync(ctx.config.dataDir)
   const file = sqliteFile(ctx.config)
-  const dbBytes = file === undefined ? null : [file, ...SIDECARS.map(s => file + s)].reduce((n, f) => n + fileBytes(f), 0)
-  return { dataDir: ctx.config.dataDir, diskFreeBytes: fs.bavail * fs.bsize, diskTotalBytes: fs.blocks * fs.bsize, dbBytes }
+  const dbBytes =
+    file === undefined ? null : [file, ...SIDECARS.map(s => file + s)].reduce((n, f) => n + fileBytes(f), 0)
+  return {
+    dataDir: ctx.config.dataDir,
+    diskFreeBytes: fs.bavail * fs.bsize,
+    diskTotalBytes: fs.blocks * fs.bsize,
+    dbBytes
+  }
 }
 
 /** The newest backup on disk (scheduled or taken with `autocore-gateway backup`). */
@@ -68,12 +82,22 @@ export async function healthReport (ctx: Services, emergency: EmergencyState): P
 }
 
 function emergencyPart (r: EmergencyRecord): HealthReport['emergency'] {
-  return r.active ? { active: true, since: r.since, reason: r.reason, source: r.source } : { active: false, since: null, reason: null, source: null }
+  return r.active
+    ? { active: true, since: r.since, reason: r.reason, source: r.source }
+    : { active: false, since: null, reason: null, source: null }
 }
 
 function telemetryPart (ctx: Services): HealthReport['telemetry'] {
   const s = ctx.telemetry.state()
-  return { buffered: s.buffered, lagMs: s.lagMs, backpressure: s.backpressure, waiting: s.waiting, written: s.written, failed: s.failed, refused: s.refused }
+  return {
+    buffered: s.buffered,
+    lagMs: s.lagMs,
+    backpressure: s.backpressure,
+    waiting: s.waiting,
+    written: s.written,
+    failed: s.failed,
+    refused: s.refused
+  }
 }
 
 /** `GET /health`: 200 when every part answers, 503 (same body) when one does not. */

@@ -12,7 +12,10 @@ const macroSchema = record({
   name: { type: 'string' },
   description: { type: ['string', 'null'] },
   enabled: { type: 'boolean' },
-  actions: { type: 'array', items: record({ type: { type: 'string' }, params: { type: 'object' }, condition: { type: ['object', 'null'] } }) },
+  actions: {
+    type: 'array',
+    items: record({ type: { type: 'string' }, params: { type: 'object' }, condition: { type: ['object', 'null'] } })
+  },
   createdAt: { type: 'string', format: 'date-time' },
   updatedAt: { type: 'string', format: 'date-time' }
 })
@@ -56,7 +59,17 @@ function macroJson ({ macro, actions }: MacroWithActions): Record<string, unknow
 }
 
 function runJson (r: MacroRun): Record<string, unknown> {
-  return { id: r.id, macroId: r.macroId, status: r.status, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), currentStep: r.currentStep, message: r.message, username: r.username, source: r.source }
+  return {
+    id: r.id,
+    macroId: r.macroId,
+    status: r.status,
+    startedAt: iso(r.startedAt),
+    finishedAt: iso(r.finishedAt),
+    currentStep: r.currentStep,
+    message: r.message,
+    username: r.username,
+    source: r.source
+  }
 }
 
 async function found (deps: ApiDeps, id: number): Promise<MacroWithActions> {
@@ -160,7 +173,7 @@ export const macrosRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       await found(deps, req.params.id)
       await deps.macros.cancelAndWait(req.params.id, `macro deleted by ${req.user.username}`)
-      if (!await deps.repos.macros.delete(req.params.id)) throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.params.id}`)
+      if (!(await deps.repos.macros.delete(req.params.id))) { throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.params.id}`) }
     }
   }),
   route<{ id: number }>({
@@ -172,10 +185,19 @@ export const macrosRoutes: RouteSpec[] = [
     role: 'operator',
     summary: 'Start a run (one per macro at a time); follow it with GET /macros/:id/runs',
     status: 202,
-    response: record({ runId: { type: 'integer' }, macroId: { type: 'integer' }, status: { type: 'string', enum: ['running'] } }),
+    response: record({
+      runId: { type: 'integer' },
+      macroId: { type: 'integer' },
+      status: { type: 'string', enum: ['running'] }
+    }),
     errors: ['GW_ERR_MACRO_NOT_FOUND', 'GW_ERR_MACRO_DISABLED', 'GW_ERR_MACRO_RUNNING', 'GW_ERR_EMERGENCY_ACTIVE'],
     handler: async (req, deps) => {
-      const started = await deps.macros.run({ macroId: req.params.id, user: req.user.username, source: 'api', actor: userActor(req.user, req.ip) })
+      const started = await deps.macros.run({
+        macroId: req.params.id,
+        user: req.user.username,
+        source: 'api',
+        actor: userActor(req.user, req.ip)
+      })
       void started.done.catch(err => deps.log.error({ err, macroId: req.params.id }, 'macro run failed to finish'))
       return { runId: started.runId, macroId: req.params.id, status: 'running' }
     }
@@ -192,7 +214,11 @@ export const macrosRoutes: RouteSpec[] = [
     errors: ['GW_ERR_MACRO_NOT_FOUND', 'GW_ERR_MACRO_NOT_RUNNING'],
     handler: async (req, deps) => {
       await found(deps, req.params.id)
-      const runId = await deps.macros.cancelAndWait(req.params.id, `cancelled by ${req.user.username}`, userActor(req.user, req.ip))
+      const runId = await deps.macros.cancelAndWait(
+        req.params.id,
+        `cancelled by ${req.user.username}`,
+        userActor(req.user, req.ip)
+      )
       const run = runId === undefined ? null : await deps.repos.macros.run(runId)
       if (run === null) throw new GatewayError('GW_ERR_MACRO_NOT_RUNNING', `macro ${req.params.id} has no running run`)
       return runJson(run)

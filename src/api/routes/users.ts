@@ -2,8 +2,25 @@ import type { User } from '../../../entities/user.js'
 import type { Services } from '../../services/index.js'
 import { USER_ROLES, type UserRole } from '../../auth/principal.js'
 import { closeSessions } from '../../broker/sessions.js'
-import { MIN_PASSWORD_LENGTH, USERNAME, changeUser, createUser, deleteUser, userNotFound, type UserChange } from '../../services/accounts.js'
-import { pageQuery, pageOf, paginate, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import {
+  MIN_PASSWORD_LENGTH,
+  USERNAME,
+  changeUser,
+  createUser,
+  deleteUser,
+  userNotFound,
+  type UserChange
+} from '../../services/accounts.js'
+import {
+  pageQuery,
+  pageOf,
+  paginate,
+  route,
+  type ApiRequest,
+  type Page,
+  type RouteSpec,
+  type Schema
+} from '../route-table.js'
 import { iso } from '../time-query.js'
 
 const isoTime = { type: 'string', format: 'date-time' }
@@ -24,16 +41,41 @@ const userSchema: Schema = {
 }
 
 function userView (u: User): Record<string, unknown> {
-  return { username: u.username, role: u.role, enabled: u.enabled, createdAt: iso(u.createdAt), updatedAt: iso(u.updatedAt), lastLoginAt: iso(u.lastLoginAt) }
+  return {
+    username: u.username,
+    role: u.role,
+    enabled: u.enabled,
+    createdAt: iso(u.createdAt),
+    updatedAt: iso(u.updatedAt),
+    lastLoginAt: iso(u.lastLoginAt)
+  }
 }
 
-const params: Schema = { type: 'object', required: ['username'], properties: { username: { type: 'string', minLength: 1, maxLength: 64 } } }
+const params: Schema = {
+  type: 'object',
+  required: ['username'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 64 } }
+}
 const role = { type: 'string', enum: USER_ROLES }
 const password = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 }
 const common = { tag: 'users', role: 'admin', params, errors: ['GW_ERR_USER_NOT_FOUND'] } as const
 
-async function audit (req: ApiRequest<unknown, unknown, unknown>, app: Services, type: string, username: string, payload?: Record<string, unknown>): Promise<void> {
-  await app.events.log({ level: 'info', type, source: 'api', action: type.replace(/^user_/, ''), target: username, username: req.user.username, payload })
+async function audit (
+  req: ApiRequest<unknown, unknown, unknown>,
+  app: Services,
+  type: string,
+  username: string,
+  payload?: Record<string, unknown>
+): Promise<void> {
+  await app.events.log({
+    level: 'info',
+    type,
+    source: 'api',
+    action: type.replace(/^user_/, ''),
+    target: username,
+    username: req.user.username,
+    payload
+  })
 }
 
 /** Closes the user's live MQTT connections (its panels reconnect and are checked with what the user is now). */
@@ -82,7 +124,11 @@ export const usersRoutes: RouteSpec[] = [
       type: 'object',
       additionalProperties: false,
       required: ['username', 'password', 'role'],
-      properties: { username: { type: 'string', pattern: USERNAME.source, description: 'letters, digits and ._@-, up to 64' }, password, role }
+      properties: {
+        username: { type: 'string', pattern: USERNAME.source, description: 'letters, digits and ._@-, up to 64' },
+        password,
+        role
+      }
     },
     response: userSchema,
     errors: ['GW_ERR_USER_EXISTS'],
@@ -97,8 +143,15 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.update',
     method: 'PATCH',
     path: '/users/:username',
-    summary: 'Change role, enabled and/or password; never disables or demotes the last enabled admin. A new password, a new role or disabling revokes its tokens and closes its MQTT connections',
-    body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { role, enabled: { type: 'boolean' }, password } },
+    summary:
+      'Change role, enabled and/or password; never disables or demotes the last enabled admin. A new password, a new ' +
+        'role or disabling revokes its tokens and closes its MQTT connections',
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { role, enabled: { type: 'boolean' }, password }
+    },
     response: userSchema,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
     handler: async (req, app) => {
@@ -108,7 +161,11 @@ export const usersRoutes: RouteSpec[] = [
       // revokes the tokens they connected with) takes effect at once.
       if (!u.enabled || u.role !== before?.role || req.body.password !== undefined) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
-      await audit(req, app, 'user_updated', u.username, { fields: Object.keys(req.body), role: u.role, enabled: u.enabled })
+      await audit(req, app, 'user_updated', u.username, {
+        fields: Object.keys(req.body),
+        role: u.role,
+        enabled: u.enabled
+      })
       return userView(u)
     }
   }),
@@ -117,7 +174,9 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.delete',
     method: 'DELETE',
     path: '/users/:username',
-    summary: 'Delete a user, never the last enabled admin; its tokens stop working at once and its MQTT connections are closed',
+    summary:
+      'Delete a user, never the last enabled admin; its tokens stop working at once and its MQTT connections are ' +
+        'closed',
     status: 204,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
     handler: async (req, app) => {

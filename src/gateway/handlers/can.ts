@@ -52,7 +52,15 @@ export function canHandler (ctx: Services): Handler {
         const value = decodeSignal(data, s)
         if (value === undefined) continue
         if (s.min !== null && s.max !== null && s.min < s.max && (value < s.min || value > s.max)) continue
-        rows.push({ deviceId, key: s.telemetryKey ?? s.name, value, valueText: null, unit: s.unit, dataType: 'number', ts })
+        rows.push({
+          deviceId,
+          key: s.telemetryKey ?? s.name,
+          value,
+          valueText: null,
+          unit: s.unit,
+          dataType: 'number',
+          ts
+        })
       }
     }
     if (rows.length > 0) await ctx.telemetry.buffer.append(rows, false)

@@ -28,7 +28,13 @@ async function deviceError (ctx: Services, msg: InboundMessage): Promise<void> {
   if (msg.clientId !== uuid) return
   const body = JSON.parse(msg.payload.toString()) as Record<string, unknown>
   const deadman = body.code === DEADMAN_TRIPPED
-  await ctx.events.log({ level: deadman ? 'warning' : 'error', type: deadman ? DEADMAN_TRIPPED : 'device_error', source: `device:${uuid}`, target: uuid, payload: body })
+  await ctx.events.log({
+    level: deadman ? 'warning' : 'error',
+    type: deadman ? DEADMAN_TRIPPED : 'device_error',
+    source: `device:${uuid}`,
+    target: uuid,
+    payload: body
+  })
 }
 
 async function announce (ctx: Services, msg: InboundMessage): Promise<void> {
@@ -75,8 +81,24 @@ export function pendingAnnounce (ctx: Services): PublishInterceptor {
 
 async function register (ctx: Services, uuid: string, secretHash: string, body: AnnouncePayload): Promise<'deliver'> {
   if (await ctx.repos.devices.byUuid(uuid) === undefined) {
-    await ctx.repos.devices.create({ uuid, name: body.name ?? uuid, type: body.type, secretHash, status: 'pending', capabilities: body.capabilities ?? null }, ctx.clock.now())
-    await ctx.events.log({ level: 'info', type: 'device_pending', source: 'mqtt', target: uuid, payload: { type: body.type } })
+    await ctx.repos.devices.create(
+      {
+        uuid,
+        name: body.name ?? uuid,
+        type: body.type,
+        secretHash,
+        status: 'pending',
+        capabilities: body.capabilities ?? null
+      },
+      ctx.clock.now()
+    )
+    await ctx.events.log({
+      level: 'info',
+      type: 'device_pending',
+      source: 'mqtt',
+      target: uuid,
+      payload: { type: body.type }
+    })
   }
   return 'deliver'
 }

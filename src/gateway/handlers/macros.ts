@@ -12,14 +12,29 @@ export function macroRunHandler (ctx: Services, macros: MacroService): Handler {
     const actor = actorOf(ctx, msg.clientId)
     const macroId = Number(msg.params.id)
     const refuse = async (code: string, message: string): Promise<void> => {
-      await ctx.events.log({ level: 'warning', type: 'macro_refused', source: sourceOf(actor), action: 'run', target: `macro:${msg.params.id}`, username: usernameOf(actor), payload: { code, message } })
+      await ctx.events.log({
+        level: 'warning',
+        type: 'macro_refused',
+        source: sourceOf(actor),
+        action: 'run',
+        target: `macro:${msg.params.id}`,
+        username: usernameOf(actor),
+        payload: { code, message }
+      })
     }
-    const refuseEarly = async (code: 'GW_ERR_CONTROL_FORBIDDEN' | 'GW_ERR_MACRO_NOT_FOUND', message: string): Promise<void> => {
-      await journal.refused(actor, { action: 'macro.run', target: `macro:${msg.params.id}`.slice(0, 128) }, new GatewayError(code, message))
+    const refuseEarly = async (
+      code: 'GW_ERR_CONTROL_FORBIDDEN' | 'GW_ERR_MACRO_NOT_FOUND',
+      message: string
+    ): Promise<void> => {
+      await journal.refused(
+        actor,
+        { action: 'macro.run', target: `macro:${msg.params.id}`.slice(0, 128) },
+        new GatewayError(code, message)
+      )
       await refuse(code, message)
     }
     if (!mayControl(actor)) return await refuseEarly('GW_ERR_CONTROL_FORBIDDEN', 'not allowed to run macros')
-    if (!Number.isInteger(macroId) || macroId <= 0) return await refuseEarly('GW_ERR_MACRO_NOT_FOUND', `no macro ${msg.params.id}`)
+    if (!Number.isInteger(macroId) || macroId <= 0) { return await refuseEarly('GW_ERR_MACRO_NOT_FOUND', `no macro ${msg.params.id}`) }
     try {
       await macros.run({ macroId, user: usernameOf(actor), source: 'mqtt', actor })
     } catch (err) {

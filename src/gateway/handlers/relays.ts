@@ -20,12 +20,27 @@ export function relaySetHandler (ctx: Services, relays: RelayService): Handler {
     const body = jsonObject(msg) ?? {}
     const target = `${msg.params.uuid}/${String(body.channel)}`
     // Refused before the relay service saw it: journaled here (the service journals what it refuses itself).
-    const refuseEarly = async (code: 'GW_ERR_CONTROL_FORBIDDEN' | 'GW_ERR_RELAY_BAD_REQUEST', message: string): Promise<void> => {
-      await journal.refused(actor, { action: `relay.${String(body.action).slice(0, 16)}`, target: target.slice(0, 128) }, new GatewayError(code, message))
+    const refuseEarly = async (
+      code: 'GW_ERR_CONTROL_FORBIDDEN' | 'GW_ERR_RELAY_BAD_REQUEST',
+      message: string
+    ): Promise<void> => {
+      await journal.refused(
+        actor,
+        { action: `relay.${String(body.action).slice(0, 16)}`, target: target.slice(0, 128) },
+        new GatewayError(code, message)
+      )
       await refuse(code, message)
     }
     const refuse = async (code: string, message: string): Promise<void> => {
-      await ctx.events.log({ level: 'warning', type: 'relay_refused', source: sourceOf(actor), action: String(body.action), target, username: usernameOf(actor), payload: { code, message } })
+      await ctx.events.log({
+        level: 'warning',
+        type: 'relay_refused',
+        source: sourceOf(actor),
+        action: String(body.action),
+        target,
+        username: usernameOf(actor),
+        payload: { code, message }
+      })
     }
     if (!mayControl(actor)) return await refuseEarly('GW_ERR_CONTROL_FORBIDDEN', 'not allowed to control relays')
     const channel = body.channel
@@ -33,7 +48,10 @@ export function relaySetHandler (ctx: Services, relays: RelayService): Handler {
     const durationMs = body.duration_ms
     if (typeof channel !== 'number' || !Number.isInteger(channel) || !actions.has(action) ||
       (durationMs !== undefined && (typeof durationMs !== 'number' || durationMs <= 0))) {
-      return await refuseEarly('GW_ERR_RELAY_BAD_REQUEST', 'expected {channel: integer, action: on|off|toggle|pulse, duration_ms?: > 0}')
+      return await refuseEarly(
+        'GW_ERR_RELAY_BAD_REQUEST',
+        'expected {channel: integer, action: on|off|toggle|pulse, duration_ms?: > 0}'
+      )
     }
     try {
       await relays.setChannel({

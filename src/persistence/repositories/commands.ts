@@ -3,12 +3,29 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { Command, Device, type CommandStatus } from '../../../entities/index.js'
 import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
-export type CommandRow = Pick<Command, 'commandId' | 'deviceId' | 'source' | 'username' | 'command' | 'payload' | 'status' |
-'attempts' | 'message' | 'createdAt' | 'sentAt' | 'completedAt' | 'expiresAt' | 'latencyMs'>
+export type CommandRow = Pick<
+  Command,
+  | 'commandId'
+  | 'deviceId'
+  | 'source'
+  | 'username'
+  | 'command'
+  | 'payload'
+  | 'status'
+  | 'attempts'
+  | 'message'
+  | 'createdAt'
+  | 'sentAt'
+  | 'completedAt'
+  | 'expiresAt'
+  | 'latencyMs'
+>
 
 export type OpenCommand = CommandRow & { deviceUuid: string }
 
-const INSERT = 'INSERT INTO commands (command_id, device_id, source, username, command, payload, status, attempts, message, created_at, sent_at, completed_at, expires_at, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+const INSERT =
+  'INSERT INTO commands (command_id, device_id, source, username, command, payload, status, attempts, message, ' +
+    'created_at, sent_at, completed_at, expires_at, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 
 /** The columns an update may set, by CommandRow field. */
 const COLUMNS: Record<keyof CommandRow, string> = {
@@ -29,7 +46,8 @@ const COLUMNS: Record<keyof CommandRow, string> = {
 }
 
 /** A column value as bound to the statement (payload is `simple-json`, as TypeORM stores it). */
-const bound = (field: keyof CommandRow, value: unknown): unknown => field === 'payload' ? JSON.stringify(value) : value ?? null
+const bound = (field: keyof CommandRow, value: unknown): unknown =>
+  field === 'payload' ? JSON.stringify(value) : (value ?? null)
 
 /**
  * The `commands` table: one row per command to a device and its lifecycle. On SQLite the writes are prepared
@@ -62,15 +80,29 @@ export class CommandsRepository {
       const insert = this.insertSync ??= sqlite.transactional((batch: CommandRow[]) => {
         const stmt = sqlite.statement(INSERT)
         for (const r of batch) {
-          stmt.run(r.commandId, r.deviceId, r.source, r.username, r.command, JSON.stringify(r.payload), r.status, r.attempts,
-            r.message, r.createdAt, r.sentAt, r.completedAt, r.expiresAt, r.latencyMs)
+          stmt.run(
+            r.commandId,
+            r.deviceId,
+            r.source,
+            r.username,
+            r.command,
+            JSON.stringify(r.payload),
+            r.status,
+            r.attempts,
+            r.message,
+            r.createdAt,
+            r.sentAt,
+            r.completedAt,
+            r.expiresAt,
+            r.latencyMs
+          )
         }
       })
       await sqlite.write(() => insert(rows))
       return
     }
     await this.ds.transaction(async m => {
-      for (let i = 0; i < rows.length; i += 100) await m.insert(Command, rows.slice(i, i + 100) as Array<QueryDeepPartialEntity<Command>>)
+      for (let i = 0; i < rows.length; i += 100) { await m.insert(Command, rows.slice(i, i + 100) as Array<QueryDeepPartialEntity<Command>>) }
     })
   }
 
@@ -87,7 +119,9 @@ export class CommandsRepository {
         for (const { commandId, patch } of batch) {
           const fields = (Object.keys(patch) as Array<keyof CommandRow>).filter(f => patch[f] !== undefined)
           if (fields.length === 0) continue
-          const stmt = sqlite.statement(`UPDATE commands SET ${fields.map(f => `${COLUMNS[f]} = ?`).join(', ')} WHERE command_id = ?`)
+          const stmt = sqlite.statement(
+            `UPDATE commands SET ${fields.map(f => `${COLUMNS[f]} = ?`).join(', ')} WHERE command_id = ?`
+          )
           stmt.run(...fields.map(f => bound(f, patch[f])), commandId)
         }
       })
@@ -95,7 +129,7 @@ export class CommandsRepository {
       return
     }
     await this.ds.transaction(async m => {
-      for (const u of updates) await m.update(Command, { commandId: u.commandId }, u.patch as QueryDeepPartialEntity<Command>)
+      for (const u of updates) { await m.update(Command, { commandId: u.commandId }, u.patch as QueryDeepPartialEntity<Command>) }
     })
   }
 
@@ -118,11 +152,19 @@ export class CommandsRepository {
   }
 
   /** One page of commands, newest first, optionally of some statuses and one device, with the count of all that match. */
-  async page (filter: { status?: readonly CommandStatus[], deviceUuid?: string }, page: { limit: number, offset: number }): Promise<{ items: OpenCommand[], total: number }> {
+  async page (
+    filter: { status?: readonly CommandStatus[], deviceUuid?: string },
+    page: { limit: number, offset: number }
+  ): Promise<{ items: OpenCommand[], total: number }> {
     const qb = this.ds.getRepository(Command).createQueryBuilder('c').innerJoinAndSelect('c.device', 'd')
     if (filter.status !== undefined) qb.andWhere('c.status IN (:...status)', { status: filter.status })
     if (filter.deviceUuid !== undefined) qb.andWhere('d.uuid = :uuid', { uuid: filter.deviceUuid })
-    const [rows, total] = await qb.orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC').skip(page.offset).take(page.limit).getManyAndCount()
+    const [rows, total] = await qb
+      .orderBy('c.createdAt', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .skip(page.offset)
+      .take(page.limit)
+      .getManyAndCount()
     return { items: rows.map(({ device, id: _id, ...row }) => ({ ...row, deviceUuid: device?.uuid ?? '' })), total }
   }
 }

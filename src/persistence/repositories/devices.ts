@@ -28,7 +28,9 @@ export interface PresenceUpdate {
 /** What changed in (since, until]: rows by change time, deleted UUIDs by deletion time. */
 export interface DeviceChanges { changed: Device[], deleted: string[] }
 
-const UPSERT_TOMBSTONE = 'INSERT INTO device_tombstones (uuid, deleted_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at'
+const UPSERT_TOMBSTONE =
+  'INSERT INTO device_tombstones (uuid, deleted_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET deleted_at = ' +
+    'excluded.deleted_at'
 
 /**
  * The only code touching TypeORM for `devices`. Timestamps come from the caller (the injected clock); every write
@@ -51,7 +53,11 @@ export class DevicesRepository {
 
   /** Every device's uuid and whether it is enabled: what the live connections are rechecked against. */
   async access (): Promise<Array<{ uuid: string, enabled: boolean, secretHash: string | null }>> {
-    const rows = await query<{ uuid: string, enabled: boolean | number, secret_hash: string | null }>(this.dataSource, 'SELECT uuid, enabled, secret_hash FROM devices', [])
+    const rows = await query<{ uuid: string, enabled: boolean | number, secret_hash: string | null }>(
+      this.dataSource,
+      'SELECT uuid, enabled, secret_hash FROM devices',
+      []
+    )
     return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled), secretHash: r.secret_hash }))
   }
 
@@ -60,12 +66,20 @@ export class DevicesRepository {
   }
 
   /** One page in provisioning order, optionally only some statuses and types. */
-  async page (filter: { status?: DeviceStatus[], type?: string[] }, page: { limit: number, offset: number }): Promise<{ items: Device[], total: number }> {
+  async page (
+    filter: { status?: DeviceStatus[], type?: string[] },
+    page: { limit: number, offset: number }
+  ): Promise<{ items: Device[], total: number }> {
     const where: FindOptionsWhere<Device> = {
       ...(filter.status === undefined ? {} : { status: In(filter.status) }),
       ...(filter.type === undefined ? {} : { type: In(filter.type) })
     }
-    const [items, total] = await this.repo.findAndCount({ where, order: { id: 'ASC' }, skip: page.offset, take: page.limit })
+    const [items, total] = await this.repo.findAndCount({
+      where,
+      order: { id: 'ASC' },
+      skip: page.offset,
+      take: page.limit
+    })
     return { items, total }
   }
 
@@ -89,7 +103,11 @@ export class DevicesRepository {
   }
 
   /** True when the device exists. */
-  async update (uuid: string, patch: PresenceUpdate & { enabled?: boolean, secretHash?: string }, now: number): Promise<boolean> {
+  async update (
+    uuid: string,
+    patch: PresenceUpdate & { enabled?: boolean, secretHash?: string },
+    now: number
+  ): Promise<boolean> {
     return await this.writes.track(now, async () => {
       const res = await this.repo.update({ uuid }, { ...patch, updatedAt: now })
       return (res.affected ?? 0) > 0
@@ -132,7 +150,8 @@ export class DevicesRepository {
       .addOrderBy('d.id', 'ASC')
       .getMany()
     const gone = await query<{ uuid: string }>(this.dataSource,
-      'SELECT uuid FROM device_tombstones WHERE deleted_at > ? AND deleted_at <= ? ORDER BY deleted_at, uuid', [since, until])
+      'SELECT uuid FROM device_tombstones WHERE deleted_at > ? AND deleted_at <= ? ORDER BY deleted_at, ' +
+        'uuid', [since, until])
     return { changed, deleted: gone.map(r => r.uuid) }
   }
 }

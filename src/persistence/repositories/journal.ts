@@ -7,8 +7,11 @@ export type JournalRow = Omit<JournalEntry, 'id'>
 
 export interface JournalFilter { since?: number, until?: number, target?: string, action?: string, limit: number }
 
-const INSERT = 'INSERT INTO control_journal (ts, actor, actor_kind, role, transport, address, action, target, params, outcome, error_code, command_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
-const DELETE_OLD = 'DELETE FROM control_journal WHERE id IN (SELECT id FROM control_journal WHERE ts < ? ORDER BY ts LIMIT ?)'
+const INSERT =
+  'INSERT INTO control_journal (ts, actor, actor_kind, role, transport, address, action, target, params, outcome, ' +
+    'error_code, command_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+const DELETE_OLD =
+  'DELETE FROM control_journal WHERE id IN (SELECT id FROM control_journal WHERE ts < ? ORDER BY ts LIMIT ?)'
 
 /**
  * `control_journal`: the black box. An insert on SQLite is a prepared statement committed on its own (durable against
@@ -46,7 +49,11 @@ export class JournalRepository {
   async deleteOlderThan (cutoff: number, limit: number): Promise<number> {
     const sqlite = this.sqlite
     if (sqlite !== undefined) return await sqlite.write(() => sqlite.statement(DELETE_OLD).run(cutoff, limit).changes)
-    const [d] = await query<{ n: string }>(this.ds, `WITH d AS (${DELETE_OLD} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [cutoff, limit])
+    const [d] = await query<{ n: string }>(
+      this.ds,
+      `WITH d AS (${DELETE_OLD} RETURNING 1) SELECT COUNT(*) AS n FROM d`,
+      [cutoff, limit]
+    )
     return Number(d.n)
   }
 }

@@ -4,7 +4,9 @@ import { SystemStatus } from '../../../entities/index.js'
 import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 // `value` is simple-json, stored as TypeORM stores it (JSON text).
-const UPSERT = 'INSERT INTO system_status ("key", "value", updated_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value", updated_at = excluded.updated_at'
+const UPSERT =
+  'INSERT INTO system_status ("key", "value", updated_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "value" ' +
+    '= excluded."value", updated_at = excluded.updated_at'
 
 /** How `setEarly` went: written before it returned, or to be written with `set()` (now, or after the urgent work). */
 export type EarlyWrite = 'written' | 'connection busy' | 'not synchronous'
@@ -29,7 +31,9 @@ export class SystemStatusRepository {
       await sqlite.write(() => sqlite.statement(UPSERT).run(key, JSON.stringify(value), now))
       return
     }
-    await this.ds.getRepository(SystemStatus).upsert({ key, value, updatedAt: now } as QueryDeepPartialEntity<SystemStatus>, ['key'])
+    await this.ds
+      .getRepository(SystemStatus)
+      .upsert({ key, value, updatedAt: now } as QueryDeepPartialEntity<SystemStatus>, ['key'])
   }
 
   /**
@@ -42,7 +46,9 @@ export class SystemStatusRepository {
   setEarly (key: string, value: unknown, now: number): EarlyWrite {
     const sqlite = this.sqlite
     if (sqlite === undefined) return 'not synchronous'
-    const done = sqlite.writeNow(() => sqlite.statement(UPSERT).run(key, JSON.stringify(value), now), { processDurable: true })
+    const done = sqlite.writeNow(() => sqlite.statement(UPSERT).run(key, JSON.stringify(value), now), {
+      processDurable: true
+    })
     return done === undefined ? 'connection busy' : 'written'
   }
 }

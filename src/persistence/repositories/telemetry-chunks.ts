@@ -17,18 +17,36 @@ const OLDEST = 'SELECT device_id, key, ts FROM telemetry_data WHERE ts < ? ORDER
 const TAKE = `DELETE FROM telemetry_data WHERE id IN (SELECT id FROM telemetry_data
     WHERE device_id = ? AND key = ? AND ts >= ? AND ts < ? LIMIT ?)
   RETURNING id, ts, value, value_text, unit, data_type`
-const INSERT_CHUNK = 'INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)'
+const INSERT_CHUNK =
+  'INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)'
 /** Same merge as the retention fold: a late reading of an already closed minute joins its aggregate. */
 const UPSERT_AGGREGATE = `INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ${MERGE_AGGREGATE}`
-const DROP = 'DELETE FROM telemetry_chunks WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)'
+const DROP =
+  'DELETE FROM telemetry_chunks WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)'
 
-interface HeadRow { id: number | string, ts: number | string, value: number | null, value_text: string | null, unit: string | null, data_type: TelemetryDataType }
+interface HeadRow {
+  id: number | string
+  ts: number | string
+  value: number | null
+  value_text: string | null
+  unit: string | null
+  data_type: TelemetryDataType
+}
 interface Oldest { device_id: number | string, key: string, ts: number | string }
 export interface ChunkRef { id: number, key: string, minTs: number, maxTs: number }
 
-interface Minute { b: number, count: number, min: number, max: number, sum: number, last: number, lastTs: number, lastId: number }
+interface Minute {
+  b: number
+  count: number
+  min: number
+  max: number
+  sum: number
+  last: number
+  lastTs: number
+  lastId: number
+}
 
 /** Per-minute count, min, max, avg and last (by ts, then id) of the numeric readings. */
 function minutes (rs: ChunkReading[]): Minute[] {
@@ -37,20 +55,30 @@ function minutes (rs: ChunkReading[]): Minute[] {
     if (r.value === null) continue
     const b = Math.floor(r.ts / MINUTE_MS) * MINUTE_MS
     const a = m.get(b)
-    if (a === undefined) m.set(b, { b, count: 1, min: r.value, max: r.value, sum: r.value, last: r.value, lastTs: r.ts, lastId: r.id })
-    else {
+    if (a === undefined) { m.set(b, { b, count: 1, min: r.value, max: r.value, sum: r.value, last: r.value, lastTs: r.ts, lastId: r.id }) } else {
       a.count++
       if (r.value < a.min) a.min = r.value
       if (r.value > a.max) a.max = r.value
       a.sum += r.value
-      if (r.ts > a.lastTs || (r.ts === a.lastTs && r.id > a.lastId)) { a.last = r.value; a.lastTs = r.ts; a.lastId = r.id }
+      if (r.ts > a.lastTs || (r.ts === a.lastTs && r.id > a.lastId)) {
+        a.last = r.value
+        a.lastTs = r.ts
+        a.lastId = r.id
+      }
     }
   }
   return [...m.values()]
 }
 
 function reading (r: HeadRow): ChunkReading {
-  return { id: Number(r.id), ts: Number(r.ts), value: r.value, valueText: r.value_text, unit: r.unit, dataType: r.data_type }
+  return {
+    id: Number(r.id),
+    ts: Number(r.ts),
+    value: r.value,
+    valueText: r.value_text,
+    unit: r.unit,
+    dataType: r.data_type
+  }
 }
 
 /**
@@ -78,7 +106,9 @@ export class TelemetryChunkRepository {
         const o = db.statement(OLDEST).get(cutoff) as Oldest | undefined
         if (o === undefined) return 0
         const [deviceId, start] = [Number(o.device_id), Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS]
-        const rows = (db.statement(TAKE).all(deviceId, o.key, start, start + CHUNK_WINDOW_MS, maxRows) as HeadRow[]).map(reading)
+        const rows = (
+          db.statement(TAKE).all(deviceId, o.key, start, start + CHUNK_WINDOW_MS, maxRows) as HeadRow[]
+        ).map(reading)
         const { chunk, aggregates } = this.encode(deviceId, o.key, rows)
         db.statement(INSERT_CHUNK).run(...chunk)
         const up = db.statement(UPSERT_AGGREGATE)
@@ -91,7 +121,15 @@ export class TelemetryChunkRepository {
       if (o === undefined) return 0
       const [deviceId, start] = [Number(o.device_id), Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS]
       // A DELETE inside a CTE: TypeORM answers a bare DELETE ... RETURNING with [rows, count] on PostgreSQL.
-      const rows = (await pg<HeadRow>(m, `WITH d AS (${TAKE}) SELECT * FROM d`, [deviceId, o.key, start, start + CHUNK_WINDOW_MS, maxRows])).map(reading)
+      const rows = (
+        await pg<HeadRow>(m, `WITH d AS (${TAKE}) SELECT * FROM d`, [
+          deviceId,
+          o.key,
+          start,
+          start + CHUNK_WINDOW_MS,
+          maxRows
+        ])
+      ).map(reading)
       const { chunk, aggregates } = this.encode(deviceId, o.key, rows)
       await pg(m, INSERT_CHUNK, chunk)
       for (const a of aggregates) await pg(m, UPSERT_AGGREGATE, a)
@@ -116,7 +154,11 @@ export class TelemetryChunkRepository {
   async drop (cutoff: number, limit: number): Promise<number> {
     const db = this.sqlite
     if (db !== undefined) return await db.write(() => db.statement(DROP).run(cutoff, limit).changes)
-    const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [cutoff, limit])
+    const [d] = await pg<{ n: string }>(
+      this.ds.manager,
+      `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`,
+      [cutoff, limit]
+    )
     return Number(d.n)
   }
 
@@ -127,7 +169,8 @@ export class TelemetryChunkRepository {
     if (q.key !== undefined) { where.push('key = ?'); params.push(q.key) }
     if (q.maxTs !== undefined) { where.push('min_ts <= ?'); params.push(q.maxTs) }
     const rows = await query<{ id: number, key: string, min_ts: number | string, max_ts: number | string }>(this.ds,
-      `SELECT id, key, min_ts, max_ts FROM telemetry_chunks WHERE ${where.join(' AND ')} ORDER BY max_ts DESC, id DESC`, params)
+      `SELECT id, key, min_ts, max_ts FROM telemetry_chunks WHERE ${where.join(' AND ')} ORDER BY max_ts DESC, id ` +
+        'DESC', params)
     return rows.map(r => ({ id: Number(r.id), key: r.key, minTs: Number(r.min_ts), maxTs: Number(r.max_ts) }))
   }
 

@@ -34,7 +34,9 @@ const FOLD = `
   ${MERGE_AGGREGATE}`
 
 const DELETE_RAW = 'DELETE FROM telemetry_data WHERE ts < ? AND id <= ?'
-const DELETE_AGGREGATES = 'DELETE FROM telemetry_aggregates WHERE id IN (SELECT id FROM telemetry_aggregates WHERE bucket_start < ? ORDER BY bucket_start LIMIT ?)'
+const DELETE_AGGREGATES =
+  'DELETE FROM telemetry_aggregates WHERE id IN (SELECT id FROM telemetry_aggregates WHERE bucket_start < ? ORDER BY ' +
+    'bucket_start LIMIT ?)'
 const DELETE_EVENTS = 'DELETE FROM event_logs WHERE id IN (SELECT id FROM event_logs WHERE ts < ? ORDER BY ts LIMIT ?)'
 
 /** Where a chunk of at most `rows` raw rows older than `cutoff` ends: a minute boundary, at most `cutoff`. */
@@ -82,7 +84,10 @@ export class TelemetryRetentionRepository {
       if (b.first === null) return 0
       const end = chunkEnd(Number(b.first), b.nth === null ? null : Number(b.nth), cutoff)
       await pg(m, FOLD, [b.max_id, end, b.max_id])
-      const [d] = await pg<{ n: string }>(m, `WITH d AS (${DELETE_RAW} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [end, b.max_id])
+      const [d] = await pg<{ n: string }>(m, `WITH d AS (${DELETE_RAW} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [
+        end,
+        b.max_id
+      ])
       return Number(d.n)
     })
   }
@@ -100,7 +105,10 @@ export class TelemetryRetentionRepository {
   private async deleteChunk (sql: string, cutoff: number, limit: number): Promise<number> {
     const db = this.sqlite
     if (db !== undefined) return await db.write(() => db.statement(sql).run(cutoff, limit).changes)
-    const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${sql} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [cutoff, limit])
+    const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${sql} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [
+      cutoff,
+      limit
+    ])
     return Number(d.n)
   }
 

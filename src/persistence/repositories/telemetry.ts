@@ -28,10 +28,19 @@ export interface RawPage { items: Array<ReadingOut & { id: number }>, next: stri
 
 export type { SeriesPoint } from './telemetry-series.js'
 
-interface RawRow { id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: TelemetryDataType, ts: number | string }
+interface RawRow {
+  id: number
+  key: string
+  value: number | null
+  value_text: string | null
+  unit: string | null
+  data_type: TelemetryDataType
+  ts: number | string
+}
 
 const DEVICE_ID = 'SELECT id FROM devices WHERE uuid = ?'
-const INSERT = 'INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
+const INSERT =
+  'INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
 // Postgres caps a statement at 65,535 parameters: 7 per row.
 const PG_ROWS_PER_INSERT = 5000
 
@@ -121,7 +130,15 @@ export class TelemetryRepository {
       if (!isForeignKeyViolation(err)) throw err
       this.deviceIds.clear()
       const ids = [...new Set(rows.map(r => r.deviceId))]
-      const existing = new Set((await query<{ id: number }>(this.ds, `SELECT id FROM devices WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)).map(r => Number(r.id)))
+      const existing = new Set(
+        (
+          await query<{ id: number }>(
+            this.ds,
+            `SELECT id FROM devices WHERE id IN (${ids.map(() => '?').join(', ')})`,
+            ids
+          )
+        ).map(r => Number(r.id))
+      )
       const kept = rows.filter(r => existing.has(r.deviceId))
       if (kept.length > 0) await this.insertOnce(kept)
       return { dropped: rows.length - kept.length }
@@ -150,7 +167,13 @@ export class TelemetryRepository {
       for (let i = 0; i < rows.length; i += PG_ROWS_PER_INSERT) {
         // updateEntity(false): no RETURNING/re-select of generated columns (on SQLite that re-select has one OR
         // term per row and fails past ~1,000 rows: "Expression tree is too large").
-        await m.createQueryBuilder().insert().into(TelemetryData).values(rows.slice(i, i + PG_ROWS_PER_INSERT)).updateEntity(false).execute()
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(TelemetryData)
+          .values(rows.slice(i, i + PG_ROWS_PER_INSERT))
+          .updateEntity(false)
+          .execute()
       }
     })
   }
@@ -207,7 +230,10 @@ export class TelemetryRepository {
     const where = ['device_id = ?', 'ts >= ?', 'ts < ?']
     const params: unknown[] = [deviceId, q.from, q.to]
     if (q.key !== undefined) { where.push('key = ?'); params.push(q.key) }
-    if (q.cursor !== undefined) { where.push('(ts < ? OR (ts = ? AND id < ?))'); params.push(q.cursor.ts, q.cursor.ts, q.cursor.id) }
+    if (q.cursor !== undefined) {
+      where.push('(ts < ? OR (ts = ? AND id < ?))')
+      params.push(q.cursor.ts, q.cursor.ts, q.cursor.id)
+    }
     const want = q.limit + 1
     let rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts FROM telemetry_data
       WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`, [...params, want])
