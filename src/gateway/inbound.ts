@@ -1,10 +1,10 @@
 import type { Client, PublishPacket } from 'aedes'
 import type { InboundMessage, InboundPublish, Step } from '../broker/pipeline.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from '../services/index.js'
 import type { Logger } from '../log.js'
 import { parseTopic, type TopicFamily } from '../protocol/index.js'
 import { checkPayload } from '../protocol/validate.js'
-import type { Control } from '../services/control.js'
 import type { MessageCounts } from '../services/message-counts.js'
 import type { PresenceService } from '../services/presence.js'
 import { canHandler } from './handlers/can.js'
@@ -28,7 +28,11 @@ export interface Inbound<F extends TopicFamily> {
 export type InboundTable = { readonly [F in TopicFamily]?: Inbound<F> }
 
 /** The parts the table calls into. */
-export interface InboundParts { counts: MessageCounts, presence: PresenceService, control: Control }
+export interface InboundParts {
+  counts: MessageCounts
+  presence: PresenceService
+  control: Pick<Services, 'commands' | 'relays' | 'macros' | 'emergency' | 'journal'>
+}
 
 /**
  * Every allowed client publish (and will) goes through these steps first, in this order, before its family's:
@@ -37,7 +41,7 @@ export interface InboundParts { counts: MessageCounts, presence: PresenceService
  *    body is kept for every step and handler after it;
  * 3. presence: a message from an approved device shows it is alive.
  */
-function globalSteps (ctx: AppContext, parts: InboundParts): Step[] {
+function globalSteps (ctx: Services, parts: InboundParts): Step[] {
   return [parts.counts.inbound, payloadGuard(ctx), parts.presence.touchStep]
 }
 
@@ -46,7 +50,7 @@ function globalSteps (ctx: AppContext, parts: InboundParts): Step[] {
  * are only checked (ACL, global steps) and delivered. Each family's beforeAck runs after the global steps: the
  * emergency stop's is the first step that acts on anything.
  */
-function table (ctx: AppContext, { control }: InboundParts): InboundTable {
+function table (ctx: Services, { control }: InboundParts): InboundTable {
   const devices = deviceHandlers(ctx)
   const ingest = telemetryIngest(ctx.telemetry, () => ctx.clock.now(), ctx.config.telemetry.maxPayloadKeys)
   return {
@@ -80,7 +84,7 @@ export class InboundService implements Service {
   private readonly entries: ReadonlyMap<TopicFamily, AnyInbound>
   private readonly onPublish = (packet: PublishPacket, client: Client | null): void => this.dispatch(packet, client)
 
-  constructor (private readonly ctx: AppContext, parts: InboundParts, entries: InboundTable = table(ctx, parts)) {
+  constructor (private readonly ctx: Services, parts: InboundParts, entries: InboundTable = table(ctx, parts)) {
     this.log = ctx.log.child({ module: 'inbound' })
     this.entries = new Map(Object.entries(entries) as Array<[TopicFamily, AnyInbound]>)
     const globals = globalSteps(ctx, parts)

@@ -1,5 +1,5 @@
 import type { Step } from '../broker/pipeline.js'
-import type { AppContext } from '../context.js'
+import type { Services } from '../services/index.js'
 import { familyTopic, type GatewayErrorPayload, type ParsedTopic } from '../protocol/index.js'
 import { checkPayload, NOT_JSON } from '../protocol/validate.js'
 
@@ -15,7 +15,7 @@ export function payloadRefusal (maxBytes: number, topic: ParsedTopic | undefined
  * (mqtt.payload_invalid) and, for a device, explained on `autocore/devices/{uuid}/error/gateway`.
  * A valid payload's JSON value is left in the message (`body`) for the steps and the handler after this one.
  */
-export function payloadGuard (ctx: Pick<AppContext, 'config' | 'bus' | 'broker' | 'log'>): Step {
+export function payloadGuard (ctx: Pick<Services, 'config' | 'bus' | 'broker' | 'log'>): Step {
   const max = ctx.config.mqtt.maxPayloadBytes
   const log = ctx.log.child({ module: 'payload-guard' })
   return msg => {

@@ -1,14 +1,14 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import { retainedMessages } from '../broker/retained.js'
 import {
   topicOf, familyTopic, type ConfigUpdatePayload, type DeadmanAnnouncement, type DeviceConfigPayload
 } from '../protocol/index.js'
 import type { Logger } from '../log.js'
-import { DeviceConfigRepository, type DeviceConfigRow } from '../persistence/repositories/device-config.js'
-import { JournalRepository } from '../persistence/repositories/journal.js'
+import type { DeviceConfigRepository, DeviceConfigRow } from '../persistence/repositories/device-config.js'
 import type { Actor } from '../auth/actor.js'
-import { ControlJournal } from './journal.js'
+import type { ControlJournal } from './journal.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
 
 /** What the API shows of one device's configuration. */
@@ -20,7 +20,7 @@ export interface DeviceConfigView {
   config: Record<string, unknown>
 }
 
-type Deps = Pick<AppContext, 'config' | 'log' | 'clock' | 'db' | 'broker' | 'events' | 'bus'>
+type Deps = Pick<Services, 'config' | 'log' | 'clock' | 'broker' | 'events' | 'bus' | 'repos' | 'journal'>
 
 /** A device lags when it has a config (version > 0) and reports none applied, or an older one. */
 export function isLagging (row: Pick<DeviceConfigRow, 'configVersion' | 'appliedConfigVersion'>): boolean {
@@ -62,10 +62,10 @@ export class DeviceConfigService implements Service {
   private readonly journal: ControlJournal
 
   constructor (private readonly deps: Deps) {
-    this.repo = new DeviceConfigRepository(deps.db.dataSource)
+    this.repo = deps.repos.deviceConfigs
     this.log = deps.log.child({ module: 'device-config' })
     this.queue = serialQueue()
-    this.journal = new ControlJournal(new JournalRepository(deps.db.dataSource), deps.clock, deps.log)
+    this.journal = deps.journal
   }
 
   /** Makes sure every device's retained config is present and current; clears those of devices no longer stored. */

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { InboundMessage, PublishVerdict } from '../broker/pipeline.js'
 import { GatewayError } from '../errors.js'
 import { mayReset, mayStop, senderActor, sourceOf, usernameOf, type Actor } from '../auth/actor.js'
@@ -7,7 +8,7 @@ import { topicOf, type EmergencyStatePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { EventMap } from '../events.js'
 import type { ControlJournal } from './journal.js'
-import { SystemStatusRepository } from '../persistence/repositories/system-status.js'
+import type { SystemStatusRepository } from '../persistence/repositories/system-status.js'
 import type { CommandOutcome } from './commands.js'
 import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
 import type { MacroService } from './macros.js'
@@ -27,6 +28,9 @@ const KEY = 'emergency'
 export class EmergencyService implements Service {
   readonly name = 'emergency'
   private readonly repo: SystemStatusRepository
+  private readonly relays: RelayService
+  private readonly macros: MacroService
+  private readonly journal: ControlJournal
   private readonly log: Logger
   private running = false
   private saving: Promise<void> = Promise.resolve()
@@ -41,17 +45,19 @@ export class EmergencyService implements Service {
   }
 
   constructor (
-    private readonly ctx: AppContext,
-    private readonly latch: EmergencyLatch,
-    private readonly relays: RelayService,
-    private readonly macros: MacroService,
-    private readonly journal: ControlJournal
+    private readonly ctx: Services,
+    private readonly latch: EmergencyLatch
   ) {
-    this.repo = new SystemStatusRepository(ctx.db.dataSource)
+    this.repo = ctx.repos.systemStatus
+    this.relays = ctx.relays
+    this.macros = ctx.macros
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'emergency' })
   }
 
-  get record (): EmergencyRecord { return this.latch.record }
+  get record (): EmergencyRecord {
+    return this.latch.record
+  }
 
   async start (): Promise<void> {
     const stored = await this.repo.get<EmergencyRecord>(KEY)
@@ -72,14 +78,14 @@ export class EmergencyService implements Service {
   /**
    * The order, and what each step's durability is (SPEC §4, issue 5):
    * 1. the latch, in memory: from here on nothing turns on;
-   * 2. `system_status.emergency`, written synchronously before anything goes out (SQLite: a prepared statement
-   *    committed without waiting for the disk, so it survives a crash or restart of the gateway at once; the
-   *    fsync follows with the command rows' commit, a few ms later, which also makes it power-safe). If another
-   *    transaction holds the connection at that instant, the stop does not wait for it: the row is written as soon
-   *    as the connection is free, after the fan-out. PostgreSQL: awaited before the fan-out;
+   * 2. `system_status.emergency`, written before anything goes out (`setEarly`: committed without waiting for
+   *    the disk, so it survives a crash or restart of the gateway at once; the fsync follows with the command
+   *    rows' commit, a few ms later, which also makes it power-safe). If another transaction holds the
+   *    connection at that instant, the stop does not wait for it: the row is written as soon as the connection
+   *    is free, after the fan-out. An engine without synchronous writes (PostgreSQL): awaited before the fan-out;
    * 3. one pass of in-memory publishes: the broadcast stop, every off-command, the retained state;
-   * 4. then, off the critical path: the command rows in one transaction (its synchronous=FULL commit also syncs
-   *    the record's), the desired states, macros cancelled, the critical event.
+   * 4. then, off the critical path: the command rows in one transaction (its full commit also syncs the
+   *    record's), the desired states, macros cancelled, the critical event.
    * The trigger resolves (the panel's PUBACK, the API's answer) only once all of it is durable.
    */
   async trigger (req: { reason?: string, actor: Actor }): Promise<EmergencyRecord> {
@@ -109,8 +115,8 @@ export class EmergencyService implements Service {
     const listed = this.relays.allChannels()
     const channels = listed instanceof Promise ? await listed : listed
     for (const ch of channels) record.roll_call[ch.deviceUuid] = 'pending'
-    const early = this.repo.setNow(KEY, record, this.ctx.clock.now(), { processDurable: true })
-    if (!early && !this.repo.synchronous) await this.save()
+    const early = this.repo.setEarly(KEY, record, this.ctx.clock.now())
+    if (early === 'not synchronous') await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
     const broadcast = this.ctx.broker.publish(topicOf('emergencyStop'), { reason, source, since }, { qos: 1 })
@@ -130,8 +136,8 @@ export class EmergencyService implements Service {
     await this.macros.cancelAll('emergency stop')
     await published
     // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
-    // the record gets its own synchronous=FULL commit.
-    if (!early || channels.length === 0) await this.save()
+    // the record gets its own full commit.
+    if (early !== 'written' || channels.length === 0) await this.save()
     await this.ctx.events.log({
       level: 'critical',
       type: 'emergency_stop',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { topicOf, type GatewayHeartbeatPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 
@@ -18,7 +19,7 @@ export class HeartbeatService implements Service {
   private timer?: Timer
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'heartbeat' })
   }
 

@@ -1,5 +1,5 @@
 import type { MacroAction } from '../../entities/index.js'
-import type { AppContext } from '../context.js'
+import type { Services } from './index.js'
 import { gatewayOnlyFilters, covers, type RelayAction } from '../protocol/index.js'
 import type { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandOutcome, CommandService } from './commands.js'
@@ -7,7 +7,7 @@ import type { RelayService } from './relays.js'
 
 /** What one step needs; the runner (macros.ts) owns ordering, cancellation and progress. */
 export interface StepDeps {
-  ctx: AppContext
+  ctx: Services
   relays: RelayService
   commands: CommandService
   repo: MacrosRepository

@@ -2,7 +2,8 @@ import type { Client, PingreqPacket } from 'aedes'
 import { remoteAddressOf } from '../broker/hooks.js'
 import type { Step } from '../broker/pipeline.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
 import { familyTopic, type DeviceStatusPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
@@ -37,7 +38,7 @@ export class PresenceService implements Service {
   private timer?: Timer
   private running = false
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'presence' })
   }
 

@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/types.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
-import type { Database } from '../persistence/database.js'
-import { TelemetryRepository } from '../persistence/repositories/telemetry.js'
+import type { TelemetryRepository } from '../persistence/repositories/telemetry.js'
 import { TelemetryBuffer, type TelemetryBufferState } from './telemetry-buffer.js'
 
 export interface TelemetryState extends TelemetryBufferState {
@@ -27,10 +27,10 @@ export class TelemetryStore {
   private suppressed = 0
   private lastLogAt = -Infinity
 
-  constructor (deps: { config: Config, db: Database, clock: Clock, log: Logger }) {
+  constructor (deps: { config: Config, clock: Clock, log: Logger, repo: TelemetryRepository }) {
     this.log = deps.log.child({ module: 'telemetry' })
     this.clock = deps.clock
-    this.repo = new TelemetryRepository(deps.db.dataSource)
+    this.repo = deps.repo
     this.buffer = new TelemetryBuffer(this.repo, deps.config.telemetry, deps.clock, this.log)
   }
 
@@ -63,7 +63,7 @@ export class TelemetryStore {
 export class TelemetryService implements Service {
   readonly name = 'telemetry'
 
-  constructor (private readonly ctx: AppContext) {}
+  constructor (private readonly ctx: Services) {}
 
   async start (): Promise<void> {}
 

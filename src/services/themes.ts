@@ -1,10 +1,11 @@
 import type { Theme } from '../../entities/theme.js'
 import { retainedMessages } from '../broker/retained.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import { topicOf, type ConfigUpdatePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
-import { ThemesRepository, type ThemeFields, type ThemeOverride } from '../persistence/repositories/themes.js'
+import type { ThemesRepository, ThemeFields, ThemeOverride } from '../persistence/repositories/themes.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
 import { DEFAULT_THEME, themePayload } from './theme-payload.js'
 
@@ -18,7 +19,7 @@ export interface ThemeView extends ThemeFields {
   updatedAt: string
 }
 
-type Deps = Pick<AppContext, 'log' | 'clock' | 'db' | 'broker' | 'events'>
+type Deps = Pick<Services, 'log' | 'clock' | 'broker' | 'events' | 'repos'>
 
 const ALL = 'themes'
 
@@ -62,7 +63,7 @@ export class ThemeService implements Service {
   private readonly queue: SerialQueue
 
   constructor (private readonly deps: Deps) {
-    this.repo = new ThemesRepository(deps.db.dataSource)
+    this.repo = deps.repos.themes
     this.log = deps.log.child({ module: 'themes' })
     this.queue = serialQueue()
   }

@@ -13,7 +13,7 @@ t.test('publish steps: drop acks and delivers nothing, deny closes, async delays
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let slowSeen = false
-  app.gateway.ctx.hooks.useInbound({
+  app.gateway.services.hooks.useInbound({
     handled: () => false,
     stepsOf: () => [({ packet }) => {
       if (packet.topic === 'veh/drop') return { drop: 'bad payload' }

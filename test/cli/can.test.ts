@@ -89,7 +89,7 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   const { client, uuid } = await deviceClient(t, app, { type: 'can_bridge' })
   const other = await provisionDevice(app)
   const invalid: string[] = []
-  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  app.gateway.services.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
   await client.publishAsync(topicOf('canData', { uuid }), JSON.stringify({
     ts: 1767225600000,
     frames: [
@@ -108,10 +108,10 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   await client.publishAsync(topicOf('canData', { uuid }), '{"frames":"nope"}', { qos: 0 })
   await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":"0x400","data":"00"}]}', { qos: 0 })
   await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":536870912,"data":"00"}]}', { qos: 0 })
-  await waitFor(() => app.gateway.ctx.telemetry.state().written >= 6 && invalid.length === 4)
+  await waitFor(() => app.gateway.services.telemetry.state().written >= 6 && invalid.length === 4)
   t.equal(invalid.length, 4, 'dropped by the payload guard')
-  t.equal(app.gateway.ctx.telemetry.state().refused, 0, 'nothing reached the CAN step that it had to refuse')
-  const rows = await app.gateway.ctx.db.dataSource.query('SELECT key, value, unit, ts FROM telemetry_data ORDER BY id')
+  t.equal(app.gateway.services.telemetry.state().refused, 0, 'nothing reached the CAN step that it had to refuse')
+  const rows = await app.gateway.services.db.dataSource.query('SELECT key, value, unit, ts FROM telemetry_data ORDER BY id')
   t.same(rows.map((r: any) => [r.key, r.value, r.unit, r.ts]), [
     ['EngineSpeed', 1000, 'rpm', 1767225600000],
     ['EngineTorqueMode', 3, null, 1767225600000],
@@ -126,6 +126,6 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   client.publish(topicOf('canData', { uuid: other.uuid }), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"}]}', { qos: 0 })
   await closed
   t.equal(client.connected, false)
-  t.equal(app.gateway.ctx.telemetry.state().refused, 0)
-  t.equal((await app.gateway.ctx.db.dataSource.query('SELECT count(*) AS n FROM telemetry_data'))[0].n, 6)
+  t.equal(app.gateway.services.telemetry.state().refused, 0)
+  t.equal((await app.gateway.services.db.dataSource.query('SELECT count(*) AS n FROM telemetry_data'))[0].n, 6)
 })

@@ -12,7 +12,7 @@ const parts = { counts: { inbound: pass }, presence: { touchStep: pass } } as un
 t.test('handlers get the sender\'s principal and the validated body; their errors are logged, not fatal', async t => {
   const app = await startApp(t)
   const got: InboundMessage[] = []
-  const inbound = new InboundService(app.gateway.ctx, parts, {
+  const inbound = new InboundService(app.gateway.services, parts, {
     deviceAnnounce: { handle: m => { got.push(m) } },
     relaySet: { handle: async () => { throw new Error('kaput') } },
     macroRun: { handle: () => { throw new Error('sync kaput') } }
@@ -40,7 +40,7 @@ t.test('handlers get the sender\'s principal and the validated body; their error
 
 t.test('the gateway\'s own publish on a handled family is handled as the gateway\'s, once validated', async t => {
   const app = await startApp(t)
-  const { ctx } = app.gateway
+  const ctx = app.gateway.services
   const got: InboundMessage[] = []
   const inbound = new InboundService(ctx, parts, { relaySet: { handle: m => { got.push(m) } } })
   await inbound.start()

@@ -7,7 +7,7 @@ import { familyTopic, topicOf } from '../../src/protocol/index.js'
 interface Row { device_id: number, key: string, value: number | null, value_text: string | null, unit: string | null, data_type: string, ts: number }
 
 async function rows (app: RunningApp): Promise<Row[]> {
-  return await app.gateway.ctx.db.dataSource.query('SELECT device_id, key, value, value_text, unit, data_type, ts FROM telemetry_data ORDER BY id')
+  return await app.gateway.services.db.dataSource.query('SELECT device_id, key, value, value_text, unit, data_type, ts FROM telemetry_data ORDER BY id')
 }
 
 /** A device, a viewer watching every telemetry topic (`seen`), and the payload guard's refusals (`invalid`). */
@@ -18,7 +18,7 @@ async function watchedDevice (t: Test, app: RunningApp): Promise<{ client: Clien
   const seen: string[] = []
   watcher.on('message', topic => seen.push(topic))
   const invalid: string[] = []
-  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  app.gateway.services.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
   return { client, uuid, seen, invalid }
 }
 
@@ -42,7 +42,7 @@ t.test('QoS 0 is written on the flush interval, without ts the receive time is u
   const { client, uuid } = await deviceClient(t, app)
   const before = Date.now()
   await client.publishAsync(topicOf('deviceTelemetry', { uuid }), '{"v":1}', { qos: 0 })
-  await waitFor(() => app.gateway.ctx.telemetry.state().written === 1)
+  await waitFor(() => app.gateway.services.telemetry.state().written === 1)
   const [r] = await rows(app)
   t.ok(Number(r.ts) >= before && Number(r.ts) <= Date.now(), 'receive time')
 })
@@ -60,7 +60,7 @@ t.test('payloads the telemetry schema refuses are dropped by the payload guard b
   t.equal((await rows(app)).length, 1)
   t.equal(invalid.length, 7, 'each refused by the payload guard')
   t.equal(invalid[0], 'payload is not valid JSON')
-  t.equal(app.gateway.ctx.telemetry.state().refused, 0, 'the telemetry step never saw them')
+  t.equal(app.gateway.services.telemetry.state().refused, 0, 'the telemetry step never saw them')
 })
 
 t.test('schema-valid payloads the telemetry step refuses (ts, key length, reading count, no readings) are dropped, counted, logged', async t => {
@@ -73,7 +73,7 @@ t.test('schema-valid payloads the telemetry step refuses (ts, key length, readin
   t.same(seen, [topicOf('telemetryData', { uuid })], 'only the valid message was delivered')
   t.equal((await rows(app)).length, 3)
   t.same(invalid, [], 'all passed the payload guard')
-  t.equal(app.gateway.ctx.telemetry.state().refused, refusedByStep.length)
+  t.equal(app.gateway.services.telemetry.state().refused, refusedByStep.length)
   const warn = app.logs.find(l => l.msg === 'telemetry message refused')
   t.match(warn, { module: 'telemetry', reason: 'ts must be epoch ms, epoch s or an ISO 8601 string', deviceUuid: uuid })
   t.equal(app.logs.filter(l => l.msg === 'telemetry message refused').length, 1, 'rate-limited')
@@ -86,12 +86,12 @@ t.test('unknown devices: another device\'s topic is an ACL violation (connection
   a.client.publish(topicOf('deviceTelemetry', { uuid: 'no-such-device' }), '{"x":1}', { qos: 0 })
   await closed
   t.equal(a.client.connected, false, 'the ACL closed the connection')
-  t.equal(app.gateway.ctx.telemetry.state().refused, 0, 'the telemetry step never saw it')
+  t.equal(app.gateway.services.telemetry.state().refused, 0, 'the telemetry step never saw it')
 
   const b = await deviceClient(t, app)
-  await app.gateway.ctx.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
+  await app.gateway.services.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
   await b.client.publishAsync(topicOf('deviceTelemetry', { uuid: b.uuid }), '{"x":2}', { qos: 1 })
-  t.equal(app.gateway.ctx.telemetry.state().refused, 1)
+  t.equal(app.gateway.services.telemetry.state().refused, 1)
   t.ok(app.logs.some(l => l.msg === 'telemetry message refused' && l.reason === 'unknown device' && l.deviceUuid === b.uuid))
   t.equal((await rows(app)).length, 0)
 })
@@ -101,8 +101,8 @@ t.test('stop writes what is buffered, including readings that arrive while stopp
   const app = await startApp(t, { dataDir, config: { telemetry: { flushIntervalMs: 600000, batchSize: 100000 } } })
   const { client, uuid } = await deviceClient(t, app)
   for (let i = 0; i < 500; i++) client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 0 })
-  await waitFor(() => app.gateway.ctx.telemetry.state().buffered === 500)
-  t.equal(app.gateway.ctx.telemetry.state().written, 0, 'nothing written yet')
+  await waitFor(() => app.gateway.services.telemetry.state().buffered === 500)
+  t.equal(app.gateway.services.telemetry.state().written, 0, 'nothing written yet')
   const health = await (await fetch(`${app.httpUrl}/health`)).json()
   t.match(health.telemetry, { buffered: 500, backpressure: false })
   t.ok(health.telemetry.lagMs >= 0)
@@ -116,11 +116,11 @@ t.test('a device deleted while connected: its readings are dropped, the rest of 
   const a = await deviceClient(t, app)
   const b = await deviceClient(t, app)
   await b.client.publishAsync(topicOf('deviceTelemetry', { uuid: b.uuid }), '{"x":1}', { qos: 1 })
-  await app.gateway.ctx.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
+  await app.gateway.services.db.dataSource.query('DELETE FROM devices WHERE uuid = ?', [b.uuid])
   await b.client.publishAsync(topicOf('deviceTelemetry', { uuid: b.uuid }), '{"x":2}', { qos: 0 })
-  await waitFor(() => app.gateway.ctx.telemetry.state().buffered === 1)
+  await waitFor(() => app.gateway.services.telemetry.state().buffered === 1)
   await a.client.publishAsync(topicOf('deviceTelemetry', { uuid: a.uuid }), '{"y":3}', { qos: 1 })
   t.same((await rows(app)).map(r => [r.key, r.value]), [['y', 3]])
-  t.match(app.gateway.ctx.telemetry.state(), { failed: 1, written: 2 })
+  t.match(app.gateway.services.telemetry.state(), { failed: 1, written: 2 })
   t.ok(app.logs.some(l => l.msg === 'telemetry readings of deleted devices dropped' && l.dropped === 1))
 })

@@ -1,6 +1,5 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { CanSignal } from '../../../entities/can-signal.js'
-import { CanSignalRepository } from '../../persistence/repositories/can-signals.js'
 import type { TelemetryRow } from '../../persistence/repositories/telemetry.js'
 import { decodeSignal, parseHexData } from '../../services/can-decoder.js'
 import type { InboundMessage } from '../../broker/pipeline.js'
@@ -16,8 +15,8 @@ const SIGNALS_TTL_MS = 30_000
  * guard has checked the canData schema (a `frames` array of `{id, data}`, `id` an integer within 29 bits, `data`
  * whole hex bytes).
  */
-export function canHandler (ctx: AppContext): (msg: InboundMessage<'canData'>) => Promise<void> {
-  const repo = new CanSignalRepository(ctx.db.dataSource)
+export function canHandler (ctx: Services): (msg: InboundMessage<'canData'>) => Promise<void> {
+  const repo = ctx.repos.canSignals
   let index: Map<number, CanSignal[]> | undefined
   let loadedAt = -Infinity
 

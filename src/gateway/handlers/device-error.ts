@@ -1,5 +1,5 @@
 import type { InboundMessage } from '../../broker/pipeline.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { Throttle } from '../../services/throttle.js'
 import { fromItsDevice } from '../sender.js'
 
@@ -17,7 +17,7 @@ export const DEVICE_ERROR_INTERVAL_MS = 10_000
  * with the channels it turned off and how long it went without a heartbeat) is its own event type,
  * `deadman_tripped`, level warning, never held back: what an owner reads after the gateway was gone.
  */
-export function deviceErrorHandler (ctx: AppContext): (msg: InboundMessage<'deviceError'>) => Promise<void> {
+export function deviceErrorHandler (ctx: Services): (msg: InboundMessage<'deviceError'>) => Promise<void> {
   const throttle = new Throttle(ctx.clock, DEVICE_ERROR_INTERVAL_MS)
   return async msg => {
     if (!fromItsDevice(msg)) return

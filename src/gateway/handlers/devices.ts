@@ -1,5 +1,5 @@
 import type { InboundMessage, PublishVerdict } from '../../broker/pipeline.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { AnnouncePayload } from '../../protocol/index.js'
 import { fromItsDevice } from '../sender.js'
 
@@ -7,7 +7,7 @@ import { fromItsDevice } from '../sender.js'
  * `autocore/devices/{uuid}/announce` and `.../status` (SPEC §3). Payloads were validated by the payload
  * guard before delivery; only what the device itself published counts.
  */
-export function deviceHandlers (ctx: AppContext): {
+export function deviceHandlers (ctx: Services): {
   registerPending: (msg: InboundMessage<'deviceAnnounce'>) => PublishVerdict | Promise<PublishVerdict>
   announce: (msg: InboundMessage<'deviceAnnounce'>) => Promise<void>
   status: (msg: InboundMessage<'deviceStatus'>) => Promise<void>
@@ -36,7 +36,7 @@ export function deviceHandlers (ctx: AppContext): {
   }
 }
 
-async function announce (ctx: AppContext, uuid: string, body: AnnouncePayload): Promise<void> {
+async function announce (ctx: Services, uuid: string, body: AnnouncePayload): Promise<void> {
   const device = await ctx.repos.devices.byUuid(uuid)
   if (device === undefined) return
   // A provisioned device's type and capabilities are the admin's (capabilities grant access, e.g.
@@ -51,7 +51,7 @@ async function announce (ctx: AppContext, uuid: string, body: AnnouncePayload): 
   }, ctx.clock.now())
 }
 
-async function register (ctx: AppContext, uuid: string, secretHash: string, body: AnnouncePayload):
+async function register (ctx: Services, uuid: string, secretHash: string, body: AnnouncePayload):
 Promise<'deliver'> {
   if (await ctx.repos.devices.byUuid(uuid) === undefined) {
     const device = { uuid, name: body.name ?? uuid, type: body.type, secretHash, status: 'pending' as const }

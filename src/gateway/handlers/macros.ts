@@ -1,5 +1,5 @@
 import type { InboundMessage } from '../../broker/pipeline.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError, isGatewayError } from '../../errors.js'
 import { ControlJournal } from '../../services/journal.js'
 import type { MacroService } from '../../services/macros.js'
@@ -7,7 +7,7 @@ import { mayControl, sourceOf, usernameOf } from '../../auth/actor.js'
 import { actorOf } from '../sender.js'
 
 /** `autocore/macros/{id}/run`: starts a run; a refusal is published as a `macro_refused` event with its reason. */
-export function macroRunHandler (ctx: AppContext, macros: MacroService):
+export function macroRunHandler (ctx: Services, macros: MacroService):
 (msg: InboundMessage<'macroRun'>) => Promise<void> {
   const journal = new ControlJournal(ctx.repos.journal, ctx.clock, ctx.log)
   return async msg => {

@@ -1,5 +1,5 @@
 import type { InboundMessage } from '../../broker/pipeline.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError, isGatewayError } from '../../errors.js'
 import { ControlJournal } from '../../services/journal.js'
 import type { RelayService } from '../../services/relays.js'
@@ -11,7 +11,7 @@ import { actorOf } from '../sender.js'
  * the payload guard). A refusal (emergency, unknown channel, mutex failure, limits) is published as a
  * `relay_refused` event with its error code.
  */
-export function relaySetHandler (ctx: AppContext, relays: RelayService):
+export function relaySetHandler (ctx: Services, relays: RelayService):
 (msg: InboundMessage<'relaySet'>) => Promise<void> {
   const journal = new ControlJournal(ctx.repos.journal, ctx.clock, ctx.log)
   return async msg => {
