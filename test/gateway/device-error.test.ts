@@ -13,7 +13,7 @@ t.test('a device\'s error report is an event: level error, its code and message,
   const rx = await startReceiver(t)
   const clock = new FakeClock()
   const app = await startApp(t, { clock })
-  const { ctx } = app.gateway
+  const ctx = app.gateway.services
   const hook = { url: rx.url, secret: 's'.repeat(16), events: ['device_*'], minLevel: 'error' as const, enabled: true }
   await ctx.repos.webhooks.create(hook, clock.now())
   const { client: panel } = await userClient(t, app, 'viewer')
