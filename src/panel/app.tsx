@@ -2,18 +2,21 @@ import type { Panel } from './controller.js'
 import { EmergencyBanner, Header } from './components/header.js'
 import { Login } from './components/login.js'
 import { Icon } from './components/ui.js'
-import { VIEWS, type PanelState } from './model.js'
+import { viewsFor, type PanelState } from './model.js'
 import { useStore } from './store.js'
 import { DevicesView } from './views/devices.js'
 import { EventsView } from './views/events.js'
 import { MacrosView } from './views/macros.js'
 import { RelaysView } from './views/relays.js'
 import { TelemetryView } from './views/telemetry.js'
+import { SetupView } from './admin/setup.js'
+import { SystemView } from './admin/system.js'
+import './admin/admin.css'
 
 function Nav (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   return (
     <nav class='nav' aria-label='views'>
-      {VIEWS.map(v => (
+      {viewsFor(props.state.session?.role).map(v => (
         <button key={v.id} class='nav-item' data-view={v.id} aria-current={props.state.view === v.id ? 'page' : undefined} onClick={() => props.panel.setView(v.id)}>
           <Icon name={v.id} size={26} /><span>{v.label}</span>
         </button>
@@ -39,6 +42,9 @@ function CurrentView (props: { panel: Panel, state: PanelState }): preact.JSX.El
     case 'relays': return <RelaysView {...props} />
     case 'macros': return <MacrosView {...props} />
     case 'events': return <EventsView {...props} />
+    // An admin view asked for by a non-admin (an old link): the API would refuse it; the device list instead.
+    case 'setup': return props.state.session?.role === 'admin' ? <SetupView {...props} /> : <DevicesView state={props.state} />
+    case 'system': return props.state.session?.role === 'admin' ? <SystemView {...props} /> : <DevicesView state={props.state} />
   }
 }
 

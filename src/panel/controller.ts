@@ -264,6 +264,9 @@ export class Panel {
     return this.link
   }
 
+  /** The REST client for the admin views (null when logged out). */
+  get rest (): Api | null { return this.api }
+
   private requireApi (): Api {
     if (this.api === null) throw new Error('not logged in')
     return this.api

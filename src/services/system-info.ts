@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { cpus, freemem, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
+import type { Config } from '../config/types.js'
+import { tlsDir } from '../tls/material.js'
 
 /** Where Linux lists its thermal zones; a machine without any (most VMs, containers) has no such directory. */
 export const THERMAL_DIR = '/sys/class/thermal'
@@ -76,4 +78,9 @@ export function hostInfo (thermalDir: string = THERMAL_DIR): HostInfo {
     cpuTemperatureC: cpuTemperatureC(thermalDir),
     memory: { totalBytes: totalmem(), freeBytes: freemem(), processRssBytes: process.memoryUsage.rss() }
   }
+}
+
+/** The CA a device must trust for MQTT over TLS: the operator's (tls.caFile) or the generated one; null if unreadable. */
+export function caPem (config: Pick<Config, 'dataDir' | 'tls'>): string | null {
+  return readText(config.tls.caFile !== '' ? config.tls.caFile : join(tlsDir(config.dataDir), 'ca.crt'))
 }

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path'
 import { GatewayError } from '../../errors.js'
 import { backupDir, listBackups, sqliteFile, type BackupFile } from '../../persistence/sqlite-files.js'
 import { BackupService } from '../../services/backups.js'
-import { dirBytes, hostInfo } from '../../services/system-info.js'
+import { caPem, dirBytes, hostInfo } from '../../services/system-info.js'
 import { version } from '../../version.js'
 import { route, type RouteSpec, type Schema } from '../route-table.js'
 import { storagePart } from './health.js'
@@ -22,7 +22,7 @@ const backupSchema: Schema = {
 const bytes = { type: 'integer', minimum: 0 }
 const systemSchema: Schema = {
   type: 'object',
-  required: ['version', 'gatewayId', 'startedAt', 'uptimeS', 'host', 'storage', 'broker', 'backups'],
+  required: ['version', 'gatewayId', 'startedAt', 'uptimeS', 'host', 'storage', 'broker', 'mqtt', 'backups'],
   properties: {
     version: { type: 'string' },
     gatewayId: { type: 'string' },
@@ -53,6 +53,14 @@ const systemSchema: Schema = {
       type: 'object',
       required: ['clients', 'storeBytes'],
       properties: { clients: { type: 'integer' }, storeBytes: { ...bytes, description: 'the broker\'s level store' } }
+    },
+    mqtt: {
+      type: 'object',
+      required: ['port', 'tlsPort', 'caPem'],
+      description: 'what a device is provisioned with (the configured ports; the CA when MQTT over TLS is on)',
+      properties: {
+        port: { type: 'integer' }, tlsPort: { type: ['integer', 'null'] }, caPem: { type: ['string', 'null'] }
+      }
     },
     backups: {
       type: 'object',
@@ -92,6 +100,11 @@ export const systemRoutes: RouteSpec[] = [
         host: hostInfo(),
         storage: storagePart(app),
         broker: { clients: app.broker.aedes.connectedClients, storeBytes: dirBytes(join(app.config.dataDir, 'mqtt')) },
+        mqtt: {
+          port: app.config.mqtt.port,
+          tlsPort: app.config.tls.mqtt.enabled ? app.config.tls.mqtt.port : null,
+          caPem: app.config.tls.mqtt.enabled ? caPem(app.config) : null
+        },
         backups: {
           supported: file !== undefined,
           enabled: app.config.backup.enabled,
@@ -112,13 +125,26 @@ export const systemRoutes: RouteSpec[] = [
     status: 201,
     response: backupSchema,
     errors: ['GW_ERR_BACKUP_UNSUPPORTED', 'GW_ERR_BACKUP_FAILED'],
-    handler: async (_req, { app }) => {
+    handler: async (req, { app }) => {
       if (sqliteFile(app.config) === undefined) throw new GatewayError('GW_ERR_BACKUP_UNSUPPORTED')
+      let made: BackupFile
       try {
-        return backupView(await new BackupService(app).backupNow())
+        made = await new BackupService(app).backupNow()
       } catch (err) {
         throw new GatewayError('GW_ERR_BACKUP_FAILED', `backup failed: ${(err as Error).message}`)
       }
+      // Who took it, in the event log (and live in every admin's panel).
+      const view = backupView(made)
+      await app.events.log({
+        level: 'info',
+        type: 'backup.taken',
+        source: 'api',
+        action: 'backup',
+        target: view.name as string,
+        username: req.user.username,
+        payload: { bytes: made.bytes }
+      })
+      return view
     }
   }),
   route<{ name: string }>({
