@@ -28,12 +28,13 @@ t.test('viewers and operators see no Setup, and the device admin routes answer t
     const token = await login(app, u.username, u.password)
     t.equal(await statusAs(app.httpUrl, token, 'POST', '/devices', { name: 'x', type: 'sensor' }), 403, `${role}: add`)
     t.equal(await statusAs(app.httpUrl, token, 'POST', '/devices/some-board/rotate-secret'), 403, `${role}: new secret`)
-    t.equal(await statusAs(app.httpUrl, token, 'PUT', '/devices/some-board/config', { config: {} }), 403, `${role}: config`)
+    const config = { config: {} }
+    t.equal(await statusAs(app.httpUrl, token, 'PUT', '/devices/some-board/config', config), 403, `${role}: config`)
     t.equal(await statusAs(app.httpUrl, token, 'DELETE', '/devices/some-board'), 403, `${role}: delete`)
   }
 })
 
-t.test('Setup: field errors, add with the secret shown once, connect with it, disable, new secret, config, delete', async t => {
+t.test('Setup: field errors, secret shown once, connect with it, disable, new secret, config, delete', async t => {
   const { page } = await openPanel(t, browser, app, 'admin')
   const other = await openPanel(t, browser, app, 'admin')
   await showView(page, 'setup')
