@@ -4,10 +4,12 @@ import type { Panel } from '../controller.js'
 import type { PanelState } from '../model.js'
 import { DevicesAdmin } from './devices-admin.js'
 import { RelaysAdmin } from './relays-admin.js'
+import { ThemesAdmin } from './themes-admin.js'
 
 const TABS = [
   { id: 'devices', label: 'Devices' },
-  { id: 'relays', label: 'Relay channels' }
+  { id: 'relays', label: 'Relay channels' },
+  { id: 'themes', label: 'Themes' }
 ] as const
 type TabId = typeof TABS[number]['id']
 
@@ -29,6 +31,7 @@ export function SetupView (props: { panel: Panel, state: PanelState }): preact.J
       <div role='tabpanel' data-testid={`setup-tab-${tab}`}>
         {tab === 'devices' ? <DevicesAdmin {...props} /> : null}
         {tab === 'relays' ? <RelaysAdmin {...props} /> : null}
+        {tab === 'themes' ? <ThemesAdmin {...props} /> : null}
       </div>
     </section>
   )
