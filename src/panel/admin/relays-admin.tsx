@@ -154,10 +154,11 @@ export function RelaysAdmin (props: { panel: Panel, state: PanelState }): preact
   if (boards.data?.items.length === 0) return <Placeholder>No relay board yet: add one under Devices.</Placeholder>
   return (
     <>
-      <div class='chips' role='group' aria-label='board'>
+      <div class='chips' role='tablist' aria-label='board'>
         {(boards.data?.items ?? []).map(b => (
           <button
-            key={b.uuid} class='chip' data-uuid={b.uuid} aria-pressed={b.uuid === board} onClick={() => setUuid(b.uuid)}
+            key={b.uuid} role='tab' class='chip' data-uuid={b.uuid} aria-selected={b.uuid === board}
+            onClick={() => setUuid(b.uuid)}
           >
             {b.name}
           </button>

@@ -142,10 +142,11 @@ export function ThemesAdmin (props: { panel: Panel, state: PanelState }): preact
   const t = items.find(x => x.id === selected) ?? items.find(x => x.isActive) ?? items[0]
   return (
     <>
-      <div class='chips' role='group' aria-label='theme'>
+      <div class='chips' role='tablist' aria-label='theme'>
         {items.map(x => (
           <button
-            key={x.id} class='chip' data-theme={x.id} aria-pressed={x.id === t?.id} onClick={() => setSelected(x.id)}
+            key={x.id} role='tab' class='chip' data-theme={x.id} aria-selected={x.id === t?.id}
+            onClick={() => setSelected(x.id)}
           >
             {x.name}{x.isActive ? ' ✓' : ''}
           </button>

@@ -29,7 +29,7 @@ t.test('channels: field errors, two in a mutex group, an edit a second admin see
   for (const p of [page, other.page]) {
     await showView(p, 'setup')
     await p.click('[data-tab=relays]')
-    await p.waitForSelector(`.chip[data-uuid="${uuid}"][aria-pressed=true]`)
+    await p.waitForSelector(`.chip[data-uuid="${uuid}"][aria-selected=true]`)
   }
   const add = '[data-testid=channel-add]'
   const fill = async (fields: Record<string, string>): Promise<void> => {
