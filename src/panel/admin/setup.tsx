@@ -5,11 +5,13 @@ import type { PanelState } from '../model.js'
 import { DevicesAdmin } from './devices-admin.js'
 import { RelaysAdmin } from './relays-admin.js'
 import { ThemesAdmin } from './themes-admin.js'
+import { UsersAdmin } from './users-admin.js'
 
 const TABS = [
   { id: 'devices', label: 'Devices' },
   { id: 'relays', label: 'Relay channels' },
-  { id: 'themes', label: 'Themes' }
+  { id: 'themes', label: 'Themes' },
+  { id: 'users', label: 'Users' }
 ] as const
 type TabId = typeof TABS[number]['id']
 
@@ -32,6 +34,7 @@ export function SetupView (props: { panel: Panel, state: PanelState }): preact.J
         {tab === 'devices' ? <DevicesAdmin {...props} /> : null}
         {tab === 'relays' ? <RelaysAdmin {...props} /> : null}
         {tab === 'themes' ? <ThemesAdmin {...props} /> : null}
+        {tab === 'users' ? <UsersAdmin {...props} /> : null}
       </div>
     </section>
   )
