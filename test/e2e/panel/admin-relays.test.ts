@@ -72,7 +72,8 @@ t.test('channels: field errors, two in a mutex group, an edit a second admin see
   await page.fill(`${one} [name=name]`, 'Winch pull')
   await page.fill(`${one} [name=maxOnMs]`, '30000')
   await page.click(`${one} [data-testid=channel-save]`)
-  const valueIs = ([sel, want]: string[]): boolean => (document.querySelector(sel) as HTMLInputElement | null)?.value === want
+  const valueIs = ([sel, want]: string[]): boolean =>
+    (document.querySelector(sel) as HTMLInputElement | null)?.value === want
   await other.page.waitForFunction(valueIs, [`${one} [name=name]`, 'Winch pull'])
   t.pass('the second admin sees the new name')
   await page.fill(`${one} [name=maxOnMs]`, '-5')
