@@ -3,6 +3,7 @@ import { ViewHeader } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import type { PanelState } from '../model.js'
 import { DevicesAdmin } from './devices-admin.js'
+import { MacrosAdmin } from './macros-admin.js'
 import { RelaysAdmin } from './relays-admin.js'
 import { ThemesAdmin } from './themes-admin.js'
 import { UsersAdmin } from './users-admin.js'
@@ -11,6 +12,7 @@ const TABS = [
   { id: 'devices', label: 'Devices' },
   { id: 'relays', label: 'Relay channels' },
   { id: 'themes', label: 'Themes' },
+  { id: 'macros', label: 'Macros' },
   { id: 'users', label: 'Users' }
 ] as const
 type TabId = typeof TABS[number]['id']
@@ -34,6 +36,7 @@ export function SetupView (props: { panel: Panel, state: PanelState }): preact.J
         {tab === 'devices' ? <DevicesAdmin {...props} /> : null}
         {tab === 'relays' ? <RelaysAdmin {...props} /> : null}
         {tab === 'themes' ? <ThemesAdmin {...props} /> : null}
+        {tab === 'macros' ? <MacrosAdmin {...props} /> : null}
         {tab === 'users' ? <UsersAdmin {...props} /> : null}
       </div>
     </section>

@@ -4,7 +4,7 @@ import { canControl, type MacroItem, type MacroRun, type PanelState } from '../m
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled', 'interrupted'])
 
-function Progress (props: { run: MacroRun | undefined, steps: number }): preact.JSX.Element | null {
+export function Progress (props: { run: MacroRun | undefined, steps: number }): preact.JSX.Element | null {
   const { run } = props
   if (run === undefined) return null
   const steps = run.steps > 0 ? run.steps : props.steps
