@@ -7,13 +7,15 @@ import { MacrosAdmin } from './macros-admin.js'
 import { RelaysAdmin } from './relays-admin.js'
 import { ThemesAdmin } from './themes-admin.js'
 import { UsersAdmin } from './users-admin.js'
+import { WebhooksAdmin } from './webhooks-admin.js'
 
 const TABS = [
   { id: 'devices', label: 'Devices' },
   { id: 'relays', label: 'Relay channels' },
   { id: 'themes', label: 'Themes' },
   { id: 'macros', label: 'Macros' },
-  { id: 'users', label: 'Users' }
+  { id: 'users', label: 'Users' },
+  { id: 'webhooks', label: 'Webhooks' }
 ] as const
 type TabId = typeof TABS[number]['id']
 
@@ -38,6 +40,7 @@ export function SetupView (props: { panel: Panel, state: PanelState }): preact.J
         {tab === 'themes' ? <ThemesAdmin {...props} /> : null}
         {tab === 'macros' ? <MacrosAdmin {...props} /> : null}
         {tab === 'users' ? <UsersAdmin {...props} /> : null}
+        {tab === 'webhooks' ? <WebhooksAdmin {...props} /> : null}
       </div>
     </section>
   )
