@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact'
 import { useId, useState } from 'preact/hooks'
 import { ApiError } from '../api.js'
+import { contrast } from '../theme.js'
 
 /** What a failed request said: messages by field (the API's JSON pointer, `/name`), and the rest for the form. */
 export interface FormErrors { fields: Record<string, string>, form: string | null }
@@ -92,4 +93,9 @@ export const bytes = (n: number | null): string => {
     u++
   }
   return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`
+}
+
+/** Black or white text, whichever reads better on a theme's colour (as the panel does on its own buttons). */
+export function inkOn (bg: string): string {
+  return (contrast(bg, '#000000') ?? 21) >= (contrast(bg, '#ffffff') ?? 0) ? '#000' : '#fff'
 }

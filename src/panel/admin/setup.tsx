@@ -5,6 +5,7 @@ import type { PanelState } from '../model.js'
 import { DevicesAdmin } from './devices-admin.js'
 import { MacrosAdmin } from './macros-admin.js'
 import { RelaysAdmin } from './relays-admin.js'
+import { ScreensAdmin } from './screens-admin.js'
 import { ThemesAdmin } from './themes-admin.js'
 import { UsersAdmin } from './users-admin.js'
 import { WebhooksAdmin } from './webhooks-admin.js'
@@ -12,6 +13,7 @@ import { WebhooksAdmin } from './webhooks-admin.js'
 const TABS = [
   { id: 'devices', label: 'Devices' },
   { id: 'relays', label: 'Relay channels' },
+  { id: 'screens', label: 'Screens' },
   { id: 'themes', label: 'Themes' },
   { id: 'macros', label: 'Macros' },
   { id: 'users', label: 'Users' },
@@ -37,6 +39,7 @@ export function SetupView (props: { panel: Panel, state: PanelState }): preact.J
       <div role='tabpanel' data-testid={`setup-tab-${tab}`}>
         {tab === 'devices' ? <DevicesAdmin {...props} /> : null}
         {tab === 'relays' ? <RelaysAdmin {...props} /> : null}
+        {tab === 'screens' ? <ScreensAdmin {...props} /> : null}
         {tab === 'themes' ? <ThemesAdmin {...props} /> : null}
         {tab === 'macros' ? <MacrosAdmin {...props} /> : null}
         {tab === 'users' ? <UsersAdmin {...props} /> : null}

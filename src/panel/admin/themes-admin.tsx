@@ -3,7 +3,7 @@ import type { Api } from '../api.js'
 import { Placeholder } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import type { Page, PanelState } from '../model.js'
-import { Field, FormError, Section, useAction } from './forms.js'
+import { Field, FormError, inkOn, Section, useAction } from './forms.js'
 import { useResource } from './use-resource.js'
 
 interface Theme {
@@ -35,6 +35,8 @@ function merged (
 /** The theme as a device type sees it, redrawn on every keystroke. */
 function Preview (props: { t: Theme, colors: Record<string, string>, size: string, type: string }): preact.JSX.Element {
   const { c, size } = merged(props.t, props.colors, props.size, props.type)
+  const primary = c.primary ?? '#4aa3ff'
+  const error = c.error ?? '#ff4d42'
   return (
     <figure
       class='theme-preview' data-preview={props.type}
@@ -43,8 +45,8 @@ function Preview (props: { t: Theme, colors: Record<string, string>, size: strin
       <figcaption>{props.type}</figcaption>
       <div class='theme-preview-card' style={{ background: c.surface ?? '#12171e' }}>
         <span style={{ color: c.text_secondary ?? c.text_primary }}>Headlights</span>
-        <span class='theme-preview-btn' style={{ background: c.primary ?? '#4aa3ff', color: '#000' }}>ON</span>
-        <span class='theme-preview-btn' style={{ background: c.error ?? '#ff4d42', color: '#fff' }}>STOP</span>
+        <span class='theme-preview-btn' style={{ background: primary, color: inkOn(primary) }}>ON</span>
+        <span class='theme-preview-btn' style={{ background: error, color: inkOn(error) }}>STOP</span>
       </div>
     </figure>
   )
