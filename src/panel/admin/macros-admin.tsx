@@ -4,7 +4,7 @@ import { Placeholder } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import type { MacroItem, Page, PanelState, RelayItem } from '../model.js'
 import { Progress } from '../views/macros.js'
-import { Field, FormError, Section, useAction } from './forms.js'
+import { CreateByName, Field, FormError, Section, useAction } from './forms.js'
 import { StepEditor, type Step } from './macro-steps.js'
 import { useResource } from './use-resource.js'
 
@@ -77,28 +77,6 @@ function MacroEditor (props: {
   )
 }
 
-function NewMacro (props: { api: Api, done: (id: number) => void }): preact.JSX.Element {
-  const [name, setName] = useState('')
-  const act = useAction()
-  const submit = (e: Event): void => {
-    e.preventDefault()
-    let id = 0
-    const create = async (): Promise<void> => {
-      id = (await props.api.call<MacroItem>('POST', '/macros', { name, actions: [] })).id
-    }
-    void act.run(create).then(ok => { if (ok) props.done(id) })
-  }
-  return (
-    <form class='form' onSubmit={submit} noValidate data-testid='macro-new'>
-      <Field label='New macro' field='/name' errors={act.errors}>
-        {a => <input {...a} name='new-macro-name' value={name} onInput={e => setName(e.currentTarget.value)} />}
-      </Field>
-      <FormError errors={act.errors} />
-      <button class='btn' type='submit' data-testid='macro-new-submit' disabled={act.busy}>Create</button>
-    </form>
-  )
-}
-
 /** Macros: steps (set a relay, wait, only if a relay is on/off), ordered, saved in one request, test-run. */
 export function MacrosAdmin (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   const api = props.panel.rest
@@ -127,8 +105,10 @@ export function MacrosAdmin (props: { panel: Panel, state: PanelState }): preact
             relays={relays.data?.items ?? []} done={macros.reload}
           />
           )}
-      <NewMacro
-        api={api} done={id => {
+      <CreateByName
+        kind='macro' label='New macro'
+        create={async name => (await api.call<MacroItem>('POST', '/macros', { name, actions: [] })).id}
+        done={id => {
           setSelected(id)
           macros.reload()
         }}

@@ -3,7 +3,7 @@ import type { Api } from '../api.js'
 import { Placeholder } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import type { Page, PanelState, RelayItem } from '../model.js'
-import { Field, FormError, inkOn, Section, useAction } from './forms.js'
+import { CreateByName, Field, FormError, inkOn, Section, useAction } from './forms.js'
 import { useResource } from './use-resource.js'
 
 interface Item { id: number, itemType: string, label: string, position: number, relayChannelId: number | null }
@@ -136,28 +136,6 @@ function ScreenEditor (props: EditorProps): preact.JSX.Element {
   )
 }
 
-function NewScreen (props: { api: Api, done: (id: number) => void }): preact.JSX.Element {
-  const [name, setName] = useState('')
-  const act = useAction()
-  const submit = (e: Event): void => {
-    e.preventDefault()
-    let id = 0
-    const create = async (): Promise<void> => {
-      id = (await props.api.call<Screen>('POST', '/screens', { name, title: name, deviceType: 'display' })).id
-    }
-    void act.run(create).then(ok => { if (ok) props.done(id) })
-  }
-  return (
-    <form class='form' onSubmit={submit} noValidate data-testid='screen-new'>
-      <Field label='New screen (for displays)' field='/name' errors={act.errors}>
-        {a => <input {...a} name='screen-name' value={name} onInput={e => setName(e.currentTarget.value)} />}
-      </Field>
-      <FormError errors={act.errors} />
-      <button class='btn' type='submit' data-testid='screen-new-submit' disabled={act.busy}>Create</button>
-    </form>
-  )
-}
-
 /** Screens of the displays: items ordered by drag and drop (or ↑/↓), previewed in the active theme. */
 export function ScreensAdmin (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   const api = props.panel.rest
@@ -187,8 +165,13 @@ export function ScreensAdmin (props: { panel: Panel, state: PanelState }): preac
             key={s.id} api={api} s={s} relays={relays.data?.items ?? []} theme={theme.data} state={props.state}
           />
           )}
-      <NewScreen
-        api={api} done={id => {
+      <CreateByName
+        kind='screen' label='New screen (for displays)'
+        create={async name => {
+          const body = { name, title: name, deviceType: 'display' }
+          return (await api.call<Screen>('POST', '/screens', body)).id
+        }}
+        done={id => {
           setSelected(id)
           screens.reload()
         }}

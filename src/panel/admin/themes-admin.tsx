@@ -3,7 +3,7 @@ import type { Api } from '../api.js'
 import { Placeholder } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import type { Page, PanelState } from '../model.js'
-import { Field, FormError, inkOn, Section, useAction } from './forms.js'
+import { CreateByName, Field, FormError, inkOn, Section, useAction } from './forms.js'
 import { useResource } from './use-resource.js'
 
 interface Theme {
@@ -109,31 +109,6 @@ function ThemeEditor (props: { api: Api, t: Theme, done: () => void }): preact.J
   )
 }
 
-function NewTheme (props: { api: Api, from: Theme | undefined, done: (id: number) => void }): preact.JSX.Element {
-  const [name, setName] = useState('')
-  const act = useAction()
-  const submit = (e: Event): void => {
-    e.preventDefault()
-    const colors = props.from?.colors ?? { primary: '#4aa3ff', background: '#07090c' }
-    let id = 0
-    const create = async (): Promise<void> => {
-      id = (await props.api.call<Theme>('POST', '/themes', { name, colors })).id
-    }
-    void act.run(create).then(ok => {
-      if (ok) props.done(id)
-    })
-  }
-  return (
-    <form class='form' onSubmit={submit} noValidate data-testid='theme-new'>
-      <Field label='New theme (a copy of the one shown)' field='/name' errors={act.errors}>
-        {a => <input {...a} name='theme-name' value={name} onInput={e => setName(e.currentTarget.value)} />}
-      </Field>
-      <FormError errors={act.errors} />
-      <button class='btn' type='submit' data-testid='theme-new-submit' disabled={act.busy}>Create</button>
-    </form>
-  )
-}
-
 /** Themes: colours and base size with a live preview per device type, activate (retained to every device). */
 export function ThemesAdmin (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   const api = props.panel.rest
@@ -158,8 +133,13 @@ export function ThemesAdmin (props: { panel: Panel, state: PanelState }): preact
       {t === undefined
         ? null
         : <ThemeEditor key={`${t.id}:${JSON.stringify(t)}`} api={api} t={t} done={themes.reload} />}
-      <NewTheme
-        api={api} from={t} done={id => {
+      <CreateByName
+        kind='theme' label='New theme (a copy of the one shown)'
+        create={async name => {
+          const colors = t?.colors ?? { primary: '#4aa3ff', background: '#07090c' }
+          return (await api.call<Theme>('POST', '/themes', { name, colors })).id
+        }}
+        done={id => {
           setSelected(id)
           themes.reload()
         }}

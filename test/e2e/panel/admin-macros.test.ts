@@ -32,7 +32,7 @@ t.test('macros: field errors, relay and delay steps, a test run that drives the 
   await page.click('[data-testid=macro-new-submit]')
   await page.waitForSelector('[data-testid=macro-new] [data-field="/name"] .field-error')
   t.pass('a macro without a name: the error on the name')
-  await page.fill('[data-testid=macro-new] [name=new-macro-name]', 'Lights on')
+  await page.fill('[data-testid=macro-new] [name=macro-name]', 'Lights on')
   await page.click('[data-testid=macro-new-submit]')
   await page.waitForSelector('[data-testid=macro-editor]:has-text("Lights on")')
 
