@@ -44,7 +44,10 @@ export const errorRegistry = {
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   GW_ERR_USER_EXISTS: { status: 409, message: 'A user with this name already exists' },
   GW_ERR_MQTT_PAYLOAD_TOO_LARGE: { status: 413, message: 'The MQTT payload exceeds mqtt.maxPayloadBytes' },
-  GW_ERR_MQTT_PAYLOAD_INVALID: { status: 400, message: 'The MQTT payload is not valid JSON or does not match its topic schema' },
+  GW_ERR_MQTT_PAYLOAD_INVALID: {
+    status: 400,
+    message: 'The MQTT payload is not valid JSON or does not match its topic schema'
+  },
   GW_ERR_USER_LAST_ADMIN: { status: 409, message: 'The last enabled admin cannot be deleted, disabled or demoted' },
   GW_ERR_USER_INVALID_NAME: { status: 400, message: 'Not a valid user name' },
   GW_ERR_USER_WEAK_PASSWORD: { status: 400, message: 'The password is too short' },
@@ -58,7 +61,10 @@ export const errorRegistry = {
   GW_ERR_CAN_SIGNAL_NOT_FOUND: { status: 404, message: 'No such CAN signal' },
   GW_ERR_CAN_SIGNAL_EXISTS: { status: 409, message: 'A CAN signal with this CAN id, name and device already exists' },
   GW_ERR_DEVICE_CONFIG_CONFLICT: { status: 409, message: 'The device config is no longer at the expected version' },
-  GW_ERR_DEVICE_CONFIG_TOO_LARGE: { status: 413, message: 'The device config message would exceed mqtt.maxPayloadBytes' },
+  GW_ERR_DEVICE_CONFIG_TOO_LARGE: {
+    status: 413,
+    message: 'The device config message would exceed mqtt.maxPayloadBytes'
+  },
   GW_ERR_THEME_NOT_FOUND: { status: 404, message: 'No such theme' },
   GW_ERR_THEME_EXISTS: { status: 409, message: 'A theme with this name already exists' },
   GW_ERR_THEME_ACTIVE: { status: 409, message: 'The active theme cannot be deleted' },

@@ -1,7 +1,20 @@
 import { Api, ApiError, login } from './api.js'
 import { mergeEvents, numeric, placeholderDevice, toast, trimPoints, CHART_SPAN_MS } from './ingest.js'
 import { MqttLink } from './link.js'
-import { channelKey, initialState, type Level, type Loadable, type MacroItem, type PanelState, type Point, type Reading, type RelayItem, type Session, type ViewId, VIEWS } from './model.js'
+import {
+  channelKey,
+  initialState,
+  type Level,
+  type Loadable,
+  type MacroItem,
+  type PanelState,
+  type Point,
+  type Reading,
+  type RelayItem,
+  type Session,
+  type ViewId,
+  VIEWS
+} from './model.js'
 import { loadSession, saveSession, sessionFrom } from './session.js'
 import { Store } from './store.js'
 
@@ -16,7 +29,7 @@ export interface PanelEnv { storage: Storage, wsUrl: string, location: Location 
 const viewOf = (hash: string): ViewId => VIEWS.find(v => `#/${v.id}` === hash)?.id ?? 'devices'
 
 function why (err: unknown): string {
-  if (err instanceof ApiError) return err.status === 404 ? 'Not available on this gateway yet (HTTP 404)' : `${err.message} (${err.code})`
+  if (err instanceof ApiError) { return err.status === 404 ? 'Not available on this gateway yet (HTTP 404)' : `${err.message} (${err.code})` }
   return err instanceof Error ? err.message : String(err)
 }
 
@@ -35,7 +48,9 @@ export class Panel {
     this.store = new Store(initialState(loadSession(env.storage, Date.now()), viewOf(env.location.hash), Date.now()))
   }
 
-  get state (): PanelState { return this.store.state }
+  get state (): PanelState {
+    return this.store.state
+  }
 
   boot (): void {
     const s = this.state.session
@@ -66,7 +81,12 @@ export class Panel {
     this.link = new MqttLink({ url: this.env.wsUrl, session, store: this.store, onRefused: why => this.logout(why) })
     this.link.start()
     const untilExpiry = Math.max(0, session.expiresAtLocal - Date.now())
-    this.timers.push(setTimeout(() => this.logout('Your session has expired. Please log in again.'), Math.min(untilExpiry, 2 ** 31 - 1)))
+    this.timers.push(
+      setTimeout(
+        () => this.logout('Your session has expired. Please log in again.'),
+        Math.min(untilExpiry, 2 ** 31 - 1)
+      )
+    )
     const tick = (): void => {
       this.store.update(() => ({ now: Date.now() + session.skewMs }))
       this.timers.push(setTimeout(tick, 1000))
@@ -76,7 +96,9 @@ export class Panel {
   }
 
   /** The gateway's time now. */
-  now (): number { return Date.now() + (this.state.session?.skewMs ?? 0) }
+  now (): number {
+    return Date.now() + (this.state.session?.skewMs ?? 0)
+  }
 
   private async loadAll (): Promise<void> {
     const api = this.api
@@ -87,7 +109,7 @@ export class Panel {
         const page = await api.devices()
         this.store.update(s => {
           const devices = { ...s.devices }
-          for (const d of page.items) devices[d.uuid] = { ...placeholderDevice(d.uuid), ...d, ...pickLive(s.devices[d.uuid]) }
+          for (const d of page.items) { devices[d.uuid] = { ...placeholderDevice(d.uuid), ...d, ...pickLive(s.devices[d.uuid]) } }
           return { devices }
         })
       }),
@@ -108,7 +130,10 @@ export class Panel {
     ])
   }
 
-  private async load (part: 'devicesLoad' | 'relaysLoad' | 'macrosLoad' | 'eventsLoad', fn: () => Promise<void>): Promise<void> {
+  private async load (
+    part: 'devicesLoad' | 'relaysLoad' | 'macrosLoad' | 'eventsLoad',
+    fn: () => Promise<void>
+  ): Promise<void> {
     try {
       await fn()
       this.store.update(() => ({ [part]: { loaded: true, error: null } satisfies Loadable }))
@@ -122,9 +147,13 @@ export class Panel {
     this.store.update(() => ({ view }))
   }
 
-  onHashChange (): void { this.store.update(() => ({ view: viewOf(this.env.location.hash) })) }
+  onHashChange (): void {
+    this.store.update(() => ({ view: viewOf(this.env.location.hash) }))
+  }
 
-  selectTelemetry (uuid: string): void { this.store.update(() => ({ telemetryDevice: uuid })) }
+  selectTelemetry (uuid: string): void {
+    this.store.update(() => ({ telemetryDevice: uuid }))
+  }
 
   /** The latest value of every key of a device, and the last hour of each numeric key (1-minute buckets). */
   async loadTelemetry (uuid: string): Promise<void> {
@@ -134,9 +163,16 @@ export class Panel {
     try {
       const { readings } = await api.latest(uuid)
       const to = this.now() + 1
-      const series = await Promise.all(readings.map(async r => typeof r.value === 'string' || r.value === null
-        ? []
-        : (await api.series(uuid, r.key, to - CHART_SPAN_MS, to).catch(() => ({ points: [] }))).points.map(p => ({ t: p.t, v: p.avg }))))
+      const series = await Promise.all(
+        readings.map(async r =>
+          typeof r.value === 'string' || r.value === null
+            ? []
+            : (await api.series(uuid, r.key, to - CHART_SPAN_MS, to).catch(() => ({ points: [] }))).points.map(p => ({
+                t: p.t,
+                v: p.avg
+              }))
+        )
+      )
       this.store.update(s => {
         const current = { ...(s.telemetry[uuid] ?? {}) }
         readings.forEach((r, i) => {
@@ -157,7 +193,9 @@ export class Panel {
 
   private fail (ch: RelayItem, err: unknown): void {
     const key = channelKey(ch.deviceUuid, ch.channelNumber)
-    this.store.update(s => ({ pending: { ...s.pending, [key]: { ...(s.pending[key] ?? { want: false, since: this.now() }), error: why(err) } } }))
+    this.store.update(s => ({
+      pending: { ...s.pending, [key]: { ...(s.pending[key] ?? { want: false, since: this.now() }), error: why(err) } }
+    }))
   }
 
   /** Toggle and pulse channels: one request; the control shows the result only when the board reports it. */
@@ -183,7 +221,9 @@ export class Panel {
     const key = channelKey(ch.deviceUuid, ch.channelNumber)
     if (this.holds.has(key)) return
     const send = (): void => {
-      this.link?.relaySet(ch.deviceUuid, { channel: ch.channelNumber, action: 'on', duration_ms: HOLD_MS }).catch(err => this.fail(ch, err))
+      this.link
+        ?.relaySet(ch.deviceUuid, { channel: ch.channelNumber, action: 'on', duration_ms: HOLD_MS })
+        .catch(err => this.fail(ch, err))
     }
     this.pend(ch, true)
     if (this.link?.online !== true) return this.fail(ch, new Error('not connected to the gateway'))
@@ -210,12 +250,19 @@ export class Panel {
   }
 
   async runMacro (m: MacroItem): Promise<void> {
-    this.store.update(s => ({ macroRuns: { ...s.macroRuns, [m.id]: { runId: null, status: 'requested', step: 0, steps: m.actions.length, message: null } } }))
+    this.store.update(s => ({
+      macroRuns: {
+        ...s.macroRuns,
+        [m.id]: { runId: null, status: 'requested', step: 0, steps: m.actions.length, message: null }
+      }
+    }))
     try {
       if (this.link?.online === true) await this.link.runMacro(m.id)
       else await this.requireApi().executeMacro(m.id)
     } catch (err) {
-      this.store.update(s => ({ macroRuns: { ...s.macroRuns, [m.id]: { ...s.macroRuns[m.id], status: 'failed', message: why(err) } } }))
+      this.store.update(s => ({
+        macroRuns: { ...s.macroRuns, [m.id]: { ...s.macroRuns[m.id], status: 'failed', message: why(err) } }
+      }))
     }
   }
 
@@ -247,12 +294,18 @@ export class Panel {
   }
 
   toggleLevel (level: Level): void {
-    this.store.update(s => ({ eventLevels: s.eventLevels.includes(level) ? s.eventLevels.filter(l => l !== level) : [...s.eventLevels, level] }))
+    this.store.update(s => ({
+      eventLevels: s.eventLevels.includes(level) ? s.eventLevels.filter(l => l !== level) : [...s.eventLevels, level]
+    }))
   }
 
-  dismissToast (id: number): void { this.store.update(s => ({ toasts: s.toasts.filter(t => t.id !== id) })) }
+  dismissToast (id: number): void {
+    this.store.update(s => ({ toasts: s.toasts.filter(t => t.id !== id) }))
+  }
 
-  retryNow (): void { this.link?.retryNow() }
+  retryNow (): void {
+    this.link?.retryNow()
+  }
 
   /** The page is going away: end the socket now (the gateway releases this panel's holds when it closes). */
   pageHide (): void {
@@ -265,7 +318,9 @@ export class Panel {
   }
 
   /** The REST client for the admin views (null when logged out). */
-  get rest (): Api | null { return this.api }
+  get rest (): Api | null {
+    return this.api
+  }
 
   private requireApi (): Api {
     if (this.api === null) throw new Error('not logged in')
@@ -278,12 +333,23 @@ function pickLive (d: PanelState['devices'][string] | undefined): Partial<PanelS
   return d === undefined ? {} : { status: d.status, ...(d.lastSeen === null ? {} : { lastSeen: d.lastSeen }) }
 }
 
-function mergeHistory (prev: Reading | undefined, r: { value: number | boolean | string | null, unit: string | null, ts: number }, history: Point[], now: number): Reading {
+function mergeHistory (
+  prev: Reading | undefined,
+  r: { value: number | boolean | string | null, unit: string | null, ts: number },
+  history: Point[],
+  now: number
+): Reading {
   const live = prev?.points ?? []
   const lastHistoric = history.at(-1)?.t ?? -Infinity
   const points = trimPoints([...history, ...live.filter(p => p.t > lastHistoric)], now)
   const newer = prev !== undefined && prev.ts > r.ts
   const value = newer ? prev.value : r.value as number | boolean | string
   const n = numeric(value)
-  return { value, unit: r.unit ?? prev?.unit ?? null, ts: newer ? prev.ts : r.ts, points: points.length === 0 && n !== null ? [{ t: r.ts, v: n }] : points, loaded: true }
+  return {
+    value,
+    unit: r.unit ?? prev?.unit ?? null,
+    ts: newer ? prev.ts : r.ts,
+    points: points.length === 0 && n !== null ? [{ t: r.ts, v: n }] : points,
+    loaded: true
+  }
 }

@@ -47,7 +47,13 @@ export interface RelayItem {
   enabled: boolean
 }
 
-export interface MacroItem { id: number, name: string, description: string | null, enabled: boolean, actions: unknown[] }
+export interface MacroItem {
+  id: number
+  name: string
+  description: string | null
+  enabled: boolean
+  actions: unknown[]
+}
 
 export interface EventItem {
   id: number
@@ -64,7 +70,13 @@ export interface EventItem {
 export interface EmergencyState { active: boolean, reason: string | null, source: string | null, since: string | null }
 
 export interface Point { t: number, v: number }
-export interface Reading { value: number | boolean | string, unit: string | null, ts: number, points: Point[], loaded: boolean }
+export interface Reading {
+  value: number | boolean | string
+  unit: string | null
+  ts: number
+  points: Point[]
+  loaded: boolean
+}
 
 export type LinkStatus = 'connecting' | 'online' | 'reconnecting' | 'offline'
 export interface LinkState { status: LinkStatus, attempt: number, retryAt: number | null, error: string | null }
@@ -89,7 +101,8 @@ export const VIEWS: ReadonlyArray<{ id: ViewId, label: string, admin?: true }> =
   { id: 'system', label: 'System', admin: true }
 ]
 
-export const viewsFor = (role: Role | undefined): typeof VIEWS => VIEWS.filter(v => v.admin !== true || role === 'admin')
+export const viewsFor = (role: Role | undefined): typeof VIEWS =>
+  VIEWS.filter(v => v.admin !== true || role === 'admin')
 
 export interface Toast { id: number, text: string, level: Level }
 
