@@ -29,6 +29,10 @@ export class Device {
   @Column({ name: 'secret_hash', type: 'text', nullable: true })
   secretHash!: string | null
 
+  /** The serial (hex, upper case) of the one client certificate the device may connect with; null: none. */
+  @Column({ name: 'cert_serial', type: 'varchar', length: 64, nullable: true })
+  certSerial!: string | null
+
   @Column({ type: 'varchar', length: 64, nullable: true })
   firmware!: string | null
 

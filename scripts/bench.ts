@@ -15,7 +15,14 @@ import { Children, clockTicksPerSecond } from './bench/proc.js'
 import { Report } from './bench/report.js'
 import type { BenchContext, Scenario } from './bench/scenario.js'
 
-const SCENARIOS: readonly Scenario[] = [brokerScenario, accessScenario, telemetryScenario, emergencyScenario, limitsScenario, tlsScenario]
+const SCENARIOS: readonly Scenario[] = [
+  brokerScenario,
+  accessScenario,
+  telemetryScenario,
+  emergencyScenario,
+  limitsScenario,
+  tlsScenario
+]
 
 interface Selection { scenario: Scenario, targets?: string[] }
 
@@ -37,8 +44,13 @@ function parseArgs (args: string[]): Selection[] {
 class UsageError extends Error {}
 
 function usage (): string {
-  return ['usage: node dist/scripts/bench.js [scenario[:target,...] ...]', 'scenarios:',
-    ...SCENARIOS.map(s => `  ${s.name.padEnd(10)} ${s.description}\n  ${''.padEnd(10)} targets: ${s.targets.join(', ')}`)].join('\n')
+  return [
+    'usage: node dist/scripts/bench.js [scenario[:target,...] ...]',
+    'scenarios:',
+    ...SCENARIOS.map(
+      s => `  ${s.name.padEnd(10)} ${s.description}\n  ${''.padEnd(10)} targets: ${s.targets.join(', ')}`
+    )
+  ].join('\n')
 }
 
 /**
@@ -80,9 +92,23 @@ async function main (argv: string[]): Promise<number> {
 
   const clkTck = clockTicksPerSecond()
   const started = new Date()
-  const report = new Report({ node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, clkTck, startedAt: started.toISOString() })
-  report.header(`AutoCore Gateway bench, ${started.toISOString()}`, [`node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), CLK_TCK ${clkTck}`])
-  const ctx: BenchContext = { root: fileURLToPath(new URL('../../', import.meta.url)), children, report, clkTck, failed: false }
+  const report = new Report({
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    clkTck,
+    startedAt: started.toISOString()
+  })
+  report.header(`AutoCore Gateway bench, ${started.toISOString()}`, [
+    `node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), CLK_TCK ${clkTck}`
+  ])
+  const ctx: BenchContext = {
+    root: fileURLToPath(new URL('../../', import.meta.url)),
+    children,
+    report,
+    clkTck,
+    failed: false
+  }
   try {
     for (const { scenario, targets } of selections) {
       await scenario.run(ctx, targets)

@@ -50,7 +50,9 @@ async function main (): Promise<void> {
   const style = outputs.find(p => p.endsWith('.css'))
   if (script === undefined || style === undefined) throw new Error('esbuild produced no script or stylesheet')
   const url = (p: string): string => '/' + relative(out, p).split('\\').join('/')
-  const html = readFileSync(join(src, 'index.html'), 'utf8').replace('%SCRIPT%', url(script)).replace('%STYLE%', url(style))
+  const html = readFileSync(join(src, 'index.html'), 'utf8')
+    .replace('%SCRIPT%', url(script))
+    .replace('%STYLE%', url(style))
   writeFileSync(join(out, 'index.html'), html)
   copyFileSync(join(src, 'favicon.svg'), join(out, 'favicon.svg'))
 
@@ -64,10 +66,14 @@ async function main (): Promise<void> {
       jsRaw += body.length
       jsGzip += gz.length
     }
-    console.log(`panel: ${relative(packageRoot, file).padEnd(40)} ${kb(body.length).padStart(9)}  gzip ${kb(gz.length).padStart(9)}`)
+    console.log(
+      `panel: ${relative(packageRoot, file).padEnd(40)} ${kb(body.length).padStart(9)}  gzip ${kb(gz.length).padStart(9)}`
+    )
   }
-  console.log(`panel: JavaScript ${kb(jsRaw)}, gzipped ${kb(jsGzip)} (budget ${kb(JS_BUDGET_BYTES)}) → ${relative(packageRoot, out)}/`)
-  if (jsGzip > JS_BUDGET_BYTES) throw new Error(`panel JavaScript is ${kb(jsGzip)} gzipped, over the ${kb(JS_BUDGET_BYTES)} budget`)
+  console.log(
+    `panel: JavaScript ${kb(jsRaw)}, gzipped ${kb(jsGzip)} (budget ${kb(JS_BUDGET_BYTES)}) → ${relative(packageRoot, out)}/`
+  )
+  if (jsGzip > JS_BUDGET_BYTES) { throw new Error(`panel JavaScript is ${kb(jsGzip)} gzipped, over the ${kb(JS_BUDGET_BYTES)} budget`) }
 }
 
 main().catch(err => {

@@ -2,7 +2,10 @@
 # CI: proves the release tarball runs on its own. Builds it (npm run release) unless one is given, unpacks it into
 # an empty directory, and there, with no network (a fresh network namespace with only loopback, when unshare is
 # available) and no access to this checkout: `bin/autocore-gateway start`, `health` exits 0, `backup` works,
-# SIGTERM exits 0. Ends with the plain line "N passed, N failed".
+# SIGTERM exits 0. Then the same for each single executable beside the tarball (linux-x64 natively, linux-arm64
+# under qemu-aarch64-static), copied alone into an empty directory: its checksum, `file`, --version, a device it
+# provisions connects and its telemetry is stored, SIGTERM exits 0; with the figures (size raw and gzipped,
+# start-to-healthy, idle RSS beside `npm start`'s). Ends with the plain line "N passed, N failed".
 #   scripts/ci-release-check.sh [artifacts/autocore-gateway-*.tgz]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,11 +55,43 @@ echo "$pass passed, $fail failed"
 CHECK
 
 if unshare -rn true 2>/dev/null; then
+  netns=(unshare -rn)
   echo "# running in a network namespace with only loopback (no network)"
-  unshare -rn bash "$work/check.sh" "$app" "$work" 18830 18080
 else
-  echo "# unshare unavailable: running on this machine's network, on free ports"
-  ports=$(node -e 'const n=require("net");const a=[];let k=2;for(let i=0;i<2;i++){const s=n.createServer().listen(0,"127.0.0.1",()=>{a.push(s.address().port);s.close();if(--k===0)console.log(a.join(" "))})}')
-  # shellcheck disable=SC2086
-  bash "$work/check.sh" "$app" "$work" $ports
+  netns=()
+  echo "# unshare unavailable: running on this machine's network"
 fi
+free_ports () { # free_ports N: N free TCP ports on the loopback
+  node -e '
+    const net = require("net"); const ports = []; let left = Number(process.argv[1])
+    for (let i = 0; i < Number(process.argv[1]); i++) {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        ports.push(s.address().port); s.close(); if (--left === 0) console.log(ports.join(" "))
+      })
+    }' "$1"
+}
+total_pass=0 total_fail=0
+tally () { # tally LOG: adds the log's last "N passed, N failed" line to the totals
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+  if [ -z "$line" ]; then total_fail=$((total_fail + 1)); return; fi
+  total_pass=$((total_pass + $(cut -d' ' -f1 <<<"$line")))
+  total_fail=$((total_fail + $(cut -d' ' -f3 <<<"$line")))
+}
+
+# shellcheck disable=SC2046
+"${netns[@]}" bash "$work/check.sh" "$app" "$work" $(free_ports 2) 2>&1 | tee "$work/tarball.log"
+tally "$work/tarball.log"
+
+# The single executables, from beside the tarball.
+artifacts=$(dirname "$tarball")
+for target in linux-x64 linux-arm64; do
+  exe="$artifacts/autocore-gateway-$target"
+  if [ ! -f "$exe" ]; then echo "not ok - $exe missing"; total_fail=$((total_fail + 1)); continue; fi
+  echo "# $target"
+  bash "$root/scripts/ci-binary-check.sh" "$exe" "$target" "$(free_ports 4)" "${netns[@]}" 2>&1 \
+    | tee "$work/$target.log"
+  tally "$work/$target.log"
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

@@ -110,11 +110,12 @@ install_app () {
   # The CLI on PATH, with the service's config and environment, so `autocore-gateway health` needs no flags.
   run mkdir -p "$ROOT$(dirname "$BIN")"
   write_file "$ROOT$BIN" 0755 "#!/bin/sh
-# Installed by $OPT/scripts/install.sh: the CLI with the service's configuration.
+# Installed by AutoCore Gateway's installer: the CLI with the service's configuration.
 set -a
 [ -r $ETC/autocore-gateway.env ] && . $ETC/autocore-gateway.env
 set +a
-export AUTOCORE_DATA_DIR=\"\${AUTOCORE_DATA_DIR:-$VAR}\" AUTOCORE_CONFIG_FILE=\"\${AUTOCORE_CONFIG_FILE:-$ETC/config.json}\"
+export AUTOCORE_DATA_DIR=\"\${AUTOCORE_DATA_DIR:-$VAR}\"
+export AUTOCORE_CONFIG_FILE=\"\${AUTOCORE_CONFIG_FILE:-$ETC/config.json}\"
 exec $OPT/bin/$NAME \"\$@\"
 "
 

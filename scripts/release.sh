@@ -2,7 +2,9 @@
 # npm run release: one tarball (artifacts/autocore-gateway-<version>-<platform>-node<major>.tgz) holding dist/ (with the built panel),
 # the production node_modules, config/, systemd/, scripts/install.sh and the bin/autocore-gateway launcher.
 # Unpack and run: nothing is compiled on the target when it has the same OS/arch and Node.js major as this
-# machine. better-sqlite3 is native code: for a Raspberry Pi, run this on the Pi (or an arm64 CI runner).
+# machine. Then the single executables (scripts/build-binary.ts): artifacts/autocore-gateway-linux-x64 and
+# autocore-gateway-linux-arm64, Node.js included, for a Raspberry Pi too. Each artifact gets a .sha256 beside it.
+# RELEASE_TARGETS="linux-x64" limits the executables built (default: both).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -54,3 +56,8 @@ fi
 
 tar -C "$tmp" -czf "$out/$name.tgz" "$name"
 echo "release: $out/$name.tgz ($(du -h "$out/$name.tgz" | cut -f1))"
+(cd "$out" && sha256sum "$name.tgz" > "$name.tgz.sha256")
+
+targets=()
+for t in ${RELEASE_TARGETS:-linux-x64 linux-arm64}; do targets+=(--target "$t"); done
+node dist/scripts/build-binary.js --out "$out" "${targets[@]}"

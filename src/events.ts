@@ -7,11 +7,25 @@ export interface EventMap {
   'gateway.started': [{ gatewayId: string, startedAt: number }]
   'gateway.stopping': [{ gatewayId: string }]
   /** A CONNECT refused (CONNACK 2, 4 or 5); throttled = refused unchecked during a penalty window. */
-  'mqtt.auth_failed': [{ clientId: string, username?: string, remoteAddress?: string, returnCode: number, reason: string, throttled: boolean, penaltyStarted: boolean }]
+  'mqtt.auth_failed': [
+    {
+      clientId: string
+      username?: string
+      remoteAddress?: string
+      returnCode: number
+      reason: string
+      throttled: boolean
+      penaltyStarted: boolean
+    }
+  ]
   /** A publish (connection closed) or subscribe (SUBACK 0x80) refused by the ACL. */
-  'mqtt.acl_denied': [{ clientId: string, username?: string, action: 'publish' | 'subscribe', topic: string, reason: string }]
+  'mqtt.acl_denied': [
+    { clientId: string, username?: string, action: 'publish' | 'subscribe', topic: string, reason: string }
+  ]
   /** A publish on an allowed topic dropped for its payload (size, JSON, schema). */
-  'mqtt.payload_invalid': [{ clientId: string, topic: string, reason: string, deviceUuid?: string, kind: PayloadRefusal }]
+  'mqtt.payload_invalid': [
+    { clientId: string, topic: string, reason: string, deviceUuid?: string, kind: PayloadRefusal }
+  ]
   /** Presence transitions (services/presence.ts). */
   /** A device's own publish on its status topic (its Last Will included), from gateway/handlers/devices.ts. */
   'device.status_reported': [{ uuid: string, status: 'online' | 'offline', retain: boolean }]
@@ -25,7 +39,16 @@ export interface EventMap {
    * A command reached its final status (services/commands.ts). latencyMs: last send → the device's response
    * (acked, failed; what the commands row stores); elapsedMs: created → final status (every outcome).
    */
-  'command.finished': [{ commandId: string, deviceUuid: string, command: string, status: 'acked' | 'failed' | 'timeout' | 'expired', latencyMs?: number, elapsedMs: number }]
+  'command.finished': [
+    {
+      commandId: string
+      deviceUuid: string
+      command: string
+      status: 'acked' | 'failed' | 'timeout' | 'expired'
+      latencyMs?: number
+      elapsedMs: number
+    }
+  ]
   /** The emergency stop's state: set at start (from the store), on trigger and on reset (services/emergency.ts). */
   'emergency.changed': [{ active: boolean }]
   /** Webhook deliveries were written to the outbox (services/events.ts, the API): the delivery service wakes. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { embeddedRoot } from './runtime/embedded.js'
 
 // The same code runs from src/ (tests, through ts-node) and from dist/src/ (production), so the
 // package root is found by walking up to package.json rather than by a fixed relative path.
@@ -14,5 +15,6 @@ function findPackageRoot (): string {
   return dir
 }
 
-export const packageRoot = findPackageRoot()
+// In the single executable, the package root is the directory its embedded files were extracted to.
+export const packageRoot = embeddedRoot() ?? findPackageRoot()
 export const defaultConfigFile = join(packageRoot, 'config', 'default.json')

@@ -7,7 +7,8 @@ import { packageRoot } from '../src/paths.js'
 const read = (file: string): string => readFileSync(join(packageRoot, file), 'utf8')
 const PAGES = ['README.md', 'config/README.md', 'src/README.md', 'systemd/README.md', 'scripts/README.md']
 
-t.test("config/README.md's configuration table is the schema's (run `npm run docs` after changing the schema)", async t => {
+t.test("config/README.md's configuration table is the schema's (run `npm run docs` after changing the " +
+  'schema)', async t => {
   const page = read('config/README.md')
   t.equal(page, readmeWithTable(page))
 })

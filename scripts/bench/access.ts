@@ -42,7 +42,10 @@ function cpuUs (pid: number): number {
 }
 
 async function spawnUntil (args: string[], env: Record<string, string>, msg: string): Promise<Proc> {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
   return await new Promise((resolve, reject) => {
     let buf = ''
     child.stdout?.on('data', (d: Buffer) => {
@@ -68,13 +71,26 @@ async function spawnUntil (args: string[], env: Record<string, string>, msg: str
 }
 
 async function startGateway (dataDir: string, extra: Record<string, string> = {}): Promise<Proc> {
-  return await spawnUntil([join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
-    AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_LEVEL: 'info', ...extra
-  }, 'gateway started')
+  return await spawnUntil(
+    [join(packageRoot, 'dist', 'src', 'main.js'), 'start'],
+    {
+      AUTOCORE_DATA_DIR: dataDir,
+      AUTOCORE_MQTT_PORT: '0',
+      AUTOCORE_HTTP_PORT: '0',
+      AUTOCORE_MQTT_HOST: '127.0.0.1',
+      AUTOCORE_HTTP_HOST: '127.0.0.1',
+      AUTOCORE_LOG_LEVEL: 'info',
+      ...extra
+    },
+    'gateway started'
+  )
 }
 
 /** Provisions devices and a viewer straight in the data dir's database, before the gateway starts. */
-async function provision (dataDir: string, devices: number): Promise<{ devices: Array<{ uuid: string, secret: string }>, viewer: { username: string, password: string } }> {
+async function provision (
+  dataDir: string,
+  devices: number
+): Promise<{ devices: Array<{ uuid: string, secret: string }>, viewer: { username: string, password: string } }> {
   const config = loadConfig({ env: {}, overrides: { dataDir } })
   const db = await openDatabase(config, createLogger({ log: { level: 'warn', pretty: 'never' } }))
   const repos = createRepositories(db)
@@ -82,25 +98,37 @@ async function provision (dataDir: string, devices: number): Promise<{ devices: 
   for (let i = 0; i < devices; i++) {
     const uuid = randomUUID()
     const secret = randomBytes(18).toString('base64url')
-    await repos.devices.create({ uuid, name: `bench ${i}`, type: 'sensor', secretHash: await hashSecret(secret) }, Date.now())
+    await repos.devices.create(
+      { uuid, name: `bench ${i}`, type: 'sensor', secretHash: await hashSecret(secret) },
+      Date.now()
+    )
     out.push({ uuid, secret })
   }
   const viewer = { username: 'bench-viewer', password: randomBytes(12).toString('base64url') }
-  await repos.users.create({ username: viewer.username, role: 'viewer', passwordHash: await hashSecret(viewer.password) }, Date.now())
+  await repos.users.create(
+    { username: viewer.username, role: 'viewer', passwordHash: await hashSecret(viewer.password) },
+    Date.now()
+  )
   await db.close()
   return { devices: out, viewer }
 }
 
 async function timedConnect (port: number, dev: { uuid: string, secret: string }): Promise<number> {
   const t0 = performance.now()
-  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: dev.uuid, username: dev.uuid, password: dev.secret, reconnectPeriod: 0 })
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: dev.uuid,
+    username: dev.uuid,
+    password: dev.secret,
+    reconnectPeriod: 0
+  })
   const ms = performance.now() - t0
   await c.endAsync()
   return ms
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))]
+const p90 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))]
 const f1 = (x: number): string => x.toFixed(1)
 
 /**
@@ -109,7 +137,12 @@ const f1 = (x: number): string => x.toFixed(1)
  * claims to be: the provisioned target device (its guesses are hashed until the penalty) or an unknown id (nothing
  * is hashed: what the burst's sockets alone cost a 2-core machine that runs the attacker too).
  */
-export async function burst (label: string, extraEnv: Record<string, string>, rounds = 1, guess: 'device' | 'unknown' = 'device'): Promise<void> {
+export async function burst (
+  label: string,
+  extraEnv: Record<string, string>,
+  rounds = 1,
+  guess: 'device' | 'unknown' = 'device'
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'autocore-bench-'))
   try {
     const { devices } = await provision(dir, 2)
@@ -124,7 +157,20 @@ export async function burst (label: string, extraEnv: Record<string, string>, ro
       const gw = await startGateway(dir, extraEnv)
       for (let i = 0; i < 15; i++) normal.push(await timedConnect(gw.mqttPort, good))
       const claimed = guess === 'device' ? target.uuid : randomUUID()
-      const attacker = spawn('nice', ['-n', '19', process.execPath, join(packageRoot, 'dist', 'scripts', 'bench', 'attacker.js'), String(gw.mqttPort), claimed, '1000', '50'], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const attacker = spawn(
+        'nice',
+        [
+          '-n',
+          '19',
+          process.execPath,
+          join(packageRoot, 'dist', 'scripts', 'bench', 'attacker.js'),
+          String(gw.mqttPort),
+          claimed,
+          '1000',
+          '50'
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] }
+      )
       const lines = createInterface({ input: attacker.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
       await lines.next() // "go": sockets are about to open
       const cpu0 = cpuUs(gw.child.pid as number)
@@ -141,10 +187,13 @@ export async function burst (label: string, extraEnv: Record<string, string>, ro
       await gw.stop()
     }
     const codeText = Object.entries(codes).sort().map(([c, n]) => `${n}× CONNACK ${c}`).join(', ')
-    console.log(`access: failed-login burst (${label}), ${rounds} round${rounds > 1 ? 's' : ''} of 1000 attempts from 127.0.0.2 in median ${f1(median(walls))} ms (${codeText}); ` +
-      `gateway CPU ${f1(100 * cpuMs / measuredMs)}% of one core; correct device from 127.0.0.1 connects in ` +
-      `median ${f1(median(during))} ms (p90 ${f1(p90(during))}, max ${f1(Math.max(...during))}, n=${during.length}) during vs ` +
-      `median ${f1(median(normal))} ms (p90 ${f1(p90(normal))}, n=${normal.length}) normally: ${(median(during) / median(normal)).toFixed(2)}×`)
+    console.log(
+      `access: failed-login burst (${label}), ${rounds} round${rounds > 1 ? 's' : ''} of 1000 attempts from ` +
+        `127.0.0.2 in median ${f1(median(walls))} ms (${codeText}); ` +
+        `gateway CPU ${f1((100 * cpuMs) / measuredMs)}% of one core; correct device from 127.0.0.1 connects in ` +
+        `median ${f1(median(during))} ms (p90 ${f1(p90(during))}, max ${f1(Math.max(...during))}, n=${during.length}) during vs ` +
+        `median ${f1(median(normal))} ms (p90 ${f1(p90(normal))}, n=${normal.length}) normally: ${(median(during) / median(normal)).toFixed(2)}×`
+    )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -178,10 +227,27 @@ const WARMUP_PER_DEVICE = 1000
  * `perDevice` QoS 0 messages from each device to the one subscriber `sub`; the broker's CPU from the first publish
  * until every message is delivered and `settled` (if given) resolves. Returns µs of broker CPU per message.
  */
-async function fanIn (label: string | undefined, port: number, pid: number, devices: Array<{ uuid: string, secret?: string }>, sub: mqtt.MqttClient, family: Family, perDevice: number, settled?: () => Promise<void>): Promise<number> {
-  const clients = await Promise.all(devices.map(async d => await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, d.secret === undefined
-    ? { clientId: d.uuid, reconnectPeriod: 0 }
-    : { clientId: d.uuid, username: d.uuid, password: d.secret, reconnectPeriod: 0 })))
+async function fanIn (
+  label: string | undefined,
+  port: number,
+  pid: number,
+  devices: Array<{ uuid: string, secret?: string }>,
+  sub: mqtt.MqttClient,
+  family: Family,
+  perDevice: number,
+  settled?: () => Promise<void>
+): Promise<number> {
+  const clients = await Promise.all(
+    devices.map(
+      async d =>
+        await mqtt.connectAsync(
+          `mqtt://127.0.0.1:${port}`,
+          d.secret === undefined
+            ? { clientId: d.uuid, reconnectPeriod: 0 }
+            : { clientId: d.uuid, username: d.uuid, password: d.secret, reconnectPeriod: 0 }
+        )
+    )
+  )
   await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
   const total = devices.length * perDevice
   let got = 0
@@ -204,7 +270,12 @@ async function fanIn (label: string | undefined, port: number, pid: number, devi
   sub.off('message', onMessage)
   await Promise.all(clients.map(async c => await c.endAsync()))
   const usPerMsg = cpu / got
-  if (label !== undefined) console.log(`access: QoS0 fan-in ${label}: ${devices.length} devices × ${perDevice} msgs → 1 subscriber, ${got}/${total} delivered in ${f1(wall)} ms, broker CPU ${f1(usPerMsg)} µs/msg`)
+  if (label !== undefined) {
+    console.log(
+      `access: QoS0 fan-in ${label}: ${devices.length} devices × ${perDevice} msgs → 1 ` +
+        `subscriber, ${got}/${total} delivered in ${f1(wall)} ms, broker CPU ${f1(usPerMsg)} µs/msg`
+    )
+  }
   return usPerMsg
 }
 
@@ -214,15 +285,39 @@ async function telemetryWritten (httpPort: number): Promise<number> {
 }
 
 /** Bare Aedes, no hooks: both families, one after the other, on one broker process. */
-async function bareRound (round: number, devices: Array<{ uuid: string }>, per: number): Promise<{ error: number, telemetry: number }> {
-  const bare = await spawnUntil([join(packageRoot, 'dist', 'scripts', 'bench', 'bare-aedes.js')], {}, 'bare aedes started')
+async function bareRound (
+  round: number,
+  devices: Array<{ uuid: string }>,
+  per: number
+): Promise<{ error: number, telemetry: number }> {
+  const bare = await spawnUntil(
+    [join(packageRoot, 'dist', 'scripts', 'bench', 'bare-aedes.js')],
+    {},
+    'bare aedes started'
+  )
   try {
     const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${bare.mqttPort}`, { reconnectPeriod: 0 })
     await sub.subscribeAsync([FAMILIES.error.filter, FAMILIES.telemetry.filter], { qos: 0 })
     const pid = bare.child.pid as number
     await fanIn(undefined, bare.mqttPort, pid, devices, sub, FAMILIES.error, WARMUP_PER_DEVICE)
-    const error = await fanIn(`bare Aedes, ${FAMILIES.error.name} (round ${round})`, bare.mqttPort, pid, devices, sub, FAMILIES.error, per)
-    const telemetry = await fanIn(`bare Aedes, ${FAMILIES.telemetry.name} (round ${round})`, bare.mqttPort, pid, devices, sub, FAMILIES.telemetry, per)
+    const error = await fanIn(
+      `bare Aedes, ${FAMILIES.error.name} (round ${round})`,
+      bare.mqttPort,
+      pid,
+      devices,
+      sub,
+      FAMILIES.error,
+      per
+    )
+    const telemetry = await fanIn(
+      `bare Aedes, ${FAMILIES.telemetry.name} (round ${round})`,
+      bare.mqttPort,
+      pid,
+      devices,
+      sub,
+      FAMILIES.telemetry,
+      per
+    )
     await sub.endAsync()
     return { error, telemetry }
   } finally {
@@ -231,26 +326,38 @@ async function bareRound (round: number, devices: Array<{ uuid: string }>, per: 
 }
 
 /** The gateway: a viewer subscribed to both families; error reports first, then telemetry until all is written. */
-async function gatewayRound (round: number, dir: string, devices: Array<{ uuid: string, secret: string }>, viewer: { username: string, password: string }, per: number): Promise<{ error: number, telemetry: number }> {
+async function gatewayRound (
+  round: number,
+  dir: string,
+  devices: Array<{ uuid: string, secret: string }>,
+  viewer: { username: string, password: string },
+  per: number
+): Promise<{ error: number, telemetry: number }> {
   const gw = await startGateway(dir, {})
   try {
     const httpPort = gw.httpPort as number
     const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) })
     const { token } = await res.json() as { token: string }
-    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort}`, { username: viewer.username, password: token, reconnectPeriod: 0 })
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort}`, {
+      username: viewer.username,
+      password: token,
+      reconnectPeriod: 0
+    })
     await sub.subscribeAsync([FAMILIES.error.filter, FAMILIES.telemetry.filter], { qos: 0 })
     const pid = gw.child.pid as number
     await fanIn(undefined, gw.mqttPort, pid, devices, sub, FAMILIES.error, WARMUP_PER_DEVICE)
-    const error = await fanIn(`gateway, access path: authenticated devices + ACL + schema validation + publish pipeline + router; ${FAMILIES.error.name}, validated and forwarded, not stored (round ${round})`,
-      gw.mqttPort, pid, devices, sub, FAMILIES.error, per)
+    const error = await fanIn('gateway, access path: authenticated devices + ACL + schema validation + publish ' +
+      `pipeline + router; ${FAMILIES.error.name}, validated and forwarded, not stored (round ${round})`,
+    gw.mqttPort, pid, devices, sub, FAMILIES.error, per)
     const base = await telemetryWritten(httpPort)
     const total = devices.length * per
     const allWritten = async (): Promise<void> => {
       const deadline = Date.now() + 60_000
-      while (await telemetryWritten(httpPort) - base < total && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+      while ((await telemetryWritten(httpPort)) - base < total && Date.now() < deadline) { await new Promise(resolve => setTimeout(resolve, 20)) }
     }
-    const telemetry = await fanIn(`gateway, ${FAMILIES.telemetry.name}: the access path + telemetry parsing + SQLite persistence, until every reading is written (round ${round})`,
-      gw.mqttPort, pid, devices, sub, FAMILIES.telemetry, per, allWritten)
+    const telemetry = await fanIn(`gateway, ${FAMILIES.telemetry.name}: the access path + telemetry parsing + SQLite ` +
+      `persistence, until every reading is written (round ${round})`,
+    gw.mqttPort, pid, devices, sub, FAMILIES.telemetry, per, allWritten)
     await sub.endAsync()
     return { error, telemetry }
   } finally {
@@ -272,9 +379,16 @@ export async function fanInBoth (): Promise<void> {
       access.push(gw.error / bare.error)
       stored.push(gw.telemetry / bare.telemetry)
     }
-    const list = (rs: number[]): string => `${rs.map(r => r.toFixed(2) + '×').join(', ')}, median ${median(rs).toFixed(2)}×`
-    console.log(`access: QoS0 fan-in gateway/bare CPU per message, access path (authentication + ACL + schema validation + publish pipeline + router; ${FAMILIES.error.name}, not stored): ${list(access)} (target ≤ 1.3×)`)
-    console.log(`access: QoS0 fan-in gateway/bare CPU per message, telemetry including SQLite persistence (storage is issue 4's figure, vs Mosquitto; not this target): ${list(stored)}`)
+    const list = (rs: number[]): string =>
+      `${rs.map(r => r.toFixed(2) + '×').join(', ')}, median ${median(rs).toFixed(2)}×`
+    console.log(
+      'access: QoS0 fan-in gateway/bare CPU per message, access path (authentication + ACL + schema validation + ' +
+        `publish pipeline + router; ${FAMILIES.error.name}, not stored): ${list(access)} (target ≤ 1.3×)`
+    )
+    console.log(
+      'access: QoS0 fan-in gateway/bare CPU per message, telemetry including SQLite persistence (storage is issue ' +
+        `4's figure, vs Mosquitto; not this target): ${list(stored)}`
+    )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -289,7 +403,9 @@ export async function run (): Promise<void> {
 
 export const accessScenario: Scenario = {
   name: 'access',
-  description: '1,000 failed logins from one address vs a good device; QoS 0 fan-in, authenticated + ACL + schemas vs bare Aedes (error reports: access path; telemetry: + SQLite)',
+  description:
+    '1,000 failed logins from one address vs a good device; QoS 0 fan-in, authenticated + ACL + schemas vs bare ' +
+      'Aedes (error reports: access path; telemetry: + SQLite)',
   targets: ['app'],
   run: async () => {
     console.log('\n== access: failed-login burst, authenticated fan-in')

@@ -11,7 +11,9 @@ import { connectPacket } from './telemetry/mqtt-wire.js'
 async function badLogin (port: number, uuid: string): Promise<number> {
   return await new Promise(resolve => {
     const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
-    socket.on('connect', () => socket.write(connectPacket(uuid, { username: uuid, password: 'wrong-' + randomBytes(4).toString('hex') })))
+    socket.on('connect', () =>
+      socket.write(connectPacket(uuid, { username: uuid, password: 'wrong-' + randomBytes(4).toString('hex') }))
+    )
     socket.on('data', d => { socket.destroy(); resolve(d[3]) })
     socket.on('error', () => resolve(-1))
     socket.on('close', () => resolve(-1))

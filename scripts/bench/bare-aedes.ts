@@ -21,7 +21,10 @@ async function persistenceFromArgs (args: string[]): Promise<Persistence> {
   const { ClassicLevel } = await import('classic-level')
   const { default: aedesPersistenceLevel } = await import('aedes-persistence-level')
   const persistence = aedesPersistenceLevel(new ClassicLevel(dir))
-  return { options: { persistence: persistence as unknown as AedesOptions['persistence'] }, close: () => persistence.destroy() }
+  return {
+    options: { persistence: persistence as unknown as AedesOptions['persistence'] },
+    close: () => persistence.destroy()
+  }
 }
 
 const persistence = await persistenceFromArgs(process.argv.slice(2))

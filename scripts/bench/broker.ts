@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs'
 import { fanIn, type FanInOptions, type FanInResult } from './load.js'
-import { MOSQUITTO_BIN, readSystemBusyTicks, sleep, startApp, startBareAedes, startMosquitto, type BrokerProcess } from './proc.js'
+import {
+  MOSQUITTO_BIN,
+  readSystemBusyTicks,
+  sleep,
+  startApp,
+  startBareAedes,
+  startMosquitto,
+  type BrokerProcess
+} from './proc.js'
 import { fmt, num } from './report.js'
 import type { BenchContext, Scenario } from './scenario.js'
 
@@ -61,20 +69,28 @@ interface TargetResult { qos0: FanInFigures, qos1: FanInFigures }
 
 function describe (): string[] {
   return [
-    `fan-in: ${PUBLISHERS} publishers on 127.0.0.1, each to its own topic bench/fanin/<i>, ${PAYLOAD_BYTES}-byte payloads;`,
-    'one subscriber on bench/fanin/# at the same QoS; msg/s = messages the subscriber received / (first publish → last receive).',
-    `QoS 0: ≤${num(QOS0_OUTSTANDING)} published-not-yet-received in total, ≤${QOS0.durationMs / 1000} s or ≤${num(QOS0.maxMessages)} msgs. ` +
+    `fan-in: ${PUBLISHERS} publishers on 127.0.0.1, each to its own topic ` +
+      `bench/fanin/<i>, ${PAYLOAD_BYTES}-byte payloads;`,
+    'one subscriber on bench/fanin/# at the same QoS; msg/s = messages the subscriber received / (first publish → ' +
+      'last receive).',
+    `QoS 0: ≤${num(QOS0_OUTSTANDING)} published-not-yet-received in total, ` +
+      `≤${QOS0.durationMs / 1000} s or ≤${num(QOS0.maxMessages)} msgs. ` +
       `QoS 1: ≤${QOS1_WINDOW} unacked per publisher, ≤${QOS1.durationMs / 1000} s or ≤${num(QOS1.maxMessages)} msgs.`,
     `${WARMUP.durationMs / 1000} s QoS 0 warm-up, then each fan-in ${REPS}×, the fastest kept.`,
-    'cpu µs/msg: broker process utime+stime (/proc/<pid>/stat) over the window / messages delivered (each = 1 in + 1 out).',
-    'broker% / gen% / other%: CPU of the broker / the load generator (this process) / anything else on the machine, in %',
-    `of one core (2 cores = 200%). gen ≈100%: the generator was the limit. other > ${NOISY_PCT}%: flagged "noisy", others were running.`,
+    'cpu µs/msg: broker process utime+stime (/proc/<pid>/stat) over the window / messages delivered (each = 1 in + 1 ' +
+      'out).',
+    'broker% / gen% / other%: CPU of the broker / the load generator (this process) / anything else on the machine, ' +
+      'in %',
+    `of one core (2 cores = 200%). gen ≈100%: the generator was the limit. other > ${NOISY_PCT}%: flagged "noisy", ` +
+      'others were running.',
     'p50/p99: publish → receive latency under this saturating load (mostly queueing in the window).',
     `startup: spawn → "started" line (bare Aedes, app) or port accepting (mosquitto), median of ${STARTUP_RUNS}; ` +
       `idle rss: VmRSS ${num(SETTLE_MS)} ms after start.`,
-    'bare-aedes: Aedes defaults, in-memory persistence, no hooks. aedes-level: the same with the app\'s level persistence.',
+    "bare-aedes: Aedes defaults, in-memory persistence, no hooks. aedes-level: the same with the app's level " +
+      'persistence.',
     'app: node dist/src/main.js start, fresh temp data dir, log level info, ACL checks on: anonymous MQTT enabled with',
-    'acl.rules allowing the anonymous role publish/subscribe on bench/# only (AUTOCORE_MQTT_ALLOW_ANONYMOUS, AUTOCORE_ACL_RULES).'
+    'acl.rules allowing the anonymous role publish/subscribe on bench/# only (AUTOCORE_MQTT_ALLOW_ANONYMOUS, ' +
+      'AUTOCORE_ACL_RULES).'
   ]
 }
 
@@ -83,7 +99,11 @@ export const brokerScenario: Scenario = {
   description: 'fan-in msg/s at QoS 0 and 1, broker CPU µs/msg, idle RSS and startup: app vs bare Aedes (vs mosquitto)',
   targets: Object.keys(STARTERS),
   async run (ctx, targets) {
-    ctx.report.header('broker: app (auth + ACL checks on) vs bare Aedes' + (existsSync(MOSQUITTO_BIN) ? ' (mosquitto for reference)' : ''), describe())
+    ctx.report.header(
+      'broker: app (auth + ACL checks on) vs bare Aedes' +
+        (existsSync(MOSQUITTO_BIN) ? ' (mosquitto for reference)' : ''),
+      describe()
+    )
     const results = new Map<string, TargetResult>()
     for (const target of Object.keys(STARTERS).filter(t => targets === undefined || targets.includes(t))) {
       try {
@@ -109,7 +129,10 @@ async function measureTarget (ctx: BenchContext, target: string): Promise<Target
   try {
     await sleep(SETTLE_MS)
     const rssKb = proc.rssKb()
-    ctx.report.add({ scenario: 'broker', target, metric: 'idle_rss', value: rssKb / 1024, unit: 'MB', details: { kb: rssKb } }, { label: 'idle rss', digits: 1 })
+    ctx.report.add(
+      { scenario: 'broker', target, metric: 'idle_rss', value: rssKb / 1024, unit: 'MB', details: { kb: rssKb } },
+      { label: 'idle rss', digits: 1 }
+    )
 
     await runFanIn(ctx, proc, { qos: 0, ...WARMUP })
     const qos0 = await fastestOf(() => runFanIn(ctx, proc, { qos: 0, ...QOS0 }))
@@ -135,7 +158,14 @@ async function startMeasured (ctx: BenchContext, target: string): Promise<Broker
     if (i === STARTUP_RUNS - 1) {
       const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
       ctx.report.add(
-        { scenario: 'broker', target, metric: 'startup', value: median, unit: 'ms', details: { runs: times.map(t => Math.round(t)).join(',') } },
+        {
+          scenario: 'broker',
+          target,
+          metric: 'startup',
+          value: median,
+          unit: 'ms',
+          details: { runs: times.map(t => Math.round(t)).join(',') }
+        },
         { label: 'startup', notes: [`runs ${times.map(t => num(t)).join(', ')} ms`] }
       )
       return proc
@@ -144,7 +174,11 @@ async function startMeasured (ctx: BenchContext, target: string): Promise<Broker
   }
 }
 
-async function runFanIn (ctx: BenchContext, proc: BrokerProcess, opts: Pick<FanInOptions, 'qos' | 'durationMs' | 'maxMessages' | 'window'>): Promise<FanInFigures> {
+async function runFanIn (
+  ctx: BenchContext,
+  proc: BrokerProcess,
+  opts: Pick<FanInOptions, 'qos' | 'durationMs' | 'maxMessages' | 'window'>
+): Promise<FanInFigures> {
   const run = await fanIn({
     ...opts,
     port: proc.mqttPort,
@@ -218,8 +252,11 @@ function compare (ctx: BenchContext, results: Map<string, TargetResult>, a: stri
   const rb = results.get(b)
   if (ra === undefined || rb === undefined) return
   const x = (v: number): string => `${num(v, 2)}×`
-  ctx.report.note(`${a} / ${b}: msg/s qos0 ${x(ra.qos0.run.msgsPerSec / rb.qos0.run.msgsPerSec)}, qos1 ${x(ra.qos1.run.msgsPerSec / rb.qos1.run.msgsPerSec)}; ` +
-    `cpu µs/msg qos0 ${x(ra.qos0.cpuUsPerMsg / rb.qos0.cpuUsPerMsg)}, qos1 ${x(ra.qos1.cpuUsPerMsg / rb.qos1.cpuUsPerMsg)}`)
+  ctx.report.note(
+    `${a} / ${b}: msg/s qos0 ${x(ra.qos0.run.msgsPerSec / rb.qos0.run.msgsPerSec)}, qos1 ${x(ra.qos1.run.msgsPerSec / rb.qos1.run.msgsPerSec)}; ` +
+      'cpu µs/msg ' +
+      `qos0 ${x(ra.qos0.cpuUsPerMsg / rb.qos0.cpuUsPerMsg)}, qos1 ${x(ra.qos1.cpuUsPerMsg / rb.qos1.cpuUsPerMsg)}`
+  )
 }
 
 /** msg/s falls when other processes take the cores; the broker's own CPU per message hardly moves. */
@@ -227,7 +264,8 @@ function warnIfNoisy (ctx: BenchContext, results: Map<string, TargetResult>): vo
   const all = [...results.values()].flatMap(r => [r.qos0, r.qos1])
   const noisy = all.filter(f => f.otherPct > NOISY_PCT).length
   if (noisy > 0) {
-    ctx.report.note(`${noisy} of ${all.length} fan-in results ran while other processes used > ${NOISY_PCT}% of a core: ` +
+    ctx.report.note(`${noisy} of ${all.length} fan-in results ran while other processes used ` +
+      `> ${NOISY_PCT}% of a core: ` +
       'their msg/s is low; compare cpu µs/msg, which contention hardly changes.')
   }
 }

@@ -26,7 +26,10 @@ export async function addUser (dataDir: string, role: UserRole): Promise<{ usern
   const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir } }), pino({ level: 'silent' }))
   try {
     const user = { username: `bench-${role}`, password: randomBytes(12).toString('base64url') }
-    await createRepositories(db).users.create({ username: user.username, role, passwordHash: await hashSecret(user.password) }, Date.now())
+    await createRepositories(db).users.create(
+      { username: user.username, role, passwordHash: await hashSecret(user.password) },
+      Date.now()
+    )
     return user
   } finally {
     await db.close()

@@ -6,7 +6,8 @@
 //    client library, in the same run, for comparison; and the same plain fan-out on bare Aedes (no hooks), which
 //    tells the broker library's share from the gateway's;
 // 3. command round-trip: the service call the HTTP API makes (relays.setChannel) → board → response → ack written.
-// Knobs for investigation: BENCH_MQTT_CONCURRENCY (overrides the child's shipped mqtt.concurrency), BENCH_NODE_ARGS (e.g.
+// Knobs for investigation: BENCH_MQTT_CONCURRENCY (overrides the child's shipped mqtt.concurrency), BENCH_NODE_ARGS
+// (e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway child).
 import 'reflect-metadata'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -40,7 +41,8 @@ function pct (xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]
 }
 
-const fmt = (xs: number[]): string => `p50 ${pct(xs, 0.5).toFixed(2)} ms  p99 ${pct(xs, 0.99).toFixed(2)} ms  max ${pct(xs, 1).toFixed(2)} ms`
+const fmt = (xs: number[]): string =>
+  `p50 ${pct(xs, 0.5).toFixed(2)} ms  p99 ${pct(xs, 0.99).toFixed(2)} ms  max ${pct(xs, 1).toFixed(2)} ms`
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -55,7 +57,20 @@ async function freePort (): Promise<number> {
 async function connectMany (url: string, ids: string[], secret?: string): Promise<Client[]> {
   const out: Client[] = []
   for (let i = 0; i < ids.length; i += 20) {
-    out.push(...await Promise.all(ids.slice(i, i + 20).map(async id => await mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0, ...(secret === undefined ? {} : { username: id, password: secret }) }))))
+    out.push(
+      ...(await Promise.all(
+        ids
+          .slice(i, i + 20)
+          .map(
+            async id =>
+              await mqtt.connectAsync(url, {
+                clientId: id,
+                reconnectPeriod: 0,
+                ...(secret === undefined ? {} : { username: id, password: secret })
+              })
+          )
+      ))
+    )
   }
   return out
 }
@@ -66,8 +81,12 @@ async function seed (dataDir: string, uuids: string[]): Promise<string> {
   const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir } }), silent)
   const now = Date.now()
   for (const uuid of uuids) {
-    const r = await db.dataSource.getRepository(Device).insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: now, updatedAt: now })
-    await db.dataSource.getRepository(RelayChannel).insert({ deviceId: r.identifiers[0].id as number, channelNumber: 1, name: 'main', updatedAt: now })
+    const r = await db.dataSource
+      .getRepository(Device)
+      .insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: now, updatedAt: now })
+    await db.dataSource
+      .getRepository(RelayChannel)
+      .insert({ deviceId: r.identifiers[0].id as number, channelNumber: 1, name: 'main', updatedAt: now })
   }
   await db.close()
   return secret
@@ -76,12 +95,33 @@ async function seed (dataDir: string, uuids: string[]): Promise<string> {
 /** The timings the gateway logs with each stop ('emergency stop' line), by field name. */
 type Inside = Record<'persistedMs' | 'publishedMs' | 'offCommandsMs', number[]>
 
-async function startGatewayProcess (dataDir: string): Promise<{ child: ChildProcess, mqttPort: number, httpPort: number, inside: Inside }> {
+async function startGatewayProcess (
+  dataDir: string
+): Promise<{ child: ChildProcess, mqttPort: number, httpPort: number, inside: Inside }> {
   const inside: Inside = { persistedMs: [], publishedMs: [], offCommandsMs: [] }
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
-    env: { PATH: process.env.PATH ?? '', ...(process.env.BENCH_MQTT_CONCURRENCY === undefined ? {} : { AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY }), AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(packageRoot, 'dist', 'src', 'main.js'),
+      'start'
+    ],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...(process.env.BENCH_MQTT_CONCURRENCY === undefined
+          ? {}
+          : { AUTOCORE_MQTT_CONCURRENCY: process.env.BENCH_MQTT_CONCURRENCY }),
+        AUTOCORE_DATA_DIR: dataDir,
+        AUTOCORE_MQTT_PORT: '0',
+        AUTOCORE_HTTP_PORT: '0',
+        AUTOCORE_MQTT_HOST: '127.0.0.1',
+        AUTOCORE_HTTP_HOST: '127.0.0.1',
+        AUTOCORE_LOG_PRETTY: 'never'
+      },
+      stdio: ['ignore', 'pipe', 'inherit']
+    }
+  )
   const { mqttPort, httpPort } = await new Promise<{ mqttPort: number, httpPort: number }>((resolve, reject) => {
     let buf = ''
     child.stdout?.on('data', (d: Buffer) => {
@@ -118,8 +158,15 @@ function actAsBoard (client: Client, uuid: string, onOff: (uuid: string) => void
 }
 
 function answer (client: Client, uuid: string, topic: string, body: { command_id: string, action?: string }): void {
-  client.publish(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: 'ok' }), { qos: 1 })
-  if (topic.startsWith('autocore/relays/')) client.publish(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: { 1: body.action === 'on' } }), { qos: 1, retain: true })
+  client.publish(`autocore/devices/${uuid}/response`, JSON.stringify({ command_id: body.command_id, status: 'ok' }), {
+    qos: 1
+  })
+  if (topic.startsWith('autocore/relays/')) {
+    client.publish(`autocore/relays/${uuid}/state`, JSON.stringify({ channels: { 1: body.action === 'on' } }), {
+      qos: 1,
+      retain: true
+    })
+  }
 }
 
 async function benchGatewayEmergency (): Promise<{ latencies: number[], inside: Inside }> {
@@ -139,8 +186,20 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], inside: 
     lastAt = performance.now()
     if (got.size === BOARDS) wake()
   }))
-  await Promise.all(boards.map(async (c, i) => await c.subscribeAsync([`autocore/relays/${uuids[i]}/command`, `autocore/devices/${uuids[i]}/command`], { qos: 1 })))
-  const panel = await mqtt.connectAsync(url, { clientId: 'bench-panel', username: admin.username, password: await login(httpPort, admin), reconnectPeriod: 0 })
+  await Promise.all(
+    boards.map(
+      async (c, i) =>
+        await c.subscribeAsync([`autocore/relays/${uuids[i]}/command`, `autocore/devices/${uuids[i]}/command`], {
+          qos: 1
+        })
+    )
+  )
+  const panel = await mqtt.connectAsync(url, {
+    clientId: 'bench-panel',
+    username: admin.username,
+    password: await login(httpPort, admin),
+    reconnectPeriod: 0
+  })
   await panel.subscribeAsync('autocore/emergency/reset', { qos: 1 })
   await new Promise(resolve => setTimeout(resolve, 300))
   const latencies: number[] = []
@@ -171,7 +230,13 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], inside: 
 async function plainFanOut (url: string, prefix: string): Promise<number[]> {
   let up = false
   for (let i = 0; i < 50 && !up; i++) {
-    up = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).then(c => { c.end(true); return true }, () => false)
+    up = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).then(
+      c => {
+        c.end(true)
+        return true
+      },
+      () => false
+    )
     if (!up) await new Promise(resolve => setTimeout(resolve, 100))
   }
   const subs = await connectMany(url, Array.from({ length: BOARDS }, (_, i) => `${prefix}-sub-${i}`))
@@ -206,7 +271,10 @@ async function benchMosquitto (): Promise<number[] | string> {
   const conf = join(dir, 'mosquitto.conf')
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`)
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' })
-  const spawned = await new Promise<boolean>(resolve => { child.once('spawn', () => resolve(true)); child.once('error', () => resolve(false)) })
+  const spawned = await new Promise<boolean>(resolve => {
+    child.once('spawn', () => resolve(true))
+    child.once('error', () => resolve(false))
+  })
   if (!spawned) return 'mosquitto not available (/usr/sbin/mosquitto)'
   try {
     return await plainFanOut(`mqtt://127.0.0.1:${port}`, 'mosq')
@@ -218,7 +286,9 @@ async function benchMosquitto (): Promise<number[] | string> {
 
 /** The same plain fan-out on bare Aedes (no hooks, in-memory persistence): what the broker library alone costs. */
 async function benchBareAedes (): Promise<number[]> {
-  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'scripts', 'bench', 'bare-aedes.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'scripts', 'bench', 'bare-aedes.js')], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]()
   const { mqttPort } = JSON.parse((await lines.next()).value as string) as { mqttPort: number }
   try {
@@ -231,22 +301,40 @@ async function benchBareAedes (): Promise<number[]> {
 
 async function benchRoundTrip (): Promise<number[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'autocore-rt-'))
-  const config = loadConfig({ env: {}, overrides: { dataDir, mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' } } })
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir, mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' } }
+  })
   const gateway = await Gateway.start({ config, log: silent })
   const uuid = 'bench-rt-board'
   const { secret, secretHash } = await deviceSecret()
-  await gateway.ctx.db.dataSource.getRepository(Device).insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: Date.now(), updatedAt: Date.now() })
-  const id = (await gateway.ctx.db.dataSource.getRepository(Device).findOneByOrFail({ uuid })).id
-  await gateway.ctx.db.dataSource.getRepository(RelayChannel).insert({ deviceId: id, channelNumber: 1, name: 'main', updatedAt: Date.now() })
-  const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: uuid, username: uuid, password: secret, reconnectPeriod: 0 })
+  await gateway.services.db.dataSource
+    .getRepository(Device)
+    .insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: Date.now(), updatedAt: Date.now() })
+  const id = (await gateway.services.db.dataSource.getRepository(Device).findOneByOrFail({ uuid })).id
+  await gateway.services.db.dataSource
+    .getRepository(RelayChannel)
+    .insert({ deviceId: id, channelNumber: 1, name: 'main', updatedAt: Date.now() })
+  const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, {
+    clientId: uuid,
+    username: uuid,
+    password: secret,
+    reconnectPeriod: 0
+  })
   actAsBoard(board, uuid, () => {}, 0)
   await board.subscribeAsync([`autocore/relays/${uuid}/command`, `autocore/devices/${uuid}/command`], { qos: 1 })
-  while (!gateway.control.commands.isOnline(uuid)) await new Promise(resolve => setTimeout(resolve, 10))
+  while (!gateway.services.commands.isOnline(uuid)) await new Promise(resolve => setTimeout(resolve, 10))
   const latencies: number[] = []
   try {
     for (let i = 0; i < ROUND_TRIPS + 10; i++) {
       const t0 = performance.now()
-      const r = await gateway.control.relays.setChannel({ deviceUuid: uuid, channel: 1, action: i % 2 === 0 ? 'on' : 'off', source: 'api', user: 'bench' })
+      const r = await gateway.services.relays.setChannel({
+        deviceUuid: uuid,
+        channel: 1,
+        action: i % 2 === 0 ? 'on' : 'off',
+        source: 'api',
+        user: 'bench'
+      })
       const o = await r.outcome
       if (o.status !== 'acked') throw new Error(`round trip ${i}: ${o.status}`)
       if (i >= 10) latencies.push(performance.now() - t0)
@@ -261,7 +349,9 @@ async function benchRoundTrip (): Promise<number[]> {
 
 async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const fail = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms) })
+  const fail = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)
+  })
   try {
     return await Promise.race([p, fail])
   } finally {
@@ -272,21 +362,47 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
 export async function run (): Promise<void> {
   const started = performance.now()
   const { latencies: gw, inside } = await benchGatewayEmergency()
-  console.log(`emergency stop fan-out, gateway child process (auth + ACL on: boards with their secrets, an admin panel with its JWT), ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its off-command): ${fmt(gw)}`)
-  if (inside.persistedMs.length > 0) console.log(`  inside the gateway: system_status.emergency written (before the fan-out; fsync'd with the command rows) after ${fmt(inside.persistedMs)}`)
-  if (inside.publishedMs.length > 0) console.log(`  inside the gateway: all off-commands written to the sockets after ${fmt(inside.publishedMs)}`)
-  if (inside.offCommandsMs.length > 0) console.log(`  inside the gateway: ... and their rows and the desired states committed (SQLite, synchronous=FULL) after ${fmt(inside.offCommandsMs)}`)
+  console.log(
+    'emergency stop fan-out, gateway child process (auth + ACL on: boards with their secrets, an admin panel with ' +
+      `its JWT), ${BOARDS} relay boards, ${gw.length} trials (panel publish -> last board has its ` +
+        `off-command): ${fmt(gw)}`
+  )
+  if (inside.persistedMs.length > 0) {
+    console.log(
+      '  inside the gateway: system_status.emergency written (before the fan-out; fsync\'d with the command rows) ' +
+        `after ${fmt(inside.persistedMs)}`
+    )
+  }
+  if (inside.publishedMs.length > 0) { console.log(`  inside the gateway: all off-commands written to the sockets after ${fmt(inside.publishedMs)}`) }
+  if (inside.offCommandsMs.length > 0) {
+    console.log(
+      '  inside the gateway: ... and their rows and the desired states committed (SQLite, synchronous=FULL) ' +
+        `after ${fmt(inside.offCommandsMs)}`
+    )
+  }
   const mq = await benchMosquitto()
   if (typeof mq === 'string') console.log(`mosquitto plain 1->${BOARDS} fan-out: ${mq}`)
-  else console.log(`mosquitto plain 1->${BOARDS} QoS 1 fan-out, ${mq.length} trials (publish -> last subscriber has it): ${fmt(mq)}`)
+  else {
+    console.log(`mosquitto plain 1->${BOARDS} QoS 1 fan-out, ${mq.length} trials (publish -> last subscriber has ` +
+    `it): ${fmt(mq)}`)
+  }
   const bare = await benchBareAedes()
-  console.log(`bare Aedes (no hooks, in-memory persistence) plain 1->${BOARDS} QoS 1 fan-out, same clients, ${bare.length} trials: ${fmt(bare)}`)
+  console.log(
+    `bare Aedes (no hooks, in-memory persistence) plain 1->${BOARDS} QoS 1 fan-out, same ` +
+      `clients, ${bare.length} trials: ${fmt(bare)}`
+  )
   if (typeof mq !== 'string') {
     const verdict = pct(gw, 0.99) <= pct(mq, 0.99) ? 'meets' : 'MISSES'
-    console.log(`emergency p99 ${pct(gw, 0.99).toFixed(2)} ms vs mosquitto p99 ${pct(mq, 0.99).toFixed(2)} ms: ${verdict} the target (p99 <= mosquitto's)`)
+    console.log(
+      `emergency p99 ${pct(gw, 0.99).toFixed(2)} ms vs mosquitto ` +
+        `p99 ${pct(mq, 0.99).toFixed(2)} ms: ${verdict} the target (p99 <= mosquitto's)`
+    )
   }
   const rt = await benchRoundTrip()
-  console.log(`command round-trip, relays.setChannel (the API's call) -> board -> response -> ack written, ${rt.length} trials: ${fmt(rt)}`)
+  console.log(
+    'command round-trip, relays.setChannel (the API\'s call) -> board -> response -> ack ' +
+      `written, ${rt.length} trials: ${fmt(rt)}`
+  )
   console.log(`emergency bench took ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 

@@ -29,7 +29,12 @@ async function announce (port: number): Promise<{ socket: net.Socket, cut: Promi
   socket.write(header)
   const chunk = Buffer.alloc(CHUNK, 0x61)
   for (let sent = 0; sent < SENT && !socket.destroyed; sent += CHUNK) {
-    if (!socket.write(chunk)) await new Promise(resolve => { socket.once('drain', resolve); socket.once('close', resolve) })
+    if (!socket.write(chunk)) {
+      await new Promise(resolve => {
+        socket.once('drain', resolve)
+        socket.once('close', resolve)
+      })
+    }
   }
   return { socket, cut }
 }
@@ -55,18 +60,45 @@ async function run (ctx: BenchContext, target: string, app: AppProcess): Promise
   const after = app.rssKb()
   const mb = (kb: number): string => (kb / 1024).toFixed(1)
   ctx.report.add(
-    { scenario: 'limits', target, metric: 'big_connect_rss_growth', value: (peak - before) / 1024, unit: 'MB', details: { sockets: SOCKETS, announcedBytes: ANNOUNCED, sentBytes: SENT, cutByGateway: cut, baselineKb: before, peakKb: peak, afterCloseKb: after } },
-    { label: '256MB CONNECT', digits: 1, notes: [`x${SOCKETS} sockets: RSS growth ${mb(peak - before)} MB (baseline ${mb(before)} MB, peak ${mb(peak)} MB), after close ${mb(after)} MB; ${cut} cut by the gateway`] }
+    {
+      scenario: 'limits',
+      target,
+      metric: 'big_connect_rss_growth',
+      value: (peak - before) / 1024,
+      unit: 'MB',
+      details: {
+        sockets: SOCKETS,
+        announcedBytes: ANNOUNCED,
+        sentBytes: SENT,
+        cutByGateway: cut,
+        baselineKb: before,
+        peakKb: peak,
+        afterCloseKb: after
+      }
+    },
+    {
+      label: '256MB CONNECT',
+      digits: 1,
+      notes: [
+        `x${SOCKETS} sockets: RSS ` +
+          `growth ${mb(peak - before)} MB (baseline ${mb(before)} MB, peak ${mb(peak)} MB), after ` +
+            `close ${mb(after)} MB; ${cut} cut by the gateway`
+      ]
+    }
   )
 }
 
 export const limitsScenario: Scenario = {
   name: 'limits',
-  description: `${SOCKETS} sockets each announcing a 256 MB CONNECT (sending its first 256 kB): gateway RSS growth and RSS after they close`,
+  description: `${SOCKETS} sockets each announcing a 256 MB CONNECT (sending its first 256 kB): gateway RSS growth ` +
+    'and RSS after they close',
   targets: ['app', 'app-unlimited'],
   async run (ctx, targets) {
     for (const target of targets ?? this.targets) {
-      const env: Record<string, string> = target === 'app-unlimited' ? { AUTOCORE_MQTT_MAX_CONNECT_BYTES: '268435455', AUTOCORE_MQTT_MAX_PACKET_BYTES: '268435455' } : {}
+      const env: Record<string, string> =
+        target === 'app-unlimited'
+          ? { AUTOCORE_MQTT_MAX_CONNECT_BYTES: '268435455', AUTOCORE_MQTT_MAX_PACKET_BYTES: '268435455' }
+          : {}
       const app = await startApp(ctx.children, { root: ctx.root, env, name: target })
       try {
         await run(ctx, target, app)

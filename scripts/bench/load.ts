@@ -93,7 +93,7 @@ class Receiver {
     const now = performance.now()
     this.received++
     this.lastAt = now
-    if (payload.length >= 8 && this.samples < LATENCY_CAP) this.latencies[this.samples++] = now - payload.readDoubleLE(0)
+    if (payload.length >= 8 && this.samples < LATENCY_CAP) { this.latencies[this.samples++] = now - payload.readDoubleLE(0) }
     // Wake paused QoS 0 publishers at half the window, not at every message, to send in bursts.
     if (this.waiting.length > 0 && this.budget.sent - this.received <= this.outstanding / 2) {
       const waiting = this.waiting
@@ -111,8 +111,14 @@ class Receiver {
 
   latency (): LatencySummary {
     const sorted = this.latencies.slice(0, this.samples).sort()
-    const at = (q: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
-    return { samples: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.length === 0 ? NaN : sorted[sorted.length - 1] }
+    const at = (q: number): number =>
+      sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+    return {
+      samples: sorted.length,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      maxMs: sorted.length === 0 ? NaN : sorted[sorted.length - 1]
+    }
   }
 }
 
@@ -123,7 +129,14 @@ function stampedPayload (bytes: number): Buffer {
 }
 
 export async function connectClient (url: string, clientId: string, extra: IClientOptions = {}): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { clientId, clean: true, reconnectPeriod: 0, connectTimeout: 10_000, keepalive: 60, ...extra })
+  const client = await mqtt.connectAsync(url, {
+    clientId,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    keepalive: 60,
+    ...extra
+  })
   // An 'error' without a listener would crash the bench; the stall check reports the consequence.
   client.on('error', () => {})
   // MQTT.js leaves Nagle on: small PUBLISH/PUBACK segments would then wait for the peer's delayed ACK, and the
@@ -146,7 +159,13 @@ export async function closeClients (clients: MqttClient[]): Promise<void> {
 }
 
 /** QoS 0: bursts of writes, yielding to the event loop between bursts, pausing while the window is full. */
-function publishQos0 (client: MqttClient, topic: string, bytes: number, budget: Budget, receiver: Receiver): Promise<void> {
+function publishQos0 (
+  client: MqttClient,
+  topic: string,
+  bytes: number,
+  budget: Budget,
+  receiver: Receiver
+): Promise<void> {
   return new Promise(resolve => {
     const burst = (): void => {
       for (let k = 0; k < QOS0_BURST; k++) {
@@ -162,7 +181,14 @@ function publishQos0 (client: MqttClient, topic: string, bytes: number, budget: 
 }
 
 /** QoS 1: a sliding window of unacknowledged PUBLISHes; resolves once every one sent has been acknowledged. */
-function publishQos1 (client: MqttClient, topic: string, bytes: number, budget: Budget, window: number, counts: { acked: number, errors: string[] }): Promise<void> {
+function publishQos1 (
+  client: MqttClient,
+  topic: string,
+  bytes: number,
+  budget: Budget,
+  window: number,
+  counts: { acked: number, errors: string[] }
+): Promise<void> {
   return new Promise(resolve => {
     let inflight = 0
     let stopped = false
@@ -195,7 +221,13 @@ function sampleProbes (probes: Record<string, () => number>): Record<string, num
 }
 
 /** Waits until everything sent has arrived, or until nothing moved for STALL_MS after publishing ended. */
-async function awaitDelivery (budget: Budget, receiver: Receiver, counts: { acked: number }, publishing: { done: boolean }, deadline: number): Promise<boolean> {
+async function awaitDelivery (
+  budget: Budget,
+  receiver: Receiver,
+  counts: { acked: number },
+  publishing: { done: boolean },
+  deadline: number
+): Promise<boolean> {
   let last = -1
   let lastChange = performance.now()
   for (;;) {
@@ -229,7 +261,7 @@ export async function fanIn (opts: FanInOptions): Promise<FanInResult> {
     const receiver = new Receiver(budget, opts.outstanding ?? 2000)
     sub.on('message', receiver.onMessage)
     await sub.subscribeAsync(`${prefix}/#`, { qos: opts.qos })
-    for (let i = 0; i < opts.publishers; i++) clients.push(await connectClient(url, `bench-pub-${run}-${i}`, opts.clientOptions))
+    for (let i = 0; i < opts.publishers; i++) { clients.push(await connectClient(url, `bench-pub-${run}-${i}`, opts.clientOptions)) }
     const publishers = clients.slice(1)
 
     const before = sampleProbes(probes)

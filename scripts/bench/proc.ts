@@ -294,7 +294,11 @@ export async function startApp (children: Children, opts: AppOptions): Promise<A
  * Aedes with its defaults and no hooks: in-memory persistence (the floor the app is compared with), or with
  * `persistence: 'level'` the app's level store in a temp dir that stop() removes.
  */
-export async function startBareAedes (children: Children, root: string, opts: { persistence?: 'memory' | 'level' } = {}): Promise<BrokerProcess> {
+export async function startBareAedes (
+  children: Children,
+  root: string,
+  opts: { persistence?: 'memory' | 'level' } = {}
+): Promise<BrokerProcess> {
   const args = [join(root, 'dist/scripts/bench/bare-aedes.js')]
   const dir = opts.persistence === 'level' ? children.tempDir('autocore-bench-aedes-') : undefined
   if (dir !== undefined) args.push('--level', join(dir, 'mqtt'))
@@ -303,13 +307,18 @@ export async function startBareAedes (children: Children, root: string, opts: { 
     command: process.execPath,
     args,
     env: cleanEnv(),
-    readyFromLine: (line: Record<string, unknown>) => line.msg === 'bare aedes started' ? Number(line.mqttPort) : undefined
+    readyFromLine: (line: Record<string, unknown>) =>
+      line.msg === 'bare aedes started' ? Number(line.mqttPort) : undefined
   }
   return await withTempDir(children, dir, () => spawnBroker(children, spec))
 }
 
 /** Makes stop() (and a failed start) also remove the broker's temp dir, when it has one. */
-async function withTempDir (children: Children, dir: string | undefined, start: () => Promise<BrokerProcess>): Promise<BrokerProcess> {
+async function withTempDir (
+  children: Children,
+  dir: string | undefined,
+  start: () => Promise<BrokerProcess>
+): Promise<BrokerProcess> {
   if (dir === undefined) return await start()
   try {
     const proc = await start()
@@ -352,5 +361,12 @@ export async function startMosquitto (children: Children, extraConfig: string[] 
     ''
   ].join('\n'))
   return await withTempDir(children, dir, () =>
-    spawnBroker(children, { name: 'mosquitto', command: MOSQUITTO_BIN, args: ['-c', file], env: cleanEnv(), pollPort: port }))
+    spawnBroker(children, {
+      name: 'mosquitto',
+      command: MOSQUITTO_BIN,
+      args: ['-c', file],
+      env: cleanEnv(),
+      pollPort: port
+    })
+  )
 }

@@ -44,7 +44,10 @@ export const fmt = {
 export class Report {
   private readonly measurements: Measurement[] = []
 
-  constructor (private readonly meta: Record<string, Detail>, private readonly write: (line: string) => void = line => process.stdout.write(line + '\n')) {}
+  constructor (
+    private readonly meta: Record<string, Detail>,
+    private readonly write: (line: string) => void = line => process.stdout.write(line + '\n')
+  ) {}
 
   /** A block of free text, e.g. a scenario's description of its workload. */
   header (title: string, lines: string[] = []): void {

@@ -5,11 +5,13 @@ import { growth, insertPaths } from './telemetry/storage.js'
 import { load } from './telemetry/load.js'
 import { chunkCodec, chunkStore } from './telemetry/chunks.js'
 import { conversion } from './telemetry/convert.js'
+import { wholeDatabase } from './telemetry/size.js'
 import type { Scenario } from './scenario.js'
 
 export async function run (): Promise<void> {
   for (const line of await chunkCodec()) console.log(line)
   for (const line of await chunkStore()) console.log(line)
+  for (const mix of ['vehicle', 'classes'] as const) for (const line of await wholeDatabase(mix)) console.log(line)
   for (const line of await conversion()) console.log(line)
   for (const line of await insertPaths()) console.log(line)
   for (const line of await growth()) console.log(line)
@@ -18,7 +20,9 @@ export async function run (): Promise<void> {
 
 export const telemetryScenario: Scenario = {
   name: 'telemetry',
-  description: 'chunk codec bytes/reading, insert paths, DB growth, 50 devices QoS 0 / QoS 1 durable ingest vs mosquitto forwarding',
+  description:
+    'chunk codec bytes/reading, insert paths, DB growth, 50 devices QoS 0 / QoS 1 durable ingest vs mosquitto ' +
+      'forwarding',
   targets: ['app'],
   run: async () => {
     console.log('\n== telemetry: insert paths, DB growth, durable ingest')

@@ -23,13 +23,19 @@ export function mountRoutes (specs: readonly RouteSpec[], deps: ApiDeps): Router
       params?.(p)
       query(q)
       // A body whose fields are all optional may be left out: an empty request body reads as {}.
-      const b = ctx.request.body === undefined && spec.body !== undefined && spec.body.required === undefined ? {} : ctx.request.body
+      const b =
+        ctx.request.body === undefined && spec.body !== undefined && spec.body.required === undefined
+          ? {}
+          : ctx.request.body
       body?.(b)
-      const result = await spec.handler({ params: p, query: q, body: b, user: ctx.state.user, ip: ctx.ip, koa: ctx }, deps)
+      const result = await spec.handler(
+        { params: p, query: q, body: b, user: ctx.state.user, ip: ctx.ip, koa: ctx },
+        deps
+      )
       ctx.status = spec.status ?? 200
       if (ctx.status !== 204) ctx.body = result ?? {}
     }
-    const chain: Middleware[] = spec.role === 'public' ? [handler] : [requireApiRole(deps.app, spec.role), handler]
+    const chain: Middleware[] = spec.role === 'public' ? [handler] : [requireApiRole(deps, spec.role), handler]
     router.register(spec.path, [spec.method], chain, { name: spec.id })
   }
   return router

@@ -53,7 +53,10 @@ function responses (spec: RouteSpec): Record<string, unknown> {
     byStatus.set(s, [...(byStatus.get(s) ?? []), code])
   }
   for (const [s, codes] of [...byStatus].sort((a, b) => a[0] - b[0])) {
-    out[String(s)] = { description: codes.join(', '), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+    out[String(s)] = {
+      description: codes.join(', '),
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
+    }
   }
   return out
 }
@@ -71,18 +74,31 @@ export function openApiDocument (specs: readonly RouteSpec[]): Record<string, un
       tags: [spec.tag],
       ...(spec.role === 'public' ? { security: [] } : { description: `Role: ${spec.role} or above.` }),
       ...(params.length > 0 ? { parameters: params } : {}),
-      ...(spec.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      ...(spec.body !== undefined
+        ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } }
+        : {}),
       responses: responses(spec)
     }
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'AutoCore Gateway API', version, description: 'Errors are {error: {code, message, details?}}; codes are listed in the README.' },
+    info: {
+      title: 'AutoCore Gateway API',
+      version,
+      description: 'Errors are {error: {code, message, details?}}; codes are listed in the README.'
+    },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token from POST /api/v1/auth/login' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'the token from POST /api/v1/auth/login'
+        }
+      },
       schemas: { Error: errorBody }
     }
   }

@@ -25,7 +25,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable'
 const REVALIDATE = 'no-cache'
 
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src " +
+    "'self' data:; " +
     "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -62,7 +63,11 @@ export function loadPanel (dir: string, wsPath: string): Map<string, PanelFile> 
       body = Buffer.from(body.toString('utf8').replace('%WS_PATH%', wsPath.replace(/[^\w/.-]/g, '')))
       gzip = undefined
     }
-    const cacheControl = url.startsWith('/assets/') ? IMMUTABLE : url === '/index.html' ? REVALIDATE : 'public, max-age=3600'
+    const cacheControl = url.startsWith('/assets/')
+      ? IMMUTABLE
+      : url === '/index.html'
+        ? REVALIDATE
+        : 'public, max-age=3600'
     files.set(url, { body, gzip, type, etag: etagOf(body), cacheControl })
   }
   const index = files.get('/index.html')

@@ -1,17 +1,13 @@
 import type Koa from 'koa'
-import type { AppContext } from '../context.js'
 import type { ErrorCode } from '../errors.js'
-import type { Control } from '../services/control.js'
+import type { Services } from '../services/index.js'
 import type { ApiRole } from './middleware/api-access.js'
 
 /** A JSON Schema (the subset both ajv and OpenAPI 3.1 read: draft 2020-12 keywords, `type: [.., 'null']` for nullables). */
 export type Schema = Record<string, unknown>
 
-/** What every route handler is given: the app's parts and the control services (the ones MQTT uses too). */
-export interface ApiDeps {
-  readonly app: AppContext
-  readonly control: Control
-}
+/** What every route handler is given: the one services bag (the same services MQTT uses). */
+export type ApiDeps = Services
 
 /** The validated request. `user` is set on every route but the public ones. */
 export interface ApiRequest<P, Q, B> {
@@ -58,7 +54,9 @@ export interface RouteSpec<P = any, Q = any, B = any> {
 }
 
 /** Types a route's handler by its params, query and body (the schemas are what guarantee them at run time). */
-export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined> (spec: RouteSpec<P, Q, B>): RouteSpec {
+export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined> (
+  spec: RouteSpec<P, Q, B>
+): RouteSpec {
   return spec
 }
 
@@ -75,13 +73,26 @@ export function pageOf (items: Schema): Schema {
   return {
     type: 'object',
     required: ['items', 'total', 'limit', 'offset'],
-    properties: { items: { type: 'array', items }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } }
+    properties: {
+      items: { type: 'array', items },
+      total: { type: 'integer' },
+      limit: { type: 'integer' },
+      offset: { type: 'integer' }
+    }
   }
 }
 
 /** Slices an in-memory list into the list answer. */
-export function paginate<T> (all: readonly T[], page: Page): { items: T[], total: number, limit: number, offset: number } {
-  return { items: all.slice(page.offset, page.offset + page.limit), total: all.length, limit: page.limit, offset: page.offset }
+export function paginate<T> (
+  all: readonly T[],
+  page: Page
+): { items: T[], total: number, limit: number, offset: number } {
+  return {
+    items: all.slice(page.offset, page.offset + page.limit),
+    total: all.length,
+    limit: page.limit,
+    offset: page.offset
+  }
 }
 
 /** `/devices/:uuid` → `/devices/{uuid}` (OpenAPI). */

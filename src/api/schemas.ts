@@ -25,7 +25,9 @@ export function patchOf (create: Schema): Schema {
 
 /** A body that passed its schema but fails a rule across fields: the same 400 as the schema's, naming the field. */
 export function fieldError (field: string, message: string): GatewayError {
-  return new GatewayError('GW_ERR_HTTP_VALIDATION', `invalid body: ${field} ${message}`, [{ in: 'body', field, message }])
+  return new GatewayError('GW_ERR_HTTP_VALIDATION', `invalid body: ${field} ${message}`, [
+    { in: 'body', field, message }
+  ])
 }
 
 /** Epoch ms → ISO string (null stays null). */

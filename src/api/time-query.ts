@@ -14,7 +14,9 @@ export function timeQuery (description: string): Schema {
 export function parseTime (field: string, value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
   if (!Number.isFinite(ms)) {
-    throw new GatewayError('GW_ERR_HTTP_VALIDATION', `invalid query: ${field} is not a valid time`, [{ in: 'query', field, message: 'is not a valid time' }])
+    throw new GatewayError('GW_ERR_HTTP_VALIDATION', `invalid query: ${field} is not a valid time`, [
+      { in: 'query', field, message: 'is not a valid time' }
+    ])
   }
   return ms
 }

@@ -30,12 +30,20 @@ function messageOf (e: ErrorObject): string {
  * Compiles `schema` once, on the route's first request (compiling every route's schemas at start would cost the Pi
  * a second or more); the result validates a part of a request in place or throws 400 naming every failing field.
  */
-export function partValidator (part: Part, schema: Schema, code: ErrorCode = 'GW_ERR_HTTP_VALIDATION'): (value: unknown) => unknown {
+export function partValidator (
+  part: Part,
+  schema: Schema,
+  code: ErrorCode = 'GW_ERR_HTTP_VALIDATION'
+): (value: unknown) => unknown {
   let validate: ValidateFunction | undefined
   return value => {
     validate ??= (part === 'body' ? exact : coercing).compile(schema)
     if (validate(value)) return value
-    const details: FieldError[] = (validate.errors ?? []).map(e => ({ in: part, field: fieldOf(part, e), message: messageOf(e) }))
+    const details: FieldError[] = (validate.errors ?? []).map(e => ({
+      in: part,
+      field: fieldOf(part, e),
+      message: messageOf(e)
+    }))
     const what = details.map(d => `${d.field} ${d.message}`).join('; ')
     throw new GatewayError(code, `invalid ${part === 'params' ? 'path' : part}: ${what}`, details)
   }

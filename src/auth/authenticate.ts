@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import { DEVICE_ID } from '../gateway/topics.js'
+import { DEVICE_ID } from '../protocol/index.js'
 import { addressKey, userKey as userKeyOf, type FailureLimiter } from './failure-limiter.js'
 import { tokenRevoked, verifyToken } from './jwt.js'
 import { hashSecret, verifySecret } from './passwords.js'
@@ -13,8 +13,11 @@ export interface Credentials {
   password?: Buffer
   /** The peer's address, for counting failed attempts. */
   remoteAddress?: string
-  /** The device UUID of a client certificate the TLS layer verified against the gateway CA (mutual TLS). */
-  certificateUuid?: string
+  /**
+   * A client certificate the TLS layer verified against the gateway CA (mutual TLS): the device UUID it names and
+   * its serial number (hex, upper case), which must be the device's current one (`cert_serial`).
+   */
+  certificate?: { uuid: string, serial: string }
 }
 
 export interface AuthenticatePolicy {
@@ -26,7 +29,16 @@ export interface AuthenticatePolicy {
 }
 
 /** What authentication needs to know about a device or a user (the repositories provide it). */
-export interface DeviceRecord { uuid: string, type: string, enabled: boolean, status: string, secretHash: string | null, capabilities: string[] | null }
+export interface DeviceRecord {
+  uuid: string
+  type: string
+  enabled: boolean
+  status: string
+  secretHash: string | null
+  capabilities: string[] | null
+  /** The serial of the one client certificate it may connect with (undefined or null: none). */
+  certSerial?: string | null
+}
 export interface UserRecord { username: string, role: UserRole, enabled: boolean, tokenVersion: number }
 
 export interface AuthenticatorDeps {
@@ -67,10 +79,15 @@ export class Authenticator {
 
   async authenticate (creds: Credentials): Promise<AuthOutcome> {
     const { policy } = this.deps
-    const cert = creds.certificateUuid
+    const cert = creds.certificate
     // Mutual TLS: the certificate stands for the device's secret. A username, if sent, must be the same device.
-    if (cert !== undefined && (creds.username === undefined || creds.username === '' || creds.username === cert)) {
-      const r = await this.guard(creds.remoteAddress, cert, async () => await this.checkCertificate(creds, cert), o => !o.ok && o.returnCode === 4)
+    if (cert !== undefined && [undefined, '', cert.uuid].includes(creds.username)) {
+      const r = await this.guard(
+        creds.remoteAddress,
+        cert.uuid,
+        async () => await this.checkCertificate(creds, cert),
+        o => !o.ok && o.returnCode === 4
+      )
       if (r.throttled) return { ok: false, returnCode: 5, reason: r.reason, throttled: true }
       return r.penaltyStarted ? { ...r.result, penaltyStarted: true } : r.result
     }
@@ -79,7 +96,12 @@ export class Authenticator {
         ? { ok: true, principal: { kind: 'anonymous', clientId: creds.clientId } }
         : { ok: false, returnCode: 5, reason: 'anonymous connections are not allowed' }
     }
-    const r = await this.guard(creds.remoteAddress, creds.username, async () => await this.check(creds, creds.username as string), o => !o.ok && o.returnCode === 4)
+    const r = await this.guard(
+      creds.remoteAddress,
+      creds.username,
+      async () => await this.check(creds, creds.username as string),
+      o => !o.ok && o.returnCode === 4
+    )
     if (r.throttled) return { ok: false, returnCode: 5, reason: r.reason, throttled: true }
     return r.penaltyStarted ? { ...r.result, penaltyStarted: true } : r.result
   }
@@ -89,12 +111,17 @@ export class Authenticator {
    * refused unchecked during a penalty, at most maxConcurrentPerAddress checks per address at once, and the
    * outcome counted (a failure per `failed`, a success clears the address and the username).
    */
-  async guard<T> (remoteAddress: string | undefined, username: string, check: () => Promise<T>, failed: (result: T) => boolean):
-  Promise<{ throttled: true, reason: string } | { throttled: false, result: T, penaltyStarted: boolean }> {
+  async guard<T>(
+    remoteAddress: string | undefined,
+    username: string,
+    check: () => Promise<T>,
+    failed: (result: T) => boolean
+  ): Promise<{ throttled: true, reason: string } | { throttled: false, result: T, penaltyStarted: boolean }> {
     const { limiter } = this.deps
     const addrKey = addressKey(remoteAddress)
     const userKey = userKeyOf(username)
-    const blocked = (): boolean => limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))
+    const blocked = (): boolean =>
+      limiter.blocked(addrKey) || (limiter.blocked(userKey) && limiter.failedRecently(addrKey))
     if (blocked()) return { throttled: true, reason: 'too many failed attempts' }
     // One check at a time per address: a burst of guesses cannot be hashed before its first failures are counted,
     // and holds at most one of the threads every other client's hash needs.
@@ -131,9 +158,26 @@ export class Authenticator {
     }
     const user = await this.deps.findUser(username)
     if (user !== undefined) return await this.checkUser(creds, user)
-    if (creds.clientId === username && policy.autoRegister && DEVICE_ID.test(username) && creds.password !== undefined && creds.password.length > 0) {
+    if (
+      creds.clientId === username &&
+      policy.autoRegister &&
+      DEVICE_ID.test(username) &&
+      creds.password !== undefined &&
+      creds.password.length > 0
+    ) {
       const secretHash = await hashSecret(creds.password.toString())
-      return { ok: true, principal: { kind: 'device', clientId: username, uuid: username, deviceType: 'unknown', capabilities: [], display: false, pending: { secretHash } } }
+      return {
+        ok: true,
+        principal: {
+          kind: 'device',
+          clientId: username,
+          uuid: username,
+          deviceType: 'unknown',
+          capabilities: [],
+          display: false,
+          pending: { secretHash }
+        }
+      }
     }
     return bad('unknown identity')
   }
@@ -143,20 +187,43 @@ export class Authenticator {
     if (!await verifySecret(creds.password.toString(), device.secretHash)) return bad('bad device secret')
     if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
     const capabilities = device.capabilities ?? []
-    const principal = { kind: 'device' as const, clientId: device.uuid, uuid: device.uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities), secretHash: device.secretHash }
-    if (device.status === 'pending') return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } }
+    const principal = {
+      kind: 'device' as const,
+      clientId: device.uuid,
+      uuid: device.uuid,
+      deviceType: device.type,
+      capabilities,
+      display: isDisplay(device.type, capabilities),
+      secretHash: device.secretHash
+    }
+    if (device.status === 'pending') { return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } } }
     return { ok: true, principal }
   }
 
-  /** A device proven by its client certificate: it must still exist and be enabled, under its own client id. */
-  private async checkCertificate (creds: Credentials, uuid: string): Promise<AuthOutcome> {
-    if (creds.clientId !== uuid) return { ok: false, returnCode: 2, reason: 'client id must be the certificate\'s device uuid' }
+  /**
+   * A device proven by its client certificate: it must still exist and be enabled, under its own client id, and the
+   * certificate must be its current one (a replaced or revoked certificate is refused like a wrong secret).
+   */
+  private async checkCertificate (creds: Credentials, cert: { uuid: string, serial: string }): Promise<AuthOutcome> {
+    const { uuid, serial } = cert
+    if (creds.clientId !== uuid) {
+      return { ok: false, returnCode: 2, reason: 'client id must be the certificate\'s device uuid' }
+    }
     const device = await this.deps.findDevice(uuid)
     if (device === undefined) return bad('certificate of an unknown device')
+    if (device.certSerial !== serial) return bad('certificate revoked or replaced')
     if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
     const capabilities = device.capabilities ?? []
-    // No secretHash: rotating the secret does not end a session that a certificate opened.
-    const principal = { kind: 'device' as const, clientId: uuid, uuid, deviceType: device.type, capabilities, display: isDisplay(device.type, capabilities) }
+    // No secretHash: rotating the secret does not end a session that a certificate opened; a new certificate does.
+    const principal = {
+      kind: 'device' as const,
+      clientId: uuid,
+      uuid,
+      deviceType: device.type,
+      capabilities,
+      display: isDisplay(device.type, capabilities),
+      certSerial: serial
+    }
     if (device.status === 'pending') return { ok: false, returnCode: 5, reason: 'device pending approval' }
     return { ok: true, principal }
   }
@@ -169,6 +236,9 @@ export class Authenticator {
     if (tokenRevoked(check, user)) return bad('token revoked')
     if (!user.enabled) return { ok: false, returnCode: 5, reason: 'user disabled' }
     const token = { version: check.version, expiresAt: check.expiresAt }
-    return { ok: true, principal: { kind: 'user', clientId: creds.clientId, username: user.username, role: user.role, token } }
+    return {
+      ok: true,
+      principal: { kind: 'user', clientId: creds.clientId, username: user.username, role: user.role, token }
+    }
   }
 }

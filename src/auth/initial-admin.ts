@@ -11,7 +11,12 @@ export const INITIAL_ADMIN_FILE = 'initial-admin-password'
  * First start with no users: creates `admin` with a random password, written once to
  * <dataDir>/initial-admin-password (mode 0600). The log names the file, never the password.
  */
-export async function ensureInitialAdmin (users: UsersRepository, dataDir: string, clock: Pick<Clock, 'now'>, log: Logger): Promise<void> {
+export async function ensureInitialAdmin (
+  users: UsersRepository,
+  dataDir: string,
+  clock: Pick<Clock, 'now'>,
+  log: Logger
+): Promise<void> {
   if (await users.count() > 0) return
   mkdirSync(dataDir, { recursive: true })
   const password = randomSecret()

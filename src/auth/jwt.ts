@@ -37,7 +37,12 @@ export interface IssuedToken { token: string, expiresAt: number }
  * A login token for a user: sub = username, role as issued (the role checked at use is the stored one), `ver` = the
  * user's token version (a password change, a new role or a disable bumps it: older tokens are revoked).
  */
-export async function issueToken (key: Uint8Array, user: { username: string, role: UserRole, tokenVersion: number }, nowMs: number, expiresInS: number): Promise<IssuedToken> {
+export async function issueToken (
+  key: Uint8Array,
+  user: { username: string, role: UserRole, tokenVersion: number },
+  nowMs: number,
+  expiresInS: number
+): Promise<IssuedToken> {
   const iat = Math.floor(nowMs / 1000)
   const exp = iat + expiresInS
   const token = await new SignJWT({ role: user.role, ver: user.tokenVersion })
@@ -51,7 +56,8 @@ export async function issueToken (key: Uint8Array, user: { username: string, rol
 }
 
 /** A valid token: whose it is, its token version (0 when it has none) and when it expires (epoch ms). */
-export type TokenCheck = { ok: true, username: string, version: number, expiresAt: number } | { ok: false, reason: string }
+export type TokenCheck =
+  { ok: true, username: string, version: number, expiresAt: number } | { ok: false, reason: string }
 
 /**
  * Verifies signature, issuer and expiry (against the injected time); a token without `exp` is refused, as one
@@ -59,7 +65,12 @@ export type TokenCheck = { ok: true, username: string, version: number, expiresA
  */
 export async function verifyToken (key: Uint8Array, token: string, nowMs: number): Promise<TokenCheck> {
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, currentDate: new Date(nowMs), requiredClaims: ['exp'] })
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      currentDate: new Date(nowMs),
+      requiredClaims: ['exp']
+    })
     if (typeof payload.sub !== 'string') return { ok: false, reason: 'token without subject' }
     if (typeof payload.exp !== 'number') return { ok: false, reason: 'token without expiry' }
     const version = payload.ver === undefined ? 0 : payload.ver
@@ -67,7 +78,7 @@ export async function verifyToken (key: Uint8Array, token: string, nowMs: number
     return { ok: true, username: payload.sub, version, expiresAt: payload.exp * 1000 }
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
-    if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') return { ok: false, reason: 'token without expiry' }
+    if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') { return { ok: false, reason: 'token without expiry' } }
     return { ok: false, reason: 'invalid token' }
   }
 }

@@ -9,7 +9,9 @@ const KEYLEN = 32
 
 function derive (secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(secret, salt, KEYLEN, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) => err !== null ? reject(err) : resolve(key))
+    scrypt(secret, salt, KEYLEN, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) =>
+      err !== null ? reject(err) : resolve(key)
+    )
   })
 }
 

@@ -16,6 +16,8 @@ export type Principal =
     pending?: { secretHash: string }
     /** The secret hash it connected with: a rotated secret ends the session (services/session-recheck.ts). */
     secretHash?: string
+    /** The client certificate's serial it connected with: a replaced or revoked certificate ends the session. */
+    certSerial?: string
   }
   | {
     kind: 'user'

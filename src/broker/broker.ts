@@ -55,7 +55,12 @@ export async function createBroker (
   if (guards !== undefined) {
     storeGrantedOnce(store, guards.storable)
     guards.useStore(store)
-    forgetQueue = capQueuedMessages(store, config.mqtt.maxQueuedMessagesPerSession, guards.queueable, guards.onQueueRefused).forget
+    forgetQueue = capQueuedMessages(
+      store,
+      config.mqtt.maxQueuedMessagesPerSession,
+      guards.queueable,
+      guards.onQueueRefused
+    ).forget
   }
   const aedes = await Aedes.createBroker({
     ...hooks,
@@ -69,7 +74,9 @@ export async function createBroker (
   } as AedesOptions)
 
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
-  aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'))
+  aedes.on('connectionError', (client, err) =>
+    log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error')
+  )
   // Aedes emits 'error' on the broker itself when a will or the persistence fails (lib/client.js, aedes.js); with
   // no listener an EventEmitter throws it and the process dies (#13). Logged (rate-limited) and counted.
   let errors = 0
@@ -95,8 +102,17 @@ export async function createBroker (
     level,
     forgetQueue,
     publish (topic, payload, opts = {}) {
-      const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
-      const packet: PublishPacket = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false }
+      const body = Buffer.isBuffer(payload)
+        ? payload
+        : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
+      const packet: PublishPacket = {
+        cmd: 'publish',
+        topic,
+        payload: body,
+        qos: opts.qos ?? 1,
+        retain: opts.retain ?? false,
+        dup: false
+      }
       return new Promise((resolve, reject) => aedes.publish(packet, err => err != null ? reject(err) : resolve()))
     },
     async close () {

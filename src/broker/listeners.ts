@@ -57,7 +57,12 @@ export interface ConnectionLimits {
  * in its own buffer, and once more than maxQueuedBytes wait it is closed. Nothing acknowledged is lost with it:
  * a clean=false session's QoS 1/2 messages stay in the broker's store until its client acknowledges them.
  */
-export function neverStall (stream: Writable, queued: () => number, remoteAddress: string | undefined, limits: ConnectionLimits): void {
+export function neverStall (
+  stream: Writable,
+  queued: () => number,
+  remoteAddress: string | undefined,
+  limits: ConnectionLimits
+): void {
   const write = stream.write as (this: Writable, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean
   stream.write = function (this: Writable, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
     write.call(this, chunk, encoding, cb)
@@ -71,9 +76,16 @@ export function neverStall (stream: Writable, queued: () => number, remoteAddres
 }
 
 /** Hands a connection to Aedes with its packet sizes held to the limits from its first byte. */
-function handleLimited (aedes: Aedes, stream: Duplex, req: http.IncomingMessage | undefined, limits: ConnectionLimits, transport: TooLarge['transport'], remoteAddress: string | undefined): Client {
+function handleLimited (
+  aedes: Aedes,
+  stream: Duplex,
+  req: http.IncomingMessage | undefined,
+  limits: ConnectionLimits,
+  transport: TooLarge['transport'],
+  remoteAddress: string | undefined
+): Client {
   const state: { client?: Client } = {}
-  if (limits.packets !== undefined) limitPacketSize(stream, () => state.client?.connected === true, limits.packets, transport, remoteAddress)
+  if (limits.packets !== undefined) { limitPacketSize(stream, () => state.client?.connected === true, limits.packets, transport, remoteAddress) }
   state.client = aedes.handle(stream, req)
   return state.client
 }
@@ -90,7 +102,12 @@ export function createTcpServer (aedes: Aedes, limits: ConnectionLimits, gate?: 
  * MQTT over TLS: the same connection handling as TCP (packet limits, slow clients, the address gate) on the
  * decrypted stream, once the handshake is done. A failed handshake (wrong CA, TLS 1.0) never reaches Aedes.
  */
-export function createTlsServer (aedes: Aedes, limits: ConnectionLimits, options: tls.TlsOptions, gate?: AddressGate): tls.Server {
+export function createTlsServer (
+  aedes: Aedes,
+  limits: ConnectionLimits,
+  options: tls.TlsOptions,
+  gate?: AddressGate
+): tls.Server {
   const server = tls.createServer(options, socket => {
     socket.setNoDelay(true)
     handleSocket(aedes, socket, limits, 'tls', gate)
@@ -100,7 +117,13 @@ export function createTlsServer (aedes: Aedes, limits: ConnectionLimits, options
   return server
 }
 
-function handleSocket (aedes: Aedes, socket: net.Socket, limits: ConnectionLimits, transport: TooLarge['transport'], gate?: AddressGate): void {
+function handleSocket (
+  aedes: Aedes,
+  socket: net.Socket,
+  limits: ConnectionLimits,
+  transport: TooLarge['transport'],
+  gate?: AddressGate
+): void {
   if (gate?.refused(socket.remoteAddress) === true) return refuseAtAccept(socket, gate)
   neverStall(socket, () => socket.writableLength, socket.remoteAddress, limits)
   handleLimited(aedes, socket, undefined, limits, transport, socket.remoteAddress)
@@ -129,11 +152,20 @@ function refuseAtAccept (socket: net.Socket, gate: AddressGate): void {
  * MQTT over WebSocket on the HTTP server, at one path. ws 8 (not websocket-stream, which pins ws 3: one crafted
  * upgrade request with many headers kills the process). Upgrades on other paths are refused with 404.
  */
-export function attachWebSocket (server: http.Server | https.Server, aedes: Aedes, path: string, limits: ConnectionLimits): WebSocketServer {
+export function attachWebSocket (
+  server: http.Server | https.Server,
+  aedes: Aedes,
+  path: string,
+  limits: ConnectionLimits
+): WebSocketServer {
   // maxPayload: ws buffers a whole message before the stream sees it (its default is 100 MiB); one message larger
   // than the largest packet is refused on its frame header, with close code 1009.
   const maxPayload = limits.packets === undefined ? undefined : limits.packets.maxPacketBytes + MAX_FIXED_HEADER
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, ...(maxPayload === undefined ? {} : { maxPayload }) })
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    ...(maxPayload === undefined ? {} : { maxPayload })
+  })
   wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws)
     // A reset peer surfaces as a stream error; Aedes cleans up on close, so the error is only swallowed here.
@@ -147,7 +179,12 @@ export function attachWebSocket (server: http.Server | https.Server, aedes: Aede
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return
       const stage = client.connected ? 'packet' : 'connect'
-      packets.onTooLarge({ transport: 'ws', stage, limit: packets.maxPacketBytes, remoteAddress: req.socket.remoteAddress })
+      packets.onTooLarge({
+        transport: 'ws',
+        stage,
+        limit: packets.maxPacketBytes,
+        remoteAddress: req.socket.remoteAddress
+      })
     })
   })
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

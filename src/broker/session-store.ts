@@ -10,7 +10,11 @@ type Callback = (err: Error | null, result?: unknown) => void
 /** The part of an Aedes persistence (aedes-persistence's callback/promise layer) the session guards wrap. */
 export interface SessionStore {
   addSubscriptions: (client: Pick<Client, 'id'>, subs: object[], cb?: Callback) => unknown
-  outgoingEnqueueCombi: (subs: Array<{ clientId: string }> | null | undefined, packet: unknown, cb?: Callback) => unknown
+  outgoingEnqueueCombi: (
+    subs: Array<{ clientId: string }> | null | undefined,
+    packet: unknown,
+    cb?: Callback
+  ) => unknown
   outgoingClearMessageId: (client: Pick<Client, 'id'>, packet: { cmd?: string }, cb?: Callback) => unknown
   removeSubscriptions: (client: Pick<Client, 'id'>, topics: string[]) => Promise<unknown>
   cleanSubscriptions: (client: Pick<Client, 'id'>) => Promise<unknown>
@@ -44,7 +48,12 @@ export function storeGrantedOnce (store: SessionStore, storable: (subs: object[]
  * session (counted by `onRefused`). The count is this process's: it restarts at 0 after a restart, so the bound is
  * `max` per session per run.
  */
-export function capQueuedMessages (store: SessionStore, max: number, queueable: (clientId: string, topic: string) => boolean, onRefused: () => void): { forget: (clientId: string) => void } {
+export function capQueuedMessages (
+  store: SessionStore,
+  max: number,
+  queueable: (clientId: string, topic: string) => boolean,
+  onRefused: () => void
+): { forget: (clientId: string) => void } {
   const queued = new Map<string, number>()
   const { outgoingEnqueueCombi, outgoingClearMessageId } = store
   store.outgoingEnqueueCombi = (subs, packet, cb) => {
@@ -123,7 +132,12 @@ export class SessionExpiry {
     for (const id of ids) if (!(await this.deps.isDeviceId(id))) this.offline.set(id, now)
     aedes.on('clientDisconnect', this.onGone)
     aedes.on('clientReady', this.onReady)
-    this.timer = clock.setInterval(() => { this.sweep().catch(err => this.deps.log.error({ err }, 'session expiry failed')) }, Math.min(expiryMs, 60_000))
+    this.timer = clock.setInterval(
+      () => {
+        this.sweep().catch(err => this.deps.log.error({ err }, 'session expiry failed'))
+      },
+      Math.min(expiryMs, 60_000)
+    )
   }
 
   async stop (): Promise<void> {

@@ -2,7 +2,10 @@ import type { Aedes, Client } from 'aedes'
 import type { Principal } from '../auth/principal.js'
 
 /** Every connected client with its principal (clients not yet authenticated have none and are left out). */
-export function liveSessions (aedes: Aedes, principalOf: (client: Client) => Principal | undefined): Array<{ client: Client, principal: Principal }> {
+export function liveSessions (
+  aedes: Aedes,
+  principalOf: (client: Client) => Principal | undefined
+): Array<{ client: Client, principal: Principal }> {
   // Aedes keeps its connected clients by client id (not in its types).
   const out: Array<{ client: Client, principal: Principal }> = []
   for (const client of Object.values((aedes as unknown as { clients: Record<string, Client | undefined> }).clients)) {
@@ -19,7 +22,12 @@ export function liveSessions (aedes: Aedes, principalOf: (client: Client) => Pri
  * deleted from the store [MQTT-3.14.4-3] (a deleted device must not announce itself offline afterwards).
  * Returns how many connections were closed.
  */
-export function closeSessions (aedes: Aedes, principalOf: (client: Client) => Principal | undefined, match: (p: Principal) => boolean, opts: { forgetWill?: boolean } = {}): number {
+export function closeSessions (
+  aedes: Aedes,
+  principalOf: (client: Client) => Principal | undefined,
+  match: (p: Principal) => boolean,
+  opts: { forgetWill?: boolean } = {}
+): number {
   let closed = 0
   for (const { client, principal } of liveSessions(aedes, principalOf)) {
     if (!match(principal)) continue

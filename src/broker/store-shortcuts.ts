@@ -10,7 +10,11 @@ const RETAINED_CACHE_MAX_BYTES = 1024
 export interface ShortcutStore {
   storeRetained: (packet: RetainedPacket, cb?: Callback) => unknown
   outgoingEnqueue: (sub: { clientId: string }, packet: unknown, cb?: Callback) => unknown
-  outgoingEnqueueCombi: (subs: Array<{ clientId: string }> | null | undefined, packet: unknown, cb?: Callback) => unknown
+  outgoingEnqueueCombi: (
+    subs: Array<{ clientId: string }> | null | undefined,
+    packet: unknown,
+    cb?: Callback
+  ) => unknown
   outgoingUpdate: (client: Client, packet: unknown, cb?: Callback) => unknown
   outgoingClearMessageId: (client: Client, packet: { cmd?: string }, cb?: Callback) => unknown
 }

@@ -8,9 +8,16 @@ import { EXIT, configFor, type CliIo } from './io.js'
  * Runs an admin command against the database named by the config (safe while the gateway runs: SQLite WAL).
  * A GatewayError becomes one line on stderr and exit 1.
  */
-export async function withRepos (io: CliIo, opts: { config?: string }, work: (repos: Repositories) => Promise<void>): Promise<number> {
+export async function withRepos (
+  io: CliIo,
+  opts: { config?: string },
+  work: (repos: Repositories) => Promise<void>
+): Promise<number> {
   const config = configFor(io, opts.config)
-  const db = await openDatabase(config, createLogger({ log: { ...config.log, level: 'warn' } }).child({ module: 'cli' }))
+  const db = await openDatabase(
+    config,
+    createLogger({ log: { ...config.log, level: 'warn' } }).child({ module: 'cli' })
+  )
   try {
     await work(createRepositories(db))
     return EXIT.ok
@@ -24,7 +31,12 @@ export async function withRepos (io: CliIo, opts: { config?: string }, work: (re
 }
 
 /** Prints rows as JSON or as an aligned text table. */
-export function printTable (io: CliIo, json: boolean | undefined, rows: Array<Record<string, unknown>>, columns: string[]): void {
+export function printTable (
+  io: CliIo,
+  json: boolean | undefined,
+  rows: Array<Record<string, unknown>>,
+  columns: string[]
+): void {
   if (json === true) return io.out(JSON.stringify(rows))
   const cell = (v: unknown): string => v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v)
   const widths = columns.map(c => Math.max(c.length, ...rows.map(r => cell(r[c]).length)))
@@ -34,5 +46,7 @@ export function printTable (io: CliIo, json: boolean | undefined, rows: Array<Re
 }
 
 export function notFound (what: 'device' | 'user', id: string): GatewayError {
-  return what === 'device' ? new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${id}`) : new GatewayError('GW_ERR_USER_NOT_FOUND', `no user ${id}`)
+  return what === 'device'
+    ? new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${id}`)
+    : new GatewayError('GW_ERR_USER_NOT_FOUND', `no user ${id}`)
 }

@@ -7,11 +7,14 @@ import { configFor, EXIT, type CliIo } from './io.js'
 /** The SQLite file backup and restore work on; undefined (after saying why) when there is none. */
 export function sqliteOnly (io: CliIo, config: Config, command: string): string | undefined {
   if (config.database.type === 'postgres') {
-    io.err(`${command} covers SQLite only; with PostgreSQL use pg_dump / pg_restore, e.g. pg_dump -Fc "<database.url>" > autocore.dump (GW_ERR_BACKUP_UNSUPPORTED)`)
+    io.err(
+      `${command} covers SQLite only; with PostgreSQL use pg_dump / pg_restore, e.g. pg_dump -Fc "<database.url>" > ` +
+        'autocore.dump (GW_ERR_BACKUP_UNSUPPORTED)'
+    )
     return undefined
   }
   const file = sqliteFile(config)
-  if (file === undefined) io.err(`${command}: database.file is ':memory:', there is nothing on disk (GW_ERR_BACKUP_UNSUPPORTED)`)
+  if (file === undefined) { io.err(`${command}: database.file is ':memory:', there is nothing on disk (GW_ERR_BACKUP_UNSUPPORTED)`) }
   return file
 }
 

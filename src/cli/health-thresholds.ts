@@ -20,10 +20,23 @@ export const measures: Measure[] = [
   { name: 'disk-free', unit: 'bytes', bad: 'below', read: r => r.storage?.diskFreeBytes },
   { name: 'db-size', unit: 'bytes', bad: 'above', read: r => r.storage?.dbBytes ?? undefined },
   // No backup at all is as old as a backup can be.
-  { name: 'backup-age', unit: 'ms', bad: 'above', read: r => r.backup === undefined ? undefined : (r.backup.ageS === null ? Infinity : r.backup.ageS * 1000) },
+  {
+    name: 'backup-age',
+    unit: 'ms',
+    bad: 'above',
+    read: r => (r.backup === undefined ? undefined : r.backup.ageS === null ? Infinity : r.backup.ageS * 1000)
+  },
   // The age of the oldest reading accepted and not yet committed.
   { name: 'writer-lag', unit: 'ms', bad: 'above', read: r => (r as Parts).telemetry?.lagMs },
-  { name: 'emergency', unit: 'flag', bad: 'above', read: r => { const a = (r as Parts).emergency?.active; return a === undefined ? undefined : (a ? 1 : 0) } }
+  {
+    name: 'emergency',
+    unit: 'flag',
+    bad: 'above',
+    read: r => {
+      const a = (r as Parts).emergency?.active
+      return a === undefined ? undefined : a ? 1 : 0
+    }
+  }
 ]
 
 const SIZE: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 }
@@ -82,7 +95,11 @@ export interface Evaluation {
 }
 
 /** Reads every measure and compares it with its thresholds. */
-export function evaluate (report: HealthReport | undefined, warn: Map<string, number>, crit: Map<string, number>): Evaluation {
+export function evaluate (
+  report: HealthReport | undefined,
+  warn: Map<string, number>,
+  crit: Map<string, number>
+): Evaluation {
   const out: Evaluation = { state: 0, values: {}, text: [], perf: [] }
   for (const m of measures) {
     const v = report === undefined ? undefined : m.read(report)
@@ -99,7 +116,8 @@ export function evaluate (report: HealthReport | undefined, warn: Map<string, nu
     if (v !== undefined && v !== Infinity) {
       const scale = m.unit === 'ms' ? 1000 : 1
       const uom = m.unit === 'bytes' ? 'B' : m.unit === 'ms' ? 's' : ''
-      const lim = (map: Map<string, number>): string => map.has(m.name) ? String(Math.round((map.get(m.name) as number) / scale)) : ''
+      const lim = (map: Map<string, number>): string =>
+        map.has(m.name) ? String(Math.round((map.get(m.name) as number) / scale)) : ''
       out.perf.push(`${m.name.replace('-', '_')}=${Math.round(v / scale)}${uom};${lim(warn)};${lim(crit)}`)
     }
   }

@@ -4,14 +4,24 @@ import https from 'node:https'
 import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 import { readHealthToken } from '../auth/health-token.js'
-import { topics } from '../gateway/topics.js'
+import { topicOf } from '../protocol/index.js'
 import type { Config } from '../config/types.js'
 import type { HealthReport } from '../api/routes/health.js'
 import { configFor, EXIT, type CliIo } from './io.js'
 import { evaluate, parseThresholds } from './health-thresholds.js'
 import { clientCaPem } from '../tls/material.js'
 
-export interface HealthOptions { config?: string, url?: string, mqttUrl?: string, json?: boolean, timeout?: string, warn?: string, crit?: string, wait?: string, tls?: boolean }
+export interface HealthOptions {
+  config?: string
+  url?: string
+  mqttUrl?: string
+  json?: boolean
+  timeout?: string
+  warn?: string
+  crit?: string
+  wait?: string
+  tls?: boolean
+}
 
 /** Nagios plugin exit codes, used only when --warn or --crit is given. */
 export const NAGIOS = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
@@ -24,7 +34,9 @@ export function localHost (host: string): string {
 
 async function withTimeout<T> (what: string, ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms) })
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms)
+  })
   try {
     return await Promise.race([work, timeout])
   } finally {
@@ -33,7 +45,11 @@ async function withTimeout<T> (what: string, ms: number, work: Promise<T>): Prom
 }
 
 /** GET url → status and parsed JSON body; over https:// the server must prove itself against `ca`. */
-async function getJson (url: URL, ca: string | undefined, timeoutMs: number): Promise<{ status: number, body: unknown }> {
+async function getJson (
+  url: URL,
+  ca: string | undefined,
+  timeoutMs: number
+): Promise<{ status: number, body: unknown }> {
   const get = url.protocol === 'https:' ? https.get : http.get
   return await new Promise((resolve, reject) => {
     const req = get(url, { ca, timeout: timeoutMs, agent: false }, res => {
@@ -54,13 +70,19 @@ async function getJson (url: URL, ca: string | undefined, timeoutMs: number): Pr
   })
 }
 
-async function checkHttp (url: string, ca: string | undefined, timeoutMs: number): Promise<Check & { report?: HealthReport }> {
+async function checkHttp (
+  url: string,
+  ca: string | undefined,
+  timeoutMs: number
+): Promise<Check & { report?: HealthReport }> {
   const t0 = performance.now()
   try {
     const res = await getJson(new URL('/health', url), ca, timeoutMs)
     const report = res.body as HealthReport
     const ms = Math.round(performance.now() - t0)
-    return res.status >= 200 && res.status < 300 ? { ok: true, ms, report } : { ok: false, ms, report, error: `status ${res.status}` }
+    return res.status >= 200 && res.status < 300
+      ? { ok: true, ms, report }
+      : { ok: false, ms, report, error: `status ${res.status}` }
   } catch (err) {
     const e = err as { code?: string, message?: string }
     return { ok: false, error: e.code ?? e.message ?? String(err) }
@@ -70,18 +92,37 @@ async function checkHttp (url: string, ca: string | undefined, timeoutMs: number
 /** Connect, subscribe to a private topic, publish to it and wait for the message to come back. */
 async function checkMqtt (url: string, config: Config, ca: string | undefined, timeoutMs: number): Promise<Check> {
   const token = readHealthToken(config)
-  if (token === undefined) return { ok: false, error: `no health token (set health.token or run the gateway once to create ${config.dataDir}/health-token)` }
+  if (token === undefined) {
+    return {
+      ok: false,
+      error: `no health token (set health.token or run the gateway once to create ${config.dataDir}/health-token)`
+    }
+  }
   const clientId = `${config.health.username}-${randomBytes(4).toString('hex')}`
-  const topic = topics.health(clientId)
+  const topic = topicOf('health', { id: clientId })
   const nonce = randomBytes(8).toString('hex')
   const t0 = performance.now()
   let client: mqtt.MqttClient | undefined
   try {
-    client = await withTimeout('mqtt connect', timeoutMs, mqtt.connectAsync(url, {
-      clientId, username: config.health.username, password: token, reconnectPeriod: 0, connectTimeout: timeoutMs, clean: true, ...(ca === undefined ? {} : { ca })
-    }))
+    client = await withTimeout(
+      'mqtt connect',
+      timeoutMs,
+      mqtt.connectAsync(url, {
+        clientId,
+        username: config.health.username,
+        password: token,
+        reconnectPeriod: 0,
+        connectTimeout: timeoutMs,
+        clean: true,
+        ...(ca === undefined ? {} : { ca })
+      })
+    )
     const c = client
-    const echoed = new Promise<void>(resolve => c.on('message', (t, payload) => { if (t === topic && payload.toString() === nonce) resolve() }))
+    const echoed = new Promise<void>(resolve =>
+      c.on('message', (t, payload) => {
+        if (t === topic && payload.toString() === nonce) resolve()
+      })
+    )
     await withTimeout('mqtt round-trip', timeoutMs, (async () => {
       const granted = await c.subscribeAsync(topic, { qos: 1 })
       if (granted[0]?.qos === 128) throw new Error('health topic subscription refused')
@@ -98,7 +139,13 @@ async function checkMqtt (url: string, config: Config, ca: string | undefined, t
 
 interface Checks { ok: boolean, http: Check & { report?: HealthReport }, mq: Check, db: Check }
 
-async function runChecks (url: string, mqttUrl: string, config: Config, ca: string | undefined, timeoutMs: number): Promise<Checks> {
+async function runChecks (
+  url: string,
+  mqttUrl: string,
+  config: Config,
+  ca: string | undefined,
+  timeoutMs: number
+): Promise<Checks> {
   const [http, mq] = await Promise.all([checkHttp(url, ca, timeoutMs), checkMqtt(mqttUrl, config, ca, timeoutMs)])
   const db: Check = http.report !== undefined
     ? (http.report.db.ok ? { ok: true } : { ok: false, error: 'database does not answer' })
@@ -107,7 +154,14 @@ async function runChecks (url: string, mqttUrl: string, config: Config, ca: stri
 }
 
 /** Checks until everything answers or `waitMs` has passed (systemd's ExecStartPost waits for the gateway this way). */
-async function checkUntil (url: string, mqttUrl: string, config: Config, ca: string | undefined, timeoutMs: number, waitMs: number): Promise<Checks> {
+async function checkUntil (
+  url: string,
+  mqttUrl: string,
+  config: Config,
+  ca: string | undefined,
+  timeoutMs: number,
+  waitMs: number
+): Promise<Checks> {
   const deadline = performance.now() + waitMs
   for (;;) {
     const result = await runChecks(url, mqttUrl, config, ca, timeoutMs)
@@ -133,19 +187,29 @@ export async function health (io: CliIo, opts: HealthOptions): Promise<number> {
   const config = configFor(io, opts.config)
   // --tls: the TLS listeners, by the name every generated certificate carries (localhost).
   const url = opts.url ?? (opts.tls === true ? `https://localhost:${config.tls.https.port}` : `http://${localHost(config.http.host)}:${config.http.port}`)
-  const mqttUrl = opts.mqttUrl ?? (opts.tls === true ? `mqtts://localhost:${config.tls.mqtt.port}` : `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`)
+  const mqttUrl =
+    opts.mqttUrl ??
+    (opts.tls === true
+      ? `mqtts://localhost:${config.tls.mqtt.port}`
+      : `mqtt://${localHost(config.mqtt.host)}:${config.mqtt.port}`)
   // Over TLS the gateway must prove itself against the CA its clients pin (tls export-ca), not the system's CAs.
   const overTls = url.startsWith('https:') || /^(mqtts|wss):/.test(mqttUrl)
   const ca = overTls ? await clientCaPem(config, Date.now()) : undefined
-  const { ok, http, mq, db } = await checkUntil(url, mqttUrl, config, ca, Number(opts.timeout ?? 5000), Number(opts.wait ?? 0))
+  const { ok, http, mq, db } = await checkUntil(
+    url,
+    mqttUrl,
+    config,
+    ca,
+    Number(opts.timeout ?? 5000),
+    Number(opts.wait ?? 0)
+  )
   const measured = evaluate(http.report, warn, crit)
 
   if (nagios) {
     const state = ok ? measured.state : NAGIOS.critical
     const checks = [['http', http], ['mqtt', mq], ['db', db]] as Array<[string, Check]>
     const text = checks.map(([n, c]) => c.ok ? `${n} ok` : `${n} failed: ${c.error ?? 'failed'}`).concat(measured.text)
-    if (opts.json === true) io.out(JSON.stringify({ ok, state, url, mqttUrl, http, mqtt: mq, db, measures: measured.values }, null, 2))
-    else io.out(`${['OK', 'WARNING', 'CRITICAL'][state]} - ${text.join(', ')} | ${measured.perf.join(' ')}`)
+    if (opts.json === true) { io.out(JSON.stringify({ ok, state, url, mqttUrl, http, mqtt: mq, db, measures: measured.values }, null, 2)) } else io.out(`${['OK', 'WARNING', 'CRITICAL'][state]} - ${text.join(', ')} | ${measured.perf.join(' ')}`)
     return state
   }
   if (opts.json === true) {

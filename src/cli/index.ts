@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { version } from '../version.js'
+import { embeddedManifest, releaseText } from '../runtime/embedded.js'
 import { CliExit, EXIT, type CliIo } from './io.js'
 import { configCheck } from './config-check.js'
 import { migrate } from './migrate.js'
@@ -13,15 +14,17 @@ import { registerUserCommands } from './user.js'
 import { registerTlsCommands } from './tls.js'
 import { registerJournalCommand } from './journal.js'
 import { simulate } from './simulate.js'
+import { registerInstallCommands } from './install.js'
 
 export type { CliIo } from './io.js'
 
 /** The `autocore-gateway` command table. Resolves with the process exit code; never exits by itself. */
 export async function runCli (argv: string[], io: CliIo, signals: Signals): Promise<number> {
   let code: number = EXIT.ok
+  const release = embeddedManifest()?.release
   const program = new Command('autocore-gateway')
     .description('AutoCore Gateway: MQTT broker, device gateway, store and HTTP API in one process')
-    .version(version)
+    .version(release === undefined ? version : releaseText(release))
     .exitOverride()
     .configureOutput({ writeOut: s => io.out(s.trimEnd()), writeErr: s => io.err(s.trimEnd()) })
 
@@ -52,7 +55,8 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--tls', 'check the TLS listeners (https://localhost:tls.https.port, mqtts://localhost:tls.mqtt.port)')
     .option('--timeout <ms>', 'per-check timeout in milliseconds', '5000')
     .option('--json', 'print the details as JSON')
-    .option('--warn <list>', 'monitoring mode (Nagios exit codes 0/1/2): warn past these, e.g. disk-free=500MB,backup-age=26h')
+    .option('--warn <list>', 'monitoring mode (Nagios exit codes 0/1/2): warn past these, e.g. ' +
+      'disk-free=500MB,backup-age=26h')
     .option('--wait <ms>', 'retry until everything answers or this much time has passed (for start-up scripts)', '0')
     .option('--crit <list>', 'monitoring mode: critical past these, e.g. disk-free=100MB,backup-age=3d,emergency=on')
     .action(async opts => { code = await health(io, opts) })
@@ -77,9 +81,11 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--dry-run', 'parse and count only')
     .action(async (file: string, opts) => { code = await canImport(io, file, opts) })
   program.command('simulate')
-    .description('a simulated vehicle against a running gateway (sensor boards, a relay board, a display, an emergency button) until Ctrl-C; provisions its devices on first use')
+    .description('a simulated vehicle against a running gateway (sensor boards, a relay board, a display, an ' +
+      'emergency button) until Ctrl-C; provisions its devices on first use')
     .option(...configOption)
-    .option('--devices <n>', 'how many boards: a sensor board, a relay board, a display, an emergency button, then more sensor and relay boards', '4')
+    .option('--devices <n>', 'how many boards: a sensor board, a relay board, a display, an emergency button, then ' +
+      'more sensor and relay boards', '4')
     .option('--rate <hz>', 'telemetry messages per second from each sensor board', '1')
     .option('--mqtt-url <url>', 'MQTT URL (default: from the config)')
     .action(async opts => { code = await simulate(io, opts, signals) })
@@ -87,12 +93,14 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
   registerUserCommands(program, io, configOption, c => { code = c })
   registerTlsCommands(program, io, configOption, c => { code = c })
   registerJournalCommand(program, io, configOption, c => { code = c })
+  registerInstallCommands(program, io, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.
   const args = argv.slice(2)
-  const withCommand = args.length === 0 || (args[0].startsWith('-') && !['-h', '--help', '-V', '--version'].includes(args[0]))
-    ? [...argv.slice(0, 2), 'start', ...args]
-    : argv
+  const withCommand =
+    args.length === 0 || (args[0].startsWith('-') && !['-h', '--help', '-V', '--version'].includes(args[0]))
+      ? [...argv.slice(0, 2), 'start', ...args]
+      : argv
   try {
     await program.parseAsync(withCommand)
   } catch (err) {

@@ -18,7 +18,9 @@ function unfit (file: string): string | undefined {
   if (!check.ok) return check.reason
   const db = new Sqlite(file, { readonly: true })
   try {
-    const row = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").get() as { n: number }
+    const row = db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'migrations'")
+      .get() as { n: number }
     return row.n === 1 ? undefined : 'not an AutoCore Gateway database (no migrations table)'
   } finally {
     db.close()
@@ -43,7 +45,9 @@ export async function restore (io: CliIo, source: string, opts: { config?: strin
     lock = acquireDataLock(config.dataDir, 'restore', systemClock.now())
   } catch (err) {
     if (!isGatewayError(err)) throw err
-    io.err(`cannot restore: ${err.message}; stop the gateway first (sudo systemctl stop autocore-gateway) (${err.code})`)
+    io.err(
+      `cannot restore: ${err.message}; stop the gateway first (sudo systemctl stop autocore-gateway) (${err.code})`
+    )
     return EXIT.failed
   }
   const incoming = file + '.restoring'
@@ -56,7 +60,9 @@ export async function restore (io: CliIo, source: string, opts: { config?: strin
     }
     const replaced = existsSync(file) ? moveAside(file, `.replaced-${stamp(systemClock.now())}`) : undefined
     renameSync(incoming, file)
-    io.out(`restored ${source} to ${file}` + (replaced !== undefined ? `; the replaced database is kept as ${replaced}` : ''))
+    io.out(
+      `restored ${source} to ${file}` + (replaced !== undefined ? `; the replaced database is kept as ${replaced}` : '')
+    )
     return EXIT.ok
   } finally {
     for (const s of ['', ...SIDECARS]) rmSync(incoming + s, { force: true })

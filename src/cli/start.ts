@@ -29,7 +29,9 @@ export async function start (io: CliIo, opts: { config?: string }, signals: Sign
     throw err
   }
   const onHup = (): void => {
-    gateway.reloadTls().catch((err: Error) => log.error({ err }, 'tls reload failed: the previous certificate stays in use'))
+    gateway
+      .reloadTls()
+      .catch((err: Error) => log.error({ err }, 'tls reload failed: the previous certificate stays in use'))
   }
   signals.on?.('SIGHUP', onHup)
   return await new Promise<number>(resolve => {

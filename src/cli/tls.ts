@@ -4,10 +4,16 @@ import { clientCaPem } from '../tls/material.js'
 import { configFor, EXIT, type CliIo } from './io.js'
 
 /** `autocore-gateway tls export-ca`: the CA certificate clients pin (made now if the gateway never started). */
-export function registerTlsCommands (program: Command, io: CliIo, configOption: readonly [string, string], setCode: (code: number) => void): void {
+export function registerTlsCommands (
+  program: Command,
+  io: CliIo,
+  configOption: readonly [string, string],
+  setCode: (code: number) => void
+): void {
   const tls = program.command('tls').description('TLS: the gateway CA and certificates')
   tls.command('export-ca')
-    .description('print the CA certificate (PEM) that devices, mqtt clients, browsers and `health` verify the gateway against')
+    .description('print the CA certificate (PEM) that devices, mqtt clients, browsers and `health` verify the ' +
+      'gateway against')
     .option('-o, --out <file>', 'write it to this file instead of stdout')
     .option(...configOption)
     .action(async (opts: { config?: string, out?: string }) => {

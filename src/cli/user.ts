@@ -7,7 +7,12 @@ import { CliExit, EXIT, type CliIo } from './io.js'
 type Opts = { config?: string, json?: boolean }
 
 /** `autocore-gateway user add|list|disable|enable`. */
-export function registerUserCommands (program: Command, io: CliIo, configOption: readonly [string, string], setCode: (code: number) => void): void {
+export function registerUserCommands (
+  program: Command,
+  io: CliIo,
+  configOption: readonly [string, string],
+  setCode: (code: number) => void
+): void {
   const user = program.command('user').description('manage users of the API and panels (opens the database directly)')
 
   user.command('add <name>')
@@ -28,7 +33,9 @@ export function registerUserCommands (program: Command, io: CliIo, configOption:
       }
       setCode(await withRepos(io, opts, async repos => {
         await createUser(repos.users, { username: name, role: opts.role as UserRole, password }, Date.now)
-        io.out(opts.json === true ? JSON.stringify({ username: name, role: opts.role }) : `created ${opts.role} ${name}`)
+        io.out(
+          opts.json === true ? JSON.stringify({ username: name, role: opts.role }) : `created ${opts.role} ${name}`
+        )
       }))
     })
 
@@ -39,7 +46,10 @@ export function registerUserCommands (program: Command, io: CliIo, configOption:
     .action(async (opts: Opts) => {
       setCode(await withRepos(io, opts, async repos => {
         const rows = (await repos.users.list()).map(u => ({
-          username: u.username, role: u.role, enabled: u.enabled, lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString()
+          username: u.username,
+          role: u.role,
+          enabled: u.enabled,
+          lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString()
         }))
         printTable(io, opts.json, rows, ['username', 'role', 'enabled', 'lastLoginAt'])
       }))
@@ -47,7 +57,10 @@ export function registerUserCommands (program: Command, io: CliIo, configOption:
 
   for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
     user.command(`${name} <name>`)
-      .description(enabled ? 'allow the user again' : 'refuse the user: login and MQTT (tokens already issued stop working at the next CONNECT); never the last enabled admin')
+      .description(enabled
+        ? 'allow the user again'
+        : 'refuse the user: login and MQTT (tokens already issued stop ' +
+        'working at the next CONNECT); never the last enabled admin')
       .option('--json', 'print the result as JSON')
       .option(...configOption)
       .action(async (username: string, opts: Opts) => {

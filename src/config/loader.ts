@@ -41,13 +41,20 @@ export interface EnvKey { path: string[], env: string, type: string, description
 /** Every leaf key of the schema with its environment variable name: the one derivation both the loader and the docs use. */
 export function envKeys (node: SchemaNode = schema as SchemaNode, path: string[] = []): EnvKey[] {
   if (node.type !== 'object' || node.properties === undefined) {
-    return [{ path, env: 'AUTOCORE_' + path.map(envWord).join('_'), type: node.type ?? 'string', description: node.description ?? '' }]
+    return [
+      {
+        path,
+        env: 'AUTOCORE_' + path.map(envWord).join('_'),
+        type: node.type ?? 'string',
+        description: node.description ?? ''
+      }
+    ]
   }
   return Object.entries(node.properties).flatMap(([k, child]) => envKeys(child, [...path, k]))
 }
 
 function coerce (raw: string, type: string): unknown {
-  if (type === 'integer' || type === 'number') return raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw
+  if (type === 'integer' || type === 'number') { return raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw }
   if (type === 'boolean') {
     if (/^(true|1|yes|on)$/i.test(raw)) return true
     if (/^(false|0|no|off)$/i.test(raw)) return false
@@ -85,7 +92,10 @@ function readJson (file: string, what: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new GatewayError('GW_ERR_CONFIG_FILE', `${what} ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+    throw new GatewayError(
+      'GW_ERR_CONFIG_FILE',
+      `${what} ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`
+    )
   }
   let value: unknown
   try {
@@ -103,7 +113,10 @@ function describe (e: ErrorObject): string {
     const key = [path, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.')
     return `${key}: unknown key`
   }
-  if (e.keyword === 'enum') return `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(v => JSON.stringify(v)).join(', ')}`
+  if (e.keyword === 'enum') {
+    return `${path}: must be one ` +
+      `of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(v => JSON.stringify(v)).join(', ')}`
+  }
   return `${path || '(root)'}: ${e.message ?? 'is invalid'}`
 }
 

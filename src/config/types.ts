@@ -6,7 +6,10 @@ export interface Config {
   readonly gatewayId: string
   readonly gateway: { readonly heartbeatMs: number, readonly deadmanMisses: number }
   readonly dataDir: string
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent', readonly pretty: 'auto' | 'always' | 'never' }
+  readonly log: {
+    readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    readonly pretty: 'auto' | 'always' | 'never'
+  }
   readonly mqtt: {
     readonly host: string
     readonly port: number
@@ -49,7 +52,12 @@ export interface Config {
   }
   readonly health: { readonly username: string, readonly token: string }
   readonly shutdown: { readonly timeoutMs: number }
-  readonly backup: { readonly enabled: boolean, readonly intervalMs: number, readonly keep: number, readonly dir: string }
+  readonly backup: {
+    readonly enabled: boolean
+    readonly intervalMs: number
+    readonly keep: number
+    readonly dir: string
+  }
   readonly telemetry: {
     readonly batchSize: number
     readonly flushIntervalMs: number
@@ -66,7 +74,13 @@ export interface Config {
   readonly commands: { readonly ackTimeoutMs: number, readonly maxAttempts: number, readonly ttlMs: number }
   readonly relays: { readonly defaultHoldMs: number, readonly maxHoldMs: number, readonly defaultPulseMs: number }
   readonly macros: { readonly publishTopics: readonly string[] }
-  readonly auth: { readonly jwtExpiresInS: number, readonly maxFailedAttempts: number, readonly failureWindowMs: number, readonly penaltyMs: number, readonly sessionRecheckMs: number }
+  readonly auth: {
+    readonly jwtExpiresInS: number
+    readonly maxFailedAttempts: number
+    readonly failureWindowMs: number
+    readonly penaltyMs: number
+    readonly sessionRecheckMs: number
+  }
   readonly devices: { readonly autoRegister: boolean, readonly offlineAfterS: number }
   readonly acl: { readonly rules: readonly AclRule[] }
   readonly metrics: { readonly token: string }

@@ -18,7 +18,9 @@ export function clock (iso: string | number, now: number): string {
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return String(iso)
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-  return new Date(now).toDateString() === d.toDateString() ? time : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`
+  return new Date(now).toDateString() === d.toDateString()
+    ? time
+    : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`
 }
 
 export function value (v: number | boolean | string): string {
@@ -32,5 +34,7 @@ export function value (v: number | boolean | string): string {
 /** A payload in one short line for the events feed. */
 export function summary (payload: Record<string, unknown> | null): string {
   if (payload === null) return ''
-  return Object.entries(payload).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ')
+  return Object.entries(payload)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' · ')
 }

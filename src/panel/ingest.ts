@@ -1,5 +1,15 @@
-import { parseTopic } from '../gateway/topics.js'
-import { channelKey, type DeviceItem, type EmergencyState, type EventItem, type Level, type MacroRun, type PanelState, type Point, type Reading } from './model.js'
+import { parseTopic } from '../protocol/index.js'
+import {
+  channelKey,
+  type DeviceItem,
+  type EmergencyState,
+  type EventItem,
+  type Level,
+  type MacroRun,
+  type PanelState,
+  type Point,
+  type Reading
+} from './model.js'
 
 /** How far back the telemetry charts reach, and how many events the feed keeps. */
 export const CHART_SPAN_MS = 3_600_000
@@ -18,7 +28,18 @@ function json (payload: string): Record<string, unknown> | null {
 }
 
 export function placeholderDevice (uuid: string): DeviceItem {
-  return { uuid, name: uuid, type: '', status: 'offline', enabled: true, firmware: null, ipAddress: null, macAddress: null, capabilities: [], lastSeen: null }
+  return {
+    uuid,
+    name: uuid,
+    type: '',
+    status: 'offline',
+    enabled: true,
+    firmware: null,
+    ipAddress: null,
+    macAddress: null,
+    capabilities: [],
+    lastSeen: null
+  }
 }
 
 function touchDevice (s: PanelState, uuid: string, change: Partial<DeviceItem>): Patch {
@@ -32,7 +53,10 @@ export function readingsOf (body: Record<string, unknown>): Array<[string, numbe
   for (const [k, raw] of Object.entries(body)) {
     if (k === 'ts') continue
     const v = typeof raw === 'object' && raw !== null ? (raw as { value?: unknown }).value : raw
-    const unit = typeof raw === 'object' && raw !== null && typeof (raw as { unit?: unknown }).unit === 'string' ? (raw as { unit: string }).unit : null
+    const unit =
+      typeof raw === 'object' && raw !== null && typeof (raw as { unit?: unknown }).unit === 'string'
+        ? (raw as { unit: string }).unit
+        : null
     if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out.push([k, v, unit])
   }
   return out
@@ -90,11 +114,18 @@ function emergency (body: Record<string, unknown>): EmergencyState {
 function macroProgress (s: PanelState, status: string, p: Record<string, unknown>): Patch {
   const id = String(p.macro_id)
   const prev: MacroRun = s.macroRuns[id] ?? { runId: null, status: 'started', step: 0, steps: 0, message: null }
-  const run: MacroRun = status === 'started'
-    ? { runId: typeof p.run_id === 'number' ? p.run_id : null, status: 'running', step: 0, steps: Number(p.steps ?? 0), message: null }
-    : status === 'step'
-      ? { ...prev, status: 'running', step: Number(p.step ?? prev.step) }
-      : { ...prev, status, message: typeof p.message === 'string' ? p.message : null }
+  const run: MacroRun =
+    status === 'started'
+      ? {
+          runId: typeof p.run_id === 'number' ? p.run_id : null,
+          status: 'running',
+          step: 0,
+          steps: Number(p.steps ?? 0),
+          message: null
+        }
+      : status === 'step'
+        ? { ...prev, status: 'running', step: Number(p.step ?? prev.step) }
+        : { ...prev, status, message: typeof p.message === 'string' ? p.message : null }
   return { macroRuns: { ...s.macroRuns, [id]: run } }
 }
 
@@ -162,13 +193,20 @@ export function ingest (s: PanelState, topic: string, payload: string, retained:
   switch (parsed.family) {
     case 'deviceStatus': {
       if (body === null || (body.status !== 'online' && body.status !== 'offline')) return {}
-      return touchDevice(s, uuid, { status: body.status, ...(retained ? {} : { lastSeen: new Date(now).toISOString() }) })
+      return touchDevice(s, uuid, {
+        status: body.status,
+        ...(retained ? {} : { lastSeen: new Date(now).toISOString() })
+      })
     }
     case 'deviceAnnounce': {
       if (body === null) return {}
       const str = (v: unknown): string | undefined => typeof v === 'string' ? v : undefined
       const d = s.devices[uuid]
-      return touchDevice(s, uuid, { type: str(body.type) ?? d?.type ?? '', firmware: str(body.firmware) ?? d?.firmware ?? null, lastSeen: new Date(now).toISOString() })
+      return touchDevice(s, uuid, {
+        type: str(body.type) ?? d?.type ?? '',
+        firmware: str(body.firmware) ?? d?.firmware ?? null,
+        lastSeen: new Date(now).toISOString()
+      })
     }
     case 'deviceTelemetry':
     case 'telemetryData':

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt'
-import { controlTopics, familyTopic, parseTopic } from '../gateway/topics.js'
+import { topicOf, familyTopic, parseTopic } from '../protocol/index.js'
 import { ingest } from './ingest.js'
 import type { Session } from './model.js'
 import type { Store } from './store.js'
@@ -7,8 +7,14 @@ import { applyTheme, themeVars } from './theme.js'
 
 /** What the panel reads (SPEC §3): every filter is one a user of any role may subscribe to (src/auth/acl.ts). */
 export const SUBSCRIPTIONS = [
-  familyTopic('deviceStatus'), familyTopic('deviceAnnounce'), familyTopic('deviceTelemetry'), familyTopic('telemetryData'),
-  familyTopic('relayState'), 'autocore/config/#', 'autocore/emergency/#', 'autocore/events/#'
+  familyTopic('deviceStatus'),
+  familyTopic('deviceAnnounce'),
+  familyTopic('deviceTelemetry'),
+  familyTopic('telemetryData'),
+  familyTopic('relayState'),
+  'autocore/config/#',
+  'autocore/emergency/#',
+  'autocore/events/#'
 ]
 
 const FIRST_RETRY_MS = 1000
@@ -42,9 +48,13 @@ export class MqttLink {
 
   constructor (private readonly opts: LinkOptions) {}
 
-  private now (): number { return Date.now() + this.opts.session.skewMs }
+  private now (): number {
+    return Date.now() + this.opts.session.skewMs
+  }
 
-  get online (): boolean { return this.client?.connected === true }
+  get online (): boolean {
+    return this.client?.connected === true
+  }
 
   start (): void {
     const { session, store } = this.opts
@@ -60,7 +70,9 @@ export class MqttLink {
       queueQoSZero: false
     })
     this.client = client
-    store.update(s => ({ link: { ...s.link, status: this.attempt === 0 ? 'connecting' : 'reconnecting', retryAt: null } }))
+    store.update(s => ({
+      link: { ...s.link, status: this.attempt === 0 ? 'connecting' : 'reconnecting', retryAt: null }
+    }))
     client.on('connect', () => {
       this.attempt = 0
       store.update(() => ({ link: { status: 'online', attempt: 0, retryAt: null, error: null } }))
@@ -72,7 +84,11 @@ export class MqttLink {
       store.update(s => ({ link: { ...s.link, error: err.message } }))
       if (code === 4 || code === 5) {
         this.stop()
-        this.opts.onRefused(code === 4 ? 'Your session has expired. Please log in again.' : 'The gateway refused this user. Please log in again.')
+        this.opts.onRefused(
+          code === 4
+            ? 'Your session has expired. Please log in again.'
+            : 'The gateway refused this user. Please log in again.'
+        )
       }
     })
     client.on('close', () => this.scheduleRetry())
@@ -82,7 +98,9 @@ export class MqttLink {
     if (this.closed || this.retryTimer !== null) return
     this.attempt++
     const delay = backoffMs(this.attempt)
-    this.opts.store.update(s => ({ link: { ...s.link, status: 'reconnecting', attempt: this.attempt, retryAt: Date.now() + delay } }))
+    this.opts.store.update(s => ({
+      link: { ...s.link, status: 'reconnecting', attempt: this.attempt, retryAt: Date.now() + delay }
+    }))
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
       if (this.closed) return
@@ -116,12 +134,14 @@ export class MqttLink {
     await client.publishAsync(topic, JSON.stringify(body), { qos: 1 })
   }
 
-  relaySet = async (uuid: string, body: { channel: number, action: 'on' | 'off' | 'toggle' | 'pulse', duration_ms?: number }): Promise<void> =>
-    await this.publish(familyTopic('relaySet', { uuid }), body)
+  relaySet = async (
+    uuid: string,
+    body: { channel: number, action: 'on' | 'off' | 'toggle' | 'pulse', duration_ms?: number }
+  ): Promise<void> => await this.publish(familyTopic('relaySet', { uuid }), body)
 
   runMacro = async (id: number): Promise<void> => await this.publish(familyTopic('macroRun', { id: String(id) }), {})
-  emergencyStop = async (reason: string): Promise<void> => await this.publish(controlTopics.emergencyStop, { reason })
-  emergencyReset = async (): Promise<void> => await this.publish(controlTopics.emergencyReset, {})
+  emergencyStop = async (reason: string): Promise<void> => await this.publish(topicOf('emergencyStop'), { reason })
+  emergencyReset = async (): Promise<void> => await this.publish(topicOf('emergencyReset'), {})
 
   /** Ends the connection at once (logout, page closing): the gateway then releases this panel's holds. */
   stop (): void {

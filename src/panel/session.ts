@@ -6,7 +6,7 @@ const KEY = 'autocore.session'
 export function loadSession (storage: Storage, now: number): Session | null {
   try {
     const s = JSON.parse(storage.getItem(KEY) ?? 'null') as Session | null
-    if (s === null || typeof s.token !== 'string' || typeof s.skewMs !== 'number' || s.expiresAtLocal <= now) return null
+    if (s === null || typeof s.token !== 'string' || typeof s.skewMs !== 'number' || s.expiresAtLocal <= now) { return null }
     return s
   } catch {
     return null
@@ -31,5 +31,11 @@ export interface LoginAnswer { token: string, expiresAt: string, user: { usernam
 export function sessionFrom (answer: LoginAnswer, serverDate: string | null, now: number): Session {
   const server = serverDate === null ? NaN : Date.parse(serverDate)
   const skew = Number.isFinite(server) ? server - now : 0
-  return { token: answer.token, username: answer.user.username, role: answer.user.role, expiresAtLocal: Date.parse(answer.expiresAt) - skew, skewMs: skew }
+  return {
+    token: answer.token,
+    username: answer.user.username,
+    role: answer.user.role,
+    expiresAtLocal: Date.parse(answer.expiresAt) - skew,
+    skewMs: skew
+  }
 }

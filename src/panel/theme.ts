@@ -1,6 +1,6 @@
 /**
  * The active theme from the retained `autocore/config/theme` as CSS variables. The gateway publishes
- * `{name, version, colors, fonts, device_types}` (src/gateway/topics.ts ThemePayload): the panel takes
+ * `{name, version, colors, fonts, device_types}` (src/protocol/payloads.ts ThemePayload): the panel takes
  * `device_types.panel` when the theme has one, else the base style. The seeds' ThemeManager shape
  * (`{theme: {colors, style}}`) and camelCase keys are read too. Absent, empty or unreadable: the built-in dark
  * high-contrast theme (styles.css) stays. Only plain color values are taken; a text color that would be unreadable
@@ -45,7 +45,10 @@ export function contrast (a: string, b: string): number | null {
   const cb = rgb(b)
   if (ca === null || cb === null) return null
   const lum = ([r, g, bl]: [number, number, number]): number => {
-    const f = (c: number): number => { const s = c / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4 }
+    const f = (c: number): number => {
+      const s = c / 255
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
+    }
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(bl)
   }
   const [hi, lo] = [lum(ca), lum(cb)].sort((x, y) => y - x)

@@ -83,8 +83,12 @@ export function acquireDataLock (dataDir: string, what: string, now: number): Da
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const other = lockHolder(dataDir)
       if (other !== undefined || attempt > 0) {
-        if (other === undefined) throw new GatewayError('GW_ERR_DATA_DIR_LOCKED', `data directory ${dataDir} was taken meanwhile`)
-        throw new GatewayError('GW_ERR_DATA_DIR_LOCKED', `data directory ${dataDir} is in use by ${other.what} (pid ${other.pid})`, { pid: other.pid })
+        if (other === undefined) { throw new GatewayError('GW_ERR_DATA_DIR_LOCKED', `data directory ${dataDir} was taken meanwhile`) }
+        throw new GatewayError(
+          'GW_ERR_DATA_DIR_LOCKED',
+          `data directory ${dataDir} is in use by ${other.what} (pid ${other.pid})`,
+          { pid: other.pid }
+        )
       }
       rmSync(file, { force: true })
     }

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm'
 import { createDataSource } from './data-source.js'
-import { exclusiveTransactions } from './sqlite-exclusive.js'
+import { ownConnection } from './sqlite/index.js'
 import { GatewayError } from '../errors.js'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
@@ -15,11 +15,14 @@ export interface Database {
 /** Opens the store and brings its schema up to date (pending migrations, each in its own transaction). */
 export async function openDatabase (config: Pick<Config, 'dataDir' | 'database'>, log: Logger): Promise<Database> {
   const dataSource = createDataSource(config)
-  exclusiveTransactions(dataSource)
+  ownConnection(dataSource)
   try {
     await dataSource.initialize()
   } catch (err) {
-    throw new GatewayError('GW_ERR_DB_UNAVAILABLE', `database (${config.database.type}) cannot be opened: ${(err as Error).message}`)
+    throw new GatewayError(
+      'GW_ERR_DB_UNAVAILABLE',
+      `database (${config.database.type}) cannot be opened: ${(err as Error).message}`
+    )
   }
   const applied = await dataSource.runMigrations({ transaction: 'each' })
   if (applied.length > 0) log.info({ migrations: applied.map(m => m.name) }, 'migrations applied')

@@ -84,7 +84,12 @@ export async function recordRecoveries (db: Database, recoveries: Recovery[], no
       level: 'critical',
       eventType: `${r.store}.recovered`,
       source: 'recovery',
-      action: r.store === 'database' ? (r.restoredFrom !== undefined ? 'restored-backup' : 'recreated-empty') : 'recreated-empty',
+      action:
+        r.store === 'database'
+          ? r.restoredFrom !== undefined
+            ? 'restored-backup'
+            : 'recreated-empty'
+          : 'recreated-empty',
       target: r.movedTo,
       payload: { ...r }
     })

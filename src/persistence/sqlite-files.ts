@@ -76,7 +76,9 @@ export function checkSqliteFile (file: string, check: 'quick_check' | 'integrity
     db = new Sqlite(file, { fileMustExist: true })
     const rows = db.pragma(check) as Array<Record<string, string>>
     const messages = rows.map(r => Object.values(r)[0])
-    return messages.length === 1 && messages[0] === 'ok' ? { ok: true } : { ok: false, reason: messages.slice(0, 5).join('; ') }
+    return messages.length === 1 && messages[0] === 'ok'
+      ? { ok: true }
+      : { ok: false, reason: messages.slice(0, 5).join('; ') }
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
     if (CORRUPT.has(code)) return { ok: false, reason: `${code}: ${(err as Error).message}` }
@@ -96,7 +98,11 @@ export function nativeHandle (dataSource: DataSource): Sqlite.Database {
  * same connection are copied into the backup as it runs), written to a partial file, verified, then renamed.
  * The copy is switched out of WAL mode so it stays one self-contained file.
  */
-export async function backupTo (source: Sqlite.Database, dest: string, opts: { allAtOnce?: boolean } = {}): Promise<void> {
+export async function backupTo (
+  source: Sqlite.Database,
+  dest: string,
+  opts: { allAtOnce?: boolean } = {}
+): Promise<void> {
   mkdirSync(join(dest, '..'), { recursive: true })
   const partial = dest + '.partial'
   rmSync(partial, { force: true })

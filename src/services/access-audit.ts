@@ -1,4 +1,5 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
 import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
@@ -25,7 +26,7 @@ export class AccessAuditService implements Service {
   private readonly cap: AuditCap
   private window?: Timer
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'access' })
     this.throttle = new Throttle(ctx.clock, INTERVAL_MS)
     this.cap = new AuditCap(ctx.config.events.auditRowsPerMinute)
@@ -33,7 +34,7 @@ export class AccessAuditService implements Service {
 
   /** Writes the row unless its identity has had its rows this minute. */
   private record (identity: string, row: EventInput): void {
-    if (!this.cap.take(identity, row.type, { target: row.target ?? undefined, username: row.username ?? undefined })) return
+    if (!this.cap.take(identity, row.type, { target: row.target ?? undefined, username: row.username ?? undefined })) { return }
     void this.ctx.events.log(row)
   }
 
@@ -56,10 +57,27 @@ export class AccessAuditService implements Service {
     const who = e.remoteAddress ?? e.clientId
     const suppressed = this.throttle.take(`auth:${who}`)
     if (suppressed !== undefined) {
-      this.log.warn({ clientId: e.clientId, username: e.username, remoteAddress: e.remoteAddress, returnCode: e.returnCode, reason: e.reason, suppressed }, 'mqtt connection refused')
+      this.log.warn(
+        {
+          clientId: e.clientId,
+          username: e.username,
+          remoteAddress: e.remoteAddress,
+          returnCode: e.returnCode,
+          reason: e.reason,
+          suppressed
+        },
+        'mqtt connection refused'
+      )
     }
     if (e.penaltyStarted) {
-      this.record(who, { level: 'warning', type: 'auth_throttled', source: 'mqtt', target: e.remoteAddress, username: e.username, payload: { remoteAddress: e.remoteAddress } })
+      this.record(who, {
+        level: 'warning',
+        type: 'auth_throttled',
+        source: 'mqtt',
+        target: e.remoteAddress,
+        username: e.username,
+        payload: { remoteAddress: e.remoteAddress }
+      })
     }
     if (e.throttled) return
     // Per address: the username is whatever the attacker typed.
@@ -79,14 +97,28 @@ export class AccessAuditService implements Service {
     // A refused publish closes the connection, so those are bounded by the connect rate and always recorded.
     if (suppressed === undefined && e.action === 'subscribe') return
     if (suppressed !== undefined) this.log.warn({ ...e, suppressed }, 'mqtt access denied')
-    this.record(e.username ?? e.clientId, { level: 'warning', type: 'acl_denied', source: 'mqtt', action: e.action, target: e.topic, username: e.username, payload: { clientId: e.clientId, reason: e.reason } })
+    this.record(e.username ?? e.clientId, {
+      level: 'warning',
+      type: 'acl_denied',
+      source: 'mqtt',
+      action: e.action,
+      target: e.topic,
+      username: e.username,
+      payload: { clientId: e.clientId, reason: e.reason }
+    })
   }
 
   private readonly onPayloadInvalid = (e: Payload<'mqtt.payload_invalid'>): void => {
     const suppressed = this.throttle.take(`payload:${e.clientId}`)
     if (suppressed === undefined) return
     this.log.warn({ ...e, suppressed }, 'mqtt payload refused')
-    this.record(e.deviceUuid ?? e.clientId, { level: 'warning', type: 'payload_invalid', source: 'mqtt', target: e.topic, payload: { clientId: e.clientId, reason: e.reason, suppressed } })
+    this.record(e.deviceUuid ?? e.clientId, {
+      level: 'warning',
+      type: 'payload_invalid',
+      source: 'mqtt',
+      target: e.topic,
+      payload: { clientId: e.clientId, reason: e.reason, suppressed }
+    })
   }
 
   async start (): Promise<void> {

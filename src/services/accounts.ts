@@ -13,12 +13,21 @@ export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/
 export interface UserChange { role?: UserRole, enabled?: boolean, password?: string }
 
 function checkPassword (password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new GatewayError('GW_ERR_USER_WEAK_PASSWORD', `the password must have at least ${MIN_PASSWORD_LENGTH} characters`)
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new GatewayError(
+      'GW_ERR_USER_WEAK_PASSWORD',
+      `the password must have at least ${MIN_PASSWORD_LENGTH} characters`
+    )
+  }
 }
 
 /** Creates an enabled user: a valid name (GW_ERR_USER_INVALID_NAME), a long enough password, not taken (GW_ERR_USER_EXISTS). */
-export async function createUser (users: UsersRepository, input: { username: string, password: string, role: UserRole }, now: () => number): Promise<User> {
-  if (!USERNAME.test(input.username)) throw new GatewayError('GW_ERR_USER_INVALID_NAME', `not a valid user name: ${input.username}`)
+export async function createUser (
+  users: UsersRepository,
+  input: { username: string, password: string, role: UserRole },
+  now: () => number
+): Promise<User> {
+  if (!USERNAME.test(input.username)) { throw new GatewayError('GW_ERR_USER_INVALID_NAME', `not a valid user name: ${input.username}`) }
   checkPassword(input.password)
   if (await users.byUsername(input.username) !== undefined) throw userExists(input.username)
   const passwordHash = await hashSecret(input.password)
@@ -34,11 +43,19 @@ export async function createUser (users: UsersRepository, input: { username: str
  * Changes role, enabled and/or password. Refuses (GW_ERR_USER_LAST_ADMIN) to disable or demote the last enabled
  * admin: the check and the write are one statement, so two admins demoting each other cannot both succeed.
  */
-export async function changeUser (users: UsersRepository, username: string, change: UserChange, now: () => number): Promise<User> {
+export async function changeUser (
+  users: UsersRepository,
+  username: string,
+  change: UserChange,
+  now: () => number
+): Promise<User> {
   if (change.password !== undefined) checkPassword(change.password)
   const before = await users.byUsername(username)
   // A new password, a new role or a disable revokes every login token issued before (its MQTT sessions end too).
-  const revokeTokens = change.password !== undefined || change.enabled === false || (change.role !== undefined && change.role !== before?.role)
+  const revokeTokens =
+    change.password !== undefined ||
+    change.enabled === false ||
+    (change.role !== undefined && change.role !== before?.role)
   const patch = {
     ...(revokeTokens ? { revokeTokens } : {}),
     ...(change.role === undefined ? {} : { role: change.role }),
@@ -67,5 +84,8 @@ function userExists (username: string): GatewayError {
 }
 
 function lastAdmin (username: string): GatewayError {
-  return new GatewayError('GW_ERR_USER_LAST_ADMIN', `${username} is the last enabled admin: make another user an admin first`)
+  return new GatewayError(
+    'GW_ERR_USER_LAST_ADMIN',
+    `${username} is the last enabled admin: make another user an admin first`
+  )
 }

@@ -1,7 +1,17 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
-import { backupDir, backupName, backupTo, listBackups, nativeHandle, rotateBackups, sqliteFile, type BackupFile } from '../persistence/sqlite-files.js'
+import {
+  backupDir,
+  backupName,
+  backupTo,
+  listBackups,
+  nativeHandle,
+  rotateBackups,
+  sqliteFile,
+  type BackupFile
+} from '../persistence/sqlite-files.js'
 
 /** Nothing is backed up in the first minute: start-up (and the devices reconnecting) comes first. */
 export const SETTLE_MS = 60_000
@@ -20,7 +30,7 @@ export class BackupService implements Service {
   private stopped = false
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'backups' })
   }
 
@@ -59,12 +69,20 @@ export class BackupService implements Service {
     } catch (err) {
       this.log.error({ err, dest }, 'backup failed')
       // The one way to record an event: a row (behind the pollers' horizon), webhooks, autocore/events/backup.failed.
-      await this.ctx.events.log({ level: 'error', type: 'backup.failed', source: 'backups', payload: { dest, error: (err as Error).message } })
+      await this.ctx.events.log({
+        level: 'error',
+        type: 'backup.failed',
+        source: 'backups',
+        payload: { dest, error: (err as Error).message }
+      })
       throw err
     }
     const deleted = rotateBackups(dir, file, this.ctx.config.backup.keep)
     const made = listBackups(dir, file).find(b => b.file === dest) as BackupFile
-    this.log.info({ file: dest, bytes: made.bytes, ms: Math.round(performance.now() - t0), deleted: deleted.length }, 'backup written')
+    this.log.info(
+      { file: dest, bytes: made.bytes, ms: Math.round(performance.now() - t0), deleted: deleted.length },
+      'backup written'
+    )
     return made
   }
 

@@ -16,7 +16,12 @@ export interface SignalLayout {
 }
 
 /** The raw unsigned bits of a signal, or undefined when the frame is too short for it. */
-export function extractBits (data: Uint8Array, startBit: number, length: number, byteOrder: 'little' | 'big'): bigint | undefined {
+export function extractBits (
+  data: Uint8Array,
+  startBit: number,
+  length: number,
+  byteOrder: 'little' | 'big'
+): bigint | undefined {
   if (length < 1 || length > 64 || startBit < 0) return undefined
   let raw = 0n
   if (byteOrder === 'little') {

@@ -1,12 +1,14 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import { retainedMessages } from '../broker/retained.js'
-import { configTopics, topics, type ConfigUpdatePayload, type DeadmanAnnouncement, type DeviceConfigPayload } from '../gateway/topics.js'
+import {
+  topicOf, familyTopic, type ConfigUpdatePayload, type DeadmanAnnouncement, type DeviceConfigPayload
+} from '../protocol/index.js'
 import type { Logger } from '../log.js'
-import { DeviceConfigRepository, type DeviceConfigRow } from '../persistence/repositories/device-config.js'
-import { JournalRepository } from '../persistence/repositories/journal.js'
-import type { Actor } from '../gateway/actor.js'
-import { ControlJournal } from './journal.js'
+import type { DeviceConfigRepository, DeviceConfigRow } from '../persistence/repositories/device-config.js'
+import type { Actor } from '../auth/actor.js'
+import type { ControlJournal } from './journal.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
 
 /** What the API shows of one device's configuration. */
@@ -18,7 +20,7 @@ export interface DeviceConfigView {
   config: Record<string, unknown>
 }
 
-type Deps = Pick<AppContext, 'config' | 'log' | 'clock' | 'db' | 'broker' | 'events' | 'bus'>
+type Deps = Pick<Services, 'config' | 'log' | 'clock' | 'broker' | 'events' | 'bus' | 'repos' | 'journal'>
 
 /** A device lags when it has a config (version > 0) and reports none applied, or an older one. */
 export function isLagging (row: Pick<DeviceConfigRow, 'configVersion' | 'appliedConfigVersion'>): boolean {
@@ -60,20 +62,20 @@ export class DeviceConfigService implements Service {
   private readonly journal: ControlJournal
 
   constructor (private readonly deps: Deps) {
-    this.repo = new DeviceConfigRepository(deps.db.dataSource)
+    this.repo = deps.repos.deviceConfigs
     this.log = deps.log.child({ module: 'device-config' })
     this.queue = serialQueue()
-    this.journal = new ControlJournal(new JournalRepository(deps.db.dataSource), deps.clock, deps.log)
+    this.journal = deps.journal
   }
 
   /** Makes sure every device's retained config is present and current; clears those of devices no longer stored. */
   async start (): Promise<void> {
-    const retained = await retainedMessages(this.deps.broker.aedes, configTopics.allDeviceConfigs)
+    const retained = await retainedMessages(this.deps.broker.aedes, familyTopic('deviceConfig'))
     let published = 0
     const rows = await this.repo.all()
     const failSafe = await this.repo.failSafeOff()
     for (const row of rows) {
-      const topic = configTopics.deviceConfig(row.uuid)
+      const topic = topicOf('deviceConfig', { uuid: row.uuid })
       const have = retained.get(topic)
       retained.delete(topic)
       this.present.add(row.uuid)
@@ -82,7 +84,7 @@ export class DeviceConfigService implements Service {
       await this.deps.broker.publish(topic, want, { qos: 1, retain: true })
       published++
     }
-    for (const topic of retained.keys()) await this.deps.broker.publish(topic, Buffer.alloc(0), { qos: 1, retain: true })
+    for (const topic of retained.keys()) { await this.deps.broker.publish(topic, Buffer.alloc(0), { qos: 1, retain: true }) }
     this.log.info({ devices: rows.length, published, cleared: retained.size }, 'device configs retained')
     this.deps.bus.on('device.online', this.onOnline)
     this.deps.bus.on('device.deleted', this.onDeleted)
@@ -97,7 +99,13 @@ export class DeviceConfigService implements Service {
   async view (uuid: string): Promise<DeviceConfigView> {
     const row = await this.repo.byUuid(uuid)
     if (row === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${uuid}`)
-    return { uuid, version: row.configVersion, appliedVersion: row.appliedConfigVersion, lagging: isLagging(row), config: row.config ?? {} }
+    return {
+      uuid,
+      version: row.configVersion,
+      appliedVersion: row.appliedConfigVersion,
+      lagging: isLagging(row),
+      config: row.config ?? {}
+    }
   }
 
   /** A page of the devices whose applied version lags (see isLagging). */
@@ -110,35 +118,70 @@ export class DeviceConfigService implements Service {
    * announces `{scope: 'device', uuid, version}` on `autocore/config/update`. With `expectedVersion`, only if the
    * stored version is still that one (409 otherwise).
    */
-  async update (uuid: string, config: Record<string, unknown>, opts: { expectedVersion?: number, username?: string, actor?: Actor } = {}): Promise<{ uuid: string, version: number }> {
+  async update (
+    uuid: string,
+    config: Record<string, unknown>,
+    opts: { expectedVersion?: number, username?: string, actor?: Actor } = {}
+  ): Promise<{ uuid: string, version: number }> {
     const what = { action: 'device.config', target: `device:${uuid}` }
     try {
       return await this.updateNow(uuid, config, opts, what)
     } catch (err) {
-      if (opts.actor !== undefined) await this.journal.refused(opts.actor, { ...what, params: { expected_version: opts.expectedVersion ?? null } }, err)
+      if (opts.actor !== undefined) {
+        await this.journal.refused(
+          opts.actor,
+          { ...what, params: { expected_version: opts.expectedVersion ?? null } },
+          err
+        )
+      }
       throw err
     }
   }
 
-  private async updateNow (uuid: string, config: Record<string, unknown>, opts: { expectedVersion?: number, username?: string, actor?: Actor }, what: { action: string, target: string }): Promise<{ uuid: string, version: number }> {
+  private async updateNow (
+    uuid: string,
+    config: Record<string, unknown>,
+    opts: { expectedVersion?: number, username?: string, actor?: Actor },
+    what: { action: string, target: string }
+  ): Promise<{ uuid: string, version: number }> {
     // The widest version a device could be sent; the device must be able to take the message.
     const bytes = Buffer.byteLength(JSON.stringify({ version: 2147483647, config }))
     if (bytes > this.deps.config.mqtt.maxPayloadBytes) {
-      throw new GatewayError('GW_ERR_DEVICE_CONFIG_TOO_LARGE', `the config message would be ${bytes} bytes, over mqtt.maxPayloadBytes (${this.deps.config.mqtt.maxPayloadBytes})`)
+      throw new GatewayError(
+        'GW_ERR_DEVICE_CONFIG_TOO_LARGE',
+        `the config message would be ${bytes} bytes, over mqtt.maxPayloadBytes ` +
+          `(${this.deps.config.mqtt.maxPayloadBytes})`
+      )
     }
     return await this.queue.run(uuid, async () => {
       const version = await this.repo.replace(uuid, config, opts.expectedVersion, this.deps.clock.now())
       if (version === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${uuid}`)
-      if (version === 'conflict') throw new GatewayError('GW_ERR_DEVICE_CONFIG_CONFLICT', `the config of ${uuid} is no longer at version ${String(opts.expectedVersion)}`)
+      if (version === 'conflict') {
+        throw new GatewayError(
+          'GW_ERR_DEVICE_CONFIG_CONFLICT',
+          `the config of ${uuid} is no longer at version ${String(opts.expectedVersion)}`
+        )
+      }
       // Journaled before the config is published to the device.
       if (opts.actor !== undefined) await this.journal.accepted(opts.actor, { ...what, params: { version } })
       const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf({ configVersion: version, config }, this.deadman(failSafe)), { qos: 1, retain: true })
+      await this.deps.broker.publish(
+        topicOf('deviceConfig', { uuid }),
+        payloadOf({ configVersion: version, config }, this.deadman(failSafe)),
+        { qos: 1, retain: true }
+      )
       this.present.add(uuid)
       const update: ConfigUpdatePayload = { scope: 'device', uuid, version }
-      await this.deps.broker.publish(configTopics.update, update, { qos: 1 })
+      await this.deps.broker.publish(topicOf('configUpdate'), update, { qos: 1 })
       this.log.info({ deviceUuid: uuid, version, username: opts.username }, 'device config changed')
-      void this.deps.events.log({ level: 'info', type: 'device_config_changed', source: 'api', target: uuid, username: opts.username, payload: { version } })
+      void this.deps.events.log({
+        level: 'info',
+        type: 'device_config_changed',
+        source: 'api',
+        target: uuid,
+        username: opts.username,
+        payload: { version }
+      })
       return { uuid, version }
     })
   }
@@ -146,7 +189,12 @@ export class DeviceConfigService implements Service {
   /** The heartbeat contract a device is held to (README "Gateway heartbeat"). */
   private deadman (failSafeOff: number[] = []): DeadmanAnnouncement {
     const { gatewayId, gateway } = this.deps.config
-    return { heartbeat_topic: topics.gatewayHeartbeat(gatewayId), heartbeat_ms: gateway.heartbeatMs, misses: gateway.deadmanMisses, fail_safe_off: failSafeOff }
+    return {
+      heartbeat_topic: topicOf('gatewayHeartbeat', { id: gatewayId }),
+      heartbeat_ms: gateway.heartbeatMs,
+      misses: gateway.deadmanMisses,
+      fail_safe_off: failSafeOff
+    }
   }
 
   /** `.../config/request` from the device: re-publishes its stored config (retained). Requests already queued coalesce. */
@@ -158,7 +206,10 @@ export class DeviceConfigService implements Service {
       const row = await this.repo.byUuid(uuid)
       if (row === undefined) return
       const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf(row, this.deadman(failSafe)), { qos: 1, retain: true })
+      await this.deps.broker.publish(topicOf('deviceConfig', { uuid }), payloadOf(row, this.deadman(failSafe)), {
+        qos: 1,
+        retain: true
+      })
       this.present.add(uuid)
     })
   }
@@ -173,7 +224,7 @@ export class DeviceConfigService implements Service {
   /** Clears a device's retained config (for a device being deleted): its topic then holds nothing. */
   async forget (uuid: string): Promise<void> {
     await this.queue.run(uuid, async () => {
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), Buffer.alloc(0), { qos: 1, retain: true })
+      await this.deps.broker.publish(topicOf('deviceConfig', { uuid }), Buffer.alloc(0), { qos: 1, retain: true })
       this.present.delete(uuid)
     })
   }

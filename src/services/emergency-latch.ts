@@ -12,7 +12,13 @@ export interface EmergencyRecord {
   roll_call: Record<string, 'pending' | 'acked' | 'failed' | 'timeout' | 'expired'>
 }
 
-export const inactiveRecord = (): EmergencyRecord => ({ active: false, reason: null, source: null, since: null, roll_call: {} })
+export const inactiveRecord = (): EmergencyRecord => ({
+  active: false,
+  reason: null,
+  source: null,
+  since: null,
+  roll_call: {}
+})
 
 /**
  * The emergency state in memory, shared by the relay and macro services (their lockout check) and written only by

@@ -2,7 +2,7 @@ import type { EventLevel, EventLog } from '../../entities/event-log.js'
 import type { Broker } from '../broker/broker.js'
 import type { Clock } from '../clock.js'
 import type { EventBus } from '../events.js'
-import { familyTopic } from '../gateway/topics.js'
+import { familyTopic } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { Repositories } from '../persistence/repositories/index.js'
 import { filterMatches } from './webhook-policy.js'
@@ -61,7 +61,9 @@ export interface RecordedEvent {
  */
 export class EventsService {
   private readonly logger: Logger
-  constructor (private readonly deps: { repos: Repositories, broker: Broker, clock: Clock, log: Logger, bus?: EventBus }) {
+  constructor (
+    private readonly deps: { repos: Repositories, broker: Broker, clock: Clock, log: Logger, bus?: EventBus }
+  ) {
     this.logger = deps.log.child({ module: 'events' })
   }
 
@@ -89,17 +91,34 @@ export class EventsService {
         username: e.username ?? null,
         payload: e.payload ?? null
       })
-      const { eventId, deliveryIds } = await this.deps.repos.events.track(ts, async () => await this.deps.repos.outbox.insertEvent(
-        { ts, level: e.level, eventType: e.type, source: e.source, action: e.action, target: e.target, username: e.username, payload: e.payload },
-        { match: hook => filterMatches(hook, e), body: (eventId, deliveryId) => deliveryBody(deliveryId, messageOf(eventId)), only }
-      ))
+      const { eventId, deliveryIds } = await this.deps.repos.events.track(
+        ts,
+        async () =>
+          await this.deps.repos.outbox.insertEvent(
+            {
+              ts,
+              level: e.level,
+              eventType: e.type,
+              source: e.source,
+              action: e.action,
+              target: e.target,
+              username: e.username,
+              payload: e.payload
+            },
+            {
+              match: hook => filterMatches(hook, e),
+              body: (eventId, deliveryId) => deliveryBody(deliveryId, messageOf(eventId)),
+              only
+            }
+          )
+      )
       recorded = { message: messageOf(eventId), deliveryIds }
     } catch (err) {
       this.logger.error({ err, type: e.type }, 'event not recorded')
       return undefined
     }
     try {
-      if (recorded.deliveryIds.length > 0) this.deps.bus?.emit('webhooks.queued', { count: recorded.deliveryIds.length })
+      if (recorded.deliveryIds.length > 0) { this.deps.bus?.emit('webhooks.queued', { count: recorded.deliveryIds.length }) }
       await this.deps.broker.publish(familyTopic('events', { type: e.type }), recorded.message, { qos: 0 })
     } catch (err) {
       this.logger.error({ err, type: e.type }, 'event not published')

@@ -19,14 +19,23 @@ const paramsByType: Record<MacroActionType, Record<string, unknown>> = {
       device_uuid: deviceUuid,
       channel: { type: 'integer', minimum: 0, maximum: 255 },
       action: { type: 'string', enum: ['on', 'off', 'toggle', 'pulse'] },
-      duration_ms: { type: 'integer', minimum: 1, maximum: DAY_MS, description: 'pulse length, or hold of a momentary channel' }
+      duration_ms: {
+        type: 'integer',
+        minimum: 1,
+        maximum: DAY_MS,
+        description: 'pulse length, or hold of a momentary channel'
+      }
     }
   },
   command: {
     type: 'object',
     additionalProperties: false,
     required: ['device_uuid', 'command'],
-    properties: { device_uuid: deviceUuid, command: { type: 'string', minLength: 1, maxLength: 64 }, params: { type: 'object' } }
+    properties: {
+      device_uuid: deviceUuid,
+      command: { type: 'string', minLength: 1, maxLength: 64 },
+      params: { type: 'object' }
+    }
   },
   mqtt_publish: {
     type: 'object',
@@ -43,7 +52,10 @@ const paramsByType: Record<MacroActionType, Record<string, unknown>> = {
     additionalProperties: false,
     minProperties: 1,
     maxProperties: 1,
-    properties: { ms: { type: 'integer', minimum: 0, maximum: DAY_MS }, delay_ms: { type: 'integer', minimum: 0, maximum: DAY_MS } }
+    properties: {
+      ms: { type: 'integer', minimum: 0, maximum: DAY_MS },
+      delay_ms: { type: 'integer', minimum: 0, maximum: DAY_MS }
+    }
   }
 }
 
@@ -63,7 +75,12 @@ export const macroConditionSchema = {
       additionalProperties: false,
       required: ['telemetry', 'op', 'value'],
       properties: {
-        telemetry: { type: 'object', additionalProperties: false, required: ['uuid', 'key'], properties: { uuid: deviceUuid, key: { type: 'string', minLength: 1, maxLength: 64 } } },
+        telemetry: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['uuid', 'key'],
+          properties: { uuid: deviceUuid, key: { type: 'string', minLength: 1, maxLength: 64 } }
+        },
         op: { type: 'string', enum: ['<', '<=', '>', '>=', '==', '!='] },
         value: { type: 'number' }
       }
@@ -94,5 +111,8 @@ const validate = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true
 export function assertMacroAction (action: Pick<MacroAction, 'actionType' | 'params' | 'condition'>): void {
   if (validate({ type: action.actionType, params: action.params, condition: action.condition })) return
   const e = validate.errors?.[0]
-  throw new Error(`invalid action: ${e?.instancePath === '' ? '' : `${e?.instancePath ?? ''} `}${e?.message ?? 'does not match the action schema'}`)
+  throw new Error(
+    `invalid action: ${e?.instancePath === '' ? '' : `${e?.instancePath ?? ''} `}${e?.message ?? 'does not match the ' +
+      'action schema'}`
+  )
 }

@@ -1,13 +1,13 @@
 import type { MacroAction } from '../../entities/index.js'
-import type { AppContext } from '../context.js'
-import { gatewayOnlyFilters, matchesFilter, type RelayAction } from '../gateway/topics.js'
+import type { Services } from './index.js'
+import { gatewayOnlyFilters, covers, type RelayAction } from '../protocol/index.js'
 import type { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandOutcome, CommandService } from './commands.js'
 import type { RelayService } from './relays.js'
 
 /** What one step needs; the runner (macros.ts) owns ordering, cancellation and progress. */
 export interface StepDeps {
-  ctx: AppContext
+  ctx: Services
   relays: RelayService
   commands: CommandService
   repo: MacrosRepository
@@ -62,18 +62,40 @@ export async function performStep (action: MacroAction, deps: StepDeps): Promise
     case 'delay':
       return await deps.sleep(num(p.ms) ?? num(p.delay_ms) ?? 0)
     case 'relay': {
-      const { device_uuid: deviceUuid, channel, action: act, duration_ms: durationMs } = p as { device_uuid: string, channel: number, action: RelayAction, duration_ms?: number }
-      const r = await deps.relays.setChannel({ deviceUuid, channel, action: act, durationMs, source: 'macro', user: deps.username })
+      const {
+        device_uuid: deviceUuid,
+        channel,
+        action: act,
+        duration_ms: durationMs
+      } = p as { device_uuid: string, channel: number, action: RelayAction, duration_ms?: number }
+      const r = await deps.relays.setChannel({
+        deviceUuid,
+        channel,
+        action: act,
+        durationMs,
+        source: 'macro',
+        user: deps.username
+      })
       return mustAck(await r.outcome, `relay ${deviceUuid}/${channel}`)
     }
     case 'command': {
-      const { device_uuid: deviceUuid, command, params } = p as { device_uuid: string, command: string, params?: Record<string, unknown> }
-      const sent = await deps.commands.send({ deviceUuid, command, params: params ?? {}, source: 'macro', username: deps.username })
+      const {
+        device_uuid: deviceUuid,
+        command,
+        params
+      } = p as { device_uuid: string, command: string, params?: Record<string, unknown> }
+      const sent = await deps.commands.send({
+        deviceUuid,
+        command,
+        params: params ?? {},
+        source: 'macro',
+        username: deps.username
+      })
       return mustAck(await sent.outcome, `command ${command} to ${deviceUuid}`)
     }
     case 'mqtt_publish': {
       const topic = String(p.topic)
-      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) throw new Error(`topic not allowed for mqtt_publish: ${topic}`)
+      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) { throw new Error(`topic not allowed for mqtt_publish: ${topic}`) }
       return await deps.ctx.broker.publish(topic, p.payload ?? {}, { qos: 1, retain: p.retain === true })
     }
     default:
@@ -83,6 +105,6 @@ export async function performStep (action: MacroAction, deps: StepDeps): Promise
 
 export function mayPublish (allowed: readonly string[], topic: string): boolean {
   if (topic.startsWith('$') || topic.includes('+') || topic.includes('#')) return false
-  if (gatewayOnlyFilters.some(f => matchesFilter(f, topic))) return false
-  return allowed.some(f => matchesFilter(f, topic))
+  if (gatewayOnlyFilters.some(f => covers(f, topic))) return false
+  return allowed.some(f => covers(f, topic))
 }

@@ -1,10 +1,11 @@
 import type { CommandSource, MacroAction, MacroRunStatus } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
-import type { Actor } from '../gateway/actor.js'
+import type { Actor } from '../auth/actor.js'
 import type { Logger } from '../log.js'
-import { MacrosRepository } from '../persistence/repositories/macros.js'
+import type { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandService } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
 import type { ControlJournal } from './journal.js'
@@ -36,18 +37,21 @@ interface Run {
 export class MacroService implements Service {
   readonly name = 'macros'
   private readonly repo: MacrosRepository
+  private readonly relays: RelayService
+  private readonly commands: CommandService
+  private readonly journal: ControlJournal
   private readonly log: Logger
   private readonly runs = new Map<number, Run>()
   private stopping = false
 
   constructor (
-    private readonly ctx: AppContext,
-    private readonly relays: RelayService,
-    private readonly commands: CommandService,
-    private readonly emergency: EmergencyLatch,
-    private readonly journal: ControlJournal
+    private readonly ctx: Services,
+    private readonly emergency: EmergencyLatch
   ) {
-    this.repo = new MacrosRepository(ctx.db.dataSource)
+    this.repo = ctx.repos.macros
+    this.relays = ctx.relays
+    this.commands = ctx.commands
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'macros' })
   }
 
@@ -57,7 +61,21 @@ export class MacroService implements Service {
     const abandoned = await this.repo.abandonRunning(this.ctx.clock.now())
     if (abandoned.length > 0) this.log.warn({ abandoned: abandoned.length }, 'macro runs interrupted by a restart')
     for (const run of abandoned) {
-      await this.ctx.events.log({ level: 'warning', type: 'macro_progress', source: 'gateway', action: 'interrupted', target: `macro:${run.macroId}`, username: run.username ?? undefined, payload: { macro_id: run.macroId, run_id: run.id, status: 'interrupted', step: run.currentStep, message: 'gateway restarted during the run' } })
+      await this.ctx.events.log({
+        level: 'warning',
+        type: 'macro_progress',
+        source: 'gateway',
+        action: 'interrupted',
+        target: `macro:${run.macroId}`,
+        username: run.username ?? undefined,
+        payload: {
+          macro_id: run.macroId,
+          run_id: run.id,
+          status: 'interrupted',
+          step: run.currentStep,
+          message: 'gateway restarted during the run'
+        }
+      })
     }
   }
 
@@ -83,8 +101,8 @@ export class MacroService implements Service {
   }
 
   private async runNow (req: MacroRunRequest, what: { action: string, target: string }): Promise<StartedRun> {
-    if (this.emergency.active) throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', 'emergency stop active: macros are refused')
-    if (this.runs.has(req.macroId)) throw new GatewayError('GW_ERR_MACRO_RUNNING', `macro ${req.macroId} is already running`)
+    if (this.emergency.active) { throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', 'emergency stop active: macros are refused') }
+    if (this.runs.has(req.macroId)) { throw new GatewayError('GW_ERR_MACRO_RUNNING', `macro ${req.macroId} is already running`) }
     const run = newRun(req.macroId)
     // Reserved before the first await, so two simultaneous requests cannot both start.
     this.runs.set(req.macroId, run)
@@ -92,7 +110,12 @@ export class MacroService implements Service {
       const found = await this.repo.macro(req.macroId)
       if (found === undefined) throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.macroId}`)
       if (!found.macro.enabled) throw new GatewayError('GW_ERR_MACRO_DISABLED', `macro ${req.macroId} is disabled`)
-      run.runId = await this.repo.startRun({ macroId: req.macroId, startedAt: this.ctx.clock.now(), username: req.user ?? null, source: req.source })
+      run.runId = await this.repo.startRun({
+        macroId: req.macroId,
+        startedAt: this.ctx.clock.now(),
+        username: req.user ?? null,
+        source: req.source
+      })
       // Before the first step: every command the run sends follows its journal row.
       if (req.actor !== undefined) await this.journal.accepted(req.actor, { ...what, params: { run_id: run.runId } })
       await this.progress(run, 'started', { name: found.macro.name, steps: found.actions.length }, req.user)
@@ -116,7 +139,11 @@ export class MacroService implements Service {
   async cancelAndWait (macroId: number, reason = 'cancelled', actor?: Actor): Promise<number | undefined> {
     const run = this.runs.get(macroId)
     if (actor !== undefined) {
-      await this.journal.accepted(actor, { action: 'macro.cancel', target: `macro:${macroId}`, params: { running: run !== undefined, ...(run?.runId === undefined ? {} : { run_id: run.runId }) } })
+      await this.journal.accepted(actor, {
+        action: 'macro.cancel',
+        target: `macro:${macroId}`,
+        params: { running: run !== undefined, ...(run?.runId === undefined ? {} : { run_id: run.runId }) }
+      })
     }
     if (run === undefined) return undefined
     run.cancel(reason)
@@ -129,7 +156,14 @@ export class MacroService implements Service {
   }
 
   private async execute (run: Run, actions: MacroAction[], username?: string): Promise<MacroRunStatus> {
-    const deps: StepDeps = { ctx: this.ctx, relays: this.relays, commands: this.commands, repo: this.repo, username, sleep: ms => this.sleep(run, ms) }
+    const deps: StepDeps = {
+      ctx: this.ctx,
+      relays: this.relays,
+      commands: this.commands,
+      repo: this.repo,
+      username,
+      sleep: ms => this.sleep(run, ms)
+    }
     let status: MacroRunStatus = 'completed'
     let message: string | null = null
     for (let i = 0; i < actions.length && status === 'completed'; i++) {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
 import type { Logger } from '../log.js'
 import { MessageCounts } from './message-counts.js'
@@ -60,7 +61,7 @@ function processMetrics (): Registry {
 }
 
 /** Builds the registry and every metric; nothing is listened to until MetricsService starts. */
-export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry' | 'hooks'>): GatewayMetrics {
+export function createMetrics (ctx: Pick<Services, 'broker' | 'telemetry' | 'hooks'>): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
   const shared = processMetrics()
@@ -71,11 +72,26 @@ export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry' | 'h
   const messages = new MessageCounts()
   const online = new Set<string>()
   /* eslint-disable no-new -- registered in `registry`, read through it */
-  new Gauge({ name: 'autocore_devices_online', help: 'Devices online now (presence: connected, or heard from within devices.offlineAfterS).', registers, collect () { this.set(online.size) } })
-  new Gauge({ name: 'autocore_mqtt_clients_connected', help: 'MQTT clients connected to the embedded broker (devices, panels, health checks).', registers, collect () { this.set(ctx.broker.aedes.connectedClients) } })
+  new Gauge({
+    name: 'autocore_devices_online',
+    help: 'Devices online now (presence: connected, or heard from within devices.offlineAfterS).',
+    registers,
+    collect () {
+      this.set(online.size)
+    }
+  })
+  new Gauge({
+    name: 'autocore_mqtt_clients_connected',
+    help: 'MQTT clients connected to the embedded broker (devices, panels, health checks).',
+    registers,
+    collect () {
+      this.set(ctx.broker.aedes.connectedClients)
+    }
+  })
   new Counter({
     name: 'autocore_messages_total',
-    help: 'MQTT publishes by SPEC §3 topic family: in = sent by clients (allowed by the ACL), out = published by the gateway.',
+    help: 'MQTT publishes by SPEC §3 topic family: in = sent by clients (allowed by the ACL), out = published by the ' +
+      'gateway.',
     labelNames: ['family', 'direction'] as const,
     registers,
     collect () {
@@ -88,7 +104,9 @@ export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry' | 'h
   })
   new Counter({
     name: 'autocore_mqtt_limit_refusals_total',
-    help: 'What the MQTT session limits refused: filters_per_subscribe, subscriptions_per_client (SUBACK 0x80), client_id_length, client_id_owner (CONNACK 2), will (CONNACK 5 or dropped), queued_messages (not queued), session_expired (deleted).',
+    help: 'What the MQTT session limits refused: filters_per_subscribe, subscriptions_per_client (SUBACK 0x80), ' +
+      'client_id_length, client_id_owner (CONNACK 2), will (CONNACK 5 or dropped), queued_messages (not queued), ' +
+        'session_expired (deleted).',
     labelNames: ['limit'] as const,
     registers,
     collect () {
@@ -96,32 +114,81 @@ export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry' | 'h
       for (const [limit, n] of Object.entries(ctx.hooks.refusals)) this.inc({ limit }, n)
     }
   })
-  new Counter({ name: 'autocore_telemetry_rows_written_total', help: 'Telemetry readings committed to telemetry_data.', registers, collect () { this.reset(); this.inc(ctx.telemetry.buffer.state().written) } })
-  new Counter({ name: 'autocore_broker_errors_total', help: 'Errors the MQTT broker itself reported (will and persistence failures), logged rate-limited.', registers, collect () { this.reset(); this.inc(ctx.broker.errors()) } })
-  new Gauge({ name: 'autocore_telemetry_buffer_depth', help: 'Telemetry readings accepted and not yet committed.', registers, collect () { this.set(ctx.telemetry.buffer.size) } })
+  new Counter({
+    name: 'autocore_telemetry_rows_written_total',
+    help: 'Telemetry readings committed to telemetry_data.',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(ctx.telemetry.buffer.state().written)
+    }
+  })
+  new Counter({
+    name: 'autocore_broker_errors_total',
+    help: 'Errors the MQTT broker itself reported (will and persistence failures), logged rate-limited.',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(ctx.broker.errors())
+    }
+  })
+  new Gauge({
+    name: 'autocore_telemetry_buffer_depth',
+    help: 'Telemetry readings accepted and not yet committed.',
+    registers,
+    collect () {
+      this.set(ctx.telemetry.buffer.size)
+    }
+  })
   /* eslint-enable no-new */
   return {
     registry,
     messages,
     online,
-    httpDuration: new Histogram({ name: 'autocore_http_request_duration_seconds', help: 'HTTP requests by method, matched route template and status.', labelNames: ['method', 'route', 'status'] as const, registers }),
+    httpDuration: new Histogram({
+      name: 'autocore_http_request_duration_seconds',
+      help: 'HTTP requests by method, matched route template and status.',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers
+    }),
     commandLatency: new Histogram({
       name: 'autocore_command_latency_seconds',
-      help: 'Commands by final outcome: acked/failed = last send to the device\'s response; timeout/expired = creation to giving up.',
+      help: "Commands by final outcome: acked/failed = last send to the device's response; timeout/expired = " +
+        'creation to giving up.',
       labelNames: ['outcome'] as const,
       buckets: COMMAND_BUCKETS,
       registers
     }),
-    authFailures: new Counter({ name: 'autocore_auth_failures_total', help: 'Refused MQTT CONNECTs and HTTP logins (throttled ones included).', labelNames: ['transport'] as const, registers }),
-    aclDenied: new Counter({ name: 'autocore_acl_denied_total', help: 'MQTT publishes (connection closed) and subscriptions (SUBACK 0x80) refused by the ACL.', labelNames: ['action'] as const, registers }),
-    invalidPayloads: new Counter({ name: 'autocore_invalid_payloads_total', help: 'Publishes acknowledged and dropped by the payload guard: too_large, not_json, schema.', labelNames: ['reason'] as const, registers }),
+    authFailures: new Counter({
+      name: 'autocore_auth_failures_total',
+      help: 'Refused MQTT CONNECTs and HTTP logins (throttled ones included).',
+      labelNames: ['transport'] as const,
+      registers
+    }),
+    aclDenied: new Counter({
+      name: 'autocore_acl_denied_total',
+      help: 'MQTT publishes (connection closed) and subscriptions (SUBACK 0x80) refused by the ACL.',
+      labelNames: ['action'] as const,
+      registers
+    }),
+    invalidPayloads: new Counter({
+      name: 'autocore_invalid_payloads_total',
+      help: 'Publishes acknowledged and dropped by the payload guard: too_large, not_json, schema.',
+      labelNames: ['reason'] as const,
+      registers
+    }),
     packetsTooLarge: new Counter({
       name: 'autocore_mqtt_packets_too_large_total',
-      help: 'MQTT connections closed for a packet over mqtt.maxConnectBytes (stage connect) or mqtt.maxPacketBytes (stage packet), judged on its fixed header.',
+      help: 'MQTT connections closed for a packet over mqtt.maxConnectBytes (stage connect) or mqtt.maxPacketBytes ' +
+        '(stage packet), judged on its fixed header.',
       labelNames: ['transport', 'stage'] as const,
       registers
     }),
-    emergencyActive: new Gauge({ name: 'autocore_emergency_active', help: '1 while the emergency stop is active.', registers })
+    emergencyActive: new Gauge({
+      name: 'autocore_emergency_active',
+      help: '1 while the emergency stop is active.',
+      registers
+    })
   }
 }
 
@@ -134,17 +201,41 @@ export class MetricsService implements Service {
   readonly name = 'metrics'
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext, private readonly metrics: GatewayMetrics) {
+  constructor (
+    private readonly ctx: Services,
+    private readonly metrics: GatewayMetrics
+  ) {
     this.log = ctx.log.child({ module: 'metrics' })
   }
 
-  private readonly onAuthFailed = (): void => { this.metrics.authFailures.inc({ transport: 'mqtt' }) }
-  private readonly onLoginFailed = (): void => { this.metrics.authFailures.inc({ transport: 'http' }) }
-  private readonly onAclDenied = (e: Payload<'mqtt.acl_denied'>): void => { this.metrics.aclDenied.inc({ action: e.action }) }
-  private readonly onPayloadInvalid = (e: Payload<'mqtt.payload_invalid'>): void => { this.metrics.invalidPayloads.inc({ reason: e.kind }) }
-  private readonly onOnline = (e: Payload<'device.online'>): void => { this.metrics.online.add(e.uuid) }
-  private readonly onOffline = (e: Payload<'device.offline'>): void => { this.metrics.online.delete(e.uuid) }
-  private readonly onEmergency = (e: Payload<'emergency.changed'>): void => { this.metrics.emergencyActive.set(e.active ? 1 : 0) }
+  private readonly onAuthFailed = (): void => {
+    this.metrics.authFailures.inc({ transport: 'mqtt' })
+  }
+
+  private readonly onLoginFailed = (): void => {
+    this.metrics.authFailures.inc({ transport: 'http' })
+  }
+
+  private readonly onAclDenied = (e: Payload<'mqtt.acl_denied'>): void => {
+    this.metrics.aclDenied.inc({ action: e.action })
+  }
+
+  private readonly onPayloadInvalid = (e: Payload<'mqtt.payload_invalid'>): void => {
+    this.metrics.invalidPayloads.inc({ reason: e.kind })
+  }
+
+  private readonly onOnline = (e: Payload<'device.online'>): void => {
+    this.metrics.online.add(e.uuid)
+  }
+
+  private readonly onOffline = (e: Payload<'device.offline'>): void => {
+    this.metrics.online.delete(e.uuid)
+  }
+
+  private readonly onEmergency = (e: Payload<'emergency.changed'>): void => {
+    this.metrics.emergencyActive.set(e.active ? 1 : 0)
+  }
+
   private readonly onCommand = (e: Payload<'command.finished'>): void => {
     this.metrics.commandLatency.observe({ outcome: e.status }, (e.latencyMs ?? e.elapsedMs) / 1000)
   }

@@ -1,9 +1,11 @@
 import type { Client, PingreqPacket } from 'aedes'
-import { remoteAddressOf, type PublishInterceptor } from '../broker/hooks.js'
+import { remoteAddressOf } from '../broker/hooks.js'
+import type { Step } from '../broker/pipeline.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
-import { familyTopic, type DeviceStatusPayload } from '../gateway/topics.js'
+import { familyTopic, type DeviceStatusPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { Principal } from '../auth/principal.js'
 
@@ -36,7 +38,7 @@ export class PresenceService implements Service {
   private timer?: Timer
   private running = false
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'presence' })
   }
 
@@ -59,7 +61,6 @@ export class PresenceService implements Service {
     aedes.on('clientDisconnect', this.onGone)
     aedes.on('ping', this.onPing)
     this.ctx.bus.on('device.status_reported', this.onStatus)
-    this.ctx.hooks.intercept(this.touchStep)
     this.timer = this.ctx.clock.setInterval(() => this.sweep(), Math.max(1000, Math.floor(this.timeoutMs / 3)))
     this.running = true
   }
@@ -97,7 +98,11 @@ export class PresenceService implements Service {
     e.lastSeen = this.ctx.clock.now()
     const ip = remoteAddressOf(client)?.replace(/^::ffff:/, '')
     if (!e.online) this.markOnline(uuid, 'connect', ip)
-    else this.persist(uuid, async () => { await this.ctx.repos.devices.update(uuid, { ipAddress: ip ?? null }, this.ctx.clock.now()) })
+    else {
+      this.persist(uuid, async () => {
+        await this.ctx.repos.devices.update(uuid, { ipAddress: ip ?? null }, this.ctx.clock.now())
+      })
+    }
   }
 
   private readonly onGone = (client: Client): void => {
@@ -115,7 +120,8 @@ export class PresenceService implements Service {
     this.touch(this.device(this.ctx.hooks.principalOf(client)))
   }
 
-  private readonly touchStep: PublishInterceptor = principal => {
+  /** The inbound step for every client publish (gateway/inbound.ts): a message from a device shows it is alive. */
+  readonly touchStep: Step = ({ principal }) => {
     if (this.running) this.touch(this.device(principal))
     return 'deliver'
   }
@@ -157,7 +163,9 @@ export class PresenceService implements Service {
       if (!e.online || e.lastSeen <= e.flushedSeen) continue
       const seen = e.lastSeen
       e.flushedSeen = seen
-      this.persist(uuid, async () => { await this.ctx.repos.devices.update(uuid, { lastSeen: seen }, this.ctx.clock.now()) })
+      this.persist(uuid, async () => {
+        await this.ctx.repos.devices.update(uuid, { lastSeen: seen }, this.ctx.clock.now())
+      })
     }
   }
 
@@ -168,9 +176,19 @@ export class PresenceService implements Service {
     e.flushedSeen = seen
     this.ctx.bus.emit('device.online', { uuid, ipAddress: ip })
     this.persist(uuid, async () => {
-      const known = await this.ctx.repos.devices.update(uuid, { status: 'online', lastSeen: seen, ...(ip === undefined ? {} : { ipAddress: ip }) }, this.ctx.clock.now())
+      const known = await this.ctx.repos.devices.update(
+        uuid,
+        { status: 'online', lastSeen: seen, ...(ip === undefined ? {} : { ipAddress: ip }) },
+        this.ctx.clock.now()
+      )
       if (!known) return
-      await this.ctx.events.log({ level: 'info', type: 'device_connected', source: 'presence', target: uuid, payload: { via, ip } })
+      await this.ctx.events.log({
+        level: 'info',
+        type: 'device_connected',
+        source: 'presence',
+        target: uuid,
+        payload: { via, ip }
+      })
       await this.publishStatus(uuid, 'online')
     })
   }
@@ -181,9 +199,19 @@ export class PresenceService implements Service {
     const seen = e.lastSeen
     this.ctx.bus.emit('device.offline', { uuid, reason })
     this.persist(uuid, async () => {
-      const known = await this.ctx.repos.devices.update(uuid, { status: 'offline', lastSeen: seen }, this.ctx.clock.now())
+      const known = await this.ctx.repos.devices.update(
+        uuid,
+        { status: 'offline', lastSeen: seen },
+        this.ctx.clock.now()
+      )
       if (!known) return
-      await this.ctx.events.log({ level: reason === 'timeout' ? 'warning' : 'info', type: 'device_offline', source: 'presence', target: uuid, payload: { reason } })
+      await this.ctx.events.log({
+        level: reason === 'timeout' ? 'warning' : 'info',
+        type: 'device_offline',
+        source: 'presence',
+        target: uuid,
+        payload: { reason }
+      })
       if (publish) await this.publishStatus(uuid, 'offline')
     })
   }

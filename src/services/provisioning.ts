@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Device } from '../../entities/device.js'
 import { hashSecret, randomSecret } from '../auth/passwords.js'
 import { GatewayError } from '../errors.js'
-import { DEVICE_ID } from '../gateway/topics.js'
+import { DEVICE_ID } from '../protocol/index.js'
 import type { DevicesRepository } from '../persistence/repositories/devices.js'
 
 // The provisioning rules, once: the CLI (`device add|approve|rotate-secret`) and the API (`POST /devices`,
@@ -37,7 +37,10 @@ export async function provisionDevice (devices: Devices, input: NewDeviceInput, 
   const secret = randomSecret()
   const secretHash = await hashSecret(secret)
   try {
-    const device = await devices.create({ uuid, name: input.name, type: input.type, secretHash, capabilities: input.capabilities ?? null }, now())
+    const device = await devices.create(
+      { uuid, name: input.name, type: input.type, secretHash, capabilities: input.capabilities ?? null },
+      now()
+    )
     return { device, secret }
   } catch (err) {
     // Provisioned by someone else between the check and the insert (the unique index refused it).

@@ -1,8 +1,10 @@
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
-import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
-import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
+import { MINUTE_MS, type TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
+import { CHUNK_WINDOW_MS, type TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
+import type { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
 
 const DAY_MS = 86_400_000
 /** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
@@ -13,6 +15,9 @@ export interface RetentionReport {
   /** telemetry.chunkStore: readings moved from the head into closed chunks, and chunks dropped by age. */
   chunked?: number
   chunksDropped?: number
+  /** telemetry.chunkStore: minute aggregates moved into day chunks, and day chunks dropped by age. */
+  aggregatesCompacted?: number
+  aggregateChunksDropped?: number
   aggregatesDeleted: number
   eventsDeleted: number
   journalDeleted: number
@@ -34,17 +39,21 @@ export class RetentionService implements Service {
   private stopped = false
   private readonly repo: RetentionRepo
   private readonly chunks: TelemetryChunkRepository
+  private readonly aggregateChunks: TelemetryAggregateChunkRepository
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
-    this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
-    this.chunks = new TelemetryChunkRepository(ctx.db.dataSource)
+  constructor (private readonly ctx: Services) {
+    this.repo = ctx.repos.retention
+    this.chunks = ctx.repos.telemetryChunks
+    this.aggregateChunks = ctx.repos.telemetryAggregateChunks
     this.log = ctx.log.child({ module: 'retention' })
   }
 
   async start (): Promise<void> {
     this.stopped = false
-    this.timer = this.ctx.clock.setInterval(() => { void this.runOnce() }, this.ctx.config.telemetry.retentionIntervalMs)
+    this.timer = this.ctx.clock.setInterval(() => {
+      void this.runOnce()
+    }, this.ctx.config.telemetry.retentionIntervalMs)
   }
 
   async stop (): Promise<void> {
@@ -69,7 +78,14 @@ export class RetentionService implements Service {
     // Minute-aligned, so a minute is either all raw or all folded.
     const rawCutoff = Math.floor((now - config.telemetry.rawRetentionDays * DAY_MS) / MINUTE_MS) * MINUTE_MS
     const chunk = config.telemetry.retentionChunkRows
-    const report: RetentionReport = { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, journalDeleted: 0, chunks: 0, ms: 0 }
+    const report: RetentionReport = {
+      folded: 0,
+      aggregatesDeleted: 0,
+      eventsDeleted: 0,
+      journalDeleted: 0,
+      chunks: 0,
+      ms: 0
+    }
     if (config.telemetry.chunkStore) {
       // Each closed chunk folds its own minutes into aggregates; the head keeps only the hour under way.
       const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
@@ -77,13 +93,36 @@ export class RetentionService implements Service {
       // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
       report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))
+      // The minutes of the closed hours join their series' day chunk (rewritten each hour: a minute row costs as
+      // much as ~60 compacted minutes, so rows never pile up for a day).
+      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(closeCutoff))
+      const aggregateCutoff = now - config.telemetry.aggregateRetentionDays * DAY_MS
+      report.aggregateChunksDropped = await this.chunked(report, () =>
+        this.aggregateChunks.drop(aggregateCutoff, chunk)
+      )
     } else {
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
     }
-    report.aggregatesDeleted = await this.chunked(report, () => this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk))
-    report.eventsDeleted = await this.chunked(report, () => this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk))
-    report.journalDeleted = await this.chunked(report, () => this.ctx.repos.journal.deleteOlderThan(now - config.journal.retentionDays * DAY_MS, chunk))
-    if (report.folded + report.aggregatesDeleted + report.eventsDeleted + report.journalDeleted + (report.chunked ?? 0) + (report.chunksDropped ?? 0) > 0) report.space = this.repo.reclaim()
+    report.aggregatesDeleted = await this.chunked(report, () =>
+      this.repo.deleteAggregates(now - config.telemetry.aggregateRetentionDays * DAY_MS, chunk)
+    )
+    report.eventsDeleted = await this.chunked(report, () =>
+      this.repo.deleteEvents(now - config.events.retentionDays * DAY_MS, chunk)
+    )
+    report.journalDeleted = await this.chunked(report, () =>
+      this.ctx.repos.journal.deleteOlderThan(now - config.journal.retentionDays * DAY_MS, chunk)
+    )
+    if (
+      report.folded +
+        report.aggregatesDeleted +
+        report.eventsDeleted +
+        report.journalDeleted +
+        (report.chunked ?? 0) +
+        (report.chunksDropped ?? 0) +
+        (report.aggregatesCompacted ?? 0) +
+        (report.aggregateChunksDropped ?? 0) >
+      0
+    ) { report.space = this.repo.reclaim() }
     report.ms = clock.now() - started
     this.log.info({ ...report }, 'retention pass')
     return report
@@ -92,7 +131,7 @@ export class RetentionService implements Service {
   private async chunked (report: RetentionReport, step: () => Promise<number>): Promise<number> {
     let total = 0
     while (!this.stopped) {
-      // Each step waits for the single SQLite connection to be free of others' transactions (whenFree).
+      // Each step waits for the single SQLite connection to be free of others' transactions (SqliteStore.write).
       const n = await step()
       report.chunks++
       total += n

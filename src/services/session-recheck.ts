@@ -1,7 +1,8 @@
 import type { Client } from 'aedes'
 import { liveSessions } from '../broker/sessions.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
 import type { Principal } from '../auth/principal.js'
 
@@ -26,7 +27,7 @@ export class SessionRecheckService implements Service {
   private checking?: Promise<number>
   private readonly expiries = new Map<Client, Timer>()
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'access' })
   }
 
@@ -83,7 +84,9 @@ export class SessionRecheckService implements Service {
   }
 
   private async pass (): Promise<number> {
-    const live = liveSessions(this.ctx.broker.aedes, this.ctx.hooks.principalOf).filter(s => s.principal.kind === 'device' || s.principal.kind === 'user')
+    const live = liveSessions(this.ctx.broker.aedes, this.ctx.hooks.principalOf).filter(
+      s => s.principal.kind === 'device' || s.principal.kind === 'user'
+    )
     if (live.length === 0) return 0
     const { devices, users } = this.ctx.repos
     const deviceOf = new Map((await devices.access()).map(d => [d.uuid, d]))
@@ -95,6 +98,7 @@ export class SessionRecheckService implements Service {
         // An auto-registered device has no row until it announces itself.
         if (d === undefined) return p.pending === undefined ? 'device deleted' : undefined
         if (!d.enabled) return 'device disabled'
+        if (p.certSerial !== undefined && d.certSerial !== p.certSerial) return 'device certificate revoked'
         const connectedWith = p.secretHash ?? p.pending?.secretHash
         return connectedWith !== undefined && d.secretHash !== connectedWith ? 'device secret rotated' : undefined
       }

@@ -109,9 +109,11 @@ export class TelemetryBuffer {
   }
 
   private appendLater (rows: TelemetryRow[], durable: boolean): Promise<'deliver'> {
-    if (this.drainWaiters.length === 0) this.log.warn({ buffered: this.size, maxBuffered: this.limits.maxBuffered }, 'telemetry backpressure on')
+    if (this.drainWaiters.length === 0) { this.log.warn({ buffered: this.size, maxBuffered: this.limits.maxBuffered }, 'telemetry backpressure on') }
     this.flushSoon()
-    return new Promise<void>(resolve => this.drainWaiters.push(resolve)).then(() => this.append(rows, durable) ?? 'deliver')
+    return new Promise<void>(resolve => this.drainWaiters.push(resolve)).then(
+      () => this.append(rows, durable) ?? 'deliver'
+    )
   }
 
   /** Flushes on the next turn of the event loop, so the rest of the packets already read join the batch. */
@@ -130,7 +132,7 @@ export class TelemetryBuffer {
    */
   private writeNow (): boolean {
     const insertSync = this.writer.insertBatchSync
-    if (insertSync === undefined || this.writing !== undefined || this.drainWaiters.length > 0 || this.writer.busy()) return false
+    if (insertSync === undefined || this.writing !== undefined || this.drainWaiters.length > 0 || this.writer.busy()) { return false }
     const batch = this.take()
     try {
       this.written(batch, insertSync(batch.rows).dropped)
@@ -192,7 +194,10 @@ export class TelemetryBuffer {
   private afterWrite (): void {
     if (this.open.rows.length >= this.limits.batchSize || (this.stopped && this.open.rows.length > 0)) this.flushSoon()
     else if (this.open.rows.length > 0 && this.timer === undefined) {
-      this.timer = this.clock.setTimeout(() => this.flushSoon(), Math.max(0, this.open.firstAt + this.limits.flushIntervalMs - this.clock.now()))
+      this.timer = this.clock.setTimeout(
+        () => this.flushSoon(),
+        Math.max(0, this.open.firstAt + this.limits.flushIntervalMs - this.clock.now())
+      )
     }
   }
 

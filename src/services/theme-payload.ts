@@ -1,4 +1,4 @@
-import type { ThemePayload, ThemeStyle } from '../gateway/topics.js'
+import type { ThemePayload, ThemeStyle } from '../protocol/index.js'
 import type { ThemeFields, ThemeOverride } from '../persistence/repositories/themes.js'
 
 /**
@@ -37,7 +37,7 @@ export function mergeStyle (base: ThemeStyle, override: ThemeOverride): ThemeSty
 export function themePayload (theme: ThemeFields & { updatedAt: number }): ThemePayload {
   const base: ThemeStyle = { colors: theme.colors, fonts: theme.fonts ?? {} }
   const deviceTypes: Record<string, ThemeStyle> = {}
-  for (const [type, override] of Object.entries(theme.deviceOverrides ?? {})) deviceTypes[type] = mergeStyle(base, override)
+  for (const [type, override] of Object.entries(theme.deviceOverrides ?? {})) { deviceTypes[type] = mergeStyle(base, override) }
   return {
     name: theme.name,
     version: theme.updatedAt,

@@ -6,7 +6,11 @@ import type { Clock } from '../clock.js'
  */
 export class Throttle {
   private readonly last = new Map<string, { at: number, suppressed: number }>()
-  constructor (private readonly clock: Pick<Clock, 'now'>, private readonly intervalMs: number, private readonly maxKeys = 10000) {}
+  constructor (
+    private readonly clock: Pick<Clock, 'now'>,
+    private readonly intervalMs: number,
+    private readonly maxKeys = 10000
+  ) {}
 
   /** undefined when held back; else how many were held back since the last pass. */
   take (key: string): number | undefined {

@@ -40,7 +40,11 @@ export type CircuitState = 'closed' | 'open' | 'half-open'
  * passed with the failure count still at the threshold, the next request is the trial (half-open): a success
  * closes the circuit (count reset), a failure opens it again for another cool-down.
  */
-export function circuitState (hook: { failureCount: number, circuitOpenUntil: number | null }, threshold: number, now: number): CircuitState {
+export function circuitState (
+  hook: { failureCount: number, circuitOpenUntil: number | null },
+  threshold: number,
+  now: number
+): CircuitState {
   if (hook.circuitOpenUntil !== null && hook.circuitOpenUntil > now) return 'open'
   return hook.failureCount >= threshold ? 'half-open' : 'closed'
 }

@@ -22,7 +22,11 @@ export function signature (secret: string, t: number, body: string): string {
  * The request headers of one attempt. `X-AutoCore-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
  * is computed afresh per attempt (a new t), over the unchanged body.
  */
-export function deliveryHeaders (d: { id: number, eventType: string, body: string }, secret: string, nowMs: number): Record<string, string> {
+export function deliveryHeaders (
+  d: { id: number, eventType: string, body: string },
+  secret: string,
+  nowMs: number
+): Record<string, string> {
   const t = Math.floor(nowMs / 1000)
   return {
     'content-type': 'application/json',

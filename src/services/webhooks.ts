@@ -1,5 +1,6 @@
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
 import type { DueDelivery } from '../persistence/repositories/webhook-outbox.js'
 import { backoffMs } from './webhook-policy.js'
@@ -37,9 +38,11 @@ export class WebhookService implements Service {
   private running = false
   private pumping?: Promise<void>
   private again = false
-  private readonly wake = (): void => { void this.pump() }
+  private readonly wake = (): void => {
+    void this.pump()
+  }
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'webhooks' })
   }
 
@@ -64,7 +67,9 @@ export class WebhookService implements Service {
   /** Delivered and failed deliveries live as long as events do (`events.retentionDays`). */
   private async prune (): Promise<void> {
     try {
-      const deleted = await this.ctx.repos.outbox.prune(this.ctx.clock.now() - this.ctx.config.events.retentionDays * DAY_MS)
+      const deleted = await this.ctx.repos.outbox.prune(
+        this.ctx.clock.now() - this.ctx.config.events.retentionDays * DAY_MS
+      )
       if (deleted > 0) this.log.info({ deleted }, 'old webhook deliveries deleted')
     } catch (err) {
       this.log.error({ err }, 'old webhook deliveries not deleted')
@@ -88,7 +93,7 @@ export class WebhookService implements Service {
         this.again = false
         const free = cfg.concurrency - this.inFlight.size
         if (free > 0) {
-          for (const d of await this.ctx.repos.outbox.due(this.ctx.clock.now(), [...this.inFlight.keys()], free)) this.launch(d)
+          for (const d of await this.ctx.repos.outbox.due(this.ctx.clock.now(), [...this.inFlight.keys()], free)) { this.launch(d) }
         }
         const wait = await this.nextWait()
         // Due already (it fell due while this pass ran): go round again rather than arm a timer for the past.
@@ -124,7 +129,10 @@ export class WebhookService implements Service {
     if (!this.running || this.inFlight.has(d.webhookId)) return
     const controller = new AbortController()
     const done = this.attempt(d, controller)
-      .catch(err => { this.log.error({ err, webhookId: d.webhookId, deliveryId: d.id }, 'webhook attempt not recorded') })
+      .catch(err => {
+        this.log.error({ err, webhookId: d.webhookId, deliveryId: d.id }, 'webhook attempt not ' +
+        'recorded')
+      })
       .finally(() => {
         this.inFlight.delete(d.webhookId)
         void this.pump()
@@ -141,7 +149,11 @@ export class WebhookService implements Service {
     const attempts = d.attempts + 1
     const ids = { webhookId: d.webhookId, deliveryId: d.id }
     if (outcome.ok) {
-      await this.ctx.repos.outbox.recordAttempt(d, { status: 'delivered', attempts, lastError: null, at: now }, { failureCount: 0, circuitOpenUntil: null })
+      await this.ctx.repos.outbox.recordAttempt(
+        d,
+        { status: 'delivered', attempts, lastError: null, at: now },
+        { failureCount: 0, circuitOpenUntil: null }
+      )
       if (d.failureCount >= cfg.breakerThreshold) this.log.info(ids, 'webhook circuit closed')
       this.log.debug({ ...ids, attempts }, 'webhook delivered')
       return
@@ -156,7 +168,7 @@ export class WebhookService implements Service {
       at: now,
       nextAttemptAt: dead ? undefined : now + backoffMs(attempts, cfg)
     }, { failureCount, circuitOpenUntil })
-    if (circuitOpenUntil !== null) this.log.warn({ ...ids, failureCount, until: new Date(circuitOpenUntil).toISOString() }, 'webhook circuit open')
+    if (circuitOpenUntil !== null) { this.log.warn({ ...ids, failureCount, until: new Date(circuitOpenUntil).toISOString() }, 'webhook circuit open') }
     if (dead) this.log.warn({ ...ids, attempts, error: outcome.error }, 'webhook delivery failed')
     else this.log.info({ ...ids, attempts, error: outcome.error }, 'webhook delivery attempt failed')
   }
@@ -170,9 +182,19 @@ export class WebhookService implements Service {
       controller.abort()
     }, timeoutMs)
     try {
-      const headers = deliveryHeaders({ id: d.id, eventType: eventTypeOf(d.body), body: d.body }, d.secret, this.ctx.clock.now())
+      const headers = deliveryHeaders(
+        { id: d.id, eventType: eventTypeOf(d.body), body: d.body },
+        d.secret,
+        this.ctx.clock.now()
+      )
       // A redirect is not followed: the signed body goes only where the admin pointed it (a 3xx is a failure).
-      const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal: controller.signal, redirect: 'manual' })
+      const res = await fetch(d.url, {
+        method: 'POST',
+        headers,
+        body: d.body,
+        signal: controller.signal,
+        redirect: 'manual'
+      })
       if (res.status >= 200 && res.status < 300) {
         await res.body?.cancel()
         return { ok: true }

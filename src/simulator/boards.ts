@@ -15,7 +15,12 @@ export interface ReceivedCommand { topic: string, body: Record<string, any> }
 export type BoardMode = 'ok' | 'error' | 'silent' | 'ack-only' | 'mute'
 
 /** The heartbeat contract of a board, from the `deadman` of its retained device config (src/README.md "Gateway heartbeat"). */
-export interface DeadmanContract { heartbeat_topic: string, heartbeat_ms: number, misses: number, fail_safe_off: number[] }
+export interface DeadmanContract {
+  heartbeat_topic: string
+  heartbeat_ms: number
+  misses: number
+  fail_safe_off: number[]
+}
 
 /** The board's side of the gateway heartbeat, as it stands. */
 export interface DeadmanState {
@@ -77,7 +82,10 @@ export class SimRelayBoard {
   /** The refusal a remembered command id was answered with, to answer it the same way again. */
   private readonly refusals = new Map<string, string>()
   private watchdog?: NodeJS.Timeout
-  private readonly onMessageBound = (topic: string, payload: Buffer, packet: { retain?: boolean }): void => { this.onMessage(topic, payload, packet.retain === true) }
+  private readonly onMessageBound = (topic: string, payload: Buffer, packet: { retain?: boolean }): void => {
+    this.onMessage(topic, payload, packet.retain === true)
+  }
+
   /**
    * Whether a live (retain 0) copy of the device config came since the last SUBSCRIBE. The broker streams a new
    * subscription's retained copy after its SUBACK, so a config the gateway publishes meanwhile can arrive first; a
@@ -85,9 +93,15 @@ export class SimRelayBoard {
    */
   private liveConfigSeen = false
   /** A client that reconnects by itself (mqtt.js `reconnectPeriod`): every CONNACK after the first is a reconnect. */
-  private readonly onConnectBound = (): void => { void this.rejoined().catch(() => {}) }
+  private readonly onConnectBound = (): void => {
+    void this.rejoined().catch(() => {})
+  }
 
-  constructor (readonly uuid: string, public client: Client, opts: RelayBoardOptions) {
+  constructor (
+    readonly uuid: string,
+    public client: Client,
+    opts: RelayBoardOptions
+  ) {
     this.mode = opts.mode ?? 'ok'
     this.realistic = opts.realistic ?? false
     this.mutexGroups = opts.mutexGroups ?? {}
@@ -127,7 +141,10 @@ export class SimRelayBoard {
     this.client = client
     this.attach(client)
     const subscribed = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { client.removeListener('message', seen); reject(new Error(`${this.uuid}: no retained emergency state within ${SUBSCRIBED_WITHIN_MS}ms`)) }, SUBSCRIBED_WITHIN_MS)
+      const timer = setTimeout(() => {
+        client.removeListener('message', seen)
+        reject(new Error(`${this.uuid}: no retained emergency state within ${SUBSCRIBED_WITHIN_MS}ms`))
+      }, SUBSCRIBED_WITHIN_MS)
       const seen = (topic: string): void => {
         if (topic !== 'autocore/emergency/state') return
         clearTimeout(timer)
@@ -147,11 +164,14 @@ export class SimRelayBoard {
   }
 
   private async subscribe (): Promise<void> {
-    await this.client.subscribeAsync([`autocore/relays/${this.uuid}/command`, `autocore/devices/${this.uuid}/command`, 'autocore/emergency/#'], { qos: 1 })
+    await this.client.subscribeAsync(
+      [`autocore/relays/${this.uuid}/command`, `autocore/devices/${this.uuid}/command`, 'autocore/emergency/#'],
+      { qos: 1 }
+    )
     if (!this.deadman.enabled) return
     this.liveConfigSeen = false
     await this.client.subscribeAsync(`autocore/devices/${this.uuid}/config`, { qos: 1 })
-    if (this.deadman.contract !== undefined) await this.client.subscribeAsync(this.deadman.contract.heartbeat_topic, { qos: 0 })
+    if (this.deadman.contract !== undefined) { await this.client.subscribeAsync(this.deadman.contract.heartbeat_topic, { qos: 0 }) }
   }
 
   /** Back at the gateway: the channels (retained), then every dead-man trip not yet reported. */
@@ -178,7 +198,17 @@ export class SimRelayBoard {
     for (const trip of dm.trips) {
       if (trip.reported) continue
       trip.reported = true
-      await this.client.publishAsync(`autocore/devices/${this.uuid}/error`, JSON.stringify({ code: 'deadman_tripped', message: 'no gateway heartbeat: fail-safe channels turned off', channels: trip.channels, missed_ms: trip.at - trip.lastBeatAt, last_boot_id: dm.lastBootId }), { qos: 1 })
+      await this.client.publishAsync(
+        `autocore/devices/${this.uuid}/error`,
+        JSON.stringify({
+          code: 'deadman_tripped',
+          message: 'no gateway heartbeat: fail-safe channels turned off',
+          channels: trip.channels,
+          missed_ms: trip.at - trip.lastBeatAt,
+          last_boot_id: dm.lastBootId
+        }),
+        { qos: 1 }
+      )
     }
   }
 
@@ -191,7 +221,7 @@ export class SimRelayBoard {
       try { contract = (JSON.parse(payload.toString()) as { deadman?: DeadmanContract }).deadman } catch { return }
       const fresh = dm.contract === undefined && contract !== undefined
       dm.contract = contract
-      if (fresh && contract !== undefined) void this.client.subscribeAsync(contract.heartbeat_topic, { qos: 0 }).catch(() => {})
+      if (fresh && contract !== undefined) { void this.client.subscribeAsync(contract.heartbeat_topic, { qos: 0 }).catch(() => {}) }
       return
     }
     if (dm.enabled && topic === dm.contract?.heartbeat_topic) {
@@ -200,7 +230,13 @@ export class SimRelayBoard {
       dm.beats++
       dm.lastBeatAt = Date.now()
       dm.lastBootId = beat.boot_id
-      if (dm.trips.some(tr => !tr.reported)) void this.reportTrips().then(async () => { await this.publishState() }).catch(() => {})
+      if (dm.trips.some(tr => !tr.reported)) {
+        void this.reportTrips()
+          .then(async () => {
+            await this.publishState()
+          })
+          .catch(() => {})
+      }
       return
     }
     if (this.realistic && topic === 'autocore/emergency/stop') {
@@ -225,8 +261,13 @@ export class SimRelayBoard {
     }
     if (this.mode === 'mute') return
     const error = this.mode === 'error' ? 'relay driver fault' : refused
-    void this.client.publishAsync(`autocore/devices/${this.uuid}/response`,
-      JSON.stringify({ command_id: body.command_id, status: error === undefined ? 'ok' : 'error', message: error }), { qos: 1 }).catch(() => {})
+    void this.client
+      .publishAsync(
+        `autocore/devices/${this.uuid}/response`,
+        JSON.stringify({ command_id: body.command_id, status: error === undefined ? 'ok' : 'error', message: error }),
+        { qos: 1 }
+      )
+      .catch(() => {})
   }
 
   private remember (id: string): void {
@@ -249,7 +290,8 @@ export class SimRelayBoard {
   private applyTimed (body: Record<string, any>): string | undefined {
     const ch = Number(body.channel)
     if (!this.state.has(ch)) return `no channel ${ch}`
-    const on = body.action === 'on' || body.action === 'pulse' || (body.action === 'toggle' && this.state.get(ch) !== true)
+    const on =
+      body.action === 'on' || body.action === 'pulse' || (body.action === 'toggle' && this.state.get(ch) !== true)
     const group = this.mutexGroups[ch]
     if (on && group !== undefined) {
       const other = [...this.state].find(([c, s]) => c !== ch && s && this.mutexGroups[c] === group)
@@ -278,7 +320,11 @@ export class SimRelayBoard {
   }
 
   private async publishState (): Promise<void> {
-    await this.client.publishAsync(`autocore/relays/${this.uuid}/state`, JSON.stringify({ channels: Object.fromEntries(this.state) }), { qos: 1, retain: true })
+    await this.client.publishAsync(
+      `autocore/relays/${this.uuid}/state`,
+      JSON.stringify({ channels: Object.fromEntries(this.state) }),
+      { qos: 1, retain: true }
+    )
   }
 }
 
@@ -287,41 +333,19 @@ export const offlineWill = (uuid: string): { topic: string, payload: Buffer, qos
   ({ topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true })
 
 /** A board's announce and retained online status, as the firmware sends them after each CONNACK. */
-export async function announce (client: Client, uuid: string, info: { type: string, name: string, capabilities?: string[], uptimeS: number }): Promise<void> {
-  await client.publishAsync(`autocore/devices/${uuid}/announce`, JSON.stringify({ type: info.type, name: info.name, firmware: 'sim-1.0.0', capabilities: info.capabilities }), { qos: 1 })
-  await client.publishAsync(`autocore/devices/${uuid}/status`, JSON.stringify({ status: 'online', uptime: Math.round(info.uptimeS), rssi: -58, free_heap: 182_000 }), { qos: 1, retain: true })
-}
-
-export interface Reading { value: number, unit: string }
-
-/** One signal of a sensor board: its unit, its quantum, and its value at `t` seconds since the board started. */
-export interface Signal { key: string, unit: string, step: number, at: (t: number, phase: number) => number }
-
-const wave = (t: number, period: number, phase: number): number => Math.sin(2 * Math.PI * (t / period + phase))
-const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v))
-/** The engine's speed over a slow drive cycle: idle, then cruising, then idle again (about 3 minutes). */
-const rpm = (t: number, phase: number): number => 800 + 1400 * Math.max(0, wave(t, 180, phase)) ** 2 + 40 * wave(t, 23, phase)
-
-/**
- * The engine bay of a vehicle on a slow drive cycle. Each signal is a smooth function of time (warm-up curves,
- * drive cycles, slow drains), quantized as the sensor's ADC or the ECU would report it: a chart of it looks like a
- * vehicle, not noise, and two runs with the same phase give the same readings.
- */
-export const ENGINE_SIGNALS: Signal[] = [
-  { key: 'rpm', unit: 'rpm', step: 10, at: rpm },
-  { key: 'coolant_temp', unit: '°C', step: 0.5, at: (t, p) => 20 + 68 * (1 - Math.exp(-t / 240)) + 1.5 * wave(t, 97, p) * (1 - Math.exp(-t / 240)) },
-  { key: 'oil_pressure', unit: 'bar', step: 0.1, at: (t, p) => 1.0 + rpm(t, p) / 1000 * 1.1 },
-  { key: 'battery_voltage', unit: 'V', step: 0.05, at: (t, p) => rpm(t, p) > 600 ? 14.1 - 0.15 * wave(t, 300, p) : 12.6 },
-  { key: 'fuel_level', unit: '%', step: 0.5, at: (t, p) => clamp(78 - 20 * p - t / 120, 5, 100) },
-  { key: 'cabin_temp', unit: '°C', step: 0.1, at: (t, p) => 21 + 2 * wave(t, 600, p) }
-]
-
-/** A quantized reading: the nearest multiple of `step`, without binary-fraction tails (0.30000000000000004). */
-export function quantize (value: number, step: number): number {
-  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1)
-  return Number((Math.round(value / step) * step).toFixed(decimals))
-}
-
-export function sample (signals: Signal[], t: number, phase: number): Record<string, Reading> {
-  return Object.fromEntries(signals.map(s => [s.key, { value: quantize(s.at(t, phase), s.step), unit: s.unit }]))
+export async function announce (
+  client: Client,
+  uuid: string,
+  info: { type: string, name: string, capabilities?: string[], uptimeS: number }
+): Promise<void> {
+  await client.publishAsync(
+    `autocore/devices/${uuid}/announce`,
+    JSON.stringify({ type: info.type, name: info.name, firmware: 'sim-1.0.0', capabilities: info.capabilities }),
+    { qos: 1 }
+  )
+  await client.publishAsync(
+    `autocore/devices/${uuid}/status`,
+    JSON.stringify({ status: 'online', uptime: Math.round(info.uptimeS), rssi: -58, free_heap: 182_000 }),
+    { qos: 1, retain: true }
+  )
 }

@@ -91,7 +91,9 @@ async function createLeaf (opts: LeafOptions): Promise<KeyPairPem> {
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([opts.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        opts.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth
+      ]),
       new x509.SubjectAlternativeNameExtension(opts.altNames),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert)
@@ -101,12 +103,26 @@ async function createLeaf (opts: LeafOptions): Promise<KeyPairPem> {
 }
 
 /** The server certificate for MQTT/TLS and HTTPS: one SAN per host name or address. */
-export async function createServerCert (ca: KeyPairPem, hostnames: readonly string[], now: number, days: number): Promise<KeyPairPem> {
-  const altNames = hostnames.map(h => isIP(h) === 0 ? { type: 'dns' as const, value: h } : { type: 'ip' as const, value: h })
+export async function createServerCert (
+  ca: KeyPairPem,
+  hostnames: readonly string[],
+  now: number,
+  days: number
+): Promise<KeyPairPem> {
+  const altNames = hostnames.map(h =>
+    isIP(h) === 0 ? { type: 'dns' as const, value: h } : { type: 'ip' as const, value: h }
+  )
   return await createLeaf({ ca, commonName: hostnames[0] ?? 'autocore-gateway', now, days, altNames, usage: 'server' })
 }
 
 /** A device's client certificate (mutual TLS): CN and SAN (urn:uuid:) are the device UUID. */
 export async function createClientCert (ca: KeyPairPem, uuid: string, now: number, days: number): Promise<KeyPairPem> {
-  return await createLeaf({ ca, commonName: uuid, now, days, altNames: [{ type: 'url', value: `urn:uuid:${uuid}` }], usage: 'client' })
+  return await createLeaf({
+    ca,
+    commonName: uuid,
+    now,
+    days,
+    altNames: [{ type: 'url', value: `urn:uuid:${uuid}` }],
+    usage: 'client'
+  })
 }

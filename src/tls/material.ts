@@ -1,5 +1,14 @@
 import { X509Certificate } from 'node:crypto'
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config/types.js'
@@ -105,7 +114,13 @@ export interface ServerMaterial {
 }
 
 /** Why a generated server certificate is replaced: undefined when it is still good. */
-export function renewalReason (certPem: string, caPem: string, names: readonly string[], now: number, renewBeforeDays: number): string | undefined {
+export function renewalReason (
+  certPem: string,
+  caPem: string,
+  names: readonly string[],
+  now: number,
+  renewBeforeDays: number
+): string | undefined {
   const cert = new X509Certificate(certPem)
   if (!cert.checkIssued(new X509Certificate(caPem))) return 'not issued by the gateway CA'
   if (Date.parse(cert.validTo) - now < renewBeforeDays * DAY_MS) return 'expires soon'
@@ -123,10 +138,16 @@ export async function loadServerMaterial (config: Config, now: number): Promise<
   const { tls } = config
   const ca = await ensureCa(config, now)
   if (tls.certFile !== '' || tls.keyFile !== '') {
-    if (tls.certFile === '' || tls.keyFile === '') throw new GatewayError('GW_ERR_TLS_MATERIAL', 'tls.certFile and tls.keyFile go together')
+    if (tls.certFile === '' || tls.keyFile === '') { throw new GatewayError('GW_ERR_TLS_MATERIAL', 'tls.certFile and tls.keyFile go together') }
     try {
       const cert = readFileSync(tls.certFile, 'utf8')
-      return { cert, key: readFileSync(tls.keyFile, 'utf8'), ca: ca.cert, source: 'operator', notAfter: Date.parse(new X509Certificate(cert).validTo) }
+      return {
+        cert,
+        key: readFileSync(tls.keyFile, 'utf8'),
+        ca: ca.cert,
+        source: 'operator',
+        notAfter: Date.parse(new X509Certificate(cert).validTo)
+      }
     } catch (err) {
       throw new GatewayError('GW_ERR_TLS_MATERIAL', `cannot read tls.certFile/tls.keyFile: ${(err as Error).message}`)
     }
@@ -134,7 +155,8 @@ export async function loadServerMaterial (config: Config, now: number): Promise<
   const f = files(config.dataDir)
   const names = serverNames(config)
   const current = readPair(f.serverCert, f.serverKey)
-  const reason = current === undefined ? 'first start' : renewalReason(current.cert, ca.cert, names, now, tls.renewBeforeDays)
+  const reason =
+    current === undefined ? 'first start' : renewalReason(current.cert, ca.cert, names, now, tls.renewBeforeDays)
   let pair = current
   if (reason !== undefined || pair === undefined) {
     pair = await createServerCert(ca, names, now, tls.serverCertDays)

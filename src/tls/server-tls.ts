@@ -26,7 +26,10 @@ export class ServerTls {
   /** One reload at a time: a renewal check while a SIGHUP reload runs waits for it instead of making a second certificate. */
   private reloading: Promise<void> = Promise.resolve()
 
-  constructor (private readonly deps: { config: Config, clock: Clock, log: Logger }, material: ServerMaterial) {
+  constructor (
+    private readonly deps: { config: Config, clock: Clock, log: Logger },
+    material: ServerMaterial
+  ) {
     this.material = material
   }
 
@@ -82,11 +85,17 @@ export class ServerTls {
       // Checked before any server takes it: both listeners change together or not at all.
       tls.createSecureContext({ key: material.key, cert: material.cert })
     } catch (err) {
-      throw new GatewayError('GW_ERR_TLS_MATERIAL', `the new certificate or key does not load: ${(err as Error).message}`)
+      throw new GatewayError(
+        'GW_ERR_TLS_MATERIAL',
+        `the new certificate or key does not load: ${(err as Error).message}`
+      )
     }
     this.material = material
     for (const { server, clientCerts } of this.servers) server.setSecureContext(this.options(clientCerts))
-    this.deps.log.info({ reason, source: material.source, notAfter: new Date(material.notAfter).toISOString() }, 'tls certificate reloaded')
+    this.deps.log.info(
+      { reason, source: material.source, notAfter: new Date(material.notAfter).toISOString() },
+      'tls certificate reloaded'
+    )
     logMaterial(this.deps.log, material, this.deps.clock.now())
   }
 
@@ -106,5 +115,5 @@ export class ServerTls {
 function logMaterial (log: Logger, m: ServerMaterial & { renewed?: string }, now: number): void {
   const notAfter = new Date(m.notAfter).toISOString()
   if (m.renewed !== undefined) log.info({ reason: m.renewed, notAfter }, 'tls server certificate made')
-  if (m.notAfter <= now) log.error({ notAfter, source: m.source }, 'tls server certificate has expired: clients will refuse it')
+  if (m.notAfter <= now) { log.error({ notAfter, source: m.source }, 'tls server certificate has expired: clients will refuse it') }
 }

@@ -13,23 +13,34 @@ t.test('/api/v1 routes need a valid token of a current, enabled user', async t =
     const res = await fetch(url, authorization === undefined ? {} : { headers: { authorization } })
     return { status: res.status, body: await res.json() }
   }
-  t.match(await call(), { status: 401, body: { error: { code: 'GW_ERR_AUTH_REQUIRED', message: /Bearer/ } } }, 'no header')
-  t.match(await call('Bearer not-a-jwt'), { status: 401, body: { error: { code: 'GW_ERR_AUTH_REQUIRED', message: 'invalid token' } } })
+  t.match(
+    await call(),
+    { status: 401, body: { error: { code: 'GW_ERR_AUTH_REQUIRED', message: /Bearer/ } } },
+    'no header'
+  )
+  t.match(await call('Bearer not-a-jwt'), {
+    status: 401,
+    body: { error: { code: 'GW_ERR_AUTH_REQUIRED', message: 'invalid token' } }
+  })
   t.match(await call('Basic dXNlcjpwYXNz'), { status: 401 }, 'not a bearer token')
 
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
   t.match(await call(`Bearer ${token}`), { status: 200, body: { device: uuid } })
 
-  await app.gateway.ctx.repos.users.update(viewer.username, { enabled: false }, Date.now())
-  t.match(await call(`Bearer ${token}`), { status: 401, body: { error: { message: 'unknown or disabled user' } } }, 'disabling takes effect at once')
+  await app.gateway.services.repos.users.update(viewer.username, { enabled: false }, Date.now())
+  t.match(
+    await call(`Bearer ${token}`),
+    { status: 401, body: { error: { message: 'unknown or disabled user' } } },
+    'disabling takes effect at once'
+  )
 })
 
 t.test('a role below the route\'s is 403; the acting user is in ctx.state', async t => {
   const app = await startApp(t)
   const koa = new Koa()
-  koa.use(errorMiddleware(app.gateway.ctx.log))
-  koa.use(requireApiRole(app.gateway.ctx, 'operator'))
+  koa.use(errorMiddleware(app.gateway.services.log))
+  koa.use(requireApiRole(app.gateway.services, 'operator'))
   koa.use(ctx => { ctx.body = ctx.state.user })
   const server = koa.listen(0, '127.0.0.1')
   t.teardown(() => server.close())
@@ -40,7 +51,10 @@ t.test('a role below the route\'s is 403; the acting user is in ctx.state', asyn
     const res = await fetch(base, { headers: { authorization: `Bearer ${await login(app, u.username, u.password)}` } })
     return { status: res.status, body: await res.json() }
   }
-  t.match(await as('viewer'), { status: 403, body: { error: { code: 'GW_ERR_AUTH_FORBIDDEN', message: 'this needs the operator role' } } })
+  t.match(await as('viewer'), {
+    status: 403,
+    body: { error: { code: 'GW_ERR_AUTH_FORBIDDEN', message: 'this needs the operator role' } }
+  })
   t.match(await as('operator'), { status: 200, body: { role: 'operator' } })
   t.match(await as('admin'), { status: 200, body: { role: 'admin' } })
 })

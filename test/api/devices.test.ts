@@ -1,6 +1,6 @@
 import t from 'tap'
 import { retainedMessages } from '../../src/broker/retained.js'
-import { configTopics } from '../../src/gateway/topics.js'
+import { topicOf, familyTopic } from '../../src/protocol/index.js'
 import { runCli } from '../../src/cli/index.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { provisionDevice, userClient } from '../helpers/devices.js'
@@ -42,7 +42,7 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
   res = await changes(h, cursor)
   t.same([uuids(res), res.body.deleted, res.body.cursor], [[], [], cursor], 'nothing changed: nothing, same cursor')
 
-  await app.gateway.ctx.repos.devices.update(a.uuid, { name: 'renamed' }, clock.now())
+  await app.gateway.services.repos.devices.update(a.uuid, { name: 'renamed' }, clock.now())
   t.same(uuids(await changes(h, cursor)), [], 'a change in the current millisecond waits: another one may still come in it')
   clock.advance(1)
   res = await changes(h, cursor)
@@ -51,7 +51,7 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
 
   // Presence writes bump updated_at: online, last_seen, offline all show up.
   const c = await connect(t, app.mqttUrl, { clientId: a.uuid, username: a.uuid, password: a.secret })
-  await waitUntil(async () => (await app.gateway.ctx.repos.devices.byUuid(a.uuid))?.status === 'online')
+  await waitUntil(async () => (await app.gateway.services.repos.devices.byUuid(a.uuid))?.status === 'online')
   clock.advance(1)
   res = await changes(h, cursor)
   t.match(res.body.items, [{ uuid: a.uuid, status: 'online', lastSeen: new Date(cursor + 1).toISOString() }], 'going online is a change')
@@ -60,14 +60,14 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
   await c.publishAsync(`autocore/devices/${a.uuid}/telemetry`, '{"temp": 21}', { qos: 1 })
   const seenAt = clock.now()
   await clock.tick(30_000) // the presence sweep flushes last_seen
-  await waitUntil(async () => (await app.gateway.ctx.repos.devices.byUuid(a.uuid))?.lastSeen === seenAt)
+  await waitUntil(async () => (await app.gateway.services.repos.devices.byUuid(a.uuid))?.lastSeen === seenAt)
   clock.advance(1)
   res = await changes(h, cursor)
   t.match(res.body.items, [{ uuid: a.uuid, status: 'online', lastSeen: new Date(seenAt).toISOString() }], 'a last_seen flush is a change')
   cursor = res.body.cursor
 
   await c.endAsync()
-  await waitUntil(async () => (await app.gateway.ctx.repos.devices.byUuid(a.uuid))?.status === 'offline')
+  await waitUntil(async () => (await app.gateway.services.repos.devices.byUuid(a.uuid))?.status === 'offline')
   clock.advance(1)
   res = await changes(h, cursor)
   t.match(res.body.items, [{ uuid: a.uuid, status: 'offline' }], 'going offline is a change')
@@ -124,7 +124,7 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   t.match(JSON.parse((await nextMessage(watcher, will.topic)).payload.toString()), { status: 'online' }, 'its status is retained')
 
   const configRetained = async (): Promise<boolean> =>
-    (await retainedMessages(app.gateway.ctx.broker.aedes, configTopics.allDeviceConfigs)).has(configTopics.deviceConfig(uuid))
+    (await retainedMessages(app.gateway.services.broker.aedes, familyTopic('deviceConfig'))).has(topicOf('deviceConfig', { uuid }))
   for (let i = 0; i < 500 && !await configRetained(); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(await configRetained(), true, 'online, it has a retained config')
 
@@ -143,7 +143,7 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   t.same(seen.filter(m => m.topic === will.topic), [], 'its retained status is cleared')
   for (let i = 0; i < 500 && await configRetained(); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(await configRetained(), false, 'and its retained config')
-  const logged = await app.gateway.ctx.repos.events.recent({ eventType: 'device_deleted' })
+  const logged = await app.gateway.services.repos.events.recent({ eventType: 'device_deleted' })
   t.match(logged, [{ target: uuid, source: 'api', username: /^admin-/ }], 'the deletion is an event naming the admin')
 })
 
@@ -162,7 +162,7 @@ t.test('a UUID deleted and provisioned again takes commands (nothing cached the 
   const app = await startApp(t)
   const h = harness(app)
   const admin = await h.token('admin')
-  const commands = app.gateway.control.commands
+  const commands = app.gateway.services.commands
   const { uuid } = await provisionDevice(app)
   await commands.send({ deviceUuid: uuid, command: 'reboot', params: {}, source: 'api' })
   t.equal((await h.call('DELETE', `/devices/${uuid}`, { token: admin })).status, 204)
@@ -197,7 +197,7 @@ t.test('a device provisioned while a client polls is in exactly one answer (stam
   const uuid = 'esp32-slow'
   // Between provisioning's existence check and its insert (the secret is hashed in between), time passes and a
   // client polls.
-  const devices = app.gateway.ctx.repos.devices
+  const devices = app.gateway.services.repos.devices
   const byUuid = devices.byUuid.bind(devices)
   let first: Res | undefined
   devices.byUuid = async (u: string) => {

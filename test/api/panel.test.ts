@@ -9,11 +9,16 @@ import { loadPanel, panelStatic } from '../../src/api/panel.js'
 // The built panel (npm run build → dist/panel) served by the gateway at `/`, beside /api/v1, /health and /mqtt.
 
 /** node:http, not fetch(): fetch decodes gzip by itself and adds `cache-control: no-cache` to conditional requests. */
-async function rawGet (url: string, headers: Record<string, string>): Promise<{ status: number, headers: Record<string, unknown>, bytes: Buffer }> {
+async function rawGet (
+  url: string,
+  headers: Record<string, string>
+): Promise<{ status: number, headers: Record<string, unknown>, bytes: Buffer }> {
   return await new Promise((resolve, reject) => {
     http.get(url, { headers }, r => {
       const chunks: Buffer[] = []
-      r.on('data', c => chunks.push(c as Buffer)).on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, bytes: Buffer.concat(chunks) })).on('error', reject)
+      r.on('data', c => chunks.push(c as Buffer))
+        .on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, bytes: Buffer.concat(chunks) }))
+        .on('error', reject)
     }).on('error', reject)
   })
 }
@@ -67,8 +72,18 @@ t.test('GET / is the panel; its assets are immutable, gzipped when accepted, and
 
 t.test('nothing outside the built panel is served; the API, /health and /mqtt keep working', async t => {
   const app = await startApp(t)
-  for (const path of ['/package.json', '/assets/../package.json', '/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/assets/%2e%2e%2f%2e%2e%2fpackage.json',
-    '/src/panel/main.tsx', '/assets/', '/index.html.gz', '/assets/nope.js', '//etc/passwd']) {
+  for (const path of [
+    '/package.json',
+    '/assets/../package.json',
+    '/%2e%2e/package.json',
+    '/..%2f..%2fpackage.json',
+    '/assets/%2e%2e%2f%2e%2e%2fpackage.json',
+    '/src/panel/main.tsx',
+    '/assets/',
+    '/index.html.gz',
+    '/assets/nope.js',
+    '//etc/passwd'
+  ]) {
     const res = await fetch(app.httpUrl + path)
     t.equal(res.status, 404, `${path} is not served`)
     t.match(await res.json(), { error: { code: 'GW_ERR_HTTP_NOT_FOUND' } })
@@ -98,5 +113,9 @@ t.test('without a built panel: a warning at start, and / is a plain 404', async 
   writeFileSync(join(dir, 'built', 'assets', 'secret.key'), 'x')
   const files = loadPanel(join(dir, 'built'), '/m"><script>')
   t.same([...files.keys()].sort(), ['/', '/index.html'])
-  t.equal(files.get('/')?.body.toString(), '<meta name="autocore-ws-path" content="/mscript">', 'the path is written in without markup')
+  t.equal(
+    files.get('/')?.body.toString(),
+    '<meta name="autocore-ws-path" content="/mscript">',
+    'the path is written in without markup'
+  )
 })

@@ -8,9 +8,12 @@ import { storedMacro } from './cases/macros.js'
 import { onlineBoard } from './cases/relays.js'
 
 const actions = (b: { commands: Array<{ topic: string, body: Record<string, any> }> }): string[] =>
-  b.commands.filter(c => c.topic.startsWith('autocore/relays/')).map(c => `${String(c.body.action)}${String(c.body.channel)}`)
+  b.commands
+    .filter(c => c.topic.startsWith('autocore/relays/'))
+    .map(c => `${String(c.body.action)}${String(c.body.channel)}`)
 
-t.test('during an emergency stop every relay-on over the API is 423 and the board gets nothing; off still works', async t => {
+t.test('during an emergency stop every relay-on over the API is 423 and the board gets nothing; off still ' +
+  'works', async t => {
   const h = harness(await startApp(t), t)
   const op = await h.token('operator')
   const { board, ids } = await onlineBoard(h, [{ channel: 1 }, { channel: 2, function: 'momentary' }])
@@ -29,14 +32,29 @@ t.test('during an emergency stop every relay-on over the API is 423 and the boar
     [`/macros/${macro}/execute`, undefined]
   ] as const) {
     const res = await h.call('POST', path, { token: op, body })
-    t.match(res, { status: 423, body: { error: { code: 'GW_ERR_EMERGENCY_ACTIVE', message: /emergency stop active/ } } }, `${path} refused`)
+    t.match(
+      res,
+      { status: 423, body: { error: { code: 'GW_ERR_EMERGENCY_ACTIVE', message: /emergency stop active/ } } },
+      `${path} refused`
+    )
   }
   t.same(actions(board).sort(), ['off1', 'off2'], 'the board got nothing more')
-  t.equal((await h.app.gateway.ctx.repos.macros.runs(macro, { limit: 10, offset: 0 })).total, 0, 'no macro run started')
+  t.equal((await h.app.gateway.services.repos.macros.runs(macro, { limit: 10, offset: 0 })).total, 0, 'no macro run started')
 
-  t.match(await h.call('POST', `/relays/${ids[1]}/off`, { token: op }), { status: 200, body: { action: 'off' } }, 'off is never refused')
-  t.match(await h.call('POST', '/emergency/reset', { token: op }), { status: 403, body: { error: { code: 'GW_ERR_AUTH_FORBIDDEN' } } }, 'an operator cannot reset')
-  t.match(await h.call('POST', '/emergency/reset', { token: await h.token('admin') }), { status: 200, body: { active: false } })
+  t.match(
+    await h.call('POST', `/relays/${ids[1]}/off`, { token: op }),
+    { status: 200, body: { action: 'off' } },
+    'off is never refused'
+  )
+  t.match(
+    await h.call('POST', '/emergency/reset', { token: op }),
+    { status: 403, body: { error: { code: 'GW_ERR_AUTH_FORBIDDEN' } } },
+    'an operator cannot reset'
+  )
+  t.match(await h.call('POST', '/emergency/reset', { token: await h.token('admin') }), {
+    status: 200,
+    body: { active: false }
+  })
   const on = await h.call('POST', `/relays/${ids[1]}/on`, { token: op })
   t.match(on, { status: 200, body: { action: 'on', status: 'sent' } }, 'after the reset it works again')
   await waitFor(() => actions(board).includes('on1'))
@@ -45,7 +63,10 @@ t.test('during an emergency stop every relay-on over the API is 423 and the boar
 t.test('mutex over the API: the other channel of the group is off (acknowledged) before this one goes on', async t => {
   const h = harness(await startApp(t), t)
   const op = await h.token('operator')
-  const { board, ids } = await onlineBoard(h, [{ channel: 1, name: 'forward', mutexGroup: 'drive' }, { channel: 2, name: 'reverse', mutexGroup: 'drive' }])
+  const { board, ids } = await onlineBoard(h, [
+    { channel: 1, name: 'forward', mutexGroup: 'drive' },
+    { channel: 2, name: 'reverse', mutexGroup: 'drive' }
+  ])
   // Channel 2 has never reported its state: not confirmed off, so it gets an off-command first.
   t.match(await h.call('POST', `/relays/${ids[1]}/on`, { token: op }), { status: 200, body: { turnedOff: [ids[2]] } })
   await waitFor(() => board.state.get(1) === true)
@@ -56,13 +77,20 @@ t.test('mutex over the API: the other channel of the group is off (acknowledged)
   t.notOk(board.history.some(s => s[1] && s[2]), 'never both on, as the board saw it')
 
   // Two requests at once for the two channels: they run one after the other, never both on.
-  const both = await Promise.all([h.call('POST', `/relays/${ids[1]}/on`, { token: op }), h.call('POST', `/relays/${ids[2]}/on`, { token: op })])
+  const both = await Promise.all([
+    h.call('POST', `/relays/${ids[1]}/on`, { token: op }),
+    h.call('POST', `/relays/${ids[2]}/on`, { token: op })
+  ])
   t.same(both.map(r => r.status), [200, 200])
   await waitFor(() => actions(board).length === 8)
   t.notOk(board.history.some(s => s[1] && s[2]), 'never both on under concurrent requests')
 
   const list = await h.call('GET', '/relays', { token: await h.token('viewer'), query: { deviceUuid: board.uuid } })
-  t.same(list.body.items.map((r: { currentState: boolean }) => r.currentState), [false, true], 'currentState is what the board reported')
+  t.same(
+    list.body.items.map((r: { currentState: boolean }) => r.currentState),
+    [false, true],
+    'currentState is what the board reported'
+  )
 })
 
 /** Waits until the board's response has closed the command, so moving the fake clock cannot fire its retry. */
@@ -99,33 +127,66 @@ t.test('a momentary hold over the API is released after its duration (injected c
   await waitFor(() => actions(board).length === 4)
   t.same(actions(board).slice(2), ['on1', 'off1'])
 
-  t.match(await h.call('POST', '/controls/hold', { token: op, body: { relayId: ids[1], durationMs: 60_000 } }),
-    { status: 400, body: { error: { code: 'GW_ERR_RELAY_BAD_REQUEST', message: /relays.maxHoldMs/ } } }, 'a hold over relays.maxHoldMs is refused by the service')
-  t.match(await h.call('POST', '/controls/hold', { token: op, body: { relayId: 999999 } }), { status: 404, body: { error: { code: 'GW_ERR_RELAY_NOT_FOUND' } } })
+  t.match(
+    await h.call('POST', '/controls/hold', { token: op, body: { relayId: ids[1], durationMs: 60_000 } }),
+    { status: 400, body: { error: { code: 'GW_ERR_RELAY_BAD_REQUEST', message: /relays.maxHoldMs/ } } },
+    'a hold over relays.maxHoldMs is refused by the service'
+  )
+  t.match(await h.call('POST', '/controls/hold', { token: op, body: { relayId: 999999 } }), {
+    status: 404,
+    body: { error: { code: 'GW_ERR_RELAY_NOT_FOUND' } }
+  })
 })
 
 t.test('relay configuration: unknown device 404, limits checked across fields, changes reach the service', async t => {
   const h = harness(await startApp(t), t)
   const admin = await h.token('admin')
   const op = await h.token('operator')
-  t.match(await h.call('POST', '/relays', { token: admin, body: { deviceUuid: 'no-such-board', channelNumber: 1, name: 'x', function: 'toggle' } }),
-    { status: 404, body: { error: { code: 'GW_ERR_DEVICE_NOT_FOUND' } } })
+  t.match(
+    await h.call('POST', '/relays', {
+      token: admin,
+      body: { deviceUuid: 'no-such-board', channelNumber: 1, name: 'x', function: 'toggle' }
+    }),
+    { status: 404, body: { error: { code: 'GW_ERR_DEVICE_NOT_FOUND' } } }
+  )
   const { uuid } = await provisionDevice(h.app)
-  t.match(await h.call('POST', '/relays', { token: admin, body: { deviceUuid: uuid, channelNumber: 1, name: 'x', function: 'pulse', maxOnMs: 100, pulseMs: 500 } }),
-    { status: 400, body: { error: { code: 'GW_ERR_HTTP_VALIDATION', details: [{ in: 'body', field: '/pulseMs' }] } } })
-  t.match(await h.call('POST', '/relays', { token: admin, body: { deviceUuid: uuid, channelNumber: 1, name: 'x', function: 'flash' } }),
-    { status: 400, body: { error: { details: [{ in: 'body', field: '/function' }] } } })
+  t.match(
+    await h.call('POST', '/relays', {
+      token: admin,
+      body: { deviceUuid: uuid, channelNumber: 1, name: 'x', function: 'pulse', maxOnMs: 100, pulseMs: 500 }
+    }),
+    { status: 400, body: { error: { code: 'GW_ERR_HTTP_VALIDATION', details: [{ in: 'body', field: '/pulseMs' }] } } }
+  )
+  t.match(
+    await h.call('POST', '/relays', {
+      token: admin,
+      body: { deviceUuid: uuid, channelNumber: 1, name: 'x', function: 'flash' }
+    }),
+    { status: 400, body: { error: { details: [{ in: 'body', field: '/function' }] } } }
+  )
 
   const { board, ids } = await onlineBoard(h, [{ channel: 1, function: 'pulse', pulseMs: 200 }])
   t.match(await h.call('PATCH', `/relays/${ids[1]}`, { token: admin, body: { maxOnMs: 100 } }),
     { status: 400, body: { error: { details: [{ field: '/pulseMs' }] } } }, 'a limit below the stored pulse is refused')
-  t.match(await h.call('PATCH', `/relays/${ids[1]}`, { token: admin, body: { pulseMs: 300 } }), { status: 200, body: { pulseMs: 300 } })
+  t.match(await h.call('PATCH', `/relays/${ids[1]}`, { token: admin, body: { pulseMs: 300 } }), {
+    status: 200,
+    body: { pulseMs: 300 }
+  })
   const pulse = await h.call('POST', `/relays/${ids[1]}/pulse`, { token: op })
   t.equal(pulse.status, 200)
   await waitFor(() => board.commands.length === 1)
-  t.match(board.commands[0].body, { channel: 1, action: 'pulse', duration_ms: 300 }, 'the pulse uses the changed pulseMs')
+  t.match(
+    board.commands[0].body,
+    { channel: 1, action: 'pulse', duration_ms: 300 },
+    'the pulse uses the changed pulseMs'
+  )
   t.match(await h.call('PATCH', `/relays/${ids[1]}`, { token: admin, body: { maxOnMs: 1000 } }), { status: 200 })
   t.match(await h.call('POST', `/relays/${ids[1]}/pulse`, { token: op, body: { durationMs: 5000 } }),
-    { status: 400, body: { error: { code: 'GW_ERR_RELAY_BAD_REQUEST', message: /max_on_ms/ } } }, 'a pulse over max_on_ms is refused by the service')
-  t.match(await h.call('PATCH', `/relays/${ids[1]}`, { token: admin, body: {} }), { status: 400 }, 'an empty patch is refused')
+    { status: 400, body: { error: { code: 'GW_ERR_RELAY_BAD_REQUEST', message: /max_on_ms/ } } }, 'a pulse over ' +
+      'max_on_ms is refused by the service')
+  t.match(
+    await h.call('PATCH', `/relays/${ids[1]}`, { token: admin, body: {} }),
+    { status: 400 },
+    'an empty patch is refused'
+  )
 })

@@ -53,7 +53,9 @@ async function exercise (t: Test, h: Harness, r: RouteSpec): Promise<void> {
   if (r.role !== 'public') {
     expectError(t, await send(h, r, happy), 401, ['GW_ERR_AUTH_REQUIRED'], 'no token')
     const below = BELOW[r.role]
-    if (below !== undefined) expectError(t, await send(h, r, happy, await h.token(below)), 403, ['GW_ERR_AUTH_FORBIDDEN'], `as ${below}`)
+    if (below !== undefined) {
+      expectError(t, await send(h, r, happy, await h.token(below)), 403, ['GW_ERR_AUTH_FORBIDDEN'], `as ${below}`)
+    }
   }
 
   const badQuery = await send(h, r, { ...happy, query: { ...happy.query, bogus: 1 } }, token)
@@ -83,7 +85,9 @@ async function exercise (t: Test, h: Harness, r: RouteSpec): Promise<void> {
   const conflicts = own.filter(code => errorRegistry[code].status === 409)
   if (conflicts.length > 0) {
     t.ok(c.conflict, `a route declaring ${conflicts.join(', ')} has a conflict case`)
-    if (c.conflict !== undefined) expectError(t, await send(h, r, await c.conflict(h), token), 409, conflicts, 'conflict')
+    if (c.conflict !== undefined) {
+      expectError(t, await send(h, r, await c.conflict(h), token), 409, conflicts, 'conflict')
+    }
   }
 }
 
@@ -117,6 +121,9 @@ t.test('the OpenAPI document is valid OpenAPI 3.1 and lists every route', async 
 t.test('a method a route does not take is 405; an unknown route 404; both in the error shape', async t => {
   const h = harness(await startApp(t), t)
   const res = await h.call('DELETE', '/auth/login')
-  t.match(res, { status: 405, body: { error: { code: 'GW_ERR_HTTP_METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /api/v1/auth/login' } } })
+  t.match(res, {
+    status: 405,
+    body: { error: { code: 'GW_ERR_HTTP_METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /api/v1/auth/login' } }
+  })
   t.match(await h.call('GET', '/nothing-here'), { status: 404, body: { error: { code: 'GW_ERR_HTTP_NOT_FOUND' } } })
 })

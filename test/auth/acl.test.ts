@@ -5,7 +5,14 @@ import type { Principal } from '../../src/auth/principal.js'
 // Every principal speaks for "esp32-own": the device's UUID, the other identities' client id.
 const OWN = 'esp32-own'
 const OTHER = 'esp32-other'
-const device = (deviceType: string, capabilities: string[], display = false): Principal => ({ kind: 'device', clientId: OWN, uuid: OWN, deviceType, capabilities, display })
+const device = (deviceType: string, capabilities: string[], display = false): Principal => ({
+  kind: 'device',
+  clientId: OWN,
+  uuid: OWN,
+  deviceType,
+  capabilities,
+  display
+})
 const principals: Record<string, Principal> = {
   dev: device('relay_board', []),
   btn: device('emergency_button', ['emergency_button']),
@@ -87,7 +94,9 @@ for (const [topic, retain, publishers, subscribers] of table) {
     const subs = new Set(subscribers.split(' ').filter(Boolean))
     for (const who of ALL) {
       const isFilter = topic.includes('+') || topic.includes('#')
-      if (!isFilter) t.equal(authorize(principals[who], 'publish', topic, retain).allow, pubs.has(who), `${who} publish`)
+      if (!isFilter) {
+        t.equal(authorize(principals[who], 'publish', topic, retain).allow, pubs.has(who), `${who} publish`)
+      }
       if (!retain) t.equal(authorize(principals[who], 'subscribe', topic).allow, subs.has(who), `${who} subscribe`)
       if (!retain && !isFilter) t.equal(mayRead(principals[who], topic), subs.has(who), `${who} reads`)
     }
@@ -124,7 +133,9 @@ t.test('acl.rules outside autocore/: order, %c/%u, role/user/client, default den
     [anon, 'publish', `veh/secret/${OWN}`, false],
     [principals.health, 'publish', 'other/x', false]
   ]
-  for (const [p, action, topic, allow] of cases) t.equal(authorize(p, action, topic, false, rules).allow, allow, `${p.kind}/${p.clientId} ${action} ${topic}`)
+  for (const [p, action, topic, allow] of cases) {
+    t.equal(authorize(p, action, topic, false, rules).allow, allow, `${p.kind}/${p.clientId} ${action} ${topic}`)
+  }
   const reads: Array<[Principal, string, boolean]> = [
     [principals.viewer, 'veh/speed', true],
     [principals.viewer, 'veh/secret/x', false],
@@ -133,9 +144,15 @@ t.test('acl.rules outside autocore/: order, %c/%u, role/user/client, default den
     [anon, `veh/secret/${OWN}`, false],
     [anon, 'obd/rpm', false]
   ]
-  for (const [p, topic, allow] of reads) t.equal(mayRead(p, topic, rules), allow, `${p.kind}/${p.clientId} reads ${topic}`)
+  for (const [p, topic, allow] of reads) {
+    t.equal(mayRead(p, topic, rules), allow, `${p.kind}/${p.clientId} reads ${topic}`)
+  }
   const everything: AclRule[] = [{ effect: 'allow', action: 'both', topic: '#' }]
-  t.equal(authorize(anon, 'subscribe', '#', false, everything).allow, true, '# is granted when a rule lets it read something')
+  t.equal(
+    authorize(anon, 'subscribe', '#', false, everything).allow,
+    true,
+    '# is granted when a rule lets it read something'
+  )
   t.equal(mayRead(anon, 'autocore/relays/x/command', everything), false, 'but acl.rules never open autocore/ topics')
   t.equal(mayRead(anon, '$SYS/broker/clients', everything), false, 'nor $SYS')
   t.equal(authorize(anon, 'subscribe', '$SYS/#', false, everything).allow, false)

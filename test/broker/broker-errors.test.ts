@@ -9,13 +9,15 @@ import { scrape } from '../helpers/prometheus.js'
 interface Store { subscriptionsByTopic: (topic: string) => Promise<unknown> }
 
 t.test('a persistence failure while routing a publish is logged and counted; the broker keeps serving', async t => {
-  const a = await startApp(t, { config: { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow', action: 'both', topic: 'x/#' }] } } })
+  const a = await startApp(t, {
+    config: { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow', action: 'both', topic: 'x/#' }] } }
+  })
   const sub = await connect(t, a.mqttUrl, { clientId: 'sub' })
   await sub.subscribeAsync('x/#', { qos: 0 })
   const pub = await connect(t, a.mqttUrl, { clientId: 'pub' })
 
   // The level store fails for one lookup, as a full or failing disk would.
-  const store = (a.gateway.ctx.broker.aedes as unknown as { persistence: Store }).persistence
+  const store = (a.gateway.services.broker.aedes as unknown as { persistence: Store }).persistence
   const lookup = store.subscriptionsByTopic.bind(store)
   let failures = 1
   store.subscriptionsByTopic = async topic => {

@@ -4,7 +4,10 @@ import { startApp } from '../helpers/app.js'
 import { userClient } from '../helpers/devices.js'
 
 // These tests are about the broker itself: anonymous clients, granted `veh/#` by acl.rules.
-const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
+const open = {
+  mqtt: { allowAnonymous: true },
+  acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] }
+}
 
 t.test('pub/sub over TCP and WebSocket at QoS 0, 1 and 2, across transports', async t => {
   const app = await startApp(t, { config: open })
@@ -66,7 +69,12 @@ t.test('the gateway publishes its retained status online at start', async t => {
 t.test('WebSocket upgrades on another path are refused', async t => {
   const app = await startApp(t)
   const res = await fetch(`${app.httpUrl}/not-mqtt`, {
-    headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' }
+    headers: {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ=='
+    }
   }).catch((err: Error) => err)
   t.ok(res instanceof Error || res.status === 404, 'no MQTT session outside wsPath')
 })

@@ -7,7 +7,10 @@ import {
 
 // MQTT 3.1.1 clause by clause over a raw socket, asserting the bytes the standard asks for. Every check runs
 // against the gateway and against Debian's Mosquitto: a check Mosquitto fails is a bug in the check.
-const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
+const open = {
+  mqtt: { allowAnonymous: true },
+  acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] }
+}
 
 const CONNACK_ACCEPTED = '20020000'
 const CONNACK_SESSION_PRESENT = '20020100'
@@ -19,7 +22,13 @@ const targets: Array<[string, Target]> = [
   ['mosquitto', startMosquitto]
 ]
 
-async function connected (t: Test, port: number, clientId: string, clean: boolean, expect = CONNACK_ACCEPTED): Promise<RawConnection> {
+async function connected (
+  t: Test,
+  port: number,
+  clientId: string,
+  clean: boolean,
+  expect = CONNACK_ACCEPTED
+): Promise<RawConnection> {
   const conn = await rawConnection(port)
   t.teardown(() => conn.close())
   conn.send(connectPacket({ clientId, clean }))
@@ -36,7 +45,8 @@ for (const [name, start] of targets) {
   t.test(name, async t => {
     const port = await start(t)
 
-    t.test('[MQTT-3.2.2-2] a persistent session with no subscription is present when the client comes back', async t => {
+    t.test('[MQTT-3.2.2-2] a persistent session with no subscription is present when the client comes ' +
+      'back', async t => {
       await disconnect(await connected(t, port, 'veh-sp', false))
       await disconnect(await connected(t, port, 'veh-sp', false, CONNACK_SESSION_PRESENT))
       // [MQTT-3.2.2-1] a clean session says 0 and discards the session: the next persistent one starts afresh.
@@ -44,7 +54,8 @@ for (const [name, start] of targets) {
       await disconnect(await connected(t, port, 'veh-sp', false))
     })
 
-    t.test('[MQTT-3.1.2-2] an unsupported protocol level is answered CONNACK 0x01, then the connection is closed', async t => {
+    t.test('[MQTT-3.1.2-2] an unsupported protocol level is answered CONNACK 0x01, then the connection is ' +
+      'closed', async t => {
       for (const level of [6, 2]) {
         const conn = await rawConnection(port)
         t.teardown(() => conn.close())
@@ -93,7 +104,8 @@ for (const [name, start] of targets) {
       }
     })
 
-    t.test('[MQTT-3.8.4-6] a wildcard subscription gets the lesser of the message\'s QoS and the QoS it was granted', async t => {
+    t.test('[MQTT-3.8.4-6] a wildcard subscription gets the lesser of the message\'s QoS and the QoS it was ' +
+      'granted', async t => {
       const sub = await connected(t, port, 'veh-w-sub', true)
       sub.send(subscribePacket(1, [['veh/w/+', 1]]))
       t.equal((await readPacket(sub)).toString('hex'), '9003000101', 'SUBACK')

@@ -17,7 +17,12 @@ const CLOSE_WITHIN_MS = 5000
 async function app (t: Test): Promise<RunningApp> {
   return await startApp(t, {
     config: {
-      mqtt: { allowAnonymous: true, maxPacketBytes: MAX_PACKET, maxConnectBytes: MAX_CONNECT, connectTimeoutMs: 60_000 },
+      mqtt: {
+        allowAnonymous: true,
+        maxPacketBytes: MAX_PACKET,
+        maxConnectBytes: MAX_CONNECT,
+        connectTimeoutMs: 60_000
+      },
       acl: { rules: [{ effect: 'allow', action: 'both', topic: 'big/#' }] }
     }
   })
@@ -72,7 +77,8 @@ t.test('after CONNECT the larger maxPacketBytes applies; a PUBLISH announcing mo
   socket.write(connectPacket({ clientId: 'pub', clean: true }))
   await waitFor(() => got().length >= 4)
   const topic = Buffer.from('big/x')
-  const publish = (payload: number): Buffer => Buffer.concat([Buffer.from([0x30, ...varint(2 + topic.length + payload), 0, topic.length]), topic])
+  const publish = (payload: number): Buffer =>
+    Buffer.concat([Buffer.from([0x30, ...varint(2 + topic.length + payload), 0, topic.length]), topic])
   // Over maxConnectBytes but within maxPacketBytes: accepted once authenticated.
   socket.write(Buffer.concat([publish(2000), Buffer.alloc(2000, 'a')]))
   socket.write(Buffer.from([0xc0, 0])) // PINGREQ
@@ -100,7 +106,8 @@ async function wsClosed (ws: WebSocket): Promise<number | undefined> {
   })
 }
 
-t.test('WebSocket: a message over maxPacketBytes is refused on its frame header (1009), a huge announced CONNECT is cut', async t => {
+t.test('WebSocket: a message over maxPacketBytes is refused on its frame header (1009), a huge announced CONNECT is ' +
+  'cut', async t => {
   const a = await app(t)
   const big = await wsOpen(t, a)
   const body = MAX_PACKET + 100
@@ -115,11 +122,19 @@ t.test('WebSocket: a message over maxPacketBytes is refused on its frame header 
 })
 
 t.test('the scanner follows packet boundaries across chunks', async t => {
-  const packets = [Buffer.from([0x30, 3, 0, 1, 0x61]), Buffer.from([0xc0, 0]), Buffer.concat([Buffer.from([0x30, ...varint(200)]), Buffer.alloc(200)])]
+  const packets = [
+    Buffer.from([0x30, 3, 0, 1, 0x61]),
+    Buffer.from([0xc0, 0]),
+    Buffer.concat([Buffer.from([0x30, ...varint(200)]), Buffer.alloc(200)])
+  ]
   const stream = Buffer.concat([...packets, Buffer.from([0x30, ...varint(5000)])])
   for (let cut = 1; cut < stream.length; cut += 7) {
     const s = new FixedHeaderScanner()
-    t.equal(s.feed(stream.subarray(0, cut), () => 4096) ?? s.feed(stream.subarray(cut), () => 4096), 5000, `split at ${cut}`)
+    t.equal(
+      s.feed(stream.subarray(0, cut), () => 4096) ?? s.feed(stream.subarray(cut), () => 4096),
+      5000,
+      `split at ${cut}`
+    )
   }
   t.equal(new FixedHeaderScanner().feed(Buffer.concat(packets), () => 4096), undefined)
 })

@@ -13,7 +13,10 @@ import { connectPacket, publishPacket, rawConnection, readPacket } from '../help
 // subscriber matching both dropped the earlier-numbered state as a duplicate of what it had already received
 // (moscajs/aedes#955, #994). A QoS 1 message that matches a subscription must be delivered [MQTT-4.3.2],
 // [MQTT-4.6.0-6] in the order sent.
-const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
+const open = {
+  mqtt: { allowAnonymous: true },
+  acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] }
+}
 const ROUNDS = 20
 
 async function boardBurst (t: Test, port: number, mqttUrl: string): Promise<void> {
@@ -27,7 +30,9 @@ async function boardBurst (t: Test, port: number, mqttUrl: string): Promise<void
   t.equal((await board.read(4)).toString('hex'), '20020000')
   const burst: Buffer[] = []
   for (let i = 0; i < ROUNDS; i++) {
-    burst.push(publishPacket({ topic: 'veh/relays/b1/state', payload: `state-${i}`, qos: 1, retain: true, id: 2 * i + 1 }))
+    burst.push(
+      publishPacket({ topic: 'veh/relays/b1/state', payload: `state-${i}`, qos: 1, retain: true, id: 2 * i + 1 })
+    )
     burst.push(publishPacket({ topic: 'veh/devices/b1/response', payload: `response-${i}`, qos: 1, id: 2 * i + 2 }))
   }
   board.send(Buffer.concat(burst))
@@ -35,12 +40,21 @@ async function boardBurst (t: Test, port: number, mqttUrl: string): Promise<void
 
   const want = (kind: string): string[] => Array.from({ length: ROUNDS }, (_, i) => `${kind}-${i}`)
   await waitFor(() => seen.length >= 2 * ROUNDS).catch(() => {})
-  t.same(seen.filter(m => m.topic === 'veh/relays/b1/state').map(m => m.payload), want('state'), 'every state message, in order')
-  t.same(seen.filter(m => m.topic === 'veh/devices/b1/response').map(m => m.payload), want('response'), 'every response, in order')
+  t.same(
+    seen.filter(m => m.topic === 'veh/relays/b1/state').map(m => m.payload),
+    want('state'),
+    'every state message, in order'
+  )
+  t.same(
+    seen.filter(m => m.topic === 'veh/devices/b1/response').map(m => m.payload),
+    want('response'),
+    'every response, in order'
+  )
   t.equal(seen.length, 2 * ROUNDS, 'each once')
 }
 
-t.test('the gateway: a # subscriber gets every retained QoS 1 state message a board follows with its response', async t => {
+t.test('the gateway: a # subscriber gets every retained QoS 1 state message a board follows with its ' +
+  'response', async t => {
   const app = await startApp(t, { config: open })
   await boardBurst(t, app.gateway.mqttPort, app.mqttUrl)
 })

@@ -12,7 +12,12 @@ const MAX_QUEUED = 256 * 1024
 const BIG = Buffer.alloc(16 * 1024, 'x')
 
 async function app (t: Test): Promise<RunningApp> {
-  return await startApp(t, { config: { mqtt: { allowAnonymous: true, maxQueuedBytes: MAX_QUEUED }, acl: { rules: [{ effect: 'allow', action: 'both', topic: 'slow/#' }] } } })
+  return await startApp(t, {
+    config: {
+      mqtt: { allowAnonymous: true, maxQueuedBytes: MAX_QUEUED },
+      acl: { rules: [{ effect: 'allow', action: 'both', topic: 'slow/#' }] }
+    }
+  })
 }
 
 /** SUBSCRIBE packet id 1 to one filter at QoS 1. */
@@ -75,7 +80,12 @@ t.test('a TCP subscriber that stops reading: others keep getting messages at onc
   const got = new Promise(resolve => fast.once('message', (_topic, payload) => resolve(payload.toString())))
   await pub.publishAsync('slow/ping', 'still here', { qos: 1 })
   t.equal(await got, 'still here')
-  t.ok(a.logs.some(l => l.msg === 'mqtt client too slow: disconnected' && typeof l.bytes === 'number' && l.bytes > MAX_QUEUED), 'logged with the bytes waiting')
+  t.ok(
+    a.logs.some(
+      l => l.msg === 'mqtt client too slow: disconnected' && typeof l.bytes === 'number' && l.bytes > MAX_QUEUED
+    ),
+    'logged with the bytes waiting'
+  )
 })
 
 t.test('a WebSocket subscriber that stops reading is disconnected too, and holds nobody up', async t => {

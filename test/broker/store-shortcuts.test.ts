@@ -3,7 +3,10 @@ import { connect, nextMessage } from '../helpers/mqtt.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 
 // Anonymous clients, granted `veh/#` by acl.rules (as in broker.test.ts).
-const open = { mqtt: { allowAnonymous: true }, acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] } }
+const open = {
+  mqtt: { allowAnonymous: true },
+  acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] }
+}
 
 /** What a new subscriber to `topic` gets as retained, or undefined (a marker retained after it bounds the wait). */
 async function retainedOf (t: Test, app: RunningApp, topic: string): Promise<string | undefined> {
@@ -34,7 +37,8 @@ t.test('a retained message identical to the stored one is not rewritten, and eve
   t.equal(await retainedOf(t, again, 'veh/state'), 'A', 'and it is in the store: it survives a restart')
 })
 
-t.test('PUBACKs: a persistent session\'s acknowledged messages are cleared; a clean session gets every QoS 1 message', async t => {
+t.test('PUBACKs: a persistent session\'s acknowledged messages are cleared; a clean session gets every QoS 1 ' +
+  'message', async t => {
   const app = await startApp(t, { config: open })
   const persistent = await connect(t, app.mqttUrl, { clientId: 'persistent-acker', clean: false })
   await persistent.subscribeAsync('veh/q', { qos: 1 })
@@ -42,14 +46,21 @@ t.test('PUBACKs: a persistent session\'s acknowledged messages are cleared; a cl
   await new Promise(resolve => persistent.once('close', resolve))
   const pub = await connect(t, app.mqttUrl)
   await pub.publishAsync('veh/q', 'queued', { qos: 1 })
-  const acked = new Promise(resolve => app.gateway.ctx.broker.aedes.once('ack', resolve))
+  const acked = new Promise(resolve => app.gateway.services.broker.aedes.once('ack', resolve))
   const back = await connect(t, app.mqttUrl, { clientId: 'persistent-acker', clean: false })
   t.equal((await nextMessage(back, 'veh/q')).payload.toString(), 'queued')
   await acked
   back.end(true)
   await new Promise(resolve => back.once('close', resolve))
   const third = await connect(t, app.mqttUrl, { clientId: 'persistent-acker', clean: false })
-  t.equal(await nextMessage(third, 'veh/q', 200).then(() => 'redelivered', () => 'not redelivered'), 'not redelivered', 'the PUBACK cleared the queued message')
+  t.equal(
+    await nextMessage(third, 'veh/q', 200).then(
+      () => 'redelivered',
+      () => 'not redelivered'
+    ),
+    'not redelivered',
+    'the PUBACK cleared the queued message'
+  )
 
   const clean = await connect(t, app.mqttUrl, { clientId: 'clean-acker' })
   await clean.subscribeAsync('veh/c', { qos: 1 })

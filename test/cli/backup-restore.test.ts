@@ -6,10 +6,22 @@ import { runCli } from '../../src/cli/index.js'
 import { EventLog } from '../../entities/event-log.js'
 import { startApp } from '../helpers/app.js'
 
-function io (env: Record<string, string> = {}): { env: Record<string, string>, out: (l: string) => void, err: (l: string) => void, lines: string[], errors: string[] } {
+function io (env: Record<string, string> = {}): {
+  env: Record<string, string>
+  out: (l: string) => void
+  err: (l: string) => void
+  lines: string[]
+  errors: string[]
+} {
   const lines: string[] = []
   const errors: string[] = []
-  return { env: { AUTOCORE_LOG_LEVEL: 'silent', ...env }, out: l => lines.push(l), err: l => errors.push(l), lines, errors }
+  return {
+    env: { AUTOCORE_LOG_LEVEL: 'silent', ...env },
+    out: l => lines.push(l),
+    err: l => errors.push(l),
+    lines,
+    errors
+  }
 }
 const noSignals = { once: () => {} }
 const cli = async (args: string[], env: Record<string, string>): Promise<ReturnType<typeof io> & { code: number }> => {
@@ -18,11 +30,12 @@ const cli = async (args: string[], env: Record<string, string>): Promise<ReturnT
   return { ...o, code }
 }
 
-t.test('backup while the gateway runs, restore refused while it runs, then a restore round-trip after it stops', async t => {
+t.test('backup while the gateway runs, restore refused while it runs, then a restore round-trip after it ' +
+  'stops', async t => {
   const dataDir = t.testdir()
   const env = { AUTOCORE_DATA_DIR: dataDir }
   const app = await startApp(t, { dataDir })
-  const repo = app.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo = app.gateway.services.db.dataSource.getRepository(EventLog)
   await repo.insert({ ts: 1, level: 'info', eventType: 'before', source: 'test' })
 
   const made = await cli(['backup'], env)
@@ -36,17 +49,29 @@ t.test('backup while the gateway runs, restore refused while it runs, then a res
   await repo.insert({ ts: 2, level: 'info', eventType: 'after', source: 'test' })
   const refused = await cli(['restore', file], env)
   t.equal(refused.code, 1)
-  t.match(refused.errors[0], /^cannot restore: data directory .* is in use by gateway \(pid \d+\); stop the gateway first .*GW_ERR_DATA_DIR_LOCKED/)
+  t.match(
+    refused.errors[0],
+    new RegExp(/^cannot restore: data directory .* is in use by gateway \(pid \d+\); /.source +
+      /stop the gateway first .*GW_ERR_DATA_DIR_LOCKED/.source)
+  )
   await app.stop()
 
   const restored = await cli(['restore', file], env)
   t.equal(restored.code, 0, restored.errors.join('\n'))
-  t.match(restored.lines[0], /^restored .* to .*autocore\.db; the replaced database is kept as .*autocore\.db\.replaced-\d{8}T\d{9}Z$/)
-  t.equal(readdirSync(dataDir).filter(f => f.startsWith('autocore.db.replaced-') && !f.endsWith('-wal') && !f.endsWith('-shm')).length, 1)
+  t.match(
+    restored.lines[0],
+    /^restored .* to .*autocore\.db; the replaced database is kept as .*autocore\.db\.replaced-\d{8}T\d{9}Z$/
+  )
+  t.equal(
+    readdirSync(dataDir).filter(
+      f => f.startsWith('autocore.db.replaced-') && !f.endsWith('-wal') && !f.endsWith('-shm')
+    ).length,
+    1
+  )
   t.notOk(existsSync(join(dataDir, 'gateway.lock')), 'restore released its lock')
 
   const again = await startApp(t, { dataDir })
-  const repo2 = again.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo2 = again.gateway.services.db.dataSource.getRepository(EventLog)
   t.equal(await repo2.countBy({ eventType: 'before' }), 1)
   t.equal(await repo2.countBy({ eventType: 'after' }), 0, 'the database is the backup')
 })
@@ -66,12 +91,20 @@ t.test('restore refuses a damaged file or a foreign database and leaves the curr
   const f = await cli(['restore', foreign], env)
   t.equal(f.code, 1)
   t.match(f.errors[0], /not an AutoCore Gateway database/)
-  t.same(readdirSync(dataDir).filter(n => n.includes('.replaced-') || n.includes('.restoring')), [], 'nothing replaced, nothing left behind')
+  t.same(
+    readdirSync(dataDir).filter(n => n.includes('.replaced-') || n.includes('.restoring')),
+    [],
+    'nothing replaced, nothing left behind'
+  )
   t.equal((await cli(['restore', join(dataDir, 'missing.db')], env)).code, 1)
 })
 
 t.test('on PostgreSQL (or :memory:) backup and restore say plainly what to use instead', async t => {
-  const env = { AUTOCORE_DATA_DIR: t.testdir(), AUTOCORE_DATABASE_TYPE: 'postgres', AUTOCORE_DATABASE_URL: 'postgres://x@127.0.0.1/none' }
+  const env = {
+    AUTOCORE_DATA_DIR: t.testdir(),
+    AUTOCORE_DATABASE_TYPE: 'postgres',
+    AUTOCORE_DATABASE_URL: 'postgres://x@127.0.0.1/none'
+  }
   const b = await cli(['backup'], env)
   t.equal(b.code, 1)
   t.match(b.errors[0], /SQLite only; with PostgreSQL use pg_dump/)

@@ -4,7 +4,7 @@ import { parseDbc } from '../../src/cli/dbc.js'
 import { startApp } from '../helpers/app.js'
 import { deviceClient, provisionDevice } from '../helpers/devices.js'
 import { waitFor } from '../helpers/mqtt.js'
-import { topics } from '../../src/gateway/topics.js'
+import { topicOf } from '../../src/protocol/index.js'
 
 // A DBC as Vector's tools write it: header sections, an extended-id J1939 message (bit 31 set), Motorola
 // signals, a multiplexed message, comments and value tables (ignored).
@@ -89,8 +89,8 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   const { client, uuid } = await deviceClient(t, app, { type: 'can_bridge' })
   const other = await provisionDevice(app)
   const invalid: string[] = []
-  app.gateway.ctx.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
-  await client.publishAsync(topics.canData(uuid), JSON.stringify({
+  app.gateway.services.bus.on('mqtt.payload_invalid', e => invalid.push(e.reason))
+  await client.publishAsync(topicOf('canData', { uuid }), JSON.stringify({
     ts: 1767225600000,
     frames: [
       // EngineSpeed bytes 3-4 LE = 0x1F40 → 1000 rpm; torque mode = low nibble of byte 0 = 3.
@@ -104,14 +104,14 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   }), { qos: 0 })
   // Schema violations (data not whole hex bytes; frames not an array; a string id; an id over 29 bits): the
   // payload guard drops the whole message, so the CAN step never sees it.
-  await client.publishAsync(topics.canData(uuid), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"},{"id":1024,"data":"zz"}]}', { qos: 0 })
-  await client.publishAsync(topics.canData(uuid), '{"frames":"nope"}', { qos: 0 })
-  await client.publishAsync(topics.canData(uuid), '{"frames":[{"id":"0x400","data":"00"}]}', { qos: 0 })
-  await client.publishAsync(topics.canData(uuid), '{"frames":[{"id":536870912,"data":"00"}]}', { qos: 0 })
-  await waitFor(() => app.gateway.ctx.telemetry.state().written >= 6 && invalid.length === 4)
+  await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"},{"id":1024,"data":"zz"}]}', { qos: 0 })
+  await client.publishAsync(topicOf('canData', { uuid }), '{"frames":"nope"}', { qos: 0 })
+  await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":"0x400","data":"00"}]}', { qos: 0 })
+  await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":536870912,"data":"00"}]}', { qos: 0 })
+  await waitFor(() => app.gateway.services.telemetry.state().written >= 6 && invalid.length === 4)
   t.equal(invalid.length, 4, 'dropped by the payload guard')
-  t.equal(app.gateway.ctx.telemetry.state().refused, 0, 'nothing reached the CAN step that it had to refuse')
-  const rows = await app.gateway.ctx.db.dataSource.query('SELECT key, value, unit, ts FROM telemetry_data ORDER BY id')
+  t.equal(app.gateway.services.telemetry.state().refused, 0, 'nothing reached the CAN step that it had to refuse')
+  const rows = await app.gateway.services.db.dataSource.query('SELECT key, value, unit, ts FROM telemetry_data ORDER BY id')
   t.same(rows.map((r: any) => [r.key, r.value, r.unit, r.ts]), [
     ['EngineSpeed', 1000, 'rpm', 1767225600000],
     ['EngineTorqueMode', 3, null, 1767225600000],
@@ -123,9 +123,9 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
 
   // Frames on another device's topic: an ACL violation, the connection is closed, nothing decoded.
   const closed = new Promise(resolve => client.once('close', resolve))
-  client.publish(topics.canData(other.uuid), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"}]}', { qos: 0 })
+  client.publish(topicOf('canData', { uuid: other.uuid }), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"}]}', { qos: 0 })
   await closed
   t.equal(client.connected, false)
-  t.equal(app.gateway.ctx.telemetry.state().refused, 0)
-  t.equal((await app.gateway.ctx.db.dataSource.query('SELECT count(*) AS n FROM telemetry_data'))[0].n, 6)
+  t.equal(app.gateway.services.telemetry.state().refused, 0)
+  t.equal((await app.gateway.services.db.dataSource.query('SELECT count(*) AS n FROM telemetry_data'))[0].n, 6)
 })

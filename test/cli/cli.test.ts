@@ -2,7 +2,13 @@ import t from 'tap'
 import { runCli } from '../../src/cli/index.js'
 import { startApp } from '../helpers/app.js'
 
-function io (env: Record<string, string> = {}): { env: Record<string, string>, out: (l: string) => void, err: (l: string) => void, lines: string[], errors: string[] } {
+function io (env: Record<string, string> = {}): {
+  env: Record<string, string>
+  out: (l: string) => void
+  err: (l: string) => void
+  lines: string[]
+  errors: string[]
+} {
   const lines: string[] = []
   const errors: string[] = []
   return { env, out: l => lines.push(l), err: l => errors.push(l), lines, errors }
@@ -11,7 +17,11 @@ const noSignals = { once: () => {} }
 
 t.test('health exits 0 with one line against a running gateway', async t => {
   const app = await startApp(t)
-  const cli = io({ AUTOCORE_DATA_DIR: app.config.dataDir, AUTOCORE_HTTP_PORT: String(app.gateway.httpPort), AUTOCORE_MQTT_PORT: String(app.gateway.mqttPort) })
+  const cli = io({
+    AUTOCORE_DATA_DIR: app.config.dataDir,
+    AUTOCORE_HTTP_PORT: String(app.gateway.httpPort),
+    AUTOCORE_MQTT_PORT: String(app.gateway.mqttPort)
+  })
   const code = await runCli(['node', 'autocore-gateway', 'health'], cli, noSignals)
   t.equal(code, 0, cli.lines.join('\n'))
   t.match(cli.lines[0], /^ok: http \d+ms, mqtt round-trip \d+ms, db ok$/)
@@ -20,14 +30,27 @@ t.test('health exits 0 with one line against a running gateway', async t => {
 t.test('health --json gives the details; --url/--mqtt-url point elsewhere', async t => {
   const app = await startApp(t)
   const cli = io({ AUTOCORE_DATA_DIR: app.config.dataDir })
-  const code = await runCli(['node', 'autocore-gateway', 'health', '--json', '--url', app.httpUrl, '--mqtt-url', app.wsUrl], cli, noSignals)
+  const code = await runCli(
+    ['node', 'autocore-gateway', 'health', '--json', '--url', app.httpUrl, '--mqtt-url', app.wsUrl],
+    cli,
+    noSignals
+  )
   t.equal(code, 0)
-  t.match(JSON.parse(cli.lines.join('\n')), { ok: true, http: { ok: true, report: { status: 'ok' } }, mqtt: { ok: true }, db: { ok: true } })
+  t.match(JSON.parse(cli.lines.join('\n')), {
+    ok: true,
+    http: { ok: true, report: { status: 'ok' } },
+    mqtt: { ok: true },
+    db: { ok: true }
+  })
 })
 
 t.test('health exits 1 naming what failed when the gateway is stopped', async t => {
   const app = await startApp(t)
-  const env = { AUTOCORE_DATA_DIR: app.config.dataDir, AUTOCORE_HTTP_PORT: String(app.gateway.httpPort), AUTOCORE_MQTT_PORT: String(app.gateway.mqttPort) }
+  const env = {
+    AUTOCORE_DATA_DIR: app.config.dataDir,
+    AUTOCORE_HTTP_PORT: String(app.gateway.httpPort),
+    AUTOCORE_MQTT_PORT: String(app.gateway.mqttPort)
+  }
   await app.stop()
   const cli = io(env)
   const code = await runCli(['node', 'autocore-gateway', 'health', '--timeout', '2000'], cli, noSignals)
@@ -38,7 +61,11 @@ t.test('health exits 1 naming what failed when the gateway is stopped', async t 
 t.test('health with a wrong token fails on mqtt only', async t => {
   const app = await startApp(t)
   const cli = io({ AUTOCORE_DATA_DIR: app.config.dataDir, AUTOCORE_HEALTH_TOKEN: 'wrong' })
-  const code = await runCli(['node', 'autocore-gateway', 'health', '--url', app.httpUrl, '--mqtt-url', app.mqttUrl], cli, noSignals)
+  const code = await runCli(
+    ['node', 'autocore-gateway', 'health', '--url', app.httpUrl, '--mqtt-url', app.mqttUrl],
+    cli,
+    noSignals
+  )
   t.equal(code, 1)
   t.match(cli.lines[0], /^failed: mqtt: .*(Bad username or password|Not authorized)/)
 })

@@ -30,14 +30,28 @@ t.test('no config at all gives the documented defaults, frozen', async t => {
 
 t.test('env variables are derived from the schema and override file values', async t => {
   const names = envKeys().map(k => k.env)
-  for (const n of ['AUTOCORE_DATA_DIR', 'AUTOCORE_MQTT_PORT', 'AUTOCORE_MQTT_HOST', 'AUTOCORE_HTTP_PORT', 'AUTOCORE_HTTP_HOST',
-    'AUTOCORE_MQTT_ALLOW_ANONYMOUS', 'AUTOCORE_DATABASE_TYPE', 'AUTOCORE_DATABASE_URL', 'AUTOCORE_LOG_LEVEL']) {
+  for (const n of [
+    'AUTOCORE_DATA_DIR',
+    'AUTOCORE_MQTT_PORT',
+    'AUTOCORE_MQTT_HOST',
+    'AUTOCORE_HTTP_PORT',
+    'AUTOCORE_HTTP_HOST',
+    'AUTOCORE_MQTT_ALLOW_ANONYMOUS',
+    'AUTOCORE_DATABASE_TYPE',
+    'AUTOCORE_DATABASE_URL',
+    'AUTOCORE_LOG_LEVEL'
+  ]) {
     t.ok(names.includes(n), n)
   }
   const dir = t.testdir({ 'c.json': JSON.stringify({ mqtt: { port: 1999, host: '127.0.0.1' } }) })
   const c = loadConfig({
     file: join(dir, 'c.json'),
-    env: { AUTOCORE_MQTT_PORT: '2883', AUTOCORE_MQTT_ALLOW_ANONYMOUS: 'false', AUTOCORE_LOG_LEVEL: 'warn', AUTOCORE_DATA_DIR: dir }
+    env: {
+      AUTOCORE_MQTT_PORT: '2883',
+      AUTOCORE_MQTT_ALLOW_ANONYMOUS: 'false',
+      AUTOCORE_LOG_LEVEL: 'warn',
+      AUTOCORE_DATA_DIR: dir
+    }
   })
   t.equal(c.mqtt.port, 2883, 'env beats the file')
   t.equal(c.mqtt.host, '127.0.0.1', 'the file beats the defaults')
@@ -47,7 +61,13 @@ t.test('env variables are derived from the schema and override file values', asy
 })
 
 t.test('every bad key is named, one line each', async t => {
-  const dir = t.testdir({ 'bad.json': JSON.stringify({ mqtt: { port: 70000, allowAnonymous: 'sometimes' }, http: { prot: 1 }, database: { type: 'mysql' } }) })
+  const dir = t.testdir({
+    'bad.json': JSON.stringify({
+      mqtt: { port: 70000, allowAnonymous: 'sometimes' },
+      http: { prot: 1 },
+      database: { type: 'mysql' }
+    })
+  })
   const lines = configError(() => loadConfig({ file: join(dir, 'bad.json'), env: { AUTOCORE_HTTP_PORT: 'eighty' } }))
   t.ok(lines.includes('mqtt.port: must be <= 65535'), lines.join('|'))
   t.ok(lines.includes('mqtt.allowAnonymous: must be boolean'))
@@ -60,12 +80,18 @@ t.test('an unreadable or non-JSON config file is a clear error', async t => {
   const dir = t.testdir({ 'broken.json': '{ "mqtt": ', 'list.json': '[1]' })
   t.match(configError(() => loadConfig({ file: join(dir, 'broken.json'), env: {} }))[0], /broken\.json: not valid JSON/)
   t.match(configError(() => loadConfig({ file: join(dir, 'list.json'), env: {} }))[0], /must hold a JSON object/)
-  t.match(configError(() => loadConfig({ file: join(dir, 'missing.json'), env: {} }))[0], /missing\.json: cannot be read \(ENOENT\)/)
+  t.match(
+    configError(() => loadConfig({ file: join(dir, 'missing.json'), env: {} }))[0],
+    /missing\.json: cannot be read \(ENOENT\)/
+  )
 })
 
 t.test('redaction hides secrets and URLs but keeps empty values visible', async t => {
   const dir = t.testdir()
-  writeFileSync(join(dir, 'c.json'), JSON.stringify({ health: { token: 'sekret' }, database: { url: 'postgres://u:p@h/db' } }))
+  writeFileSync(
+    join(dir, 'c.json'),
+    JSON.stringify({ health: { token: 'sekret' }, database: { url: 'postgres://u:p@h/db' } })
+  )
   const shown = redactConfig(loadConfig({ file: join(dir, 'c.json'), env: {} })) as any
   t.equal(shown.health.token, '[redacted]')
   t.equal(shown.database.url, '[redacted]')

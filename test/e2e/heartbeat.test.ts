@@ -10,30 +10,46 @@ const MISSES = 3
 // The kill test's interval: long enough that a loaded machine's timer lag stays well inside the one interval of slack.
 const KILL_HB = 500
 
-t.test('the heartbeat: QoS 0, not retained, seq counting up under one boot id; the contract is in the device config', async t => {
+t.test('the heartbeat: QoS 0, not retained, seq counting up under one boot id; the contract is in the device ' +
+  'config', async t => {
   const app = await startApp(t, { config: { gateway: { heartbeatMs: HB, deadmanMisses: MISSES } } })
   const { client: viewer } = await userClient(t, app, 'viewer')
   const seen = collect(viewer)
   await viewer.subscribeAsync('autocore/gateway/+/heartbeat', { qos: 1 })
   await waitFor(() => seen.length >= 3)
   const beats = seen.slice(0, 3)
-  t.ok(beats.every(b => b.topic === `autocore/gateway/${app.config.gatewayId}/heartbeat` && b.qos === 0 && !b.retain), 'QoS 0, live')
+  t.ok(
+    beats.every(b => b.topic === `autocore/gateway/${app.config.gatewayId}/heartbeat` && b.qos === 0 && !b.retain),
+    'QoS 0, live'
+  )
   const bodies = beats.map(b => JSON.parse(b.payload) as { seq: number, boot_id: string, uptime_s: number })
   t.same(bodies.map(b => b.seq - bodies[0].seq), [0, 1, 2])
   t.equal(new Set(bodies.map(b => b.boot_id)).size, 1)
   t.ok(bodies.every(b => Number.isInteger(b.uptime_s) && b.uptime_s >= 0))
 
   // A board reads the contract from its device config, and may subscribe to the heartbeat.
-  const board = await simBoard(t, app, { channels: [{ channel: 1, failSafe: 'off' }, { channel: 2 }, { channel: 3, failSafe: 'off' }], deadman: true })
+  const board = await simBoard(t, app, {
+    channels: [{ channel: 1, failSafe: 'off' }, { channel: 2 }, { channel: 3, failSafe: 'off' }],
+    deadman: true
+  })
   // The helper wrote the channels straight into the database: the config is asked for again, as a board would.
-  await app.gateway.ctx.deviceConfig.request(board.uuid)
+  await app.gateway.services.deviceConfig.request(board.uuid)
   await waitFor(() => board.deadman.beats > 0 && board.deadman.contract?.fail_safe_off.length === 2, 15000)
-  t.same(board.deadman.contract, { heartbeat_topic: `autocore/gateway/${app.config.gatewayId}/heartbeat`, heartbeat_ms: HB, misses: MISSES, fail_safe_off: [1, 3] })
+  t.same(board.deadman.contract, {
+    heartbeat_topic: `autocore/gateway/${app.config.gatewayId}/heartbeat`,
+    heartbeat_ms: HB,
+    misses: MISSES,
+    fail_safe_off: [1, 3]
+  })
   // A device may not publish a heartbeat of its own (the gateway's topics are the gateway's).
   const { client: rogue } = await deviceClient(t, app)
   rogue.on('error', () => {})
   const closed = new Promise(resolve => rogue.once('close', resolve))
-  rogue.publish(`autocore/gateway/${app.config.gatewayId}/heartbeat`, JSON.stringify({ seq: 1, boot_id: 'x', uptime_s: 0 }), { qos: 1 })
+  rogue.publish(
+    `autocore/gateway/${app.config.gatewayId}/heartbeat`,
+    JSON.stringify({ seq: 1, boot_id: 'x', uptime_s: 0 }),
+    { qos: 1 }
+  )
   await closed
 })
 
@@ -43,9 +59,21 @@ t.test('fail_safe over the API: validated, shown, and the board\'s device config
   await waitFor(() => board.deadman.contract !== undefined)
   t.same(board.deadman.contract?.fail_safe_off, [])
   const admin = await apiAs({ httpUrl: app.httpUrl } as never, await operatorAndAdmin(app).then(u => u.admin))
-  const bad = await admin('POST', '/relays', { deviceUuid: board.uuid, channelNumber: 2, name: 'pump', function: 'toggle', failSafe: 'maybe' })
+  const bad = await admin('POST', '/relays', {
+    deviceUuid: board.uuid,
+    channelNumber: 2,
+    name: 'pump',
+    function: 'toggle',
+    failSafe: 'maybe'
+  })
   t.equal(bad.status, 400)
-  const created = await admin('POST', '/relays', { deviceUuid: board.uuid, channelNumber: 2, name: 'pump', function: 'toggle', failSafe: 'off' })
+  const created = await admin('POST', '/relays', {
+    deviceUuid: board.uuid,
+    channelNumber: 2,
+    name: 'pump',
+    function: 'toggle',
+    failSafe: 'off'
+  })
   t.equal(created.status, 201)
   t.equal(created.body.failSafe, 'off')
   await waitFor(() => board.deadman.contract?.fail_safe_off.length === 1)
@@ -59,7 +87,8 @@ t.test('fail_safe over the API: validated, shown, and the board\'s device config
   t.same(board.deadman.contract?.fail_safe_off, [1])
 })
 
-t.test('acceptance 3: kill -9 the gateway; the board turns its fail_safe: off channels off in time, reports it when the gateway is back, and the gateway records it', async t => {
+t.test('acceptance 3: kill -9 the gateway; the board turns its fail_safe: off channels off in time, reports it when ' +
+  'the gateway is back, and the gateway records it', async t => {
   const dataDir = t.testdir()
   const setup = await prepare(t, dataDir, async app => ({
     board: await relayBoard(app, [{ channel: 1, failSafe: 'off' }, { channel: 2 }]),
@@ -80,8 +109,14 @@ t.test('acceptance 3: kill -9 the gateway; the board turns its fail_safe: off ch
   await stopWith(first, 'SIGKILL')
   await eventually('tripped', () => board.deadman.trips.length === 1, 10 * KILL_HB * MISSES)
   const [trip] = board.deadman.trips
-  t.ok(trip.at - trip.lastBeatAt > MISSES * KILL_HB, `not before ${MISSES} intervals were missed (${trip.at - trip.lastBeatAt} ms)`)
-  t.ok(trip.at - killedAt <= (MISSES + 1) * KILL_HB, `within deadmanMisses × heartbeatMs plus one interval of the kill (${trip.at - killedAt} ms)`)
+  t.ok(
+    trip.at - trip.lastBeatAt > MISSES * KILL_HB,
+    `not before ${MISSES} intervals were missed (${trip.at - trip.lastBeatAt} ms)`
+  )
+  t.ok(
+    trip.at - killedAt <= (MISSES + 1) * KILL_HB,
+    `within deadmanMisses × heartbeatMs plus one interval of the kill (${trip.at - killedAt} ms)`
+  )
   t.same(trip.channels, [1])
   t.equal(board.state.get(1), false, 'the fail_safe: off channel is off')
   t.equal(board.state.get(2), true, 'the hold channel keeps its state')
@@ -95,12 +130,27 @@ t.test('acceptance 3: kill -9 the gateway; the board turns its fail_safe: off ch
   t.match(event, { level: 'warning', target: setup.board.uuid, payload: { code: 'deadman_tripped', channels: [1] } })
   // The gateway's desired state follows what the board did: a mismatch event, and channel 1 is recorded off.
   const onReconnect = async (): Promise<Array<{ target: string, payload: { on?: string, resolution?: string } }>> =>
-    ((await admin('GET', '/events?type=relay_state_mismatch')).body.items as Array<{ target: string, payload: { on?: string } }>).filter(e => e.payload.on === 'reconnect')
+    (
+      (await admin('GET', '/events?type=relay_state_mismatch')).body.items as Array<{
+        target: string
+        payload: { on?: string }
+      }>
+    ).filter(e => e.payload.on === 'reconnect')
   await eventually('reconciled', async () => (await onReconnect()).length > 0)
-  t.match(await onReconnect(), [{ target: `${setup.board.uuid}/1`, payload: { resolution: 'desired state set to off' } }])
-  const relays = (await admin('GET', `/relays?deviceUuid=${setup.board.uuid}`)).body.items as Array<{ channelNumber: number, desiredState: boolean, currentState: boolean }>
+  t.match(await onReconnect(), [
+    { target: `${setup.board.uuid}/1`, payload: { resolution: 'desired state set to off' } }
+  ])
+  const relays = (await admin('GET', `/relays?deviceUuid=${setup.board.uuid}`)).body.items as Array<{
+    channelNumber: number
+    desiredState: boolean
+    currentState: boolean
+  }>
   t.same(relays.map(r => [r.channelNumber, r.desiredState, r.currentState]), [[1, false, false], [2, true, true]])
-  await eventually('heartbeats again', () => board.deadman.beats > before + 2 && board.deadman.lastBeatAt !== undefined && board.deadman.lastBeatAt > trip.at)
+  await eventually(
+    'heartbeats again',
+    () =>
+      board.deadman.beats > before + 2 && board.deadman.lastBeatAt !== undefined && board.deadman.lastBeatAt > trip.at
+  )
   t.equal(board.deadman.trips.length, 1, 'no second trip once the heartbeat is back')
   await stopWith(second, 'SIGTERM')
 })

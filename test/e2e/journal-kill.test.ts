@@ -9,7 +9,10 @@ import { apiAs, eventually, operatorAndAdmin, prepare, relayBoard, startProcess,
  */
 t.test('kill -9 mid-stream: every command that reached the board has its journal row after the restart', async t => {
   const dataDir = t.testdir()
-  const setup = await prepare(t, dataDir, async app => ({ board: await relayBoard(app, [{ channel: 1 }, { channel: 2 }, { channel: 3 }]), ...await operatorAndAdmin(app) }))
+  const setup = await prepare(t, dataDir, async app => ({
+    board: await relayBoard(app, [{ channel: 1 }, { channel: 2 }, { channel: 3 }]),
+    ...(await operatorAndAdmin(app))
+  }))
   const env = { AUTOCORE_COMMANDS_ACK_TIMEOUT_MS: '60000' }
 
   const first = await startProcess(t, dataDir, env)
@@ -41,7 +44,14 @@ t.test('kill -9 mid-stream: every command that reached the board has its journal
   const missing = received.filter(id => !journaled.has(id))
   t.same(missing, [], 'no command reached the board without its journal row')
   for (const id of received) {
-    t.match(journaled.get(id), { actor: setup.operator.username, role: 'operator', transport: 'api', outcome: 'accepted', action: /^relay\.(on|off)$/, target: new RegExp(`^${setup.board.uuid}/[123]$`) })
+    t.match(journaled.get(id), {
+      actor: setup.operator.username,
+      role: 'operator',
+      transport: 'api',
+      outcome: 'accepted',
+      action: /^relay\.(on|off)$/,
+      target: new RegExp(`^${setup.board.uuid}/[123]$`)
+    })
   }
   await stopWith(second, 'SIGTERM')
 })

@@ -14,10 +14,19 @@ const T0 = Date.UTC(2026, 4, 1, 14, 2, 0)
 const at = (s: number): number => T0 + s * 1000
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-async function api (app: RunningApp, token: string, method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> {
+async function api (
+  app: RunningApp,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown
+): Promise<{ status: number, body: any }> {
   const res = await fetch(`${app.httpUrl}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' })
+    },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   const text = await res.text()
@@ -27,11 +36,21 @@ async function api (app: RunningApp, token: string, method: string, path: string
 async function cli (dataDir: string, args: string[]): Promise<{ code: number, lines: string[], errors: string[] }> {
   const lines: string[] = []
   const errors: string[] = []
-  const code = await runCli(['node', 'autocore-gateway', ...args], { env: { AUTOCORE_DATA_DIR: dataDir }, out: l => lines.push(l), err: l => errors.push(l), readStdin: async () => '' }, { once: () => {} })
+  const code = await runCli(
+    ['node', 'autocore-gateway', ...args],
+    {
+      env: { AUTOCORE_DATA_DIR: dataDir },
+      out: l => lines.push(l),
+      err: l => errors.push(l),
+      readStdin: async () => ''
+    },
+    { once: () => {} }
+  )
   return { code, lines, errors }
 }
 
-t.test('every control action kind is journaled with who, through what, when and the outcome; API and CLI answer', async t => {
+t.test('every control action kind is journaled with who, through what, when and the outcome; API and CLI ' +
+  'answer', async t => {
   const clock = new FakeClock(T0 - 60_000)
   const app = await startApp(t, { clock })
   const operator = await createUser(app, { username: 'olga', role: 'operator' })
@@ -41,9 +60,17 @@ t.test('every control action kind is journaled with who, through what, when and 
   const ad = await login(app, admin.username, admin.password)
   const vi = await login(app, viewer.username, viewer.password)
   const board = await simBoard(t, app, { channels: [{ channel: 3 }, { channel: 5 }] })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
-  const ids = Object.fromEntries((await app.gateway.ctx.repos.relays.list({ limit: 10, offset: 0 }, board.uuid)).rows.map(r => [r.channelNumber, r.id]))
-  const macroId = await app.gateway.ctx.repos.macros.create({ name: 'lights', description: null, enabled: true, actions: [{ type: 'delay', params: { ms: 3_600_000 } }] }, clock.now())
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
+  const ids = Object.fromEntries(
+    (await app.gateway.services.repos.relays.list({ limit: 10, offset: 0 }, board.uuid)).rows.map(r => [
+      r.channelNumber,
+      r.id
+    ])
+  )
+  const macroId = await app.gateway.services.repos.macros.create(
+    { name: 'lights', description: null, enabled: true, actions: [{ type: 'delay', params: { ms: 3_600_000 } }] },
+    clock.now()
+  )
   const panel = await userClient(t, app, 'operator')
 
   const when = async (s: number): Promise<void> => { await clock.tick(at(s) - clock.now()) }
@@ -63,7 +90,11 @@ t.test('every control action kind is journaled with who, through what, when and 
   t.equal((await api(app, op, 'POST', '/controls/hold', { relayId: ids[5], durationMs: 1000 })).status, 200)
   // 14:02:50 a panel user turns relay 3 on over MQTT.
   await when(50)
-  await panel.client.publishAsync(`autocore/relays/${board.uuid}/set`, JSON.stringify({ channel: 3, action: 'on', command_id: 'panel-cmd-1' }), { qos: 1 })
+  await panel.client.publishAsync(
+    `autocore/relays/${board.uuid}/set`,
+    JSON.stringify({ channel: 3, action: 'on', command_id: 'panel-cmd-1' }),
+    { qos: 1 }
+  )
   await waitFor(() => board.done.has('panel-cmd-1'))
   await when(60)
   t.equal((await api(app, op, 'POST', `/macros/${String(macroId)}/execute`)).status < 300, true, 'macro started')
@@ -84,14 +115,43 @@ t.test('every control action kind is journaled with who, through what, when and 
   t.equal((await api(app, op, 'GET', '/journal')).status, 403)
 
   // Who turned relay 3 on at 14:02, and through what?
-  const answer = await api(app, ad, 'GET', `/journal?target=${encodeURIComponent(r3)}&action=relay.on&since=${iso(at(0))}&until=${iso(at(59))}`)
+  const answer = await api(
+    app,
+    ad,
+    'GET',
+    `/journal?target=${encodeURIComponent(r3)}&action=relay.on&since=${iso(at(0))}&until=${iso(at(59))}`
+  )
   t.equal(answer.status, 200)
   t.match(answer.body.items, [
-    { at: iso(at(0)), actor: 'olga', actorKind: 'user', role: 'operator', transport: 'api', address: /127\.0\.0\.1/, action: 'relay.on', target: r3, outcome: 'accepted', errorCode: null, commandId: on.body.commandId },
-    { at: iso(at(50)), actor: panel.username, role: 'operator', transport: 'ws', address: /127\.0\.0\.1/, action: 'relay.on', outcome: 'accepted', commandId: 'panel-cmd-1' }
+    {
+      at: iso(at(0)),
+      actor: 'olga',
+      actorKind: 'user',
+      role: 'operator',
+      transport: 'api',
+      address: /127\.0\.0\.1/,
+      action: 'relay.on',
+      target: r3,
+      outcome: 'accepted',
+      errorCode: null,
+      commandId: on.body.commandId
+    },
+    {
+      at: iso(at(50)),
+      actor: panel.username,
+      role: 'operator',
+      transport: 'ws',
+      address: /127\.0\.0\.1/,
+      action: 'relay.on',
+      outcome: 'accepted',
+      commandId: 'panel-cmd-1'
+    }
   ])
   t.equal(answer.body.items.length, 2)
-  t.ok(board.commands.some(c => c.body.command_id === on.body.commandId && c.body.action === 'on'), 'the journal command id is the one the board received')
+  t.ok(
+    board.commands.some(c => c.body.command_id === on.body.commandId && c.body.action === 'on'),
+    'the journal command id is the one the board received'
+  )
 
   const all = (await api(app, ad, 'GET', `/journal?since=${iso(at(0))}`)).body.items as Array<Record<string, any>>
   t.same(all.map(e => [e.at, e.action, e.actor, e.outcome, e.errorCode]), [
@@ -122,7 +182,13 @@ t.test('every control action kind is journaled with who, through what, when and 
   const text = await cli(app.config.dataDir, ['journal', '--since', iso(at(0)), '--until', iso(at(0))])
   t.equal(text.code, 0, text.errors.join('\n'))
   t.match(text.lines[0], /^at\s+actor\s+role\s+transport/)
-  t.match(text.lines[1], new RegExp(`^${iso(at(0)).replace(/\./g, '\\.')}\\s+olga\\s+operator\\s+api\\s+\\S+\\s+relay\\.on\\s+${r3}\\s+-\\s+accepted\\s+-\\s+${String(on.body.commandId)}$`))
+  t.match(
+    text.lines[1],
+    new RegExp(
+      `^${iso(at(0)).replace(/\./g, '\\.')}\\s+olga\\s+operator\\s+api\\s+\\S+\\s+relay\\.on\\s+${r3}` +
+        `\\s+-\\s+accepted\\s+-\\s+${String(on.body.commandId)}$`
+    )
+  )
   t.equal(text.lines.length, 2)
   const json = await cli(app.config.dataDir, ['journal', '--since', iso(at(0)), '--json'])
   t.equal(json.code, 0)
@@ -134,10 +200,10 @@ t.test('the retention job deletes journal rows older than journal.retentionDays'
   const clock = new FakeClock(T0)
   const app = await startApp(t, { clock, config: { journal: { retentionDays: 1 } } })
   const actor = { kind: 'gateway' } as const
-  await app.gateway.control.journal.accepted(actor, { action: 'relay.on', target: 'x/1' })
+  await app.gateway.services.journal.accepted(actor, { action: 'relay.on', target: 'x/1' })
   clock.advance(2 * 86_400_000)
-  await app.gateway.control.journal.accepted(actor, { action: 'relay.on', target: 'x/2' })
-  const report = await new RetentionService(app.gateway.ctx).runOnce()
+  await app.gateway.services.journal.accepted(actor, { action: 'relay.on', target: 'x/2' })
+  const report = await new RetentionService(app.gateway.services).runOnce()
   t.equal(report.journalDeleted, 1)
-  t.same((await app.gateway.ctx.repos.journal.find({ limit: 10 })).map(e => e.target), ['x/2'])
+  t.same((await app.gateway.services.repos.journal.find({ limit: 10 })).map(e => e.target), ['x/2'])
 })

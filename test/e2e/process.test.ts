@@ -10,7 +10,12 @@ t.test('the real process: health both ways, SIGTERM exits 0 and subscribers see 
   const dataDir = t.testdir()
   const gw = runGateway(t, ['start'], gatewayEnv(dataDir))
   const started = await gw.waitForLog('gateway started')
-  const env = { ...process.env, ...gatewayEnv(dataDir), AUTOCORE_MQTT_PORT: String(started.mqttPort), AUTOCORE_HTTP_PORT: String(started.httpPort) }
+  const env = {
+    ...process.env,
+    ...gatewayEnv(dataDir),
+    AUTOCORE_MQTT_PORT: String(started.mqttPort),
+    AUTOCORE_HTTP_PORT: String(started.httpPort)
+  }
 
   const up = spawnSync(process.execPath, [mainJs, 'health'], { env, encoding: 'utf8' })
   t.equal(up.status, 0, up.stdout + up.stderr)
@@ -18,14 +23,21 @@ t.test('the real process: health both ways, SIGTERM exits 0 and subscribers see 
 
   // The health identity may read the gateway status; its token was generated into the data dir.
   const healthToken = readFileSync(join(dataDir, 'health-token'), 'utf8').trim()
-  const sub = await connect(t, `ws://127.0.0.1:${started.httpPort}/mqtt`, { username: 'autocore-health', password: healthToken })
+  const sub = await connect(t, `ws://127.0.0.1:${started.httpPort}/mqtt`, {
+    username: 'autocore-health',
+    password: healthToken
+  })
   await sub.subscribeAsync('autocore/gateway/+/status', { qos: 1 })
   t.equal(JSON.parse((await nextMessage(sub, () => true)).payload.toString()).status, 'online')
 
   const t0 = Date.now()
   gw.child.kill('SIGTERM')
   const offline = await nextMessage(sub, () => true)
-  t.equal(JSON.parse(offline.payload.toString()).status, 'offline', 'the subscriber saw the retained status turn offline')
+  t.equal(
+    JSON.parse(offline.payload.toString()).status,
+    'offline',
+    'the subscriber saw the retained status turn offline'
+  )
   t.equal(offline.packet.retain, false, 'delivered live (the retained copy is what later subscribers get)')
   const exit = await gw.exited
   t.same(exit, { code: 0, signal: null })
@@ -39,7 +51,10 @@ t.test('the real process: health both ways, SIGTERM exits 0 and subscribers see 
 
 t.test('an invalid config exits 2 naming every bad key', async t => {
   const dir = t.testdir({ 'bad.json': JSON.stringify({ mqtt: { port: 70000 }, http: { host: 5 } }) })
-  const gw = runGateway(t, ['start', '--config', `${dir}/bad.json`], { AUTOCORE_DATA_DIR: dir, AUTOCORE_LOG_LEVEL: 'chatty' })
+  const gw = runGateway(t, ['start', '--config', `${dir}/bad.json`], {
+    AUTOCORE_DATA_DIR: dir,
+    AUTOCORE_LOG_LEVEL: 'chatty'
+  })
   t.same(await gw.exited, { code: 2, signal: null })
   const err = gw.stderr.join('\n')
   t.match(err, /mqtt\.port: must be <= 65535/)

@@ -6,9 +6,15 @@ import { simBoard, type SimBoard } from '../helpers/boards.js'
 import { userClient } from '../helpers/devices.js'
 import { waitFor, type Client } from '../helpers/mqtt.js'
 
-const config = { commands: { ackTimeoutMs: 1000, maxAttempts: 2, ttlMs: 60000 }, relays: { defaultHoldMs: 800, maxHoldMs: 10000, defaultPulseMs: 300 } }
+const config = {
+  commands: { ackTimeoutMs: 1000, maxAttempts: 2, ttlMs: 60000 },
+  relays: { defaultHoldMs: 800, maxHoldMs: 10000, defaultPulseMs: 300 }
+}
 
-async function setup (t: Test, mode: SimBoard['mode'] = 'ok'): Promise<{ app: RunningApp, clock: FakeClock, board: SimBoard, panel: Client }> {
+async function setup (
+  t: Test,
+  mode: SimBoard['mode'] = 'ok'
+): Promise<{ app: RunningApp, clock: FakeClock, board: SimBoard, panel: Client }> {
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config })
   const board = await simBoard(t, app, {
@@ -22,7 +28,7 @@ async function setup (t: Test, mode: SimBoard['mode'] = 'ok'): Promise<{ app: Ru
       { channel: 6, name: 'spare', enabled: false }
     ]
   })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   const { client: panel } = await userClient(t, app, 'operator')
   return { app, clock, board, panel }
 }
@@ -32,7 +38,9 @@ const set = async (panel: Client, uuid: string, body: Record<string, unknown>): 
 }
 
 async function events (app: RunningApp, type: string): Promise<EventLog[]> {
-  return await app.gateway.ctx.db.dataSource.getRepository(EventLog).find({ where: { eventType: type }, order: { id: 'ASC' } })
+  return await app.gateway.services.db.dataSource
+    .getRepository(EventLog)
+    .find({ where: { eventType: type }, order: { id: 'ASC' } })
 }
 
 async function eventually (cond: () => Promise<boolean>): Promise<void> {
@@ -43,9 +51,13 @@ async function eventually (cond: () => Promise<boolean>): Promise<void> {
   throw new Error('condition not met in time')
 }
 
-const actions = (board: SimBoard): string[] => board.commands.filter(c => c.topic.startsWith('autocore/relays/')).map(c => `${String(c.body.action)}${String(c.body.channel)}`)
+const actions = (board: SimBoard): string[] =>
+  board.commands
+    .filter(c => c.topic.startsWith('autocore/relays/'))
+    .map(c => `${String(c.body.action)}${String(c.body.channel)}`)
 
-t.test('mutex: forward and reverse are never both on as the board sees it; the other goes off (acked) first', async t => {
+t.test('mutex: forward and reverse are never both on as the board sees it; the other goes off (acked) ' +
+  'first', async t => {
   const { board, panel } = await setup(t)
   await set(panel, board.uuid, { channel: 1, action: 'on' })
   await waitFor(() => board.state.get(1) === true)
@@ -94,7 +106,11 @@ t.test('max_on_ms: the gateway turns the channel off by itself and logs it', asy
   await clock.tick(1)
   await waitFor(() => board.state.get(4) === false)
   await eventually(async () => (await events(app, 'relay_max_on')).length === 1)
-  t.match((await events(app, 'relay_max_on'))[0], { level: 'warning', target: `${board.uuid}/4`, payload: { max_on_ms: 2000 } })
+  t.match((await events(app, 'relay_max_on'))[0], {
+    level: 'warning',
+    target: `${board.uuid}/4`,
+    payload: { max_on_ms: 2000 }
+  })
 })
 
 t.test('pulse carries its duration; current_state only from the board report; refusals are events', async t => {
@@ -104,25 +120,33 @@ t.test('pulse carries its duration; current_state only from the board report; re
   t.match(board.commands[0].body, { channel: 5, action: 'pulse', duration_ms: 250 })
   await set(panel, board.uuid, { channel: 4, action: 'on' })
   await waitFor(() => board.state.get(4) === true)
-  const repo = app.gateway.ctx.db.dataSource.getRepository(RelayChannel)
+  const repo = app.gateway.services.db.dataSource.getRepository(RelayChannel)
   await eventually(async () => (await repo.findOneByOrFail({ channelNumber: 4 })).currentState === true)
   await set(panel, board.uuid, { channel: 9, action: 'on' })
   await set(panel, board.uuid, { channel: 6, action: 'on' })
   await eventually(async () => (await events(app, 'relay_refused')).length === 2)
-  t.same((await events(app, 'relay_refused')).map(e => e.payload?.code).sort(), ['GW_ERR_RELAY_DISABLED', 'GW_ERR_RELAY_NOT_FOUND'])
+  t.same((await events(app, 'relay_refused')).map(e => e.payload?.code).sort(), [
+    'GW_ERR_RELAY_DISABLED',
+    'GW_ERR_RELAY_NOT_FOUND'
+  ])
   // A request that fails the relaySet schema is refused by the payload guard (SPEC §3) before the relay handler.
   await set(panel, board.uuid, { channel: 'x', action: 'on' })
   await eventually(async () => (await events(app, 'payload_invalid')).length === 1)
-  t.match((await events(app, 'payload_invalid'))[0], { level: 'warning', target: `autocore/relays/${board.uuid}/set`, payload: { reason: /channel/ } })
+  t.match((await events(app, 'payload_invalid'))[0], {
+    level: 'warning',
+    target: `autocore/relays/${board.uuid}/set`,
+    payload: { reason: /channel/ }
+  })
   t.equal((await events(app, 'relay_refused')).length, 2)
   t.notOk(board.commands.some(c => c.body.channel === 'x'), 'the board got nothing for it')
 })
 
-t.test('desired vs current: an acked command the board does not carry out is a mismatch event after the timeout', async t => {
+t.test('desired vs current: an acked command the board does not carry out is a mismatch event after the ' +
+  'timeout', async t => {
   const { app, clock, board, panel } = await setup(t, 'ack-only')
   await set(panel, board.uuid, { channel: 4, action: 'on' })
   await waitFor(() => actions(board).length === 1)
-  const repo = app.gateway.ctx.db.dataSource.getRepository(RelayChannel)
+  const repo = app.gateway.services.db.dataSource.getRepository(RelayChannel)
   await eventually(async () => (await repo.findOneByOrFail({ channelNumber: 4 })).desiredState === true)
   t.equal((await repo.findOneByOrFail({ channelNumber: 4 })).currentState, null, 'not optimistic: nothing reported yet')
   await new Promise(resolve => setTimeout(resolve, 50))
@@ -133,22 +157,30 @@ t.test('desired vs current: an acked command the board does not carry out is a m
 
 t.test('the service API (for the HTTP API) follows the same rules', async t => {
   const { app, board } = await setup(t)
-  const relays = app.gateway.control.relays
+  const relays = app.gateway.services.relays
   const r = await relays.setChannel({ deviceUuid: board.uuid, channel: 1, action: 'on', source: 'api', user: 'alice' })
   t.match(await r.outcome, { status: 'acked' })
-  const r2 = await relays.setChannel({ deviceUuid: board.uuid, channel: 2, action: 'toggle', source: 'api', user: 'alice' })
+  const r2 = await relays.setChannel({
+    deviceUuid: board.uuid,
+    channel: 2,
+    action: 'toggle',
+    source: 'api',
+    user: 'alice'
+  })
   t.same(r2.turnedOff.length, 1)
   t.match(await r2.outcome, { status: 'acked' })
   const h = await relays.hold({ deviceUuid: board.uuid, channel: 3, durationMs: 1000, source: 'api' })
   t.match(await h.outcome, { status: 'acked' })
   const rel = await relays.release({ deviceUuid: board.uuid, channel: 3, source: 'api' })
   t.match(await rel.outcome, { status: 'acked' })
-  await t.rejects(relays.setChannel({ deviceUuid: 'nope-board', channel: 1, action: 'on', source: 'api' }), { code: 'GW_ERR_RELAY_NOT_FOUND' })
+  await t.rejects(relays.setChannel({ deviceUuid: 'nope-board', channel: 1, action: 'on', source: 'api' }), {
+    code: 'GW_ERR_RELAY_NOT_FOUND'
+  })
 })
 
 t.test('mutex: when the other channel does not confirm off, this one is not turned on', async t => {
   const { app, clock, board } = await setup(t)
-  const relays = app.gateway.control.relays
+  const relays = app.gateway.services.relays
   await (await relays.setChannel({ deviceUuid: board.uuid, channel: 1, action: 'on', source: 'api' })).outcome
   t.same(actions(board), ['off2', 'on1'])
   board.mode = 'silent'

@@ -38,7 +38,11 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   const op2 = await apiAs(second, setup.operator)
   t.equal((await op2('GET', '/emergency')).body.active, true, 'still latched')
   t.equal((await op2('POST', `/relays/${e1.ids[2]}/on`)).status, 423, 'relay-on still refused')
-  t.equal((await op2('GET', `/commands/${String(queued.body.commandId)}`)).body.status, 'expired', 'the on queued before the stop is closed')
+  t.equal(
+    (await op2('GET', `/commands/${String(queued.body.commandId)}`)).body.status,
+    'expired',
+    'the on queued before the stop is closed'
+  )
 
   await board1.reconnect(second.mqttUrl)
   const board2 = await simBoardAt(t, second.mqttUrl, e2)

@@ -23,7 +23,10 @@ const env = {
   AUTOCORE_WEBHOOKS_TIMEOUT_MS: '60000'
 }
 
-const relayActions = (b: SimBoard): string[] => b.commands.filter(c => c.topic.startsWith('autocore/relays/')).map(c => `${String(c.body.action)}${String(c.body.channel)}`)
+const relayActions = (b: SimBoard): string[] =>
+  b.commands
+    .filter(c => c.topic.startsWith('autocore/relays/'))
+    .map(c => `${String(c.body.action)}${String(c.body.channel)}`)
 
 async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   const dataDir = t.testdir()
@@ -33,15 +36,24 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     const p = await relayBoard(app, [{ channel: 1 }])
     const b = await relayBoard(app, [{ channel: 3, function: 'momentary' }])
     const c = await relayBoard(app, [{ channel: 1 }, { channel: 2 }])
-    const ds = app.gateway.ctx.db.dataSource
-    const macroId = (await ds.getRepository(Macro).insert({ name: 'two steps', enabled: true, createdAt: 0, updatedAt: 0 })).identifiers[0].id as number
+    const ds = app.gateway.services.db.dataSource
+    const macroId = (
+      await ds.getRepository(Macro).insert({ name: 'two steps', enabled: true, createdAt: 0, updatedAt: 0 })
+    ).identifiers[0].id as number
     const steps = [
       { actionType: 'relay', params: { device_uuid: c.uuid, channel: 1, action: 'on' } },
       { actionType: 'delay', params: { ms: 500000 } },
       { actionType: 'relay', params: { device_uuid: c.uuid, channel: 2, action: 'on' } }
     ]
-    for (const [i, s] of steps.entries()) await ds.getRepository(MacroAction).insert({ macroId, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
-    const hook = await app.gateway.ctx.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true }, Date.now())
+    for (const [i, s] of steps.entries()) {
+      await ds
+        .getRepository(MacroAction)
+        .insert({ macroId, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
+    }
+    const hook = await app.gateway.services.repos.webhooks.create(
+      { url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true },
+      Date.now()
+    )
     return { a, p, b, c, macroId, hookId: hook.id, ...await operatorAndAdmin(app) }
   })
   const { a, p, b, c, macroId } = setup
@@ -79,8 +91,14 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   const admin = await apiAs(second, setup.admin)
 
   // (a) both commands reach their outcome; the one carried out before is not carried out again.
-  await eventually('command sent before the restart acked', async () => (await op2('GET', `/commands/${String(sent.body.commandId)}`)).body.status === 'acked')
-  await eventually('command pending before the restart acked', async () => (await op2('GET', `/commands/${String(pending.body.commandId)}`)).body.status === 'acked')
+  await eventually(
+    'command sent before the restart acked',
+    async () => (await op2('GET', `/commands/${String(sent.body.commandId)}`)).body.status === 'acked'
+  )
+  await eventually(
+    'command pending before the restart acked',
+    async () => (await op2('GET', `/commands/${String(pending.body.commandId)}`)).body.status === 'acked'
+  )
   t.same(boardA.history, [{ 1: true }], 'board A switched once')
   t.same(boardP.history, [{ 1: true }], 'board P switched once')
   // (b) the hold's safe state: off.
@@ -101,7 +119,9 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     idsByEvent.set(hit.json.event.id, ids)
   }
   t.same([...idsByEvent.values()].filter(s => s.size > 1), [], 'no event delivered under a second id')
-  const delivered = (await admin('GET', `/webhooks/${String(setup.hookId)}/deliveries?limit=200`)).body.items as Array<{ id: number }>
+  const delivered = (await admin('GET', `/webhooks/${String(setup.hookId)}/deliveries?limit=200`)).body.items as Array<{
+    id: number
+  }>
   t.same(delivered.filter(d => rx.of(d.id).length === 0), [], 'nothing lost: every delivery reached the receiver')
   t.same(relayActions(boardC), ['on1'], 'board C got the first step only')
   await stopWith(second, 'SIGTERM')

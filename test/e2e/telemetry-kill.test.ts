@@ -5,10 +5,13 @@ import { startApp } from '../helpers/app.js'
 import { createUser, provisionDevice } from '../helpers/devices.js'
 import { connect, waitFor } from '../helpers/mqtt.js'
 import { gatewayEnv, runGateway } from '../helpers/process.js'
-import { topics } from '../../src/gateway/topics.js'
+import { topicOf } from '../../src/protocol/index.js'
 
 /** A device row in `dataDir`, made by an in-process gateway that is stopped again before the real process starts. */
-async function provisionIn (t: Test, dataDir: string): Promise<{ uuid: string, secret: string, viewer: { username: string, password: string } }> {
+async function provisionIn (
+  t: Test,
+  dataDir: string
+): Promise<{ uuid: string, secret: string, viewer: { username: string, password: string } }> {
   const app = await startApp(t, { dataDir })
   const device = await provisionDevice(app)
   const viewer = await createUser(app, { role: 'viewer' })
@@ -17,7 +20,11 @@ async function provisionIn (t: Test, dataDir: string): Promise<{ uuid: string, s
 }
 
 /** Every stored `seq` of the device, read back through the API of a restarted gateway. */
-async function storedSeqs (httpPort: number, uuid: string, viewer: { username: string, password: string }): Promise<Set<number>> {
+async function storedSeqs (
+  httpPort: number,
+  uuid: string,
+  viewer: { username: string, password: string }
+): Promise<Set<number>> {
   const login = await fetch(`http://127.0.0.1:${httpPort}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) })
   const { token } = await login.json() as { token: string }
   const seqs = new Set<number>()
@@ -43,7 +50,7 @@ t.test('kill -9 mid-stream: every QoS 1 reading that got a PUBACK is in the data
   const KILL_AT = 1500
   const acked = new Set<number>()
   for (let i = 0; i < TOTAL; i++) {
-    client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq: i }), { qos: 1 }, err => {
+    client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 1 }, err => {
       if (err !== undefined && err !== null) return
       acked.add(i)
       if (acked.size === KILL_AT) gw.child.kill('SIGKILL')
@@ -57,13 +64,21 @@ t.test('kill -9 mid-stream: every QoS 1 reading that got a PUBACK is in the data
   const { httpPort } = await again.waitForLog('gateway started')
   const stored = await storedSeqs(httpPort, uuid, viewer)
   const lost = [...acked].filter(i => !stored.has(i))
-  t.same(lost, [], `0 acknowledged readings lost (${stored.size} stored: committed ones whose PUBACK was cut off are kept too)`)
+  t.same(
+    lost,
+    [],
+    `0 acknowledged readings lost (${stored.size} stored: committed ones whose PUBACK was cut off are kept too)`
+  )
   again.child.kill('SIGTERM')
   await again.exited
 })
 
 /** Every stored `seq` of the device, in the order the API gave them (duplicates kept). */
-async function storedSeqList (httpPort: number, uuid: string, viewer: { username: string, password: string }): Promise<number[]> {
+async function storedSeqList (
+  httpPort: number,
+  uuid: string,
+  viewer: { username: string, password: string }
+): Promise<number[]> {
   const login = await fetch(`http://127.0.0.1:${httpPort}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) })
   const { token } = await login.json() as { token: string }
   const seqs: number[] = []
@@ -83,7 +98,10 @@ async function storedSeqList (httpPort: number, uuid: string, viewer: { username
 t.test('kill -9 with the chunk store closing chunks: 0 acknowledged readings lost, none doubled', async t => {
   const dataDir = t.testdir()
   const { uuid, secret, viewer } = await provisionIn(t, dataDir)
-  const env = gatewayEnv(dataDir, { AUTOCORE_TELEMETRY_CHUNK_STORE: 'true', AUTOCORE_TELEMETRY_RETENTION_INTERVAL_MS: '1000' })
+  const env = gatewayEnv(dataDir, {
+    AUTOCORE_TELEMETRY_CHUNK_STORE: 'true',
+    AUTOCORE_TELEMETRY_RETENTION_INTERVAL_MS: '1000'
+  })
   const gw = runGateway(t, ['start'], env)
   const { mqttPort } = await gw.waitForLog('gateway started')
   const client = await connect(t, `mqtt://127.0.0.1:${mqttPort}`, { clientId: uuid, username: uuid, password: secret })
@@ -99,7 +117,7 @@ t.test('kill -9 with the chunk store closing chunks: 0 acknowledged readings los
   const wave = (): void => {
     for (const end = Math.min(TOTAL, i + 2000); i < end; i++) {
       const seq = i
-      client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq, ts: base + seq * 2000 }), { qos: 1 }, err => {
+      client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq, ts: base + seq * 2000 }), { qos: 1 }, err => {
         if (err !== undefined && err !== null) return
         acked.add(seq)
         if (acked.size === KILL_AT) gw.child.kill('SIGKILL')
@@ -113,9 +131,14 @@ t.test('kill -9 with the chunk store closing chunks: 0 acknowledged readings los
   t.ok(acked.size >= KILL_AT && acked.size < TOTAL, `killed mid-stream (${acked.size} of ${TOTAL} acknowledged)`)
   // What the killed process left: readings already in chunks, and (most runs) some still in the head.
   const db = new Database(join(dataDir, 'autocore.db'))
-  const [chunks, head] = ['telemetry_chunks', 'telemetry_data'].map(table => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n)
+  const [chunks, head] = ['telemetry_chunks', 'telemetry_data'].map(
+    table => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+  )
   db.close()
-  t.ok(chunks > 0, `chunks were closed while readings arrived (${chunks} chunks, ${head} readings in the head at the kill)`)
+  t.ok(
+    chunks > 0,
+    `chunks were closed while readings arrived (${chunks} chunks, ${head} readings in the head at the kill)`
+  )
 
   const again = runGateway(t, ['start'], env)
   const { httpPort } = await again.waitForLog('gateway started')
@@ -144,14 +167,17 @@ t.test('kill -9 with the chunk store closing chunks: 0 acknowledged readings los
 t.test('SIGTERM: every QoS 0 reading that reached the gateway is written before exit', async t => {
   const dataDir = t.testdir()
   const { uuid, secret, viewer } = await provisionIn(t, dataDir)
-  const env = gatewayEnv(dataDir, { AUTOCORE_TELEMETRY_FLUSH_INTERVAL_MS: '600000', AUTOCORE_TELEMETRY_BATCH_SIZE: '100000' })
+  const env = gatewayEnv(dataDir, {
+    AUTOCORE_TELEMETRY_FLUSH_INTERVAL_MS: '600000',
+    AUTOCORE_TELEMETRY_BATCH_SIZE: '100000'
+  })
   const gw = runGateway(t, ['start'], env)
   const { mqttPort, httpPort } = await gw.waitForLog('gateway started')
   const client = await connect(t, `mqtt://127.0.0.1:${mqttPort}`, { clientId: uuid, username: uuid, password: secret })
   client.on('error', () => {})
 
   const TOTAL = 3000
-  for (let i = 0; i < TOTAL; i++) client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq: i }), { qos: 0 })
+  for (let i = 0; i < TOTAL; i++) client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 0 })
   let health: { telemetry: { buffered: number, written: number } } | undefined
   await waitFor(() => {
     void fetch(`http://127.0.0.1:${httpPort}/health`).then(async r => { health = await r.json() as typeof health }, () => {})

@@ -5,11 +5,24 @@ import { deviceClient } from './devices.js'
 import { SimRelayBoard } from '../../src/simulator/boards.js'
 import { connect, type Client } from './mqtt.js'
 
-export interface ChannelSpec { channel: number, name?: string, function?: RelayFunction, mutexGroup?: string, maxOnMs?: number, pulseMs?: number, enabled?: boolean, failSafe?: 'off' | 'hold' }
+export interface ChannelSpec {
+  channel: number
+  name?: string
+  function?: RelayFunction
+  mutexGroup?: string
+  maxOnMs?: number
+  pulseMs?: number
+  enabled?: boolean
+  failSafe?: 'off' | 'hold'
+}
 
 /** Adds relay_channels rows for a provisioned device; returns their ids by channel number. */
-export async function addChannels (app: RunningApp, uuid: string, specs: ChannelSpec[]): Promise<Record<number, number>> {
-  const ds = app.gateway.ctx.db.dataSource
+export async function addChannels (
+  app: RunningApp,
+  uuid: string,
+  specs: ChannelSpec[]
+): Promise<Record<number, number>> {
+  const ds = app.gateway.services.db.dataSource
   const device = await ds.getRepository(Device).findOneByOrFail({ uuid })
   const ids: Record<number, number> = {}
   for (const s of specs) {
@@ -40,22 +53,55 @@ export type { DeadmanState, ReceivedCommand } from '../../src/simulator/boards.j
  */
 export type SimBoard = Omit<SimRelayBoard, 'reconnect'> & { secret: string, reconnect: (url: string) => Promise<void> }
 
-export async function simBoard (t: Test, app: RunningApp, opts: { uuid?: string, channels?: ChannelSpec[], mode?: SimBoard['mode'], capabilities?: string[], deadman?: boolean } = {}): Promise<SimBoard> {
-  const { client, uuid, secret } = await deviceClient(t, app, { uuid: opts.uuid, type: 'relay_board', capabilities: opts.capabilities })
+export async function simBoard (
+  t: Test,
+  app: RunningApp,
+  opts: {
+    uuid?: string
+    channels?: ChannelSpec[]
+    mode?: SimBoard['mode']
+    capabilities?: string[]
+    deadman?: boolean
+  } = {}
+): Promise<SimBoard> {
+  const { client, uuid, secret } = await deviceClient(t, app, {
+    uuid: opts.uuid,
+    type: 'relay_board',
+    capabilities: opts.capabilities
+  })
   if (opts.channels !== undefined) await addChannels(app, uuid, opts.channels)
-  return await boardOn(t, client, { uuid, secret, channels: (opts.channels ?? []).map(c => c.channel), mode: opts.mode, deadman: opts.deadman })
+  return await boardOn(t, client, {
+    uuid,
+    secret,
+    channels: (opts.channels ?? []).map(c => c.channel),
+    mode: opts.mode,
+    deadman: opts.deadman
+  })
 }
 
 /**
  * A simulated board for a device provisioned elsewhere (e.g. before a real process started), connected to `url`.
  */
-export async function simBoardAt (t: Test, url: string, opts: { uuid: string, secret: string, channels: number[], mode?: SimBoard['mode'], deadman?: boolean }): Promise<SimBoard> {
+export async function simBoardAt (
+  t: Test,
+  url: string,
+  opts: { uuid: string, secret: string, channels: number[], mode?: SimBoard['mode'], deadman?: boolean }
+): Promise<SimBoard> {
   const client = await connect(t, url, { clientId: opts.uuid, username: opts.uuid, password: opts.secret })
   return await boardOn(t, client, opts)
 }
 
-async function boardOn (t: Test, client: Client, opts: { uuid: string, secret: string, channels: number[], mode?: SimBoard['mode'], deadman?: boolean }): Promise<SimBoard> {
-  const sim = new SimRelayBoard(opts.uuid, client, { channels: opts.channels, mode: opts.mode, deadman: opts.deadman, realistic: false })
+async function boardOn (
+  t: Test,
+  client: Client,
+  opts: { uuid: string, secret: string, channels: number[], mode?: SimBoard['mode'], deadman?: boolean }
+): Promise<SimBoard> {
+  const sim = new SimRelayBoard(opts.uuid, client, {
+    channels: opts.channels,
+    mode: opts.mode,
+    deadman: opts.deadman,
+    realistic: false
+  })
   t.teardown(() => { sim.stop() })
   await sim.start()
   const reconnect = sim.reconnect.bind(sim)

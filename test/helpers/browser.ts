@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/paths.js'
 import type { RunningApp } from './app.js'
 import { shippedChromium } from './chromium.js'
 import { createUser } from './devices.js'
+import { panelOverTls, testCa } from './panel-tls.js'
 
 /** Screenshots of the panel, written by the test run, git-ignored. */
 export const SCREENSHOT_DIR = join(packageRoot, 'artifacts', 'screenshots')
@@ -20,9 +21,16 @@ export const LARGE: Viewport = { width: 1280, height: 800 }
 export const PHONE: Viewport = { width: 390, height: 844 }
 
 /** The Chromium shipped in the npm package @sparticuz/chromium (./chromium.ts); playwright-core never downloads one. */
-async function launchOptions (extraArgs: string[] = []): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
+async function launchOptions (
+  extraArgs: string[] = []
+): Promise<{ executablePath: string, env: Record<string, string>, args: string[], headless: true }> {
   const { executablePath, env } = await shippedChromium()
-  return { executablePath, env, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extraArgs] }
+  return {
+    executablePath,
+    env,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extraArgs]
+  }
 }
 
 /**
@@ -36,28 +44,37 @@ export function trustCaArgs (caPem: string): string[] {
 }
 
 export async function launchBrowser (t: Test, opts: { trustCa?: string } = {}): Promise<Browser> {
-  const browser = await chromium.launch(await launchOptions(opts.trustCa === undefined ? [] : trustCaArgs(opts.trustCa)))
+  const trustCa = opts.trustCa ?? (panelOverTls() ? (await testCa()).cert : undefined)
+  const browser = await chromium.launch(await launchOptions(trustCa === undefined ? [] : trustCaArgs(trustCa)))
   t.teardown(() => browser.close())
   return browser
 }
 
 /** A browser in a process of its own that the test can kill (SIGKILL), as when a tablet's browser crashes. */
 export async function launchBrowserServer (t: Test): Promise<{ browser: Browser, kill: () => void }> {
-  const server = await chromium.launchServer(await launchOptions())
+  const trust = panelOverTls() ? trustCaArgs((await testCa()).cert) : []
+  const server = await chromium.launchServer(await launchOptions(trust))
   t.teardown(() => server.close().catch(() => {}))
   const browser = await chromium.connect(server.wsEndpoint())
   return { browser, kill: () => { server.process().kill('SIGKILL') } }
 }
 
 /** A fresh browser context (its own storage: its own session) on the panel's login page. */
-export async function newPanelPage (t: Test, browser: Browser, app: RunningApp, viewport: Viewport = LARGE): Promise<Page> {
+export async function newPanelPage (
+  t: Test,
+  browser: Browser,
+  app: RunningApp,
+  viewport: Viewport = LARGE
+): Promise<Page> {
   const context = await browser.newContext({ viewport, hasTouch: false })
   t.teardown(() => context.close().catch(() => {}))
   const page = await context.newPage()
   page.setDefaultTimeout(UI_TIMEOUT_MS)
   // An uncaught error in the panel fails the test that caused it.
   page.on('pageerror', err => t.fail(`panel error: ${err.message}`))
-  await page.goto(app.httpUrl + '/')
+  await page.goto(app.panelUrl + '/')
+  // Over TLS the page is an https: one, so Chromium allows its live link only over wss: (mixed content is blocked).
+  if (panelOverTls()) t.equal(new URL(page.url()).protocol, 'https:', 'the panel is served over HTTPS')
   return page
 }
 
@@ -73,7 +90,13 @@ export async function logIn (page: Page, username: string, password: string): Pr
 }
 
 /** A new user of `role` logged in on a new page. */
-export async function openPanel (t: Test, browser: Browser, app: RunningApp, role: UserRole, viewport: Viewport = LARGE): Promise<{ page: Page, username: string }> {
+export async function openPanel (
+  t: Test,
+  browser: Browser,
+  app: RunningApp,
+  role: UserRole,
+  viewport: Viewport = LARGE
+): Promise<{ page: Page, username: string }> {
   const { username, password } = await createUser(app, { role })
   const page = await newPanelPage(t, browser, app, viewport)
   await logIn(page, username, password)
@@ -95,7 +118,9 @@ export async function waitForShown (page: Page, selector: string): Promise<void>
       hidden: document.visibilityState,
       text: document.body.innerText.slice(0, 300)
     })).catch(() => 'page not readable')
-    throw new Error(`${selector} not shown: ${(err as Error).message.split('\n')[0]}; the panel showed ${JSON.stringify(seen)}`)
+    throw new Error(
+      `${selector} not shown: ${(err as Error).message.split('\n')[0]}; the panel showed ${JSON.stringify(seen)}`
+    )
   }
 }
 
@@ -124,11 +149,19 @@ export async function overflowing (page: Page): Promise<string[]> {
   return await page.evaluate(() => {
     const vw = document.documentElement.clientWidth
     const bad: string[] = []
-    if (document.documentElement.scrollWidth > vw) bad.push(`page scrolls horizontally (${document.documentElement.scrollWidth} > ${vw})`)
+    if (document.documentElement.scrollWidth > vw) {
+      bad.push(`page scrolls horizontally (${document.documentElement.scrollWidth} > ${vw})`)
+    }
     for (const el of Array.from(document.querySelectorAll('button, .card, .chip, .estop, input'))) {
       const r = el.getBoundingClientRect()
       if (r.width === 0 || r.height === 0) continue
-      if (r.right > vw + 0.5 || r.left < -0.5) bad.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} "${(el.textContent ?? '').trim().slice(0, 30)}" spans ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}`)
+      if (r.right > vw + 0.5 || r.left < -0.5) {
+        bad.push(
+          `${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} ` +
+            `"${(el.textContent ?? '').trim().slice(0, 30)}" ` +
+            `spans ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}`
+        )
+      }
     }
     return bad
   })

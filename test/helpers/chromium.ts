@@ -1,4 +1,13 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -92,7 +101,8 @@ async function unpack (): Promise<ShippedChromium> {
     unpackTar(join(pkg, 'bin', 'al2023.tar.br'), tmp)
     unpackTar(join(pkg, 'bin', 'fonts.tar.br'), tmp)
     // The package's fonts.conf names /tmp/fonts; this one names the fonts where they are.
-    writeFileSync(join(tmp, 'fonts.conf'), '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n' +
+    writeFileSync(join(tmp, 'fonts.conf'), '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM ' +
+      '"fonts.dtd">\n<fontconfig>\n' +
       `  <dir>${join(dir, 'fonts')}</dir>\n  <cachedir>${join(dir, 'fontconfig-cache')}</cachedir>\n</fontconfig>\n`)
     try {
       renameSync(tmp, dir)

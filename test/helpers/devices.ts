@@ -9,10 +9,13 @@ import { connect, type Client } from './mqtt.js'
 export interface DeviceSpec { type?: string, name?: string, uuid?: string, capabilities?: string[] }
 
 /** Provisions a device straight in the database (what `device add` does); resolves with its UUID and secret. */
-export async function provisionDevice (app: RunningApp, spec: DeviceSpec = {}): Promise<{ uuid: string, secret: string }> {
+export async function provisionDevice (
+  app: RunningApp,
+  spec: DeviceSpec = {}
+): Promise<{ uuid: string, secret: string }> {
   const uuid = spec.uuid ?? randomUUID()
   const secret = randomBytes(18).toString('base64url')
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   await ctx.repos.devices.create({
     uuid,
     name: spec.name ?? `test ${uuid.slice(0, 8)}`,
@@ -30,22 +33,34 @@ export async function deviceClient (
   opts: DeviceSpec & { transport?: 'tcp' | 'ws', mqtt?: mqtt.IClientOptions } = {}
 ): Promise<{ client: Client, uuid: string, secret: string }> {
   const { uuid, secret } = await provisionDevice(app, opts)
-  const client = await connect(t, opts.transport === 'ws' ? app.wsUrl : app.mqttUrl, { clientId: uuid, username: uuid, password: secret, ...opts.mqtt })
+  const client = await connect(t, opts.transport === 'ws' ? app.wsUrl : app.mqttUrl, {
+    clientId: uuid,
+    username: uuid,
+    password: secret,
+    ...opts.mqtt
+  })
   return { client, uuid, secret }
 }
 
 /** Creates a user straight in the database (what `user add` does). */
-export async function createUser (app: RunningApp, opts: { username?: string, role: UserRole }): Promise<{ username: string, password: string }> {
+export async function createUser (
+  app: RunningApp,
+  opts: { username?: string, role: UserRole }
+): Promise<{ username: string, password: string }> {
   const username = opts.username ?? `${opts.role}-${randomBytes(4).toString('hex')}`
   const password = randomBytes(12).toString('base64url')
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   await ctx.repos.users.create({ username, role: opts.role, passwordHash: await hashSecret(password) }, ctx.clock.now())
   return { username, password }
 }
 
 /** `POST /api/v1/auth/login`; resolves with the token (throws on a non-200). */
 export async function login (app: RunningApp, username: string, password: string): Promise<string> {
-  const res = await fetch(`${app.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  const res = await fetch(`${app.httpUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password })
+  })
   if (res.status !== 200) throw new Error(`login ${username}: HTTP ${res.status} ${await res.text()}`)
   return ((await res.json()) as { token: string }).token
 }
@@ -59,6 +74,10 @@ export async function userClient (
 ): Promise<{ client: Client, username: string, token: string }> {
   const { username, password } = await createUser(app, { role })
   const token = await login(app, username, password)
-  const client = await connect(t, opts.transport === 'tcp' ? app.mqttUrl : app.wsUrl, { username, password: token, ...opts.mqtt })
+  const client = await connect(t, opts.transport === 'tcp' ? app.mqttUrl : app.wsUrl, {
+    username,
+    password: token,
+    ...opts.mqtt
+  })
   return { client, username, token }
 }

@@ -24,7 +24,11 @@ export async function connect (t: Test, url: string, opts: mqtt.IClientOptions =
 }
 
 /** Resolves with the first message (already received, or still to come) on a topic matching `filter`. */
-export async function nextMessage (client: Client, filter: string | ((topic: string) => boolean), timeoutMs = 5000): Promise<Received> {
+export async function nextMessage (
+  client: Client,
+  filter: string | ((topic: string) => boolean),
+  timeoutMs = 5000
+): Promise<Received> {
   const match = typeof filter === 'string' ? (t: string) => t === filter : filter
   const received = inbox.get(client) ?? []
   const until = Date.now() + timeoutMs
@@ -39,8 +43,12 @@ export async function nextMessage (client: Client, filter: string | ((topic: str
 /** Every message received so far (the live array). */
 export function collect (client: Client): Array<{ topic: string, payload: string, retain: boolean, qos: number }> {
   const seen: Array<{ topic: string, payload: string, retain: boolean, qos: number }> = []
-  for (const m of inbox.get(client) ?? []) seen.push({ topic: m.topic, payload: m.payload.toString(), retain: m.packet.retain, qos: m.packet.qos })
-  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos }))
+  for (const m of inbox.get(client) ?? []) {
+    seen.push({ topic: m.topic, payload: m.payload.toString(), retain: m.packet.retain, qos: m.packet.qos })
+  }
+  client.on('message', (topic, payload, packet) =>
+    seen.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos })
+  )
   return seen
 }
 

@@ -15,7 +15,13 @@ export async function pgDataSource (t: Test, url: string): Promise<DataSource> {
   await admin.initialize()
   t.teardown(async () => { await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); await admin.destroy() })
   await admin.query(`CREATE SCHEMA "${schema}"`)
-  const ds = new DataSource({ type: 'postgres', url: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, schema, entities, migrations })
+  const ds = new DataSource({
+    type: 'postgres',
+    url: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    schema,
+    entities,
+    migrations
+  })
   t.teardown(async () => { if (ds.isInitialized) await ds.destroy() })
   await ds.initialize()
   await ds.runMigrations()

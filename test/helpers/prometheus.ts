@@ -4,7 +4,10 @@ import parsePrometheusTextFormat, { type ParsedFamily, type ParsedSample } from 
 export interface Scrape {
   /** Every metric family by name, with its TYPE as the parser read it. */
   families: Map<string, ParsedFamily>
-  /** The value of one sample (a counter or gauge, or a histogram's `<name>_count` / `_sum` / `_bucket` series), 0 when absent. */
+  /**
+   * The value of one sample (a counter or gauge, or a histogram's `<name>_count` / `_sum` / `_bucket` series),
+   * 0 when absent.
+   */
   value: (name: string, labels?: Record<string, string>) => number
   /** Every label set of a series. */
   labelSets: (name: string) => Array<Record<string, string>>
@@ -19,21 +22,25 @@ export interface Scrape {
 export function parseExposition (text: string): Scrape {
   const families = new Map(parsePrometheusTextFormat(text).map(f => [f.name, f]))
   const flat = parsePrometheusTextFormat(text.split('\n').filter(l => !/^# TYPE \S+ histogram$/.test(l)).join('\n'))
-  // Without their TYPE, a histogram's series interleave (bucket, sum, count, bucket…): one entry per run, so merge them.
+  // Without their TYPE, a histogram's series interleave (bucket, sum, count, bucket…): one entry per run, so merge
+  // them.
   const series = new Map<string, ParsedSample[]>()
   for (const f of flat) series.set(f.name, [...(series.get(f.name) ?? []), ...f.metrics])
   const matches = (have: Record<string, string> | undefined, want: Record<string, string>): boolean =>
     Object.entries(want).every(([k, v]) => have?.[k] === v)
   return {
     families,
-    value: (name, labels = {}) => (series.get(name) ?? []).filter(s => matches(s.labels, labels)).reduce((n, s) => n + Number(s.value), 0),
+    value: (name, labels = {}) =>
+      (series.get(name) ?? []).filter(s => matches(s.labels, labels)).reduce((n, s) => n + Number(s.value), 0),
     labelSets: name => (series.get(name) ?? []).map(s => s.labels ?? {})
   }
 }
 
 /** `GET /metrics` (with the token as Bearer when given); throws unless 200 in the Prometheus text format. */
 export async function scrape (httpUrl: string, token?: string): Promise<Scrape> {
-  const res = await fetch(`${httpUrl}/metrics`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+  const res = await fetch(`${httpUrl}/metrics`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` }
+  })
   const text = await res.text()
   if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status} ${text}`)
   const type = res.headers.get('content-type') ?? ''

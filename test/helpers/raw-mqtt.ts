@@ -8,7 +8,14 @@ function str (s: string | Buffer): Buffer {
 }
 
 /** A hand-built MQTT 3.1.1 CONNECT (MQTT.js refuses to send some of the packets these tests need). */
-export function connectPacket (o: { clientId: string, clean: boolean, username?: string, password?: string, keepalive?: number, level?: number }): Buffer {
+export function connectPacket (o: {
+  clientId: string
+  clean: boolean
+  username?: string
+  password?: string
+  keepalive?: number
+  level?: number
+}): Buffer {
   let flags = o.clean ? 0x02 : 0
   if (o.username !== undefined) flags |= 0x80
   if (o.password !== undefined) flags |= 0x40
@@ -45,7 +52,13 @@ export function subscribePacket (id: number, filters: Array<[string, number]>): 
 }
 
 /** PUBLISH from a client (packet id only for QoS 1 and 2). */
-export function publishPacket (o: { topic: string, payload: string, qos: 0 | 1 | 2, retain?: boolean, id?: number }): Buffer {
+export function publishPacket (o: {
+  topic: string
+  payload: string
+  qos: 0 | 1 | 2
+  retain?: boolean
+  id?: number
+}): Buffer {
   const first = 0x30 | (o.qos << 1) | (o.retain === true ? 1 : 0)
   return packet(first, Buffer.concat([str(o.topic), ...(o.qos > 0 ? [u16(o.id ?? 1)] : []), Buffer.from(o.payload)]))
 }
@@ -57,7 +70,14 @@ function u16 (n: number): Buffer {
 }
 
 /** A PUBLISH as received: QoS, retain, topic, packet id (QoS > 0) and payload. */
-export function parsePublish (p: Buffer): { qos: number, retain: boolean, dup: boolean, topic: string, id?: number, payload: string } {
+export function parsePublish (p: Buffer): {
+  qos: number
+  retain: boolean
+  dup: boolean
+  topic: string
+  id?: number
+  payload: string
+} {
   const first = p[0]
   if (first >> 4 !== 3) throw new Error(`not a PUBLISH: ${p.toString('hex')}`)
   let i = 1
@@ -110,12 +130,23 @@ export async function rawConnection (port: number): Promise<RawConnection> {
   socket.on('error', () => {})
   socket.on('close', () => { closed = true; wake() })
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-  const wait = async <T>(ready: () => T | undefined, timeoutMs: number, what: string): Promise<T> => await new Promise((resolve, reject) => {
+  const wait = async <T>(
+    ready: () => T | undefined, timeoutMs: number, what: string
+  ): Promise<T> => await new Promise((resolve, reject) => {
     const check = (): void => {
       const value = ready()
-      if (value !== undefined) { done(); resolve(value) } else if (closed) { done(); reject(new Error(`closed before ${what}; got ${got.toString('hex')}`)) }
+      if (value !== undefined) {
+        done()
+        resolve(value)
+      } else if (closed) {
+        done()
+        reject(new Error(`closed before ${what}; got ${got.toString('hex')}`))
+      }
     }
-    const timer = setTimeout(() => { done(); reject(new Error(`no ${what} within ${timeoutMs}ms; got ${got.toString('hex')}`)) }, timeoutMs)
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`no ${what} within ${timeoutMs}ms; got ${got.toString('hex')}`))
+    }, timeoutMs)
     const done = (): void => { clearTimeout(timer); waiters.delete(check) }
     waiters.add(check)
     check()
@@ -130,7 +161,10 @@ export async function rawConnection (port: number): Promise<RawConnection> {
     }, timeoutMs, `${n} bytes`),
     untilClosed: async (timeoutMs = 5000) => await new Promise((resolve, reject) => {
       const check = (): void => { if (closed) { done(); resolve(got) } }
-      const timer = setTimeout(() => { done(); reject(new Error(`still open after ${timeoutMs}ms; got ${got.toString('hex')}`)) }, timeoutMs)
+      const timer = setTimeout(() => {
+        done()
+        reject(new Error(`still open after ${timeoutMs}ms; got ${got.toString('hex')}`))
+      }, timeoutMs)
       const done = (): void => { clearTimeout(timer); waiters.delete(check) }
       waiters.add(check)
       check()

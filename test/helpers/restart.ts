@@ -22,7 +22,9 @@ export async function relayBoard (app: RunningApp, channels: ChannelSpec[]): Pro
   return { uuid, secret, channels: channels.map(c => c.channel), ids }
 }
 
-export async function operatorAndAdmin (app: RunningApp): Promise<{ operator: { username: string, password: string }, admin: { username: string, password: string } }> {
+export async function operatorAndAdmin (
+  app: RunningApp
+): Promise<{ operator: { username: string, password: string }, admin: { username: string, password: string } }> {
   return { operator: await createUser(app, { role: 'operator' }), admin: await createUser(app, { role: 'admin' }) }
 }
 
@@ -40,12 +42,26 @@ export async function stopWith (r: Running, signal: 'SIGTERM' | 'SIGKILL'): Prom
 }
 
 /** An HTTP client of one user on one running gateway. */
-export async function apiAs (r: Running, user: { username: string, password: string }): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>> {
-  const login = await fetch(`${r.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) })
+export async function apiAs (
+  r: Running,
+  user: { username: string, password: string }
+): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>> {
+  const login = await fetch(`${r.httpUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(user)
+  })
   if (login.status !== 200) throw new Error(`login ${user.username}: ${login.status}`)
   const { token } = await login.json() as { token: string }
   return async (method, path, body) => {
-    const res = await fetch(`${r.httpUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) })
+    const res = await fetch(`${r.httpUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' })
+      },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
     const text = await res.text()
     return { status: res.status, body: text === '' ? undefined : JSON.parse(text) }
   }

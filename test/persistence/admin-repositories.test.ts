@@ -41,7 +41,14 @@ async function checkRepositories (t: Test, ds: DataSource): Promise<void> {
   }
   const events = new EventsRepository(ds)
   const outbox = new WebhookOutboxRepository(ds)
-  const logging = events.track(500, async () => await outbox.insertEvent({ ts: 500, level: 'info', eventType: 'x', source: 'test' }, { match: () => true, body: () => '{}' }))
+  const logging = events.track(
+    500,
+    async () =>
+      await outbox.insertEvent(
+        { ts: 500, level: 'info', eventType: 'x', source: 'test' },
+        { match: () => true, body: () => '{}' }
+      )
+  )
   t.equal(events.horizon(1000), 499)
   await logging
   t.equal(events.horizon(1000), 999)
@@ -59,13 +66,26 @@ async function checkRepositories (t: Test, ds: DataSource): Promise<void> {
   t.equal(await users.guardedUpdate('root', { enabled: false, role: 'viewer' }, 4), 'done', 'another admin is enabled')
   t.match(await users.byUsername('root'), { enabled: false, role: 'viewer', updatedAt: 4 })
   t.equal(await users.guardedUpdate('ops', { enabled: false }, 5), 'last_admin')
-  const both = await Promise.all([users.guardedUpdate('root', { enabled: true, role: 'admin' }, 6), users.guardedUpdate('ops', { passwordHash: 'h2' }, 6)])
+  const both = await Promise.all([
+    users.guardedUpdate('root', { enabled: true, role: 'admin' }, 6),
+    users.guardedUpdate('ops', { passwordHash: 'h2' }, 6)
+  ])
   t.same(both, ['done', 'done'])
-  const demotions = await Promise.all([users.guardedUpdate('root', { role: 'operator' }, 7), users.guardedUpdate('ops', { role: 'operator' }, 7)])
+  const demotions = await Promise.all([
+    users.guardedUpdate('root', { role: 'operator' }, 7),
+    users.guardedUpdate('ops', { role: 'operator' }, 7)
+  ])
   t.same(demotions.sort(), ['done', 'last_admin'], 'two admins demoting each other: one stays')
   t.equal((await users.list()).filter(u => u.role === 'admin' && u.enabled).length, 1)
   const access = (await users.access()).sort((a, b) => a.role.localeCompare(b.role))
-  t.same(access.map(u => [u.role, u.enabled]), [['admin', true], ['operator', true]], 'what connections are rechecked against, booleans on both engines')
+  t.same(
+    access.map(u => [u.role, u.enabled]),
+    [
+      ['admin', true],
+      ['operator', true]
+    ],
+    'what connections are rechecked against, booleans on both engines'
+  )
 
   await devices.create({ uuid: 'dev-c', name: 'c', type: 'sensor', secretHash: 'h' }, 200)
   await devices.update('dev-c', { enabled: false }, 201)

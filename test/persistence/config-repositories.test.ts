@@ -29,19 +29,40 @@ async function checks (t: Test, ds: DataSource): Promise<void> {
   t.equal(await configs.setApplied('dev-b', 1, NOW + 6), false, 'the same version again changes nothing')
   t.equal(await configs.setApplied('dev-a', 1, NOW + 5), true)
   const lagging = await configs.lagging({ limit: 10, offset: 0 })
-  t.same(lagging.items.map(d => [d.uuid, d.configVersion, d.appliedConfigVersion]), [['dev-a', 2, 1]], 'dev-b is current, dev-c has no config')
+  t.same(
+    lagging.items.map(d => [d.uuid, d.configVersion, d.appliedConfigVersion]),
+    [['dev-a', 2, 1]],
+    'dev-b is current, dev-c has no config'
+  )
   t.equal(lagging.total, 1)
 
   const themes = new ThemesRepository(ds)
   const one = await themes.create({ name: 'one', colors: { primary: '#111' }, fonts: null, deviceOverrides: null }, NOW)
-  const two = await themes.create({ name: 'two', colors: { primary: '#222' }, fonts: { size_base: 12 }, deviceOverrides: { display: { fonts: { size_base: 16 } } } }, NOW + 10)
+  const two = await themes.create(
+    {
+      name: 'two',
+      colors: { primary: '#222' },
+      fonts: { size_base: 12 },
+      deviceOverrides: { display: { fonts: { size_base: 16 } } }
+    },
+    NOW + 10
+  )
   t.equal(await themes.latestVersion(), NOW + 10)
   t.equal(await themes.activate(one.id, NOW + 11), true)
   t.equal(await themes.activate(two.id, NOW + 12), true)
   t.equal(await themes.activate(999, NOW + 13), false)
   const active = await themes.active()
-  t.match(active, { name: 'two', isActive: true, updatedAt: NOW + 12, deviceOverrides: { display: { fonts: { size_base: 16 } } } })
-  t.match(await themes.byId(one.id), { isActive: false, updatedAt: NOW + 11 }, 'the other is inactive, its version kept')
+  t.match(active, {
+    name: 'two',
+    isActive: true,
+    updatedAt: NOW + 12,
+    deviceOverrides: { display: { fonts: { size_base: 16 } } }
+  })
+  t.match(
+    await themes.byId(one.id),
+    { isActive: false, updatedAt: NOW + 11 },
+    'the other is inactive, its version kept'
+  )
   t.equal(await themes.deleteInactive(two.id), false, 'the active theme stays')
   t.equal(await themes.deleteInactive(one.id), true)
   t.same((await themes.page({ limit: 10, offset: 0 })).items.map(x => x.name), ['two'])

@@ -66,12 +66,19 @@ t.test('initial migration on SQLite', async (t) => {
   t.equal(reading.dataType, 'number')
 
   await ds.getRepository(EventLog).insert({
-    ts: NOW, level: 'critical', eventType: 'emergency_stop', source: 'api', username: 'admin', payload: { reason: 'test' },
+    ts: NOW,
+    level: 'critical',
+    eventType: 'emergency_stop',
+    source: 'api',
+    username: 'admin',
+    payload: { reason: 'test' }
   })
   const event = await ds.getRepository(EventLog).findOneByOrFail({ eventType: 'emergency_stop' })
   t.same([event.username, event.payload, event.ts], ['admin', { reason: 'test' }, NOW])
 
-  await ds.getRepository(CanSignal).insert({ name: 'rpm', canId: 0x0c0, startBit: 0, length: 16, scale: 0.25, deviceId })
+  await ds
+    .getRepository(CanSignal)
+    .insert({ name: 'rpm', canId: 0x0c0, startBit: 0, length: 16, scale: 0.25, deviceId })
   const signal = await ds.getRepository(CanSignal).findOneByOrFail({ name: 'rpm' })
   t.same([signal.scale, signal.offset, signal.byteOrder, signal.isSigned], [0.25, 0, 'little', false])
 

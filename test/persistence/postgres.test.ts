@@ -80,7 +80,9 @@ if (url === undefined || url === '') {
     t.same((await ds.getRepository(SystemStatus).findOneByOrFail({ key: 'emergency' })).value, { active: false })
 
     const macro = await ds.getRepository(Macro).save({ name: 'lights', createdAt: NOW, updatedAt: NOW })
-    await ds.getRepository(MacroAction).insert({ macroId: macro.id, position: 1, actionType: 'delay', params: { ms: 1 } })
+    await ds
+      .getRepository(MacroAction)
+      .insert({ macroId: macro.id, position: 1, actionType: 'delay', params: { ms: 1 } })
     await ds.getRepository(Macro).delete(macro.id)
     t.equal(await ds.getRepository(MacroAction).countBy({ macroId: macro.id }), 0, 'actions cascade with their macro')
 

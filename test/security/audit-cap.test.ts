@@ -20,8 +20,9 @@ const ATTEMPTS = 30
 t.test('acl_denied rows are capped per identity per minute; the rest is summed into one row', async t => {
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config: { events: { auditRowsPerMinute: CAP } } })
-  const rows = async (): Promise<Array<{ action: string | null, username: string | null, payload: Record<string, unknown> | null }>> =>
-    await app.gateway.ctx.repos.events.recent({ eventType: 'acl_denied' })
+  const rows = async (): Promise<
+    Array<{ action: string | null, username: string | null, payload: Record<string, unknown> | null }>
+  > => await app.gateway.services.repos.events.recent({ eventType: 'acl_denied' })
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
   for (let i = 0; i < ATTEMPTS; i++) {
@@ -31,7 +32,11 @@ t.test('acl_denied rows are capped per identity per minute; the rest is summed i
     await closed
   }
   const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text()
-  t.match(metrics, new RegExp(`autocore_acl_denied_total\\{action="publish"\\} ${ATTEMPTS}`), 'every refusal is counted')
+  t.match(
+    metrics,
+    new RegExp(`autocore_acl_denied_total\\{action="publish"\\} ${ATTEMPTS}`),
+    'every refusal is counted'
+  )
 
   await clock.tick(60_000)
   await until(async () => (await rows()).some(r => r.action === 'suppressed'))

@@ -25,7 +25,11 @@ async function me (app: RunningApp, token: string): Promise<number> {
 }
 
 async function patchUser (app: RunningApp, admin: string, username: string, body: unknown): Promise<number> {
-  const res = await fetch(`${app.httpUrl}/api/v1/users/${username}`, { method: 'PATCH', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(`${app.httpUrl}/api/v1/users/${username}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body)
+  })
   return res.status
 }
 
@@ -39,10 +43,16 @@ async function closed (c: Client): Promise<void> {
 }
 
 async function mqttConnack (app: RunningApp, username: string, token: string): Promise<number> {
-  return await rawConnack(app.gateway.mqttPort, connectPacket({ clientId: `probe-${Math.random()}`, clean: true, username, password: token }))
+  return await rawConnack(
+    app.gateway.mqttPort,
+    connectPacket({ clientId: `probe-${Math.random()}`, clean: true, username, password: token })
+  )
 }
 
-async function viewerSession (t: Test, app: RunningApp): Promise<{ username: string, password: string, token: string, client: Client }> {
+async function viewerSession (
+  t: Test,
+  app: RunningApp
+): Promise<{ username: string, password: string, token: string, client: Client }> {
   const u = await createUser(app, { role: 'viewer' })
   const token = await login(app, u.username, u.password)
   const client = await connect(t, app.wsUrl, { username: u.username, password: token })
@@ -62,9 +72,10 @@ t.test('a password change over the API ends the live session and revokes older t
   t.equal(await mqttConnack(app, v.username, fresh), 0)
 })
 
-t.test('a role change or a disable made by the CLI (another process) ends the session at the next recheck and revokes the tokens', async t => {
+t.test('a role change or a disable made by the CLI (another process) ends the session at the next recheck and ' +
+  'revokes the tokens', async t => {
   const { app, clock } = await setup(t)
-  const users = app.gateway.ctx.repos.users
+  const users = app.gateway.services.repos.users
   const v = await viewerSession(t, app)
   // What `autocore-gateway user` runs, on the same database, outside this process's API.
   await changeUser(users, v.username, { role: 'operator' }, () => clock.now())
@@ -91,17 +102,28 @@ t.test('a PATCH that changes nothing security-relevant keeps tokens and sessions
   t.ok(v.client.connected)
 })
 
-t.test('rotate-secret ends the device\'s live session, over the API at once and from the CLI at the next recheck', async t => {
+t.test('rotate-secret ends the device\'s live session, over the API at once and from the CLI at the next ' +
+  'recheck', async t => {
   const { app, admin, clock } = await setup(t)
   const d = await deviceClient(t, app)
-  const res = await fetch(`${app.httpUrl}/api/v1/devices/${d.uuid}/rotate-secret`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })
+  const res = await fetch(`${app.httpUrl}/api/v1/devices/${d.uuid}/rotate-secret`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}` }
+  })
   t.equal(res.status, 200)
   await closed(d.client)
   const { secret } = await res.json() as { secret: string }
-  t.equal(await rawConnack(app.gateway.mqttPort, connectPacket({ clientId: d.uuid, clean: true, username: d.uuid, password: d.secret })), 4, 'old secret refused')
+  t.equal(
+    await rawConnack(
+      app.gateway.mqttPort,
+      connectPacket({ clientId: d.uuid, clean: true, username: d.uuid, password: d.secret })
+    ),
+    4,
+    'old secret refused'
+  )
 
   const again = await connect(t, app.mqttUrl, { clientId: d.uuid, username: d.uuid, password: secret })
-  await rotateDeviceSecret(app.gateway.ctx.repos.devices, d.uuid, () => clock.now())
+  await rotateDeviceSecret(app.gateway.services.repos.devices, d.uuid, () => clock.now())
   await clock.tick(RECHECK_MS)
   await closed(again)
   t.pass('closed after a rotation by another process')
@@ -121,7 +143,7 @@ t.test('a correctly signed token without exp is refused by the API and MQTT', as
   const { app, clock } = await setup(t)
   const u = await createUser(app, { role: 'admin' })
   const forever = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(u.username)
-    .setIssuer('autocore-gateway').setIssuedAt(Math.floor(clock.now() / 1000)).sign(app.gateway.ctx.auth.jwtKey)
+    .setIssuer('autocore-gateway').setIssuedAt(Math.floor(clock.now() / 1000)).sign(app.gateway.services.auth.jwtKey)
   t.equal(await me(app, forever), 401)
   t.equal(await mqttConnack(app, u.username, forever), 4)
 })

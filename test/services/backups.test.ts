@@ -14,7 +14,11 @@ import type { Config } from '../../src/config/types.js'
 
 const HOUR = 3_600_000
 
-async function startWithClock (t: Test, clock: FakeClock, config: DeepPartial<Config> = {}): Promise<{ gateway: Gateway, dataDir: string, logs: ReturnType<typeof captureLogger>['lines'] }> {
+async function startWithClock (
+  t: Test,
+  clock: FakeClock,
+  config: DeepPartial<Config> = {}
+): Promise<{ gateway: Gateway, dataDir: string, logs: ReturnType<typeof captureLogger>['lines'] }> {
   const dataDir = t.testdir()
   const { log, lines } = captureLogger()
   const gateway = await Gateway.start({ config: testConfig(dataDir, config), log, clock })
@@ -33,11 +37,18 @@ function rowsIn (file: string): { ids: number[], check: string } {
   }
 }
 
-t.test('a backup taken during a write load passes integrity_check and holds every row committed before it started', async t => {
+t.test('a backup taken during a write load passes integrity_check and holds every row committed before it ' +
+  'started', async t => {
   const clock = new FakeClock()
   const { gateway, dataDir } = await startWithClock(t, clock)
-  const repo = gateway.ctx.db.dataSource.getRepository(EventLog)
-  const row = (i: number): Partial<EventLog> => ({ ts: i, level: 'info', eventType: 'load', source: 'test', payload: { pad: 'x'.repeat(400), i } })
+  const repo = gateway.services.db.dataSource.getRepository(EventLog)
+  const row = (i: number): Partial<EventLog> => ({
+    ts: i,
+    level: 'info',
+    eventType: 'load',
+    source: 'test',
+    payload: { pad: 'x'.repeat(400), i }
+  })
   // Enough pages (> 100 per backup step) that the backup spans many event-loop turns while the writer runs.
   await repo.insert(Array.from({ length: 4000 }, (_, i) => row(i)))
 
@@ -51,7 +62,7 @@ t.test('a backup taken during a write load passes integrity_check and holds ever
     }
   })()
   while (load.committed < 4100) await new Promise(resolve => setImmediate(resolve))
-  const service = new BackupService(gateway.ctx)
+  const service = new BackupService(gateway.services)
   const before = load.committed
   const made = await service.backupNow()
   const after = load.committed
@@ -67,7 +78,8 @@ t.test('a backup taken during a write load passes integrity_check and holds ever
   t.notOk(existsSync(made.file + '-wal'), 'the backup is one self-contained file')
 })
 
-t.test('scheduled backups: none in the first minute, then every intervalMs after the newest, rotated to keep', async t => {
+t.test('scheduled backups: none in the first minute, then every intervalMs after the newest, rotated to ' +
+  'keep', async t => {
   const clock = new FakeClock()
   const { gateway, dataDir, logs } = await startWithClock(t, clock, { backup: { intervalMs: HOUR, keep: 2 } })
   const dir = join(dataDir, 'backups')
@@ -89,16 +101,21 @@ t.test('scheduled backups: none in the first minute, then every intervalMs after
   await gateway.stop()
 })
 
-t.test('a restarted gateway takes the next backup intervalMs after the newest one on disk, not after start', async t => {
+t.test('a restarted gateway takes the next backup intervalMs after the newest one on disk, not after ' +
+  'start', async t => {
   const clock = new FakeClock()
   const first = await startWithClock(t, clock, { backup: { intervalMs: 6 * HOUR } })
-  const service = new BackupService(first.gateway.ctx)
+  const service = new BackupService(first.gateway.services)
   await service.backupNow()
   await first.gateway.stop()
 
   clock.advance(5 * HOUR)
   const { log } = captureLogger()
-  const second = await Gateway.start({ config: testConfig(first.dataDir, { backup: { intervalMs: 6 * HOUR } }), log, clock })
+  const second = await Gateway.start({
+    config: testConfig(first.dataDir, { backup: { intervalMs: 6 * HOUR } }),
+    log,
+    clock
+  })
   t.teardown(() => second.stop())
   const dir = join(first.dataDir, 'backups')
   const file = join(first.dataDir, 'autocore.db')
@@ -113,11 +130,15 @@ t.test('a failed backup is logged, recorded as an event, and retried after RETRY
   const clock = new FakeClock()
   const dataDir = t.testdir({ 'not-a-dir': 'a file where the backup dir should be' })
   const { log, lines } = captureLogger()
-  const gateway = await Gateway.start({ config: testConfig(dataDir, { backup: { dir: join(dataDir, 'not-a-dir') } }), log, clock })
+  const gateway = await Gateway.start({
+    config: testConfig(dataDir, { backup: { dir: join(dataDir, 'not-a-dir') } }),
+    log,
+    clock
+  })
   t.teardown(() => gateway.stop())
   await clock.tick(SETTLE_MS)
   await waitFor(() => lines.some(l => l.msg === 'backup failed'))
-  const events = await gateway.ctx.db.dataSource.getRepository(EventLog).findBy({ eventType: 'backup.failed' })
+  const events = await gateway.services.db.dataSource.getRepository(EventLog).findBy({ eventType: 'backup.failed' })
   t.equal(events.length, 1)
   t.equal(events[0].level, 'error')
   await clock.tick(RETRY_MS - 1)
@@ -133,7 +154,7 @@ t.test('backups are off when disabled, and on PostgreSQL/:memory: there is nothi
   t.notOk(existsSync(join(dataDir, 'backups')))
   t.test('in memory', async t => {
     const mem = await startWithClock(t, clock, { database: { file: ':memory:' } })
-    await t.rejects(new BackupService(mem.gateway.ctx).backupNow(), /sqlite with a file/)
+    await t.rejects(new BackupService(mem.gateway.services).backupNow(), /sqlite with a file/)
   })
 })
 

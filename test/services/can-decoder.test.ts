@@ -2,8 +2,12 @@ import t from 'tap'
 import { decodeSignal, extractBits, parseHexData } from '../../src/services/can-decoder.js'
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b)
-const layout = (startBit: number, length: number, byteOrder: 'little' | 'big', extra: { isSigned?: boolean, scale?: number, offset?: number } = {}) =>
-  ({ startBit, length, byteOrder, isSigned: false, scale: 1, offset: 0, ...extra })
+const layout = (
+  startBit: number,
+  length: number,
+  byteOrder: 'little' | 'big',
+  extra: { isSigned?: boolean, scale?: number, offset?: number } = {}
+) => ({ startBit, length, byteOrder, isSigned: false, scale: 1, offset: 0, ...extra })
 
 // Every expected value below was worked out by hand from the bit layout in the comment.
 t.test('little endian (Intel, @1)', async t => {
@@ -40,7 +44,10 @@ t.test('signed, scale and offset', async t => {
   t.equal(decodeSignal(bytes(100), layout(0, 8, 'little', { offset: -40 })), 60)
   // All 64 bits.
   t.equal(extractBits(bytes(1, 2, 3, 4, 5, 6, 7, 0x80), 0, 64, 'little'), 0x8007060504030201n)
-  t.equal(decodeSignal(bytes(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF), layout(0, 64, 'little', { isSigned: true })), -1)
+  t.equal(
+    decodeSignal(bytes(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF), layout(0, 64, 'little', { isSigned: true })),
+    -1
+  )
 })
 
 t.test('frames too short or bad layouts decode to nothing; hex parsing', async t => {

@@ -6,8 +6,11 @@ import { connect, nextMessage, type Client } from '../helpers/mqtt.js'
 
 const statusTopic = (uuid: string): string => `autocore/devices/${uuid}/status`
 
-async function stored (app: RunningApp, uuid: string): Promise<{ status: string, lastSeen: number | null, firmware: string | null, ipAddress: string | null }> {
-  const d = await app.gateway.ctx.repos.devices.byUuid(uuid)
+async function stored (
+  app: RunningApp,
+  uuid: string
+): Promise<{ status: string, lastSeen: number | null, firmware: string | null, ipAddress: string | null }> {
+  const d = await app.gateway.services.repos.devices.byUuid(uuid)
   if (d === undefined) throw new Error('no device')
   return d
 }
@@ -51,12 +54,27 @@ t.test('connect and announce: online, event, retained status, firmware and addre
   const viewer = await watch(t, app)
   const dev = await deviceClient(t, app)
   await statusBecomes(app, dev.uuid, 'online')
-  t.match(await eventFor(viewer, 'device_connected', dev.uuid), { level: 'info', source: 'presence', payload: { via: 'connect', ip: '127.0.0.1' } })
+  t.match(await eventFor(viewer, 'device_connected', dev.uuid), {
+    level: 'info',
+    source: 'presence',
+    payload: { via: 'connect', ip: '127.0.0.1' }
+  })
   await lastStatus(viewer, dev.uuid, 'online')
-  await dev.client.publishAsync(`autocore/devices/${dev.uuid}/announce`, JSON.stringify({ type: 'relay_board', firmware: '1.2.3', mac: 'AA:BB:CC:DD:EE:FF' }), { qos: 1 })
-  for (let i = 0; i < 100 && (await stored(app, dev.uuid)).firmware !== '1.2.3'; i++) await new Promise(resolve => setTimeout(resolve, 10))
-  t.match(await stored(app, dev.uuid), { status: 'online', firmware: '1.2.3', ipAddress: '127.0.0.1', lastSeen: clock.now() })
-  t.equal(app.gateway.ctx.broker.aedes.connectedClients >= 2, true)
+  await dev.client.publishAsync(
+    `autocore/devices/${dev.uuid}/announce`,
+    JSON.stringify({ type: 'relay_board', firmware: '1.2.3', mac: 'AA:BB:CC:DD:EE:FF' }),
+    { qos: 1 }
+  )
+  for (let i = 0; i < 100 && (await stored(app, dev.uuid)).firmware !== '1.2.3'; i++) {
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  t.match(await stored(app, dev.uuid), {
+    status: 'online',
+    firmware: '1.2.3',
+    ipAddress: '127.0.0.1',
+    lastSeen: clock.now()
+  })
+  t.equal(app.gateway.services.broker.aedes.connectedClients >= 2, true)
 })
 
 t.test('will, clean disconnect and silence each take a device offline, with a truthful retained status', async t => {
@@ -65,7 +83,12 @@ t.test('will, clean disconnect and silence each take a device offline, with a tr
   const viewer = await watch(t, app)
 
   const a = await provisionDevice(app)
-  const withWill = await connect(t, app.mqttUrl, { clientId: a.uuid, username: a.uuid, password: a.secret, will: { topic: statusTopic(a.uuid), payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true } })
+  const withWill = await connect(t, app.mqttUrl, {
+    clientId: a.uuid,
+    username: a.uuid,
+    password: a.secret,
+    will: { topic: statusTopic(a.uuid), payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true }
+  })
   await statusBecomes(app, a.uuid, 'online')
   withWill.stream.destroy()
   await statusBecomes(app, a.uuid, 'offline')
@@ -108,17 +131,27 @@ t.test('restart: every device is offline until it connects again (issue 14); its
   const second = await startApp(t, { dataDir, clock })
   await statusBecomes(second, gone.uuid, 'offline')
   await statusBecomes(second, back.uuid, 'offline')
-  t.equal((await stored(second, gone.uuid)).lastSeen, seenBefore, 'last_seen is the last time it was heard, not the restart')
-  t.notOk(second.gateway.control.commands.isOnline(back.uuid))
+  t.equal(
+    (await stored(second, gone.uuid)).lastSeen,
+    seenBefore,
+    'last_seen is the last time it was heard, not the restart'
+  )
+  t.notOk(second.gateway.services.commands.isOnline(back.uuid))
   const viewer = await watch(t, second)
   await lastStatus(viewer, gone.uuid, 'offline')
   await connect(t, second.mqttUrl, { clientId: back.uuid, username: back.uuid, password: back.secret })
   await statusBecomes(second, back.uuid, 'online')
   await lastStatus(viewer, back.uuid, 'online')
-  t.ok(second.gateway.control.commands.isOnline(back.uuid), 'the commands service saw the same device.online')
-  const offline = await second.gateway.ctx.repos.events.recent({ eventType: 'device_offline' })
-  t.same(offline.map(e => [e.target, (e.payload as { reason: string }).reason]).sort(), [[back.uuid, 'restart'], [gone.uuid, 'restart']].sort())
-  const connected = await second.gateway.ctx.repos.events.recent({ eventType: 'device_connected' })
+  t.ok(second.gateway.services.commands.isOnline(back.uuid), 'the commands service saw the same device.online')
+  const offline = await second.gateway.services.repos.events.recent({ eventType: 'device_offline' })
+  t.same(
+    offline.map(e => [e.target, (e.payload as { reason: string }).reason]).sort(),
+    [
+      [back.uuid, 'restart'],
+      [gone.uuid, 'restart']
+    ].sort()
+  )
+  const connected = await second.gateway.services.repos.events.recent({ eventType: 'device_connected' })
   t.equal(connected.length, 3, 'the two of the first run, then one')
   t.equal(connected[0].target, back.uuid, 'the device that came back')
 })
@@ -127,7 +160,12 @@ t.test('a takeover\'s will does not take the device offline', async t => {
   const app = await startApp(t, { clock: new FakeClock() })
   const viewer = await watch(t, app)
   const d = await provisionDevice(app)
-  const opts = { clientId: d.uuid, username: d.uuid, password: d.secret, will: { topic: statusTopic(d.uuid), payload: Buffer.from('{"status":"offline"}'), qos: 1 as const, retain: true } }
+  const opts = {
+    clientId: d.uuid,
+    username: d.uuid,
+    password: d.secret,
+    will: { topic: statusTopic(d.uuid), payload: Buffer.from('{"status":"offline"}'), qos: 1 as const, retain: true }
+  }
   const first = await connect(t, app.mqttUrl, opts)
   await statusBecomes(app, d.uuid, 'online')
   const closed = new Promise(resolve => first.once('close', resolve))

@@ -16,7 +16,10 @@ interface Agg { count: number, min: number, max: number, sum: number, last: numb
 /** 8 days of two keys every 20 s, values from a fixed LCG; expected per-minute and per-hour aggregates in JS. */
 function generate (deviceId: number): { rows: TelemetryRow[], minutes: Map<string, Agg> } {
   let seed = 42
-  const rnd = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.round((seed / 2147483648) * 2000 - 1000) / 10 }
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return Math.round((seed / 2147483648) * 2000 - 1000) / 10
+  }
   const rows: TelemetryRow[] = []
   const minutes = new Map<string, Agg>()
   for (let ts = NOW - 8 * DAY; ts < NOW; ts += STEP) {
@@ -33,22 +36,28 @@ function generate (deviceId: number): { rows: TelemetryRow[], minutes: Map<strin
 }
 
 async function q<T = any> (app: RunningApp, sql: string, params: unknown[] = []): Promise<T[]> {
-  return await app.gateway.ctx.db.dataSource.query(sql, params)
+  return await app.gateway.services.db.dataSource.query(sql, params)
 }
 
-t.test('8 days of readings: raw kept for 7, older folded into exact per-minute aggregates, series continuous', async t => {
+t.test('8 days of readings: raw kept for 7, older folded into exact per-minute aggregates, series ' +
+  'continuous', async t => {
   const app = await startApp(t, { config: { telemetry: { retentionChunkRows: 5000 } } })
   const { uuid } = await provisionDevice(app)
-  const id = await app.gateway.ctx.telemetry.repo.deviceId(uuid) as number
+  const id = await app.gateway.services.telemetry.repo.deviceId(uuid) as number
   const { rows, minutes } = generate(id)
-  app.gateway.ctx.telemetry.repo.insertManySync(rows)
+  app.gateway.services.telemetry.repo.insertManySync(rows)
   const clock = new FakeClock(NOW)
-  const retention = new RetentionService({ ...app.gateway.ctx, clock })
+  const retention = new RetentionService({ ...app.gateway.services, clock })
 
   // Aggregates past 90 days and events past 30 go too; younger ones stay.
-  await q(app, 'INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last) VALUES (?, ?, ?, 1, 1, 1, 1, 1), (?, ?, ?, 1, 1, 1, 1, 1)',
-    [id, 'old', NOW - 91 * DAY, id, 'old', NOW - 89 * DAY])
-  await q(app, "INSERT INTO event_logs (ts, level, event_type, source) VALUES (?, 'info', 'x', 'test'), (?, 'info', 'y', 'test')", [NOW - 31 * DAY, NOW - 29 * DAY])
+  await q(app, 'INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last) VALUES ' +
+    '(?, ?, ?, 1, 1, 1, 1, 1), (?, ?, ?, 1, 1, 1, 1, 1)',
+  [id, 'old', NOW - 91 * DAY, id, 'old', NOW - 89 * DAY])
+  await q(
+    app,
+    "INSERT INTO event_logs (ts, level, event_type, source) VALUES (?, 'info', 'x', 'test'), (?, 'info', 'y', 'test')",
+    [NOW - 31 * DAY, NOW - 29 * DAY]
+  )
 
   const report = await retention.runOnce()
   const cutoff = Math.floor((NOW - 7 * DAY) / MIN) * MIN
@@ -64,13 +73,22 @@ t.test('8 days of readings: raw kept for 7, older folded into exact per-minute a
   t.equal(raw.n, rows.length - folded, 'raw only for the last 7 days')
   t.ok(raw.first >= cutoff)
 
-  const aggs = await q(app, "SELECT key, bucket_start, count, min, max, avg, last FROM telemetry_aggregates WHERE key != 'old'")
+  const aggs = await q(
+    app,
+    "SELECT key, bucket_start, count, min, max, avg, last FROM telemetry_aggregates WHERE key != 'old'"
+  )
   const expected = [...minutes.entries()].filter(([k]) => Number(k.split('@')[1]) < cutoff)
   t.equal(aggs.length, expected.length, 'one aggregate per key and minute')
   let exact = 0
   for (const a of aggs) {
     const e = minutes.get(`${a.key}@${a.bucket_start}`) as Agg
-    if (a.count === e.count && a.min === e.min && a.max === e.max && a.last === e.last && Math.abs(a.avg - e.sum / e.count) < 1e-9) exact++
+    if (
+      a.count === e.count &&
+      a.min === e.min &&
+      a.max === e.max &&
+      a.last === e.last &&
+      Math.abs(a.avg - e.sum / e.count) < 1e-9
+    ) { exact++ }
   }
   t.equal(exact, aggs.length, 'count/min/max/avg/last equal the raw data, minute by minute')
 
@@ -78,14 +96,20 @@ t.test('8 days of readings: raw kept for 7, older folded into exact per-minute a
   const from = Math.floor((NOW - 8 * DAY) / 3_600_000) * 3_600_000
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
-  const res = await fetch(`${app.httpUrl}/api/v1/telemetry/${uuid}/series?key=temp&bucket=1h&from=${from}&to=${NOW}`, { headers: { authorization: `Bearer ${token}` } })
+  const res = await fetch(`${app.httpUrl}/api/v1/telemetry/${uuid}/series?key=temp&bucket=1h&from=${from}&to=${NOW}`, {
+    headers: { authorization: `Bearer ${token}` }
+  })
   t.equal(res.status, 200)
-  const { points } = await res.json() as { points: Array<{ t: number, count: number, min: number, max: number, avg: number, last: number }> }
+  const { points } = (await res.json()) as {
+    points: Array<{ t: number, count: number, min: number, max: number, avg: number, last: number }>
+  }
   t.equal(points.length, 8 * 24 + 1)
   t.same(points.map((p, i) => p.t - from - i * 3_600_000), points.map(() => 0), 'no gap')
   t.equal(points.reduce((s, p) => s + p.count, 0), rows.length / 2)
   const boundary = points.find(p => p.t <= cutoff && cutoff < p.t + 3_600_000) as typeof points[number]
-  const inHour = rows.filter(r => r.key === 'temp' && r.ts >= boundary.t && r.ts < boundary.t + 3_600_000).map(r => r.value as number)
+  const inHour = rows
+    .filter(r => r.key === 'temp' && r.ts >= boundary.t && r.ts < boundary.t + 3_600_000)
+    .map(r => r.value as number)
   t.equal(boundary.count, inHour.length, 'the straddling hour counts raw and folded readings once')
   t.equal(boundary.min, Math.min(...inHour))
   t.equal(boundary.max, Math.max(...inHour))
@@ -98,7 +122,7 @@ t.test('8 days of readings: raw kept for 7, older folded into exact per-minute a
 t.test('the job runs on its interval (injected clock) and logs its pass', async t => {
   const app = await startApp(t, { config: { telemetry: { retentionIntervalMs: 60_000 } } })
   const clock = new FakeClock(NOW)
-  const retention = new RetentionService({ ...app.gateway.ctx, clock })
+  const retention = new RetentionService({ ...app.gateway.services, clock })
   await retention.start()
   t.teardown(() => retention.stop())
   await clock.tick(60_000)

@@ -4,8 +4,18 @@ import type { TelemetryRow } from '../../src/persistence/repositories/telemetry.
 import { FakeClock } from '../helpers/fake-clock.js'
 import { captureLogger } from '../helpers/app.js'
 
-const reading = (i: number): TelemetryRow => ({ deviceId: 1, key: 'k', value: i, valueText: null, unit: null, dataType: 'number', ts: i })
-const turn = async (): Promise<void> => { for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve)) }
+const reading = (i: number): TelemetryRow => ({
+  deviceId: 1,
+  key: 'k',
+  value: i,
+  valueText: null,
+  unit: null,
+  dataType: 'number',
+  ts: i
+})
+const turn = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
+}
 
 /** A writer that records batches; `gate` (when set) holds each write until released. */
 function recorder () {
@@ -27,14 +37,28 @@ function recorder () {
     batches,
     setBusy: (b: boolean) => { busy = b },
     setFail: (e?: Error) => { fail = e },
-    hold: () => { let release!: () => void; gate = new Promise<void>(resolve => { release = resolve }); return () => { gate = undefined; release() } }
+    hold: () => {
+      let release!: () => void
+      gate = new Promise<void>(resolve => {
+        release = resolve
+      })
+      return () => {
+        gate = undefined
+        release()
+      }
+    }
   }
 }
 
 t.test('flushes on size and on age (injected clock), one transaction per batch', async t => {
   const clock = new FakeClock()
   const rec = recorder()
-  const buf = new TelemetryBuffer(rec.writer, { batchSize: 3, flushIntervalMs: 100, maxBuffered: 100 }, clock, captureLogger().log)
+  const buf = new TelemetryBuffer(
+    rec.writer,
+    { batchSize: 3, flushIntervalMs: 100, maxBuffered: 100 },
+    clock,
+    captureLogger().log
+  )
   buf.append([reading(1), reading(2)], false)
   await turn()
   t.same(rec.batches, [], 'below size, not yet due')
@@ -73,7 +97,8 @@ t.test('a durable append resolves only when its batch is committed; a failed bat
   t.ok(lines.some(l => l.msg === 'telemetry batch not written' && l.readings === 1))
 })
 
-t.test('past maxBuffered new readings wait (backpressure), visible in state and logs, released when written', async t => {
+t.test('past maxBuffered new readings wait (backpressure), visible in state and logs, released when ' +
+  'written', async t => {
   const clock = new FakeClock()
   const rec = recorder()
   const { log, lines } = captureLogger()
@@ -101,7 +126,12 @@ t.test('past maxBuffered new readings wait (backpressure), visible in state and 
 t.test('waits while another transaction holds the connection; drain writes everything and keeps accepting', async t => {
   const clock = new FakeClock()
   const rec = recorder()
-  const buf = new TelemetryBuffer(rec.writer, { batchSize: 1000, flushIntervalMs: 10, maxBuffered: 100 }, clock, captureLogger().log)
+  const buf = new TelemetryBuffer(
+    rec.writer,
+    { batchSize: 1000, flushIntervalMs: 10, maxBuffered: 100 },
+    clock,
+    captureLogger().log
+  )
   rec.setBusy(true)
   buf.append([reading(1)], false)
   await clock.tick(10)
@@ -117,12 +147,19 @@ t.test('waits while another transaction holds the connection; drain writes every
   t.same(rec.batches, [[1], [2], [3]], 'after stop each append is written at once')
 })
 
-t.test('a synchronous writer writes a full buffer at once, in the publish that finds it full: nobody waits', async t => {
+t.test('a synchronous writer writes a full buffer at once, in the publish that finds it full: nobody ' +
+  'waits', async t => {
   const clock = new FakeClock()
   const rec = recorder()
   const { log, lines } = captureLogger()
   const sync: number[][] = []
-  const writer: TelemetryWriter = { ...rec.writer, insertBatchSync: rows => { sync.push(rows.map(r => r.value as number)); return { dropped: 0 } } }
+  const writer: TelemetryWriter = {
+    ...rec.writer,
+    insertBatchSync: rows => {
+      sync.push(rows.map(r => r.value as number))
+      return { dropped: 0 }
+    }
+  }
   const buf = new TelemetryBuffer(writer, { batchSize: 1000, flushIntervalMs: 10, maxBuffered: 4 }, clock, log)
   const durable = buf.append([reading(1), reading(2), reading(3), reading(4), reading(5)], true)
   let committed = false
@@ -146,5 +183,9 @@ t.test('a synchronous writer writes a full buffer at once, in the publish that f
   await turn()
   await waiting
   await buf.drain()
-  t.same([...sync, ...rec.batches].flat().sort((a, b) => a - b), Array.from({ length: 13 }, (_, i) => i + 1), 'every reading written once')
+  t.same(
+    [...sync, ...rec.batches].flat().sort((a, b) => a - b),
+    Array.from({ length: 13 }, (_, i) => i + 1),
+    'every reading written once'
+  )
 })

@@ -32,7 +32,11 @@ t.test('filters: level at least minLevel, and a matching type (an empty list mat
 
 t.test('backoff: full jitter under an exponential cap', async t => {
   const cfg = { baseDelayMs: 1000, maxDelayMs: 10_000 }
-  t.same([1, 2, 3, 4, 5, 60].map(n => backoffMs(n, cfg, () => 0.999999)), [1000, 2000, 4000, 8000, 10_000, 10_000], 'the cap doubles per failure up to maxDelayMs')
+  t.same(
+    [1, 2, 3, 4, 5, 60].map(n => backoffMs(n, cfg, () => 0.999999)),
+    [1000, 2000, 4000, 8000, 10_000, 10_000],
+    'the cap doubles per failure up to maxDelayMs'
+  )
   t.same([1, 4, 60].map(n => backoffMs(n, cfg, () => 0)), [1, 1, 1], 'the floor is 1 ms')
   t.equal(backoffMs(3, cfg, () => 0.5), 2001)
   for (let i = 0; i < 100; i++) {
@@ -50,13 +54,28 @@ t.test('circuit state from the webhook columns', async t => {
 })
 
 t.test('wire format: body, headers, signature over "<t>.<body>"', async t => {
-  const event = { id: 7, ts: '2026-01-01T00:00:00.000Z', level: 'info' as const, type: 'x', source: 's', action: null, target: null, username: null, payload: null }
+  const event = {
+    id: 7,
+    ts: '2026-01-01T00:00:00.000Z',
+    level: 'info' as const,
+    type: 'x',
+    source: 's',
+    action: null,
+    target: null,
+    username: null,
+    payload: null
+  }
   const body = deliveryBody(42, event)
   t.same(JSON.parse(body), { deliveryId: 42, event })
   const h = deliveryHeaders({ id: 42, eventType: 'x', body }, 'k', 1_767_225_600_999)
   const hmac = createHmac('sha256', 'k').update(`1767225600.${body}`).digest('hex')
   t.same(h['x-autocore-signature'], `t=1767225600,v1=${hmac}`)
-  t.match(h, { 'x-autocore-delivery': '42', 'x-autocore-event': 'x', 'content-type': 'application/json', 'user-agent': /^AutoCore-Gateway\// })
+  t.match(h, {
+    'x-autocore-delivery': '42',
+    'x-autocore-event': 'x',
+    'content-type': 'application/json',
+    'user-agent': /^AutoCore-Gateway\//
+  })
   t.equal(eventTypeOf(body), 'x')
   t.equal(eventTypeOf('not json'), '')
   t.equal(eventTypeOf('{"event":{}}'), '')

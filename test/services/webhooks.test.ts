@@ -16,13 +16,30 @@ import { startReceiver, until, verifySignature, type Receiver } from '../helpers
 // The delivery service against the real app: real HTTP receivers on port 0, real SQLite, the injected clock for
 // backoff and the breaker (time moves only when a test ticks it; HTTP round trips are real and awaited).
 
-const BASE: DeepPartial<Config> = { webhooks: { baseDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 10, breakerThreshold: 10, breakerCooldownMs: 60_000, timeoutMs: 10_000 } }
+const BASE: DeepPartial<Config> = {
+  webhooks: {
+    baseDelayMs: 1000,
+    maxDelayMs: 8000,
+    maxAttempts: 10,
+    breakerThreshold: 10,
+    breakerCooldownMs: 60_000,
+    timeoutMs: 10_000
+  }
+}
 
 interface Setup { app: RunningApp, clock: FakeClock, h: Harness, token: string }
 
-async function setup (t: Test, webhooks: DeepPartial<Config['webhooks']> = {}, opts: { dataDir?: string, clock?: FakeClock } = {}): Promise<Setup> {
+async function setup (
+  t: Test,
+  webhooks: DeepPartial<Config['webhooks']> = {},
+  opts: { dataDir?: string, clock?: FakeClock } = {}
+): Promise<Setup> {
   const clock = opts.clock ?? new FakeClock()
-  const app = await startApp(t, { clock, dataDir: opts.dataDir, config: { webhooks: { ...BASE.webhooks, ...webhooks } } })
+  const app = await startApp(t, {
+    clock,
+    dataDir: opts.dataDir,
+    config: { webhooks: { ...BASE.webhooks, ...webhooks } }
+  })
   const h = harness(app)
   return { app, clock, h, token: await h.token('admin') }
 }
@@ -34,7 +51,7 @@ async function addHook (s: Setup, body: Record<string, unknown>): Promise<{ id: 
 }
 
 async function log (s: Setup, e: Partial<EventInput> & { type: string }): Promise<number> {
-  const msg = await s.app.gateway.ctx.events.log({ level: 'info', source: 'test', ...e })
+  const msg = await s.app.gateway.services.events.log({ level: 'info', source: 'test', ...e })
   return msg?.id as number
 }
 
@@ -46,7 +63,7 @@ async function hookView (s: Setup, hookId: number): Promise<any> {
   return (await s.h.call('GET', `/webhooks/${hookId}`, { token: s.token })).body
 }
 
-const row = async (s: Setup, id: number): Promise<any> => await s.app.gateway.ctx.repos.webhooks.delivery(id)
+const row = async (s: Setup, id: number): Promise<any> => await s.app.gateway.services.repos.webhooks.delivery(id)
 
 /** An event through a second endpoint: once it arrives, the service has run a pass at the current (fake) time. */
 async function barrier (s: Setup, rx: Receiver, type: string): Promise<void> {
@@ -55,7 +72,8 @@ async function barrier (s: Setup, rx: Receiver, type: string): Promise<void> {
   await until(() => rx.hits.length > before)
 }
 
-t.test('a receiver failing 3 times then answering 2xx gets the event exactly once more, signed, then no more', async t => {
+t.test('a receiver failing 3 times then answering 2xx gets the event exactly once more, signed, then no ' +
+  'more', async t => {
   const rx = await startReceiver(t, (_hit, n) => n <= 3 ? [500, 502, 503][n - 1] : 204)
   const s = await setup(t)
   const hook = await addHook(s, { url: rx.url, events: ['alarm_*'] })
@@ -67,9 +85,24 @@ t.test('a receiver failing 3 times then answering 2xx gets the event exactly onc
   for (let n = 1; n <= 3; n++) {
     await until(async () => (await row(s, deliveryId))?.attempts === n)
     const [d] = await deliveries(s, hook.id)
-    t.match(d, { id: deliveryId, eventId, eventType: 'alarm_raised', status: 'pending', attempts: n, lastError: /^HTTP 50[023]: nope/, deliveredAt: null }, `after failure ${n}`)
+    t.match(
+      d,
+      {
+        id: deliveryId,
+        eventId,
+        eventType: 'alarm_raised',
+        status: 'pending',
+        attempts: n,
+        lastError: /^HTTP 50[023]: nope/,
+        deliveredAt: null
+      },
+      `after failure ${n}`
+    )
     const wait = Date.parse(d.nextAttemptAt) - s.clock.now()
-    t.ok(wait >= 1 && wait <= 1000 * 2 ** (n - 1), `backoff ${wait} ms within [1, ${1000 * 2 ** (n - 1)}] (full jitter)`)
+    t.ok(
+      wait >= 1 && wait <= 1000 * 2 ** (n - 1),
+      `backoff ${wait} ms within [1, ${1000 * 2 ** (n - 1)}] (full jitter)`
+    )
     await s.clock.tick(8000)
     await until(() => rx.hits.length === n + 1)
   }
@@ -84,18 +117,47 @@ t.test('a receiver failing 3 times then answering 2xx gets the event exactly onc
   for (const hit of rx.of(deliveryId)) {
     t.ok(verifySignature(hit, hook.secret) !== undefined, 'a valid signature with the secret')
     t.equal(hit.body, rx.hits[0].body, 'the same body every attempt')
-    t.match(hit.headers, { 'content-type': 'application/json', 'x-autocore-event': 'alarm_raised', 'x-autocore-delivery': String(deliveryId) })
+    t.match(hit.headers, {
+      'content-type': 'application/json',
+      'x-autocore-event': 'alarm_raised',
+      'x-autocore-delivery': String(deliveryId)
+    })
   }
   t.equal(verifySignature(rx.hits[0], 'not-the-secret-at-all'), undefined, 'another secret does not verify')
-  t.equal(verifySignature({ ...rx.hits[0], body: rx.hits[0].body.replace('"x":1', '"x":2') }, hook.secret), undefined, 'a changed body does not verify')
-  t.equal(verifySignature(rx.hits[3], hook.secret), Math.floor(s.clock.now() / 1000) - 600, 't is the time of the attempt, in unix seconds')
+  t.equal(
+    verifySignature({ ...rx.hits[0], body: rx.hits[0].body.replace('"x":1', '"x":2') }, hook.secret),
+    undefined,
+    'a changed body does not verify'
+  )
+  t.equal(
+    verifySignature(rx.hits[3], hook.secret),
+    Math.floor(s.clock.now() / 1000) - 600,
+    't is the time of the attempt, in unix seconds'
+  )
   t.same(rx.hits[0].json, {
     deliveryId,
-    event: { id: eventId, ts: new Date(Date.UTC(2026, 0, 1)).toISOString(), level: 'warning', type: 'alarm_raised', source: 'test', action: null, target: null, username: null, payload: { x: 1 } }
+    event: {
+      id: eventId,
+      ts: new Date(Date.UTC(2026, 0, 1)).toISOString(),
+      level: 'warning',
+      type: 'alarm_raised',
+      source: 'test',
+      action: null,
+      target: null,
+      username: null,
+      payload: { x: 1 }
+    }
   }, 'the body is the event as published, with the delivery id')
 
   const [, d] = await deliveries(s, hook.id)
-  t.match(d, { id: deliveryId, status: 'delivered', attempts: 4, lastError: null, nextAttemptAt: null, deliveredAt: new Date(Date.UTC(2026, 0, 1) + 24_000).toISOString() })
+  t.match(d, {
+    id: deliveryId,
+    status: 'delivered',
+    attempts: 4,
+    lastError: null,
+    nextAttemptAt: null,
+    deliveredAt: new Date(Date.UTC(2026, 0, 1) + 24_000).toISOString()
+  })
   t.match(await hookView(s, hook.id), { circuit: 'closed', failureCount: 0 })
 })
 
@@ -112,7 +174,11 @@ t.test('a delivery in flight when the gateway stops is sent again after the rest
   rx.respond = () => 200
   const second = await setup(t, {}, { dataDir })
   await until(() => rx.hits.length === 2)
-  t.equal(rx.hits[1].headers['x-autocore-delivery'], String(deliveryId), 'the same delivery, for the receiver to dedupe')
+  t.equal(
+    rx.hits[1].headers['x-autocore-delivery'],
+    String(deliveryId),
+    'the same delivery, for the receiver to dedupe'
+  )
   t.equal(rx.hits[1].body, rx.hits[0].body)
   t.ok(verifySignature(rx.hits[1], 'a-secret-of-our-own-choosing') !== undefined, 'signed with the given secret')
   await until(async () => (await row(second, deliveryId))?.status === 'delivered')
@@ -155,7 +221,11 @@ t.test('the circuit opens after N consecutive failures and lets one trial throug
   await until(async () => (await hookView(s, hook.id)).circuit === 'open')
   const opened = s.clock.now()
   t.match(await hookView(s, hook.id), { failureCount: 2, circuitOpenUntil: new Date(opened + 60_000).toISOString() })
-  t.same(rx.hits.map(h => h.json.event.type), ['pump_1', 'pump_2'], 'two failures (pump_1 waits for its backoff), then nothing')
+  t.same(
+    rx.hits.map(h => h.json.event.type),
+    ['pump_1', 'pump_2'],
+    'two failures (pump_1 waits for its backoff), then nothing'
+  )
 
   await s.clock.tick(59_999)
   await barrier(s, other, 'barrier')
@@ -166,7 +236,11 @@ t.test('the circuit opens after N consecutive failures and lets one trial throug
   await until(async () => (await hookView(s, hook.id)).failureCount === 3)
   await barrier(s, other, 'barrier')
   t.equal(rx.hits.length, 3, 'half-open: one trial request, which failed')
-  t.match(await hookView(s, hook.id), { circuit: 'open', circuitOpenUntil: new Date(s.clock.now() + 60_000).toISOString() }, 'open again for a cool-down')
+  t.match(
+    await hookView(s, hook.id),
+    { circuit: 'open', circuitOpenUntil: new Date(s.clock.now() + 60_000).toISOString() },
+    'open again for a cool-down'
+  )
 
   rx.respond = () => 200
   await s.clock.tick(60_000)
@@ -194,7 +268,12 @@ t.test('a delivery is failed after maxAttempts, and a retry queues it again', as
   const [d] = await deliveries(s, hook.id)
   t.match(d, { status: 'failed', attempts: 3, lastError: 'HTTP 500: nope 500', nextAttemptAt: null, deliveredAt: null })
   t.ok(s.app.logs.some(l => l.msg === 'webhook delivery failed' && l.deliveryId === d.id))
-  t.same((await s.h.call('GET', `/webhooks/${hook.id}/deliveries`, { token: s.token, query: { status: 'pending' } })).body.items, [], 'the status filter')
+  t.same(
+    (await s.h.call('GET', `/webhooks/${hook.id}/deliveries`, { token: s.token, query: { status: 'pending' } })).body
+      .items,
+    [],
+    'the status filter'
+  )
 
   rx.respond = () => 200
   const retried = await s.h.call('POST', `/webhooks/deliveries/${d.id as number}/retry`, { token: s.token })
@@ -228,14 +307,23 @@ t.test('an emergency stop fires the webhooks subscribed to it', async t => {
   const rx = await startReceiver(t)
   const s = await setup(t)
   const hook = await addHook(s, { url: rx.url, events: ['emergency_stop'], minLevel: 'critical' })
-  await s.app.gateway.control.emergency.trigger({ reason: 'driver pressed the button', actor: { kind: 'user', username: 'op', role: 'operator' } })
+  await s.app.gateway.services.emergency.trigger({
+    reason: 'driver pressed the button',
+    actor: { kind: 'user', username: 'op', role: 'operator' }
+  })
   await until(() => rx.hits.length === 1)
-  t.match(rx.hits[0].json.event, { type: 'emergency_stop', level: 'critical', username: 'op', payload: { reason: 'driver pressed the button' } })
+  t.match(rx.hits[0].json.event, {
+    type: 'emergency_stop',
+    level: 'critical',
+    username: 'op',
+    payload: { reason: 'driver pressed the button' }
+  })
   t.equal(rx.hits[0].headers['x-autocore-event'], 'emergency_stop')
   t.ok(verifySignature(rx.hits[0], hook.secret) !== undefined)
 })
 
-t.test('a slow endpoint holds one slot: others are delivered meanwhile; no answer within timeoutMs is a failure', async t => {
+t.test('a slow endpoint holds one slot: others are delivered meanwhile; no answer within timeoutMs is a ' +
+  'failure', async t => {
   const slow = await startReceiver(t, () => 'hang')
   const fast = await startReceiver(t)
   const s = await setup(t, { concurrency: 2 })
@@ -263,7 +351,7 @@ t.test('concurrency 1: a hanging endpoint holds the only slot until its timeout'
   await addHook(s, { url: fast.url, events: ['fast'] })
   await log(s, { type: 'fast' })
   await s.clock.tick(9_999)
-  await until(async () => (await s.app.gateway.ctx.repos.outbox.due(s.clock.now(), [a.id], 10)).length === 1)
+  await until(async () => (await s.app.gateway.services.repos.outbox.due(s.clock.now(), [a.id], 10)).length === 1)
   // A negative: give a wrongly sent request the time a local round trip takes (the positive case above takes ms).
   await new Promise(resolve => setTimeout(resolve, 200))
   t.equal(fast.hits.length, 0, 'the fast delivery is due but waits for the slot')
@@ -276,17 +364,23 @@ t.test("src/README.md's verification snippet accepts a real test delivery and re
   const code = /## Webhooks[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1]
   t.ok(code, 'the snippet is in the Webhooks section')
   // eslint-disable-next-line no-new-func
-  const verify = new Function('require', `${code as string}\nreturn verifyAutoCoreSignature`)(createRequire(import.meta.url)) as (secret: string, header: string | undefined, body: string | Buffer) => boolean
+  const verify = new Function('require', `${code as string}\nreturn verifyAutoCoreSignature`)(
+    createRequire(import.meta.url)
+  ) as (secret: string, header: string | undefined, body: string | Buffer) => boolean
   const rx = await startReceiver(t)
   const app = await startApp(t) // the real clock: the snippet checks t against now
   const h = harness(app)
   const token = await h.token('admin')
-  const hook = (await h.call('POST', '/webhooks', { token, body: { url: rx.url, events: ['nothing_matches_this'] } })).body
+  const hook = (await h.call('POST', '/webhooks', { token, body: { url: rx.url, events: ['nothing_matches_this'] } }))
+    .body
   const queued = await h.call('POST', `/webhooks/${hook.id as number}/test`, { token })
   t.equal(queued.status, 202)
   await until(() => rx.hits.length === 1)
   const hit = rx.hits[0]
-  t.match(hit.json, { deliveryId: queued.body.deliveryId, event: { id: queued.body.eventId, type: 'webhook_test', source: 'api', payload: { webhookId: hook.id } } })
+  t.match(hit.json, {
+    deliveryId: queued.body.deliveryId,
+    event: { id: queued.body.eventId, type: 'webhook_test', source: 'api', payload: { webhookId: hook.id } }
+  })
   const header = hit.headers['x-autocore-signature'] as string
   t.equal(verify(hook.secret, header, hit.body), true)
   t.equal(verify(hook.secret, header, Buffer.from(hit.body)), true, 'a Buffer body too')
@@ -294,17 +388,33 @@ t.test("src/README.md's verification snippet accepts a real test delivery and re
   t.equal(verify('0'.repeat(64), header, hit.body), false)
   t.equal(verify(hook.secret, undefined, hit.body), false)
   const old = Math.floor(Date.now() / 1000) - 3600
-  t.equal(verify(hook.secret, `t=${old},v1=${createHmac('sha256', hook.secret).update(`${old}.${hit.body}`).digest('hex')}`, hit.body), false, 'an old t is refused')
-  await until(async () => (await app.gateway.ctx.repos.webhooks.delivery(queued.body.deliveryId))?.status === 'delivered')
+  t.equal(
+    verify(
+      hook.secret,
+      `t=${old},v1=${createHmac('sha256', hook.secret).update(`${old}.${hit.body}`).digest('hex')}`,
+      hit.body
+    ),
+    false,
+    'an old t is refused'
+  )
+  await until(
+    async () => (await app.gateway.services.repos.webhooks.delivery(queued.body.deliveryId))?.status === 'delivered'
+  )
 })
 
 t.test('delivered and failed deliveries are deleted after events.retentionDays; pending ones stay', async t => {
   const rx = await startReceiver(t)
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config: { events: { retentionDays: 1 }, webhooks: BASE.webhooks } })
-  const ctx = app.gateway.ctx
-  const live = await ctx.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true }, clock.now())
-  const off = await ctx.repos.webhooks.create({ url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: false }, clock.now())
+  const ctx = app.gateway.services
+  const live = await ctx.repos.webhooks.create(
+    { url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true },
+    clock.now()
+  )
+  const off = await ctx.repos.webhooks.create(
+    { url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: false },
+    clock.now()
+  )
   const sent = await ctx.events.logFor(live.id, { level: 'info', type: 'old', source: 'test' })
   const held = await ctx.events.logFor(off.id, { level: 'info', type: 'old', source: 'test' })
   await until(async () => (await ctx.repos.webhooks.delivery(sent?.deliveryIds[0] as number))?.status === 'delivered')
@@ -325,10 +435,24 @@ t.test('a refused connection and a redirect are failed attempts, with what happe
   const refused = await addHook(s, { url: `http://127.0.0.1:${port}/nobody`, events: ['*'] })
   const badPort = await addHook(s, { url: 'http://127.0.0.1:9/discard', events: ['*'] })
   await log(s, { type: 'x' })
-  await until(async () => (await deliveries(s, redirected.id))[0].attempts === 1 && (await deliveries(s, refused.id))[0].attempts === 1)
-  t.match((await deliveries(s, redirected.id))[0], { status: 'pending', lastError: 'HTTP 302: nope 302' }, 'the redirect was not followed')
-  t.match((await deliveries(s, refused.id))[0], { status: 'pending', lastError: `fetch failed: connect ECONNREFUSED 127.0.0.1:${port}` })
+  await until(
+    async () =>
+      (await deliveries(s, redirected.id))[0].attempts === 1 && (await deliveries(s, refused.id))[0].attempts === 1
+  )
+  t.match(
+    (await deliveries(s, redirected.id))[0],
+    { status: 'pending', lastError: 'HTTP 302: nope 302' },
+    'the redirect was not followed'
+  )
+  t.match((await deliveries(s, refused.id))[0], {
+    status: 'pending',
+    lastError: `fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`
+  })
   await until(async () => (await deliveries(s, badPort.id))[0].attempts === 1)
-  t.match((await deliveries(s, badPort.id))[0], { lastError: 'fetch failed: bad port' }, 'fetch refuses the Fetch standard\'s blocked ports')
+  t.match(
+    (await deliveries(s, badPort.id))[0],
+    { lastError: 'fetch failed: bad port' },
+    'fetch refuses the Fetch standard\'s blocked ports'
+  )
   t.equal(rx.hits.length, 1)
 })

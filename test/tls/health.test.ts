@@ -9,7 +9,11 @@ import { startApp, type RunningApp } from '../helpers/app.js'
 
 async function health (env: Record<string, string>, args: string[]): Promise<{ code: number, lines: string[] }> {
   const lines: string[] = []
-  const code = await runCli(['node', 'autocore-gateway', 'health', ...args], { env, out: l => lines.push(l), err: l => lines.push(l) }, { once: () => {} })
+  const code = await runCli(
+    ['node', 'autocore-gateway', 'health', ...args],
+    { env, out: l => lines.push(l), err: l => lines.push(l) },
+    { once: () => {} }
+  )
   return { code, lines }
 }
 
@@ -21,8 +25,13 @@ function envOf (app: RunningApp): Record<string, string> {
   }
 }
 
-t.test('health --tls: /health over HTTPS and the MQTT round-trip over mqtts://, verified against the gateway CA', async t => {
-  const app = await startApp(t, { config: { tls: { mqtt: { enabled: true, port: 0, host: '127.0.0.1' }, https: { enabled: true, port: 0, host: '127.0.0.1' } } } })
+t.test('health --tls: /health over HTTPS and the MQTT round-trip over mqtts://, verified against the gateway ' +
+  'CA', async t => {
+  const app = await startApp(t, {
+    config: {
+      tls: { mqtt: { enabled: true, port: 0, host: '127.0.0.1' }, https: { enabled: true, port: 0, host: '127.0.0.1' } }
+    }
+  })
   const ok = await health(envOf(app), ['--tls'])
   t.equal(ok.code, 0, ok.lines.join('\n'))
   t.match(ok.lines[0], /^ok: http \d+ms, mqtt round-trip \d+ms, db ok$/)
@@ -35,5 +44,8 @@ t.test('health --tls: /health over HTTPS and the MQTT round-trip over mqtts://, 
   writeFileSync(caFile, other.cert)
   const bad = await health({ ...envOf(app), AUTOCORE_TLS_CA_FILE: caFile }, ['--tls', '--timeout', '3000'])
   t.equal(bad.code, 1)
-  t.match(bad.lines[0], /^failed: http: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE); mqtt: .*(self-signed|unable to verify)/)
+  t.match(
+    bad.lines[0],
+    /^failed: http: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE); mqtt: .*(self-signed|unable to verify)/
+  )
 })

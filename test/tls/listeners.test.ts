@@ -17,9 +17,16 @@ import type { Config } from '../../src/config/types.js'
 // #17: MQTT over TLS and HTTPS/WSS beside the plain listeners, with the gateway CA made on first start.
 
 const DAY_MS = 86_400_000
-const tlsOn = { mqtt: { enabled: true, port: 0, host: '127.0.0.1' }, https: { enabled: true, port: 0, host: '127.0.0.1' } }
+const tlsOn = {
+  mqtt: { enabled: true, port: 0, host: '127.0.0.1' },
+  https: { enabled: true, port: 0, host: '127.0.0.1' }
+}
 
-async function tlsApp (t: Test, config: DeepPartial<Config> = {}, dataDir?: string): Promise<RunningApp & { mqttsUrl: string, httpsUrl: string }> {
+async function tlsApp (
+  t: Test,
+  config: DeepPartial<Config> = {},
+  dataDir?: string
+): Promise<RunningApp & { mqttsUrl: string, httpsUrl: string }> {
   const app = await startApp(t, { dataDir, config: { ...config, tls: { ...tlsOn, ...config.tls } } })
   return { ...app, mqttsUrl: `mqtts://127.0.0.1:${app.gateway.tlsPorts.mqtt ?? 0}`, httpsUrl: `https://127.0.0.1:${app.gateway.tlsPorts.https ?? 0}` }
 }
@@ -27,7 +34,11 @@ async function tlsApp (t: Test, config: DeepPartial<Config> = {}, dataDir?: stri
 async function cli (args: string[]): Promise<{ code: number, out: string, err: string }> {
   const out: string[] = []
   const err: string[] = []
-  const code = await runCli(['node', 'autocore-gateway', ...args], { env: {}, out: l => out.push(l), err: l => err.push(l) }, { once: () => {} })
+  const code = await runCli(
+    ['node', 'autocore-gateway', ...args],
+    { env: {}, out: l => out.push(l), err: l => err.push(l) },
+    { once: () => {} }
+  )
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
 
@@ -64,7 +75,8 @@ async function httpsGet (url: string, ca: string): Promise<{ status: number, bod
   })
 }
 
-t.test('first start makes the CA (key 0600) and a server certificate; mqtts:// verifies against the exported CA', async t => {
+t.test('first start makes the CA (key 0600) and a server certificate; mqtts:// verifies against the exported ' +
+  'CA', async t => {
   const app = await tlsApp(t)
   const dir = join(app.config.dataDir, 'tls')
   t.equal(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600, 'CA key is 0600')
@@ -85,14 +97,20 @@ t.test('first start makes the CA (key 0600) and a server certificate; mqtts:// v
   t.ok(socket.authorized, 'the client verified the server certificate')
   const got = new Promise<string>(resolve => client.on('message', (_t, p) => resolve(p.toString())))
   await client.subscribeAsync(`autocore/devices/${uuid}/command`, { qos: 1 })
-  await app.gateway.ctx.broker.publish(`autocore/devices/${uuid}/command`, '{"x":1}', { qos: 1 })
+  await app.gateway.services.broker.publish(`autocore/devices/${uuid}/command`, '{"x":1}', { qos: 1 })
   t.equal(await got, '{"x":1}', 'a message reaches the device over TLS')
 
   const health = await httpsGet(`${app.httpsUrl}/health`, ca)
   t.equal(health.status, 200)
   t.equal(health.protocol, 'TLSv1.3')
   // The same device over WSS on the HTTPS port (it takes the session over from the mqtts:// connection).
-  const anon = mqtt.connect(`wss://127.0.0.1:${app.gateway.tlsPorts.https ?? 0}${app.config.mqtt.wsPath}`, { ca, clientId: uuid, username: uuid, password: secret, reconnectPeriod: 0 })
+  const anon = mqtt.connect(`wss://127.0.0.1:${app.gateway.tlsPorts.https ?? 0}${app.config.mqtt.wsPath}`, {
+    ca,
+    clientId: uuid,
+    username: uuid,
+    password: secret,
+    reconnectPeriod: 0
+  })
   t.teardown(() => { anon.end(true) })
   await new Promise<void>((resolve, reject) => { anon.once('connect', () => resolve()); anon.once('error', reject) })
   t.pass('a device connects over wss:// verifying the CA')
@@ -102,8 +120,16 @@ t.test('a client pinning another CA refuses the gateway', async t => {
   const app = await tlsApp(t)
   const other = await createCa('someone else', Date.now(), 30)
   const { uuid, secret } = await provisionDevice(app)
-  t.equal(await refusal(app.mqttsUrl, { ca: other.cert, clientId: uuid, username: uuid, password: secret }), 'SELF_SIGNED_CERT_IN_CHAIN', 'the chain ends in a CA the client does not trust')
-  t.equal(await refusal(app.mqttsUrl, { clientId: uuid, username: uuid, password: secret }), 'SELF_SIGNED_CERT_IN_CHAIN', 'nor does a client with the system CAs only')
+  t.equal(
+    await refusal(app.mqttsUrl, { ca: other.cert, clientId: uuid, username: uuid, password: secret }),
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'the chain ends in a CA the client does not trust'
+  )
+  t.equal(
+    await refusal(app.mqttsUrl, { clientId: uuid, username: uuid, password: secret }),
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'nor does a client with the system CAs only'
+  )
 })
 
 t.test('an expired server certificate is refused by the client', async t => {
@@ -115,20 +141,40 @@ t.test('an expired server certificate is refused by the client', async t => {
   writeFileSync(join(dir, 'expired.crt'), expired.cert)
   writeFileSync(join(dir, 'expired.key'), expired.key)
   writeFileSync(join(dir, 'ca.crt'), ca.cert)
-  const app = await tlsApp(t, { tls: { certFile: join(dir, 'expired.crt'), keyFile: join(dir, 'expired.key'), caFile: join(dir, 'ca.crt') } }, join(root, 'data'))
-  t.ok(app.logs.some(l => l.msg === 'tls server certificate has expired: clients will refuse it'), 'the gateway says so at start')
-  const exported = await cli(['tls', 'export-ca', '--config', configFile(app, { tls: { caFile: join(dir, 'ca.crt') } })])
+  const app = await tlsApp(
+    t,
+    { tls: { certFile: join(dir, 'expired.crt'), keyFile: join(dir, 'expired.key'), caFile: join(dir, 'ca.crt') } },
+    join(root, 'data')
+  )
+  t.ok(
+    app.logs.some(l => l.msg === 'tls server certificate has expired: clients will refuse it'),
+    'the gateway says so at start'
+  )
+  const exported = await cli([
+    'tls',
+    'export-ca',
+    '--config',
+    configFile(app, { tls: { caFile: join(dir, 'ca.crt') } })
+  ])
   t.equal(exported.out + '\n', ca.cert, 'export-ca prints the operator CA (tls.caFile)')
   const { uuid, secret } = await provisionDevice(app)
-  t.equal(await refusal(app.mqttsUrl, { ca: ca.cert, clientId: uuid, username: uuid, password: secret }), 'CERT_HAS_EXPIRED')
+  t.equal(
+    await refusal(app.mqttsUrl, { ca: ca.cert, clientId: uuid, username: uuid, password: secret }),
+    'CERT_HAS_EXPIRED'
+  )
 })
 
 t.test('packet limits hold on the TLS listener', async t => {
-  const app = await tlsApp(t, { mqtt: { allowAnonymous: true, maxConnectBytes: 1024, maxPacketBytes: 4096, connectTimeoutMs: 60_000 } })
+  const app = await tlsApp(t, {
+    mqtt: { allowAnonymous: true, maxConnectBytes: 1024, maxPacketBytes: 4096, connectTimeoutMs: 60_000 }
+  })
   const ca = (await cli(['tls', 'export-ca', '--config', configFile(app)])).out
   const socket = tls.connect({ host: '127.0.0.1', port: app.gateway.tlsPorts.mqtt ?? 0, ca, servername: 'localhost' })
   t.teardown(() => socket.destroy())
-  await new Promise<void>((resolve, reject) => { socket.once('secureConnect', () => resolve()); socket.once('error', reject) })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve())
+    socket.once('error', reject)
+  })
   const closed = new Promise<void>(resolve => socket.once('close', () => resolve()))
   socket.on('error', () => {})
   // A CONNECT announcing 256 MB: cut on its fixed header, before a byte of it is buffered.
@@ -149,14 +195,23 @@ t.test('packet limits hold on the TLS listener', async t => {
   await bigClosed
   const after = await scrape(app.httpUrl)
   // Its stage may read 'connect' when the header is read before Aedes marks the client connected (after CONNACK).
-  t.equal(after.value('autocore_mqtt_packets_too_large_total', { transport: 'tls' }), 2, 'an authenticated client announcing a too large packet is cut too')
+  t.equal(
+    after.value('autocore_mqtt_packets_too_large_total', { transport: 'tls' }),
+    2,
+    'an authenticated client announcing a too large packet is cut too'
+  )
 })
 
-t.test('a hostile client on the TLS port: plaintext MQTT, garbage, an aborted handshake; the gateway keeps serving', async t => {
+t.test('a hostile client on the TLS port: plaintext MQTT, garbage, an aborted handshake; the gateway keeps ' +
+  'serving', async t => {
   const app = await tlsApp(t)
   const ca = (await cli(['tls', 'export-ca', '--config', configFile(app)])).out
   const port = app.gateway.tlsPorts.mqtt ?? 0
-  for (const bytes of [connectPacket({ clientId: 'plain', clean: true }), Buffer.alloc(4096, 0x16), Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff])]) {
+  for (const bytes of [
+    connectPacket({ clientId: 'plain', clean: true }),
+    Buffer.alloc(4096, 0x16),
+    Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff])
+  ]) {
     const socket = net.connect({ host: '127.0.0.1', port })
     socket.on('error', () => {})
     await new Promise<void>(resolve => socket.once('connect', () => resolve()))

@@ -16,7 +16,11 @@ t.test('processes making the CA at once end with one CA whose key matches its ce
   const onDisk = await ensureCa(config, Date.now())
   t.equal(onDisk.cert, first.cert)
   const pub = createPublicKey(createPrivateKey(onDisk.key)).export({ type: 'spki', format: 'der' })
-  t.same(pub, new X509Certificate(onDisk.cert).publicKey.export({ type: 'spki', format: 'der' }), 'the key on disk is the certificate\'s')
+  t.same(
+    pub,
+    new X509Certificate(onDisk.cert).publicKey.export({ type: 'spki', format: 'der' }),
+    'the key on disk is the certificate\'s'
+  )
   t.same(readdirSync(join(config.dataDir, 'tls')).sort(), ['ca.crt', 'ca.key'], 'no temporary file left')
 })
 
@@ -27,5 +31,8 @@ t.test('renewalReason: due, other CA, changed names, or nothing', async t => {
   t.equal(renewalReason(cert.cert, ca.cert, ['localhost', '127.0.0.1', '::1'], now, 30), undefined)
   t.equal(renewalReason(cert.cert, ca.cert, ['localhost', '127.0.0.1', '::1'], now + 31 * DAY_MS, 30), 'expires soon')
   t.equal(renewalReason(cert.cert, ca.cert, ['localhost', 'gateway.local'], now, 30), 'host names changed')
-  t.equal(renewalReason(cert.cert, (await createCa('other', now, 10)).cert, ['localhost'], now, 30), 'not issued by the gateway CA')
+  t.equal(
+    renewalReason(cert.cert, (await createCa('other', now, 10)).cert, ['localhost'], now, 30),
+    'not issued by the gateway CA'
+  )
 })

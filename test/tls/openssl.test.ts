@@ -22,11 +22,23 @@ async function sClient (args: string[], input: string | Buffer = ''): Promise<SC
 }
 
 t.test('openssl s_client: TLS 1.3 verified, 1.2 accepted, 1.0/1.1 refused, sessions resumed', async t => {
-  const app = await startApp(t, { config: { tls: { mqtt: { enabled: true, port: 0, host: '127.0.0.1' }, https: { enabled: true, port: 0, host: '127.0.0.1' } } } })
+  const app = await startApp(t, {
+    config: {
+      tls: { mqtt: { enabled: true, port: 0, host: '127.0.0.1' }, https: { enabled: true, port: 0, host: '127.0.0.1' } }
+    }
+  })
   const caFile = join(app.config.dataDir, 'exported-ca.crt')
   writeFileSync(caFile, await clientCaPem(app.config, Date.now()))
   for (const [name, port] of [['mqtts', app.gateway.tlsPorts.mqtt], ['https', app.gateway.tlsPorts.https]] as const) {
-    const target = ['-connect', `127.0.0.1:${port ?? 0}`, '-servername', 'localhost', '-CAfile', caFile, '-verify_return_error']
+    const target = [
+      '-connect',
+      `127.0.0.1:${port ?? 0}`,
+      '-servername',
+      'localhost',
+      '-CAfile',
+      caFile,
+      '-verify_return_error'
+    ]
     const v13 = await sClient([...target, '-verify_hostname', 'localhost'])
     t.equal(v13.code, 0, `${name}: handshake ok`)
     t.match(v13.out, /New, TLSv1\.3, Cipher is TLS_/, `${name}: TLS 1.3 negotiated`)
@@ -40,7 +52,11 @@ t.test('openssl s_client: TLS 1.3 verified, 1.2 accepted, 1.0/1.1 refused, sessi
     for (const old of ['-tls1', '-tls1_1']) {
       const r = await sClient([...target, old, '-cipher', 'DEFAULT@SECLEVEL=0'])
       t.not(r.code, 0, `${name}: ${old} refused`)
-      t.match(r.out, /alert protocol version|unsupported protocol|wrong version number/, `${name}: ${old} refused with a protocol version alert`)
+      t.match(
+        r.out,
+        /alert protocol version|unsupported protocol|wrong version number/,
+        `${name}: ${old} refused with a protocol version alert`
+      )
       t.notMatch(r.out, /New, TLSv1(\.1)?, Cipher is/, `${name}: no ${old} session`)
     }
 
@@ -48,7 +64,8 @@ t.test('openssl s_client: TLS 1.3 verified, 1.2 accepted, 1.0/1.1 refused, sessi
       const sess = join(app.config.dataDir, `${name}${version}.sess`)
       // A request is sent, as a client would, and s_client waits for the answer (and the TLS 1.3 ticket with it):
       // over HTTPS a GET, over MQTT an anonymous CONNECT, refused with CONNACK 5 and closed.
-      const request = name === 'https' ? 'GET /health HTTP/1.0\r\n\r\n' : connectPacket({ clientId: 'openssl', clean: true })
+      const request =
+        name === 'https' ? 'GET /health HTTP/1.0\r\n\r\n' : connectPacket({ clientId: 'openssl', clean: true })
       const first = await sClient([...target, version, '-sess_out', sess, '-ign_eof'], request)
       t.match(first.out, /\nNew, TLSv1\.[23]/, `${name} ${version}: a full handshake first`)
       const again = await sClient([...target, version, '-sess_in', sess, '-ign_eof'], request)

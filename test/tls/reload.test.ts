@@ -19,7 +19,10 @@ const DAY_MS = 86_400_000
 async function servedFingerprint (port: number, ca: string, verify = true): Promise<string> {
   const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', rejectUnauthorized: verify })
   try {
-    await new Promise<void>((resolve, reject) => { socket.once('secureConnect', () => resolve()); socket.once('error', reject) })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve())
+      socket.once('error', reject)
+    })
     return socket.getPeerCertificate().fingerprint256
   } finally {
     socket.destroy()
@@ -31,15 +34,30 @@ function fingerprintOf (pem: string): string {
 }
 
 /** A health-identity MQTT client over TLS, and a round trip on its private topic. */
-async function healthClient (t: Test, url: string, ca: string, token: string): Promise<{ client: mqtt.MqttClient, roundTrip: () => Promise<void> }> {
+async function healthClient (
+  t: Test,
+  url: string,
+  ca: string,
+  token: string
+): Promise<{ client: mqtt.MqttClient, roundTrip: () => Promise<void> }> {
   const clientId = `autocore-health-${Math.random().toString(16).slice(2, 8)}`
-  const client = await mqtt.connectAsync(url, { ca, clientId, username: 'autocore-health', password: token, reconnectPeriod: 0 })
+  const client = await mqtt.connectAsync(url, {
+    ca,
+    clientId,
+    username: 'autocore-health',
+    password: token,
+    reconnectPeriod: 0
+  })
   t.teardown(() => { client.end(true) })
   const topic = `autocore/health/${clientId}`
   await client.subscribeAsync(topic, { qos: 1 })
   const roundTrip = async (): Promise<void> => {
     const nonce = Math.random().toString(16)
-    const back = new Promise<void>(resolve => client.on('message', (_t, p) => { if (p.toString() === nonce) resolve() }))
+    const back = new Promise<void>(resolve =>
+      client.on('message', (_t, p) => {
+        if (p.toString() === nonce) resolve()
+      })
+    )
     await client.publishAsync(topic, nonce, { qos: 1 })
     await back
   }
@@ -47,7 +65,8 @@ async function healthClient (t: Test, url: string, ca: string, token: string): P
   return { client, roundTrip }
 }
 
-t.test('SIGHUP reloads a replaced operator certificate; an existing connection stays up; a bad one is refused', async t => {
+t.test('SIGHUP reloads a replaced operator certificate; an existing connection stays up; a bad one is ' +
+  'refused', async t => {
   const dir = t.testdir()
   const ca = await createCa('operator CA', Date.now(), 365)
   const first = await createServerCert(ca, ['localhost', '127.0.0.1'], Date.now(), 90)
@@ -80,7 +99,11 @@ t.test('SIGHUP reloads a replaced operator certificate; an existing connection s
   writeFileSync(keyFile, second.key)
   gw.child.kill('SIGHUP')
   await gw.waitForLog('tls certificate reloaded', 20_000)
-  t.equal(await servedFingerprint(mqttsPort, ca.cert), fingerprintOf(second.cert), 'mqtts: new handshakes get the new certificate')
+  t.equal(
+    await servedFingerprint(mqttsPort, ca.cert),
+    fingerprintOf(second.cert),
+    'mqtts: new handshakes get the new certificate'
+  )
   t.equal(await servedFingerprint(httpsPort, ca.cert), fingerprintOf(second.cert), 'https: likewise')
   await held.roundTrip()
   t.ok(held.client.connected, 'the mqtts:// connection made before the reload is still up and working')
@@ -90,7 +113,11 @@ t.test('SIGHUP reloads a replaced operator certificate; an existing connection s
   writeFileSync(keyFile, 'not a key')
   gw.child.kill('SIGHUP')
   await gw.waitForLog('tls reload failed: the previous certificate stays in use', 20_000)
-  t.equal(await servedFingerprint(mqttsPort, ca.cert), fingerprintOf(second.cert), 'a key that does not load leaves the previous certificate in use')
+  t.equal(
+    await servedFingerprint(mqttsPort, ca.cert),
+    fingerprintOf(second.cert),
+    'a key that does not load leaves the previous certificate in use'
+  )
   await held.roundTrip()
   t.equal(gw.child.exitCode, null, 'the gateway still runs')
 })
@@ -99,7 +126,14 @@ t.test('the generated server certificate is renewed before it expires, without d
   const clock = new FakeClock(Date.now())
   const app = await startApp(t, {
     clock,
-    config: { tls: { mqtt: { enabled: true, port: 0, host: '127.0.0.1' }, serverCertDays: 40, renewBeforeDays: 30, renewCheckIntervalMs: 11 * DAY_MS } }
+    config: {
+      tls: {
+        mqtt: { enabled: true, port: 0, host: '127.0.0.1' },
+        serverCertDays: 40,
+        renewBeforeDays: 30,
+        renewCheckIntervalMs: 11 * DAY_MS
+      }
+    }
   })
   const port = app.gateway.tlsPorts.mqtt ?? 0
   const ca = readFileSync(join(app.config.dataDir, 'tls', 'ca.crt'), 'utf8')
@@ -113,8 +147,17 @@ t.test('the generated server certificate is renewed before it expires, without d
   // against: read it unverified, then check it is the one on disk, issued by the gateway CA.
   const after = await servedFingerprint(port, ca, false)
   t.not(after, before, 'new handshakes get the renewed certificate')
-  t.ok(new X509Certificate(readFileSync(join(app.config.dataDir, 'tls', 'server.crt'))).checkIssued(new X509Certificate(ca)), 'issued by the gateway CA')
-  t.equal(after, fingerprintOf(readFileSync(join(app.config.dataDir, 'tls', 'server.crt'), 'utf8')), 'which is the one now on disk')
+  t.ok(
+    new X509Certificate(readFileSync(join(app.config.dataDir, 'tls', 'server.crt'))).checkIssued(
+      new X509Certificate(ca)
+    ),
+    'issued by the gateway CA'
+  )
+  t.equal(
+    after,
+    fingerprintOf(readFileSync(join(app.config.dataDir, 'tls', 'server.crt'), 'utf8')),
+    'which is the one now on disk'
+  )
   t.ok(app.logs.some(l => l.msg === 'tls server certificate made' && l.reason === 'expires soon'))
   await held.roundTrip()
   t.ok(held.client.connected, 'the connection made before the renewal is still up')
@@ -132,6 +175,9 @@ t.test('a change of tls.hostnames renews the certificate at the next start', asy
   t.match(new X509(readFileSync(certFile)).subjectAltName, /DNS:gateway\.local.*IP Address:192\.168\.4\.1/)
   t.ok(two.logs.some(l => l.msg === 'tls server certificate made' && l.reason === 'host names changed'))
   await two.stop()
-  const three = await startApp(t, { dataDir, config: { tls: { ...tlsOn, hostnames: ['gateway.local', '192.168.4.1'] } } })
+  const three = await startApp(t, {
+    dataDir,
+    config: { tls: { ...tlsOn, hostnames: ['gateway.local', '192.168.4.1'] } }
+  })
   t.notOk(three.logs.some(l => l.msg === 'tls server certificate made'), 'unchanged: kept')
 })

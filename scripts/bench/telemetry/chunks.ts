@@ -12,7 +12,7 @@ const CHUNK_S = 3600
 const T0 = Date.UTC(2026, 0, 1)
 
 /** A deterministic PRNG (mulberry32), so every run measures the same signals. */
-function prng (seed: number): () => number {
+export function prng (seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
@@ -21,16 +21,52 @@ function prng (seed: number): () => number {
   }
 }
 
-type Signal = (i: number, rnd: () => number) => number
+export type Signal = (i: number, rnd: () => number) => number
 
-function signals (): Array<{ name: string, at: () => Signal }> {
+export function signals (): Array<{ name: string, at: () => Signal }> {
   return [
     { name: 'constant (12.6 V)', at: () => () => 12.6 },
-    { name: 'step changes (a level every ~10 min)', at: () => { let v = 1; return (_i, rnd) => { if (rnd() < 1 / 600) v = Math.floor(rnd() * 6); return v } } },
-    { name: 'slow drift, 0.1 quantization (temperature)', at: () => { let walk = 0; return (i, rnd) => { walk += (rnd() - 0.5) * 0.02; return Math.round((20 + 5 * Math.sin(2 * Math.PI * i / (6 * 3600)) + walk) * 10) / 10 } } },
-    { name: 'noisy analog, 2 decimals (random walk)', at: () => { let v = 20; return (_i, rnd) => { v = Math.round((v + rnd() - 0.5) * 100) / 100; return v } } },
+    {
+      name: 'step changes (a level every ~10 min)',
+      at: () => {
+        let v = 1
+        return (_i, rnd) => {
+          if (rnd() < 1 / 600) v = Math.floor(rnd() * 6)
+          return v
+        }
+      }
+    },
+    {
+      name: 'slow drift, 0.1 quantization (temperature)',
+      at: () => {
+        let walk = 0
+        return (i, rnd) => {
+          walk += (rnd() - 0.5) * 0.02
+          return Math.round((20 + 5 * Math.sin((2 * Math.PI * i) / (6 * 3600)) + walk) * 10) / 10
+        }
+      }
+    },
+    {
+      name: 'noisy analog, 2 decimals (random walk)',
+      at: () => {
+        let v = 20
+        return (_i, rnd) => {
+          v = Math.round((v + rnd() - 0.5) * 100) / 100
+          return v
+        }
+      }
+    },
     { name: 'noisy analog, full double', at: () => (_i, rnd) => 12.6 + (rnd() - 0.5) * 0.1 },
-    { name: 'counter (odometer, +0..3 a second)', at: () => { let v = 100_000; return (_i, rnd) => { v += Math.floor(rnd() * 4); return v } } }
+    {
+      name: 'counter (odometer, +0..3 a second)',
+      at: () => {
+        let v = 100_000
+        return (_i, rnd) => {
+          v += Math.floor(rnd() * 4)
+          return v
+        }
+      }
+    }
   ]
 }
 
@@ -64,9 +100,17 @@ function onDisk (chunks: Uint8Array[]): number {
     db.exec(`CREATE TABLE telemetry_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, series_id INTEGER NOT NULL,
       min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
       CREATE INDEX idx_c_series ON telemetry_chunks (series_id, max_ts); CREATE INDEX idx_c_ts ON telemetry_chunks (max_ts)`)
-    const ins = db.prepare('INSERT INTO telemetry_chunks (series_id, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?)')
-    db.transaction(() => { chunks.forEach((c, i) => ins.run(1, T0 + i * CHUNK_S * 1000, T0 + (i + 1) * CHUNK_S * 1000 - 1, CHUNK_S, c)) })()
-    return (db.prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE name LIKE '%telemetry_chunks%' OR name LIKE 'idx_c_%'").get() as { b: number }).b
+    const ins = db.prepare(
+      'INSERT INTO telemetry_chunks (series_id, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?)'
+    )
+    db.transaction(() => {
+      chunks.forEach((c, i) => ins.run(1, T0 + i * CHUNK_S * 1000, T0 + (i + 1) * CHUNK_S * 1000 - 1, CHUNK_S, c))
+    })()
+    return (
+      db
+        .prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE name LIKE '%telemetry_chunks%' OR name LIKE 'idx_c_%'")
+        .get() as { b: number }
+    ).b
   } finally {
     db.close()
     rmSync(dir, { recursive: true, force: true })
@@ -85,7 +129,9 @@ export async function chunkCodec (days = 1): Promise<string[]> {
       const rs = readings(s.at(), days, jitterMs, 1000 + k)
       const chunks = encodeChunks(rs)
       const blob = chunks.reduce((n, c) => n + c.length, 0)
-      out.push(`chunk codec: ${s.name.padEnd(44)} ts ${jitterMs === 0 ? 'exact 1 s ' : `±${jitterMs} ms jit`}: ${(blob / rs.length).toFixed(2)} B/reading in the BLOBs, ${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes)`)
+      out.push(
+        `chunk codec: ${s.name.padEnd(44)} ts ${jitterMs === 0 ? 'exact 1 s ' : `±${jitterMs} ms jit`}: ${(blob / rs.length).toFixed(2)} B/reading in the BLOBs, ${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes)`
+      )
     }
   }
   // CPU: encoding and decoding a day of the drifting signal, 5 times.
@@ -95,17 +141,29 @@ export async function chunkCodec (days = 1): Promise<string[]> {
   let chunks: Uint8Array[] = []
   for (let r = 0; r < 5; r++) chunks = encodeChunks(rs)
   let n = 5 * rs.length
-  out.push(`chunk codec: encode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`)
+  out.push(
+    'chunk codec: ' +
+      `encode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`
+  )
   c0 = cpuUs()
   t0 = process.hrtime.bigint()
   let seen = 0
   for (let r = 0; r < 5; r++) for (const c of chunks) forEachReading(c, () => { seen++ })
   n = seen
-  out.push(`chunk codec: decode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`)
+  out.push(
+    'chunk codec: ' +
+      `decode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`
+  )
   return out
 }
 
-interface StoreRun { cpuUs: number, wallS: number, readings: number, bytes: Record<string, number>, rows: Record<string, number> }
+interface StoreRun {
+  cpuUs: number
+  wallS: number
+  readings: number
+  bytes: Record<string, number>
+  rows: Record<string, number>
+}
 
 /**
  * The seeds' workload (10 devices × 10 keys at 1 Hz, two keys per device of each signal class) through the
@@ -116,7 +174,8 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const { tempDb, insertDevices } = await import('./storage.js')
   const { TelemetryRepository } = await import('../../../src/persistence/repositories/telemetry.js')
   const { RetentionService } = await import('../../../src/services/retention.js')
-  const { nativeSqlite } = await import('../../../src/persistence/repositories/sql.js')
+  const { nativeSqlite } = await import('../../../src/persistence/sqlite/index.js')
+  const { createRepositories } = await import('../../../src/persistence/repositories/index.js')
   const { pino } = await import('pino')
   // The row store folds and deletes each reading after an hour here, as it does after 7 days in steady state, so
   // both runs pay for a reading's whole life: insert, aggregate, delete (the chunk store: move into a chunk).
@@ -125,9 +184,12 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const repo = new TelemetryRepository(db.dataSource)
   let now = T0
   const clock = { now: () => now, setTimeout: () => ({ cancel () {} }), setInterval: () => ({ cancel () {} }) }
-  const retention = new RetentionService({ config, db, clock, log: pino({ level: 'silent' }) } as never)
+  const log = pino({ level: 'silent' })
+  const retention = new RetentionService({ config, db, clock, log, repos: createRepositories(db) } as never)
   const classes = signals().filter(s => !s.name.startsWith('noisy analog, full'))
-  const gens = ids.flatMap((_, d) => Array.from({ length: 10 }, (_, k) => ({ sig: classes[k % classes.length].at(), rnd: prng(d * 10 + k) })))
+  const gens = ids.flatMap((_, d) =>
+    Array.from({ length: 10 }, (_, k) => ({ sig: classes[k % classes.length].at(), rnd: prng(d * 10 + k) }))
+  )
   const keys = Array.from({ length: 10 }, (_, k) => `k${k}`)
   let readings = 0
   const c0 = cpuUs()
@@ -138,7 +200,15 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
       for (let d = 0; d < ids.length; d++) {
         for (let k = 0; k < 10; k++) {
           const g = gens[d * 10 + k]
-          batch.push({ deviceId: ids[d], key: keys[k], value: g.sig(s + step, g.rnd), valueText: null, unit: 'u', dataType: 'number' as const, ts: now + step * 1000 })
+          batch.push({
+            deviceId: ids[d],
+            key: keys[k],
+            value: g.sig(s + step, g.rnd),
+            valueText: null,
+            unit: 'u',
+            dataType: 'number' as const,
+            ts: now + step * 1000
+          })
         }
       }
     }
@@ -154,9 +224,22 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   native.pragma('wal_checkpoint(TRUNCATE)')
   const bytes: Record<string, number> = {}
   const rows: Record<string, number> = {}
-  for (const table of ['telemetry_data', 'telemetry_chunks', 'telemetry_aggregates']) {
-    bytes[table] = (native.prepare('SELECT COALESCE(SUM(pgsize), 0) AS b FROM dbstat WHERE name = ? OR name IN (SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = ?)').get(table, table) as { b: number }).b
-    rows[table] = (native.prepare(`SELECT ${table === 'telemetry_chunks' ? 'COALESCE(SUM(count), 0)' : 'COUNT(*)'} AS n FROM ${table}`).get() as { n: number }).n
+  for (const table of ['telemetry_data', 'telemetry_chunks', 'telemetry_aggregates', 'telemetry_aggregate_chunks']) {
+    bytes[table] = (
+      native
+        .prepare(
+          'SELECT COALESCE(SUM(pgsize), 0) AS b FROM dbstat WHERE name = ? OR name IN (SELECT name FROM ' +
+            "sqlite_master WHERE type = 'index' AND tbl_name = ?)"
+        )
+        .get(table, table) as { b: number }
+    ).b
+    const n =
+      table === 'telemetry_chunks'
+        ? 'COALESCE(SUM(count), 0)'
+        : table === 'telemetry_aggregate_chunks'
+          ? 'COALESCE(SUM(minutes), 0)'
+          : 'COUNT(*)'
+    rows[table] = (native.prepare(`SELECT ${n} AS n FROM ${table}`).get() as { n: number }).n
   }
   await db.close()
   return { cpuUs: cpu, wallS, readings, bytes, rows }
@@ -169,13 +252,22 @@ export async function chunkStore (hours = 6): Promise<string[]> {
   const chunkRun = await storeRun(true, hours)
   const out: string[] = []
   for (const [name, r] of [['row store  ', rowsRun], ['chunk store', chunkRun]] as const) {
-    out.push(`chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading (insert + retention); head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB`)
+    out.push(
+      `chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ` +
+        `${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading ` +
+        '(insert + retention); ' +
+        `head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, ` +
+        `chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, ` +
+        `aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB + ` +
+        `${r.rows.telemetry_aggregate_chunks.toLocaleString('en-US')} minutes in day ` +
+        `chunks ${(r.bytes.telemetry_aggregate_chunks / MB).toFixed(2)} MB`
+    )
   }
   const perReading = chunkRun.bytes.telemetry_chunks / chunkRun.rows.telemetry_chunks
-  const aggPerRow = chunkRun.bytes.telemetry_aggregates / Math.max(1, chunkRun.rows.telemetry_aggregates)
-  const raw7d = 100 * 86_400 * 7
-  const agg90d = 100 * 1440 * 90
-  out.push(`chunk store: CPU per reading ${(chunkRun.cpuUs / chunkRun.readings / (rowsRun.cpuUs / rowsRun.readings)).toFixed(2)}× the row store's; closed chunks ${perReading.toFixed(2)} B/reading on disk (this mix: 2 keys per class)`)
-  out.push(`chunk store: extrapolated: 7 days raw ${raw7d.toLocaleString('en-US')} readings × ${perReading.toFixed(2)} B = ${(raw7d * perReading / MB).toFixed(1)} MB; 90 days of per-minute aggregates ${agg90d.toLocaleString('en-US')} rows × ${aggPerRow.toFixed(1)} B = ${(agg90d * aggPerRow / MB).toFixed(1)} MB (aggregates are still rows); events not counted`)
+  out.push('chunk store: CPU per ' +
+    `reading ${(chunkRun.cpuUs / chunkRun.readings / (rowsRun.cpuUs / rowsRun.readings)).toFixed(2)}× ` +
+    `the row store's (target ≤ 1.2×); closed chunks ${perReading.toFixed(2)} B/reading on disk (this mix: 2 keys per ` +
+      'class); ' +
+    'whole-database size: the `db size` lines')
   return out
 }

@@ -15,7 +15,7 @@ import { openDatabase, type Database } from '../../../src/persistence/database.j
 import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence/repositories/telemetry.js'
 import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../../../src/persistence/repositories/telemetry-chunks.js'
 import { TelemetryRetentionRepository } from '../../../src/persistence/repositories/telemetry-retention.js'
-import { nativeSqlite } from '../../../src/persistence/repositories/sql.js'
+import { nativeSqlite } from '../../../src/persistence/sqlite/index.js'
 import { forEachReading } from '../../../src/persistence/chunks/codec.js'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -29,7 +29,11 @@ async function prepare (dir: string, rows: number): Promise<void> {
   const db = await open(dir)
   const ids: number[] = []
   for (let d = 0; d < 10; d++) {
-    await db.dataSource.query('INSERT INTO devices (uuid, name, type, status, enabled, config_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [`conv-${d}`, `conv-${d}`, 'sensor', 'offline', 1, 0, 0, 0])
+    await db.dataSource.query(
+      'INSERT INTO devices (uuid, name, type, status, enabled, config_version, created_at, updated_at) VALUES (?, ?, ' +
+        '?, ?, ?, ?, ?, ?)',
+      [`conv-${d}`, `conv-${d}`, 'sensor', 'offline', 1, 0, 0, 0]
+    )
     ids.push((await db.dataSource.query('SELECT id FROM devices WHERE uuid = ?', [`conv-${d}`]))[0].id)
   }
   const repo = new TelemetryRepository(db.dataSource)
@@ -37,7 +41,17 @@ async function prepare (dir: string, rows: number): Promise<void> {
     const batch: TelemetryRow[] = []
     for (let s = i; s < i + 10; s++) {
       for (const deviceId of ids) {
-        for (let k = 0; k < 10; k++) batch.push({ deviceId, key: `k${k}`, value: Math.round((20 + 3 * Math.sin(s / 3000 + k)) * 10) / 10, valueText: null, unit: 'u', dataType: 'number', ts: T0 + s * 1000 })
+        for (let k = 0; k < 10; k++) {
+          batch.push({
+            deviceId,
+            key: `k${k}`,
+            value: Math.round((20 + 3 * Math.sin(s / 3000 + k)) * 10) / 10,
+            valueText: null,
+            unit: 'u',
+            dataType: 'number',
+            ts: T0 + s * 1000
+          })
+        }
       }
     }
     repo.insertManySync(batch)
@@ -67,15 +81,25 @@ async function verify (dir: string): Promise<void> {
   if (native === undefined) throw new Error('sqlite only')
   const ids = new Set<number>()
   let total = 0
-  for (const r of native.prepare('SELECT id FROM telemetry_data').iterate() as Iterable<{ id: number }>) { ids.add(r.id); total++ }
-  for (const c of native.prepare('SELECT data FROM telemetry_chunks').iterate() as Iterable<{ data: Uint8Array }>) forEachReading(c.data, r => { ids.add(r.id); total++ })
+  for (const r of native.prepare('SELECT id FROM telemetry_data').iterate() as Iterable<{ id: number }>) {
+    ids.add(r.id)
+    total++
+  }
+  for (const c of native.prepare('SELECT data FROM telemetry_chunks').iterate() as Iterable<{ data: Uint8Array }>) {
+    forEachReading(c.data, r => {
+      ids.add(r.id)
+      total++
+    })
+  }
   const head = (native.prepare('SELECT COUNT(*) AS n FROM telemetry_data').get() as { n: number }).n
   await db.close()
   console.log(JSON.stringify({ total, distinct: ids.size, head }))
 }
 
 async function child (args: string[], killAfterMs?: number): Promise<Record<string, number>> {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
   let out = ''
   proc.stdout.on('data', (b: Buffer) => { out += b.toString() })
   const timer = killAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), killAfterMs)
@@ -85,7 +109,13 @@ async function child (args: string[], killAfterMs?: number): Promise<Record<stri
 }
 
 function fileSize (dir: string): number {
-  return ['autocore.db', 'autocore.db-wal'].reduce((n, f) => { try { return n + statSync(join(dir, f)).size } catch { return n } }, 0)
+  return ['autocore.db', 'autocore.db-wal'].reduce((n, f) => {
+    try {
+      return n + statSync(join(dir, f)).size
+    } catch {
+      return n
+    }
+  }, 0)
 }
 
 export async function conversion (rows = 1_000_000): Promise<string[]> {
@@ -99,14 +129,24 @@ export async function conversion (rows = 1_000_000): Promise<string[]> {
     try {
       await child(['prepare', killDir, String(rows)])
       const c = await child(['convert', dir])
-      out.push(`conversion: ${rows.toLocaleString('en-US')} rows → ${Number(c.moved).toLocaleString('en-US')} readings in ${c.transactions} transactions, ${Number(c.s).toFixed(1)} s (${Math.round(c.moved / c.s).toLocaleString('en-US')} rows/s), peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB; file ${(before / 1048576).toFixed(1)} MB before, ${(fileSize(dir) / 1048576).toFixed(1)} MB after (incremental vacuum)`)
+      out.push(
+        `conversion: ${rows.toLocaleString('en-US')} rows → ${Number(c.moved).toLocaleString('en-US')} readings ` +
+          `in ${c.transactions} transactions, ${Number(c.s).toFixed(1)} s (${Math.round(c.moved / c.s).toLocaleString('en-US')} rows/s), peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB; file ${(before / 1048576).toFixed(1)} MB before, ${(fileSize(dir) / 1048576).toFixed(1)} MB after (incremental vacuum)`
+      )
       const v = await child(['verify', dir])
-      out.push(`conversion: verify: ${v.total.toLocaleString('en-US')} readings, ${v.distinct.toLocaleString('en-US')} distinct ids, ${v.head} left in the head`)
+      out.push(
+        'conversion: ' +
+          `verify: ${v.total.toLocaleString('en-US')} readings, ${v.distinct.toLocaleString('en-US')} distinct ` +
+            `ids, ${v.head} left in the head`
+      )
       const killed = await child(['convert', killDir], Math.max(500, c.s * 1000 / 3))
       const mid = await child(['verify', killDir])
       await child(['convert', killDir])
       const end = await child(['verify', killDir])
-      out.push(`conversion: kill -9 after ~${Math.max(0.5, c.s / 3).toFixed(1)} s (${killed.moved === undefined ? 'killed' : 'finished first'}): ${mid.head.toLocaleString('en-US')} rows still in the head, ${mid.total.toLocaleString('en-US')} readings, ${mid.distinct.toLocaleString('en-US')} distinct; resumed: ${end.total.toLocaleString('en-US')} readings, ${end.distinct.toLocaleString('en-US')} distinct, ${end.head} in the head — ${end.total === rows && end.distinct === rows && mid.total === rows && mid.distinct === rows ? 'no loss, no duplicate' : 'MISMATCH'}`)
+      out.push(
+        'conversion: kill -9 after ' +
+          `~${Math.max(0.5, c.s / 3).toFixed(1)} s (${killed.moved === undefined ? 'killed' : 'finished first'}): ${mid.head.toLocaleString('en-US')} rows still in the head, ${mid.total.toLocaleString('en-US')} readings, ${mid.distinct.toLocaleString('en-US')} distinct; resumed: ${end.total.toLocaleString('en-US')} readings, ${end.distinct.toLocaleString('en-US')} distinct, ${end.head} in the head — ${end.total === rows && end.distinct === rows && mid.total === rows && mid.distinct === rows ? 'no loss, no duplicate' : 'MISMATCH'}`
+      )
     } finally {
       rmSync(killDir, { recursive: true, force: true })
     }

@@ -6,7 +6,7 @@ import net from 'node:net'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { packageRoot } from '../../../src/paths.js'
-import { topics } from '../../../src/gateway/topics.js'
+import { topicOf } from '../../../src/protocol/index.js'
 import { insertDevices, tempDb } from './storage.js'
 import { deviceSecret } from '../credentials.js'
 import { publishPacket, subscribePacket, wireConnect, writeAll, type WireClient } from './mqtt-wire.js'
@@ -39,7 +39,15 @@ interface Gw { child: ChildProcess, mqttPort: number, httpPort: number }
 
 async function startGateway (dataDir: string): Promise<Gw> {
   const child = spawn(process.execPath, [join(packageRoot, 'dist', 'src', 'main.js'), 'start'], {
-    env: { PATH: process.env.PATH ?? '', AUTOCORE_DATA_DIR: dataDir, AUTOCORE_MQTT_PORT: '0', AUTOCORE_HTTP_PORT: '0', AUTOCORE_MQTT_HOST: '127.0.0.1', AUTOCORE_HTTP_HOST: '127.0.0.1', AUTOCORE_LOG_PRETTY: 'never' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      AUTOCORE_DATA_DIR: dataDir,
+      AUTOCORE_MQTT_PORT: '0',
+      AUTOCORE_HTTP_PORT: '0',
+      AUTOCORE_MQTT_HOST: '127.0.0.1',
+      AUTOCORE_HTTP_HOST: '127.0.0.1',
+      AUTOCORE_LOG_PRETTY: 'never'
+    },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   return await new Promise((resolve, reject) => {
@@ -74,7 +82,11 @@ async function connectDevices (gw: Gw, uuids: string[], secret: string): Promise
 
 async function qos0Gateway (gw: Gw, uuids: string[], secret: string, perDevice: number): Promise<string> {
   const clients = await connectDevices(gw, uuids, secret)
-  const packets = uuids.map(u => Array.from({ length: perDevice }, (_, i) => publishPacket(topics.deviceTelemetry(u), `{"temp":${(i % 1000) / 10}}`, 0)))
+  const packets = uuids.map(u =>
+    Array.from({ length: perDevice }, (_, i) =>
+      publishPacket(topicOf('deviceTelemetry', { uuid: u }), `{"temp":${(i % 1000) / 10}}`, 0)
+    )
+  )
   const pid = gw.child.pid as number
   const base = await written(gw.httpPort)
   const total = DEVICES * perDevice
@@ -86,11 +98,21 @@ async function qos0Gateway (gw: Gw, uuids: string[], secret: string, perDevice: 
   const cpu = cpuMicros(pid) - cpu0
   const mem = rssMb(pid)
   for (const c of clients) c.socket.destroy()
-  return `gateway QoS 0: ${total.toLocaleString('en-US')} readings from ${DEVICES} authenticated devices (ACL + payload schema checked) persisted in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} readings/s; gateway CPU ${(cpu / total).toFixed(1)} µs/reading (broker + parse + SQLite, all in one process); RSS ${mem.rss.toFixed(0)} MB (peak ${mem.peak.toFixed(0)} MB)`
+  return `gateway QoS 0: ${total.toLocaleString('en-US')} readings from ${DEVICES} authenticated devices (ACL + ` +
+    'payload schema checked) persisted ' +
+      `in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} readings/s; gateway ` +
+        `CPU ${(cpu / total).toFixed(1)} µs/reading (broker + parse + SQLite, all in one process); ` +
+          `RSS ${mem.rss.toFixed(0)} MB (peak ${mem.peak.toFixed(0)} MB)`
 }
 
 /** 50 devices, QoS 1, each keeping `window` readings in flight; PUBACK latency per reading. */
-async function qos1Gateway (gw: Gw, uuids: string[], secret: string, perDevice: number, window: number): Promise<string> {
+async function qos1Gateway (
+  gw: Gw,
+  uuids: string[],
+  secret: string,
+  perDevice: number,
+  window: number
+): Promise<string> {
   const clients = await connectDevices(gw, uuids, secret)
   const latencies: number[] = []
   const pid = gw.child.pid as number
@@ -103,7 +125,7 @@ async function qos1Gateway (gw: Gw, uuids: string[], secret: string, perDevice: 
     const send = (): void => {
       const id = (next % 65535) + 1
       sentAt.set(id, performance.now())
-      c.socket.write(publishPacket(topics.deviceTelemetry(uuids[d]), `{"volt":${next / 100}}`, 1, id))
+      c.socket.write(publishPacket(topicOf('deviceTelemetry', { uuid: uuids[d] }), `{"volt":${next / 100}}`, 1, id))
       next++
     }
     c.handlers.push((type, id) => {
@@ -120,15 +142,23 @@ async function qos1Gateway (gw: Gw, uuids: string[], secret: string, perDevice: 
   for (const c of clients) c.socket.destroy()
   latencies.sort((a, b) => a - b)
   const total = DEVICES * perDevice
-  const p = (q: number): string => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1)
-  return `gateway QoS 1 durable: ${total.toLocaleString('en-US')} readings (${DEVICES} devices × ${window} in flight) in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} readings/s; PUBACK after commit p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; CPU ${(cpu / total).toFixed(1)} µs/reading`
+  const p = (q: number): string =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1)
+  return `gateway QoS 1 durable: ${total.toLocaleString('en-US')} readings ` +
+    `(${DEVICES} devices × ${window} in flight) ` +
+      `in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} readings/s; PUBACK after commit ` +
+        `p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; CPU ${(cpu / total).toFixed(1)} µs/reading`
 }
 
 /**
  * Mosquitto, no storage: the same publishers, with one subscriber on autocore/# (forwarding) or none (receive
  * only; each publisher's PINGRESP after its last PUBLISH shows Mosquitto has read them all, in order).
  */
-async function mosquitto (perDevice: number, dir: string, withSubscriber: boolean): Promise<{ line: string, usPerMsg: number }> {
+async function mosquitto (
+  perDevice: number,
+  dir: string,
+  withSubscriber: boolean
+): Promise<{ line: string, usPerMsg: number }> {
   const port = await freePort()
   const conf = join(dir, 'mosquitto.conf')
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`)
@@ -142,18 +172,33 @@ async function mosquitto (perDevice: number, dir: string, withSubscriber: boolea
     const sub = first
     let received = 0
     if (withSubscriber) {
-      await new Promise<void>(resolve => { sub.handlers.push(type => { if (type === 9) resolve(); if (type === 3) received++ }); sub.socket.write(subscribePacket('autocore/#')) })
+      await new Promise<void>(resolve => {
+        sub.handlers.push(type => {
+          if (type === 9) resolve()
+          if (type === 3) received++
+        })
+        sub.socket.write(subscribePacket('autocore/#'))
+      })
     }
     const uuids = Array.from({ length: DEVICES }, (_, i) => `bench-device-${String(i).padStart(3, '0')}`)
     const clients = await Promise.all(uuids.map(async u => await wireConnect(port, u)))
-    const packets = uuids.map(u => Array.from({ length: perDevice }, (_, i) => publishPacket(topics.deviceTelemetry(u), `{"temp":${(i % 1000) / 10}}`, 0)))
+    const packets = uuids.map(u =>
+      Array.from({ length: perDevice }, (_, i) =>
+        publishPacket(topicOf('deviceTelemetry', { uuid: u }), `{"temp":${(i % 1000) / 10}}`, 0)
+      )
+    )
     const total = DEVICES * perDevice
     const pid = child.pid as number
     const cpu0 = cpuMicros(pid)
     const t0 = performance.now()
     await Promise.all(clients.map(async (c, i) => {
       await writeAll(c.socket, packets[i])
-      await new Promise<void>(resolve => { c.handlers.push(type => { if (type === 13) resolve() }); c.socket.write(PINGREQ) })
+      await new Promise<void>(resolve => {
+        c.handlers.push(type => {
+          if (type === 13) resolve()
+        })
+        c.socket.write(PINGREQ)
+      })
     }))
     const deadline = Date.now() + 30_000
     const delivering = (): boolean => withSubscriber && received < total && Date.now() < deadline
@@ -166,7 +211,12 @@ async function mosquitto (perDevice: number, dir: string, withSubscriber: boolea
     const what = withSubscriber
       ? `forwarding to 1 subscriber: ${received.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} delivered`
       : `receive only, no subscriber: ${total.toLocaleString('en-US')} read`
-    return { usPerMsg, line: `mosquitto (Debian, no storage) ${what} in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} msg/s; CPU ${usPerMsg.toFixed(1)} µs/msg` }
+    return {
+      usPerMsg,
+      line:
+        'mosquitto (Debian, no ' +
+        `storage) ${what} in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} msg/s; CPU ${usPerMsg.toFixed(1)} µs/msg`
+    }
   } finally {
     child.kill('SIGTERM')
   }
@@ -199,11 +249,22 @@ export async function load (perDevice0 = 4000, perDevice1 = 400): Promise<string
     await new Promise(resolve => gw.child.once('exit', resolve))
   }
   const check = new Database(join(dir, 'autocore.db'), { readonly: true })
-  const byKey = check.prepare('SELECT key, COUNT(*) AS n FROM telemetry_data GROUP BY key').all() as Array<{ key: string, n: number }>
+  const byKey = check.prepare('SELECT key, COUNT(*) AS n FROM telemetry_data GROUP BY key').all() as Array<{
+    key: string
+    n: number
+  }>
   check.close()
   const n = (k: string): number => byKey.find(r => r.key === k)?.n ?? 0
-  out.push(`persisted after stop: QoS 0 ${n('temp').toLocaleString('en-US')} of ${(DEVICES * perDevice0).toLocaleString('en-US')} (lost ${DEVICES * perDevice0 - n('temp')}), QoS 1 ${n('volt').toLocaleString('en-US')} of ${(DEVICES * perDevice1 * WINDOWS.length).toLocaleString('en-US')} (lost ${DEVICES * perDevice1 * WINDOWS.length - n('volt')})`)
-  out.push(`CPU ratio: gateway ${usPerReading.toFixed(1)} µs per persisted reading / mosquitto ${m.usPerMsg.toFixed(1)} µs per forwarded message = ${(usPerReading / m.usPerMsg).toFixed(2)}× (target ≤ 1.5×); against mosquitto receiving only (${bare.usPerMsg.toFixed(1)} µs/msg): ${(usPerReading / bare.usPerMsg).toFixed(2)}×`)
+  out.push(
+    'persisted after stop: QoS ' +
+      `0 ${n('temp').toLocaleString('en-US')} of ${(DEVICES * perDevice0).toLocaleString('en-US')} (lost ${DEVICES * perDevice0 - n('temp')}), QoS 1 ${n('volt').toLocaleString('en-US')} of ${(DEVICES * perDevice1 * WINDOWS.length).toLocaleString('en-US')} (lost ${DEVICES * perDevice1 * WINDOWS.length - n('volt')})`
+  )
+  out.push(
+    `CPU ratio: gateway ${usPerReading.toFixed(1)} µs per persisted reading / ` +
+      `mosquitto ${m.usPerMsg.toFixed(1)} µs per forwarded message ` +
+        `= ${(usPerReading / m.usPerMsg).toFixed(2)}× (target ≤ 1.5×); against mosquitto receiving only ` +
+          `(${bare.usPerMsg.toFixed(1)} µs/msg): ${(usPerReading / bare.usPerMsg).toFixed(2)}×`
+  )
   await done()
   return out
 }

@@ -74,7 +74,11 @@ export class PacketReader {
   }
 }
 
-export interface WireClient { socket: net.Socket, reader: PacketReader, handlers: Array<(type: number, id: number) => void> }
+export interface WireClient {
+  socket: net.Socket
+  reader: PacketReader
+  handlers: Array<(type: number, id: number) => void>
+}
 
 /** Connects and waits for a CONNACK that accepts (return code 0); rejects on a refusal or a closed socket. */
 export async function wireConnect (port: number, clientId: string, creds?: WireCredentials): Promise<WireClient> {
@@ -99,6 +103,6 @@ export async function wireConnect (port: number, clientId: string, creds?: WireC
 /** Writes `packets` as fast as the socket takes them (waiting for 'drain'). */
 export async function writeAll (socket: net.Socket, packets: Buffer[], chunk = 256): Promise<void> {
   for (let i = 0; i < packets.length; i += chunk) {
-    if (!socket.write(Buffer.concat(packets.slice(i, i + chunk)))) await new Promise(resolve => socket.once('drain', resolve))
+    if (!socket.write(Buffer.concat(packets.slice(i, i + chunk)))) { await new Promise(resolve => socket.once('drain', resolve)) }
   }
 }

@@ -16,7 +16,10 @@ export function httpMetrics (histogram: Histogram<'method' | 'route' | 'status'>
       await next()
     } finally {
       const route = ctx._matchedRoute
-      histogram.observe({ method: ctx.method, route: typeof route === 'string' ? route : UNMATCHED_ROUTE, status: String(ctx.status) }, (performance.now() - started) / 1000)
+      histogram.observe(
+        { method: ctx.method, route: typeof route === 'string' ? route : UNMATCHED_ROUTE, status: String(ctx.status) },
+        (performance.now() - started) / 1000
+      )
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import { issueToken } from '../../auth/jwt.js'
 import { verifySecret } from '../../auth/passwords.js'
@@ -11,13 +11,23 @@ const tokenResponse = {
   properties: {
     token: { type: 'string', description: 'a JWT: the Bearer token of the API and the MQTT password of the panel' },
     expiresAt: { type: 'string', format: 'date-time' },
-    user: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } } }
+    user: {
+      type: 'object',
+      properties: { username: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } }
+    }
   }
 }
 
-async function tokenFor (app: AppContext, user: { username: string, role: ApiRole, tokenVersion: number }): Promise<unknown> {
+async function tokenFor (
+  app: Services,
+  user: { username: string, role: ApiRole, tokenVersion: number }
+): Promise<unknown> {
   const issued = await issueToken(app.auth.jwtKey, user, app.clock.now(), app.config.auth.jwtExpiresInS)
-  return { token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString(), user: { username: user.username, role: user.role } }
+  return {
+    token: issued.token,
+    expiresAt: new Date(issued.expiresAt).toISOString(),
+    user: { username: user.username, role: user.role }
+  }
 }
 
 /**
@@ -36,11 +46,14 @@ export const authRoutes: RouteSpec[] = [
       type: 'object',
       required: ['username', 'password'],
       additionalProperties: false,
-      properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }
+      properties: {
+        username: { type: 'string', minLength: 1, maxLength: 64 },
+        password: { type: 'string', minLength: 1, maxLength: 1024 }
+      }
     },
     response: tokenResponse,
     errors: ['GW_ERR_AUTH_BAD_CREDENTIALS', 'GW_ERR_AUTH_THROTTLED'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { username, password } = req.body
       const r = await app.auth.authenticator.guard(req.ip, username, async () => {
         const user = await app.repos.users.byUsername(username)
@@ -53,7 +66,15 @@ export const authRoutes: RouteSpec[] = [
       const found = r.result
       if (found === undefined) {
         app.bus.emit('http.login_failed', { username, remoteAddress: req.ip, throttled: false })
-        void app.events.log({ level: 'warning', type: 'auth_failed', source: 'api', action: 'login', target: username, username, payload: { remoteAddress: req.ip } })
+        void app.events.log({
+          level: 'warning',
+          type: 'auth_failed',
+          source: 'api',
+          action: 'login',
+          target: username,
+          username,
+          payload: { remoteAddress: req.ip }
+        })
         throw new GatewayError('GW_ERR_AUTH_BAD_CREDENTIALS')
       }
       await app.repos.users.update(found.username, { lastLoginAt: app.clock.now() }, app.clock.now())
@@ -68,7 +89,7 @@ export const authRoutes: RouteSpec[] = [
     tag: 'auth',
     summary: 'A fresh token for the bearer of a valid one (same user, role as stored now)',
     response: tokenResponse,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       // The stored token version: the middleware has just checked the bearer's is that one.
       const u = await app.repos.users.byUsername(req.user.username)
       if (u === undefined) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
@@ -82,10 +103,17 @@ export const authRoutes: RouteSpec[] = [
     role: 'viewer',
     tag: 'auth',
     summary: 'The user the token belongs to',
-    response: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } },
-    handler: async (req, { app }) => {
+    response: {
+      type: 'object',
+      properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } }
+    },
+    handler: async (req, app) => {
       const u = await app.repos.users.byUsername(req.user.username)
-      return { username: req.user.username, role: req.user.role, lastLoginAt: u?.lastLoginAt == null ? null : new Date(u.lastLoginAt).toISOString() }
+      return {
+        username: req.user.username,
+        role: req.user.role,
+        lastLoginAt: u?.lastLoginAt == null ? null : new Date(u.lastLoginAt).toISOString()
+      }
     }
   })
 ]

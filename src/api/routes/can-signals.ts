@@ -10,8 +10,18 @@ const CAN_ID_MAX = 0x1FFFFFFF
 const signalProps = {
   name: { type: 'string', minLength: 1, maxLength: 64 },
   canId: { type: 'integer', minimum: 0, maximum: CAN_ID_MAX, description: 'the frame id (11 or 29 bits)' },
-  startBit: { type: 'integer', minimum: 0, maximum: 63, description: 'DBC numbering: the LSB (little endian) or the MSB (big endian)' },
-  length: { type: 'integer', minimum: 1, maximum: 64, description: 'in bits; the signal must lie within the 8-byte frame' },
+  startBit: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 63,
+    description: 'DBC numbering: the LSB (little endian) or the MSB (big endian)'
+  },
+  length: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 64,
+    description: 'in bits; the signal must lie within the 8-byte frame'
+  },
   byteOrder: { type: 'string', enum: ['little', 'big'], description: 'little = Intel (@1), big = Motorola (@0)' },
   isSigned: { type: 'boolean' },
   scale: { type: 'number' },
@@ -19,11 +29,22 @@ const signalProps = {
   unit: nullable({ type: 'string', maxLength: 16 }),
   min: nullable({ type: 'number' }),
   max: nullable({ type: 'number' }),
-  telemetryKey: { ...nullable({ type: 'string', minLength: 1, maxLength: 64 }), description: 'the telemetry key values are stored under; null: the name' },
-  deviceUuid: { ...nullable({ type: 'string', minLength: 1, maxLength: 64 }), description: 'the CAN bridge it is read from; null: any bridge' },
+  telemetryKey: {
+    ...nullable({ type: 'string', minLength: 1, maxLength: 64 }),
+    description: 'the telemetry key values are stored under; null: the name'
+  },
+  deviceUuid: {
+    ...nullable({ type: 'string', minLength: 1, maxLength: 64 }),
+    description: 'the CAN bridge it is read from; null: any bridge'
+  },
   enabled: { type: 'boolean' }
 }
-const createBody: Schema = { type: 'object', additionalProperties: false, required: ['name', 'canId', 'startBit', 'length'], properties: signalProps }
+const createBody: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'canId', 'startBit', 'length'],
+  properties: signalProps
+}
 type Body = Partial<Omit<CanSignalFields, 'deviceId'>> & { deviceUuid?: string | null }
 
 const signalSchema = record({
@@ -45,12 +66,43 @@ const signalSchema = record({
 })
 
 function signalJson (s: CanSignal): Record<string, unknown> {
-  const { id, name, canId, startBit, length, byteOrder, isSigned, scale, offset, unit, min, max, telemetryKey, enabled } = s
-  return { id, name, canId, startBit, length, byteOrder, isSigned, scale, offset, unit, min, max, telemetryKey, deviceUuid: s.device?.uuid ?? null, enabled }
+  const {
+    id,
+    name,
+    canId,
+    startBit,
+    length,
+    byteOrder,
+    isSigned,
+    scale,
+    offset,
+    unit,
+    min,
+    max,
+    telemetryKey,
+    enabled
+  } = s
+  return {
+    id,
+    name,
+    canId,
+    startBit,
+    length,
+    byteOrder,
+    isSigned,
+    scale,
+    offset,
+    unit,
+    min,
+    max,
+    telemetryKey,
+    deviceUuid: s.device?.uuid ?? null,
+    enabled
+  }
 }
 
 async function found (deps: ApiDeps, id: number): Promise<CanSignal> {
-  const s = await deps.app.repos.canSignals.byId(id)
+  const s = await deps.repos.canSignals.byId(id)
   if (s === undefined) throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${id}`)
   return s
 }
@@ -60,7 +112,7 @@ async function fieldsOf (deps: ApiDeps, body: Body): Promise<Partial<CanSignalFi
   const { deviceUuid, ...rest } = body
   if (deviceUuid === undefined) return rest
   if (deviceUuid === null) return { ...rest, deviceId: null }
-  const device = await deps.app.repos.devices.byUuid(deviceUuid)
+  const device = await deps.repos.devices.byUuid(deviceUuid)
   if (device === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${deviceUuid}`)
   return { ...rest, deviceId: device.id }
 }
@@ -68,10 +120,13 @@ async function fieldsOf (deps: ApiDeps, body: Body): Promise<Partial<CanSignalFi
 /** The rules across fields, on the signal as it would be stored; then the (can_id, name, device) key `can import` uses. */
 async function check (deps: ApiDeps, s: CanSignalFields, exceptId?: number): Promise<void> {
   if (!fitsInFrame(s.startBit, s.length, s.byteOrder)) {
-    throw fieldError('/length', `${s.length} bits from start bit ${s.startBit} (${s.byteOrder} endian) run past the 64 bits of a CAN frame`)
+    throw fieldError(
+      '/length',
+      `${s.length} bits from start bit ${s.startBit} (${s.byteOrder} endian) run past the 64 bits of a CAN frame`
+    )
   }
   if (s.min !== null && s.max !== null && s.min > s.max) throw fieldError('/max', 'must not be below min')
-  if (await deps.app.repos.canSignals.taken(s, exceptId)) {
+  if (await deps.repos.canSignals.taken(s, exceptId)) {
     throw new GatewayError('GW_ERR_CAN_SIGNAL_EXISTS', `a signal ${s.name} of CAN id ${s.canId} exists for this device`)
   }
 }
@@ -93,7 +148,7 @@ export const canSignalsRoutes: RouteSpec[] = [
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery, canId: signalProps.canId } },
     response: pageOf(signalSchema),
     handler: async (req, deps) => {
-      const { rows, total } = await deps.app.repos.canSignals.list(req.query, { canId: req.query.canId })
+      const { rows, total } = await deps.repos.canSignals.list(req.query, { canId: req.query.canId })
       return { items: rows.map(signalJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -121,10 +176,21 @@ export const canSignalsRoutes: RouteSpec[] = [
     response: signalSchema,
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_CAN_SIGNAL_EXISTS'],
     handler: async (req, deps) => {
-      const defaults = { byteOrder: 'little', isSigned: false, scale: 1, offset: 0, unit: null, min: null, max: null, telemetryKey: null, deviceId: null, enabled: true } as const
+      const defaults = {
+        byteOrder: 'little',
+        isSigned: false,
+        scale: 1,
+        offset: 0,
+        unit: null,
+        min: null,
+        max: null,
+        telemetryKey: null,
+        deviceId: null,
+        enabled: true
+      } as const
       const fields = { ...defaults, ...await fieldsOf(deps, req.body) } as CanSignalFields
       await check(deps, fields)
-      return signalJson(await found(deps, await deps.app.repos.canSignals.create(fields)))
+      return signalJson(await found(deps, await deps.repos.canSignals.create(fields)))
     }
   }),
   route<{ id: number }, unknown, Body>({
@@ -142,7 +208,7 @@ export const canSignalsRoutes: RouteSpec[] = [
       const before = await found(deps, req.params.id)
       const patch = await fieldsOf(deps, req.body)
       await check(deps, { ...before, ...patch }, before.id)
-      await deps.app.repos.canSignals.update(before.id, patch)
+      await deps.repos.canSignals.update(before.id, patch)
       return signalJson(await found(deps, before.id))
     }
   }),
@@ -157,7 +223,7 @@ export const canSignalsRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_CAN_SIGNAL_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!await deps.app.repos.canSignals.delete(req.params.id)) throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${req.params.id}`)
+      if (!(await deps.repos.canSignals.delete(req.params.id))) { throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${req.params.id}`) }
     }
   })
 ]

@@ -10,7 +10,22 @@ const time = { type: ['string', 'null'], format: 'date-time' }
 const commandSchema: Schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['commandId', 'deviceUuid', 'source', 'username', 'command', 'payload', 'status', 'attempts', 'message', 'createdAt', 'sentAt', 'completedAt', 'expiresAt', 'latencyMs'],
+  required: [
+    'commandId',
+    'deviceUuid',
+    'source',
+    'username',
+    'command',
+    'payload',
+    'status',
+    'attempts',
+    'message',
+    'createdAt',
+    'sentAt',
+    'completedAt',
+    'expiresAt',
+    'latencyMs'
+  ],
   properties: {
     commandId: { type: 'string' },
     deviceUuid: { type: 'string' },
@@ -60,12 +75,19 @@ export const commandsRoutes: RouteSpec[] = [
     query: {
       type: 'object',
       additionalProperties: false,
-      properties: { status: { type: 'string', enum: STATUSES }, device: { type: 'string', minLength: 1, maxLength: 64, description: 'device UUID' }, ...pageQuery }
+      properties: {
+        status: { type: 'string', enum: STATUSES },
+        device: { type: 'string', minLength: 1, maxLength: 64, description: 'device UUID' },
+        ...pageQuery
+      }
     },
     response: pageOf(commandSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { status, device, limit, offset } = req.query
-      const page = await app.repos.commands.page({ status: status === undefined ? undefined : [status], deviceUuid: device }, { limit, offset })
+      const page = await app.repos.commands.page(
+        { status: status === undefined ? undefined : [status], deviceUuid: device },
+        { limit, offset }
+      )
       return { items: page.items.map(commandView), total: page.total, limit, offset }
     }
   }),
@@ -76,10 +98,14 @@ export const commandsRoutes: RouteSpec[] = [
     role: 'viewer',
     tag: 'commands',
     summary: 'One command by its command_id',
-    params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 36, description: 'the command_id' } } },
+    params: {
+      type: 'object',
+      required: ['id'],
+      properties: { id: { type: 'string', minLength: 1, maxLength: 36, description: 'the command_id' } }
+    },
     response: commandSchema,
     errors: ['GW_ERR_COMMAND_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const c = await app.repos.commands.byCommandId(req.params.id)
       if (c === undefined) throw new GatewayError('GW_ERR_COMMAND_NOT_FOUND', `no command ${req.params.id}`)
       return commandView(c)

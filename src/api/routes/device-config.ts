@@ -1,14 +1,27 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
 
-const params = { type: 'object', required: ['uuid'], properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } } }
+const params = {
+  type: 'object',
+  required: ['uuid'],
+  properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } }
+}
 const version = { type: 'integer', minimum: 0, description: 'devices.config_version: bumped by every change' }
-const appliedVersion = { type: ['integer', 'null'], description: 'the config_version the device last reported in its status (null: none yet)' }
+const appliedVersion = {
+  type: ['integer', 'null'],
+  description: 'the config_version the device last reported in its status (null: none yet)'
+}
 
 const configView = {
   type: 'object',
   required: ['uuid', 'version', 'appliedVersion', 'lagging', 'config'],
-  properties: { uuid: { type: 'string' }, version, appliedVersion, lagging: { type: 'boolean' }, config: { type: 'object' } }
+  properties: {
+    uuid: { type: 'string' },
+    version,
+    appliedVersion,
+    lagging: { type: 'boolean' },
+    config: { type: 'object' }
+  }
 }
 
 const laggingItem = {
@@ -40,7 +53,7 @@ export const deviceConfigRoutes: RouteSpec[] = [
     params,
     response: configView,
     errors: ['GW_ERR_DEVICE_NOT_FOUND'],
-    handler: async (req, { app }) => await app.deviceConfig.view(req.params.uuid)
+    handler: async (req, app) => await app.deviceConfig.view(req.params.uuid)
   }),
   route<{ uuid: string }, unknown, { config: Record<string, unknown>, expectedVersion?: number }>({
     id: 'deviceConfig.update',
@@ -61,7 +74,12 @@ export const deviceConfigRoutes: RouteSpec[] = [
     },
     response: { type: 'object', required: ['uuid', 'version'], properties: { uuid: { type: 'string' }, version } },
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_DEVICE_CONFIG_CONFLICT', 'GW_ERR_DEVICE_CONFIG_TOO_LARGE'],
-    handler: async (req, { app }) => await app.deviceConfig.update(req.params.uuid, req.body.config, { expectedVersion: req.body.expectedVersion, username: req.user.username, actor: userActor(req.user, req.ip) })
+    handler: async (req, app) =>
+      await app.deviceConfig.update(req.params.uuid, req.body.config, {
+        expectedVersion: req.body.expectedVersion,
+        username: req.user.username,
+        actor: userActor(req.user, req.ip)
+      })
   }),
   route<unknown, Page>({
     id: 'deviceConfig.lagging',
@@ -72,7 +90,7 @@ export const deviceConfigRoutes: RouteSpec[] = [
     summary: 'Devices whose applied config version is below their config version (or unreported while it is above 0)',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(laggingItem),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { items, total } = await app.deviceConfig.lagging(req.query)
       return {
         items: items.map(d => ({

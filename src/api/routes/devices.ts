@@ -1,7 +1,7 @@
 import type { Device } from '../../../entities/device.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { closeSessions } from '../../broker/sessions.js'
-import { DEVICE_ID, familyTopic } from '../../gateway/topics.js'
+import { DEVICE_ID, familyTopic } from '../../protocol/index.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
 import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'
@@ -13,7 +13,22 @@ const nullable = (type: string): Schema => ({ type: [type, 'null'] })
 export const deviceSchema: Schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['uuid', 'name', 'type', 'status', 'enabled', 'firmware', 'ipAddress', 'macAddress', 'capabilities', 'lastSeen', 'configVersion', 'appliedConfigVersion', 'createdAt', 'updatedAt'],
+  required: [
+    'uuid',
+    'name',
+    'type',
+    'status',
+    'enabled',
+    'firmware',
+    'ipAddress',
+    'macAddress',
+    'capabilities',
+    'lastSeen',
+    'configVersion',
+    'appliedConfigVersion',
+    'createdAt',
+    'updatedAt'
+  ],
   properties: {
     uuid: { type: 'string' },
     name: { type: 'string' },
@@ -51,20 +66,38 @@ export function deviceView (d: Device): Record<string, unknown> {
   }
 }
 
-const uuidParams: Schema = { type: 'object', required: ['uuid'], properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } } }
+const uuidParams: Schema = {
+  type: 'object',
+  required: ['uuid'],
+  properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } }
+}
 const name = { type: 'string', minLength: 1, maxLength: 128 }
-const type = { type: 'string', minLength: 1, maxLength: 32, description: 'relay_board, display, sensor, can_bridge, emergency_button, ...' }
-const capabilities = { type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 32 }, description: 'e.g. emergency_button, display (they grant MQTT rights)' }
+const type = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 32,
+  description: 'relay_board, display, sensor, can_bridge, emergency_button, ...'
+}
+const capabilities = {
+  type: 'array',
+  maxItems: 32,
+  uniqueItems: true,
+  items: { type: 'string', minLength: 1, maxLength: 32 },
+  description: 'e.g. emergency_button, display (they grant MQTT rights)'
+}
 const withSecret: Schema = {
   ...deviceSchema,
   required: [...deviceSchema.required as string[], 'secret'],
-  properties: { ...deviceSchema.properties as object, secret: { type: 'string', description: 'the MQTT password; shown only in this answer' } }
+  properties: {
+    ...(deviceSchema.properties as object),
+    secret: { type: 'string', description: 'the MQTT password; shown only in this answer' }
+  }
 }
 const common = { tag: 'devices', params: uuidParams, errors: ['GW_ERR_DEVICE_NOT_FOUND'] } as const
 
 type UuidReq<Q = Record<string, never>, B = undefined> = ApiRequest<{ uuid: string }, Q, B>
 
-async function found (app: AppContext, uuid: string): Promise<Device> {
+async function found (app: Services, uuid: string): Promise<Device> {
   const d = await app.repos.devices.byUuid(uuid)
   if (d === undefined) throw deviceNotFound(uuid)
   return d
@@ -74,19 +107,33 @@ async function found (app: AppContext, uuid: string): Promise<Device> {
  * Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). `forgetWill`: as
  * if it had sent DISCONNECT, so its Last Will (a retained "offline") is discarded rather than published.
  */
-function disconnect (app: AppContext, uuid: string, forgetWill = false): void {
+function disconnect (app: Services, uuid: string, forgetWill = false): void {
   closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'device' && p.uuid === uuid, { forgetWill })
 }
 
 /** Clears what the device left retained (its status and relay state), so panels stop showing a deleted device. */
-async function clearRetained (app: AppContext, uuid: string): Promise<void> {
+async function clearRetained (app: Services, uuid: string): Promise<void> {
   for (const family of ['deviceStatus', 'relayState'] as const) {
     await app.broker.publish(familyTopic(family, { uuid }), Buffer.alloc(0), { qos: 0, retain: true })
   }
 }
 
-async function audit (app: AppContext, req: UuidReq<unknown, unknown>, type: string, uuid: string, payload?: Record<string, unknown>): Promise<void> {
-  await app.events.log({ level: 'info', type, source: 'api', action: type.replace(/^device_/, ''), target: uuid, username: req.user.username, payload })
+async function audit (
+  app: Services,
+  req: UuidReq<unknown, unknown>,
+  type: string,
+  uuid: string,
+  payload?: Record<string, unknown>
+): Promise<void> {
+  await app.events.log({
+    level: 'info',
+    type,
+    source: 'api',
+    action: type.replace(/^device_/, ''),
+    target: uuid,
+    username: req.user.username,
+    payload
+  })
 }
 
 /**
@@ -102,11 +149,18 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'viewer',
     tag: 'devices',
     summary: 'Devices in provisioning order, optionally of one status and/or type',
-    query: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type, ...pageQuery } },
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type, ...pageQuery }
+    },
     response: pageOf(deviceSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { status, type, limit, offset } = req.query
-      const page = await app.repos.devices.page({ status: status === undefined ? undefined : [status], type: type === undefined ? undefined : [type] }, { limit, offset })
+      const page = await app.repos.devices.page(
+        { status: status === undefined ? undefined : [status], type: type === undefined ? undefined : [type] },
+        { limit, offset }
+      )
       return { items: page.items.map(deviceView), total: page.total, limit, offset }
     }
   }),
@@ -116,22 +170,33 @@ export const devicesRoutes: RouteSpec[] = [
     path: '/devices/changes',
     role: 'viewer',
     tag: 'devices',
-    summary: 'Devices whose row changed after `since` (oldest change first) and UUIDs deleted after it; pass `cursor` as the next `since`',
-    query: { type: 'object', additionalProperties: false, properties: { since: timeQuery('exclusive; default: the beginning (every device)') } },
+    summary:
+      'Devices whose row changed after `since` (oldest change first) and UUIDs deleted after it; pass `cursor` as ' +
+        'the next `since`',
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { since: timeQuery('exclusive; default: the beginning (every device)') }
+    },
     response: {
       type: 'object',
       required: ['items', 'deleted', 'cursor', 'until'],
       properties: {
         items: { type: 'array', items: deviceSchema },
-        deleted: { type: 'array', items: { type: 'string' }, description: 'UUIDs deleted in the interval; apply them before items' },
+        deleted: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'UUIDs deleted in the interval; apply them before items'
+        },
         cursor: { type: 'integer', description: 'epoch ms: the next since (every change up to it is in this answer)' },
         until: isoTime
       }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const since = req.query.since === undefined ? -1 : parseTime('since', req.query.since)
       const until = app.repos.devices.horizon(app.clock.now())
-      const { changed, deleted } = until > since ? await app.repos.devices.changes(since, until) : { changed: [], deleted: [] }
+      const { changed, deleted } =
+        until > since ? await app.repos.devices.changes(since, until) : { changed: [], deleted: [] }
       const cursor = Math.max(since, until)
       return { items: changed.map(deviceView), deleted, cursor, until: iso(cursor) }
     }
@@ -144,7 +209,7 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'viewer',
     summary: 'One device',
     response: deviceSchema,
-    handler: async (req, { app }) => deviceView(await found(app, req.params.uuid))
+    handler: async (req, app) => deviceView(await found(app, req.params.uuid))
   }),
   route<unknown, unknown, { name: string, type: string, uuid?: string, capabilities?: string[] }>({
     id: 'devices.create',
@@ -158,13 +223,26 @@ export const devicesRoutes: RouteSpec[] = [
       type: 'object',
       additionalProperties: false,
       required: ['name', 'type'],
-      properties: { name, type, uuid: { type: 'string', pattern: DEVICE_ID.source, description: 'default: a new random UUID' }, capabilities }
+      properties: {
+        name,
+        type,
+        uuid: { type: 'string', pattern: DEVICE_ID.source, description: 'default: a new random UUID' },
+        capabilities
+      }
     },
     response: withSecret,
     errors: ['GW_ERR_DEVICE_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { device, secret } = await provisionDevice(app.repos.devices, req.body, () => app.clock.now())
-      await app.events.log({ level: 'info', type: 'device_provisioned', source: 'api', action: 'provision', target: device.uuid, username: req.user.username, payload: { type: device.type } })
+      await app.events.log({
+        level: 'info',
+        type: 'device_provisioned',
+        source: 'api',
+        action: 'provision',
+        target: device.uuid,
+        username: req.user.username,
+        payload: { type: device.type }
+      })
       return { ...deviceView(device), secret }
     }
   }),
@@ -174,10 +252,16 @@ export const devicesRoutes: RouteSpec[] = [
     method: 'PATCH',
     path: '/devices/:uuid',
     role: 'admin',
-    summary: 'Change name, type, enabled or capabilities (disabling closes its connection and refuses the next CONNECT)',
-    body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, type, enabled: { type: 'boolean' }, capabilities } },
+    summary: 'Change name, type, enabled or capabilities (disabling closes its connection and refuses the next ' +
+      'CONNECT)',
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { name, type, enabled: { type: 'boolean' }, capabilities }
+    },
     response: deviceSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       if (!await app.repos.devices.update(uuid, req.body, app.clock.now())) throw deviceNotFound(uuid)
       // Type and capabilities grant MQTT rights, decided at CONNECT: a change applies from the next one.
@@ -192,9 +276,11 @@ export const devicesRoutes: RouteSpec[] = [
     method: 'DELETE',
     path: '/devices/:uuid',
     role: 'admin',
-    summary: 'Delete a device with its telemetry, relay channels and commands; its connection is closed, its retained status cleared, its next CONNECT refused',
+    summary:
+      'Delete a device with its telemetry, relay channels and commands; its connection is closed, its retained ' +
+        'status cleared, its next CONNECT refused',
     status: 204,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       if (!await app.repos.devices.remove(uuid, app.clock.now())) throw deviceNotFound(uuid)
       app.bus.emit('device.deleted', { uuid })
@@ -209,9 +295,15 @@ export const devicesRoutes: RouteSpec[] = [
     method: 'POST',
     path: '/devices/:uuid/rotate-secret',
     role: 'admin',
-    summary: 'A new secret (as `device rotate-secret`), shown only in this answer; the device\'s live connection is closed and the old secret refused',
-    response: { type: 'object', required: ['uuid', 'secret'], properties: { uuid: { type: 'string' }, secret: { type: 'string' } } },
-    handler: async (req, { app }) => {
+    summary:
+      "A new secret (as `device rotate-secret`), shown only in this answer; the device's live connection is closed " +
+        'and the old secret refused',
+    response: {
+      type: 'object',
+      required: ['uuid', 'secret'],
+      properties: { uuid: { type: 'string' }, secret: { type: 'string' } }
+    },
+    handler: async (req, app) => {
       const { uuid } = req.params
       const secret = await rotateDeviceSecret(app.repos.devices, uuid, () => app.clock.now())
       // The live session was opened with the old secret: it ends now (its will is published as after any drop).
@@ -226,9 +318,11 @@ export const devicesRoutes: RouteSpec[] = [
     method: 'POST',
     path: '/devices/:uuid/approve',
     role: 'admin',
-    summary: 'Approve a pending (auto-registered) device (as `device approve`): pending → offline, full rights from its next CONNECT',
+    summary:
+      'Approve a pending (auto-registered) device (as `device approve`): pending → offline, full rights from its ' +
+        'next CONNECT',
     response: deviceSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const before = await found(app, req.params.uuid)
       const device = await approveDevice(app.repos.devices, req.params.uuid, () => app.clock.now())
       if (before.status === 'pending') await audit(app, req, 'device_approved', device.uuid)

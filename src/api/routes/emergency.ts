@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { EmergencyRecord } from '../../services/emergency-latch.js'
 import { route, type RouteSpec } from '../route-table.js'
 
@@ -15,14 +15,18 @@ const stateSchema = {
     rollCall: {
       type: 'object',
       additionalProperties: { type: 'string', enum: ['pending', 'acked', 'failed', 'timeout', 'expired'] },
-      description: 'GET only, while active: per relay board, did it acknowledge its off-commands (a board that reconnects is told again)'
+      description:
+        'GET only, while active: per relay board, did it acknowledge its off-commands (a board that reconnects is ' +
+          'told again)'
     }
   }
 }
 
 /** As EmergencyService publishes it: an inactive state carries no reason, source or time. */
 function stateOf (r: EmergencyRecord): Record<string, unknown> {
-  return r.active ? { active: true, reason: r.reason, source: r.source, since: r.since } : { active: false, reason: null, source: null, since: null }
+  return r.active
+    ? { active: true, reason: r.reason, source: r.source, since: r.since }
+    : { active: false, reason: null, source: null, since: null }
 }
 
 /**
@@ -40,8 +44,8 @@ export const emergencyRoutes: RouteSpec[] = [
     tag: 'emergency',
     summary: 'The emergency state (as retained on autocore/emergency/state)',
     response: stateSchema,
-    handler: async (_req, { control }) => {
-      const r = control.emergency.record
+    handler: async (_req, { emergency }) => {
+      const r = emergency.record
       return r.active ? { ...stateOf(r), rollCall: { ...r.roll_call } } : stateOf(r)
     }
   }),
@@ -52,10 +56,15 @@ export const emergencyRoutes: RouteSpec[] = [
     role: 'operator',
     tag: 'emergency',
     summary: 'Emergency stop: every relay off, macros cancelled, relay-on and macros refused until reset',
-    body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } } },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } }
+    },
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) =>
+      stateOf(await emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
   }),
   route({
     id: 'emergency.reset',
@@ -66,6 +75,6 @@ export const emergencyRoutes: RouteSpec[] = [
     summary: 'End the emergency stop (logged with the user)',
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.reset({ actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) => stateOf(await emergency.reset({ actor: userActor(req.user, req.ip) }))
   })
 ]

@@ -28,7 +28,9 @@ const next: Schema = {
   type: ['object', 'null'],
   required: ['since', 'afterId'],
   properties: { since: { type: 'integer' }, afterId: { type: ['integer', 'null'] } },
-  description: 'with since: the since (and afterId) of the next poll, which then returns exactly the events after this answer; null without since'
+  description:
+    'with since: the since (and afterId) of the next poll, which then returns exactly the events after this answer; ' +
+      'null without since'
 }
 
 interface EventsQuery extends Page { since?: string, afterId?: number, level?: EventLevel, type?: string }
@@ -45,31 +47,56 @@ export const eventsRoutes: RouteSpec[] = [
     path: '/events',
     role: 'viewer',
     tag: 'events',
-    summary: 'Events: newest first, or with `since` oldest first after it (pass `next` back to continue); `level` is a minimum',
+    summary:
+      'Events: newest first, or with `since` oldest first after it (pass `next` back to continue); `level` is a ' +
+        'minimum',
     query: {
       type: 'object',
       additionalProperties: false,
       properties: {
         since: timeQuery('only events after this time (exclusive)'),
-        afterId: { type: 'integer', minimum: 0, description: 'with since: also events at exactly since whose id is greater (the last event seen)' },
+        afterId: {
+          type: 'integer',
+          minimum: 0,
+          description: 'with since: also events at exactly since whose id is greater (the last event seen)'
+        },
         level: { type: 'string', enum: LEVELS, description: 'minimum level: warning = warning, error and critical' },
-        type: { type: 'string', pattern: '^[A-Za-z0-9_.:-]+(,[A-Za-z0-9_.:-]+)*$', maxLength: 512, description: 'event type, or several separated by commas' },
+        type: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]+(,[A-Za-z0-9_.:-]+)*$',
+          maxLength: 512,
+          description: 'event type, or several separated by commas'
+        },
         ...pageQuery
       }
     },
-    response: { ...pageOf(eventSchema), required: ['items', 'total', 'limit', 'offset', 'next'], properties: { ...pageOf(eventSchema).properties as object, next } },
-    handler: async (req, { app }) => {
+    response: {
+      ...pageOf(eventSchema),
+      required: ['items', 'total', 'limit', 'offset', 'next'],
+      properties: { ...(pageOf(eventSchema).properties as object), next }
+    },
+    handler: async (req, app) => {
       const q = req.query
       const levels = q.level === undefined ? undefined : LEVELS.slice(LEVELS.indexOf(q.level))
       const types = q.type?.split(',')
       if (q.since === undefined) {
-        if (q.afterId !== undefined) throw new GatewayError('GW_ERR_HTTP_VALIDATION', 'invalid query: afterId needs since', [{ in: 'query', field: 'since', message: 'is required with afterId' }])
+        if (q.afterId !== undefined) {
+          throw new GatewayError('GW_ERR_HTTP_VALIDATION', 'invalid query: afterId needs since', [
+            { in: 'query', field: 'since', message: 'is required with afterId' }
+          ])
+        }
         const page = await app.repos.events.page({ levels, types, limit: q.limit, offset: q.offset })
         return { items: page.items.map(eventMessage), total: page.total, limit: q.limit, offset: q.offset, next: null }
       }
       const since = parseTime('since', q.since)
       const until = Math.max(since, app.repos.events.horizon(app.clock.now()))
-      const page = await app.repos.events.page({ levels, types, after: { ts: since, id: q.afterId, until }, limit: q.limit, offset: q.offset })
+      const page = await app.repos.events.page({
+        levels,
+        types,
+        after: { ts: since, id: q.afterId, until },
+        limit: q.limit,
+        offset: q.offset
+      })
       const last = page.items.at(-1)
       // A full page may have more after it: continue after its last event; otherwise everything up to `until` is here.
       const more = last !== undefined && page.items.length === q.limit
@@ -78,7 +105,9 @@ export const eventsRoutes: RouteSpec[] = [
         total: page.total,
         limit: q.limit,
         offset: q.offset,
-        next: more ? { since: last.ts, afterId: last.id } : { since: until, afterId: until === since ? q.afterId ?? null : null }
+        next: more
+          ? { since: last.ts, afterId: last.id }
+          : { since: until, afterId: until === since ? (q.afterId ?? null) : null }
       }
     }
   })

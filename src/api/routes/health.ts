@@ -1,6 +1,6 @@
 import { statfsSync, statSync } from 'node:fs'
 import Router from '@koa/router'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { EmergencyRecord } from '../../services/emergency-latch.js'
 import { version } from '../../version.js'
 import { backupDir, listBackups, SIDECARS, sqliteFile } from '../../persistence/sqlite-files.js'
@@ -16,7 +16,15 @@ export interface HealthReport {
   storage: { dataDir: string, diskFreeBytes: number, diskTotalBytes: number, dbBytes: number | null }
   backup?: { enabled: boolean, dir: string, count: number, lastAt: number | null, ageS: number | null }
   /** Readings accepted and not yet committed, the oldest one's age, and whether ingest is held back. */
-  telemetry: { buffered: number, lagMs: number, backpressure: boolean, waiting: number, written: number, failed: number, refused: number }
+  telemetry: {
+    buffered: number
+    lagMs: number
+    backpressure: boolean
+    waiting: number
+    written: number
+    failed: number
+    refused: number
+  }
   /** The emergency stop: active or not, and since when, why and from whom while active. */
   emergency: Pick<EmergencyRecord, 'active' | 'since' | 'reason' | 'source'>
 }
@@ -33,15 +41,21 @@ function fileBytes (file: string): number {
 }
 
 /** Free space where the data lives, and the database's size (main file plus WAL). */
-export function storagePart (ctx: AppContext): HealthReport['storage'] {
+export function storagePart (ctx: Services): HealthReport['storage'] {
   const fs = statfsSync(ctx.config.dataDir)
   const file = sqliteFile(ctx.config)
-  const dbBytes = file === undefined ? null : [file, ...SIDECARS.map(s => file + s)].reduce((n, f) => n + fileBytes(f), 0)
-  return { dataDir: ctx.config.dataDir, diskFreeBytes: fs.bavail * fs.bsize, diskTotalBytes: fs.blocks * fs.bsize, dbBytes }
+  const dbBytes =
+    file === undefined ? null : [file, ...SIDECARS.map(s => file + s)].reduce((n, f) => n + fileBytes(f), 0)
+  return {
+    dataDir: ctx.config.dataDir,
+    diskFreeBytes: fs.bavail * fs.bsize,
+    diskTotalBytes: fs.blocks * fs.bsize,
+    dbBytes
+  }
 }
 
 /** The newest backup on disk (scheduled or taken with `autocore-gateway backup`). */
-export function backupPart (ctx: AppContext): HealthReport['backup'] {
+export function backupPart (ctx: Services): HealthReport['backup'] {
   const file = sqliteFile(ctx.config)
   if (file === undefined) return undefined
   const dir = backupDir(ctx.config)
@@ -51,7 +65,7 @@ export function backupPart (ctx: AppContext): HealthReport['backup'] {
   return { enabled: ctx.config.backup.enabled, dir, count: backups.length, lastAt, ageS }
 }
 
-export async function healthReport (ctx: AppContext, emergency: EmergencyState): Promise<HealthReport> {
+export async function healthReport (ctx: Services, emergency: EmergencyState): Promise<HealthReport> {
   const brokerUp = !ctx.broker.aedes.closed
   const dbOk = await ctx.db.ping()
   return {
@@ -68,16 +82,26 @@ export async function healthReport (ctx: AppContext, emergency: EmergencyState):
 }
 
 function emergencyPart (r: EmergencyRecord): HealthReport['emergency'] {
-  return r.active ? { active: true, since: r.since, reason: r.reason, source: r.source } : { active: false, since: null, reason: null, source: null }
+  return r.active
+    ? { active: true, since: r.since, reason: r.reason, source: r.source }
+    : { active: false, since: null, reason: null, source: null }
 }
 
-function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
+function telemetryPart (ctx: Services): HealthReport['telemetry'] {
   const s = ctx.telemetry.state()
-  return { buffered: s.buffered, lagMs: s.lagMs, backpressure: s.backpressure, waiting: s.waiting, written: s.written, failed: s.failed, refused: s.refused }
+  return {
+    buffered: s.buffered,
+    lagMs: s.lagMs,
+    backpressure: s.backpressure,
+    waiting: s.waiting,
+    written: s.written,
+    failed: s.failed,
+    refused: s.refused
+  }
 }
 
 /** `GET /health`: 200 when every part answers, 503 (same body) when one does not. */
-export function healthRoutes (app: AppContext, emergency: EmergencyState): Router {
+export function healthRoutes (app: Services, emergency: EmergencyState): Router {
   const router = new Router()
   router.get('/health', async ctx => {
     const report = await healthReport(app, emergency)

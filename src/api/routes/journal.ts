@@ -5,7 +5,21 @@ import { parseTime, timeQuery } from '../time-query.js'
 const entrySchema: Schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'at', 'actor', 'actorKind', 'role', 'transport', 'address', 'action', 'target', 'params', 'outcome', 'errorCode', 'commandId'],
+  required: [
+    'id',
+    'at',
+    'actor',
+    'actorKind',
+    'role',
+    'transport',
+    'address',
+    'action',
+    'target',
+    'params',
+    'outcome',
+    'errorCode',
+    'commandId'
+  ],
   properties: {
     id: { type: 'integer' },
     at: { type: 'string', format: 'date-time', description: 'when the gateway took the request' },
@@ -14,7 +28,11 @@ const entrySchema: Schema = {
     role: { type: ['string', 'null'], description: "the user's role at the time" },
     transport: { type: 'string', enum: ['api', 'mqtt', 'ws', 'cli', 'gateway-internal'] },
     address: { type: ['string', 'null'], description: 'remote address of the request or MQTT connection' },
-    action: { type: 'string', description: 'relay.on|off|toggle|pulse|hold, macro.run, macro.cancel, emergency.stop, emergency.reset, device.config' },
+    action: {
+      type: 'string',
+      description:
+        'relay.on|off|toggle|pulse|hold, macro.run, macro.cancel, emergency.stop, emergency.reset, device.config'
+    },
     target: { type: ['string', 'null'], description: '<deviceUuid>/<channel>, macro:<id>, device:<uuid>, gateway' },
     params: { type: ['object', 'null'] },
     outcome: { type: 'string', enum: ['accepted', 'refused'] },
@@ -33,20 +51,31 @@ export const journalRoutes: RouteSpec[] = [
     path: '/journal',
     role: 'admin',
     tag: 'journal',
-    summary: 'The control journal: who asked for which control action, through what, when, and its outcome (oldest first)',
+    summary:
+      'The control journal: who asked for which control action, through what, when, and its outcome (oldest first)',
     query: {
       type: 'object',
       additionalProperties: false,
       properties: {
         since: timeQuery('only actions at or after this time'),
         until: timeQuery('only actions at or before this time'),
-        target: { type: 'string', minLength: 1, maxLength: 128, description: 'exact target, e.g. <deviceUuid>/3 or macro:2' },
+        target: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'exact target, e.g. <deviceUuid>/3 or macro:2'
+        },
         action: { type: 'string', pattern: '^[a-z]+\\.[a-z]+$', maxLength: 32, description: 'e.g. relay.on' },
         limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'at most this many' }
       }
     },
-    response: { type: 'object', additionalProperties: false, required: ['items'], properties: { items: { type: 'array', items: entrySchema } } },
-    handler: async (req, { app }) => {
+    response: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['items'],
+      properties: { items: { type: 'array', items: entrySchema } }
+    },
+    handler: async (req, app) => {
       const q = req.query
       const rows = await app.repos.journal.find({
         since: q.since === undefined ? undefined : parseTime('since', q.since),

@@ -1,8 +1,17 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { Screen, ScreenItem } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { ScreenFields, ScreenItemFields } from '../../persistence/repositories/screens.js'
-import { pageOf, pageQuery, route, type ApiDeps, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import {
+  pageOf,
+  pageQuery,
+  route,
+  type ApiDeps,
+  type ApiRequest,
+  type Page,
+  type RouteSpec,
+  type Schema
+} from '../route-table.js'
 import { idParams, nullable, patchOf, record } from '../schemas.js'
 import { commandAnswer, commandResult } from './relays.js'
 
@@ -11,23 +20,44 @@ const json = { type: ['object', 'null'] }
 const screenProps = {
   name: { type: 'string', minLength: 1, maxLength: 64 },
   title: { type: 'string', minLength: 1, maxLength: 128 },
-  deviceType: { ...nullable({ type: 'string', minLength: 1, maxLength: 32 }), description: 'only devices of this type show it; null: all' },
+  deviceType: {
+    ...nullable({ type: 'string', minLength: 1, maxLength: 32 }),
+    description: 'only devices of this type show it; null: all'
+  },
   position: { type: 'integer', minimum: 0, maximum: 100_000 },
   enabled: { type: 'boolean' }
 }
-const screenSchema = record({ id: { type: 'integer' }, name: { type: 'string' }, title: { type: 'string' }, deviceType: { type: ['string', 'null'] }, position: { type: 'integer' }, enabled: { type: 'boolean' } })
-const screenBody: Schema = { type: 'object', additionalProperties: false, required: ['name', 'title'], properties: screenProps }
+const screenSchema = record({
+  id: { type: 'integer' },
+  name: { type: 'string' },
+  title: { type: 'string' },
+  deviceType: { type: ['string', 'null'] },
+  position: { type: 'integer' },
+  enabled: { type: 'boolean' }
+})
+const screenBody: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'title'],
+  properties: screenProps
+}
 
 const itemProps = {
   itemType: { type: 'string', minLength: 1, maxLength: 32, description: 'button, switch, gauge, display, ...' },
   label: { type: 'string', minLength: 1, maxLength: 128 },
   position: { type: 'integer', minimum: 0, maximum: 100_000 },
   relayChannelId: { ...nullable({ type: 'integer', minimum: 1 }), description: 'the relay channel the item controls' },
-  mutexGroup: { ...nullable({ type: 'string', minLength: 1, maxLength: 64 }), description: 'items of a group are never on together (see activate)' },
+  mutexGroup: {
+    ...nullable({ type: 'string', minLength: 1, maxLength: 64 }),
+    description: 'items of a group are never on together (see activate)'
+  },
   action: {
     type: ['object', 'null'],
     description: 'free-form for the panel; activate reads relayAction (default on) and durationMs',
-    properties: { relayAction: { type: 'string', enum: ['on', 'toggle', 'pulse'] }, durationMs: { type: 'integer', minimum: 1, maximum: 86_400_000 } }
+    properties: {
+      relayAction: { type: 'string', enum: ['on', 'toggle', 'pulse'] },
+      durationMs: { type: 'integer', minimum: 1, maximum: 86_400_000 }
+    }
   },
   dataSource: { ...json, description: 'free-form: what a gauge or display shows' },
   style: { ...json, description: 'free-form' }
@@ -44,30 +74,46 @@ const itemSchema = record({
   dataSource: json,
   style: json
 })
-const itemBody: Schema = { type: 'object', additionalProperties: false, required: ['itemType', 'label'], properties: itemProps }
+const itemBody: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['itemType', 'label'],
+  properties: itemProps
+}
 
 function screenJson (s: Screen): Record<string, unknown> {
   return { id: s.id, name: s.name, title: s.title, deviceType: s.deviceType, position: s.position, enabled: s.enabled }
 }
 
 function itemJson (i: ScreenItem): Record<string, unknown> {
-  return { id: i.id, screenId: i.screenId, itemType: i.itemType, label: i.label, position: i.position, relayChannelId: i.relayChannelId, mutexGroup: i.mutexGroup, action: i.action, dataSource: i.dataSource, style: i.style }
+  return {
+    id: i.id,
+    screenId: i.screenId,
+    itemType: i.itemType,
+    label: i.label,
+    position: i.position,
+    relayChannelId: i.relayChannelId,
+    mutexGroup: i.mutexGroup,
+    action: i.action,
+    dataSource: i.dataSource,
+    style: i.style
+  }
 }
 
 async function screenFound (deps: ApiDeps, id: number): Promise<Screen> {
-  const s = await deps.app.repos.screens.byId(id)
+  const s = await deps.repos.screens.byId(id)
   if (s === undefined) throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${id}`)
   return s
 }
 
 async function itemFound (deps: ApiDeps, id: number): Promise<ScreenItem> {
-  const i = await deps.app.repos.screens.item(id)
+  const i = await deps.repos.screens.item(id)
   if (i === undefined) throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${id}`)
   return i
 }
 
 async function checkChannel (deps: ApiDeps, id: number | null | undefined): Promise<void> {
-  if (id != null && !await deps.app.repos.screens.channelExists(id)) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`)
+  if (id != null && !(await deps.repos.screens.channelExists(id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`) }
 }
 
 /**
@@ -77,15 +123,20 @@ async function checkChannel (deps: ApiDeps, id: number | null | undefined): Prom
  * one goes on, and activations of one group run one at a time. `deactivated` lists the other items of the group and
  * the items bound to any channel turned off.
  */
-async function activate (deps: ApiDeps, itemId: number, user: ApiRequest<unknown, unknown, unknown>['user'], ip: string): Promise<Record<string, unknown>> {
+async function activate (
+  deps: ApiDeps,
+  itemId: number,
+  user: ApiRequest<unknown, unknown, unknown>['user'],
+  ip: string
+): Promise<Record<string, unknown>> {
   const item = await itemFound(deps, itemId)
-  if (item.relayChannelId === null) throw new GatewayError('GW_ERR_SCREEN_ITEM_UNBOUND', `screen item ${itemId} has no relay channel`)
-  const ch = await deps.control.relays.channelById(item.relayChannelId)
+  if (item.relayChannelId === null) { throw new GatewayError('GW_ERR_SCREEN_ITEM_UNBOUND', `screen item ${itemId} has no relay channel`) }
+  const ch = await deps.relays.channelById(item.relayChannelId)
   if (ch === undefined) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${item.relayChannelId}`)
-  const others = item.mutexGroup === null ? [] : await deps.app.repos.screens.groupOthers(item.mutexGroup, item.id)
+  const others = item.mutexGroup === null ? [] : await deps.repos.screens.groupOthers(item.mutexGroup, item.id)
   const channelIds = others.map(o => o.relayChannelId).filter((id): id is number => id !== null)
   const action = item.action as { relayAction?: 'on' | 'toggle' | 'pulse', durationMs?: number } | null
-  const r = await deps.control.relays.setChannel({
+  const r = await deps.relays.setChannel({
     deviceUuid: ch.deviceUuid,
     channel: ch.channelNumber,
     action: action?.relayAction ?? 'on',
@@ -95,8 +146,14 @@ async function activate (deps: ApiDeps, itemId: number, user: ApiRequest<unknown
     source: 'api',
     exclusive: item.mutexGroup === null ? undefined : { group: item.mutexGroup, channelIds }
   })
-  const deactivated = new Set([...others, ...await deps.app.repos.screens.boundTo(r.turnedOff)].map(i => i.id).filter(id => id !== item.id))
-  return { itemId: item.id, ...await commandAnswer(deps, ch.id, r), deactivated: [...deactivated].sort((a, b) => a - b) }
+  const deactivated = new Set(
+    [...others, ...(await deps.repos.screens.boundTo(r.turnedOff))].map(i => i.id).filter(id => id !== item.id)
+  )
+  return {
+    itemId: item.id,
+    ...(await commandAnswer(deps, ch.id, r)),
+    deactivated: [...deactivated].sort((a, b) => a - b)
+  }
 }
 
 const screens = { tag: 'screens' } as const
@@ -113,7 +170,7 @@ export const screensRoutes: RouteSpec[] = [
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(screenSchema),
     handler: async (req, deps) => {
-      const { rows, total } = await deps.app.repos.screens.list(req.query)
+      const { rows, total } = await deps.repos.screens.list(req.query)
       return { items: rows.map(screenJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -125,11 +182,15 @@ export const screensRoutes: RouteSpec[] = [
     role: 'viewer',
     summary: 'One screen with all its items, by position',
     params: idParams('id'),
-    response: { ...screenSchema, required: [...screenSchema.required as string[], 'items'], properties: { ...screenSchema.properties as object, items: { type: 'array', items: itemSchema } } },
+    response: {
+      ...screenSchema,
+      required: [...(screenSchema.required as string[]), 'items'],
+      properties: { ...(screenSchema.properties as object), items: { type: 'array', items: itemSchema } }
+    },
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
       const s = await screenFound(deps, req.params.id)
-      return { ...screenJson(s), items: (await deps.app.repos.screens.allItemsOf(s.id)).map(itemJson) }
+      return { ...screenJson(s), items: (await deps.repos.screens.allItemsOf(s.id)).map(itemJson) }
     }
   }),
   route<unknown, unknown, Pick<ScreenFields, 'name' | 'title'> & Partial<ScreenFields>>({
@@ -143,7 +204,7 @@ export const screensRoutes: RouteSpec[] = [
     status: 201,
     response: screenSchema,
     handler: async (req, deps) => {
-      const id = await deps.app.repos.screens.create({ deviceType: null, position: 0, enabled: true, ...req.body })
+      const id = await deps.repos.screens.create({ deviceType: null, position: 0, enabled: true, ...req.body })
       return screenJson(await screenFound(deps, id))
     }
   }),
@@ -159,7 +220,7 @@ export const screensRoutes: RouteSpec[] = [
     response: screenSchema,
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!await deps.app.repos.screens.update(req.params.id, req.body)) throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`)
+      if (!(await deps.repos.screens.update(req.params.id, req.body))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
       return screenJson(await screenFound(deps, req.params.id))
     }
   }),
@@ -174,7 +235,7 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!await deps.app.repos.screens.delete(req.params.id)) throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`)
+      if (!(await deps.repos.screens.delete(req.params.id))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
     }
   }),
   route<{ id: number }, Page>({
@@ -190,7 +251,7 @@ export const screensRoutes: RouteSpec[] = [
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
       await screenFound(deps, req.params.id)
-      const { rows, total } = await deps.app.repos.screens.itemsOf(req.params.id, req.query)
+      const { rows, total } = await deps.repos.screens.itemsOf(req.params.id, req.query)
       return { items: rows.map(itemJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -209,8 +270,16 @@ export const screensRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       await screenFound(deps, req.params.id)
       await checkChannel(deps, req.body.relayChannelId)
-      const fields: ScreenItemFields = { position: 0, relayChannelId: null, mutexGroup: null, action: null, dataSource: null, style: null, ...req.body }
-      return itemJson(await itemFound(deps, await deps.app.repos.screens.createItem(req.params.id, fields)))
+      const fields: ScreenItemFields = {
+        position: 0,
+        relayChannelId: null,
+        mutexGroup: null,
+        action: null,
+        dataSource: null,
+        style: null,
+        ...req.body
+      }
+      return itemJson(await itemFound(deps, await deps.repos.screens.createItem(req.params.id, fields)))
     }
   }),
   route<{ itemId: number }>({
@@ -239,7 +308,7 @@ export const screensRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       await itemFound(deps, req.params.itemId)
       await checkChannel(deps, req.body.relayChannelId)
-      await deps.app.repos.screens.updateItem(req.params.itemId, req.body)
+      await deps.repos.screens.updateItem(req.params.itemId, req.body)
       return itemJson(await itemFound(deps, req.params.itemId))
     }
   }),
@@ -254,7 +323,7 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_ITEM_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!await deps.app.repos.screens.deleteItem(req.params.itemId)) throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`)
+      if (!(await deps.repos.screens.deleteItem(req.params.itemId))) { throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`) }
     }
   }),
   route<{ itemId: number }>({
@@ -263,14 +332,28 @@ export const screensRoutes: RouteSpec[] = [
     method: 'POST',
     path: '/screens/items/:itemId/activate',
     role: 'operator',
-    summary: 'Activate an item: its relay action, the other items of its mutex group (and of its channel\'s relay group) off first',
+    summary:
+      "Activate an item: its relay action, the other items of its mutex group (and of its channel's relay group) off " +
+        'first',
     params: idParams('itemId'),
     response: {
       ...commandResult,
       required: [...commandResult.required, 'itemId', 'deactivated'],
-      properties: { ...commandResult.properties, itemId: { type: 'integer' }, deactivated: { type: 'array', items: { type: 'integer' }, description: 'other items now off' } }
+      properties: {
+        ...commandResult.properties,
+        itemId: { type: 'integer' },
+        deactivated: { type: 'array', items: { type: 'integer' }, description: 'other items now off' }
+      }
     },
-    errors: ['GW_ERR_SCREEN_ITEM_NOT_FOUND', 'GW_ERR_SCREEN_ITEM_UNBOUND', 'GW_ERR_RELAY_NOT_FOUND', 'GW_ERR_RELAY_DISABLED', 'GW_ERR_RELAY_MUTEX_FAILED', 'GW_ERR_RELAY_BAD_REQUEST', 'GW_ERR_EMERGENCY_ACTIVE'],
+    errors: [
+      'GW_ERR_SCREEN_ITEM_NOT_FOUND',
+      'GW_ERR_SCREEN_ITEM_UNBOUND',
+      'GW_ERR_RELAY_NOT_FOUND',
+      'GW_ERR_RELAY_DISABLED',
+      'GW_ERR_RELAY_MUTEX_FAILED',
+      'GW_ERR_RELAY_BAD_REQUEST',
+      'GW_ERR_EMERGENCY_ACTIVE'
+    ],
     handler: async (req, deps) => await activate(deps, req.params.itemId, req.user, req.ip)
   })
 ]

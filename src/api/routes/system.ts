@@ -89,7 +89,7 @@ export const systemRoutes: RouteSpec[] = [
     tag: 'system',
     summary: 'The gateway and its machine: version, uptime, load, CPU temperature, memory, disk, store sizes, backups',
     response: systemSchema,
-    handler: async (_req, { app }) => {
+    handler: async (_req, app) => {
       const file = sqliteFile(app.config)
       const dir = backupDir(app.config)
       return {
@@ -125,7 +125,7 @@ export const systemRoutes: RouteSpec[] = [
     status: 201,
     response: backupSchema,
     errors: ['GW_ERR_BACKUP_UNSUPPORTED', 'GW_ERR_BACKUP_FAILED'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       if (sqliteFile(app.config) === undefined) throw new GatewayError('GW_ERR_BACKUP_UNSUPPORTED')
       let made: BackupFile
       try {
@@ -162,7 +162,7 @@ export const systemRoutes: RouteSpec[] = [
       }
     },
     errors: ['GW_ERR_BACKUP_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const file = sqliteFile(app.config)
       // Only a file the listing shows: the name is matched against it, never joined onto a path unchecked.
       const all = file === undefined ? [] : listBackups(backupDir(app.config), file)

@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import { route, type RouteSpec } from '../route-table.js'
 
@@ -8,8 +8,18 @@ export const BUCKETS = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000 } as const
 
 const epochMs = { type: 'integer', minimum: 0, description: 'epoch milliseconds' }
 const key = { type: 'string', minLength: 1, maxLength: 64 }
-const params = { type: 'object', required: ['uuid'], properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } } }
-const common = { tag: 'telemetry', role: 'viewer', params, badRequest: 'GW_ERR_TELEMETRY_BAD_QUERY', errors: ['GW_ERR_TELEMETRY_DEVICE_NOT_FOUND'] } as const
+const params = {
+  type: 'object',
+  required: ['uuid'],
+  properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } }
+}
+const common = {
+  tag: 'telemetry',
+  role: 'viewer',
+  params,
+  badRequest: 'GW_ERR_TELEMETRY_BAD_QUERY',
+  errors: ['GW_ERR_TELEMETRY_DEVICE_NOT_FOUND']
+} as const
 
 /** from/to with defaults (the last 24 h), checked to be in order. */
 function range (q: { from?: number, to?: number }, now: number): { from: number, to: number } {
@@ -19,7 +29,7 @@ function range (q: { from?: number, to?: number }, now: number): { from: number,
   return { from, to }
 }
 
-async function deviceId (app: AppContext, uuid: string): Promise<number> {
+async function deviceId (app: Services, uuid: string): Promise<number> {
   const id = await app.telemetry.repo.deviceId(uuid)
   if (id === undefined) throw new GatewayError('GW_ERR_TELEMETRY_DEVICE_NOT_FOUND', `no device ${uuid}`)
   return id
@@ -37,7 +47,7 @@ export const telemetryRoutes: RouteSpec[] = [
     method: 'GET',
     path: '/telemetry/:uuid/latest',
     summary: 'The latest reading of every key of a device',
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const id = await deviceId(app, req.params.uuid)
       return { device: req.params.uuid, readings: await app.telemetry.repo.latest(id) }
     }
@@ -52,15 +62,32 @@ export const telemetryRoutes: RouteSpec[] = [
       type: 'object',
       additionalProperties: false,
       required: ['key'],
-      properties: { key, from: epochMs, to: epochMs, bucket: { type: 'string', enum: Object.keys(BUCKETS), default: '1m' } }
+      properties: {
+        key,
+        from: epochMs,
+        to: epochMs,
+        bucket: { type: 'string', enum: Object.keys(BUCKETS), default: '1m' }
+      }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const q = req.query
       const { from, to } = range(q, app.clock.now())
       const bucketMs = BUCKETS[q.bucket]
-      if ((to - from) / bucketMs > MAX_POINTS) throw new GatewayError('GW_ERR_TELEMETRY_BAD_QUERY', `invalid query: more than ${MAX_POINTS} buckets; use a larger bucket or a shorter range`)
+      if ((to - from) / bucketMs > MAX_POINTS) {
+        throw new GatewayError(
+          'GW_ERR_TELEMETRY_BAD_QUERY',
+          `invalid query: more than ${MAX_POINTS} buckets; use a larger bucket or a shorter range`
+        )
+      }
       const id = await deviceId(app, req.params.uuid)
-      return { device: req.params.uuid, key: q.key, bucket: q.bucket, from, to, points: await app.telemetry.repo.series(id, q.key, from, to, bucketMs) }
+      return {
+        device: req.params.uuid,
+        key: q.key,
+        bucket: q.bucket,
+        from,
+        to,
+        points: await app.telemetry.repo.series(id, q.key, from, to, bucketMs)
+      }
     }
   }),
   route<{ uuid: string }, { key?: string, from?: number, to?: number, limit: number, cursor?: string }>({
@@ -72,14 +99,24 @@ export const telemetryRoutes: RouteSpec[] = [
     query: {
       type: 'object',
       additionalProperties: false,
-      properties: { key, from: epochMs, to: epochMs, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string', pattern: '^\\d+:\\d+$' } }
+      properties: {
+        key,
+        from: epochMs,
+        to: epochMs,
+        limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        cursor: { type: 'string', pattern: '^\\d+:\\d+$' }
+      }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const q = req.query
       const { from, to } = range(q, app.clock.now())
       const id = await deviceId(app, req.params.uuid)
-      const cursor = q.cursor === undefined ? undefined : { ts: Number(q.cursor.split(':')[0]), id: Number(q.cursor.split(':')[1]) }
-      return { device: req.params.uuid, ...await app.telemetry.repo.raw(id, { key: q.key, from, to, limit: q.limit, cursor }) }
+      const cursor =
+        q.cursor === undefined ? undefined : { ts: Number(q.cursor.split(':')[0]), id: Number(q.cursor.split(':')[1]) }
+      return {
+        device: req.params.uuid,
+        ...(await app.telemetry.repo.raw(id, { key: q.key, from, to, limit: q.limit, cursor }))
+      }
     }
   })
 ]

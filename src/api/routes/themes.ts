@@ -3,15 +3,33 @@ import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-ta
 
 /** A key of a colors/fonts map or a device type: what firmware can use as an identifier. */
 const key = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$' }
-const hex = { type: 'string', pattern: '^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$', description: 'a CSS hex color: #RGB, #RGBA, #RRGGBB or #RRGGBBAA' }
-const colorMap = (minProperties: number): Record<string, unknown> =>
-  ({ type: 'object', minProperties, maxProperties: 64, propertyNames: key, additionalProperties: hex, description: 'color name → CSS hex color, e.g. {"primary": "#2563EB"}' })
-const fontValue = { anyOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'number', minimum: 0, maximum: 1000 }] }
+const hex = {
+  type: 'string',
+  pattern: '^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$',
+  description: 'a CSS hex color: #RGB, #RGBA, #RRGGBB or #RRGGBBAA'
+}
+const colorMap = (minProperties: number): Record<string, unknown> => ({
+  type: 'object',
+  minProperties,
+  maxProperties: 64,
+  propertyNames: key,
+  additionalProperties: hex,
+  description: 'color name → CSS hex color, e.g. {"primary": "#2563EB"}'
+})
+const fontValue = {
+  anyOf: [
+    { type: 'string', minLength: 1, maxLength: 128 },
+    { type: 'number', minimum: 0, maximum: 1000 }
+  ]
+}
 const fontMap = {
   type: 'object',
   maxProperties: 32,
   propertyNames: key,
-  properties: { family: { type: 'string', minLength: 1, maxLength: 128 }, size_base: { type: 'number', minimum: 6, maximum: 96 } },
+  properties: {
+    family: { type: 'string', minLength: 1, maxLength: 128 },
+    size_base: { type: 'number', minimum: 6, maximum: 96 }
+  },
   additionalProperties: fontValue,
   description: 'font settings, e.g. {"family": "Roboto, sans-serif", "size_base": 14}'
 }
@@ -24,7 +42,9 @@ const overrides = {
     additionalProperties: false,
     properties: { colors: colorMap(0), fonts: fontMap }
   },
-  description: 'per device type (devices.type) adjustments merged over the base colors and fonts, e.g. {"display": {"fonts": {"size_base": 18}}}'
+  description:
+    'per device type (devices.type) adjustments merged over the base colors and fonts, e.g. {"display": {"fonts": ' +
+      '{"size_base": 18}}}'
 }
 const fields = {
   name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S(?:.*\\S)?$' },
@@ -41,7 +61,10 @@ const theme = {
     id: { type: 'integer' },
     ...fields,
     isActive: { type: 'boolean' },
-    version: { type: 'integer', description: 'the version devices see on autocore/config/theme (epoch ms of the last change)' },
+    version: {
+      type: 'integer',
+      description: 'the version devices see on autocore/config/theme (epoch ms of the last change)'
+    },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' }
   }
@@ -62,7 +85,11 @@ export const themeRoutes: RouteSpec[] = [
     summary: 'Every theme',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(theme),
-    handler: async (req, { app }) => ({ ...await app.themes.list(req.query), limit: req.query.limit, offset: req.query.offset })
+    handler: async (req, app) => ({
+      ...(await app.themes.list(req.query)),
+      limit: req.query.limit,
+      offset: req.query.offset
+    })
   }),
   route({
     ...common,
@@ -73,7 +100,7 @@ export const themeRoutes: RouteSpec[] = [
     summary: 'The active theme (the one retained on autocore/config/theme)',
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND'],
-    handler: async (_req, { app }) => await app.themes.active()
+    handler: async (_req, app) => await app.themes.active()
   }),
   route<{ id: number }>({
     ...common,
@@ -85,7 +112,7 @@ export const themeRoutes: RouteSpec[] = [
     params: idParams,
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND'],
-    handler: async (req, { app }) => await app.themes.get(req.params.id)
+    handler: async (req, app) => await app.themes.get(req.params.id)
   }),
   route<unknown, unknown, Pick<ThemeFields, 'name' | 'colors'> & Partial<ThemeFields>>({
     ...common,
@@ -98,9 +125,12 @@ export const themeRoutes: RouteSpec[] = [
     body: { type: 'object', required: ['name', 'colors'], additionalProperties: false, properties: fields },
     response: theme,
     errors: ['GW_ERR_THEME_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const b = req.body
-      return await app.themes.create({ name: b.name, colors: b.colors, fonts: b.fonts ?? null, deviceOverrides: b.deviceOverrides ?? null }, req.user.username)
+      return await app.themes.create(
+        { name: b.name, colors: b.colors, fonts: b.fonts ?? null, deviceOverrides: b.deviceOverrides ?? null },
+        req.user.username
+      )
     }
   }),
   route<{ id: number }, unknown, Partial<ThemeFields>>({
@@ -114,7 +144,7 @@ export const themeRoutes: RouteSpec[] = [
     body: { type: 'object', minProperties: 1, additionalProperties: false, properties: fields },
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND', 'GW_ERR_THEME_EXISTS'],
-    handler: async (req, { app }) => await app.themes.update(req.params.id, req.body, req.user.username)
+    handler: async (req, app) => await app.themes.update(req.params.id, req.body, req.user.username)
   }),
   route<{ id: number }>({
     ...common,
@@ -126,7 +156,7 @@ export const themeRoutes: RouteSpec[] = [
     summary: 'Deletes a theme that is not the active one',
     params: idParams,
     errors: ['GW_ERR_THEME_NOT_FOUND', 'GW_ERR_THEME_ACTIVE'],
-    handler: async (req, { app }) => { await app.themes.remove(req.params.id, req.user.username) }
+    handler: async (req, app) => { await app.themes.remove(req.params.id, req.user.username) }
   }),
   route<{ id: number }>({
     ...common,
@@ -138,6 +168,6 @@ export const themeRoutes: RouteSpec[] = [
     params: idParams,
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND'],
-    handler: async (req, { app }) => await app.themes.activate(req.params.id, req.user.username)
+    handler: async (req, app) => await app.themes.activate(req.params.id, req.user.username)
   })
 ]

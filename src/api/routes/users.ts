@@ -1,9 +1,26 @@
 import type { User } from '../../../entities/user.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { USER_ROLES, type UserRole } from '../../auth/principal.js'
 import { closeSessions } from '../../broker/sessions.js'
-import { MIN_PASSWORD_LENGTH, USERNAME, changeUser, createUser, deleteUser, userNotFound, type UserChange } from '../../services/accounts.js'
-import { pageQuery, pageOf, paginate, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import {
+  MIN_PASSWORD_LENGTH,
+  USERNAME,
+  changeUser,
+  createUser,
+  deleteUser,
+  userNotFound,
+  type UserChange
+} from '../../services/accounts.js'
+import {
+  pageQuery,
+  pageOf,
+  paginate,
+  route,
+  type ApiRequest,
+  type Page,
+  type RouteSpec,
+  type Schema
+} from '../route-table.js'
 import { iso } from '../time-query.js'
 
 const isoTime = { type: 'string', format: 'date-time' }
@@ -24,20 +41,45 @@ const userSchema: Schema = {
 }
 
 function userView (u: User): Record<string, unknown> {
-  return { username: u.username, role: u.role, enabled: u.enabled, createdAt: iso(u.createdAt), updatedAt: iso(u.updatedAt), lastLoginAt: iso(u.lastLoginAt) }
+  return {
+    username: u.username,
+    role: u.role,
+    enabled: u.enabled,
+    createdAt: iso(u.createdAt),
+    updatedAt: iso(u.updatedAt),
+    lastLoginAt: iso(u.lastLoginAt)
+  }
 }
 
-const params: Schema = { type: 'object', required: ['username'], properties: { username: { type: 'string', minLength: 1, maxLength: 64 } } }
+const params: Schema = {
+  type: 'object',
+  required: ['username'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 64 } }
+}
 const role = { type: 'string', enum: USER_ROLES }
 const password = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 }
 const common = { tag: 'users', role: 'admin', params, errors: ['GW_ERR_USER_NOT_FOUND'] } as const
 
-async function audit (req: ApiRequest<unknown, unknown, unknown>, app: AppContext, type: string, username: string, payload?: Record<string, unknown>): Promise<void> {
-  await app.events.log({ level: 'info', type, source: 'api', action: type.replace(/^user_/, ''), target: username, username: req.user.username, payload })
+async function audit (
+  req: ApiRequest<unknown, unknown, unknown>,
+  app: Services,
+  type: string,
+  username: string,
+  payload?: Record<string, unknown>
+): Promise<void> {
+  await app.events.log({
+    level: 'info',
+    type,
+    source: 'api',
+    action: type.replace(/^user_/, ''),
+    target: username,
+    username: req.user.username,
+    payload
+  })
 }
 
 /** Closes the user's live MQTT connections (its panels reconnect and are checked with what the user is now). */
-function closeUserSessions (app: AppContext, username: string): void {
+function closeUserSessions (app: Services, username: string): void {
   closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'user' && p.username === username)
 }
 
@@ -55,7 +97,7 @@ export const usersRoutes: RouteSpec[] = [
     summary: 'Users in creation order',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(userSchema),
-    handler: async (req, { app }) => paginate((await app.repos.users.list()).map(userView), req.query)
+    handler: async (req, app) => paginate((await app.repos.users.list()).map(userView), req.query)
   }),
   route<{ username: string }>({
     ...common,
@@ -64,7 +106,7 @@ export const usersRoutes: RouteSpec[] = [
     path: '/users/:username',
     summary: 'One user',
     response: userSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const u = await app.repos.users.byUsername(req.params.username)
       if (u === undefined) throw userNotFound(req.params.username)
       return userView(u)
@@ -82,11 +124,15 @@ export const usersRoutes: RouteSpec[] = [
       type: 'object',
       additionalProperties: false,
       required: ['username', 'password', 'role'],
-      properties: { username: { type: 'string', pattern: USERNAME.source, description: 'letters, digits and ._@-, up to 64' }, password, role }
+      properties: {
+        username: { type: 'string', pattern: USERNAME.source, description: 'letters, digits and ._@-, up to 64' },
+        password,
+        role
+      }
     },
     response: userSchema,
     errors: ['GW_ERR_USER_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const u = await createUser(app.repos.users, req.body, () => app.clock.now())
       await audit(req, app, 'user_created', u.username, { role: u.role })
       return userView(u)
@@ -97,18 +143,29 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.update',
     method: 'PATCH',
     path: '/users/:username',
-    summary: 'Change role, enabled and/or password; never disables or demotes the last enabled admin. A new password, a new role or disabling revokes its tokens and closes its MQTT connections',
-    body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { role, enabled: { type: 'boolean' }, password } },
+    summary:
+      'Change role, enabled and/or password; never disables or demotes the last enabled admin. A new password, a new ' +
+        'role or disabling revokes its tokens and closes its MQTT connections',
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { role, enabled: { type: 'boolean' }, password }
+    },
     response: userSchema,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const before = await app.repos.users.byUsername(req.params.username)
       const u = await changeUser(app.repos.users, req.params.username, req.body, () => app.clock.now())
       // Its MQTT connections hold the rights of their CONNECT: a disabled user, a new role or a new password (which
       // revokes the tokens they connected with) takes effect at once.
       if (!u.enabled || u.role !== before?.role || req.body.password !== undefined) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
-      await audit(req, app, 'user_updated', u.username, { fields: Object.keys(req.body), role: u.role, enabled: u.enabled })
+      await audit(req, app, 'user_updated', u.username, {
+        fields: Object.keys(req.body),
+        role: u.role,
+        enabled: u.enabled
+      })
       return userView(u)
     }
   }),
@@ -117,10 +174,12 @@ export const usersRoutes: RouteSpec[] = [
     id: 'users.delete',
     method: 'DELETE',
     path: '/users/:username',
-    summary: 'Delete a user, never the last enabled admin; its tokens stop working at once and its MQTT connections are closed',
+    summary:
+      'Delete a user, never the last enabled admin; its tokens stop working at once and its MQTT connections are ' +
+        'closed',
     status: 204,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       await deleteUser(app.repos.users, req.params.username)
       closeUserSessions(app, req.params.username)
       await audit(req, app, 'user_deleted', req.params.username)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { EventLevel } from '../../../entities/event-log.js'
 import type { WebhookDelivery, WebhookDeliveryStatus } from '../../../entities/webhook-delivery.js'
 import type { Webhook } from '../../../entities/webhook.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import type { WebhookFields } from '../../persistence/repositories/webhooks.js'
 import { circuitState, EVENT_LEVELS } from '../../services/webhook-policy.js'
@@ -14,7 +14,13 @@ const iso = { type: 'string', format: 'date-time' }
 const isoOrNull = { type: ['string', 'null'], format: 'date-time' }
 
 const fields = {
-  url: { type: 'string', minLength: 10, maxLength: 2048, pattern: '^https?://', description: 'where events are POSTed: an http or https URL' },
+  url: {
+    type: 'string',
+    minLength: 10,
+    maxLength: 2048,
+    pattern: '^https?://',
+    description: 'where events are POSTed: an http or https URL'
+  },
   events: {
     type: 'array',
     minItems: 1,
@@ -23,8 +29,17 @@ const fields = {
     items: { type: 'string', pattern: '^[A-Za-z0-9_.:*-]{1,64}$' },
     description: 'event types to deliver; `*` matches any run of characters (`["*"]` = every event, `["device_*"]`)'
   },
-  minLevel: { type: 'string', enum: EVENT_LEVELS, description: 'events below this level are not delivered (default info: all)' },
-  secret: { type: 'string', minLength: 16, maxLength: 256, description: 'HMAC-SHA256 signing key; generated (and answered once) when absent' },
+  minLevel: {
+    type: 'string',
+    enum: EVENT_LEVELS,
+    description: 'events below this level are not delivered (default info: all)'
+  },
+  secret: {
+    type: 'string',
+    minLength: 16,
+    maxLength: 256,
+    description: 'HMAC-SHA256 signing key; generated (and answered once) when absent'
+  },
   enabled: { type: 'boolean', description: 'a disabled webhook gets no new deliveries and its queued ones wait' }
 }
 
@@ -46,7 +61,18 @@ const webhookSchema = {
 
 const deliverySchema = {
   type: 'object',
-  required: ['id', 'webhookId', 'eventId', 'eventType', 'status', 'attempts', 'nextAttemptAt', 'lastError', 'createdAt', 'deliveredAt'],
+  required: [
+    'id',
+    'webhookId',
+    'eventId',
+    'eventType',
+    'status',
+    'attempts',
+    'nextAttemptAt',
+    'lastError',
+    'createdAt',
+    'deliveredAt'
+  ],
   properties: {
     id: { type: 'integer', description: 'the X-AutoCore-Delivery id' },
     webhookId: { type: 'integer' },
@@ -54,7 +80,10 @@ const deliverySchema = {
     eventType: { type: 'string' },
     status: { type: 'string', enum: STATUSES },
     attempts: { type: 'integer' },
-    nextAttemptAt: { ...isoOrNull, description: 'when a pending delivery is tried next (an open circuit may hold it longer)' },
+    nextAttemptAt: {
+      ...isoOrNull,
+      description: 'when a pending delivery is tried next (an open circuit may hold it longer)'
+    },
     lastError: { type: ['string', 'null'] },
     createdAt: iso,
     deliveredAt: isoOrNull
@@ -64,7 +93,7 @@ const deliverySchema = {
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } }
 const common = { tag: 'webhooks', role: 'admin' } as const
 
-function view (app: AppContext, h: Webhook): Record<string, unknown> {
+function view (app: Services, h: Webhook): Record<string, unknown> {
   return {
     id: h.id,
     url: h.url,
@@ -93,7 +122,7 @@ function deliveryView (d: WebhookDelivery): Record<string, unknown> {
   }
 }
 
-async function found (app: AppContext, id: number): Promise<Webhook> {
+async function found (app: Services, id: number): Promise<Webhook> {
   const hook = await app.repos.webhooks.get(id)
   if (hook === null) throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${id}`)
   return hook
@@ -107,10 +136,18 @@ function checkUrl (url: string | undefined): void {
     const u = new URL(url)
     ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
   } catch {}
-  if (!ok) throw new GatewayError('GW_ERR_HTTP_VALIDATION', 'invalid body: /url must be an http(s) URL', [{ in: 'body', field: '/url', message: 'must be an http(s) URL' }])
+  if (!ok) {
+    throw new GatewayError('GW_ERR_HTTP_VALIDATION', 'invalid body: /url must be an http(s) URL', [
+      { in: 'body', field: '/url', message: 'must be an http(s) URL' }
+    ])
+  }
 }
 
-type Create = Omit<WebhookFields, 'secret' | 'minLevel' | 'enabled'> & { secret?: string, minLevel: EventLevel, enabled: boolean }
+type Create = Omit<WebhookFields, 'secret' | 'minLevel' | 'enabled'> & {
+  secret?: string
+  minLevel: EventLevel
+  enabled: boolean
+}
 
 /**
  * `/webhooks` (admin): endpoints with event filters, their delivery status, test and retry. The secret signs the
@@ -125,7 +162,7 @@ export const webhooksRoutes: RouteSpec[] = [
     summary: 'Every webhook, with its circuit breaker state',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(webhookSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { items, total } = await app.repos.webhooks.list(req.query)
       return { items: items.map(h => view(app, h)), total, limit: req.query.limit, offset: req.query.offset }
     }
@@ -139,7 +176,7 @@ export const webhooksRoutes: RouteSpec[] = [
     params: idParams,
     response: webhookSchema,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => view(app, await found(app, req.params.id))
+    handler: async (req, app) => view(app, await found(app, req.params.id))
   }),
   route<Record<string, never>, Record<string, never>, Create>({
     ...common,
@@ -152,13 +189,26 @@ export const webhooksRoutes: RouteSpec[] = [
       type: 'object',
       additionalProperties: false,
       required: ['url', 'events'],
-      properties: { ...fields, minLevel: { ...fields.minLevel, default: 'info' }, enabled: { ...fields.enabled, default: true } }
+      properties: {
+        ...fields,
+        minLevel: { ...fields.minLevel, default: 'info' },
+        enabled: { ...fields.enabled, default: true }
+      }
     },
-    response: { ...webhookSchema, properties: { ...webhookSchema.properties, secret: { type: 'string', description: 'only when generated: shown this once' } } },
-    handler: async (req, { app }) => {
+    response: {
+      ...webhookSchema,
+      properties: {
+        ...webhookSchema.properties,
+        secret: { type: 'string', description: 'only when generated: shown this once' }
+      }
+    },
+    handler: async (req, app) => {
       checkUrl(req.body.url)
       const generated = req.body.secret === undefined ? randomBytes(32).toString('hex') : undefined
-      const hook = await app.repos.webhooks.create({ ...req.body, secret: req.body.secret ?? generated as string }, app.clock.now())
+      const hook = await app.repos.webhooks.create(
+        { ...req.body, secret: req.body.secret ?? (generated as string) },
+        app.clock.now()
+      )
       return { ...view(app, hook), ...(generated === undefined ? {} : { secret: generated }) }
     }
   }),
@@ -172,7 +222,7 @@ export const webhooksRoutes: RouteSpec[] = [
     body: { type: 'object', additionalProperties: false, minProperties: 1, properties: fields },
     response: webhookSchema,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       checkUrl(req.body.url)
       const hook = await app.repos.webhooks.update(req.params.id, req.body)
       if (hook === null) throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`)
@@ -190,8 +240,8 @@ export const webhooksRoutes: RouteSpec[] = [
     summary: 'Deletes a webhook and its deliveries',
     params: idParams,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => {
-      if (!await app.repos.webhooks.remove(req.params.id)) throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`)
+    handler: async (req, app) => {
+      if (!(await app.repos.webhooks.remove(req.params.id))) { throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`) }
     }
   }),
   route<{ id: number }, Page & { status?: WebhookDeliveryStatus }>({
@@ -201,10 +251,14 @@ export const webhooksRoutes: RouteSpec[] = [
     path: '/webhooks/:id/deliveries',
     summary: 'A webhook\'s deliveries, newest first: status, attempts, next attempt, last error',
     params: idParams,
-    query: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: STATUSES }, ...pageQuery } },
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { status: { type: 'string', enum: STATUSES }, ...pageQuery }
+    },
     response: pageOf(deliverySchema),
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       await found(app, req.params.id)
       const { items, total } = await app.repos.webhooks.deliveries(req.params.id, req.query)
       return { items: items.map(deliveryView), total, limit: req.query.limit, offset: req.query.offset }
@@ -218,12 +272,24 @@ export const webhooksRoutes: RouteSpec[] = [
     status: 202,
     summary: 'Queues a `webhook_test` event for this webhook alone, whatever its filter',
     params: idParams,
-    response: { type: 'object', required: ['eventId', 'deliveryId'], properties: { eventId: { type: 'integer' }, deliveryId: { type: 'integer' } } },
+    response: {
+      type: 'object',
+      required: ['eventId', 'deliveryId'],
+      properties: { eventId: { type: 'integer' }, deliveryId: { type: 'integer' } }
+    },
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND', 'GW_ERR_WEBHOOK_DISABLED', 'GW_ERR_HTTP_INTERNAL'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const hook = await found(app, req.params.id)
       if (!hook.enabled) throw new GatewayError('GW_ERR_WEBHOOK_DISABLED', `webhook ${hook.id} is disabled`)
-      const r = await app.events.logFor(hook.id, { level: 'info', type: 'webhook_test', source: 'api', action: 'test', target: `webhook:${hook.id}`, username: req.user.username, payload: { webhookId: hook.id } })
+      const r = await app.events.logFor(hook.id, {
+        level: 'info',
+        type: 'webhook_test',
+        source: 'api',
+        action: 'test',
+        target: `webhook:${hook.id}`,
+        username: req.user.username,
+        payload: { webhookId: hook.id }
+      })
       if (r === undefined) throw new GatewayError('GW_ERR_HTTP_INTERNAL')
       if (r.deliveryIds.length === 0) throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${hook.id}`)
       return { eventId: r.message.id, deliveryId: r.deliveryIds[0] }
@@ -238,7 +304,7 @@ export const webhooksRoutes: RouteSpec[] = [
     params: idParams,
     response: deliverySchema,
     errors: ['GW_ERR_WEBHOOK_DELIVERY_NOT_FOUND', 'GW_ERR_WEBHOOK_DELIVERY_NOT_FAILED'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const id = req.params.id
       if (!await app.repos.webhooks.requeue(id, app.clock.now())) {
         const d = await app.repos.webhooks.delivery(id)

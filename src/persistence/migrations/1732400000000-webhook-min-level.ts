@@ -1,6 +1,7 @@
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm'
 
-const column = (): TableColumn => new TableColumn({ name: 'min_level', type: 'varchar', length: '16', default: '\'info\'' })
+const column = (): TableColumn =>
+  new TableColumn({ name: 'min_level', type: 'varchar', length: '16', default: '\'info\'' })
 
 // A webhook's event filter gains a minimum level (README "Webhooks"). On SQLite a plain ADD/DROP COLUMN:
 // TypeORM's addColumn rebuilds the table there, and dropping `webhooks` with foreign keys on would
@@ -10,7 +11,10 @@ export class WebhookMinLevel1732400000000 implements MigrationInterface {
 
   async up (queryRunner: QueryRunner): Promise<void> {
     if (isPostgres(queryRunner)) await queryRunner.addColumn('webhooks', column())
-    else await queryRunner.query('ALTER TABLE "webhooks" ADD COLUMN "min_level" varchar(16) NOT NULL DEFAULT (\'info\')')
+    else {
+      await queryRunner.query('ALTER TABLE "webhooks" ADD COLUMN "min_level" varchar(16) NOT NULL DEFAULT ' +
+      '(\'info\')')
+    }
   }
 
   async down (queryRunner: QueryRunner): Promise<void> {

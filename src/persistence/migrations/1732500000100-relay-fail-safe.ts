@@ -1,6 +1,7 @@
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm'
 
-const column = (): TableColumn => new TableColumn({ name: 'fail_safe', type: 'varchar', length: '8', default: '\'hold\'' })
+const column = (): TableColumn =>
+  new TableColumn({ name: 'fail_safe', type: 'varchar', length: '8', default: '\'hold\'' })
 
 // A relay channel's fail-safe (issue 14, README "Gateway heartbeat"): 'off' = the board turns it off by itself when
 // the gateway's heartbeat stops; 'hold' (every existing channel) = it keeps its state. As in the webhook min_level
@@ -11,7 +12,10 @@ export class RelayFailSafe1732500000100 implements MigrationInterface {
 
   async up (queryRunner: QueryRunner): Promise<void> {
     if (isPostgres(queryRunner)) await queryRunner.addColumn('relay_channels', column())
-    else await queryRunner.query('ALTER TABLE "relay_channels" ADD COLUMN "fail_safe" varchar(8) NOT NULL DEFAULT (\'hold\')')
+    else {
+      await queryRunner.query('ALTER TABLE "relay_channels" ADD COLUMN "fail_safe" varchar(8) NOT NULL DEFAULT ' +
+      '(\'hold\')')
+    }
   }
 
   async down (queryRunner: QueryRunner): Promise<void> {

@@ -21,7 +21,15 @@ function table (binary: string): Table {
       new TableIndex({ name: 'idx_telemetry_chunks_device_key_max_ts', columnNames: ['device_id', 'key', 'max_ts'] }),
       new TableIndex({ name: 'idx_telemetry_chunks_max_ts', columnNames: ['max_ts'] })
     ],
-    foreignKeys: [new TableForeignKey({ name: 'fk_telemetry_chunks_device', columnNames: ['device_id'], referencedTableName: 'devices', referencedColumnNames: ['id'], onDelete: 'CASCADE' })]
+    foreignKeys: [
+      new TableForeignKey({
+        name: 'fk_telemetry_chunks_device',
+        columnNames: ['device_id'],
+        referencedTableName: 'devices',
+        referencedColumnNames: ['id'],
+        onDelete: 'CASCADE'
+      })
+    ]
   })
 }
 

@@ -1,7 +1,10 @@
 import { IsNull, Not, type DataSource } from 'typeorm'
 import { CanSignal } from '../../../entities/can-signal.js'
 
-export type NewCanSignal = Pick<CanSignal, 'name' | 'canId' | 'startBit' | 'length' | 'byteOrder' | 'isSigned' | 'scale' | 'offset' | 'unit' | 'min' | 'max'>
+export type NewCanSignal = Pick<
+  CanSignal,
+  'name' | 'canId' | 'startBit' | 'length' | 'byteOrder' | 'isSigned' | 'scale' | 'offset' | 'unit' | 'min' | 'max'
+>
 
 /** Every column the API writes. */
 export type CanSignalFields = NewCanSignal & Pick<CanSignal, 'telemetryKey' | 'deviceId' | 'enabled'>
@@ -40,7 +43,10 @@ export class CanSignalRepository {
   }
 
   /** A page of signals by CAN id, then name. */
-  async list (page: { limit: number, offset: number }, filter: { canId?: number, deviceId?: number } = {}): Promise<{ rows: CanSignal[], total: number }> {
+  async list (
+    page: { limit: number, offset: number },
+    filter: { canId?: number, deviceId?: number } = {}
+  ): Promise<{ rows: CanSignal[], total: number }> {
     const [rows, total] = await this.ds.getRepository(CanSignal).findAndCount({
       where: {
         ...(filter.canId === undefined ? {} : { canId: filter.canId }),
@@ -61,7 +67,12 @@ export class CanSignalRepository {
   /** The key `can import` matches on: (can_id, name, device). */
   async taken (key: Pick<CanSignal, 'canId' | 'name' | 'deviceId'>, exceptId?: number): Promise<boolean> {
     return await this.ds.getRepository(CanSignal).exists({
-      where: { canId: key.canId, name: key.name, deviceId: key.deviceId ?? IsNull(), ...(exceptId === undefined ? {} : { id: Not(exceptId) }) }
+      where: {
+        canId: key.canId,
+        name: key.name,
+        deviceId: key.deviceId ?? IsNull(),
+        ...(exceptId === undefined ? {} : { id: Not(exceptId) })
+      }
     })
   }
 

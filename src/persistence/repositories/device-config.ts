@@ -14,7 +14,16 @@ export interface DeviceConfigRow {
   lastSeen: number | null
 }
 
-const COLUMNS = { uuid: true, name: true, type: true, status: true, config: true, configVersion: true, appliedConfigVersion: true, lastSeen: true } as const
+const COLUMNS = {
+  uuid: true,
+  name: true,
+  type: true,
+  status: true,
+  config: true,
+  configVersion: true,
+  appliedConfigVersion: true,
+  lastSeen: true
+} as const
 
 /** The only code touching TypeORM for the config columns of `devices` (services/device-config.ts). */
 export class DeviceConfigRepository {
@@ -53,7 +62,12 @@ export class DeviceConfigRepository {
    * Stores a new config and bumps config_version in one statement; with `expectedVersion`, only if the stored
    * version is that one. Resolves with the new version, 'conflict', or undefined when the device does not exist.
    */
-  async replace (uuid: string, config: Record<string, unknown>, expectedVersion: number | undefined, now: number): Promise<number | 'conflict' | undefined> {
+  async replace (
+    uuid: string,
+    config: Record<string, unknown>,
+    expectedVersion: number | undefined,
+    now: number
+  ): Promise<number | 'conflict' | undefined> {
     const q = this.repo.createQueryBuilder().update(Device)
       // simple-json: TypeORM's partial-entity type does not follow the column's JSON type.
       .set({ config, configVersion: () => 'config_version + 1', updatedAt: now } as QueryDeepPartialEntity<Device>)

@@ -1,7 +1,8 @@
 import { In, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm'
 import { Device, type DeviceStatus } from '../../../entities/device.js'
 import { DeviceTombstone } from '../../../entities/device-tombstone.js'
-import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
+import { forPostgres, query } from './sql.js'
+import { sqliteStore } from '../sqlite/index.js'
 import { WriteHorizon } from './write-horizon.js'
 
 export interface NewDevice {
@@ -24,10 +25,15 @@ export interface PresenceUpdate {
   capabilities?: string[] | null
 }
 
+/** What a live connection of a device is rechecked against. */
+export interface DeviceAccess { uuid: string, enabled: boolean, secretHash: string | null, certSerial: string | null }
+
 /** What changed in (since, until]: rows by change time, deleted UUIDs by deletion time. */
 export interface DeviceChanges { changed: Device[], deleted: string[] }
 
-const UPSERT_TOMBSTONE = 'INSERT INTO device_tombstones (uuid, deleted_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at'
+const UPSERT_TOMBSTONE =
+  'INSERT INTO device_tombstones (uuid, deleted_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET deleted_at = ' +
+    'excluded.deleted_at'
 
 /**
  * The only code touching TypeORM for `devices`. Timestamps come from the caller (the injected clock); every write
@@ -49,9 +55,15 @@ export class DevicesRepository {
   }
 
   /** Every device's uuid and whether it is enabled: what the live connections are rechecked against. */
-  async access (): Promise<Array<{ uuid: string, enabled: boolean, secretHash: string | null }>> {
-    const rows = await query<{ uuid: string, enabled: boolean | number, secret_hash: string | null }>(this.dataSource, 'SELECT uuid, enabled, secret_hash FROM devices', [])
-    return rows.map(r => ({ uuid: r.uuid, enabled: Boolean(r.enabled), secretHash: r.secret_hash }))
+  async access (): Promise<DeviceAccess[]> {
+    type Row = { uuid: string, enabled: boolean | number, secret_hash: string | null, cert_serial: string | null }
+    const rows = await query<Row>(this.dataSource, 'SELECT uuid, enabled, secret_hash, cert_serial FROM devices', [])
+    return rows.map(r => ({
+      uuid: r.uuid,
+      enabled: Boolean(r.enabled),
+      secretHash: r.secret_hash,
+      certSerial: r.cert_serial
+    }))
   }
 
   async listByStatus (status: DeviceStatus): Promise<Device[]> {
@@ -59,12 +71,20 @@ export class DevicesRepository {
   }
 
   /** One page in provisioning order, optionally only some statuses and types. */
-  async page (filter: { status?: DeviceStatus[], type?: string[] }, page: { limit: number, offset: number }): Promise<{ items: Device[], total: number }> {
+  async page (
+    filter: { status?: DeviceStatus[], type?: string[] },
+    page: { limit: number, offset: number }
+  ): Promise<{ items: Device[], total: number }> {
     const where: FindOptionsWhere<Device> = {
       ...(filter.status === undefined ? {} : { status: In(filter.status) }),
       ...(filter.type === undefined ? {} : { type: In(filter.type) })
     }
-    const [items, total] = await this.repo.findAndCount({ where, order: { id: 'ASC' }, skip: page.offset, take: page.limit })
+    const [items, total] = await this.repo.findAndCount({
+      where,
+      order: { id: 'ASC' },
+      skip: page.offset,
+      take: page.limit
+    })
     return { items, total }
   }
 
@@ -88,7 +108,11 @@ export class DevicesRepository {
   }
 
   /** True when the device exists. */
-  async update (uuid: string, patch: PresenceUpdate & { enabled?: boolean, secretHash?: string }, now: number): Promise<boolean> {
+  async update (
+    uuid: string,
+    patch: PresenceUpdate & { enabled?: boolean, secretHash?: string, certSerial?: string | null },
+    now: number
+  ): Promise<boolean> {
     return await this.writes.track(now, async () => {
       const res = await this.repo.update({ uuid }, { ...patch, updatedAt: now })
       return (res.affected ?? 0) > 0
@@ -101,14 +125,13 @@ export class DevicesRepository {
    */
   async remove (uuid: string, now: number): Promise<boolean> {
     return await this.writes.track(now, async () => {
-      const db = nativeSqlite(this.dataSource)
-      if (db !== undefined) {
-        // Synchronous on the one connection, once no TypeORM transaction is open on it (it would nest into that one).
-        return await whenFree(db, () => db.transaction(() => {
-          const gone = db.prepare('DELETE FROM devices WHERE uuid = ?').run(uuid).changes > 0
-          if (gone) db.prepare(UPSERT_TOMBSTONE).run(uuid, now)
+      const sqlite = sqliteStore(this.dataSource)
+      if (sqlite !== undefined) {
+        return await sqlite.transaction(() => {
+          const gone = sqlite.statement('DELETE FROM devices WHERE uuid = ?').run(uuid).changes > 0
+          if (gone) sqlite.statement(UPSERT_TOMBSTONE).run(uuid, now)
           return gone
-        }).immediate())
+        }, { immediate: true })
       }
       return await this.dataSource.transaction(async m => {
         const res = await m.delete(Device, { uuid })
@@ -132,7 +155,8 @@ export class DevicesRepository {
       .addOrderBy('d.id', 'ASC')
       .getMany()
     const gone = await query<{ uuid: string }>(this.dataSource,
-      'SELECT uuid FROM device_tombstones WHERE deleted_at > ? AND deleted_at <= ? ORDER BY deleted_at, uuid', [since, until])
+      'SELECT uuid FROM device_tombstones WHERE deleted_at > ? AND deleted_at <= ? ORDER BY deleted_at, ' +
+        'uuid', [since, until])
     return { changed, deleted: gone.map(r => r.uuid) }
   }
 }

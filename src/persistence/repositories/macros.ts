@@ -1,9 +1,21 @@
 import { In, Not, type DataSource, type EntityManager } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
-import { Device, Macro, MacroAction, MacroRun, TelemetryData, type MacroActionType, type MacroRunStatus } from '../../../entities/index.js'
+import {
+  Device,
+  Macro,
+  MacroAction,
+  MacroRun,
+  TelemetryData,
+  type MacroActionType,
+  type MacroRunStatus
+} from '../../../entities/index.js'
 import { unlessDuplicate } from './sql.js'
 
-export interface NewMacroAction { type: MacroActionType, params: Record<string, unknown>, condition?: Record<string, unknown> | null }
+export interface NewMacroAction {
+  type: MacroActionType
+  params: Record<string, unknown>
+  condition?: Record<string, unknown> | null
+}
 export interface MacroFields { name: string, description: string | null, enabled: boolean, actions: NewMacroAction[] }
 export type MacroWithActions = { macro: Macro, actions: MacroAction[] }
 
@@ -14,16 +26,23 @@ export class MacrosRepository {
   async macro (id: number): Promise<{ macro: Macro, actions: MacroAction[] } | undefined> {
     const macro = await this.ds.getRepository(Macro).findOne({ where: { id } })
     if (macro === null) return undefined
-    const actions = await this.ds.getRepository(MacroAction).find({ where: { macroId: id }, order: { position: 'ASC', id: 'ASC' } })
+    const actions = await this.ds
+      .getRepository(MacroAction)
+      .find({ where: { macroId: id }, order: { position: 'ASC', id: 'ASC' } })
     return { macro, actions }
   }
 
   /** A page of macros by id, each with its ordered actions. */
   async list (page: { limit: number, offset: number }): Promise<{ rows: MacroWithActions[], total: number }> {
-    const [macros, total] = await this.ds.getRepository(Macro).findAndCount({ order: { id: 'ASC' }, skip: page.offset, take: page.limit })
-    const actions = macros.length === 0
-      ? []
-      : await this.ds.getRepository(MacroAction).find({ where: { macroId: In(macros.map(m => m.id)) }, order: { position: 'ASC', id: 'ASC' } })
+    const [macros, total] = await this.ds
+      .getRepository(Macro)
+      .findAndCount({ order: { id: 'ASC' }, skip: page.offset, take: page.limit })
+    const actions =
+      macros.length === 0
+        ? []
+        : await this.ds
+          .getRepository(MacroAction)
+          .find({ where: { macroId: In(macros.map(m => m.id)) }, order: { position: 'ASC', id: 'ASC' } })
     return { rows: macros.map(macro => ({ macro, actions: actions.filter(a => a.macroId === macro.id) })), total }
   }
 
@@ -59,12 +78,21 @@ export class MacrosRepository {
 
   /** A page of a macro's runs, newest first. */
   async runs (macroId: number, page: { limit: number, offset: number }): Promise<{ rows: MacroRun[], total: number }> {
-    const [rows, total] = await this.ds.getRepository(MacroRun).findAndCount({ where: { macroId }, order: { startedAt: 'DESC', id: 'DESC' }, skip: page.offset, take: page.limit })
+    const [rows, total] = await this.ds
+      .getRepository(MacroRun)
+      .findAndCount({
+        where: { macroId },
+        order: { startedAt: 'DESC', id: 'DESC' },
+        skip: page.offset,
+        take: page.limit
+      })
     return { rows, total }
   }
 
   private async nameTaken (name: string, exceptId?: number): Promise<boolean> {
-    return await this.ds.getRepository(Macro).exists({ where: { name, ...(exceptId === undefined ? {} : { id: Not(exceptId) }) } })
+    return await this.ds
+      .getRepository(Macro)
+      .exists({ where: { name, ...(exceptId === undefined ? {} : { id: Not(exceptId) }) } })
   }
 
   async startRun (run: Pick<MacroRun, 'macroId' | 'startedAt' | 'username' | 'source'>): Promise<number> {
@@ -72,7 +100,10 @@ export class MacrosRepository {
     return result.identifiers[0].id as number
   }
 
-  async updateRun (id: number, patch: Partial<Pick<MacroRun, 'status' | 'finishedAt' | 'currentStep' | 'message'>>): Promise<void> {
+  async updateRun (
+    id: number,
+    patch: Partial<Pick<MacroRun, 'status' | 'finishedAt' | 'currentStep' | 'message'>>
+  ): Promise<void> {
     await this.ds.getRepository(MacroRun).update({ id }, patch)
   }
 
@@ -85,19 +116,33 @@ export class MacrosRepository {
     const repo = this.ds.getRepository(MacroRun)
     const running = await repo.find({ where: { status: 'running' as MacroRunStatus }, order: { id: 'ASC' } })
     if (running.length === 0) return []
-    await repo.update({ id: In(running.map(r => r.id)) }, { status: 'interrupted', finishedAt: now, message: 'gateway restarted during the run' })
+    await repo.update(
+      { id: In(running.map(r => r.id)) },
+      { status: 'interrupted', finishedAt: now, message: 'gateway restarted during the run' }
+    )
     return running
   }
 
   async latestTelemetry (uuid: string, key: string): Promise<number | undefined> {
     const device = await this.ds.getRepository(Device).findOne({ where: { uuid }, select: { id: true } })
     if (device === null) return undefined
-    const row = await this.ds.getRepository(TelemetryData).findOne({ where: { deviceId: device.id, key }, order: { ts: 'DESC' } })
+    const row = await this.ds
+      .getRepository(TelemetryData)
+      .findOne({ where: { deviceId: device.id, key }, order: { ts: 'DESC' } })
     return row?.value ?? undefined
   }
 }
 
 async function insertActions (m: EntityManager, macroId: number, actions: NewMacroAction[]): Promise<void> {
   if (actions.length === 0) return
-  await m.insert(MacroAction, actions.map((a, i) => ({ macroId, position: i + 1, actionType: a.type, params: a.params, condition: a.condition ?? null })) as Array<QueryDeepPartialEntity<MacroAction>>)
+  await m.insert(
+    MacroAction,
+    actions.map((a, i) => ({
+      macroId,
+      position: i + 1,
+      actionType: a.type,
+      params: a.params,
+      condition: a.condition ?? null
+    })) as Array<QueryDeepPartialEntity<MacroAction>>
+  )
 }

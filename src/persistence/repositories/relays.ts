@@ -1,6 +1,7 @@
 import { In, Not, type DataSource } from 'typeorm'
 import { RelayChannel, type FailSafe, type RelayFunction } from '../../../entities/index.js'
-import { forPostgres, PreparedStatements, query, unlessDuplicate } from './sql.js'
+import { forPostgres, query, unlessDuplicate } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 export type ChannelRow = RelayChannel & { deviceUuid: string }
 
@@ -46,7 +47,9 @@ const BY_ID = `${SELECT} WHERE rc.id = ?`
 const BY_DEVICE = `${SELECT} WHERE d.uuid = ? ORDER BY rc.channel_number`
 const HELD = `${SELECT} WHERE rc.function = 'momentary' AND rc.desired_state = ? ORDER BY rc.id`
 const MUTEX_OTHERS = `${SELECT} WHERE rc.mutex_group = ? AND rc.id <> ? ORDER BY rc.id`
-const ALL_BARE = 'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = rc.device_id ORDER BY rc.device_id, rc.channel_number'
+const ALL_BARE =
+  'SELECT rc.id, rc.device_id, rc.channel_number, d.uuid FROM relay_channels rc JOIN devices d ON d.id = ' +
+    'rc.device_id ORDER BY rc.device_id, rc.channel_number'
 const SET_DESIRED = 'UPDATE relay_channels SET desired_state = ?, updated_at = ? WHERE id = ?'
 const ALL_DESIRED_OFF = 'UPDATE relay_channels SET desired_state = ?, updated_at = ?'
 const SET_CURRENT = 'UPDATE relay_channels SET current_state = ?, updated_at = ? WHERE id = ?'
@@ -87,14 +90,16 @@ function toRow (r: RawChannel): ChannelRow {
  * emergency stop, costs one indexed read); on PostgreSQL through TypeORM's query().
  */
 export class RelaysRepository {
-  private readonly sql: PreparedStatements
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.sql = new PreparedStatements(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /** TypeORM for the API's configuration reads and writes (not on a hot path). */
-  private get repo () { return this.ds.getRepository(RelayChannel) }
+  private get repo () {
+    return this.ds.getRepository(RelayChannel)
+  }
 
   async channel (uuid: string, channelNumber: number): Promise<ChannelRow | undefined> {
     return (await this.rows(BY_CHANNEL, [uuid, channelNumber]))[0]
@@ -115,7 +120,10 @@ export class RelaysRepository {
   }
 
   /** A page of channels, by board then channel number; optionally of one board. */
-  async list (page: { limit: number, offset: number }, deviceUuid?: string): Promise<{ rows: RelayChannel[], total: number }> {
+  async list (
+    page: { limit: number, offset: number },
+    deviceUuid?: string
+  ): Promise<{ rows: RelayChannel[], total: number }> {
     const [rows, total] = await this.repo.findAndCount({
       where: deviceUuid === undefined ? {} : { device: { uuid: deviceUuid } },
       relations: { device: true },
@@ -129,16 +137,28 @@ export class RelaysRepository {
   /** The new channel's id, or undefined when the board already has that channel number. */
   async create (deviceId: number, fields: ChannelFields, now: number): Promise<number | undefined> {
     if (await this.repo.exists({ where: { deviceId, channelNumber: fields.channelNumber } })) return undefined
-    return await unlessDuplicate(async () => (await this.repo.insert({ ...fields, deviceId, updatedAt: now })).identifiers[0].id as number)
+    return await unlessDuplicate(
+      async () => (await this.repo.insert({ ...fields, deviceId, updatedAt: now })).identifiers[0].id as number
+    )
   }
 
   /** False when the change would give the board a channel number twice. */
   async update (id: number, patch: Partial<ChannelFields>, now: number): Promise<boolean> {
     if (patch.channelNumber !== undefined) {
       const current = await this.repo.findOne({ where: { id }, select: { id: true, deviceId: true } })
-      if (current !== null && await this.repo.exists({ where: { deviceId: current.deviceId, channelNumber: patch.channelNumber, id: Not(id) } })) return false
+      if (
+        current !== null &&
+        (await this.repo.exists({
+          where: { deviceId: current.deviceId, channelNumber: patch.channelNumber, id: Not(id) }
+        }))
+      ) { return false }
     }
-    return await unlessDuplicate(async () => { await this.repo.update({ id }, { ...patch, updatedAt: now }); return true }) ?? false
+    return (
+      (await unlessDuplicate(async () => {
+        await this.repo.update({ id }, { ...patch, updatedAt: now })
+        return true
+      })) ?? false
+    )
   }
 
   /** True when a row was deleted. */
@@ -148,7 +168,7 @@ export class RelaysRepository {
 
   /** Momentary channels last commanded on: holds that a stop or crash interrupted, found at start. */
   async heldMomentary (): Promise<ChannelRow[]> {
-    return await this.rows(HELD, [this.sql.native !== undefined ? 1 : true])
+    return await this.rows(HELD, [this.sqlite !== undefined ? 1 : true])
   }
 
   /** Every channel of one board. */
@@ -166,9 +186,16 @@ export class RelaysRepository {
    * array, not a promise), so the stop's fan-out runs in the same turn of the event loop as the trigger.
    */
   allBare (): BareChannel[] | Promise<BareChannel[]> {
-    const bare = (rows: Array<{ id: number, device_id: number, channel_number: number, uuid: string }>): BareChannel[] =>
-      rows.map(r => ({ id: Number(r.id), deviceId: Number(r.device_id), channelNumber: Number(r.channel_number), deviceUuid: r.uuid }))
-    if (this.sql.native !== undefined) return bare(this.sql.get(ALL_BARE).all() as Parameters<typeof bare>[0])
+    const bare = (
+      rows: Array<{ id: number, device_id: number, channel_number: number, uuid: string }>
+    ): BareChannel[] =>
+      rows.map(r => ({
+        id: Number(r.id),
+        deviceId: Number(r.device_id),
+        channelNumber: Number(r.channel_number),
+        deviceUuid: r.uuid
+      }))
+    if (this.sqlite !== undefined) return bare(this.sqlite.statement(ALL_BARE).all() as Parameters<typeof bare>[0])
     return query<Parameters<typeof bare>[0][number]>(this.ds, ALL_BARE, []).then(bare)
   }
 
@@ -192,9 +219,10 @@ export class RelaysRepository {
       touched.push(row)
     }
     if (changed.length === 0) return touched
-    const db = this.sql.native
-    if (db !== undefined) {
-      await this.sql.whenFree(() => db.transaction(() => { for (const row of changed) this.sql.get(SET_CURRENT).run(Number(row.currentState), now, row.id) })())
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      const set = sqlite.statement(SET_CURRENT)
+      await sqlite.transaction(() => { for (const row of changed) set.run(Number(row.currentState), now, row.id) })
     } else {
       await this.ds.transaction(async m => {
         for (const row of changed) await m.query(forPostgres(SET_CURRENT), [row.currentState, now, row.id])
@@ -205,14 +233,17 @@ export class RelaysRepository {
   }
 
   private async rows (sql: string, params: unknown[]): Promise<ChannelRow[]> {
-    const raw = this.sql.native !== undefined ? this.sql.get(sql).all(...params) as RawChannel[] : await query<RawChannel>(this.ds, sql, params)
+    const raw = this.sqlite !== undefined
+      ? this.sqlite.statement(sql).all(...params) as RawChannel[]
+      : await query<RawChannel>(this.ds, sql, params)
     return raw.map(toRow)
   }
 
-  /** One statement, its own transaction; on SQLite never nested into another one (see whenFree). */
+  /** One statement, its own transaction; on SQLite never nested into another one (SqliteStore.write). */
   private async write (sql: string, params: unknown[]): Promise<void> {
-    if (this.sql.native !== undefined) {
-      await this.sql.whenFree(() => this.sql.get(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p)))
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      await sqlite.write(() => sqlite.statement(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p)))
       return
     }
     await query(this.ds, sql, params)

@@ -3,7 +3,10 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { RelayChannel, Screen, ScreenItem } from '../../../entities/index.js'
 
 export type ScreenFields = Pick<Screen, 'name' | 'title' | 'deviceType' | 'position' | 'enabled'>
-export type ScreenItemFields = Pick<ScreenItem, 'itemType' | 'label' | 'position' | 'relayChannelId' | 'mutexGroup' | 'action' | 'dataSource' | 'style'>
+export type ScreenItemFields = Pick<
+  ScreenItem,
+  'itemType' | 'label' | 'position' | 'relayChannelId' | 'mutexGroup' | 'action' | 'dataSource' | 'style'
+>
 
 interface Page { limit: number, offset: number }
 
@@ -15,7 +18,11 @@ export class ScreensRepository {
   private get items () { return this.ds.getRepository(ScreenItem) }
 
   async list (page: Page): Promise<{ rows: Screen[], total: number }> {
-    const [rows, total] = await this.screens.findAndCount({ order: { position: 'ASC', id: 'ASC' }, skip: page.offset, take: page.limit })
+    const [rows, total] = await this.screens.findAndCount({
+      order: { position: 'ASC', id: 'ASC' },
+      skip: page.offset,
+      take: page.limit
+    })
     return { rows, total }
   }
 
@@ -38,7 +45,12 @@ export class ScreensRepository {
   }
 
   async itemsOf (screenId: number, page: Page): Promise<{ rows: ScreenItem[], total: number }> {
-    const [rows, total] = await this.items.findAndCount({ where: { screenId }, order: { position: 'ASC', id: 'ASC' }, skip: page.offset, take: page.limit })
+    const [rows, total] = await this.items.findAndCount({
+      where: { screenId },
+      order: { position: 'ASC', id: 'ASC' },
+      skip: page.offset,
+      take: page.limit
+    })
     return { rows, total }
   }
 
@@ -52,7 +64,8 @@ export class ScreensRepository {
   }
 
   async createItem (screenId: number, fields: ScreenItemFields): Promise<number> {
-    return (await this.items.insert({ ...fields, screenId } as QueryDeepPartialEntity<ScreenItem>)).identifiers[0].id as number
+    return (await this.items.insert({ ...fields, screenId } as QueryDeepPartialEntity<ScreenItem>)).identifiers[0]
+      .id as number
   }
 
   /** True when the item exists. */

@@ -59,8 +59,13 @@ export class ThemesRepository {
   /** Makes `id` the only active theme in one statement (so there is never none or two); true when it exists. */
   async activate (id: number, now: number): Promise<boolean> {
     if (await this.byId(id) === undefined) return false
-    await this.ds.createQueryBuilder().update(Theme)
-      .set({ isActive: () => 'CASE WHEN id = :id THEN TRUE ELSE FALSE END', updatedAt: () => 'CASE WHEN id = :id THEN :now ELSE updated_at END' })
+    await this.ds
+      .createQueryBuilder()
+      .update(Theme)
+      .set({
+        isActive: () => 'CASE WHEN id = :id THEN TRUE ELSE FALSE END',
+        updatedAt: () => 'CASE WHEN id = :id THEN :now ELSE updated_at END'
+      })
       .setParameters({ id, now })
       .execute()
     return true

@@ -1,11 +1,11 @@
-import type BetterSqlite3 from 'better-sqlite3'
 import type { DataSource, EntityManager } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import { EventLog, type EventLevel } from '../../../entities/event-log.js'
 import { WebhookDelivery } from '../../../entities/webhook-delivery.js'
 import { Webhook } from '../../../entities/webhook.js'
 import type { NewEvent } from './events.js'
-import { nativeSqlite, query, whenFree } from './sql.js'
+import { query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 /** A webhook as the fan-out sees it: enough to decide whether an event goes to it. */
 export interface FanOutTarget { id: number, events: string[], minLevel: EventLevel }
@@ -40,13 +40,25 @@ export interface AttemptResult {
   at: number
 }
 
-interface DueRow { id: number, webhook_id: number, payload: string, attempts: number, url: string, secret: string, failure_count: number }
+interface DueRow {
+  id: number
+  webhook_id: number
+  payload: string
+  attempts: number
+  url: string
+  secret: string
+  failure_count: number
+}
 interface WakeRow { webhook_id: number, next: number | string, open_until: number | string | null }
 
-const INSERT_EVENT = 'INSERT INTO event_logs (ts, level, event_type, source, action, target, username, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+const INSERT_EVENT =
+  'INSERT INTO event_logs (ts, level, event_type, source, action, target, username, payload) VALUES (?, ?, ?, ?, ?, ' +
+    '?, ?, ?)'
 const ENABLED_HOOKS = 'SELECT id, events, min_level FROM webhooks WHERE enabled = 1'
 const ONE_HOOK = 'SELECT id, events, min_level FROM webhooks WHERE id = ?'
-const INSERT_DELIVERY = 'INSERT INTO webhook_deliveries (webhook_id, event_id, payload, status, attempts, next_attempt_at, created_at) VALUES (?, ?, \'\', \'pending\', 0, ?, ?)'
+const INSERT_DELIVERY =
+  'INSERT INTO webhook_deliveries (webhook_id, event_id, payload, status, attempts, next_attempt_at, created_at) ' +
+    "VALUES (?, ?, '', 'pending', 0, ?, ?)"
 const SET_BODY = 'UPDATE webhook_deliveries SET payload = ? WHERE id = ?'
 
 /**
@@ -54,11 +66,11 @@ const SET_BODY = 'UPDATE webhook_deliveries SET payload = ? WHERE id = ?'
  * event is never logged without them; the delivery service reads due rows here and records each attempt.
  */
 export class WebhookOutboxRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
   private writeNative?: (e: NewEvent, fan: FanOut) => { eventId: number, deliveryIds: number[] }
 
   constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /**
@@ -67,22 +79,37 @@ export class WebhookOutboxRepository {
    * into that one, and be rolled back with it).
    */
   async insertEvent (e: NewEvent, fan: FanOut): Promise<{ eventId: number, deliveryIds: number[] }> {
-    if (this.native !== undefined) {
-      const write = this.writeNative ??= this.prepareNative(this.native)
-      return await whenFree(this.native, () => write(e, fan))
+    if (this.sqlite !== undefined) {
+      const write = this.writeNative ??= this.prepareNative(this.sqlite)
+      return await this.sqlite.write(() => write(e, fan))
     }
     return await this.ds.transaction(m => this.insertWithManager(m, e, fan))
   }
 
-  private prepareNative (db: BetterSqlite3.Database): (e: NewEvent, fan: FanOut) => { eventId: number, deliveryIds: number[] } {
-    const insertEvent = db.prepare(INSERT_EVENT)
-    const enabled = db.prepare(ENABLED_HOOKS)
-    const one = db.prepare(ONE_HOOK)
-    const insertDelivery = db.prepare(INSERT_DELIVERY)
-    const setBody = db.prepare(SET_BODY)
-    return db.transaction((e: NewEvent, fan: FanOut) => {
-      const eventId = Number(insertEvent.run(e.ts, e.level, e.eventType, e.source, e.action ?? null, e.target ?? null, e.username ?? null, e.payload == null ? null : JSON.stringify(e.payload)).lastInsertRowid)
-      const rows = (fan.only === undefined ? enabled.all() : one.all(fan.only)) as Array<{ id: number, events: string, min_level: EventLevel }>
+  private prepareNative (db: SqliteStore): (e: NewEvent, fan: FanOut) => { eventId: number, deliveryIds: number[] } {
+    const insertEvent = db.statement(INSERT_EVENT)
+    const enabled = db.statement(ENABLED_HOOKS)
+    const one = db.statement(ONE_HOOK)
+    const insertDelivery = db.statement(INSERT_DELIVERY)
+    const setBody = db.statement(SET_BODY)
+    return db.transactional((e: NewEvent, fan: FanOut) => {
+      const eventId = Number(
+        insertEvent.run(
+          e.ts,
+          e.level,
+          e.eventType,
+          e.source,
+          e.action ?? null,
+          e.target ?? null,
+          e.username ?? null,
+          e.payload == null ? null : JSON.stringify(e.payload)
+        ).lastInsertRowid
+      )
+      const rows = (fan.only === undefined ? enabled.all() : one.all(fan.only)) as Array<{
+        id: number
+        events: string
+        min_level: EventLevel
+      }>
       const deliveryIds: number[] = []
       for (const hook of targets(rows, fan)) {
         const id = Number(insertDelivery.run(hook.id, eventId, e.ts, e.ts).lastInsertRowid)
@@ -93,14 +120,41 @@ export class WebhookOutboxRepository {
     })
   }
 
-  private async insertWithManager (m: EntityManager, e: NewEvent, fan: FanOut): Promise<{ eventId: number, deliveryIds: number[] }> {
-    const row = { ts: e.ts, level: e.level, eventType: e.eventType, source: e.source, action: e.action ?? null, target: e.target ?? null, username: e.username ?? null, payload: e.payload ?? null }
+  private async insertWithManager (
+    m: EntityManager,
+    e: NewEvent,
+    fan: FanOut
+  ): Promise<{ eventId: number, deliveryIds: number[] }> {
+    const row = {
+      ts: e.ts,
+      level: e.level,
+      eventType: e.eventType,
+      source: e.source,
+      action: e.action ?? null,
+      target: e.target ?? null,
+      username: e.username ?? null,
+      payload: e.payload ?? null
+    }
     const inserted = await m.insert(EventLog, row as QueryDeepPartialEntity<EventLog>)
     const eventId = Number(inserted.identifiers[0].id)
-    const hooks = await m.find(Webhook, { where: fan.only === undefined ? { enabled: true } : { id: fan.only }, select: { id: true, events: true, minLevel: true } })
+    const hooks = await m.find(Webhook, {
+      where: fan.only === undefined ? { enabled: true } : { id: fan.only },
+      select: { id: true, events: true, minLevel: true }
+    })
     const deliveryIds: number[] = []
-    for (const hook of targets(hooks.map(h => ({ id: h.id, events: JSON.stringify(h.events), min_level: h.minLevel })), fan)) {
-      const d = await m.insert(WebhookDelivery, { webhookId: hook.id, eventId, payload: '', status: 'pending', attempts: 0, nextAttemptAt: e.ts, createdAt: e.ts })
+    for (const hook of targets(
+      hooks.map(h => ({ id: h.id, events: JSON.stringify(h.events), min_level: h.minLevel })),
+      fan
+    )) {
+      const d = await m.insert(WebhookDelivery, {
+        webhookId: hook.id,
+        eventId,
+        payload: '',
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: e.ts,
+        createdAt: e.ts
+      })
       const id = Number(d.identifiers[0].id)
       await m.update(WebhookDelivery, { id }, { payload: fan.body(eventId, id) })
       deliveryIds.push(id)
@@ -116,21 +170,33 @@ export class WebhookOutboxRepository {
     const notBusy = busy.length === 0 ? '' : ` AND d.webhook_id NOT IN (${busy.map(() => '?').join(', ')})`
     const picked = await query<{ id: number }>(this.ds,
       'SELECT MIN(d.id) AS id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id ' +
-      'WHERE d.status = ? AND d.next_attempt_at <= ? AND w.enabled = ? AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= ?)' + notBusy +
+      'WHERE d.status = ? AND d.next_attempt_at <= ? AND w.enabled = ? AND (w.circuit_open_until IS NULL OR ' +
+        'w.circuit_open_until <= ?)' + notBusy +
       ' GROUP BY d.webhook_id ORDER BY MIN(d.id) LIMIT ?',
       ['pending', now, true, now, ...busy, limit])
     if (picked.length === 0) return []
     const rows = await query<DueRow>(this.ds,
-      'SELECT d.id, d.webhook_id, d.payload, d.attempts, w.url, w.secret, w.failure_count FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id ' +
+      'SELECT d.id, d.webhook_id, d.payload, d.attempts, w.url, w.secret, w.failure_count FROM webhook_deliveries d ' +
+        'JOIN webhooks w ON w.id = d.webhook_id ' +
       `WHERE d.id IN (${picked.map(() => '?').join(', ')}) ORDER BY d.id`, picked.map(p => Number(p.id)))
-    return rows.map(r => ({ id: Number(r.id), webhookId: Number(r.webhook_id), body: r.payload, attempts: Number(r.attempts), url: r.url, secret: r.secret, failureCount: Number(r.failure_count) }))
+    return rows.map(r => ({
+      id: Number(r.id),
+      webhookId: Number(r.webhook_id),
+      body: r.payload,
+      attempts: Number(r.attempts),
+      url: r.url,
+      secret: r.secret,
+      failureCount: Number(r.failure_count)
+    }))
   }
 
   /** When the next pending delivery of an enabled, not busy webhook falls due (its backoff or its circuit, whichever is later). */
   async nextDueAt (busy: number[]): Promise<number | undefined> {
     const rows = await query<WakeRow>(this.ds,
-      'SELECT d.webhook_id AS webhook_id, MIN(d.next_attempt_at) AS next, w.circuit_open_until AS open_until FROM webhook_deliveries d ' +
-      'JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = ? AND w.enabled = ? GROUP BY d.webhook_id, w.circuit_open_until',
+      'SELECT d.webhook_id AS webhook_id, MIN(d.next_attempt_at) AS next, w.circuit_open_until AS open_until FROM ' +
+        'webhook_deliveries d ' +
+      'JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = ? AND w.enabled = ? GROUP BY d.webhook_id, ' +
+        'w.circuit_open_until',
       ['pending', true])
     let at: number | undefined
     for (const r of rows) {
@@ -145,10 +211,20 @@ export class WebhookOutboxRepository {
    * Records one attempt of a delivery, then the endpoint's breaker columns. Two statements, no transaction: attempts
    * of different endpoints finish concurrently, and a crash between the two only leaves the breaker a count behind.
    */
-  async recordAttempt (d: { id: number, webhookId: number }, r: AttemptResult, breaker: { failureCount: number, circuitOpenUntil: number | null }): Promise<void> {
-    const delivery = r.status === 'delivered'
-      ? { status: r.status, attempts: r.attempts, deliveredAt: r.at, lastError: null }
-      : { status: r.status, attempts: r.attempts, lastError: r.lastError, ...(r.nextAttemptAt === undefined ? {} : { nextAttemptAt: r.nextAttemptAt }) }
+  async recordAttempt (
+    d: { id: number, webhookId: number },
+    r: AttemptResult,
+    breaker: { failureCount: number, circuitOpenUntil: number | null }
+  ): Promise<void> {
+    const delivery =
+      r.status === 'delivered'
+        ? { status: r.status, attempts: r.attempts, deliveredAt: r.at, lastError: null }
+        : {
+            status: r.status,
+            attempts: r.attempts,
+            lastError: r.lastError,
+            ...(r.nextAttemptAt === undefined ? {} : { nextAttemptAt: r.nextAttemptAt })
+          }
     await this.ds.getRepository(WebhookDelivery).update({ id: d.id, status: 'pending' }, delivery)
     await this.ds.getRepository(Webhook).update({ id: d.webhookId }, breaker)
   }
@@ -157,7 +233,11 @@ export class WebhookOutboxRepository {
   async prune (before: number, chunk = 5000): Promise<number> {
     let deleted = 0
     for (;;) {
-      const ids = await query<{ id: number }>(this.ds, 'SELECT id FROM webhook_deliveries WHERE status IN (?, ?) AND created_at < ? ORDER BY id LIMIT ?', ['delivered', 'failed', before, chunk])
+      const ids = await query<{ id: number }>(
+        this.ds,
+        'SELECT id FROM webhook_deliveries WHERE status IN (?, ?) AND created_at < ? ORDER BY id LIMIT ?',
+        ['delivered', 'failed', before, chunk]
+      )
       if (ids.length === 0) return deleted
       await this.ds.getRepository(WebhookDelivery).delete(ids.map(r => Number(r.id)))
       deleted += ids.length

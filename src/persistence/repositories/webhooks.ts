@@ -30,7 +30,9 @@ export class WebhooksRepository {
   }
 
   async create (fields: WebhookFields, now: number): Promise<Webhook> {
-    return await this.hooks.save(this.hooks.create({ ...fields, createdAt: now, failureCount: 0, circuitOpenUntil: null }))
+    return await this.hooks.save(
+      this.hooks.create({ ...fields, createdAt: now, failureCount: 0, circuitOpenUntil: null })
+    )
   }
 
   /** Applies the patch; a new URL or re-enabling also closes the circuit (a fresh start for the endpoint). Null when no such webhook. */
@@ -49,7 +51,10 @@ export class WebhooksRepository {
   }
 
   /** A webhook's deliveries, newest first, paged in SQL. */
-  async deliveries (webhookId: number, q: { status?: WebhookDeliveryStatus, limit: number, offset: number }): Promise<{ items: WebhookDelivery[], total: number }> {
+  async deliveries (
+    webhookId: number,
+    q: { status?: WebhookDeliveryStatus, limit: number, offset: number }
+  ): Promise<{ items: WebhookDelivery[], total: number }> {
     const [items, total] = await this.deliveryRepo.findAndCount({
       where: q.status === undefined ? { webhookId } : { webhookId, status: q.status },
       order: { id: 'DESC' },
@@ -65,7 +70,10 @@ export class WebhooksRepository {
 
   /** A failed delivery back to pending with a fresh set of attempts, due now; false when it is not (or no longer) failed. */
   async requeue (id: number, now: number): Promise<boolean> {
-    const r = await this.deliveryRepo.update({ id, status: 'failed' }, { status: 'pending', attempts: 0, nextAttemptAt: now })
+    const r = await this.deliveryRepo.update(
+      { id, status: 'failed' },
+      { status: 'pending', attempts: 0, nextAttemptAt: now }
+    )
     return (r.affected ?? 0) > 0
   }
 }

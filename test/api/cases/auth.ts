@@ -15,6 +15,8 @@ export const authCases: Cases = {
     happy: async () => ({ check: (t, res) => t.match(res.body, { token: /^ey/, user: { role: 'viewer' } }) })
   },
   'auth.me': {
-    happy: async () => ({ check: (t, res) => t.match(res.body, { username: /^viewer-/, role: 'viewer', lastLoginAt: String }) })
+    happy: async () => ({
+      check: (t, res) => t.match(res.body, { username: /^viewer-/, role: 'viewer', lastLoginAt: String })
+    })
   }
 }

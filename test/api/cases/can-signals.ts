@@ -4,8 +4,12 @@ import type { Cases, Harness } from './harness.js'
 
 const NO_SUCH_ID = 999_999
 
-export async function storedSignal (h: Harness, fields: Partial<NewCanSignal> = {}, deviceId: number | null = null): Promise<number> {
-  return await h.app.gateway.ctx.repos.canSignals.create({
+export async function storedSignal (
+  h: Harness,
+  fields: Partial<NewCanSignal> = {},
+  deviceId: number | null = null
+): Promise<number> {
+  return await h.app.gateway.services.repos.canSignals.create({
     name: 'rpm',
     canId: 0x100,
     startBit: 0,
@@ -61,7 +65,7 @@ export const canSignalsCases: Cases = {
   'can-signals.get': {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app, { type: 'can_bridge' })
-      const device = await h.app.gateway.ctx.repos.devices.byUuid(uuid)
+      const device = await h.app.gateway.services.repos.devices.byUuid(uuid)
       const id = await storedSignal(h, { name: 'coolant' }, device?.id ?? null)
       return { params: { id }, check: (t, res) => t.match(res.body, { id, name: 'coolant', deviceUuid: uuid }) }
     },
@@ -71,7 +75,20 @@ export const canSignalsCases: Cases = {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app, { type: 'can_bridge' })
       return {
-        body: { name: 'temp', canId: 0x18FEEE00, startBit: 7, length: 8, byteOrder: 'big', isSigned: true, scale: 1, offset: -40, unit: 'C', min: -40, max: 210, deviceUuid: uuid },
+        body: {
+          name: 'temp',
+          canId: 0x18FEEE00,
+          startBit: 7,
+          length: 8,
+          byteOrder: 'big',
+          isSigned: true,
+          scale: 1,
+          offset: -40,
+          unit: 'C',
+          min: -40,
+          max: 210,
+          deviceUuid: uuid
+        },
         check: async (t, res) => {
           t.same(res.body, {
             id: res.body.id,
@@ -90,7 +107,12 @@ export const canSignalsCases: Cases = {
             deviceUuid: uuid,
             enabled: true
           })
-          t.ok((await h.app.gateway.ctx.repos.canSignals.enabled()).some(s => s.id === res.body.id && s.canId === 0x18FEEE00), 'the decoder\'s table has it')
+          t.ok(
+            (await h.app.gateway.services.repos.canSignals.enabled()).some(
+              s => s.id === res.body.id && s.canId === 0x18FEEE00
+            ),
+            'the decoder\'s table has it'
+          )
         }
       }
     },
@@ -107,7 +129,11 @@ export const canSignalsCases: Cases = {
         body: { startBit: 48, length: 16, telemetryKey: 'engine_rpm' },
         check: async (t, res) => {
           t.match(res.body, { id, startBit: 48, length: 16, telemetryKey: 'engine_rpm', name: 'rpm2' })
-          t.match(await h.app.gateway.ctx.repos.canSignals.byId(id), { startBit: 48, telemetryKey: 'engine_rpm' }, 'stored')
+          t.match(
+            await h.app.gateway.services.repos.canSignals.byId(id),
+            { startBit: 48, telemetryKey: 'engine_rpm' },
+            'stored'
+          )
         }
       }
     },
@@ -120,7 +146,10 @@ export const canSignalsCases: Cases = {
   'can-signals.delete': {
     happy: async h => {
       const id = await storedSignal(h)
-      return { params: { id }, check: async t => t.equal(await h.app.gateway.ctx.repos.canSignals.byId(id), undefined, 'gone') }
+      return {
+        params: { id },
+        check: async t => t.equal(await h.app.gateway.services.repos.canSignals.byId(id), undefined, 'gone')
+      }
     },
     notFound: unknownSignal
   }

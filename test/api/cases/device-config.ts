@@ -6,7 +6,7 @@ const unknown = async (): Promise<{ params: { uuid: string } }> => ({ params: { 
 /** A device whose config is at version 1, set through the service the route uses. */
 async function configured (h: Harness): Promise<string> {
   const { uuid } = await provisionDevice(h.app)
-  await h.app.gateway.ctx.deviceConfig.update(uuid, { screen: 'main' })
+  await h.app.gateway.services.deviceConfig.update(uuid, { screen: 'main' })
   return uuid
 }
 
@@ -14,7 +14,11 @@ export const deviceConfigCases: Cases = {
   'deviceConfig.get': {
     happy: async h => {
       const uuid = await configured(h)
-      return { params: { uuid }, check: (t, res) => t.same(res.body, { uuid, version: 1, appliedVersion: null, lagging: true, config: { screen: 'main' } }) }
+      return {
+        params: { uuid },
+        check: (t, res) =>
+          t.same(res.body, { uuid, version: 1, appliedVersion: null, lagging: true, config: { screen: 'main' } })
+      }
     },
     notFound: unknown
   },
@@ -26,7 +30,11 @@ export const deviceConfigCases: Cases = {
         body: { config: { screen: 'night', brightness: 40 }, expectedVersion: 1 },
         check: async (t, res) => {
           t.same(res.body, { uuid, version: 2 })
-          t.same(await h.app.gateway.ctx.deviceConfig.view(uuid), { uuid, version: 2, appliedVersion: null, lagging: true, config: { screen: 'night', brightness: 40 } }, 'stored')
+          t.same(
+            await h.app.gateway.services.deviceConfig.view(uuid),
+            { uuid, version: 2, appliedVersion: null, lagging: true, config: { screen: 'night', brightness: 40 } },
+            'stored'
+          )
         }
       }
     },
@@ -39,7 +47,10 @@ export const deviceConfigCases: Cases = {
       return {
         check: (t, res) => {
           t.match(res.body, { limit: 100, offset: 0 })
-          t.match(res.body.items.find((d: { uuid: string }) => d.uuid === uuid), { uuid, version: 1, appliedVersion: null, status: 'offline', lastSeen: null })
+          t.match(
+            res.body.items.find((d: { uuid: string }) => d.uuid === uuid),
+            { uuid, version: 1, appliedVersion: null, status: 'offline', lastSeen: null }
+          )
           t.equal(res.body.total, res.body.items.length)
         }
       }

@@ -7,14 +7,29 @@ const unknown = async (): Promise<{ params: { uuid: string } }> => ({ params: { 
 
 /** A device stored a second ago (the change feed reads only up to the previous millisecond). */
 async function olderDevice (h: Harness, status?: 'pending'): Promise<{ uuid: string, at: number }> {
-  const ctx = h.app.gateway.ctx
+  const ctx = h.app.gateway.services
   const uuid = randomUUID()
   const at = ctx.clock.now() - 1000
   await ctx.repos.devices.create({ uuid, name: 'older', type: 'sensor', secretHash: await hashSecret('x'), status }, at)
   return { uuid, at }
 }
 
-const DEVICE_KEYS = ['appliedConfigVersion', 'capabilities', 'configVersion', 'createdAt', 'enabled', 'firmware', 'ipAddress', 'lastSeen', 'macAddress', 'name', 'status', 'type', 'updatedAt', 'uuid']
+const DEVICE_KEYS = [
+  'appliedConfigVersion',
+  'capabilities',
+  'configVersion',
+  'createdAt',
+  'enabled',
+  'firmware',
+  'ipAddress',
+  'lastSeen',
+  'macAddress',
+  'name',
+  'status',
+  'type',
+  'updatedAt',
+  'uuid'
+]
 
 export const devicesCases: Cases = {
   'devices.list': {
@@ -25,7 +40,17 @@ export const devicesCases: Cases = {
         check: (t, res) => {
           t.match(res.body, { total: 1, limit: 100, offset: 0 })
           t.same(Object.keys(res.body.items[0]).sort(), DEVICE_KEYS, 'exactly the documented fields, no secret hash')
-          t.match(res.body.items[0], { uuid, type: 'display', status: 'offline', enabled: true, capabilities: ['display'], lastSeen: null, configVersion: 0, appliedConfigVersion: null, createdAt: /^\d{4}-\d\d-\d\dT/ })
+          t.match(res.body.items[0], {
+            uuid,
+            type: 'display',
+            status: 'offline',
+            enabled: true,
+            capabilities: ['display'],
+            lastSeen: null,
+            configVersion: 0,
+            appliedConfigVersion: null,
+            createdAt: /^\d{4}-\d\d-\d\dT/
+          })
         }
       }
     }
@@ -49,7 +74,10 @@ export const devicesCases: Cases = {
   'devices.get': {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app, { name: 'Front relays' })
-      return { params: { uuid }, check: (t, res) => t.match(res.body, { uuid, name: 'Front relays', type: 'relay_board', status: 'offline' }) }
+      return {
+        params: { uuid },
+        check: (t, res) => t.match(res.body, { uuid, name: 'Front relays', type: 'relay_board', status: 'offline' })
+      }
     },
     notFound: unknown
   },
@@ -59,8 +87,16 @@ export const devicesCases: Cases = {
       return {
         body: { name: 'Cabin sensor', type: 'sensor', uuid, capabilities: ['emergency_button'] },
         check: async (t, res) => {
-          t.match(res.body, { uuid, name: 'Cabin sensor', type: 'sensor', status: 'offline', enabled: true, capabilities: ['emergency_button'], secret: /^[\w-]{32}$/ })
-          const stored = await h.app.gateway.ctx.repos.devices.byUuid(uuid)
+          t.match(res.body, {
+            uuid,
+            name: 'Cabin sensor',
+            type: 'sensor',
+            status: 'offline',
+            enabled: true,
+            capabilities: ['emergency_button'],
+            secret: /^[\w-]{32}$/
+          })
+          const stored = await h.app.gateway.services.repos.devices.byUuid(uuid)
           t.match(stored?.secretHash, /^scrypt\$/, 'stored only as its hash')
           t.ok(await verifySecret(res.body.secret, stored?.secretHash ?? ''), 'the shown secret is the stored one')
         }
@@ -79,7 +115,7 @@ export const devicesCases: Cases = {
         body: { name: 'Renamed', enabled: false, capabilities: ['display'] },
         check: async (t, res) => {
           t.match(res.body, { uuid, name: 'Renamed', enabled: false, capabilities: ['display'], type: 'relay_board' })
-          t.match(await h.app.gateway.ctx.repos.devices.byUuid(uuid), { name: 'Renamed', enabled: false })
+          t.match(await h.app.gateway.services.repos.devices.byUuid(uuid), { name: 'Renamed', enabled: false })
         }
       }
     },
@@ -92,7 +128,7 @@ export const devicesCases: Cases = {
         params: { uuid },
         check: async (t, res) => {
           t.equal(res.body, undefined, 'no body')
-          t.equal(await h.app.gateway.ctx.repos.devices.byUuid(uuid), undefined, 'gone')
+          t.equal(await h.app.gateway.services.repos.devices.byUuid(uuid), undefined, 'gone')
         }
       }
     },
@@ -105,7 +141,7 @@ export const devicesCases: Cases = {
         params: { uuid },
         check: async (t, res) => {
           t.match(res.body, { uuid, secret: /^[\w-]{32}$/ })
-          const hash = (await h.app.gateway.ctx.repos.devices.byUuid(uuid))?.secretHash ?? ''
+          const hash = (await h.app.gateway.services.repos.devices.byUuid(uuid))?.secretHash ?? ''
           t.ok(await verifySecret(res.body.secret, hash), 'the new secret is stored (as its hash)')
           t.notOk(await verifySecret(secret, hash), 'the old one is not')
         }

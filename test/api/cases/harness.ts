@@ -4,7 +4,11 @@ import type { RunningApp } from '../../helpers/app.js'
 import { createUser, login } from '../../helpers/devices.js'
 
 export interface Res { status: number, body: any }
-export interface Req { params?: Record<string, string | number>, query?: Record<string, string | number | boolean>, body?: unknown }
+export interface Req {
+  params?: Record<string, string | number>
+  query?: Record<string, string | number | boolean>
+  body?: unknown
+}
 
 /** One running app per resource, with a token per role and a fetch wrapper. */
 export interface Harness {
@@ -50,7 +54,11 @@ export function harness (app: RunningApp, t: Test): Harness {
       const headers: Record<string, string> = {}
       if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`
       if (opts.body !== undefined) headers['content-type'] = 'application/json'
-      const res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) })
+      const res = await fetch(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body)
+      })
       const text = await res.text()
       // A download (a backup file) is not JSON: its text is the body.
       const json = res.headers.get('content-type')?.includes('json') ?? text !== ''

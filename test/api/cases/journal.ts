@@ -3,8 +3,17 @@ import type { Cases } from './harness.js'
 export const journalCases: Cases = {
   'journal.list': {
     happy: async h => {
-      const actor = { kind: 'user', username: 'case-alice', role: 'operator', via: { transport: 'api', address: '10.0.0.5' } } as const
-      await h.app.gateway.control.journal.accepted(actor, { action: 'relay.on', target: 'case-board/3', commandId: 'case-command' })
+      const actor = {
+        kind: 'user',
+        username: 'case-alice',
+        role: 'operator',
+        via: { transport: 'api', address: '10.0.0.5' }
+      } as const
+      await h.app.gateway.services.journal.accepted(actor, {
+        action: 'relay.on',
+        target: 'case-board/3',
+        commandId: 'case-command'
+      })
       return {
         query: { target: 'case-board/3', action: 'relay.on', since: '0', limit: 10 },
         check: (t, res) => {

@@ -7,15 +7,26 @@ import type { Cases, Harness, Res } from './harness.js'
 const NO_SUCH_ID = 999_999
 
 /** A simulated relay board, online as far as the commands service knows, with its channels' ids by number. */
-export async function onlineBoard (h: Harness, channels: ChannelSpec[]): Promise<{ board: SimBoard, ids: Record<number, number> }> {
+export async function onlineBoard (
+  h: Harness,
+  channels: ChannelSpec[]
+): Promise<{ board: SimBoard, ids: Record<number, number> }> {
   const board = await simBoard(h.t, h.app, { channels })
-  await waitFor(() => h.app.gateway.control.commands.isOnline(board.uuid))
-  const ids = Object.fromEntries((await h.app.gateway.ctx.repos.relays.list({ limit: 100, offset: 0 }, board.uuid)).rows.map(r => [r.channelNumber, r.id]))
+  await waitFor(() => h.app.gateway.services.commands.isOnline(board.uuid))
+  const ids = Object.fromEntries(
+    (await h.app.gateway.services.repos.relays.list({ limit: 100, offset: 0 }, board.uuid)).rows.map(r => [
+      r.channelNumber,
+      r.id
+    ])
+  )
   return { board, ids }
 }
 
 /** Channels on a provisioned board that is not connected. */
-export async function offlineChannels (h: Harness, channels: ChannelSpec[]): Promise<{ uuid: string, ids: Record<number, number> }> {
+export async function offlineChannels (
+  h: Harness,
+  channels: ChannelSpec[]
+): Promise<{ uuid: string, ids: Record<number, number> }> {
   const { uuid } = await provisionDevice(h.app, { name: 'pump board' })
   return { uuid, ids: await addChannels(h.app, uuid, channels) }
 }
@@ -23,11 +34,17 @@ export async function offlineChannels (h: Harness, channels: ChannelSpec[]): Pro
 /** Waits until the board got the relay command the API answered with, and checks its action. */
 async function boardGot (t: Test, board: SimBoard, res: Res, expect: Record<string, unknown>): Promise<void> {
   await waitFor(() => board.commands.some(c => c.body.command_id === res.body.commandId))
-  t.match(board.commands.find(c => c.body.command_id === res.body.commandId)?.body, expect, 'the board received the command')
+  t.match(
+    board.commands.find(c => c.body.command_id === res.body.commandId)?.body,
+    expect,
+    'the board received the command'
+  )
 }
 
 const unknownRelay = async (): Promise<{ params: { id: number } }> => ({ params: { id: NO_SUCH_ID } })
-const disabledRelay = async (h: Harness): Promise<{ params: { id: number } }> => ({ params: { id: (await offlineChannels(h, [{ channel: 1, enabled: false }])).ids[1] } })
+const disabledRelay = async (h: Harness): Promise<{ params: { id: number } }> => ({
+  params: { id: (await offlineChannels(h, [{ channel: 1, enabled: false }])).ids[1] }
+})
 
 function controlCase (action: 'on' | 'off' | 'toggle' | 'pulse'): Cases[string] {
   return {
@@ -38,9 +55,19 @@ function controlCase (action: 'on' | 'off' | 'toggle' | 'pulse'): Cases[string] 
         body: action === 'pulse' ? { durationMs: 250 } : action === 'off' ? undefined : {},
         check: async (t, res) => {
           const sent = action === 'toggle' ? 'on' : action
-          t.match(res.body, { relayId: ids[3], commandId: /^[0-9a-f-]{36}$/, action: sent, status: 'sent', turnedOff: [] })
-          await boardGot(t, board, res, { channel: 3, action: sent, ...(action === 'pulse' ? { duration_ms: 250 } : {}) })
-          const row = await h.app.gateway.ctx.repos.relays.withDevice(ids[3])
+          t.match(res.body, {
+            relayId: ids[3],
+            commandId: /^[0-9a-f-]{36}$/,
+            action: sent,
+            status: 'sent',
+            turnedOff: []
+          })
+          await boardGot(t, board, res, {
+            channel: 3,
+            action: sent,
+            ...(action === 'pulse' ? { duration_ms: 250 } : {})
+          })
+          const row = await h.app.gateway.services.repos.relays.withDevice(ids[3])
           if (action === 'on' || action === 'toggle') t.equal(row?.desiredState, true, 'desired state on')
         }
       }
@@ -53,7 +80,10 @@ function controlCase (action: 'on' | 'off' | 'toggle' | 'pulse'): Cases[string] 
 export const relaysCases: Cases = {
   'relays.list': {
     happy: async h => {
-      const { uuid, ids } = await offlineChannels(h, [{ channel: 2, name: 'lights', mutexGroup: 'g', maxOnMs: 5000 }, { channel: 1, function: 'momentary' }])
+      const { uuid, ids } = await offlineChannels(h, [
+        { channel: 2, name: 'lights', mutexGroup: 'g', maxOnMs: 5000 },
+        { channel: 1, function: 'momentary' }
+      ])
       await offlineChannels(h, [{ channel: 1 }])
       return {
         query: { deviceUuid: uuid },
@@ -83,7 +113,11 @@ export const relaysCases: Cases = {
   'relays.get': {
     happy: async h => {
       const { uuid, ids } = await offlineChannels(h, [{ channel: 4, function: 'pulse', pulseMs: 300 }])
-      return { params: { id: ids[4] }, check: (t, res) => t.match(res.body, { id: ids[4], deviceUuid: uuid, channelNumber: 4, function: 'pulse', pulseMs: 300 }) }
+      return {
+        params: { id: ids[4] },
+        check: (t, res) =>
+          t.match(res.body, { id: ids[4], deviceUuid: uuid, channelNumber: 4, function: 'pulse', pulseMs: 300 })
+      }
     },
     notFound: unknownRelay
   },
@@ -91,7 +125,14 @@ export const relaysCases: Cases = {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app, { name: 'winch board' })
       return {
-        body: { deviceUuid: uuid, channelNumber: 5, name: 'winch in', function: 'momentary', mutexGroup: 'winch', maxOnMs: 20000 },
+        body: {
+          deviceUuid: uuid,
+          channelNumber: 5,
+          name: 'winch in',
+          function: 'momentary',
+          mutexGroup: 'winch',
+          maxOnMs: 20000
+        },
         check: async (t, res) => {
           t.same(res.body, {
             id: res.body.id,
@@ -109,7 +150,11 @@ export const relaysCases: Cases = {
             enabled: true,
             failSafe: 'hold'
           })
-          t.match(await h.app.gateway.control.relays.channelById(res.body.id), { deviceUuid: uuid, channelNumber: 5, mutexGroup: 'winch' }, 'the service sees it')
+          t.match(
+            await h.app.gateway.services.relays.channelById(res.body.id),
+            { deviceUuid: uuid, channelNumber: 5, mutexGroup: 'winch' },
+            'the service sees it'
+          )
         }
       }
     },
@@ -126,7 +171,11 @@ export const relaysCases: Cases = {
         body: { name: 'reverse', mutexGroup: 'drive', enabled: false },
         check: async (t, res) => {
           t.match(res.body, { id: ids[1], name: 'reverse', mutexGroup: 'drive', enabled: false, channelNumber: 1 })
-          t.match(await h.app.gateway.control.relays.channelById(ids[1]), { name: 'reverse', mutexGroup: 'drive', enabled: false })
+          t.match(await h.app.gateway.services.relays.channelById(ids[1]), {
+            name: 'reverse',
+            mutexGroup: 'drive',
+            enabled: false
+          })
         }
       }
     },
@@ -139,7 +188,10 @@ export const relaysCases: Cases = {
   'relays.delete': {
     happy: async h => {
       const { ids } = await offlineChannels(h, [{ channel: 1 }])
-      return { params: { id: ids[1] }, check: async t => t.equal(await h.app.gateway.control.relays.channelById(ids[1]), undefined, 'gone') }
+      return {
+        params: { id: ids[1] },
+        check: async t => t.equal(await h.app.gateway.services.relays.channelById(ids[1]), undefined, 'gone')
+      }
     },
     notFound: unknownRelay
   },

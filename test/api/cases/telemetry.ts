@@ -14,7 +14,11 @@ export const telemetryCases: Cases = {
   'telemetry.series': {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app)
-      return { params: { uuid }, query: { key: 'temp' }, check: (t, res) => t.match(res.body, { device: uuid, key: 'temp', bucket: '1m', points: [] }) }
+      return {
+        params: { uuid },
+        query: { key: 'temp' },
+        check: (t, res) => t.match(res.body, { device: uuid, key: 'temp', bucket: '1m', points: [] })
+      }
     },
     notFound: async () => ({ params: { uuid: 'no-such-device' }, query: { key: 'temp' } })
   },

@@ -6,18 +6,22 @@ const colors = { primary: '#112233', background: '#000' }
 const missing = async (): Promise<{ params: { id: number } }> => ({ params: { id: 999999 } })
 
 async function newTheme (h: Harness, name = `theme-${randomBytes(3).toString('hex')}`): Promise<ThemeView> {
-  return await h.app.gateway.ctx.themes.create({ name, colors, fonts: null, deviceOverrides: null })
+  return await h.app.gateway.services.themes.create({ name, colors, fonts: null, deviceOverrides: null })
 }
 
 async function activeId (h: Harness): Promise<number> {
-  return (await h.app.gateway.ctx.themes.active()).id
+  return (await h.app.gateway.services.themes.active()).id
 }
 
 export const themeCases: Cases = {
   'themes.list': {
     happy: async h => {
       const t1 = await newTheme(h)
-      return { check: (t, res) => { t.ok(res.body.items.some((x: ThemeView) => x.id === t1.id && x.name === t1.name)) } }
+      return {
+        check: (t, res) => {
+          t.ok(res.body.items.some((x: ThemeView) => x.id === t1.id && x.name === t1.name))
+        }
+      }
     }
   },
   'themes.active': {
@@ -26,14 +30,23 @@ export const themeCases: Cases = {
   'themes.get': {
     happy: async h => {
       const t1 = await newTheme(h)
-      return { params: { id: t1.id }, check: (t, res) => t.match(res.body, { id: t1.id, name: t1.name, isActive: false, colors, fonts: null, deviceOverrides: null }) }
+      return {
+        params: { id: t1.id },
+        check: (t, res) =>
+          t.match(res.body, { id: t1.id, name: t1.name, isActive: false, colors, fonts: null, deviceOverrides: null })
+      }
     },
     notFound: missing
   },
   'themes.create': {
     happy: async () => {
       const name = `created-${randomBytes(3).toString('hex')}`
-      const body = { name, colors, fonts: { family: 'Inter', size_base: 15 }, deviceOverrides: { display: { fonts: { size_base: 20 } } } }
+      const body = {
+        name,
+        colors,
+        fonts: { family: 'Inter', size_base: 15 },
+        deviceOverrides: { display: { fonts: { size_base: 20 } } }
+      }
       return { body, check: (t, res) => t.match(res.body, { ...body, id: Number, isActive: false, version: Number }) }
     },
     conflict: async h => ({ body: { name: (await newTheme(h)).name, colors } })
@@ -61,7 +74,7 @@ export const themeCases: Cases = {
         params: { id: t1.id },
         check: async (t, res) => {
           t.equal(res.body, undefined)
-          await t.rejects(h.app.gateway.ctx.themes.get(t1.id), { code: 'GW_ERR_THEME_NOT_FOUND' })
+          await t.rejects(h.app.gateway.services.themes.get(t1.id), { code: 'GW_ERR_THEME_NOT_FOUND' })
         }
       }
     },

@@ -8,8 +8,10 @@ const unknown = async (): Promise<{ params: { username: string } }> => ({ params
 /** Leaves the harness's own admin as the only enabled admin; resolves with its name. */
 async function lastAdmin (h: Harness): Promise<string> {
   const me = (await h.call('GET', '/auth/me', { token: await h.token('admin') })).body.username as string
-  const users = h.app.gateway.ctx.repos.users
-  for (const u of await users.list()) if (u.role === 'admin' && u.username !== me) await users.update(u.username, { enabled: false }, Date.now())
+  const users = h.app.gateway.services.repos.users
+  for (const u of await users.list()) {
+    if (u.role === 'admin' && u.username !== me) await users.update(u.username, { enabled: false }, Date.now())
+  }
   return me
 }
 
@@ -25,7 +27,12 @@ export const usersCases: Cases = {
   'users.get': {
     happy: async h => {
       const u = await createUser(h.app, { role: 'operator' })
-      return { params: { username: u.username }, check: (t, res) => t.same(Object.keys(res.body).sort(), USER_KEYS) && t.match(res.body, { username: u.username, role: 'operator', enabled: true, lastLoginAt: null }) }
+      return {
+        params: { username: u.username },
+        check: (t, res) =>
+          t.same(Object.keys(res.body).sort(), USER_KEYS) &&
+          t.match(res.body, { username: u.username, role: 'operator', enabled: true, lastLoginAt: null })
+      }
     },
     notFound: unknown
   },
@@ -40,7 +47,13 @@ export const usersCases: Cases = {
         }
       }
     },
-    conflict: async h => ({ body: { username: (await createUser(h.app, { role: 'viewer' })).username, password: 'long enough', role: 'viewer' } })
+    conflict: async h => ({
+      body: {
+        username: (await createUser(h.app, { role: 'viewer' })).username,
+        password: 'long enough',
+        role: 'viewer'
+      }
+    })
   },
   'users.update': {
     happy: async h => {
@@ -60,7 +73,10 @@ export const usersCases: Cases = {
   'users.delete': {
     happy: async h => {
       const u = await createUser(h.app, { role: 'viewer' })
-      return { params: { username: u.username }, check: async (t) => t.equal(await h.app.gateway.ctx.repos.users.byUsername(u.username), undefined) }
+      return {
+        params: { username: u.username },
+        check: async t => t.equal(await h.app.gateway.services.repos.users.byUsername(u.username), undefined)
+      }
     },
     notFound: unknown,
     conflict: async (h): Promise<Req> => ({ params: { username: await lastAdmin(h) } })

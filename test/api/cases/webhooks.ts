@@ -8,17 +8,26 @@ const URL = 'http://127.0.0.1:9/hook'
 const SECRET = 'case-secret-0123456789'
 
 async function webhook (app: RunningApp, enabled = false): Promise<number> {
-  const ctx = app.gateway.ctx
-  return (await ctx.repos.webhooks.create({ url: URL, secret: SECRET, events: ['*'], minLevel: 'info', enabled }, ctx.clock.now())).id
+  const ctx = app.gateway.services
+  return (
+    await ctx.repos.webhooks.create(
+      { url: URL, secret: SECRET, events: ['*'], minLevel: 'info', enabled },
+      ctx.clock.now()
+    )
+  ).id
 }
 
 /** A queued delivery of a disabled webhook, optionally marked failed. */
 async function delivery (app: RunningApp, status: 'pending' | 'failed'): Promise<{ hookId: number, id: number }> {
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const hookId = await webhook(app)
   const r = await ctx.events.logFor(hookId, { level: 'info', type: 'case_event', source: 'test' })
   const id = r?.deliveryIds[0] as number
-  if (status === 'failed') await ctx.db.dataSource.getRepository(WebhookDelivery).update({ id }, { status: 'failed', attempts: 3, lastError: 'HTTP 500' })
+  if (status === 'failed') {
+    await ctx.db.dataSource
+      .getRepository(WebhookDelivery)
+      .update({ id }, { status: 'failed', attempts: 3, lastError: 'HTTP 500' })
+  }
   return { hookId, id }
 }
 
@@ -40,7 +49,13 @@ export const webhooksCases: Cases = {
   'webhooks.get': {
     happy: async h => {
       const id = await webhook(h.app)
-      return { params: { id }, check: (t, res) => { t.match(res.body, { id, url: URL, minLevel: 'info' }); t.notOk('secret' in res.body) } }
+      return {
+        params: { id },
+        check: (t, res) => {
+          t.match(res.body, { id, url: URL, minLevel: 'info' })
+          t.notOk('secret' in res.body)
+        }
+      }
     },
     notFound: missing
   },
@@ -61,7 +76,11 @@ export const webhooksCases: Cases = {
         body: { events: ['emergency_*'], minLevel: 'critical' },
         check: async (t, res) => {
           t.match(res.body, { id, events: ['emergency_*'], minLevel: 'critical', enabled: false })
-          t.match(await h.app.gateway.ctx.repos.webhooks.get(id), { events: ['emergency_*'], minLevel: 'critical', secret: SECRET })
+          t.match(await h.app.gateway.services.repos.webhooks.get(id), {
+            events: ['emergency_*'],
+            minLevel: 'critical',
+            secret: SECRET
+          })
         }
       }
     },
@@ -73,8 +92,8 @@ export const webhooksCases: Cases = {
       return {
         params: { id: hookId },
         check: async (t) => {
-          t.equal(await h.app.gateway.ctx.repos.webhooks.get(hookId), null)
-          t.equal(await h.app.gateway.ctx.repos.webhooks.delivery(id), null, 'its deliveries went with it')
+          t.equal(await h.app.gateway.services.repos.webhooks.get(hookId), null)
+          t.equal(await h.app.gateway.services.repos.webhooks.delivery(id), null, 'its deliveries went with it')
         }
       }
     },
@@ -86,7 +105,22 @@ export const webhooksCases: Cases = {
       return {
         params: { id: hookId },
         query: { status: 'failed' },
-        check: (t, res) => t.match(res.body, { total: 1, items: [{ id, webhookId: hookId, eventType: 'case_event', status: 'failed', attempts: 3, lastError: 'HTTP 500', nextAttemptAt: null, deliveredAt: null }] })
+        check: (t, res) =>
+          t.match(res.body, {
+            total: 1,
+            items: [
+              {
+                id,
+                webhookId: hookId,
+                eventType: 'case_event',
+                status: 'failed',
+                attempts: 3,
+                lastError: 'HTTP 500',
+                nextAttemptAt: null,
+                deliveredAt: null
+              }
+            ]
+          })
       }
     },
     notFound: missing
@@ -97,9 +131,12 @@ export const webhooksCases: Cases = {
       return {
         params: { id },
         check: async (t, res) => {
-          const d = await h.app.gateway.ctx.repos.webhooks.delivery(res.body.deliveryId)
+          const d = await h.app.gateway.services.repos.webhooks.delivery(res.body.deliveryId)
           t.match(d, { webhookId: id, eventId: res.body.eventId })
-          t.match(JSON.parse(d?.payload ?? '{}'), { deliveryId: res.body.deliveryId, event: { type: 'webhook_test', payload: { webhookId: id } } })
+          t.match(JSON.parse(d?.payload ?? '{}'), {
+            deliveryId: res.body.deliveryId,
+            event: { type: 'webhook_test', payload: { webhookId: id } }
+          })
         }
       }
     },
@@ -111,7 +148,8 @@ export const webhooksCases: Cases = {
       const { id } = await delivery(h.app, 'failed')
       return {
         params: { id },
-        check: (t, res) => t.match(res.body, { id, status: 'pending', attempts: 0, lastError: 'HTTP 500', nextAttemptAt: String })
+        check: (t, res) =>
+          t.match(res.body, { id, status: 'pending', attempts: 0, lastError: 'HTTP 500', nextAttemptAt: String })
       }
     },
     notFound: missing,

@@ -12,10 +12,16 @@ import { LARGE, launchBrowser, logIn, newPanelPage, offlineWill, openPanel, show
 t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 
-t.test('log in; a device shows online, its telemetry arrives live, and it shows offline when its socket dies', async t => {
+t.test('log in; a device shows online, its telemetry arrives live, and it shows offline when its socket ' +
+  'dies', async t => {
   const app = await startApp(t)
   const uuid = randomUUID()
-  const { client } = await deviceClient(t, app, { uuid, name: 'Engine sensors', type: 'sensor', mqtt: { will: offlineWill(uuid) } })
+  const { client } = await deviceClient(t, app, {
+    uuid,
+    name: 'Engine sensors',
+    type: 'sensor',
+    mqtt: { will: offlineWill(uuid) }
+  })
   const { page } = await openPanel(t, browser, app, 'operator')
   t.equal(await page.textContent('[data-testid=role]'), 'operator', 'the header names the role')
   t.equal(await page.textContent('[data-link]'), 'Live', 'the connection state is shown plainly')
@@ -25,12 +31,20 @@ t.test('log in; a device shows online, its telemetry arrives live, and it shows 
   await page.waitForSelector(`${row}[data-status=online]`)
 
   await showView(page, 'telemetry')
-  await client.publishAsync(`autocore/devices/${uuid}/telemetry`, JSON.stringify({ coolant: { value: 87.25, unit: '°C' }, rpm: 2150 }), { qos: 1 })
-  await page.waitForFunction(() => document.querySelector('[data-key=coolant] [data-testid=metric-value]')?.textContent === '87.25')
+  await client.publishAsync(
+    `autocore/devices/${uuid}/telemetry`,
+    JSON.stringify({ coolant: { value: 87.25, unit: '°C' }, rpm: 2150 }),
+    { qos: 1 }
+  )
+  await page.waitForFunction(
+    () => document.querySelector('[data-key=coolant] [data-testid=metric-value]')?.textContent === '87.25'
+  )
   t.equal(await page.textContent('[data-key=rpm] [data-testid=metric-value]'), '2150', 'every key of the message shows')
   t.match(await page.textContent('[data-key=coolant]'), /°C/, 'with its unit')
   await client.publishAsync(`autocore/devices/${uuid}/telemetry`, JSON.stringify({ coolant: 88.5 }), { qos: 1 })
-  await page.waitForFunction(() => document.querySelector('[data-key=coolant] [data-testid=metric-value]')?.textContent === '88.50')
+  await page.waitForFunction(
+    () => document.querySelector('[data-key=coolant] [data-testid=metric-value]')?.textContent === '88.50'
+  )
   t.ok(await page.$('[data-key=coolant] .chart-line'), 'a chart of the last hour is drawn for the key')
 
   client.stream.destroy()
@@ -43,7 +57,11 @@ t.test('the device list names each device with its type and firmware (GET /api/v
   const app = await startApp(t)
   const uuid = randomUUID()
   const { client } = await deviceClient(t, app, { uuid, name: 'Engine sensors', type: 'sensor' })
-  await client.publishAsync(`autocore/devices/${uuid}/announce`, JSON.stringify({ type: 'sensor', firmware: '2.4.1' }), { qos: 1 })
+  await client.publishAsync(
+    `autocore/devices/${uuid}/announce`,
+    JSON.stringify({ type: 'sensor', firmware: '2.4.1' }),
+    { qos: 1 }
+  )
   const { page } = await openPanel(t, browser, app, 'viewer')
   await showView(page, 'devices')
   const row = `.device[data-uuid="${uuid}"]`
@@ -61,19 +79,38 @@ t.test('the chart starts with the last hour from the series API and keeps updati
   const now = Date.now()
   // Readings of the past 50 minutes, stamped with their time (`ts`), before the panel opens.
   for (let m = 50; m >= 5; m -= 5) {
-    await client.publishAsync(`autocore/devices/${uuid}/telemetry`, JSON.stringify({ battery: { value: 12 + m / 100, unit: 'V' }, ts: now - m * 60_000 }), { qos: 1 })
+    await client.publishAsync(
+      `autocore/devices/${uuid}/telemetry`,
+      JSON.stringify({ battery: { value: 12 + m / 100, unit: 'V' }, ts: now - m * 60_000 }),
+      { qos: 1 }
+    )
   }
   const { page } = await openPanel(t, browser, app, 'viewer')
   await showView(page, 'telemetry')
   await page.click(`.chip[data-uuid="${uuid}"]`)
   await page.waitForSelector('[data-key=battery] .chart-line')
-  const segments = async (): Promise<number> => await page.$eval('[data-key=battery] .chart-line', el => (el.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean).length)
+  const segments = async (): Promise<number> =>
+    await page.$eval(
+      '[data-key=battery] .chart-line',
+      el => (el.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean).length
+    )
   t.ok(await segments() >= 10, 'one point per minute bucket of history')
-  t.equal(await page.textContent('[data-key=battery] [data-testid=metric-value]'), '12.05', 'the latest value from GET /telemetry/:uuid/latest')
+  t.equal(
+    await page.textContent('[data-key=battery] [data-testid=metric-value]'),
+    '12.05',
+    'the latest value from GET /telemetry/:uuid/latest'
+  )
   const before = await segments()
   await client.publishAsync(`autocore/devices/${uuid}/telemetry`, JSON.stringify({ battery: 13.9 }), { qos: 1 })
-  await page.waitForFunction(() => document.querySelector('[data-key=battery] [data-testid=metric-value]')?.textContent === '13.90')
-  await page.waitForFunction(n => (document.querySelector('[data-key=battery] .chart-line')?.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean).length > n, before)
+  await page.waitForFunction(
+    () => document.querySelector('[data-key=battery] [data-testid=metric-value]')?.textContent === '13.90'
+  )
+  await page.waitForFunction(
+    n =>
+      (document.querySelector('[data-key=battery] .chart-line')?.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean)
+        .length > n,
+    before
+  )
   t.pass('a live reading extends the chart')
 })
 
@@ -100,9 +137,11 @@ t.test('a wrong password is refused on the form; an expired token sends the pane
 t.test('a dropped connection shows as reconnecting, then live again (backoff)', async t => {
   const app = await startApp(t)
   const { page, username } = await openPanel(t, browser, app, 'viewer')
-  const aedes = app.gateway.ctx.broker.aedes
+  const aedes = app.gateway.services.broker.aedes
   const panelClient = (): { close: () => void } | undefined =>
-    Object.values((aedes as unknown as { clients: Record<string, { id: string, close: () => void }> }).clients).find(c => c.id.startsWith(`panel-${username}-`))
+    Object.values((aedes as unknown as { clients: Record<string, { id: string, close: () => void }> }).clients).find(
+      c => c.id.startsWith(`panel-${username}-`)
+    )
   panelClient()?.close()
   await page.waitForSelector('[data-link=reconnecting]')
   t.match(await page.textContent('[data-link]'), /Reconnecting/)

@@ -18,21 +18,30 @@ const CHANNELS: ChannelSpec[] = [
   { channel: 4, name: 'Winch in', mutexGroup: 'winch' },
   { channel: 5, name: 'Winch out', mutexGroup: 'winch' }
 ]
-const offs = (b: SimBoard): string[] => b.commands.filter(c => c.topic.startsWith('autocore/relays/') && c.body.action === 'off').map(c => String(c.body.channel))
+const offs = (b: SimBoard): string[] =>
+  b.commands
+    .filter(c => c.topic.startsWith('autocore/relays/') && c.body.action === 'off')
+    .map(c => String(c.body.channel))
 
-t.test('the emergency button stops everything and locks the controls on a second panel; an admin resets it', async t => {
+t.test('the emergency button stops everything and locks the controls on a second panel; an admin resets ' +
+  'it', async t => {
   const app = await startApp(t, { config })
   const board = await simBoard(t, app, { channels: CHANNELS })
   const { client: operator } = await userClient(t, app, 'operator')
-  await operator.publishAsync(`autocore/relays/${board.uuid}/set`, JSON.stringify({ channel: 1, action: 'on' }), { qos: 1 })
+  await operator.publishAsync(`autocore/relays/${board.uuid}/set`, JSON.stringify({ channel: 1, action: 'on' }), {
+    qos: 1
+  })
   await waitFor(() => board.state.get(1) === true, UI_TIMEOUT_MS)
   const { page: first } = await openPanel(t, browser, app, 'operator')
   const { page: second } = await openPanel(t, browser, app, 'operator')
 
   await first.click('[data-testid=estop]')
-  await waitFor(() => board.state.get(1) === false && ['1', '2', '3', '4', '5'].every(ch => offs(board).includes(ch)), UI_TIMEOUT_MS)
+  await waitFor(
+    () => board.state.get(1) === false && ['1', '2', '3', '4', '5'].every(ch => offs(board).includes(ch)),
+    UI_TIMEOUT_MS
+  )
   t.pass('every channel of the board got an off-command')
-  t.equal(app.gateway.control.emergency.record.active, true, 'the gateway holds the emergency stop')
+  t.equal(app.gateway.services.emergency.record.active, true, 'the gateway holds the emergency stop')
 
   await second.waitForSelector('[data-testid=emergency-banner]')
   t.match(await second.textContent('[data-testid=emergency-banner]'), /EMERGENCY STOP ACTIVE/)
@@ -41,7 +50,11 @@ t.test('the emergency button stops everything and locks the controls on a second
   const controls = await second.$$eval('.view button', els => els.map(e => (e as HTMLButtonElement).disabled))
   t.ok(controls.length >= 5, 'the controls are still shown')
   t.ok(controls.every(Boolean), 'every control is disabled')
-  t.equal(await second.$$eval('.view .relay', els => els.filter(e => e.querySelector('.lock') === null).length), 0, 'the lockout is shown on every control')
+  t.equal(
+    await second.$$eval('.view .relay', els => els.filter(e => e.querySelector('.lock') === null).length),
+    0,
+    'the lockout is shown on every control'
+  )
   t.equal(await second.isDisabled('[data-testid=estop]'), true, 'the stop button says STOPPED')
   t.equal(await second.$('[data-testid=estop-reset]'), null, 'an operator cannot reset')
 
@@ -51,13 +64,16 @@ t.test('the emergency button stops everything and locks the controls on a second
   await admin.click('[data-testid=estop-reset]')
   await second.waitForSelector('[data-testid=emergency-banner]', { state: 'detached' })
   await second.waitForSelector('.relay[data-channel="1"] [data-testid=relay-toggle]:not([disabled])')
-  t.equal(app.gateway.control.emergency.record.active, false, 'reset by the admin')
+  t.equal(app.gateway.services.emergency.record.active, false, 'reset by the admin')
 })
 
 t.test('a viewer sees states but no controls', async t => {
   const app = await startApp(t, { config })
   const board = await simBoard(t, app, { channels: CHANNELS })
-  await board.client.publishAsync(`autocore/relays/${board.uuid}/state`, JSON.stringify({ channels: { 1: true } }), { qos: 1, retain: true })
+  await board.client.publishAsync(`autocore/relays/${board.uuid}/state`, JSON.stringify({ channels: { 1: true } }), {
+    qos: 1,
+    retain: true
+  })
   const { page } = await openPanel(t, browser, app, 'viewer')
   t.equal(await page.textContent('[data-testid=role]'), 'viewer')
   await showView(page, 'relays')
@@ -66,5 +82,9 @@ t.test('a viewer sees states but no controls', async t => {
   t.equal(await page.$$eval('.view button', els => els.length), 0, 'no button in the relays view')
   t.equal(await page.$('[data-testid=estop]'), null, 'no emergency stop button')
   await showView(page, 'macros')
-  t.equal(await page.$$eval('[data-testid=macro-run], [data-testid=macro-cancel]', els => els.length), 0, 'no macro controls')
+  t.equal(
+    await page.$$eval('[data-testid=macro-run], [data-testid=macro-cancel]', els => els.length),
+    0,
+    'no macro controls'
+  )
 })

@@ -22,7 +22,10 @@ const CHANNELS: ChannelSpec[] = [
 ]
 
 const until = async (cond: () => boolean): Promise<void> => await waitFor(cond, UI_TIMEOUT_MS)
-const actions = (b: SimBoard): string[] => b.commands.filter(c => c.topic.startsWith('autocore/relays/')).map(c => `${String(c.body.action)}${String(c.body.channel)}`)
+const actions = (b: SimBoard): string[] =>
+  b.commands
+    .filter(c => c.topic.startsWith('autocore/relays/'))
+    .map(c => `${String(c.body.action)}${String(c.body.channel)}`)
 const card = (uuid: string, channel: number): string => `.relay[data-uuid="${uuid}"][data-channel="${channel}"]`
 
 t.test('toggle: the command reaches the board; the control shows on only after the board reports it', async t => {
@@ -38,12 +41,24 @@ t.test('toggle: the command reaches the board; the control shows on only after t
   await page.click(`${headlights} [data-testid=relay-toggle]`)
   await until(() => actions(board).includes('on1'))
   await page.waitForSelector(`${headlights} [data-testid=relay-pending]`)
-  t.equal(await page.getAttribute(headlights, 'data-state'), 'unknown', 'pending, not on, while the board has not reported')
+  t.equal(
+    await page.getAttribute(headlights, 'data-state'),
+    'unknown',
+    'pending, not on, while the board has not reported'
+  )
   t.equal(await page.textContent(`${headlights} [data-testid=relay-state]`), '—')
 
-  await board.client.publishAsync(`autocore/relays/${board.uuid}/state`, JSON.stringify({ channels: { 1: true, 2: false, 3: false, 4: false, 5: false } }), { qos: 1, retain: true })
+  await board.client.publishAsync(
+    `autocore/relays/${board.uuid}/state`,
+    JSON.stringify({ channels: { 1: true, 2: false, 3: false, 4: false, 5: false } }),
+    { qos: 1, retain: true }
+  )
   await page.waitForSelector(`${headlights}[data-state=on]`)
-  t.equal(await page.$(`${headlights} [data-testid=relay-pending]`), null, 'the pending indicator is gone once confirmed')
+  t.equal(
+    await page.$(`${headlights} [data-testid=relay-pending]`),
+    null,
+    'the pending indicator is gone once confirmed'
+  )
   t.equal(await page.textContent(`${headlights} [data-testid=relay-toggle]`), 'Turn off')
 })
 
@@ -54,7 +69,11 @@ t.test('a mutex group is one selector; pulse goes out as a pulse', async t => {
   await showView(page, 'relays')
   const group = `.relay-group[data-group=winch][data-uuid="${board.uuid}"]`
   await page.waitForSelector(group)
-  t.same(await page.$$eval(`${group} [role=radio]`, els => els.map(e => e.textContent)), ['Off', 'Winch in', 'Winch out'], 'Off and one choice per channel')
+  t.same(
+    await page.$$eval(`${group} [role=radio]`, els => els.map(e => e.textContent)),
+    ['Off', 'Winch in', 'Winch out'],
+    'Off and one choice per channel'
+  )
   await page.click(`${group} [data-channel="5"] [role=radio]`)
   await page.waitForSelector(`${group} [data-channel="5"][data-state=on]`)
   await page.click(`${group} [data-channel="4"] [role=radio]`)
@@ -74,7 +93,7 @@ t.test('momentary: held while pressed; closing the page (or the browser dying) r
   const clock = new FakeClock(Date.now())
   const app = await startApp(t, { config, clock })
   const board = await simBoard(t, app, { channels: CHANNELS })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   // A browser of its own for the second round, killed with SIGKILL: no page code, no orderly close of anything.
   const doomed = await launchBrowserServer(t)
 
@@ -93,6 +112,10 @@ t.test('momentary: held while pressed; closing the page (or the browser dying) r
     if (how === 'close the page') await page.close()
     else doomed.kill()
     await until(() => board.state.get(2) === false)
-    t.same(actions(board).slice(before), ['on2', 'off2'], `${how}: released, with no time passing on the gateway's clock`)
+    t.same(
+      actions(board).slice(before),
+      ['on2', 'off2'],
+      `${how}: released, with no time passing on the gateway's clock`
+    )
   }
 })

@@ -6,7 +6,20 @@ import { startApp, type RunningApp } from '../../helpers/app.js'
 import { simBoard } from '../../helpers/boards.js'
 import { createUser, deviceClient, provisionDevice } from '../../helpers/devices.js'
 import { waitFor } from '../../helpers/mqtt.js'
-import { LARGE, PHONE, SMALL, UI_TIMEOUT_MS, launchBrowser, logIn, newPanelPage, offlineWill, screenshot, showView, waitForShown, type Viewport } from '../../helpers/browser.js'
+import {
+  LARGE,
+  PHONE,
+  SMALL,
+  UI_TIMEOUT_MS,
+  launchBrowser,
+  logIn,
+  newPanelPage,
+  offlineWill,
+  screenshot,
+  showView,
+  waitForShown,
+  type Viewport
+} from '../../helpers/browser.js'
 
 // Screenshots of every view at 800×480 (the seeds' small displays), 1280×800 and a phone, into the git-ignored
 // artifacts/screenshots/, over a realistic vehicle; each picture is also checked for horizontal overflow.
@@ -15,10 +28,20 @@ import { LARGE, PHONE, SMALL, UI_TIMEOUT_MS, launchBrowser, logIn, newPanelPage,
 t.setTimeout(300_000)
 const browser = await launchBrowser(t)
 
-async function macro (app: RunningApp, name: string, description: string, steps: Array<Pick<MacroAction, 'actionType' | 'params'>>): Promise<number> {
-  const ds = app.gateway.ctx.db.dataSource
-  const id = (await ds.getRepository(Macro).insert({ name, description, enabled: true, createdAt: 0, updatedAt: 0 })).identifiers[0].id as number
-  for (const [i, s] of steps.entries()) await ds.getRepository(MacroAction).insert({ macroId: id, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
+async function macro (
+  app: RunningApp,
+  name: string,
+  description: string,
+  steps: Array<Pick<MacroAction, 'actionType' | 'params'>>
+): Promise<number> {
+  const ds = app.gateway.services.db.dataSource
+  const id = (await ds.getRepository(Macro).insert({ name, description, enabled: true, createdAt: 0, updatedAt: 0 }))
+    .identifiers[0].id as number
+  for (const [i, s] of steps.entries()) {
+    await ds
+      .getRepository(MacroAction)
+      .insert({ macroId: id, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
+  }
   return id
 }
 
@@ -36,13 +59,30 @@ async function vehicle (t: Test, app: RunningApp): Promise<{ sensors: string, ca
       { channel: 8, name: 'Compressor', enabled: false }
     ]
   })
-  await app.gateway.ctx.repos.devices.update(board.uuid, { name: 'Cab relay board' }, Date.now())
-  await board.client.publishAsync(`autocore/devices/${board.uuid}/announce`, JSON.stringify({ type: 'relay_board', firmware: '1.8.2' }), { qos: 1 })
-  await board.client.publishAsync(`autocore/relays/${board.uuid}/state`, JSON.stringify({ channels: { 1: true, 2: false, 3: false, 4: true, 5: false, 6: false, 7: false, 8: false } }), { qos: 1, retain: true })
+  await app.gateway.services.repos.devices.update(board.uuid, { name: 'Cab relay board' }, Date.now())
+  await board.client.publishAsync(
+    `autocore/devices/${board.uuid}/announce`,
+    JSON.stringify({ type: 'relay_board', firmware: '1.8.2' }),
+    { qos: 1 }
+  )
+  await board.client.publishAsync(
+    `autocore/relays/${board.uuid}/state`,
+    JSON.stringify({ channels: { 1: true, 2: false, 3: false, 4: true, 5: false, 6: false, 7: false, 8: false } }),
+    { qos: 1, retain: true }
+  )
 
   const sensors = randomUUID()
-  const { client } = await deviceClient(t, app, { uuid: sensors, name: 'Engine sensors', type: 'sensor', mqtt: { will: offlineWill(sensors) } })
-  await client.publishAsync(`autocore/devices/${sensors}/announce`, JSON.stringify({ type: 'sensor', firmware: '2.4.1' }), { qos: 1 })
+  const { client } = await deviceClient(t, app, {
+    uuid: sensors,
+    name: 'Engine sensors',
+    type: 'sensor',
+    mqtt: { will: offlineWill(sensors) }
+  })
+  await client.publishAsync(
+    `autocore/devices/${sensors}/announce`,
+    JSON.stringify({ type: 'sensor', firmware: '2.4.1' }),
+    { qos: 1 }
+  )
   const now = Date.now()
   for (let m = 60; m >= 0; m--) {
     const w = Math.sin(m / 7)
@@ -74,8 +114,20 @@ async function vehicle (t: Test, app: RunningApp): Promise<{ sensors: string, ca
     { actionType: 'relay', params: { device_uuid: board.uuid, channel: 2, action: 'off' } },
     { actionType: 'relay', params: { device_uuid: board.uuid, channel: 4, action: 'off' } }
   ])
-  await app.gateway.ctx.events.log({ level: 'warning', type: 'relay_state_mismatch', source: 'relays', target: `${board.uuid}/4`, payload: { expected: true, reported: false } })
-  await app.gateway.ctx.events.log({ level: 'error', type: 'device_error', source: 'mqtt', target: sensors, payload: { code: 'E_SENSOR', message: 'oil pressure sensor open circuit' } })
+  await app.gateway.services.events.log({
+    level: 'warning',
+    type: 'relay_state_mismatch',
+    source: 'relays',
+    target: `${board.uuid}/4`,
+    payload: { expected: true, reported: false }
+  })
+  await app.gateway.services.events.log({
+    level: 'error',
+    type: 'device_error',
+    source: 'mqtt',
+    target: sensors,
+    payload: { code: 'E_SENSOR', message: 'oil pressure sensor open circuit' }
+  })
   return { sensors, campSetup }
 }
 
@@ -120,7 +172,7 @@ t.test('screenshots of every view at 800×480, 1280×800 and on a phone', async 
     await tour(t, page, 'macros')
   }
   await first.click('[data-testid=estop]')
-  await waitFor(() => app.gateway.control.emergency.record.active, UI_TIMEOUT_MS)
+  await waitFor(() => app.gateway.services.emergency.record.active, UI_TIMEOUT_MS)
   for (const [, page] of pages) {
     await showView(page, 'relays')
     await waitForShown(page, '[data-testid=emergency-banner]')

@@ -14,7 +14,7 @@ async function tlsApp (t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<
   const app = await startApp(t, { config: { tls: { https: { enabled: true, port: 0, host: '127.0.0.1' } } } })
   const ca = readFileSync(join(app.config.dataDir, 'tls', 'ca.crt'), 'utf8')
   // The panel's pages and its MQTT link (wss://, from location.protocol) come from the HTTPS port.
-  return { app: { ...app, httpUrl: `https://localhost:${app.gateway.tlsPorts.https ?? 0}` }, ca }
+  return { app: { ...app, panelUrl: `https://localhost:${app.gateway.tlsPorts.https ?? 0}` }, ca }
 }
 
 t.test('the panel over HTTPS logs in, its live link runs over WSS, and events arrive live', async t => {
@@ -25,7 +25,7 @@ t.test('the panel over HTTPS logs in, its live link runs over WSS, and events ar
   const resources = await page.evaluate(() => performance.getEntriesByType('resource').map(e => e.name))
   t.ok(resources.every(u => u.startsWith('https://')), 'every resource came over HTTPS')
   await showView(page, 'events')
-  await app.gateway.ctx.events.log({ level: 'error', type: 'panel_tls_live', source: 'test' })
+  await app.gateway.services.events.log({ level: 'error', type: 'panel_tls_live', source: 'test' })
   await page.waitForSelector('.event[data-type=panel_tls_live]')
   t.pass('an event reached the panel over wss://')
 })
@@ -33,9 +33,12 @@ t.test('the panel over HTTPS logs in, its live link runs over WSS, and events ar
 t.test('a browser that does not trust the gateway CA, or trusts another, refuses the panel', async t => {
   const { app } = await tlsApp(t)
   const other = await createCa('not the gateway', Date.now(), 30)
-  for (const [what, browser] of [['no CA', await launchBrowser(t)], ['another CA', await launchBrowser(t, { trustCa: other.cert })]] as const) {
+  for (const [what, browser] of [
+    ['no CA', await launchBrowser(t)],
+    ['another CA', await launchBrowser(t, { trustCa: other.cert })]
+  ] as const) {
     const page = await browser.newPage()
-    const error = await page.goto(app.httpUrl + '/').then(() => 'loaded', (err: Error) => err.message)
+    const error = await page.goto(app.panelUrl + '/').then(() => 'loaded', (err: Error) => err.message)
     t.match(error, /ERR_CERT_AUTHORITY_INVALID/, `${what}: certificate refused`)
     await page.close()
   }
