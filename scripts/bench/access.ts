@@ -191,8 +191,10 @@ export async function burst (
       `access: failed-login burst (${label}), ${rounds} round${rounds > 1 ? 's' : ''} of 1000 attempts from ` +
         `127.0.0.2 in median ${f1(median(walls))} ms (${codeText}); ` +
         `gateway CPU ${f1((100 * cpuMs) / measuredMs)}% of one core; correct device from 127.0.0.1 connects in ` +
-        `median ${f1(median(during))} ms (p90 ${f1(p90(during))}, max ${f1(Math.max(...during))}, n=${during.length}) during vs ` +
-        `median ${f1(median(normal))} ms (p90 ${f1(p90(normal))}, n=${normal.length}) normally: ${(median(during) / median(normal)).toFixed(2)}×`
+        `median ${f1(median(during))} ms (p90 ${f1(p90(during))}, max ${f1(Math.max(...during))}, ` +
+        `n=${during.length}) during vs ` +
+        `median ${f1(median(normal))} ms (p90 ${f1(p90(normal))}, n=${normal.length}) normally: ` +
+        `${(median(during) / median(normal)).toFixed(2)}×`
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -353,7 +355,9 @@ async function gatewayRound (
     const total = devices.length * per
     const allWritten = async (): Promise<void> => {
       const deadline = Date.now() + 60_000
-      while ((await telemetryWritten(httpPort)) - base < total && Date.now() < deadline) { await new Promise(resolve => setTimeout(resolve, 20)) }
+      while ((await telemetryWritten(httpPort)) - base < total && Date.now() < deadline) {
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
     }
     const telemetry = await fanIn(`gateway, ${FAMILIES.telemetry.name}: the access path + telemetry parsing + SQLite ` +
       `persistence, until every reading is written (round ${round})`,

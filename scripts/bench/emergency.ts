@@ -226,7 +226,10 @@ async function benchGatewayEmergency (): Promise<{ latencies: number[], inside: 
   return { latencies, inside }
 }
 
-/** A plain 1 → BOARDS fan-out of one QoS 1 message on the broker at `url`, TRIALS times: publish → last subscriber has it. */
+/**
+ * A plain 1 → BOARDS fan-out of one QoS 1 message on the broker at `url`, TRIALS times: publish → last subscriber
+ * has it.
+ */
 async function plainFanOut (url: string, prefix: string): Promise<number[]> {
   let up = false
   for (let i = 0; i < 50 && !up; i++) {
@@ -373,7 +376,9 @@ export async function run (): Promise<void> {
         `after ${fmt(inside.persistedMs)}`
     )
   }
-  if (inside.publishedMs.length > 0) { console.log(`  inside the gateway: all off-commands written to the sockets after ${fmt(inside.publishedMs)}`) }
+  if (inside.publishedMs.length > 0) {
+    console.log(`  inside the gateway: all off-commands written to the sockets after ${fmt(inside.publishedMs)}`)
+  }
   if (inside.offCommandsMs.length > 0) {
     console.log(
       '  inside the gateway: ... and their rows and the desired states committed (SQLite, synchronous=FULL) ' +

@@ -93,7 +93,9 @@ class Receiver {
     const now = performance.now()
     this.received++
     this.lastAt = now
-    if (payload.length >= 8 && this.samples < LATENCY_CAP) { this.latencies[this.samples++] = now - payload.readDoubleLE(0) }
+    if (payload.length >= 8 && this.samples < LATENCY_CAP) {
+      this.latencies[this.samples++] = now - payload.readDoubleLE(0)
+    }
     // Wake paused QoS 0 publishers at half the window, not at every message, to send in bursts.
     if (this.waiting.length > 0 && this.budget.sent - this.received <= this.outstanding / 2) {
       const waiting = this.waiting
@@ -261,7 +263,9 @@ export async function fanIn (opts: FanInOptions): Promise<FanInResult> {
     const receiver = new Receiver(budget, opts.outstanding ?? 2000)
     sub.on('message', receiver.onMessage)
     await sub.subscribeAsync(`${prefix}/#`, { qos: opts.qos })
-    for (let i = 0; i < opts.publishers; i++) { clients.push(await connectClient(url, `bench-pub-${run}-${i}`, opts.clientOptions)) }
+    for (let i = 0; i < opts.publishers; i++) {
+      clients.push(await connectClient(url, `bench-pub-${run}-${i}`, opts.clientOptions))
+    }
     const publishers = clients.slice(1)
 
     const before = sampleProbes(probes)
