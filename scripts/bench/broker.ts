@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs'
 import { fanIn, type FanInOptions, type FanInResult } from './load.js'
 import {
   MOSQUITTO_BIN,
-  readSystemBusyTicks,
   sleep,
   startApp,
   startBareAedes,
   startMosquitto,
   type BrokerProcess
 } from './proc.js'
+import { readSystemBusyTicks } from './proc-stats.js'
 import { fmt, num } from './report.js'
 import type { BenchContext, Scenario } from './scenario.js'
 
