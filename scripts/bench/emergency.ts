@@ -93,11 +93,11 @@ async function benchRoundTrip (): Promise<number[]> {
   const gateway = await Gateway.start({ config, log: silent })
   const uuid = 'bench-rt-board'
   const { secret, secretHash } = await deviceSecret()
-  await gateway.ctx.db.dataSource
+  await gateway.services.db.dataSource
     .getRepository(Device)
     .insert({ uuid, name: uuid, type: 'relay_board', secretHash, createdAt: Date.now(), updatedAt: Date.now() })
-  const id = (await gateway.ctx.db.dataSource.getRepository(Device).findOneByOrFail({ uuid })).id
-  await gateway.ctx.db.dataSource
+  const id = (await gateway.services.db.dataSource.getRepository(Device).findOneByOrFail({ uuid })).id
+  await gateway.services.db.dataSource
     .getRepository(RelayChannel)
     .insert({ deviceId: id, channelNumber: 1, name: 'main', updatedAt: Date.now() })
   const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, {
@@ -108,12 +108,12 @@ async function benchRoundTrip (): Promise<number[]> {
   })
   actAsBoard(board, uuid, () => {}, 0)
   await board.subscribeAsync([`autocore/relays/${uuid}/command`, `autocore/devices/${uuid}/command`], { qos: 1 })
-  while (!gateway.control.commands.isOnline(uuid)) await new Promise(resolve => setTimeout(resolve, 10))
+  while (!gateway.services.commands.isOnline(uuid)) await new Promise(resolve => setTimeout(resolve, 10))
   const latencies: number[] = []
   try {
     for (let i = 0; i < ROUND_TRIPS + 10; i++) {
       const t0 = performance.now()
-      const r = await gateway.control.relays.setChannel({
+      const r = await gateway.services.relays.setChannel({
         deviceUuid: uuid,
         channel: 1,
         action: i % 2 === 0 ? 'on' : 'off',

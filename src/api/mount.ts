@@ -35,7 +35,7 @@ export function mountRoutes (specs: readonly RouteSpec[], deps: ApiDeps): Router
       ctx.status = spec.status ?? 200
       if (ctx.status !== 204) ctx.body = result ?? {}
     }
-    const chain: Middleware[] = spec.role === 'public' ? [handler] : [requireApiRole(deps.app, spec.role), handler]
+    const chain: Middleware[] = spec.role === 'public' ? [handler] : [requireApiRole(deps, spec.role), handler]
     router.register(spec.path, [spec.method], chain, { name: spec.id })
   }
   return router

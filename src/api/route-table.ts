@@ -1,17 +1,13 @@
 import type Koa from 'koa'
-import type { AppContext } from '../context.js'
 import type { ErrorCode } from '../errors.js'
-import type { Control } from '../services/control.js'
+import type { Services } from '../services/index.js'
 import type { ApiRole } from './middleware/api-access.js'
 
 /** A JSON Schema (the subset both ajv and OpenAPI 3.1 read: draft 2020-12 keywords, `type: [.., 'null']` for nullables). */
 export type Schema = Record<string, unknown>
 
-/** What every route handler is given: the app's parts and the control services (the ones MQTT uses too). */
-export interface ApiDeps {
-  readonly app: AppContext
-  readonly control: Control
-}
+/** What every route handler is given: the one services bag (the same services MQTT uses). */
+export type ApiDeps = Services
 
 /** The validated request. `user` is set on every route but the public ones. */
 export interface ApiRequest<P, Q, B> {

@@ -1,7 +1,9 @@
-import { covers, intersects } from './topic-match.js'
 import { globMatches } from './glob.js'
 import { roleOf, usernameOf, type AclAction, type AclDecision, type Principal } from './principal.js'
-import { PREFIX, familyTopic, parseTopic, type ParsedTopic, type TopicFamily } from '../gateway/topics.js'
+import {
+  covers, families, familyTopic, intersects, parseTopic, PREFIX, subtrees,
+  type ParsedTopic, type Publisher, type Reader, type TopicFamily
+} from '../protocol/index.js'
 
 /** One entry of config `acl.rules`, for topics outside `autocore/` (Mosquitto-style %c / %u substitution). */
 export interface AclRule {
@@ -20,49 +22,38 @@ export interface AclRule {
 const ALLOW: AclDecision = { allow: true }
 const deny = (reason: string): AclDecision => ({ allow: false, reason })
 
+// The access columns of the family table (protocol/families.ts), as the sets and filters the decisions below use.
+const table = Object.entries(families) as Array<[TopicFamily, (typeof families)[TopicFamily]]>
+const publishedBy = (who: Publisher): Set<TopicFamily> =>
+  new Set(table.filter(([, f]) => (f.publish as readonly Publisher[]).includes(who)).map(([name]) => name))
+const readers: Reader[] = ['owner', 'pending', 'devices', 'display', 'users', 'health', 'healthOwner']
+/** Per reader: the subtrees it reads, and the families it reads outside them. */
+const reads = new Map(readers.map(who => {
+  const trees = subtrees.filter(s => s.read.includes(who)).map(s => s.filter)
+  const own = table.filter(([, f]) => (f.read as readonly Reader[]).includes(who)).map(([name]) => name)
+  return [who, { trees, own: own.filter(f => !trees.some(tree => covers(tree, familyTopic(f)))) }]
+}))
+/** A reader's filters: its subtrees, then its families' filters (`params` fill the named levels, else `+`). */
+const filtersOf = (who: Reader, params: Record<string, string> = {}): string[] => {
+  const { trees, own } = reads.get(who) as { trees: string[], own: TopicFamily[] }
+  return [...trees, ...own.map(f => familyTopic(f, params))]
+}
+
 /** What a device publishes under its own UUID (SPEC §3, device → gateway). */
-const DEVICE_PUBLISH = new Set<TopicFamily>([
-  'deviceAnnounce', 'deviceStatus', 'deviceTelemetry', 'telemetryData', 'deviceResponse', 'deviceError',
-  'deviceConfigRequest', 'relayState', 'canData'
-])
+const DEVICE_PUBLISH = publishedBy('device')
 /** The only topics a device may retain. */
-const DEVICE_RETAIN = new Set<TopicFamily>(['deviceStatus', 'relayState'])
+const DEVICE_RETAIN = new Set(table.filter(([, f]) => 'deviceRetains' in f).map(([name]) => name))
 /** What a device that is not yet approved may publish. */
-const PENDING_PUBLISH = new Set<TopicFamily>(['deviceAnnounce', 'deviceStatus'])
+const PENDING_PUBLISH = publishedBy('pending')
+const BUTTON_PUBLISH = publishedBy('emergencyButton')
+const OPERATOR_PUBLISH = publishedBy('operator')
+const HEALTH_PUBLISH = publishedBy('health')
 
-const OWN_SUBSCRIBE: TopicFamily[] = ['deviceCommand', 'relayCommand', 'deviceConfig', 'deviceGatewayError']
-const SHARED_SUBSCRIBE = [
-  `${PREFIX}/config/#`,
-  `${PREFIX}/emergency/#`,
-  familyTopic('gatewayStatus'),
-  familyTopic('gatewayHeartbeat')
-]
-const DISPLAY_SUBSCRIBE: TopicFamily[] = ['deviceStatus', 'deviceTelemetry', 'telemetryData', 'relayState']
-
+const SHARED_SUBSCRIBE = filtersOf('devices')
+const DISPLAY_SUBSCRIBE = filtersOf('display')
 /** What users of every role may read: everything in SPEC §3 except command topics, panel requests and health. */
-const USER_SUBSCRIBE = [
-  ...(
-    [
-      'deviceAnnounce',
-      'deviceStatus',
-      'deviceTelemetry',
-      'telemetryData',
-      'deviceResponse',
-      'deviceError',
-      'deviceConfigRequest',
-      'relayState',
-      'canData',
-      'deviceConfig',
-      'deviceGatewayError',
-      'gatewayStatus',
-      'gatewayHeartbeat'
-    ] as TopicFamily[]
-  ).map(f => familyTopic(f)),
-  `${PREFIX}/config/#`,
-  `${PREFIX}/emergency/#`,
-  `${PREFIX}/events/#`
-]
-const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergencyStop'])
+const USER_SUBSCRIBE = filtersOf('users')
+const HEALTH_SUBSCRIBE = filtersOf('health')
 
 /**
  * The access decision for one publish or subscribe (SPEC §3), a pure function. Inside `autocore/` the built-in
@@ -74,11 +65,7 @@ const OPERATOR_PUBLISH = new Set<TopicFamily>(['relaySet', 'macroRun', 'emergenc
  * broker's authorizeForward). A filter that covers nothing readable is refused (SUBACK 0x80).
  */
 export function authorize (
-  principal: Principal,
-  action: AclAction,
-  topic: string,
-  retain = false,
-  rules: readonly AclRule[] = []
+  principal: Principal, action: AclAction, topic: string, retain = false, rules: readonly AclRule[] = []
 ): AclDecision {
   if (action === 'publish') return authorizePublish(principal, topic, retain, rules, parseTopic(topic))
   if (topic.startsWith('$autocore')) return deny('$autocore topics are reserved')
@@ -109,13 +96,11 @@ const INSIDE = `${PREFIX}/#`
  * publish path parses each topic once and hands the result to the ACL and to every pipeline step.
  */
 export function authorizePublish (
-  principal: Principal,
-  topic: string,
-  retain: boolean,
-  rules: readonly AclRule[],
-  parsed: ParsedTopic | undefined
+  principal: Principal, topic: string, retain: boolean, rules: readonly AclRule[], parsed: ParsedTopic | undefined
 ): AclDecision {
-  if (topic.startsWith('$')) { return deny(topic.startsWith('$autocore') ? '$autocore topics are reserved' : '$ topics are reserved') }
+  if (topic.startsWith('$')) {
+    return deny(topic.startsWith('$autocore') ? '$autocore topics are reserved' : '$ topics are reserved')
+  }
   if (topic.startsWith(PREFIX + '/')) return publishInside(principal, parsed, retain)
   return principal.kind === 'user' && principal.role === 'admin' ? ALLOW : byRules(principal, 'publish', topic, rules)
 }
@@ -126,21 +111,25 @@ function publishInside (p: Principal, parsed: ParsedTopic | undefined, retain: b
   const { family, params } = parsed
   switch (p.kind) {
     case 'device': {
-      if (family === 'emergencyStop' && p.pending === undefined && p.capabilities.includes('emergency_button')) { return retain ? deny('retained emergency stop') : ALLOW }
+      if (BUTTON_PUBLISH.has(family) && p.pending === undefined && p.capabilities.includes('emergency_button')) {
+        return retain ? deny('retained emergency stop') : ALLOW
+      }
       if (params.uuid !== p.uuid) return deny('a device publishes only under its own UUID')
-      if (!(p.pending === undefined ? DEVICE_PUBLISH : PENDING_PUBLISH).has(family)) { return deny(`devices may not publish ${family}`) }
+      const publishes = p.pending === undefined ? DEVICE_PUBLISH : PENDING_PUBLISH
+      if (!publishes.has(family)) return deny(`devices may not publish ${family}`)
       if (retain && !DEVICE_RETAIN.has(family)) return deny('devices retain only their status and relay state')
       return ALLOW
     }
     case 'user':
       if (admin) return DEVICE_PUBLISH.has(family) ? deny('only the device publishes its own topics') : ALLOW
-      if (p.role === 'operator' && OPERATOR_PUBLISH.has(family)) { return retain ? deny('panel requests are not retained') : ALLOW }
+      if (p.role === 'operator' && OPERATOR_PUBLISH.has(family)) {
+        return retain ? deny('panel requests are not retained') : ALLOW
+      }
       if (p.role === 'viewer') return deny('viewers only read')
       return deny(`${p.role} may not publish ${family}`)
     case 'health':
-      return family === 'health' && params.id === p.clientId && !retain
-        ? ALLOW
-        : deny('the health identity publishes only its echo topic')
+      if (HEALTH_PUBLISH.has(family) && params.id === p.clientId && !retain) return ALLOW
+      return deny('the health identity publishes only its echo topic')
     case 'anonymous':
       return deny('anonymous clients may not use autocore topics')
   }
@@ -149,14 +138,13 @@ function publishInside (p: Principal, parsed: ParsedTopic | undefined, retain: b
 function subscribeFilters (p: Principal): string[] {
   switch (p.kind) {
     case 'device': {
-      const own = OWN_SUBSCRIBE.map(f => familyTopic(f, { uuid: p.uuid }))
-      if (p.pending !== undefined) return [familyTopic('deviceGatewayError', { uuid: p.uuid })]
-      return [...own, ...SHARED_SUBSCRIBE, ...(p.display ? DISPLAY_SUBSCRIBE.map(f => familyTopic(f)) : [])]
+      if (p.pending !== undefined) return filtersOf('pending', { uuid: p.uuid })
+      return [...filtersOf('owner', { uuid: p.uuid }), ...SHARED_SUBSCRIBE, ...(p.display ? DISPLAY_SUBSCRIBE : [])]
     }
     case 'user':
       return USER_SUBSCRIBE
     case 'health':
-      return [familyTopic('health', { id: p.clientId }), familyTopic('gatewayStatus')]
+      return [...filtersOf('healthOwner', { id: p.clientId }), ...HEALTH_SUBSCRIBE]
     case 'anonymous':
       return []
   }
@@ -186,7 +174,8 @@ function byRules (p: Principal, action: AclAction, topic: string, rules: readonl
     if (filter === undefined) continue
     // A publish needs the rule to name its topic. A subscription is granted by an allow rule naming some of what it
     // covers, refused by a deny rule naming all of it; each message is then checked on its own (mayRead).
-    if (rule.effect === 'allow' && (action === 'publish' ? covers(filter, topic) : intersects(filter, topic))) { return ALLOW }
+    const names = action === 'publish' ? covers(filter, topic) : intersects(filter, topic)
+    if (rule.effect === 'allow' && names) return ALLOW
     if (rule.effect === 'deny' && covers(filter, topic)) return deny('refused by acl.rules')
   }
   return deny('no acl rule allows it')

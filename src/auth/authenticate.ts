@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import { DEVICE_ID } from '../gateway/topics.js'
+import { DEVICE_ID } from '../protocol/index.js'
 import { addressKey, userKey as userKeyOf, type FailureLimiter } from './failure-limiter.js'
 import { tokenRevoked, verifyToken } from './jwt.js'
 import { hashSecret, verifySecret } from './passwords.js'
@@ -81,10 +81,13 @@ export class Authenticator {
     const { policy } = this.deps
     const cert = creds.certificate
     // Mutual TLS: the certificate stands for the device's secret. A username, if sent, must be the same device.
-    const byCert = cert !== undefined && [undefined, '', cert.uuid].includes(creds.username)
-    if (cert !== undefined && byCert) {
-      const check = async (): Promise<AuthOutcome> => await this.checkCertificate(creds, cert)
-      const r = await this.guard(creds.remoteAddress, cert.uuid, check, o => !o.ok && o.returnCode === 4)
+    if (cert !== undefined && [undefined, '', cert.uuid].includes(creds.username)) {
+      const r = await this.guard(
+        creds.remoteAddress,
+        cert.uuid,
+        async () => await this.checkCertificate(creds, cert),
+        o => !o.ok && o.returnCode === 4
+      )
       if (r.throttled) return { ok: false, returnCode: 5, reason: r.reason, throttled: true }
       return r.penaltyStarted ? { ...r.result, penaltyStarted: true } : r.result
     }
@@ -203,13 +206,14 @@ export class Authenticator {
    */
   private async checkCertificate (creds: Credentials, cert: { uuid: string, serial: string }): Promise<AuthOutcome> {
     const { uuid, serial } = cert
-    if (creds.clientId !== uuid) { return { ok: false, returnCode: 2, reason: 'client id must be the certificate\'s device uuid' } }
+    if (creds.clientId !== uuid) {
+      return { ok: false, returnCode: 2, reason: 'client id must be the certificate\'s device uuid' }
+    }
     const device = await this.deps.findDevice(uuid)
     if (device === undefined) return bad('certificate of an unknown device')
     if (device.certSerial !== serial) return bad('certificate revoked or replaced')
     if (!device.enabled) return { ok: false, returnCode: 5, reason: 'device disabled' }
     const capabilities = device.capabilities ?? []
-    const display = isDisplay(device.type, capabilities)
     // No secretHash: rotating the secret does not end a session that a certificate opened; a new certificate does.
     const principal = {
       kind: 'device' as const,
@@ -217,7 +221,7 @@ export class Authenticator {
       uuid,
       deviceType: device.type,
       capabilities,
-      display,
+      display: isDisplay(device.type, capabilities),
       certSerial: serial
     }
     if (device.status === 'pending') return { ok: false, returnCode: 5, reason: 'device pending approval' }

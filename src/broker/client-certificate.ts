@@ -1,6 +1,6 @@
 import { TLSSocket } from 'node:tls'
 import type { Client } from 'aedes'
-import { DEVICE_ID } from '../gateway/topics.js'
+import { DEVICE_ID } from '../protocol/index.js'
 
 /**
  * The device UUID a client certificate proves, with the certificate's serial number, for mutual TLS (#17): only

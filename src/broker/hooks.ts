@@ -1,150 +1,36 @@
-import type { AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes'
-import type { AuthOutcome, Credentials } from '../auth/authenticate.js'
-import { authorize, authorizePublish as aclPublishDecision, mayRead, type AclRule } from '../auth/acl.js'
+import type { AuthenticateError, Client, PublishPacket } from 'aedes'
+import type { AuthOutcome } from '../auth/authenticate.js'
+import { mayRead } from '../auth/acl.js'
 import { usernameOf, type Principal } from '../auth/principal.js'
-import { parseTopic, type ParsedTopic } from '../gateway/topics.js'
-import type { EventBus } from '../events.js'
-import type { Logger } from '../log.js'
 import { certificateOf } from './client-certificate.js'
+import {
+  remoteAddressOf, WILL_OWNER, type BrokerHooks, type ClientState, type Denied, type HookDeps, type LimitName,
+  type SubscriptionStore
+} from './hook-types.js'
+import { DROPPED_TOPIC, finish } from './pipeline.js'
+import { createPublishPath } from './publish-path.js'
+import { createSubscribePath } from './subscribe-path.js'
 
-/**
- * What a publish interceptor decides about an allowed client publish, before Aedes acknowledges it:
- * - 'deliver': go on (the next interceptor, then PUBACK and delivery);
- * - { drop }: acknowledge per QoS but deliver to nobody and retain nothing (SPEC §3, invalid payloads);
- * - { deny }: close the connection (SPEC §3, a topic the client may not use).
- * An interceptor may return a promise: the PUBACK waits for it (telemetry's durable acknowledgement).
- */
-export type PublishVerdict = 'deliver' | { drop: string } | { deny: string }
-export type PublishInterceptor = (
-  principal: Principal,
-  packet: PublishPacket,
-  client: Client,
-  info: PublishInfo
-) => PublishVerdict | Promise<PublishVerdict>
-
-/**
- * What the pipeline has learnt about one client publish, handed to every step so that each thing is worked out
- * once per publish: the topic is parsed once (for the ACL and every step), the payload's JSON once (by the guard).
- */
-export interface PublishInfo {
-  /** The topic's SPEC §3 family and parameters (parseTopic); undefined for a topic outside them. */
-  readonly topic: ParsedTopic | undefined
-  /**
-   * The payload's JSON value, set by the payload guard once it has validated it against its family's schema;
-   * undefined before that step or for a family without a schema.
-   */
-  body: unknown
-}
-
-/**
- * Where dropped packets go: Aedes has no "ack but do not route", so the packet is rewritten to this topic.
- * Wildcard filters never match a topic that starts with '$' [MQTT-4.7.2-1], and nobody may subscribe to it.
- */
-export const DROPPED_TOPIC = '$autocore/dropped'
-
-export interface BrokerHooks {
-  hooks: Pick<
-    AedesOptions,
-    'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
-  >
-  principalOf: (client: Client) => Principal | undefined
-  /** Adds a step to every client publish, after the access decision; steps run in the order added. */
-  intercept: (interceptor: PublishInterceptor) => void
-  /**
-   * The subscriptions of a SUBSCRIBE that may be stored in a persistent session: those granted and not stored yet.
-   * Aedes stores the whole packet's list once per granted filter (lib/handlers/subscribe.js storeSubscriptions):
-   * refused filters too, and N² writes for N filters. broker.ts routes the store's addSubscriptions through this.
-   */
-  storable: <S extends object>(subs: readonly S[]) => S[]
-  /**
-   * May a message on `topic` be queued for the offline persistent session `clientId`? Decided with the identity that
-   * last held the session (its delivery is authorized again when it comes back); true for a session this process
-   * has not seen (from before a restart).
-   */
-  queueable: (clientId: string, topic: string) => boolean
-  /** Forgets a deleted session's identity. */
-  forgetSession: (clientId: string) => void
-  /** The store restored subscriptions are removed from when they are refused (broker.ts sets it). */
-  useStore: (store: {
-    removeSubscriptions: (client: Pick<Client, 'id'>, topics: string[]) => Promise<unknown> | unknown
-  }) => void
-  /** How often each session limit refused something, for /metrics (autocore_mqtt_limit_refusals_total). */
-  readonly refusals: Record<LimitName, number>
-}
-
-/** The session-layer limits (config mqtt.*), each counted in refusals when it refuses. */
-export type LimitName =
-  | 'filters_per_subscribe'
-  | 'subscriptions_per_client'
-  | 'client_id_length'
-  | 'client_id_owner'
-  | 'will'
-  | 'queued_messages'
-  | 'session_expired'
-
-export interface HookLimits {
-  readonly maxClientIdLength: number
-  readonly maxFiltersPerSubscribe: number
-  readonly maxSubscriptionsPerClient: number
-}
-
-/** Marks a will with the identity that set it, so a will published after an unclean restart is its owner's publish. */
-export const WILL_OWNER = 'autocoreOwner'
-
-export interface HookDeps {
-  /** The CONNECT decision (auth/authenticate.ts); may be async, must not throw (a throw refuses with 5). */
-  authenticate: (creds: Credentials) => AuthOutcome | Promise<AuthOutcome>
-  /** config acl.rules, for topics outside autocore/. */
-  aclRules: readonly AclRule[]
-  /** Refusals are reported as bus events (mqtt.auth_failed, mqtt.acl_denied); services log and record them. */
-  bus: EventBus
-  log: Logger
-  limits: HookLimits
-  /** Is this client id a provisioned device's UUID? (Only that device may use it.) */
-  isDeviceId: (clientId: string) => boolean | Promise<boolean>
-  /** The payload checks of a publish (SPEC §3: size, JSON, schema), applied to a will at CONNECT; a reason refuses. */
-  checkWillPayload: (topic: ParsedTopic | undefined, payload: Buffer) => string | undefined
-  /**
-   * Does the identity a will was stored with still hold (device or user not deleted, disabled, re-roled)? Asked when
-   * the will is published, which may be long after the CONNECT (an unclean restart).
-   */
-  willOwnerValid: (owner: Principal) => boolean | Promise<boolean>
-}
-
-/** Per connection: what it subscribed to (for the per-client limit) and what it may read (cached per topic). */
-interface ClientState {
-  readonly filters: Set<string>
-  readonly reads: Map<string, boolean>
-  /** Set once authenticated. */
-  principal?: Principal
-}
+export { remoteAddressOf, WILL_OWNER, type BrokerHooks, type HookDeps, type LimitName } from './hook-types.js'
+export { DROPPED_TOPIC } from './pipeline.js'
 
 /** Topics whose read decision one connection remembers; past this the cache starts afresh. */
 const MAX_CACHED_READS = 1024
 
-/** The peer address of a TCP client, or of the HTTP request a WebSocket client came in on. */
-export function remoteAddressOf (client: Client): string | undefined {
-  return (client.conn as { remoteAddress?: string }).remoteAddress ?? client.req?.socket?.remoteAddress
-}
+type ConnectDone = (err: AuthenticateError | null, ok: boolean | null) => void
 
 /**
- * The thin adapter from Aedes' callback hooks to the decisions in auth/. Aedes hooks must call their
- * callback exactly once (an async hook that returns without calling it leaves the client in CONNACK timeout).
+ * The thin adapter from Aedes' callback hooks to the decisions in auth/ (publish-path.ts, subscribe-path.ts) and the
+ * inbound steps of gateway/inbound.ts. Aedes hooks must call their callback exactly once (an async hook that returns
+ * without calling it leaves the client in CONNACK timeout).
  */
 export function createHooks (deps: HookDeps): BrokerHooks {
   const { bus, log, aclRules, limits } = deps
   const principals = new WeakMap<Client, Principal>()
   const states = new WeakMap<Client, ClientState>()
-  const interceptors: PublishInterceptor[] = []
   // Clients refused in authenticate for what preConnect saw in their CONNECT, with the CONNACK code and reason.
   const refusedIds = new WeakMap<Client, string>()
-  // Subscriptions (objects of a SUBSCRIBE packet) granted, stored, and refused for a limit.
-  const granted = new WeakSet<object>()
-  const stored = new WeakSet<object>()
-  const overLimit = new WeakSet<object>()
-  // Subscriptions that came in a SUBSCRIBE packet; the others Aedes restores from a persistent session.
-  const fromPacket = new WeakSet<object>()
-  let store: Parameters<BrokerHooks['useStore']>[0] | undefined
+  let store: SubscriptionStore | undefined
   // The identity and read cache of each persistent session (clean session 0) by client id; bounded by the sessions
   // themselves (mqtt.sessionExpiryMs).
   const sessions = new Map<string, ClientState>()
@@ -158,12 +44,8 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     session_expired: 0
   }
 
-  function refuse (
-    client: Client,
-    username: string | undefined,
-    outcome: AuthOutcome & { ok: false },
-    done: (err: AuthenticateError, ok: null) => void
-  ): void {
+  type Refusal = AuthOutcome & { ok: false }
+  function refuse (client: Client, username: string | undefined, outcome: Refusal, done: ConnectDone): void {
     bus.emit('mqtt.auth_failed', {
       clientId: client.id,
       username,
@@ -185,132 +67,9 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     done(err, null)
   }
 
-  function denied (
-    client: Pick<Client, 'id'>,
-    principal: Principal | undefined,
-    action: 'publish' | 'subscribe',
-    topic: string,
-    reason: string
-  ): void {
-    bus.emit('mqtt.acl_denied', {
-      clientId: client.id,
-      username: principal === undefined ? undefined : usernameOf(principal),
-      action,
-      topic,
-      reason
-    })
-  }
-
-  function finish (
-    client: Client,
-    packet: PublishPacket,
-    verdict: PublishVerdict,
-    done: (err?: Error | null) => void
-  ): boolean {
-    if (verdict === 'deliver') return false
-    if ('deny' in verdict) {
-      // [MQTT-3.3.5-2] MQTT 3.1.1 has no negative PUBACK: Aedes closes the connection on this error.
-      done(new Error(verdict.deny))
-      return true
-    }
-    packet.topic = DROPPED_TOPIC
-    packet.retain = false
-    done(null)
-    return true
-  }
-
-  // Runs the interceptors synchronously while they answer synchronously, so the common path allocates no promise.
-  function runFrom (
-    i: number,
-    principal: Principal,
-    packet: PublishPacket,
-    client: Client,
-    info: PublishInfo,
-    done: (err?: Error | null) => void
-  ): void {
-    for (; i < interceptors.length; i++) {
-      let verdict: PublishVerdict | Promise<PublishVerdict>
-      try {
-        verdict = interceptors[i](principal, packet, client, info)
-      } catch (err) {
-        log.error({ err, clientId: client.id, topic: packet.topic }, 'publish interceptor failed')
-        return done(err as Error)
-      }
-      if (verdict instanceof Promise) {
-        const next = i + 1
-        verdict.then(v => {
-          if (!finish(client, packet, v, done)) runFrom(next, principal, packet, client, info, done)
-        }, (err: Error) => {
-          log.error({ err, clientId: client.id, topic: packet.topic }, 'publish interceptor failed')
-          done(err)
-        })
-        return
-      }
-      if (finish(client, packet, verdict, done)) return
-    }
-    done(null)
-  }
-
-  /** The whole publish path (ACL, then the interceptors) for a publish by `principal`. */
-  function publishAs (
-    principal: Principal,
-    client: Client,
-    packet: PublishPacket,
-    done: (err?: Error | null) => void
-  ): void {
-    // The one parse of this publish's topic: the ACL and every pipeline step read it from here.
-    const info: PublishInfo = { topic: parseTopic(packet.topic), body: undefined }
-    const decision = aclPublishDecision(principal, packet.topic, packet.retain, aclRules, info.topic)
-    if (!decision.allow) {
-      denied(client, principal, 'publish', packet.topic, decision.reason)
-      finish(client, packet, { deny: decision.reason }, done)
-      return
-    }
-    runFrom(0, principal, packet, client, info, done)
-  }
-
-  /**
-   * A will carrying its owner (set at CONNECT): Aedes publishes it when the connection drops, or, after an unclean
-   * restart, from the store with client null (aedes.js _clearWills). Either way it is its owner's publish, through
-   * the same ACL and interceptors. A refusal drops it (routed nowhere, retained nowhere): an error here would leave
-   * the will stored and re-published every heartbeat, and surface as an 'error' on the broker.
-   */
-  function publishWill (
-    owner: Principal,
-    packet: PublishPacket & { clientId?: string },
-    done: (err?: Error | null) => void
-  ): void {
-    const client = { id: packet.clientId ?? owner.clientId } as unknown as Client
-    const drop = (reason: string): void => {
-      refusals.will++
-      log.warn({ clientId: client.id, topic: packet.topic, reason }, 'will refused')
-      packet.topic = DROPPED_TOPIC
-      packet.retain = false
-      done(null)
-    }
-    const go = (valid: boolean): void => {
-      if (!valid) return drop('its owner is no longer allowed')
-      publishAs(owner, client, packet, err => err === undefined || err === null ? done(null) : drop(err.message))
-    }
-    let valid: boolean | Promise<boolean>
-    try {
-      valid = deps.willOwnerValid(owner)
-    } catch (err) {
-      valid = Promise.reject(err)
-    }
-    if (!(valid instanceof Promise)) return go(valid)
-    valid.then(go, (err: Error) => {
-      log.error({ err, clientId: client.id }, 'will owner lookup failed')
-      drop('owner lookup failed')
-    }).catch((err: Error) => log.error({ err, clientId: client.id }, 'will publish failed'))
-  }
-
-  /** Why this identity may not set this will (a publish it could not make), or undefined. */
-  function willRefusal (principal: Principal, will: PublishPacket): string | undefined {
-    const parsed = parseTopic(will.topic)
-    const decision = aclPublishDecision(principal, will.topic, will.retain, aclRules, parsed)
-    if (!decision.allow) return decision.reason
-    return deps.checkWillPayload(parsed, will.payload as Buffer)
+  const denied: Denied = (client, principal, action, topic, reason) => {
+    const username = principal === undefined ? undefined : usernameOf(principal)
+    bus.emit('mqtt.acl_denied', { clientId: client.id, username, action, topic, reason })
   }
 
   function stateOf (client: Client): ClientState {
@@ -322,35 +81,18 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     return state
   }
 
-  /**
-   * Sees each SUBSCRIBE and UNSUBSCRIBE before Aedes handles it (listeners on the client's packet parser run in
-   * order, ours first): filters past mqtt.maxFiltersPerSubscribe are marked for 0x80, unsubscribed filters leave the
-   * per-client count. Aedes has no hook that sees the whole packet.
-   */
-  function watchPackets (client: Client): void {
-    const parser = (client as unknown as { _parser?: { prependListener?: (e: string, fn: (p: any) => void) => void } })
-      ._parser
-    parser?.prependListener?.('packet', (packet: { cmd: string, subscriptions?: object[], unsubscriptions?: string[] }) => {
-      if (packet.cmd === 'subscribe' && packet.subscriptions !== undefined) {
-        for (const sub of packet.subscriptions) fromPacket.add(sub)
-        for (let i = limits.maxFiltersPerSubscribe; i < packet.subscriptions.length; i++) { overLimit.add(packet.subscriptions[i]) }
-      } else if (packet.cmd === 'unsubscribe' && packet.unsubscriptions !== undefined) {
-        const { filters } = stateOf(client)
-        for (const topic of packet.unsubscriptions) filters.delete(topic)
-      }
-    })
-  }
+  const publishing = createPublishPath(deps, refusals, denied)
+  const subscribing = createSubscribePath(deps, refusals, denied, {
+    principalOf: client => principals.get(client),
+    stateOf,
+    store: () => store
+  })
 
-  function authenticated (
-    client: Client,
-    principal: Principal,
-    name: string | undefined,
-    done: (err: AuthenticateError | null, ok: boolean | null) => void
-  ): void {
-    const will = (client as unknown as { _will: (PublishPacket & { [WILL_OWNER]?: Principal }) | null | undefined })
-      ._will
+  function authenticated (client: Client, principal: Principal, name: string | undefined, done: ConnectDone): void {
+    type OwnedWill = PublishPacket & { [WILL_OWNER]?: Principal }
+    const will = (client as unknown as { _will: OwnedWill | null | undefined })._will
     if (will !== null && will !== undefined) {
-      const reason = willRefusal(principal, will)
+      const reason = publishing.willRefusal(principal, will)
       if (reason !== undefined) {
         refusals.will++
         denied(client, principal, 'publish', will.topic, `will: ${reason}`)
@@ -364,16 +106,11 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     state.principal = principal
     if (client.clean) sessions.delete(client.id)
     else sessions.set(client.id, state)
-    watchPackets(client)
+    subscribing.watchPackets(client)
     done(null, true)
   }
 
-  function ownerOfId (
-    client: Client,
-    principal: Principal,
-    name: string | undefined,
-    done: (err: AuthenticateError | null, ok: boolean | null) => void
-  ): void {
+  function ownerOfId (client: Client, principal: Principal, name: string | undefined, done: ConnectDone): void {
     // A device's UUID is its own client id: whoever else takes it would disconnect the device and, with clean
     // session 0, receive its queued commands.
     if (principal.kind === 'device' && principal.uuid === client.id) return authenticated(client, principal, name, done)
@@ -391,12 +128,8 @@ export function createHooks (deps: HookDeps): BrokerHooks {
     if (!(result instanceof Promise)) return taken(result)
     result.then(taken, (err: Error) => {
       log.error({ err, clientId: client.id }, 'client id lookup failed')
-      refuse(
-        client,
-        name,
-        { ok: false, returnCode: 3, reason: 'client id lookup failed' } as unknown as AuthOutcome & { ok: false },
-        done
-      )
+      const outcome = { ok: false, returnCode: 3, reason: 'client id lookup failed' } as unknown as Refusal
+      refuse(client, name, outcome, done)
     }).catch((err: Error) => log.error({ err, clientId: client.id }, 'authenticate callback failed'))
   }
 
@@ -419,12 +152,9 @@ export function createHooks (deps: HookDeps): BrokerHooks {
 
   return {
     principalOf: client => principals.get(client),
-    intercept: interceptor => { interceptors.push(interceptor) },
-    storable: subs => subs.filter(sub => {
-      if (!granted.has(sub) || stored.has(sub)) return false
-      stored.add(sub)
-      return true
-    }),
+    useInbound: publishing.useInbound,
+    deliveredPublish: publishing.deliveredPublish,
+    storable: subscribing.storable,
     queueable: (clientId, topic) => {
       const state = sessions.get(clientId)
       return state === undefined || readsOf(state, topic)
@@ -480,7 +210,7 @@ export function createHooks (deps: HookDeps): BrokerHooks {
       authorizePublish (client, packet, done) {
         // A will knows its owner (set at CONNECT); nothing else is trusted for being published without a client.
         const owner = (packet as { [WILL_OWNER]?: Principal })[WILL_OWNER]
-        if (owner !== undefined) return publishWill(owner, packet, done)
+        if (owner !== undefined) return publishing.publishWill(owner, packet, done)
         if (client === null) {
           // A will stored before this version (no owner), or anything else Aedes would publish with no client.
           refusals.will++
@@ -492,44 +222,12 @@ export function createHooks (deps: HookDeps): BrokerHooks {
         const principal = principals.get(client)
         if (principal === undefined) {
           denied(client, principal, 'publish', packet.topic, 'no principal')
-          finish(client, packet, { deny: 'no principal' }, done)
+          finish(packet, { deny: 'no principal' }, done)
           return
         }
-        publishAs(principal, client, packet, done)
+        publishing.publishAs(principal, client, packet, done)
       },
-      authorizeSubscribe (client, sub, done) {
-        const principal = principals.get(client)
-        const state = stateOf(client)
-        let reason: string | undefined
-        let limit: LimitName | undefined
-        if (principal === undefined) {
-          reason = 'no principal'
-        } else if (overLimit.has(sub)) {
-          reason = `more than ${limits.maxFiltersPerSubscribe} filters in one SUBSCRIBE`
-          limit = 'filters_per_subscribe'
-        } else if (!state.filters.has(sub.topic) && state.filters.size >= limits.maxSubscriptionsPerClient) {
-          reason = `more than ${limits.maxSubscriptionsPerClient} subscriptions`
-          limit = 'subscriptions_per_client'
-        } else {
-          const decision = authorize(principal, 'subscribe', sub.topic, false, aclRules)
-          if (!decision.allow) reason = decision.reason
-        }
-        if (reason === undefined) {
-          state.filters.add(sub.topic)
-          granted.add(sub)
-          return done(null, sub)
-        }
-        if (limit !== undefined) refusals[limit]++
-        denied(client, principal, 'subscribe', sub.topic, reason)
-        // A filter of a persistent session its identity may no longer hold (another role, other acl.rules): Aedes
-        // skips it on restore but keeps it stored, queueing for it; it goes.
-        if (!fromPacket.has(sub) && !client.clean && store !== undefined) {
-          Promise.resolve(store.removeSubscriptions({ id: client.id }, [sub.topic]))
-            .catch((err: Error) => log.error({ err, clientId: client.id }, 'refused subscription not removed'))
-        }
-        // [MQTT-3.9.3-2] a null subscription is answered with SUBACK return code 0x80.
-        done(null, null as unknown as Subscription)
-      },
+      authorizeSubscribe: subscribing.authorizeSubscribe,
       authorizeForward (client, packet) {
         return mayReadCached(client, packet.topic) ? packet : null
       }

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createLogger } from '../log.js'
 import { openDatabase } from '../persistence/database.js'
-import { CanSignalRepository } from '../persistence/repositories/can-signals.js'
-import { TelemetryRepository } from '../persistence/repositories/telemetry.js'
+import { createRepositories } from '../persistence/repositories/index.js'
 import { isGatewayError } from '../errors.js'
 import { configFor, EXIT, type CliIo } from './io.js'
 import { parseDbc } from './dbc.js'
@@ -40,16 +39,17 @@ export async function canImport (
   }
   const db = await openDatabase(config, createLogger(config).child({ module: 'can-import' }))
   try {
+    const repos = createRepositories(db)
     let deviceId: number | null = null
     if (opts.device !== undefined) {
-      const id = await new TelemetryRepository(db.dataSource).deviceId(opts.device)
+      const id = await repos.telemetry.deviceId(opts.device)
       if (id === undefined) {
         io.err(`no device ${opts.device}`)
         return EXIT.failed
       }
       deviceId = id
     }
-    const { inserted, updated } = await new CanSignalRepository(db.dataSource).upsert(signals, deviceId)
+    const { inserted, updated } = await repos.canSignals.upsert(signals, deviceId)
     io.out(`${file}: ${dbc.messages.length} messages, ${signals.length} signals (${inserted} new, ${updated} updated)`)
     return EXIT.ok
   } finally {

@@ -4,7 +4,7 @@ import https from 'node:https'
 import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 import { readHealthToken } from '../auth/health-token.js'
-import { topics } from '../gateway/topics.js'
+import { topicOf } from '../protocol/index.js'
 import type { Config } from '../config/types.js'
 import type { HealthReport } from '../api/routes/health.js'
 import { configFor, EXIT, type CliIo } from './io.js'
@@ -99,7 +99,7 @@ async function checkMqtt (url: string, config: Config, ca: string | undefined, t
     }
   }
   const clientId = `${config.health.username}-${randomBytes(4).toString('hex')}`
-  const topic = topics.health(clientId)
+  const topic = topicOf('health', { id: clientId })
   const nonce = randomBytes(8).toString('hex')
   const t0 = performance.now()
   let client: mqtt.MqttClient | undefined

@@ -1,4 +1,4 @@
-import { parseTopic } from '../gateway/topics.js'
+import { parseTopic } from '../protocol/index.js'
 import {
   channelKey,
   type DeviceItem,

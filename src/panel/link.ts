@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt'
-import { controlTopics, familyTopic, parseTopic } from '../gateway/topics.js'
+import { topicOf, familyTopic, parseTopic } from '../protocol/index.js'
 import { ingest } from './ingest.js'
 import type { Session } from './model.js'
 import type { Store } from './store.js'
@@ -140,8 +140,8 @@ export class MqttLink {
   ): Promise<void> => await this.publish(familyTopic('relaySet', { uuid }), body)
 
   runMacro = async (id: number): Promise<void> => await this.publish(familyTopic('macroRun', { id: String(id) }), {})
-  emergencyStop = async (reason: string): Promise<void> => await this.publish(controlTopics.emergencyStop, { reason })
-  emergencyReset = async (): Promise<void> => await this.publish(controlTopics.emergencyReset, {})
+  emergencyStop = async (reason: string): Promise<void> => await this.publish(topicOf('emergencyStop'), { reason })
+  emergencyReset = async (): Promise<void> => await this.publish(topicOf('emergencyReset'), {})
 
   /** Ends the connection at once (logout, page closing): the gateway then releases this panel's holds. */
   stop (): void {

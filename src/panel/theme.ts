@@ -1,6 +1,6 @@
 /**
  * The active theme from the retained `autocore/config/theme` as CSS variables. The gateway publishes
- * `{name, version, colors, fonts, device_types}` (src/gateway/topics.ts ThemePayload): the panel takes
+ * `{name, version, colors, fonts, device_types}` (src/protocol/payloads.ts ThemePayload): the panel takes
  * `device_types.panel` when the theme has one, else the base style. The seeds' ThemeManager shape
  * (`{theme: {colors, style}}`) and camelCase keys are read too. Absent, empty or unreadable: the built-in dark
  * high-contrast theme (styles.css) stays. Only plain color values are taken; a text color that would be unreadable

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm'
 import { createDataSource } from './data-source.js'
-import { exclusiveTransactions } from './sqlite-exclusive.js'
+import { ownConnection } from './sqlite/index.js'
 import { GatewayError } from '../errors.js'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log.js'
@@ -15,7 +15,7 @@ export interface Database {
 /** Opens the store and brings its schema up to date (pending migrations, each in its own transaction). */
 export async function openDatabase (config: Pick<Config, 'dataDir' | 'database'>, log: Logger): Promise<Database> {
   const dataSource = createDataSource(config)
-  exclusiveTransactions(dataSource)
+  ownConnection(dataSource)
   try {
     await dataSource.initialize()
   } catch (err) {

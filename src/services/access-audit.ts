@@ -1,4 +1,5 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
 import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
@@ -25,7 +26,7 @@ export class AccessAuditService implements Service {
   private readonly cap: AuditCap
   private window?: Timer
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'access' })
     this.throttle = new Throttle(ctx.clock, INTERVAL_MS)
     this.cap = new AuditCap(ctx.config.events.auditRowsPerMinute)

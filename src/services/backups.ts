@@ -1,4 +1,5 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
 import {
@@ -29,7 +30,7 @@ export class BackupService implements Service {
   private stopped = false
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'backups' })
   }
 

@@ -1,18 +1,14 @@
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import { retainedMessages } from '../broker/retained.js'
 import {
-  configTopics,
-  topics,
-  type ConfigUpdatePayload,
-  type DeadmanAnnouncement,
-  type DeviceConfigPayload
-} from '../gateway/topics.js'
+  topicOf, familyTopic, type ConfigUpdatePayload, type DeadmanAnnouncement, type DeviceConfigPayload
+} from '../protocol/index.js'
 import type { Logger } from '../log.js'
-import { DeviceConfigRepository, type DeviceConfigRow } from '../persistence/repositories/device-config.js'
-import { JournalRepository } from '../persistence/repositories/journal.js'
-import type { Actor } from '../gateway/actor.js'
-import { ControlJournal } from './journal.js'
+import type { DeviceConfigRepository, DeviceConfigRow } from '../persistence/repositories/device-config.js'
+import type { Actor } from '../auth/actor.js'
+import type { ControlJournal } from './journal.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
 
 /** What the API shows of one device's configuration. */
@@ -24,7 +20,7 @@ export interface DeviceConfigView {
   config: Record<string, unknown>
 }
 
-type Deps = Pick<AppContext, 'config' | 'log' | 'clock' | 'db' | 'broker' | 'events' | 'bus'>
+type Deps = Pick<Services, 'config' | 'log' | 'clock' | 'broker' | 'events' | 'bus' | 'repos' | 'journal'>
 
 /** A device lags when it has a config (version > 0) and reports none applied, or an older one. */
 export function isLagging (row: Pick<DeviceConfigRow, 'configVersion' | 'appliedConfigVersion'>): boolean {
@@ -66,20 +62,20 @@ export class DeviceConfigService implements Service {
   private readonly journal: ControlJournal
 
   constructor (private readonly deps: Deps) {
-    this.repo = new DeviceConfigRepository(deps.db.dataSource)
+    this.repo = deps.repos.deviceConfigs
     this.log = deps.log.child({ module: 'device-config' })
     this.queue = serialQueue()
-    this.journal = new ControlJournal(new JournalRepository(deps.db.dataSource), deps.clock, deps.log)
+    this.journal = deps.journal
   }
 
   /** Makes sure every device's retained config is present and current; clears those of devices no longer stored. */
   async start (): Promise<void> {
-    const retained = await retainedMessages(this.deps.broker.aedes, configTopics.allDeviceConfigs)
+    const retained = await retainedMessages(this.deps.broker.aedes, familyTopic('deviceConfig'))
     let published = 0
     const rows = await this.repo.all()
     const failSafe = await this.repo.failSafeOff()
     for (const row of rows) {
-      const topic = configTopics.deviceConfig(row.uuid)
+      const topic = topicOf('deviceConfig', { uuid: row.uuid })
       const have = retained.get(topic)
       retained.delete(topic)
       this.present.add(row.uuid)
@@ -170,13 +166,13 @@ export class DeviceConfigService implements Service {
       if (opts.actor !== undefined) await this.journal.accepted(opts.actor, { ...what, params: { version } })
       const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
       await this.deps.broker.publish(
-        configTopics.deviceConfig(uuid),
+        topicOf('deviceConfig', { uuid }),
         payloadOf({ configVersion: version, config }, this.deadman(failSafe)),
         { qos: 1, retain: true }
       )
       this.present.add(uuid)
       const update: ConfigUpdatePayload = { scope: 'device', uuid, version }
-      await this.deps.broker.publish(configTopics.update, update, { qos: 1 })
+      await this.deps.broker.publish(topicOf('configUpdate'), update, { qos: 1 })
       this.log.info({ deviceUuid: uuid, version, username: opts.username }, 'device config changed')
       void this.deps.events.log({
         level: 'info',
@@ -194,7 +190,7 @@ export class DeviceConfigService implements Service {
   private deadman (failSafeOff: number[] = []): DeadmanAnnouncement {
     const { gatewayId, gateway } = this.deps.config
     return {
-      heartbeat_topic: topics.gatewayHeartbeat(gatewayId),
+      heartbeat_topic: topicOf('gatewayHeartbeat', { id: gatewayId }),
       heartbeat_ms: gateway.heartbeatMs,
       misses: gateway.deadmanMisses,
       fail_safe_off: failSafeOff
@@ -210,7 +206,7 @@ export class DeviceConfigService implements Service {
       const row = await this.repo.byUuid(uuid)
       if (row === undefined) return
       const failSafe = (await this.repo.failSafeOff(uuid)).get(uuid)
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), payloadOf(row, this.deadman(failSafe)), {
+      await this.deps.broker.publish(topicOf('deviceConfig', { uuid }), payloadOf(row, this.deadman(failSafe)), {
         qos: 1,
         retain: true
       })
@@ -228,7 +224,7 @@ export class DeviceConfigService implements Service {
   /** Clears a device's retained config (for a device being deleted): its topic then holds nothing. */
   async forget (uuid: string): Promise<void> {
     await this.queue.run(uuid, async () => {
-      await this.deps.broker.publish(configTopics.deviceConfig(uuid), Buffer.alloc(0), { qos: 1, retain: true })
+      await this.deps.broker.publish(topicOf('deviceConfig', { uuid }), Buffer.alloc(0), { qos: 1, retain: true })
       this.present.delete(uuid)
     })
   }

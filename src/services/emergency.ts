@@ -1,15 +1,14 @@
 import { performance } from 'node:perf_hooks'
-import type { Client, PublishPacket } from 'aedes'
-import type { AppContext, Service } from '../context.js'
-import type { Principal } from '../auth/principal.js'
-import type { PublishVerdict } from '../broker/hooks.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
+import type { InboundMessage, PublishVerdict } from '../broker/pipeline.js'
 import { GatewayError } from '../errors.js'
-import { actorFromPrincipal, mayReset, mayStop, sourceOf, usernameOf, viaOf, type Actor } from '../gateway/actor.js'
-import { controlTopics, type EmergencyStatePayload } from '../gateway/topics.js'
+import { mayReset, mayStop, senderActor, sourceOf, usernameOf, type Actor } from '../auth/actor.js'
+import { topicOf, type EmergencyStatePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { EventMap } from '../events.js'
 import type { ControlJournal } from './journal.js'
-import { SystemStatusRepository } from '../persistence/repositories/system-status.js'
+import type { SystemStatusRepository } from '../persistence/repositories/system-status.js'
 import type { CommandOutcome } from './commands.js'
 import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
 import type { MacroService } from './macros.js'
@@ -22,13 +21,16 @@ const KEY = 'emergency'
  * → cancel macros → critical event. While active the latch makes relays and macros refuse. Reset is admin only.
  * The state survives a restart and is re-published at start. The roll-call records which boards acknowledged.
  *
- * MQTT requests are taken in a publish interceptor, not a router handler: the decision needs the publisher's
- * principal, the panel's PUBACK then means "persisted", and the panel's raw message is dropped because the gateway
- * broadcasts its own canonical stop/reset to the devices.
+ * MQTT requests are taken before the PUBACK (`beforeAck`, gateway/inbound.ts), not after delivery: the panel's
+ * PUBACK then means "persisted", and the panel's raw message is dropped because the gateway broadcasts its own
+ * canonical stop/reset to the devices.
  */
 export class EmergencyService implements Service {
   readonly name = 'emergency'
   private readonly repo: SystemStatusRepository
+  private readonly relays: RelayService
+  private readonly macros: MacroService
+  private readonly journal: ControlJournal
   private readonly log: Logger
   private running = false
   private saving: Promise<void> = Promise.resolve()
@@ -43,13 +45,13 @@ export class EmergencyService implements Service {
   }
 
   constructor (
-    private readonly ctx: AppContext,
-    private readonly latch: EmergencyLatch,
-    private readonly relays: RelayService,
-    private readonly macros: MacroService,
-    private readonly journal: ControlJournal
+    private readonly ctx: Services,
+    private readonly latch: EmergencyLatch
   ) {
-    this.repo = new SystemStatusRepository(ctx.db.dataSource)
+    this.repo = ctx.repos.systemStatus
+    this.relays = ctx.relays
+    this.macros = ctx.macros
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'emergency' })
   }
 
@@ -65,7 +67,6 @@ export class EmergencyService implements Service {
     await this.publishState()
     this.running = true
     this.ctx.bus.on('device.online', this.onOnline)
-    this.ctx.hooks.intercept((principal, packet, client) => this.intercept(principal, packet, client))
   }
 
   async stop (): Promise<void> {
@@ -77,14 +78,14 @@ export class EmergencyService implements Service {
   /**
    * The order, and what each step's durability is (SPEC §4, issue 5):
    * 1. the latch, in memory: from here on nothing turns on;
-   * 2. `system_status.emergency`, written synchronously before anything goes out (SQLite: a prepared statement
-   *    committed without waiting for the disk, so it survives a crash or restart of the gateway at once; the
-   *    fsync follows with the command rows' commit, a few ms later, which also makes it power-safe). If another
-   *    transaction holds the connection at that instant, the stop does not wait for it: the row is written as soon
-   *    as the connection is free, after the fan-out. PostgreSQL: awaited before the fan-out;
+   * 2. `system_status.emergency`, written before anything goes out (`setEarly`: committed without waiting for
+   *    the disk, so it survives a crash or restart of the gateway at once; the fsync follows with the command
+   *    rows' commit, a few ms later, which also makes it power-safe). If another transaction holds the
+   *    connection at that instant, the stop does not wait for it: the row is written as soon as the connection
+   *    is free, after the fan-out. An engine without synchronous writes (PostgreSQL): awaited before the fan-out;
    * 3. one pass of in-memory publishes: the broadcast stop, every off-command, the retained state;
-   * 4. then, off the critical path: the command rows in one transaction (its synchronous=FULL commit also syncs
-   *    the record's), the desired states, macros cancelled, the critical event.
+   * 4. then, off the critical path: the command rows in one transaction (its full commit also syncs the
+   *    record's), the desired states, macros cancelled, the critical event.
    * The trigger resolves (the panel's PUBACK, the API's answer) only once all of it is durable.
    */
   async trigger (req: { reason?: string, actor: Actor }): Promise<EmergencyRecord> {
@@ -114,11 +115,11 @@ export class EmergencyService implements Service {
     const listed = this.relays.allChannels()
     const channels = listed instanceof Promise ? await listed : listed
     for (const ch of channels) record.roll_call[ch.deviceUuid] = 'pending'
-    const early = this.repo.setNow(KEY, record, this.ctx.clock.now(), { processDurable: true })
-    if (!early && !this.repo.synchronous) await this.save()
+    const early = this.repo.setEarly(KEY, record, this.ctx.clock.now())
+    if (early === 'not synchronous') await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
-    const broadcast = this.ctx.broker.publish(controlTopics.emergencyStop, { reason, source, since }, { qos: 1 })
+    const broadcast = this.ctx.broker.publish(topicOf('emergencyStop'), { reason, source, since }, { qos: 1 })
     let publishedMs = 0
     const offs = this.relays.allOff(channels, 'emergency', {
       onPublished: () => {
@@ -135,8 +136,8 @@ export class EmergencyService implements Service {
     await this.macros.cancelAll('emergency stop')
     await published
     // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
-    // the record gets its own synchronous=FULL commit.
-    if (!early || channels.length === 0) await this.save()
+    // the record gets its own full commit.
+    if (early !== 'written' || channels.length === 0) await this.save()
     await this.ctx.events.log({
       level: 'critical',
       type: 'emergency_stop',
@@ -164,7 +165,7 @@ export class EmergencyService implements Service {
     this.ctx.bus.emit('emergency.changed', { active: false })
     await this.save()
     await Promise.all([
-      this.ctx.broker.publish(controlTopics.emergencyReset, { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
+      this.ctx.broker.publish(topicOf('emergencyReset'), { reset_by: this.latch.record.reset_by, at }, { qos: 1 }),
       this.publishState()
     ])
     await this.ctx.events.log({
@@ -222,7 +223,7 @@ export class EmergencyService implements Service {
     const state: EmergencyStatePayload = active
       ? { active, reason, source, since }
       : { active: false, reason: null, source: null, since: null }
-    await this.ctx.broker.publish(controlTopics.emergencyState, state, { qos: 1, retain: true })
+    await this.ctx.broker.publish(topicOf('emergencyState'), state, { qos: 1, retain: true })
   }
 
   /** Writes the current record; writes requested while one runs are coalesced into one more. */
@@ -236,37 +237,32 @@ export class EmergencyService implements Service {
     return await this.saving
   }
 
-  private intercept (
-    principal: Principal,
-    packet: PublishPacket,
-    client: Client
-  ): PublishVerdict | Promise<PublishVerdict> {
-    const stop = packet.topic === controlTopics.emergencyStop
-    if (!this.running || (!stop && packet.topic !== controlTopics.emergencyReset)) return 'deliver'
-    const actor: Actor = { ...actorFromPrincipal(principal, client.id), via: viaOf(client) }
+  /** The inbound step of `autocore/emergency/stop` and `.../reset` from a client (gateway/inbound.ts). */
+  readonly beforeAck = (msg: InboundMessage<'emergencyStop' | 'emergencyReset'>):
+  PublishVerdict | Promise<PublishVerdict> => {
+    const { principal, packet, client } = msg
+    const stop = msg.family === 'emergencyStop'
+    if (!this.running || principal === undefined) return 'deliver'
+    const clientId = client?.id ?? principal.clientId
+    const actor: Actor = senderActor(principal, client)
     if (stop ? !mayStop(actor) : !mayReset(actor)) {
-      const err = new GatewayError(
-        'GW_ERR_EMERGENCY_FORBIDDEN',
-        `not allowed to ${stop ? 'trigger' : 'reset'} the emergency stop`
-      )
-      void this.journal.refused(
-        actor,
-        stop
-          ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } }
-          : { action: 'emergency.reset', target: 'gateway' },
-        err
-      )
+      const what = stop ? 'trigger' : 'reset'
+      const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', `not allowed to ${what} the emergency stop`)
+      const action = stop
+        ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } }
+        : { action: 'emergency.reset', target: 'gateway' }
+      void this.journal.refused(actor, action, err)
       return { deny: err.message }
     }
     const done = stop ? this.trigger({ reason: reasonOf(packet.payload), actor }) : this.reset({ actor })
     return done.then(() => ({ drop: 'emergency request handled by the gateway' }), (err: Error) => {
-      this.log.error({ err, clientId: client.id }, 'emergency request failed')
+      this.log.error({ err, clientId }, 'emergency request failed')
       return { drop: 'emergency request failed' }
     })
   }
 }
 
-function reasonOf (payload: PublishPacket['payload']): string | undefined {
+function reasonOf (payload: Buffer | string): string | undefined {
   try {
     const body = JSON.parse(payload.toString()) as { reason?: unknown }
     return typeof body.reason === 'string' && body.reason !== '' ? body.reason.slice(0, 200) : undefined

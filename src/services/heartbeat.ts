@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
-import { topics, type GatewayHeartbeatPayload } from '../gateway/topics.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
+import { topicOf, type GatewayHeartbeatPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 
 /**
@@ -18,7 +19,7 @@ export class HeartbeatService implements Service {
   private timer?: Timer
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'heartbeat' })
   }
 
@@ -38,7 +39,7 @@ export class HeartbeatService implements Service {
       uptime_s: Math.floor((this.ctx.clock.now() - this.ctx.startedAt) / 1000)
     }
     this.ctx.broker
-      .publish(topics.gatewayHeartbeat(this.ctx.config.gatewayId), body, { qos: 0 })
+      .publish(topicOf('gatewayHeartbeat', { id: this.ctx.config.gatewayId }), body, { qos: 0 })
       .catch(err => this.log.warn({ err }, 'heartbeat not published'))
   }
 }

@@ -1,7 +1,7 @@
 import type { JournalEntry } from '../../entities/index.js'
 import type { Clock } from '../clock.js'
 import { isGatewayError } from '../errors.js'
-import type { Actor } from '../gateway/actor.js'
+import type { Actor } from '../auth/actor.js'
 import type { Logger } from '../log.js'
 import type { JournalRepository } from '../persistence/repositories/journal.js'
 

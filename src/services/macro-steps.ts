@@ -1,13 +1,13 @@
 import type { MacroAction } from '../../entities/index.js'
-import type { AppContext } from '../context.js'
-import { gatewayOnlyFilters, matchesFilter, type RelayAction } from '../gateway/topics.js'
+import type { Services } from './index.js'
+import { gatewayOnlyFilters, covers, type RelayAction } from '../protocol/index.js'
 import type { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandOutcome, CommandService } from './commands.js'
 import type { RelayService } from './relays.js'
 
 /** What one step needs; the runner (macros.ts) owns ordering, cancellation and progress. */
 export interface StepDeps {
-  ctx: AppContext
+  ctx: Services
   relays: RelayService
   commands: CommandService
   repo: MacrosRepository
@@ -105,6 +105,6 @@ export async function performStep (action: MacroAction, deps: StepDeps): Promise
 
 export function mayPublish (allowed: readonly string[], topic: string): boolean {
   if (topic.startsWith('$') || topic.includes('+') || topic.includes('#')) return false
-  if (gatewayOnlyFilters.some(f => matchesFilter(f, topic))) return false
-  return allowed.some(f => matchesFilter(f, topic))
+  if (gatewayOnlyFilters.some(f => covers(f, topic))) return false
+  return allowed.some(f => covers(f, topic))
 }

@@ -1,10 +1,11 @@
 import type { CommandSource, MacroAction, MacroRunStatus } from '../../entities/index.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
-import type { Actor } from '../gateway/actor.js'
+import type { Actor } from '../auth/actor.js'
 import type { Logger } from '../log.js'
-import { MacrosRepository } from '../persistence/repositories/macros.js'
+import type { MacrosRepository } from '../persistence/repositories/macros.js'
 import type { CommandService } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
 import type { ControlJournal } from './journal.js'
@@ -36,18 +37,21 @@ interface Run {
 export class MacroService implements Service {
   readonly name = 'macros'
   private readonly repo: MacrosRepository
+  private readonly relays: RelayService
+  private readonly commands: CommandService
+  private readonly journal: ControlJournal
   private readonly log: Logger
   private readonly runs = new Map<number, Run>()
   private stopping = false
 
   constructor (
-    private readonly ctx: AppContext,
-    private readonly relays: RelayService,
-    private readonly commands: CommandService,
-    private readonly emergency: EmergencyLatch,
-    private readonly journal: ControlJournal
+    private readonly ctx: Services,
+    private readonly emergency: EmergencyLatch
   ) {
-    this.repo = new MacrosRepository(ctx.db.dataSource)
+    this.repo = ctx.repos.macros
+    this.relays = ctx.relays
+    this.commands = ctx.commands
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'macros' })
   }
 

@@ -1,8 +1,8 @@
 import type { Client, PublishPacket } from 'aedes'
-import type { PublishInterceptor } from '../broker/hooks.js'
-import { families, parseTopic, PREFIX } from '../gateway/topics.js'
+import type { Step } from '../broker/pipeline.js'
+import { families, parseTopic, PREFIX } from '../protocol/index.js'
 
-/** Messages of one topic family (SPEC §3, named as in gateway/topics.ts), or 'other' for topics outside it. */
+/** Messages of one topic family (SPEC §3, named as in protocol/families.ts), or 'other' for topics outside it. */
 export interface FamilyCount {
   readonly family: string
   /** Publishes clients sent into the broker (allowed by the ACL; counted before any step may drop them). */
@@ -26,9 +26,9 @@ export class MessageCounts {
   private readonly other: FamilyCount = this.family('other')
   private readonly prefix = PREFIX + '/'
 
-  /** The first step of the publish pipeline: counts by the topic the pipeline parsed once, never decides. */
-  readonly inbound: PublishInterceptor = (_principal, _packet, _client, info) => {
-    (info.topic === undefined ? this.other : this.family(info.topic.family)).in++
+  /** The first inbound step (gateway/inbound.ts): counts by the topic parsed once per publish, never decides. */
+  readonly inbound: Step = ({ family }) => {
+    (family === undefined ? this.other : this.family(family)).in++
     return 'deliver'
   }
 

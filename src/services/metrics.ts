@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
 import type { Logger } from '../log.js'
 import { MessageCounts } from './message-counts.js'
@@ -60,7 +61,7 @@ function processMetrics (): Registry {
 }
 
 /** Builds the registry and every metric; nothing is listened to until MetricsService starts. */
-export function createMetrics (ctx: Pick<AppContext, 'broker' | 'telemetry' | 'hooks'>): GatewayMetrics {
+export function createMetrics (ctx: Pick<Services, 'broker' | 'telemetry' | 'hooks'>): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
   const shared = processMetrics()
@@ -201,7 +202,7 @@ export class MetricsService implements Service {
   private readonly log: Logger
 
   constructor (
-    private readonly ctx: AppContext,
+    private readonly ctx: Services,
     private readonly metrics: GatewayMetrics
   ) {
     this.log = ctx.log.child({ module: 'metrics' })

@@ -1,9 +1,11 @@
 import type { Client, PingreqPacket } from 'aedes'
-import { remoteAddressOf, type PublishInterceptor } from '../broker/hooks.js'
+import { remoteAddressOf } from '../broker/hooks.js'
+import type { Step } from '../broker/pipeline.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { EventMap } from '../events.js'
-import { familyTopic, type DeviceStatusPayload } from '../gateway/topics.js'
+import { familyTopic, type DeviceStatusPayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { Principal } from '../auth/principal.js'
 
@@ -36,7 +38,7 @@ export class PresenceService implements Service {
   private timer?: Timer
   private running = false
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'presence' })
   }
 
@@ -59,7 +61,6 @@ export class PresenceService implements Service {
     aedes.on('clientDisconnect', this.onGone)
     aedes.on('ping', this.onPing)
     this.ctx.bus.on('device.status_reported', this.onStatus)
-    this.ctx.hooks.intercept(this.touchStep)
     this.timer = this.ctx.clock.setInterval(() => this.sweep(), Math.max(1000, Math.floor(this.timeoutMs / 3)))
     this.running = true
   }
@@ -119,7 +120,8 @@ export class PresenceService implements Service {
     this.touch(this.device(this.ctx.hooks.principalOf(client)))
   }
 
-  private readonly touchStep: PublishInterceptor = principal => {
+  /** The inbound step for every client publish (gateway/inbound.ts): a message from a device shows it is alive. */
+  readonly touchStep: Step = ({ principal }) => {
     if (this.running) this.touch(this.device(principal))
     return 'deliver'
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Device } from '../../entities/device.js'
 import { hashSecret, randomSecret } from '../auth/passwords.js'
 import { GatewayError } from '../errors.js'
-import { DEVICE_ID } from '../gateway/topics.js'
+import { DEVICE_ID } from '../protocol/index.js'
 import type { DevicesRepository } from '../persistence/repositories/devices.js'
 
 // The provisioning rules, once: the CLI (`device add|approve|rotate-secret`) and the API (`POST /devices`,

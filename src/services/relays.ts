@@ -1,52 +1,19 @@
-import { randomUUID } from 'node:crypto'
 import type { CommandSource } from '../../entities/index.js'
-import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import type { EventMap } from '../events.js'
-import type { Actor } from '../gateway/actor.js'
-import type { RelayAction } from '../gateway/topics.js'
+import type { RelayAction } from '../protocol/index.js'
 import type { Logger } from '../log.js'
-import { RelaysRepository, type BareChannel, type ChannelRow } from '../persistence/repositories/relays.js'
-import { RELAY_COMMAND, type CommandOutcome, type CommandService, type SentCommand } from './commands.js'
+import type { RelaysRepository, BareChannel, ChannelRow } from '../persistence/repositories/relays.js'
+import { RELAY_COMMAND, type CommandService, type SentCommand } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
 import type { ControlJournal } from './journal.js'
+import { journaled, type RelayRequest, type RelayResult } from './relay-request.js'
+import { RelayTimers } from './relay-timers.js'
+import { reconcile, releaseInterruptedHolds, type RecoveryDeps } from './relay-recovery.js'
 
-export interface RelayRequest {
-  deviceUuid: string
-  channel: number
-  action: RelayAction
-  /** Pulse length, or hold length for a momentary channel. */
-  durationMs?: number
-  user?: string
-  source: CommandSource
-  /** The requesting MQTT client: a momentary hold is released when it disconnects. */
-  clientId?: string
-  commandId?: string
-  /**
-   * A mutex group beyond the channel's own `mutex_group`: a screen item's group (seed flow 7). Its channels are
-   * turned off (acknowledged) first by the same rule, and requests naming the same group run one at a time.
-   */
-  exclusive?: { group: string, channelIds: number[] }
-  /** Who asked, through what: the request is journaled (services/journal.ts). Unset for the gateway's own steps. */
-  actor?: Actor
-  /** Set by `journaled`: writes the accepted journal row; called right before the command is sent. */
-  journal?: () => Promise<void>
-  /** The command id was generated here (see CommandRequest.fresh). */
-  freshId?: boolean
-}
-
-export interface RelayResult {
-  commandId: string
-  action: 'on' | 'off' | 'pulse'
-  outcome: Promise<CommandOutcome>
-  /** Channels of the mutex group turned off first. */
-  turnedOff: number[]
-  /** For a hold: how long until the gateway releases it. */
-  holdMs?: number
-}
-
-interface Hold { clientId?: string, timer: Timer }
+export type { RelayRequest, RelayResult } from './relay-request.js'
 
 /**
  * Relay channels (SPEC §4 Relays): every request becomes a relay command through the commands service, after the
@@ -58,55 +25,48 @@ export class RelayService implements Service {
   readonly name = 'relays'
   private readonly repo: RelaysRepository
   private readonly log: Logger
-  private readonly holds = new Map<number, Hold>()
-  private readonly maxOn = new Map<number, Timer>()
-  private readonly checks = new Set<Timer>()
-  private stopped = false
+  private readonly timers: RelayTimers
+  private readonly recovery: RecoveryDeps
   private readonly groupQueue = new Map<string, Promise<void>>()
   /** Boards whose first state report since they (re)connected is still to come: it is reconciled. */
   private readonly reconnected = new Set<string>()
   private readonly onDisconnect = ({ clientId }: EventMap['client.disconnected'][0]): void => {
-    this.releaseHoldsOf(clientId)
+    this.timers.releaseHoldsOf(clientId)
   }
 
-  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => {
-    this.reconnected.add(uuid)
-  }
+  private readonly onOnline = ({ uuid }: EventMap['device.online'][0]): void => { this.reconnected.add(uuid) }
+  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => { this.reconnected.delete(uuid) }
 
-  private readonly onOffline = ({ uuid }: EventMap['device.offline'][0]): void => {
-    this.reconnected.delete(uuid)
-  }
+  private readonly commands: CommandService
+  private readonly journal: ControlJournal
 
-  constructor (
-    private readonly ctx: AppContext,
-    private readonly commands: CommandService,
-    private readonly emergency: EmergencyLatch,
-    private readonly journal: ControlJournal
-  ) {
-    this.repo = new RelaysRepository(ctx.db.dataSource)
+  constructor (private readonly ctx: Services, private readonly emergency: EmergencyLatch) {
+    this.repo = ctx.repos.relays
+    this.commands = ctx.commands
+    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'relays' })
+    const systemOff = async (ch: ChannelRow): Promise<RelayResult> => await this.systemOff(ch)
+    this.timers = new RelayTimers({ ctx, repo: this.repo, log: this.log, turnOff: systemOff })
+    this.recovery = { ctx, repo: this.repo, commands: this.commands, log: this.log, systemOff }
   }
 
   async start (): Promise<void> {
     this.ctx.bus.on('client.disconnected', this.onDisconnect)
     this.ctx.bus.on('device.online', this.onOnline)
     this.ctx.bus.on('device.offline', this.onOffline)
-    await this.releaseInterruptedHolds()
+    await releaseInterruptedHolds(this.recovery)
   }
 
   async stop (): Promise<void> {
-    this.stopped = true
     this.ctx.bus.off('client.disconnected', this.onDisconnect)
     this.ctx.bus.off('device.online', this.onOnline)
     this.ctx.bus.off('device.offline', this.onOffline)
-    this.cancelTimers()
-    for (const t of this.checks) t.cancel()
-    this.checks.clear()
+    this.timers.stop()
   }
 
   /** The one entry point for panels (MQTT) and the API. Throws a GatewayError when the request is refused. */
   async setChannel (req: RelayRequest): Promise<RelayResult> {
-    return await this.journaled(req, req.action, async r => await this.setChannelNow(r))
+    return await journaled(this.journal, req, req.action, async r => await this.setChannelNow(r))
   }
 
   private async setChannelNow (req: RelayRequest): Promise<RelayResult> {
@@ -120,55 +80,21 @@ export class RelayService implements Service {
 
   /** Momentary: on now, off after `durationMs` (default relays.defaultHoldMs) or when `clientId` disconnects. */
   async hold (req: Omit<RelayRequest, 'action'> & { action?: RelayAction }): Promise<RelayResult> {
-    return await this.journaled({ ...req, action: 'on' }, 'hold', async r => await this.holdNow(r))
-  }
-
-  /**
-   * With an actor, the request is journaled: its accepted row written (and committed) right before its command is
-   * sent, with the command id (generated here when the requester gave none); a refusal with its error code.
-   */
-  private async journaled (
-    req: RelayRequest,
-    kind: string,
-    run: (req: RelayRequest) => Promise<RelayResult>
-  ): Promise<RelayResult> {
-    const actor = req.actor
-    if (actor === undefined) return await run(req)
-    const commandId = req.commandId ?? randomUUID()
-    const params: Record<string, unknown> = {}
-    if (req.durationMs !== undefined) params.duration_ms = req.durationMs
-    if (req.exclusive !== undefined) params.exclusive_group = req.exclusive.group
-    const what = {
-      action: `relay.${kind}`,
-      target: `${req.deviceUuid}/${req.channel}`,
-      params: Object.keys(params).length === 0 ? undefined : params,
-      commandId
-    }
-    let journaled = false
-    const journal = async (): Promise<void> => {
-      if (journaled) return
-      journaled = true
-      await this.journal.accepted(actor, what)
-    }
-    try {
-      return await run({ ...req, commandId, freshId: req.commandId === undefined, journal })
-    } catch (err) {
-      if (!journaled) await this.journal.refused(actor, what, err)
-      throw err
-    }
+    return await journaled(this.journal, { ...req, action: 'on' }, 'hold', async r => await this.holdNow(r))
   }
 
   private async holdNow (req: Omit<RelayRequest, 'action'> & { action?: RelayAction }): Promise<RelayResult> {
     const ch = await this.channel(req.deviceUuid, req.channel)
     const holdMs = req.durationMs ?? this.ctx.config.relays.defaultHoldMs
-    if (holdMs > this.ctx.config.relays.maxHoldMs) { throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `hold of ${holdMs} ms is over relays.maxHoldMs`) }
+    if (holdMs > this.ctx.config.relays.maxHoldMs) {
+      throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `hold of ${holdMs} ms is over relays.maxHoldMs`)
+    }
     const result = await this.turnOn(ch, { ...req, action: 'on' })
-    this.holds.get(ch.id)?.timer.cancel()
     // Only the channel: the request's command id (and journal) belong to its 'on'.
-    const timer = this.ctx.clock.setTimeout(() => {
+    const release = (): void => {
       void this.release({ deviceUuid: req.deviceUuid, channel: req.channel, source: 'system' }, 'hold elapsed')
-    }, holdMs)
-    this.holds.set(ch.id, { clientId: req.clientId, timer })
+    }
+    this.timers.hold(ch, req.clientId, holdMs, release)
     return { ...result, holdMs }
   }
 
@@ -196,21 +122,16 @@ export class RelayService implements Service {
     source: CommandSource,
     opts: { onPublished?: () => void } = {}
   ): Promise<Map<string, SentCommand[]>> {
-    this.cancelTimers()
-    this.commands.supersedeNow(
-      channels.map(ch => ({ uuid: ch.deviceUuid, channel: ch.channelNumber })),
-      'superseded by the emergency stop'
-    )
-    const sent = await this.commands.sendMany(
-      channels.map(ch => ({
-        deviceUuid: ch.deviceUuid,
-        deviceId: ch.deviceId,
-        command: RELAY_COMMAND,
-        params: { channel: ch.channelNumber, action: 'off' },
-        source
-      })),
-      opts
-    )
+    this.timers.cancelAll()
+    const targets = channels.map(ch => ({ uuid: ch.deviceUuid, channel: ch.channelNumber }))
+    this.commands.supersedeNow(targets, 'superseded by the emergency stop')
+    const sent = await this.commands.sendMany(channels.map(ch => ({
+      deviceUuid: ch.deviceUuid,
+      deviceId: ch.deviceId,
+      command: RELAY_COMMAND,
+      params: { channel: ch.channelNumber, action: 'off' },
+      source
+    })), opts)
     await this.repo.setAllDesiredOff(this.ctx.clock.now())
     const byBoard = new Map<string, SentCommand[]>()
     channels.forEach((ch, i) => {
@@ -224,76 +145,14 @@ export class RelayService implements Service {
   /** A board's `relays/{uuid}/state` report: the only source of current_state. */
   async reportState (uuid: string, channels: Record<string, boolean>): Promise<void> {
     const states = new Map<number, boolean>()
-    for (const [k, v] of Object.entries(channels)) { if (/^\d+$/.test(k) && typeof v === 'boolean') states.set(Number(k), v) }
+    for (const [k, v] of Object.entries(channels)) {
+      if (/^\d+$/.test(k) && typeof v === 'boolean') states.set(Number(k), v)
+    }
     const first = this.reconnected.delete(uuid)
     for (const ch of await this.repo.reportState(uuid, states, this.ctx.clock.now())) {
       // A channel seen on without a running limit (switched on before a restart, or locally) still gets one.
-      if (ch.currentState === true && ch.maxOnMs !== null && !this.maxOn.has(ch.id)) this.armMaxOn(ch)
-      if (first) await this.reconcile(ch)
-    }
-  }
-
-  /**
-   * The first report of a board after it (re)connected against what the gateway last commanded (issue 14). A
-   * channel with a command still open is left to that command. Every mismatch is a `relay_state_mismatch` event,
-   * and the safe side wins: on at the board but commanded off is turned off; commanded on but off at the board is
-   * recorded as off (the gateway never turns a relay on by itself).
-   */
-  private async reconcile (ch: ChannelRow): Promise<void> {
-    if (ch.desiredState === null || ch.currentState === null || ch.desiredState === ch.currentState) return
-    if (this.commands.hasOpenRelay(ch.deviceUuid, ch.channelNumber)) return
-    const resolution = ch.currentState ? 'turned off' : 'desired state set to off'
-    await this.ctx.events.log({
-      level: 'warning',
-      type: 'relay_state_mismatch',
-      source: 'gateway',
-      target: `${ch.deviceUuid}/${ch.channelNumber}`,
-      payload: { desired: ch.desiredState, current: ch.currentState, on: 'reconnect', resolution }
-    })
-    try {
-      if (ch.currentState) {
-        await this.turnOff(ch, {
-          deviceUuid: ch.deviceUuid,
-          channel: ch.channelNumber,
-          action: 'off',
-          source: 'system'
-        })
-      } else await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
-    } catch (err) {
-      this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'reconcile failed')
-    }
-  }
-
-  /**
-   * A momentary hold lives in memory: one the previous run did not release (stopped or killed mid-hold) is released
-   * now. Its open 'on' command is closed (expired) so it never reaches the board, and an 'off' command waits for the
-   * board like any other (issue 14: the safe state of a hold after a restart is off).
-   */
-  private async releaseInterruptedHolds (): Promise<void> {
-    for (const ch of await this.repo.heldMomentary()) {
-      const superseded = await this.commands.supersede(
-        ch.deviceUuid,
-        ch.channelNumber,
-        'hold interrupted by a gateway restart'
-      )
-      try {
-        const off = await this.turnOff(ch, {
-          deviceUuid: ch.deviceUuid,
-          channel: ch.channelNumber,
-          action: 'off',
-          source: 'system'
-        })
-        await this.ctx.events.log({
-          level: 'warning',
-          type: 'relay_hold_interrupted',
-          source: 'gateway',
-          action: 'off',
-          target: `${ch.deviceUuid}/${ch.channelNumber}`,
-          payload: { superseded, command_id: off.commandId }
-        })
-      } catch (err) {
-        this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'interrupted hold not released')
-      }
+      if (ch.currentState === true && ch.maxOnMs !== null && !this.timers.hasMaxOn(ch.id)) this.timers.armMaxOn(ch)
+      if (first) await reconcile(this.recovery, ch)
     }
   }
 
@@ -310,19 +169,16 @@ export class RelayService implements Service {
 
   private refuseIfEmergency (ch: ChannelRow): void {
     if (this.emergency.active) {
-      throw new GatewayError(
-        'GW_ERR_EMERGENCY_ACTIVE',
-        `emergency stop active: channel ${ch.channelNumber} on ${ch.deviceUuid} not turned on`
-      )
+      const what = `channel ${ch.channelNumber} on ${ch.deviceUuid}`
+      throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', `emergency stop active: ${what} not turned on`)
     }
   }
 
   /** Requests that turn on a channel of a mutex group run one at a time, so two of them cannot both pass the rule. */
   private async turnOn (ch: ChannelRow, req: RelayRequest & { action: 'on' | 'pulse' }): Promise<RelayResult> {
     this.refuseIfEmergency(ch)
-    const groups = [ch.mutexGroup, req.exclusive === undefined ? null : `exclusive:${req.exclusive.group}`].filter(
-      (g): g is string => g !== null
-    )
+    const exclusive = req.exclusive === undefined ? null : `exclusive:${req.exclusive.group}`
+    const groups = [ch.mutexGroup, exclusive].filter((g): g is string => g !== null)
     if (groups.length === 0) return await this.turnOnNow(ch, req)
     // Queued behind every earlier request of each of its groups (only earlier ones, so no cycle can form).
     const before = Promise.all(groups.map(g => this.groupQueue.get(g) ?? Promise.resolve()))
@@ -340,7 +196,9 @@ export class RelayService implements Service {
     const params: Record<string, unknown> = { channel: ch.channelNumber, action: req.action }
     if (req.action === 'pulse') {
       const ms = req.durationMs ?? ch.pulseMs ?? this.ctx.config.relays.defaultPulseMs
-      if (ch.maxOnMs !== null && ms > ch.maxOnMs) { throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `pulse of ${ms} ms is over the channel's max_on_ms`) }
+      if (ch.maxOnMs !== null && ms > ch.maxOnMs) {
+        throw new GatewayError('GW_ERR_RELAY_BAD_REQUEST', `pulse of ${ms} ms is over the channel's max_on_ms`)
+      }
       params.duration_ms = ms
     }
     const turnedOff = await this.mutexOff(ch, req)
@@ -359,14 +217,20 @@ export class RelayService implements Service {
     })
     if (req.action === 'on') {
       await this.repo.setDesired(ch.id, true, this.ctx.clock.now())
-      if (ch.maxOnMs !== null) this.armMaxOn(ch)
+      if (ch.maxOnMs !== null) this.timers.armMaxOn(ch)
     }
-    this.checkAfter(ch, sent, req.action === 'on')
+    this.timers.checkAfter(ch, sent, req.action === 'on')
     return { commandId: sent.commandId, action: req.action, outcome: sent.outcome, turnedOff }
   }
 
+  /** The gateway's own 'off' (no user, no journal row). */
+  private async systemOff (ch: ChannelRow): Promise<RelayResult> {
+    const req = { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' } as const
+    return await this.turnOff(ch, req)
+  }
+
   private async turnOff (ch: ChannelRow, req: RelayRequest): Promise<RelayResult> {
-    this.clearChannelTimers(ch.id)
+    this.timers.clearChannel(ch.id)
     await req.journal?.()
     const sent = await this.commands.send({
       deviceUuid: ch.deviceUuid,
@@ -379,7 +243,7 @@ export class RelayService implements Service {
       fresh: req.freshId
     })
     await this.repo.setDesired(ch.id, false, this.ctx.clock.now())
-    this.checkAfter(ch, sent, false)
+    this.timers.checkAfter(ch, sent, false)
     return { commandId: sent.commandId, action: 'off', outcome: sent.outcome, turnedOff: [] }
   }
 
@@ -388,7 +252,8 @@ export class RelayService implements Service {
     const extra = (req.exclusive?.channelIds ?? []).filter(id => id !== ch.id)
     if (ch.mutexGroup === null && extra.length === 0) return []
     const candidates = new Map<number, ChannelRow>()
-    for (const o of ch.mutexGroup === null ? [] : await this.repo.mutexOthers(ch.mutexGroup, ch.id)) { candidates.set(o.id, o) }
+    const inGroup = ch.mutexGroup === null ? [] : await this.repo.mutexOthers(ch.mutexGroup, ch.id)
+    for (const o of inGroup) candidates.set(o.id, o)
     for (const o of extra.length === 0 ? [] : await this.repo.byIds(extra)) candidates.set(o.id, o)
     const others = [...candidates.values()].filter(o => o.currentState !== false || o.desiredState === true)
     if (others.length === 0) return []
@@ -397,9 +262,8 @@ export class RelayService implements Service {
     // SQLite connection), then every acknowledgement is awaited together.
     const outcomes = []
     for (const o of others) {
-      outcomes.push(
-        (await this.turnOff(o, { ...req, commandId: undefined, freshId: undefined, action: 'off' })).outcome
-      )
+      const off = await this.turnOff(o, { ...req, commandId: undefined, freshId: undefined, action: 'off' })
+      outcomes.push(off.outcome)
     }
     const results = await Promise.all(outcomes)
     const failed = results.filter(r => r.status !== 'acked')
@@ -413,89 +277,9 @@ export class RelayService implements Service {
         username: req.user,
         payload: { group, failed: failed.map(f => f.commandId) }
       })
-      throw new GatewayError(
-        'GW_ERR_RELAY_MUTEX_FAILED',
-        `mutex group ${group}: ${failed.length} channel(s) did not confirm off`
-      )
+      const n = failed.length
+      throw new GatewayError('GW_ERR_RELAY_MUTEX_FAILED', `mutex group ${group}: ${n} channel(s) did not confirm off`)
     }
     return others.map(o => o.id)
-  }
-
-  /** Desired vs current: once the command is acknowledged, the board has one more timeout to report the state. */
-  private checkAfter (ch: ChannelRow, sent: SentCommand, desired: boolean): void {
-    void sent.outcome.then(o => {
-      // An acknowledgement can arrive while the gateway stops: no check is armed after stop() (the database closes).
-      if (o.status !== 'acked' || this.stopped) return
-      const timer = this.ctx.clock.setTimeout(() => {
-        this.checks.delete(timer)
-        this.compare(ch.id, desired).catch(err => this.log.error({ err, relayId: ch.id }, 'relay state check failed'))
-      }, this.ctx.config.commands.ackTimeoutMs)
-      this.checks.add(timer)
-    })
-  }
-
-  private async compare (id: number, desired: boolean): Promise<void> {
-    const now = await this.repo.byId(id)
-    if (now === undefined || now.desiredState !== desired || now.currentState === desired) return
-    await this.ctx.events.log({
-      level: 'warning',
-      type: 'relay_state_mismatch',
-      source: 'gateway',
-      target: `${now.deviceUuid}/${now.channelNumber}`,
-      payload: { desired, current: now.currentState }
-    })
-  }
-
-  private armMaxOn (ch: ChannelRow): void {
-    this.maxOn.get(ch.id)?.cancel()
-    this.maxOn.set(ch.id, this.ctx.clock.setTimeout(() => {
-      this.maxOn.delete(ch.id)
-      void this.autoOff(ch)
-    }, ch.maxOnMs ?? 0))
-  }
-
-  private async autoOff (ch: ChannelRow): Promise<void> {
-    try {
-      await this.turnOff(ch, { deviceUuid: ch.deviceUuid, channel: ch.channelNumber, action: 'off', source: 'system' })
-      await this.ctx.events.log({
-        level: 'warning',
-        type: 'relay_max_on',
-        source: 'gateway',
-        action: 'off',
-        target: `${ch.deviceUuid}/${ch.channelNumber}`,
-        payload: { max_on_ms: ch.maxOnMs }
-      })
-    } catch (err) {
-      this.log.error({ err, deviceUuid: ch.deviceUuid, channel: ch.channelNumber }, 'max-on auto-off failed')
-    }
-  }
-
-  private releaseHoldsOf (clientId: string): void {
-    for (const [id, hold] of this.holds) {
-      if (hold.clientId !== clientId) continue
-      hold.timer.cancel()
-      this.holds.delete(id)
-      void this.repo.byId(id).then(ch => {
-        if (ch !== undefined) {
-          return this.turnOff(ch, {
-            deviceUuid: ch.deviceUuid,
-            channel: ch.channelNumber,
-            action: 'off',
-            source: 'system'
-          })
-        }
-      }).catch(err => this.log.error({ err, clientId }, 'hold release failed'))
-    }
-  }
-
-  private clearChannelTimers (id: number): void {
-    this.holds.get(id)?.timer.cancel()
-    this.holds.delete(id)
-    this.maxOn.get(id)?.cancel()
-    this.maxOn.delete(id)
-  }
-
-  private cancelTimers (): void {
-    for (const id of [...this.holds.keys(), ...this.maxOn.keys()]) this.clearChannelTimers(id)
   }
 }

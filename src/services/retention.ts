@@ -1,9 +1,10 @@
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
-import { MINUTE_MS, TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
-import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
-import { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
+import { MINUTE_MS, type TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
+import { CHUNK_WINDOW_MS, type TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
+import type { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
 
 const DAY_MS = 86_400_000
 /** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
@@ -41,10 +42,10 @@ export class RetentionService implements Service {
   private readonly aggregateChunks: TelemetryAggregateChunkRepository
   private readonly log: Logger
 
-  constructor (private readonly ctx: AppContext) {
-    this.repo = new TelemetryRetentionRepository(ctx.db.dataSource)
-    this.chunks = new TelemetryChunkRepository(ctx.db.dataSource)
-    this.aggregateChunks = new TelemetryAggregateChunkRepository(ctx.db.dataSource)
+  constructor (private readonly ctx: Services) {
+    this.repo = ctx.repos.retention
+    this.chunks = ctx.repos.telemetryChunks
+    this.aggregateChunks = ctx.repos.telemetryAggregateChunks
     this.log = ctx.log.child({ module: 'retention' })
   }
 
@@ -130,7 +131,7 @@ export class RetentionService implements Service {
   private async chunked (report: RetentionReport, step: () => Promise<number>): Promise<number> {
     let total = 0
     while (!this.stopped) {
-      // Each step waits for the single SQLite connection to be free of others' transactions (whenFree).
+      // Each step waits for the single SQLite connection to be free of others' transactions (SqliteStore.write).
       const n = await step()
       report.chunks++
       total += n

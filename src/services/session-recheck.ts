@@ -1,7 +1,8 @@
 import type { Client } from 'aedes'
 import { liveSessions } from '../broker/sessions.js'
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
 import type { Principal } from '../auth/principal.js'
 
@@ -26,7 +27,7 @@ export class SessionRecheckService implements Service {
   private checking?: Promise<number>
   private readonly expiries = new Map<Client, Timer>()
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'access' })
   }
 

@@ -1,10 +1,9 @@
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/types.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
-import type { Database } from '../persistence/database.js'
-import { TelemetryRepository } from '../persistence/repositories/telemetry.js'
-import { telemetryInterceptor } from '../gateway/handlers/telemetry.js'
+import type { TelemetryRepository } from '../persistence/repositories/telemetry.js'
 import { TelemetryBuffer, type TelemetryBufferState } from './telemetry-buffer.js'
 
 export interface TelemetryState extends TelemetryBufferState {
@@ -16,7 +15,7 @@ export interface TelemetryState extends TelemetryBufferState {
 const REFUSED_LOG_WINDOW_MS = 10_000
 
 /**
- * The telemetry parts shared by the ingest interceptor, the CAN handler, /health and the final flush:
+ * The telemetry parts shared by the ingest step (gateway/handlers/telemetry.ts), the CAN handler, /health and the final flush:
  * built by app.ts right after the database, before the broker, so it can be flushed after the broker closes.
  */
 export class TelemetryStore {
@@ -28,10 +27,10 @@ export class TelemetryStore {
   private suppressed = 0
   private lastLogAt = -Infinity
 
-  constructor (deps: { config: Config, db: Database, clock: Clock, log: Logger }) {
+  constructor (deps: { config: Config, clock: Clock, log: Logger, repo: TelemetryRepository }) {
     this.log = deps.log.child({ module: 'telemetry' })
     this.clock = deps.clock
-    this.repo = new TelemetryRepository(deps.db.dataSource)
+    this.repo = deps.repo
     this.buffer = new TelemetryBuffer(this.repo, deps.config.telemetry, deps.clock, this.log)
   }
 
@@ -57,21 +56,16 @@ export class TelemetryStore {
 }
 
 /**
- * Ingest of SPEC §3 telemetry: a publish-pipeline step (gateway/handlers/telemetry.ts) feeding the store's
+ * Ingest of SPEC §3 telemetry: an inbound step (gateway/inbound.ts, gateway/handlers/telemetry.ts) feeds the store's
  * buffer. Stopping writes what is buffered; the buffer keeps accepting until the broker has closed, and app.ts
  * drains it once more after that, so a QoS 0 reading that reached the gateway before SIGTERM is kept.
  */
 export class TelemetryService implements Service {
   readonly name = 'telemetry'
 
-  constructor (private readonly ctx: AppContext) {}
+  constructor (private readonly ctx: Services) {}
 
-  async start (): Promise<void> {
-    const { telemetry, clock, config } = this.ctx
-    const step = telemetryInterceptor(telemetry, () => clock.now(), config.telemetry.maxPayloadKeys)
-    // Stays in the pipeline after stop(): readings keep arriving until the broker has closed its clients.
-    this.ctx.hooks.intercept(step)
-  }
+  async start (): Promise<void> {}
 
   async stop (): Promise<void> {
     await this.ctx.telemetry.buffer.drain()

@@ -1,4 +1,4 @@
-import type { ThemePayload, ThemeStyle } from '../gateway/topics.js'
+import type { ThemePayload, ThemeStyle } from '../protocol/index.js'
 import type { ThemeFields, ThemeOverride } from '../persistence/repositories/themes.js'
 
 /**

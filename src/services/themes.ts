@@ -1,10 +1,11 @@
 import type { Theme } from '../../entities/theme.js'
 import { retainedMessages } from '../broker/retained.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
-import { configTopics, type ConfigUpdatePayload } from '../gateway/topics.js'
+import { topicOf, type ConfigUpdatePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
-import { ThemesRepository, type ThemeFields, type ThemeOverride } from '../persistence/repositories/themes.js'
+import type { ThemesRepository, ThemeFields, ThemeOverride } from '../persistence/repositories/themes.js'
 import { serialQueue, type SerialQueue } from './serial-queue.js'
 import { DEFAULT_THEME, themePayload } from './theme-payload.js'
 
@@ -18,7 +19,7 @@ export interface ThemeView extends ThemeFields {
   updatedAt: string
 }
 
-type Deps = Pick<AppContext, 'log' | 'clock' | 'db' | 'broker' | 'events'>
+type Deps = Pick<Services, 'log' | 'clock' | 'broker' | 'events' | 'repos'>
 
 const ALL = 'themes'
 
@@ -62,7 +63,7 @@ export class ThemeService implements Service {
   private readonly queue: SerialQueue
 
   constructor (private readonly deps: Deps) {
-    this.repo = new ThemesRepository(deps.db.dataSource)
+    this.repo = deps.repos.themes
     this.log = deps.log.child({ module: 'themes' })
     this.queue = serialQueue()
   }
@@ -71,8 +72,8 @@ export class ThemeService implements Service {
     await this.queue.run(ALL, async () => {
       const active = await this.repo.active() ?? await this.activateDefault()
       const want = Buffer.from(JSON.stringify(themePayload(fieldsOf(active))))
-      const have = (await retainedMessages(this.deps.broker.aedes, configTopics.theme)).get(configTopics.theme)
-      if (have?.equals(want) !== true) { await this.deps.broker.publish(configTopics.theme, want, { qos: 1, retain: true }) }
+      const have = (await retainedMessages(this.deps.broker.aedes, topicOf('configTheme'))).get(topicOf('configTheme'))
+      if (have?.equals(want) !== true) { await this.deps.broker.publish(topicOf('configTheme'), want, { qos: 1, retain: true }) }
     })
   }
 
@@ -165,9 +166,9 @@ export class ThemeService implements Service {
   /** After the commit: the retained theme, then the announcement. */
   private async publish (t: Theme): Promise<void> {
     const payload = themePayload(fieldsOf(t))
-    await this.deps.broker.publish(configTopics.theme, payload, { qos: 1, retain: true })
+    await this.deps.broker.publish(topicOf('configTheme'), payload, { qos: 1, retain: true })
     const update: ConfigUpdatePayload = { scope: 'theme', name: payload.name, version: payload.version }
-    await this.deps.broker.publish(configTopics.update, update, { qos: 1 })
+    await this.deps.broker.publish(topicOf('configUpdate'), update, { qos: 1 })
   }
 
   private changed (action: 'created' | 'updated' | 'deleted' | 'activated', t: Theme, username?: string): void {

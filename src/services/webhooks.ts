@@ -1,5 +1,6 @@
 import type { Timer } from '../clock.js'
-import type { AppContext, Service } from '../context.js'
+import type { Service } from '../context.js'
+import type { Services } from './index.js'
 import type { Logger } from '../log.js'
 import type { DueDelivery } from '../persistence/repositories/webhook-outbox.js'
 import { backoffMs } from './webhook-policy.js'
@@ -41,7 +42,7 @@ export class WebhookService implements Service {
     void this.pump()
   }
 
-  constructor (private readonly ctx: AppContext) {
+  constructor (private readonly ctx: Services) {
     this.log = ctx.log.child({ module: 'webhooks' })
   }
 

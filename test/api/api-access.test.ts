@@ -28,7 +28,7 @@ t.test('/api/v1 routes need a valid token of a current, enabled user', async t =
   const token = await login(app, viewer.username, viewer.password)
   t.match(await call(`Bearer ${token}`), { status: 200, body: { device: uuid } })
 
-  await app.gateway.ctx.repos.users.update(viewer.username, { enabled: false }, Date.now())
+  await app.gateway.services.repos.users.update(viewer.username, { enabled: false }, Date.now())
   t.match(
     await call(`Bearer ${token}`),
     { status: 401, body: { error: { message: 'unknown or disabled user' } } },
@@ -39,8 +39,8 @@ t.test('/api/v1 routes need a valid token of a current, enabled user', async t =
 t.test('a role below the route\'s is 403; the acting user is in ctx.state', async t => {
   const app = await startApp(t)
   const koa = new Koa()
-  koa.use(errorMiddleware(app.gateway.ctx.log))
-  koa.use(requireApiRole(app.gateway.ctx, 'operator'))
+  koa.use(errorMiddleware(app.gateway.services.log))
+  koa.use(requireApiRole(app.gateway.services, 'operator'))
   koa.use(ctx => { ctx.body = ctx.state.user })
   const server = koa.listen(0, '127.0.0.1')
   t.teardown(() => server.close())

@@ -31,7 +31,7 @@ t.test('first start creates admin with a password in a 0600 file; login gives a 
   t.ok(Date.parse(res.body.expiresAt) - Date.now() > 11 * 3600_000, 'auth.jwtExpiresInS (12 h)')
   const c = await connect(t, app.wsUrl, { username: 'admin', password: res.body.token })
   t.equal(c.connected, true)
-  t.not((await app.gateway.ctx.repos.users.byUsername('admin'))?.lastLoginAt, null)
+  t.not((await app.gateway.services.repos.users.byUsername('admin'))?.lastLoginAt, null)
 
   await app.stop()
   const again = await startApp(t, { dataDir: app.config.dataDir })
@@ -44,7 +44,7 @@ t.test('login errors: bad credentials, disabled user, schema, bad JSON, too larg
   const url = `${app.httpUrl}/api/v1/auth/login`
   const u = await createUser(app, { role: 'viewer' })
   const off = await createUser(app, { role: 'operator' })
-  await app.gateway.ctx.repos.users.update(off.username, { enabled: false }, Date.now())
+  await app.gateway.services.repos.users.update(off.username, { enabled: false }, Date.now())
 
   t.match(await post(url, JSON.stringify({ username: u.username })), {
     status: 400,
@@ -76,7 +76,7 @@ t.test('login errors: bad credentials, disabled user, schema, bad JSON, too larg
     { status: 429, body: { error: { code: 'GW_ERR_AUTH_THROTTLED' } } },
     'third failure from this address started a penalty'
   )
-  const rows = await app.gateway.ctx.repos.events.recent({ eventType: 'auth_failed' })
+  const rows = await app.gateway.services.repos.events.recent({ eventType: 'auth_failed' })
   t.same(rows.map(r => r.target).reverse(), [off.username, u.username, 'nobody'])
   t.equal(rows[0].source, 'api')
 })

@@ -19,7 +19,7 @@ t.test('GET /events?since= returns exactly the events after since, oldest first,
   await h.token('viewer')
   clock.advance(10) // past the events of the start
   const log = async (e: Partial<EventInput>): Promise<number> => {
-    const m = await app.gateway.ctx.events.log({ level: 'info', type: 'test_a', source: 'test', ...e })
+    const m = await app.gateway.services.events.log({ level: 'info', type: 'test_a', source: 'test', ...e })
     if (m === undefined) throw new Error('not logged')
     return m.id
   }
@@ -92,7 +92,7 @@ t.test('GET /events?since= returns exactly the events after since, oldest first,
 t.test('an event still waiting for the connection holds the pollers\' horizon before its time', async t => {
   const clock = new FakeClock()
   const app = await startApp(t, { clock })
-  const { db, events, repos } = app.gateway.ctx
+  const { db, events, repos } = app.gateway.services
   let end: () => void = () => {}
   const held = new Promise<void>(resolve => { end = resolve })
   const tx = db.dataSource.transaction(async m => { await m.query('SELECT 1'); await held })
@@ -111,7 +111,7 @@ t.test('events page in SQL: total counts every match, offset skips', async t => 
   const app = await startApp(t)
   const h = harness(app)
   for (let i = 0; i < 5; i++) {
-    await app.gateway.ctx.events.log({ level: 'info', type: 'paged', source: 'test', payload: { i } })
+    await app.gateway.services.events.log({ level: 'info', type: 'paged', source: 'test', payload: { i } })
   }
   const res = await events(h, { type: 'paged', limit: 2, offset: 1 })
   t.match(res.body, {

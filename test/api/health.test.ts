@@ -22,7 +22,7 @@ t.test('GET /health reports every part', async t => {
   t.same(body.backup, { enabled: true, dir: `${app.config.dataDir}/backups`, count: 0, lastAt: null, ageS: null })
   t.match(body.telemetry, { buffered: 0, lagMs: 0, backpressure: false })
   t.same(body.emergency, { active: false, since: null, reason: null, source: null })
-  await app.gateway.control.emergency.trigger({
+  await app.gateway.services.emergency.trigger({
     reason: 'driver pressed the button',
     actor: { kind: 'user', username: 'op', role: 'operator' }
   })
@@ -43,7 +43,7 @@ t.test('GET /health has no backup part (and no db size) without a SQLite file', 
 
 t.test('GET /health is 503 when the database is down', async t => {
   const app = await startApp(t)
-  await app.gateway.ctx.db.dataSource.destroy()
+  await app.gateway.services.db.dataSource.destroy()
   const res = await fetch(`${app.httpUrl}/health`)
   t.equal(res.status, 503)
   t.match(await res.json(), { status: 'down', db: { ok: false } })

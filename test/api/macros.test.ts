@@ -35,7 +35,7 @@ t.test('a macro over the API: created, executed (one run at a time), cancelled i
   const exec = await h.call('POST', `/macros/${id}/execute`, { token: op })
   t.match(exec, { status: 202, body: { runId: Number, macroId: id, status: 'running' } })
   await waitFor(() => relayActions(board).length === 1)
-  await eventually(async () => (await h.app.gateway.ctx.repos.macros.run(exec.body.runId))?.currentStep === 2)
+  await eventually(async () => (await h.app.gateway.services.repos.macros.run(exec.body.runId))?.currentStep === 2)
   t.match(
     await h.call('POST', `/macros/${id}/execute`, { token: op }),
     { status: 409, body: { error: { code: 'GW_ERR_MACRO_RUNNING' } } },
@@ -65,9 +65,9 @@ t.test('a macro over the API: created, executed (one run at a time), cancelled i
   // Again, to the end this time.
   const second = await h.call('POST', `/macros/${id}/execute`, { token: op })
   t.equal(second.status, 202)
-  await eventually(async () => (await h.app.gateway.ctx.repos.macros.run(second.body.runId))?.currentStep === 2)
+  await eventually(async () => (await h.app.gateway.services.repos.macros.run(second.body.runId))?.currentStep === 2)
   await clock.tick(10_000)
-  await eventually(async () => (await h.app.gateway.ctx.repos.macros.run(second.body.runId))?.status === 'completed')
+  await eventually(async () => (await h.app.gateway.services.repos.macros.run(second.body.runId))?.status === 'completed')
   t.same(relayActions(board), ['on1', 'on1', 'on2'])
 
   const runs = await h.call('GET', `/macros/${id}/runs`, { token: viewer })
@@ -129,12 +129,12 @@ t.test('actions are validated with the engine\'s schema, naming the field; mqtt_
 
   // A stored action the schema refuses (written around the API) fails its run at that step, saying why.
   const bad = await create([{ type: 'delay', params: { ms: 1 } }])
-  await h.app.gateway.ctx.db.dataSource
+  await h.app.gateway.services.db.dataSource
     .getRepository(MacroAction)
     .update({ macroId: bad.body.id }, { params: { ms: -5 } })
   const exec = await h.call('POST', `/macros/${bad.body.id as number}/execute`, { token: await h.token('operator') })
-  await eventually(async () => (await h.app.gateway.ctx.repos.macros.run(exec.body.runId))?.status === 'failed')
-  t.match(await h.app.gateway.ctx.repos.macros.run(exec.body.runId), {
+  await eventually(async () => (await h.app.gateway.services.repos.macros.run(exec.body.runId))?.status === 'failed')
+  t.match(await h.app.gateway.services.repos.macros.run(exec.body.runId), {
     message: /^step 1 \(delay\): invalid action: \/params\/ms must be >= 0/
   })
 })
@@ -146,10 +146,10 @@ t.test('deleting a running macro cancels its run first', async t => {
     body: { name: 'long', actions: [{ type: 'delay', params: { ms: 3_600_000 } }] }
   })
   const id = created.body.id as number
-  const started = await h.app.gateway.control.macros.run({ macroId: id, source: 'api' })
+  const started = await h.app.gateway.services.macros.run({ macroId: id, source: 'api' })
   t.equal((await h.call('DELETE', `/macros/${id}`, { token: await h.token('admin') })).status, 204)
   t.equal(await started.done, 'cancelled')
-  t.equal(h.app.gateway.control.macros.isRunning(id), false)
+  t.equal(h.app.gateway.services.macros.isRunning(id), false)
   t.match(await h.call('GET', `/macros/${id}`, { token: await h.token('viewer') }), {
     status: 404,
     body: { error: { code: 'GW_ERR_MACRO_NOT_FOUND' } }

@@ -142,7 +142,7 @@ t.test('/metrics parses as Prometheus text and its counters move with the traffi
 
   // A relay command acknowledged by a simulated board: one observation in the latency histogram.
   const board = await simBoard(t, app, { channels: [{ channel: 1 }, { channel: 2 }] })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   const { client: panel } = await userClient(t, app, 'operator')
   await panel.publishAsync(`autocore/relays/${board.uuid}/set`, JSON.stringify({ channel: 1, action: 'on' }), {
     qos: 1

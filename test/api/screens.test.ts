@@ -80,7 +80,7 @@ t.test('activation honours the channel\'s own relay mutex group, the item\'s act
   )
 
   const n = board.commands.length
-  await h.app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  await h.app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
   await waitFor(() => board.commands.length === n + 3)
   t.match(await h.call('POST', `/screens/items/${fwd}/activate`, { token: op }), {
     status: 423,

@@ -90,13 +90,13 @@ async function store (t: Tap.Test, chunkStore: boolean): Promise<Store> {
   const { uuid } = await provisionDevice(app, { uuid: 'stores-device' })
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
-  const deviceId = await app.gateway.ctx.telemetry.repo.deviceId(uuid) as number
+  const deviceId = await app.gateway.services.telemetry.repo.deviceId(uuid) as number
   return {
     app,
     uuid,
     token,
     deviceId,
-    retention: new RetentionService({ ...app.gateway.ctx, clock: new FakeClock(NOW) })
+    retention: new RetentionService({ ...app.gateway.services, clock: new FakeClock(NOW) })
   }
 }
 
@@ -173,8 +173,8 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   t.equal(chunks.deviceId, rows.deviceId)
   const data = generate(rows.deviceId)
   for (let i = 0; i < data.length; i += 1000) {
-    rows.app.gateway.ctx.telemetry.repo.insertManySync(data.slice(i, i + 1000))
-    chunks.app.gateway.ctx.telemetry.repo.insertManySync(data.slice(i, i + 1000))
+    rows.app.gateway.services.telemetry.repo.insertManySync(data.slice(i, i + 1000))
+    chunks.app.gateway.services.telemetry.repo.insertManySync(data.slice(i, i + 1000))
   }
   await compare(t, rows, chunks, 'before retention (chunk store all head)')
 
@@ -182,7 +182,7 @@ t.test('every telemetry route answers the same from the row store and the chunk 
   const c1 = await chunks.retention.runOnce()
   t.ok(r1.folded > 0)
   t.ok((c1.chunked ?? 0) > 0 && (c1.chunksDropped ?? 0) > 0, `closed ${c1.chunked}, dropped ${c1.chunksDropped}`)
-  const q = async (s: Store, sql: string): Promise<any> => (await s.app.gateway.ctx.db.dataSource.query(sql))[0]
+  const q = async (s: Store, sql: string): Promise<any> => (await s.app.gateway.services.db.dataSource.query(sql))[0]
   const head = await q(chunks, 'SELECT COUNT(*) AS n, MIN(ts) AS first FROM telemetry_data')
   t.ok(
     head.n > 0 && head.first >= Math.floor((NOW - 5 * MIN) / HOUR) * HOUR,
@@ -267,8 +267,8 @@ t.test('every telemetry route answers the same from the row store and the chunk 
       ts: FROM + 2 * HOUR + 5_000
     }
   ]
-  rows.app.gateway.ctx.telemetry.repo.insertManySync(late)
-  chunks.app.gateway.ctx.telemetry.repo.insertManySync(late)
+  rows.app.gateway.services.telemetry.repo.insertManySync(late)
+  chunks.app.gateway.services.telemetry.repo.insertManySync(late)
   await compare(t, rows, chunks, 'late readings in the head beside closed chunks')
   // The row store folds the late readings past raw retention, the chunk store closes them and drops their chunks.
   t.equal((await rows.retention.runOnce()).folded, 2)

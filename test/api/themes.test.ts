@@ -40,7 +40,7 @@ t.test('theme versions only grow, even when the clock stands still; activating t
   'nothing', async t => {
   const clock = new FakeClock()
   const app = await startApp(t, { clock })
-  const themes = app.gateway.ctx.themes
+  const themes = app.gateway.services.themes
   const base = await themes.active()
   t.match(base, { name: 'default', isActive: true }, 'the default theme, activated at start')
   const other = await themes.create({ name: 'other', colors: { primary: '#000' }, fonts: null, deviceOverrides: null })
@@ -94,5 +94,5 @@ t.test('a device config that would not fit an MQTT message is refused before any
     body: { config: { blob: 'x'.repeat(1024) } }
   })
   t.match(res, { status: 413, body: { error: { code: 'GW_ERR_DEVICE_CONFIG_TOO_LARGE' } } })
-  t.match(await app.gateway.ctx.deviceConfig.view(uuid), { version: 0, config: {} })
+  t.match(await app.gateway.services.deviceConfig.view(uuid), { version: 0, config: {} })
 })

@@ -8,7 +8,7 @@ import { connect } from '../helpers/mqtt.js'
 t.test('the last enabled admin is never deleted, disabled or demoted (API and CLI)', async t => {
   const app = await startApp(t)
   const h = harness(app)
-  const users = app.gateway.ctx.repos.users
+  const users = app.gateway.services.repos.users
   const boss = await createUser(app, { role: 'admin' })
   const token = await login(app, boss.username, boss.password)
   const errors: string[] = []
@@ -99,7 +99,7 @@ t.test('users: names and passwords follow the CLI\'s rules; no hash in any answe
   t.match(await h.call('PATCH', '/users/ana', { token, body: {} }), { status: 400 }, 'an empty change is refused')
   const list = await h.call('GET', '/users', { token })
   t.notMatch(JSON.stringify(list.body), /hash|scrypt/i)
-  const events = await app.gateway.ctx.repos.events.recent({ eventType: 'user_created' })
+  const events = await app.gateway.services.repos.events.recent({ eventType: 'user_created' })
   t.match(events, [{ target: 'ana', source: 'api', payload: { role: 'viewer' } }], 'an event names who created whom')
   t.notMatch(JSON.stringify(events), /long enough/)
 })

@@ -16,11 +16,11 @@ t.test('a generated secret is answered once; a given one never; neither is liste
   t.equal(given.status, 201)
   t.notOk('secret' in given.body, 'a secret the admin chose is not echoed')
   t.equal(
-    (await app.gateway.ctx.repos.webhooks.get(given.body.id))?.secret,
+    (await app.gateway.services.repos.webhooks.get(given.body.id))?.secret,
     'sixteen-chars-or-more',
     'it is stored, for signing'
   )
-  t.equal((await app.gateway.ctx.repos.webhooks.get(generated.body.id))?.secret, generated.body.secret)
+  t.equal((await app.gateway.services.repos.webhooks.get(generated.body.id))?.secret, generated.body.secret)
 
   const texts = [
     JSON.stringify((await h.call('GET', '/webhooks', { token })).body),
@@ -66,7 +66,7 @@ t.test('a new URL or re-enabling closes an open circuit; other changes keep it',
   const app = await startApp(t, { clock })
   const h = harness(app)
   const token = await h.token('admin')
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const { id } = await ctx.repos.webhooks.create({ url: 'http://127.0.0.1:9/x', secret: 'k'.repeat(16), events: ['*'], minLevel: 'info', enabled: false }, clock.now())
   const open = async (): Promise<void> => {
     await ctx.db.dataSource.query('UPDATE webhooks SET failure_count = 7, circuit_open_until = ? WHERE id = ?', [

@@ -17,7 +17,7 @@ t.test('a persistence failure while routing a publish is logged and counted; the
   const pub = await connect(t, a.mqttUrl, { clientId: 'pub' })
 
   // The level store fails for one lookup, as a full or failing disk would.
-  const store = (a.gateway.ctx.broker.aedes as unknown as { persistence: Store }).persistence
+  const store = (a.gateway.services.broker.aedes as unknown as { persistence: Store }).persistence
   const lookup = store.subscriptionsByTopic.bind(store)
   let failures = 1
   store.subscriptionsByTopic = async topic => {

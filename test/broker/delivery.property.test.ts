@@ -1,7 +1,7 @@
 import mqtt from 'mqtt'
 import fc from 'fast-check'
 import t from 'tap'
-import { matchesFilter } from '../../src/gateway/topics.js'
+import { covers } from '../../src/protocol/index.js'
 import { startApp } from '../helpers/app.js'
 import { waitFor } from '../helpers/mqtt.js'
 
@@ -160,7 +160,7 @@ t.test(`${CASES} generated cases: every QoS 1/2 message once, at the highest QoS
         for (const p of s.publishes) {
           const n = seq++
           for (const sub of subs) {
-            const granted = sub.filters.filter(f => matchesFilter(f.filter, p.topic)).map(f => f.qos)
+            const granted = sub.filters.filter(f => covers(f.filter, p.topic)).map(f => f.qos)
             if (granted.length === 0) continue
             if (p.retain) sub.retained.add(n)
             sub.published.set(n, p.qos)

@@ -8,16 +8,19 @@ const open = {
   acl: { rules: [{ effect: 'allow' as const, action: 'both' as const, topic: 'veh/#' }] }
 }
 
-t.test('publish interceptors: drop acks and delivers nothing, deny closes, async delays the PUBACK', async t => {
+t.test('publish steps: drop acks and delivers nothing, deny closes, async delays the PUBACK', async t => {
   const app = await startApp(t, { config: open })
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let slowSeen = false
-  app.gateway.ctx.hooks.intercept((_p, packet) => {
-    if (packet.topic === 'veh/drop') return { drop: 'bad payload' }
-    if (packet.topic === 'veh/deny') return { deny: 'not yours' }
-    if (packet.topic === 'veh/slow') return gate.then(() => { slowSeen = true; return 'deliver' as const })
-    return 'deliver'
+  app.gateway.services.hooks.useInbound({
+    handled: () => false,
+    stepsOf: () => [({ packet }) => {
+      if (packet.topic === 'veh/drop') return { drop: 'bad payload' }
+      if (packet.topic === 'veh/deny') return { deny: 'not yours' }
+      if (packet.topic === 'veh/slow') return gate.then(() => { slowSeen = true; return 'deliver' as const })
+      return 'deliver'
+    }]
   })
   const { client: sub } = await userClient(t, app, 'admin')
   await sub.subscribeAsync('#', { qos: 1 })
@@ -30,7 +33,7 @@ t.test('publish interceptors: drop acks and delivers nothing, deny closes, async
   let acked = false
   const slow = pub.publishAsync('veh/slow', 'y', { qos: 1 }).then(() => { acked = true })
   await new Promise(resolve => setTimeout(resolve, 50))
-  t.equal(acked, false, 'no PUBACK while the interceptor has not answered')
+  t.equal(acked, false, 'no PUBACK while the step has not answered')
   release()
   await slow
   t.ok(slowSeen && acked)

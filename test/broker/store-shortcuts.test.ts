@@ -46,7 +46,7 @@ t.test('PUBACKs: a persistent session\'s acknowledged messages are cleared; a cl
   await new Promise(resolve => persistent.once('close', resolve))
   const pub = await connect(t, app.mqttUrl)
   await pub.publishAsync('veh/q', 'queued', { qos: 1 })
-  const acked = new Promise(resolve => app.gateway.ctx.broker.aedes.once('ack', resolve))
+  const acked = new Promise(resolve => app.gateway.services.broker.aedes.once('ack', resolve))
   const back = await connect(t, app.mqttUrl, { clientId: 'persistent-acker', clean: false })
   t.equal((await nextMessage(back, 'veh/q')).payload.toString(), 'queued')
   await acked

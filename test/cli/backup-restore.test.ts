@@ -35,7 +35,7 @@ t.test('backup while the gateway runs, restore refused while it runs, then a res
   const dataDir = t.testdir()
   const env = { AUTOCORE_DATA_DIR: dataDir }
   const app = await startApp(t, { dataDir })
-  const repo = app.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo = app.gateway.services.db.dataSource.getRepository(EventLog)
   await repo.insert({ ts: 1, level: 'info', eventType: 'before', source: 'test' })
 
   const made = await cli(['backup'], env)
@@ -71,7 +71,7 @@ t.test('backup while the gateway runs, restore refused while it runs, then a res
   t.notOk(existsSync(join(dataDir, 'gateway.lock')), 'restore released its lock')
 
   const again = await startApp(t, { dataDir })
-  const repo2 = again.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo2 = again.gateway.services.db.dataSource.getRepository(EventLog)
   t.equal(await repo2.countBy({ eventType: 'before' }), 1)
   t.equal(await repo2.countBy({ eventType: 'after' }), 0, 'the database is the backup')
 })

@@ -120,7 +120,7 @@ t.test('health --warn/--crit against a running gateway: Nagios lines and exit co
       /disk_free=\d+B;1048576; db_size=\d+B;; writer_lag=\d+s;; emergency=0;;$/.source)
   )
 
-  await new BackupService(app.gateway.ctx).backupNow()
+  await new BackupService(app.gateway.services).backupNow()
   const ok = await run('--warn', 'disk-free=1MB,backup-age=1h', '--crit', 'backup-age=26h')
   t.equal(ok.code, 0, ok.lines.join('\n'))
   t.match(
@@ -145,7 +145,7 @@ t.test('health --warn/--crit against a running gateway: Nagios lines and exit co
   t.equal(bad.code, 3)
   t.match(bad.errors[0], /^UNKNOWN - bad threshold: unknown measure "nonsense"/)
 
-  await app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  await app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
   const stopped = await run('--crit', 'emergency=on')
   t.equal(stopped.code, 2, 'an active emergency stop trips emergency=on')
   t.match(stopped.lines[0], /^CRITICAL - .*, emergency active \(critical > active\) \|/)

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import t from 'tap'
 import { runCli } from '../../src/cli/index.js'
-import { ENGINE_SIGNALS, quantize, sample } from '../../src/simulator/boards.js'
+import { ENGINE_SIGNALS, quantize, sample } from '../../src/simulator/signals.js'
 import { rotateDeviceSecret } from '../../src/services/provisioning.js'
 import { provisionVehicle, runVehicle, secretsFile, vehicleDevices } from '../../src/simulator/vehicle.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
@@ -47,7 +47,7 @@ t.test('--devices n: one of each kind first, then sensor and relay boards in tur
 
 async function vehicle (t: Test, app: RunningApp, n = 4): Promise<Awaited<ReturnType<typeof runVehicle>>> {
   const devices = vehicleDevices(n)
-  const { secrets } = await provisionVehicle(app.gateway.ctx.repos, app.config.dataDir, devices, Date.now)
+  const { secrets } = await provisionVehicle(app.gateway.services.repos, app.config.dataDir, devices, Date.now)
   const v = await runVehicle(app.mqttUrl, devices, secrets, { rate: 10 })
   t.teardown(() => v.stop())
   return v
@@ -57,15 +57,15 @@ type Test = typeof t
 t.test('provisioned on first use, the same devices and secrets on the next run', async t => {
   const app = await startApp(t)
   const devices = vehicleDevices(4)
-  const first = await provisionVehicle(app.gateway.ctx.repos, app.config.dataDir, devices, Date.now)
+  const first = await provisionVehicle(app.gateway.services.repos, app.config.dataDir, devices, Date.now)
   t.same(first.created, devices.map(d => d.uuid))
   t.equal(statSync(secretsFile(app.config.dataDir)).mode & 0o777, 0o600, 'the secrets file is 0600')
-  t.equal((await app.gateway.ctx.repos.relays.list({ limit: 100, offset: 0 }, 'sim-relays-1')).total, 8)
-  const second = await provisionVehicle(app.gateway.ctx.repos, app.config.dataDir, devices, Date.now)
+  t.equal((await app.gateway.services.repos.relays.list({ limit: 100, offset: 0 }, 'sim-relays-1')).total, 8)
+  const second = await provisionVehicle(app.gateway.services.repos, app.config.dataDir, devices, Date.now)
   t.same(second.created, [])
   t.same(second.secrets, first.secrets)
   t.equal(
-    (await app.gateway.ctx.repos.relays.list({ limit: 100, offset: 0 }, 'sim-relays-1')).total,
+    (await app.gateway.services.repos.relays.list({ limit: 100, offset: 0 }, 'sim-relays-1')).total,
     8,
     'no channel twice'
   )
@@ -75,7 +75,7 @@ t.test('the vehicle against the real gateway: online, telemetry stored, relays o
   'emergency', async t => {
   const app = await startApp(t, { config: { relays: { defaultHoldMs: 300 } } })
   const v = await vehicle(t, app)
-  const repos = app.gateway.ctx.repos
+  const repos = app.gateway.services.repos
   for (const uuid of ['sim-sensors-1', 'sim-relays-1', 'sim-display-1', 'sim-estop-1']) {
     const until = Date.now() + WAIT
     while ((await repos.devices.byUuid(uuid))?.status !== 'online') {
@@ -135,7 +135,7 @@ t.test('the vehicle against the real gateway: online, telemetry stored, relays o
   t.equal(board.state.get(6), false, 'mutex: winch in went off before winch out went on')
 
   await v.pressEmergency()
-  await waitFor(() => app.gateway.control.emergency.record.active, WAIT)
+  await waitFor(() => app.gateway.services.emergency.record.active, WAIT)
   await waitFor(() => [...board.state.values()].every(s => !s), WAIT)
   t.pass('the button stops the vehicle: every relay off')
 })
@@ -173,7 +173,7 @@ t.test('`simulate` as a real process: connects, publishes, stops cleanly on SIGI
     throw new Error(`not started: ${p.stdout.join('\n')} ${p.stderr.join('\n')}`)
   })
   t.match(p.stdout.join('\n'), /provisioned sim-sensors-1, sim-relays-1, sim-display-1, sim-estop-1, sim-sensors-2/)
-  const repos = app.gateway.ctx.repos
+  const repos = app.gateway.services.repos
   let until = Date.now() + WAIT
   while ((await repos.devices.listByStatus('online')).length < 5) {
     if (Date.now() > until) throw new Error('not all online')
@@ -207,8 +207,8 @@ t.test('bad options, and no gateway to connect to', async t => {
 t.test('kept secrets refused (the database was restored): simulate rotates them and connects', async t => {
   const app = await startApp(t)
   const devices = vehicleDevices(4)
-  await provisionVehicle(app.gateway.ctx.repos, app.config.dataDir, devices, Date.now)
-  await rotateDeviceSecret(app.gateway.ctx.repos.devices, 'sim-sensors-1', Date.now)
+  await provisionVehicle(app.gateway.services.repos, app.config.dataDir, devices, Date.now)
+  await rotateDeviceSecret(app.gateway.services.repos.devices, 'sim-sensors-1', Date.now)
   const lines: string[] = []
   const handlers: Array<() => void> = []
   const io = {

@@ -17,7 +17,7 @@ async function eventRows (
   app: RunningApp,
   type: string
 ): Promise<Array<{ target: string | null, payload: Record<string, unknown> | null }>> {
-  return await app.gateway.ctx.repos.events.recent({ eventType: type })
+  return await app.gateway.services.repos.events.recent({ eventType: type })
 }
 
 t.test('(a) device A publishing on device B\'s topic is disconnected; B\'s subscribers never see it', async t => {
@@ -116,7 +116,7 @@ t.test('(d) a device subscribing to # is granted and receives only what it may r
 
 t.test('bad secret, expired JWT, disabled device, unknown UUID: CONNACK code and an event row each', async t => {
   const app = await startApp(t)
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const good = await provisionDevice(app)
   const off = await provisionDevice(app)
   await ctx.repos.devices.update(off.uuid, { enabled: false }, Date.now())
@@ -185,8 +185,8 @@ t.test('a burst of failed logins from one address: refused unchecked there, a de
   const codes: number[] = []
   let brokerConnacks = 0
   const countConnack = (): void => { brokerConnacks++ }
-  app.gateway.ctx.broker.aedes.on('connackSent', countConnack)
-  t.teardown(() => { app.gateway.ctx.broker.aedes.off('connackSent', countConnack) })
+  app.gateway.services.broker.aedes.on('connackSent', countConnack)
+  t.teardown(() => { app.gateway.services.broker.aedes.off('connackSent', countConnack) })
   for (let i = 0; i < 20; i++) {
     codes.push(
       await rawConnack(
@@ -249,7 +249,7 @@ t.test('[MQTT-3.1.2-6] a refused CONNECT with a device\'s client id leaves that 
     ])
   )
   await waitFor(() => got.includes(0x50))
-  const persistence = app.gateway.ctx.broker.aedes.persistence
+  const persistence = app.gateway.services.broker.aedes.persistence
   t.ok(
     await persistence.incomingGetPacket({ id: dev.uuid } as never, { messageId: 7 } as never),
     'PUBREC sent: packet 7 is stored'

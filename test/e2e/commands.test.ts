@@ -9,7 +9,7 @@ import { collect, connect, waitFor, type Client } from '../helpers/mqtt.js'
 const config = { commands: { ackTimeoutMs: 1000, maxAttempts: 3, ttlMs: 60000 } }
 
 async function row (app: RunningApp, commandId: string): Promise<Command> {
-  return await app.gateway.ctx.db.dataSource.getRepository(Command).findOneByOrFail({ commandId })
+  return await app.gateway.services.db.dataSource.getRepository(Command).findOneByOrFail({ commandId })
 }
 
 /** Polls an async condition (a DB row written off the test's path) every 10 ms, for up to 5 s. */
@@ -22,7 +22,7 @@ async function eventually (cond: () => Promise<boolean>): Promise<void> {
 }
 
 async function online (app: RunningApp, uuid: string): Promise<void> {
-  await waitFor(() => app.gateway.control.commands.isOnline(uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(uuid))
 }
 
 /**
@@ -39,7 +39,7 @@ async function firstBoot (t: Test, app: RunningApp, uuid: string, secret: string
   const client = await persistentDevice(t, app, uuid, secret)
   await client.subscribeAsync(`autocore/devices/${uuid}/command`, { qos: 1 })
   await client.endAsync()
-  await waitFor(() => !app.gateway.control.commands.isOnline(uuid))
+  await waitFor(() => !app.gateway.services.commands.isOnline(uuid))
 }
 
 t.test('command ack: published QoS 1 with command_id, closed by the response, latency recorded', async t => {
@@ -47,7 +47,7 @@ t.test('command ack: published QoS 1 with command_id, closed by the response, la
   const app = await startApp(t, { clock, config })
   const board = await simBoard(t, app, { mode: 'silent' })
   await online(app, board.uuid)
-  const sent = await app.gateway.control.commands.send({
+  const sent = await app.gateway.services.commands.send({
     deviceUuid: board.uuid,
     command: 'reboot',
     params: { delay_s: 1 },
@@ -74,14 +74,14 @@ t.test('an error response fails the command and logs an error event', async t =>
   const app = await startApp(t, { clock: new FakeClock(), config })
   const board = await simBoard(t, app, { mode: 'error' })
   await online(app, board.uuid)
-  const sent = await app.gateway.control.commands.send({
+  const sent = await app.gateway.services.commands.send({
     deviceUuid: board.uuid,
     command: 'calibrate',
     params: {},
     source: 'api'
   })
   t.match(await sent.outcome, { status: 'failed', message: 'relay driver fault' })
-  const ev = await app.gateway.ctx.db.dataSource
+  const ev = await app.gateway.services.db.dataSource
     .getRepository(EventLog)
     .findOneByOrFail({ eventType: 'command_failed' })
   t.match(ev, { level: 'error', target: board.uuid, payload: { command_id: sent.commandId } })
@@ -92,7 +92,7 @@ t.test('retry then timeout: re-sent with the same command_id after each ack time
   const app = await startApp(t, { clock, config })
   const board = await simBoard(t, app, { mode: 'silent' })
   await online(app, board.uuid)
-  const sent = await app.gateway.control.commands.send({
+  const sent = await app.gateway.services.commands.send({
     deviceUuid: board.uuid,
     command: 'ping',
     params: {},
@@ -110,7 +110,7 @@ t.test('retry then timeout: re-sent with the same command_id after each ack time
   t.match(await sent.outcome, { status: 'timeout' })
   t.same(board.commands.map(c => c.body.command_id), [sent.commandId, sent.commandId, sent.commandId])
   t.match(await row(app, sent.commandId), { status: 'timeout', attempts: 3, latencyMs: null })
-  const ev = await app.gateway.ctx.db.dataSource
+  const ev = await app.gateway.services.db.dataSource
     .getRepository(EventLog)
     .findOneByOrFail({ eventType: 'command_timeout' })
   t.match(ev, { level: 'warning', payload: { command_id: sent.commandId, attempts: 3 } })
@@ -124,7 +124,7 @@ t.test('expiry while offline: a pending command is never sent after its ttl; one
   const app = await startApp(t, { clock, config })
   const { uuid, secret } = await provisionDevice(app)
   await firstBoot(t, app, uuid, secret)
-  const stale = await app.gateway.control.commands.send({
+  const stale = await app.gateway.services.commands.send({
     deviceUuid: uuid,
     command: 'stale',
     params: {},
@@ -133,7 +133,7 @@ t.test('expiry while offline: a pending command is never sent after its ttl; one
   t.match(await row(app, stale.commandId), { status: 'pending', attempts: 0, expiresAt: clock.now() + 60000 })
   await clock.tick(60000)
   t.match(await stale.outcome, { status: 'expired' })
-  const fresh = await app.gateway.control.commands.send({
+  const fresh = await app.gateway.services.commands.send({
     deviceUuid: uuid,
     command: 'fresh',
     params: {},
@@ -148,7 +148,7 @@ t.test('expiry while offline: a pending command is never sent after its ttl; one
   t.same(commands(), ['fresh'], 'only the command within its ttl is delivered')
   t.match(await row(app, stale.commandId), { status: 'expired', attempts: 0, sentAt: null })
   t.match(await row(app, fresh.commandId), { status: 'sent', attempts: 1 })
-  t.ok(await app.gateway.ctx.db.dataSource.getRepository(EventLog).findOneBy({ eventType: 'command_expired' }))
+  t.ok(await app.gateway.services.db.dataSource.getRepository(EventLog).findOneBy({ eventType: 'command_expired' }))
 })
 
 t.test('idempotent on command_id: a repeated request creates no second command; a repeated response changes ' +
@@ -163,11 +163,11 @@ t.test('idempotent on command_id: a repeated request creates no second command; 
     source: 'api' as const,
     commandId: '6f1e4a0c-1111-4222-8333-944455556666'
   }
-  const [a, b] = await Promise.all([app.gateway.control.commands.send(req), app.gateway.control.commands.send(req)])
+  const [a, b] = await Promise.all([app.gateway.services.commands.send(req), app.gateway.services.commands.send(req)])
   t.same([a.duplicate, b.duplicate], [false, true], 'two simultaneous requests: one command')
   t.match(await a.outcome, { status: 'acked' })
   t.match(await b.outcome, { status: 'acked' })
-  const again = await app.gateway.control.commands.send(req)
+  const again = await app.gateway.services.commands.send(req)
   t.equal(again.duplicate, true)
   t.match(await again.outcome, { status: 'acked' })
   await board.client.publishAsync(
@@ -175,7 +175,7 @@ t.test('idempotent on command_id: a repeated request creates no second command; 
     JSON.stringify({ command_id: req.commandId, status: 'error' }),
     { qos: 1 }
   )
-  t.equal(await app.gateway.ctx.db.dataSource.getRepository(Command).countBy({ commandId: req.commandId }), 1)
+  t.equal(await app.gateway.services.db.dataSource.getRepository(Command).countBy({ commandId: req.commandId }), 1)
   t.match(await row(app, req.commandId), { status: 'acked' })
   t.equal(board.commands.filter(c => c.body.command_id === req.commandId).length, 1, 'the board got it once')
 })
@@ -187,9 +187,9 @@ t.test('survives a restart: a pending command is sent after the restart; one pas
   const first = await startApp(t, { clock, config, dataDir })
   const { uuid, secret } = await provisionDevice(first)
   await firstBoot(t, first, uuid, secret)
-  const old = await first.gateway.control.commands.send({ deviceUuid: uuid, command: 'old', params: {}, source: 'api' })
+  const old = await first.gateway.services.commands.send({ deviceUuid: uuid, command: 'old', params: {}, source: 'api' })
   await clock.tick(30000)
-  const recent = await first.gateway.control.commands.send({
+  const recent = await first.gateway.services.commands.send({
     deviceUuid: uuid,
     command: 'recent',
     params: {},

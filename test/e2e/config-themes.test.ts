@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { retainedMessages } from '../../src/broker/retained.js'
-import type { DeviceConfigPayload, ThemePayload, ThemeStyle } from '../../src/gateway/topics.js'
+import type { DeviceConfigPayload, ThemePayload, ThemeStyle } from '../../src/protocol/index.js'
 import { startApp, type RunningApp } from '../helpers/app.js'
 import { deviceClient, provisionDevice } from '../helpers/devices.js'
 import { collect, connect, nextMessage, waitFor, type Client, type Received } from '../helpers/mqtt.js'
@@ -64,7 +64,7 @@ t.test('a device that reboots (new connection) and requests its config receives 
   const { uuid, secret } = await provisionDevice(app, { type: 'display' })
   const topic = configTopic(uuid)
   t.equal(
-    (await retainedMessages(app.gateway.ctx.broker.aedes, topic)).size,
+    (await retainedMessages(app.gateway.services.broker.aedes, topic)).size,
     0,
     'provisioned after start: nothing retained yet'
   )
@@ -78,7 +78,7 @@ t.test('a device that reboots (new connection) and requests its config receives 
     'a device without a config is told so (version 0)'
   )
   t.same(
-    (await retainedMessages(app.gateway.ctx.broker.aedes, topic)).get(topic)?.toString(),
+    (await retainedMessages(app.gateway.services.broker.aedes, topic)).get(topic)?.toString(),
     JSON.stringify({ version: 0, config: {}, deadman: DEADMAN })
   )
   await first.endAsync()
@@ -112,7 +112,7 @@ t.test('a config change reaches an online device within one publish; the applied
   const topic = configTopic(uuid)
   // Retained as the device came online (it was provisioned after start); then it subscribes, as firmware does.
   await until(
-    async () => ({ status: 200, body: (await retainedMessages(app.gateway.ctx.broker.aedes, topic)).size }),
+    async () => ({ status: 200, body: (await retainedMessages(app.gateway.services.broker.aedes, topic)).size }),
     res => res.body === 1
   )
   await client.subscribeAsync([topic, UPDATE], { qos: 1 })
@@ -138,7 +138,7 @@ t.test('a config change reaches an online device within one publish; the applied
   )
   t.same(seen.map(m => m.topic), [topic, UPDATE], 'config first, then the announcement')
   t.same(
-    (await retainedMessages(app.gateway.ctx.broker.aedes, topic)).get(topic)?.toString(),
+    (await retainedMessages(app.gateway.services.broker.aedes, topic)).get(topic)?.toString(),
     configs[0].payload,
     'and retained'
   )
@@ -302,7 +302,7 @@ t.test('at start every device\'s retained config is made present and current, on
   'exists', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
-  const ctx = first.gateway.ctx
+  const ctx = first.gateway.services
   const a = await provisionDevice(first, { type: 'display' })
   const b = await provisionDevice(first, { type: 'sensor' })
   await ctx.deviceConfig.update(a.uuid, { page: 2 })
@@ -313,20 +313,20 @@ t.test('at start every device\'s retained config is made present and current, on
   await first.stop()
 
   const second = await startApp(t, { dataDir })
-  const retained = await retainedMessages(second.gateway.ctx.broker.aedes, 'autocore/devices/+/config')
+  const retained = await retainedMessages(second.gateway.services.broker.aedes, 'autocore/devices/+/config')
   t.same(Object.fromEntries([...retained].map(([k, v]) => [k, JSON.parse(v.toString())])), {
     [configTopic(a.uuid)]: { version: 1, config: { page: 2 }, deadman: DEADMAN },
     [configTopic(b.uuid)]: { version: 0, config: {}, deadman: DEADMAN }
   }, 'every device has its current config retained; the unknown one is cleared')
   t.match(second.logs.find(l => l.msg === 'device configs retained'), { devices: 2, published: 2, cleared: 1 })
-  const themeMsg = (await retainedMessages(second.gateway.ctx.broker.aedes, THEME)).get(THEME)
+  const themeMsg = (await retainedMessages(second.gateway.services.broker.aedes, THEME)).get(THEME)
   t.match(JSON.parse(themeMsg?.toString() ?? '{}'), {
     name: 'default',
     version: theme.version,
     device_types: { display_small: { fonts: { size_base: 18 } } }
   })
   t.same(
-    (await second.gateway.ctx.themes.list({ limit: 10, offset: 0 })).items.map(x => [x.name, x.isActive]),
+    (await second.gateway.services.themes.list({ limit: 10, offset: 0 })).items.map(x => [x.name, x.isActive]),
     [['default', true]],
     'one default theme, not a second one'
   )

@@ -20,7 +20,7 @@ async function publishOutcome (client: Client, topic: string, body: unknown): Pr
 }
 
 async function emergencyActive (app: RunningApp): Promise<boolean> {
-  const row = await app.gateway.ctx.db.dataSource.getRepository(SystemStatus).findOneBy({ key: 'emergency' })
+  const row = await app.gateway.services.db.dataSource.getRepository(SystemStatus).findOneBy({ key: 'emergency' })
   return (row?.value as { active?: boolean } | undefined)?.active === true
 }
 
@@ -50,7 +50,7 @@ t.test('an operator triggers, but may not reset; an admin resets and the event n
   const { client: operator, username: opName } = await userClient(t, app, 'operator')
   t.equal(await publishOutcome(operator, 'autocore/emergency/stop', { reason: 'op' }), 'acked')
   t.equal(await emergencyActive(app), true)
-  t.match(app.gateway.control.emergency.record, { source: `user:${opName}`, username: opName })
+  t.match(app.gateway.services.emergency.record, { source: `user:${opName}`, username: opName })
   const { client: op2 } = await userClient(t, app, 'operator')
   t.equal(await publishOutcome(op2, 'autocore/emergency/reset', {}), 'closed')
   t.equal(await emergencyActive(app), true)
@@ -58,7 +58,7 @@ t.test('an operator triggers, but may not reset; an admin resets and the event n
   t.equal(await publishOutcome(admin, 'autocore/emergency/reset', {}), 'acked')
   t.equal(await emergencyActive(app), false)
   await waitFor(() => true)
-  const ev = await app.gateway.ctx.db.dataSource
+  const ev = await app.gateway.services.db.dataSource
     .getRepository(EventLog)
     .findOneByOrFail({ eventType: 'emergency_reset' })
   t.equal(ev.username, username)
@@ -74,5 +74,5 @@ t.test('a device triggers the stop only with the emergency_button capability', a
     capabilities: ['emergency_button']
   })
   t.equal(await publishOutcome(button, 'autocore/emergency/stop', {}), 'acked')
-  t.match(app.gateway.control.emergency.record, { active: true, source: `device:${uuid}` })
+  t.match(app.gateway.services.emergency.record, { active: true, source: `device:${uuid}` })
 })

@@ -10,13 +10,13 @@ import type { EmergencyRecord } from '../../src/services/emergency-latch.js'
 const config = { commands: { ackTimeoutMs: 1000, maxAttempts: 2, ttlMs: 60000 } }
 
 async function events (app: RunningApp, type: string): Promise<EventLog[]> {
-  return await app.gateway.ctx.db.dataSource
+  return await app.gateway.services.db.dataSource
     .getRepository(EventLog)
     .find({ where: { eventType: type }, order: { id: 'ASC' } })
 }
 
 async function stored (app: RunningApp): Promise<EmergencyRecord> {
-  return (await app.gateway.ctx.db.dataSource.getRepository(SystemStatus).findOneByOrFail({ key: 'emergency' }))
+  return (await app.gateway.services.db.dataSource.getRepository(SystemStatus).findOneByOrFail({ key: 'emergency' }))
     .value as EmergencyRecord
 }
 
@@ -39,7 +39,7 @@ async function fleet (t: Test, app: RunningApp): Promise<{ a: SimBoard, b: SimBo
   const b = await simBoard(t, app, { channels: [{ channel: 1, maxOnMs: 5000 }] })
   const { uuid: offline } = await provisionDevice(app)
   await addChannels(app, offline, [{ channel: 1 }])
-  await waitFor(() => app.gateway.control.commands.isOnline(a.uuid) && app.gateway.control.commands.isOnline(b.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(a.uuid) && app.gateway.services.commands.isOnline(b.uuid))
   // The retained state reached both boards: their subscriptions are complete. (Closing the broker while Aedes
   // still streams retained messages to a new subscription throws LEVEL_ITERATOR_NOT_OPEN from the level store.)
   await nextMessage(a.client, 'autocore/emergency/state')
@@ -74,17 +74,17 @@ t.test('emergency from a panel: persisted, broadcast, retained state, every chan
   t.match((await stored(app)).roll_call, { [a.uuid]: 'acked', [b.uuid]: 'acked', [offline]: 'pending' })
   const [ev] = await events(app, 'emergency_stop')
   t.match(ev, { level: 'critical', action: 'stop', payload: { reason: 'driver pressed stop', boards: 3 } })
-  t.equal(app.gateway.control.emergency.record.active, true)
+  t.equal(app.gateway.services.emergency.record.active, true)
 })
 
 t.test('lockout: while active, relay-on, pulse, hold and macros are refused with a reason; off still ' +
   'works', async t => {
   const app = await startApp(t, { clock: new FakeClock(), config })
   const { a } = await fleet(t, app)
-  await app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  await app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
   await waitFor(() => offs(a).length === 2)
   const before = a.commands.length
-  const relays = app.gateway.control.relays
+  const relays = app.gateway.services.relays
   for (const action of ['on', 'pulse', 'toggle'] as const) {
     await t.rejects(relays.setChannel({ deviceUuid: a.uuid, channel: 1, action, source: 'api' }), {
       code: 'GW_ERR_EMERGENCY_ACTIVE'
@@ -93,7 +93,7 @@ t.test('lockout: while active, relay-on, pulse, hold and macros are refused with
   await t.rejects(relays.hold({ deviceUuid: a.uuid, channel: 1, durationMs: 100, source: 'api' }), {
     code: 'GW_ERR_EMERGENCY_ACTIVE'
   })
-  await t.rejects(app.gateway.control.macros.run({ macroId: 1, source: 'api' }), { code: 'GW_ERR_EMERGENCY_ACTIVE' })
+  await t.rejects(app.gateway.services.macros.run({ macroId: 1, source: 'api' }), { code: 'GW_ERR_EMERGENCY_ACTIVE' })
   const { client: panel } = await userClient(t, app, 'operator')
   await panel.publishAsync(`autocore/relays/${a.uuid}/set`, JSON.stringify({ channel: 2, action: 'on' }), { qos: 1 })
   await panel.publishAsync('autocore/macros/1/run', '{}', { qos: 1 })
@@ -108,7 +108,7 @@ t.test('lockout: while active, relay-on, pulse, hold and macros are refused with
   t.equal(a.commands.length, before, 'the board got no on-command')
   const off = await relays.setChannel({ deviceUuid: a.uuid, channel: 1, action: 'off', source: 'api' })
   t.match(await off.outcome, { status: 'acked' })
-  const again = await app.gateway.control.emergency.trigger({ reason: 'twice', actor: { kind: 'gateway' } })
+  const again = await app.gateway.services.emergency.trigger({ reason: 'twice', actor: { kind: 'gateway' } })
   t.equal(again.reason, 'test', 'a second stop while active changes nothing')
 })
 
@@ -122,7 +122,7 @@ t.test('emergency from a button device; reset by admin ends it and is logged; re
   await button.publishAsync('autocore/emergency/stop', '{"reason":"button"}', { qos: 1 })
   t.match(await stored(app), { active: true, reason: 'button', source: new RegExp(uuid) })
   await waitFor(() => offs(a).length === 2)
-  const emergency = app.gateway.control.emergency
+  const emergency = app.gateway.services.emergency
   await t.rejects(emergency.reset({ actor: { kind: 'user', username: 'olga', role: 'operator' } }), {
     code: 'GW_ERR_EMERGENCY_FORBIDDEN'
   })
@@ -150,7 +150,7 @@ t.test('emergency from a button device; reset by admin ends it and is logged; re
   await eventually(async () => (await events(app, 'emergency_reset')).length === 1)
   const api = await emergency.reset({ actor: { kind: 'user', username: 'root', role: 'admin' } })
   t.equal(api.active, false, 'a reset when not active is a no-op')
-  const on = await app.gateway.control.relays.setChannel({
+  const on = await app.gateway.services.relays.setChannel({
     deviceUuid: a.uuid,
     channel: 1,
     action: 'on',
@@ -164,13 +164,13 @@ t.test('the emergency survives a restart: comes back active, re-publishes the st
   const dataDir = t.testdir()
   const first = await startApp(t, { clock, config, dataDir })
   const { a } = await fleet(t, first)
-  await first.gateway.control.emergency.trigger({
+  await first.gateway.services.emergency.trigger({
     reason: 'fire',
     actor: { kind: 'user', username: 'ana', role: 'operator' }
   })
   await first.stop()
   const second = await startApp(t, { clock, config, dataDir })
-  t.equal(second.gateway.control.emergency.record.active, true)
+  t.equal(second.gateway.services.emergency.record.active, true)
   t.ok(second.logs.some(l => l.msg === 'emergency stop still active'))
   const { client: panel } = await userClient(t, second, 'viewer')
   await panel.subscribeAsync('autocore/emergency/state', { qos: 1 })
@@ -178,7 +178,7 @@ t.test('the emergency survives a restart: comes back active, re-publishes the st
   t.equal(msg.packet.retain, true)
   t.match(JSON.parse(msg.payload.toString()), { active: true, reason: 'fire', source: 'user:ana' })
   await t.rejects(
-    second.gateway.control.relays.setChannel({ deviceUuid: a.uuid, channel: 1, action: 'on', source: 'api' }),
+    second.gateway.services.relays.setChannel({ deviceUuid: a.uuid, channel: 1, action: 'on', source: 'api' }),
     { code: 'GW_ERR_EMERGENCY_ACTIVE' }
   )
 })
@@ -188,7 +188,7 @@ t.test('roll-call: a board that never acknowledges its off-command is listed as 
   const app = await startApp(t, { clock, config })
   const { a, b } = await fleet(t, app)
   b.mode = 'silent'
-  await app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+  await app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
   await waitFor(() => offs(a).length === 2 && offs(b).length === 1)
   await eventually(async () => (await stored(app)).roll_call[a.uuid] === 'acked')
   t.equal((await stored(app)).roll_call[b.uuid], 'pending')
@@ -196,7 +196,7 @@ t.test('roll-call: a board that never acknowledges its off-command is listed as 
   await waitFor(() => offs(b).length === 2)
   await clock.tick(1000)
   await eventually(async () => (await stored(app)).roll_call[b.uuid] === 'timeout')
-  t.match(app.gateway.control.emergency.record.roll_call, { [a.uuid]: 'acked', [b.uuid]: 'timeout' })
+  t.match(app.gateway.services.emergency.record.roll_call, { [a.uuid]: 'acked', [b.uuid]: 'timeout' })
 })
 
 t.test('a stop is never lost over its payload: a long reason, a wrong type or no JSON still stops ' +

@@ -33,7 +33,7 @@ t.test('the heartbeat: QoS 0, not retained, seq counting up under one boot id; t
     deadman: true
   })
   // The helper wrote the channels straight into the database: the config is asked for again, as a board would.
-  await app.gateway.ctx.deviceConfig.request(board.uuid)
+  await app.gateway.services.deviceConfig.request(board.uuid)
   await waitFor(() => board.deadman.beats > 0 && board.deadman.contract?.fail_safe_off.length === 2, 15000)
   t.same(board.deadman.contract, {
     heartbeat_topic: `autocore/gateway/${app.config.gatewayId}/heartbeat`,

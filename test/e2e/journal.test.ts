@@ -60,14 +60,14 @@ t.test('every control action kind is journaled with who, through what, when and 
   const ad = await login(app, admin.username, admin.password)
   const vi = await login(app, viewer.username, viewer.password)
   const board = await simBoard(t, app, { channels: [{ channel: 3 }, { channel: 5 }] })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   const ids = Object.fromEntries(
-    (await app.gateway.ctx.repos.relays.list({ limit: 10, offset: 0 }, board.uuid)).rows.map(r => [
+    (await app.gateway.services.repos.relays.list({ limit: 10, offset: 0 }, board.uuid)).rows.map(r => [
       r.channelNumber,
       r.id
     ])
   )
-  const macroId = await app.gateway.ctx.repos.macros.create(
+  const macroId = await app.gateway.services.repos.macros.create(
     { name: 'lights', description: null, enabled: true, actions: [{ type: 'delay', params: { ms: 3_600_000 } }] },
     clock.now()
   )
@@ -200,10 +200,10 @@ t.test('the retention job deletes journal rows older than journal.retentionDays'
   const clock = new FakeClock(T0)
   const app = await startApp(t, { clock, config: { journal: { retentionDays: 1 } } })
   const actor = { kind: 'gateway' } as const
-  await app.gateway.control.journal.accepted(actor, { action: 'relay.on', target: 'x/1' })
+  await app.gateway.services.journal.accepted(actor, { action: 'relay.on', target: 'x/1' })
   clock.advance(2 * 86_400_000)
-  await app.gateway.control.journal.accepted(actor, { action: 'relay.on', target: 'x/2' })
-  const report = await new RetentionService(app.gateway.ctx).runOnce()
+  await app.gateway.services.journal.accepted(actor, { action: 'relay.on', target: 'x/2' })
+  const report = await new RetentionService(app.gateway.services).runOnce()
   t.equal(report.journalDeleted, 1)
-  t.same((await app.gateway.ctx.repos.journal.find({ limit: 10 })).map(e => e.target), ['x/2'])
+  t.same((await app.gateway.services.repos.journal.find({ limit: 10 })).map(e => e.target), ['x/2'])
 })

@@ -19,7 +19,7 @@ async function eventually (cond: () => Promise<boolean> | boolean): Promise<void
 type Step = Pick<MacroAction, 'actionType' | 'params'> & { condition?: Record<string, unknown> }
 
 async function macro (app: RunningApp, name: string, steps: Step[], enabled = true): Promise<number> {
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const r = await ds.getRepository(Macro).insert({ name, enabled, createdAt: 0, updatedAt: 0 })
   const id = r.identifiers[0].id as number
   for (const [i, s] of steps.entries()) {
@@ -37,11 +37,11 @@ async function macro (app: RunningApp, name: string, steps: Step[], enabled = tr
 }
 
 async function runs (app: RunningApp, macroId: number): Promise<MacroRun[]> {
-  return await app.gateway.ctx.db.dataSource.getRepository(MacroRun).find({ where: { macroId }, order: { id: 'ASC' } })
+  return await app.gateway.services.db.dataSource.getRepository(MacroRun).find({ where: { macroId }, order: { id: 'ASC' } })
 }
 
 async function events (app: RunningApp, type: string): Promise<EventLog[]> {
-  return await app.gateway.ctx.db.dataSource
+  return await app.gateway.services.db.dataSource
     .getRepository(EventLog)
     .find({ where: { eventType: type }, order: { id: 'ASC' } })
 }
@@ -57,9 +57,9 @@ async function setup (
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config })
   const board = await simBoard(t, app, { channels: [{ channel: 1 }, { channel: 2 }] })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   const { RelayChannel } = await import('../../entities/index.js')
-  const rows = await app.gateway.ctx.db.dataSource.getRepository(RelayChannel).find()
+  const rows = await app.gateway.services.db.dataSource.getRepository(RelayChannel).find()
   return { app, clock, board, ids: Object.fromEntries(rows.map(r => [r.channelNumber, r.id])) }
 }
 
@@ -84,7 +84,7 @@ t.test('a macro over MQTT: ordered steps with a delay, a false condition skipped
   const { client: panel } = await userClient(t, app, 'operator')
   await panel.publishAsync(`autocore/macros/${id}/run`, '{}', { qos: 1 })
   await waitFor(() => relayActions(board).length === 1)
-  await eventually(() => app.gateway.control.macros.isRunning(id))
+  await eventually(() => app.gateway.services.macros.isRunning(id))
   await panel.publishAsync(`autocore/macros/${id}/run`, '{}', { qos: 1 })
   await eventually(async () => (await events(app, 'macro_refused')).length === 1)
   t.match((await events(app, 'macro_refused'))[0].payload, { code: 'GW_ERR_MACRO_RUNNING' })
@@ -113,7 +113,7 @@ t.test('cancel stops a run in its delay; an emergency stop cancels every run', a
   ]
   const a = await macro(app, 'a', steps)
   const b = await macro(app, 'b', [{ actionType: 'delay', params: { ms: 10000 } }])
-  const macros = app.gateway.control.macros
+  const macros = app.gateway.services.macros
   const runA = await macros.run({ macroId: a, source: 'api', user: 'alice' })
   await eventually(async () => (await runs(app, a))[0].currentStep === 2)
   t.equal(macros.cancel(a, 'operator changed their mind'), true)
@@ -126,7 +126,7 @@ t.test('cancel stops a run in its delay; an emergency stop cancels every run', a
   const again = await macros.run({ macroId: a, source: 'api' })
   const runB = await macros.run({ macroId: b, source: 'api' })
   await eventually(async () => (await runs(app, a))[1]?.currentStep === 2)
-  await app.gateway.control.emergency.trigger({ reason: 'stop all', actor: { kind: 'gateway' } })
+  await app.gateway.services.emergency.trigger({ reason: 'stop all', actor: { kind: 'gateway' } })
   t.same(await Promise.all([again.done, runB.done]), ['cancelled', 'cancelled'])
   t.match((await runs(app, b))[0], { status: 'cancelled', message: 'emergency stop' })
 })
@@ -134,7 +134,7 @@ t.test('cancel stops a run in its delay; an emergency stop cancels every run', a
 t.test('mqtt_publish only on allowed topics; telemetry conditions; refusals for unknown or disabled ' +
   'macros', async t => {
   const { app, board } = await setup(t)
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const device = await ds.getRepository(Device).findOneByOrFail({ uuid: board.uuid })
   await ds.getRepository(TelemetryData).insert({ deviceId: device.id, key: 'temp', value: 42, ts: 1 } as never)
   // autocore/display/# (macros.publishTopics) is outside the SPEC §3 contract: only admins may read it.
@@ -152,7 +152,7 @@ t.test('mqtt_publish only on allowed topics; telemetry conditions; refusals for 
       condition: { telemetry: { uuid: board.uuid, key: 'temp' }, op: '<', value: 40 }
     }
   ])
-  const macros = app.gateway.control.macros
+  const macros = app.gateway.services.macros
   t.equal(await (await macros.run({ macroId: ok, source: 'api' })).done, 'completed')
   t.same(JSON.parse((await nextMessage(watcher, 'autocore/display/banner')).payload.toString()), { text: 'hot' })
   const bad = await macro(app, 'spoof', [

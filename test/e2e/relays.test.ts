@@ -28,7 +28,7 @@ async function setup (
       { channel: 6, name: 'spare', enabled: false }
     ]
   })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   const { client: panel } = await userClient(t, app, 'operator')
   return { app, clock, board, panel }
 }
@@ -38,7 +38,7 @@ const set = async (panel: Client, uuid: string, body: Record<string, unknown>): 
 }
 
 async function events (app: RunningApp, type: string): Promise<EventLog[]> {
-  return await app.gateway.ctx.db.dataSource
+  return await app.gateway.services.db.dataSource
     .getRepository(EventLog)
     .find({ where: { eventType: type }, order: { id: 'ASC' } })
 }
@@ -120,7 +120,7 @@ t.test('pulse carries its duration; current_state only from the board report; re
   t.match(board.commands[0].body, { channel: 5, action: 'pulse', duration_ms: 250 })
   await set(panel, board.uuid, { channel: 4, action: 'on' })
   await waitFor(() => board.state.get(4) === true)
-  const repo = app.gateway.ctx.db.dataSource.getRepository(RelayChannel)
+  const repo = app.gateway.services.db.dataSource.getRepository(RelayChannel)
   await eventually(async () => (await repo.findOneByOrFail({ channelNumber: 4 })).currentState === true)
   await set(panel, board.uuid, { channel: 9, action: 'on' })
   await set(panel, board.uuid, { channel: 6, action: 'on' })
@@ -146,7 +146,7 @@ t.test('desired vs current: an acked command the board does not carry out is a m
   const { app, clock, board, panel } = await setup(t, 'ack-only')
   await set(panel, board.uuid, { channel: 4, action: 'on' })
   await waitFor(() => actions(board).length === 1)
-  const repo = app.gateway.ctx.db.dataSource.getRepository(RelayChannel)
+  const repo = app.gateway.services.db.dataSource.getRepository(RelayChannel)
   await eventually(async () => (await repo.findOneByOrFail({ channelNumber: 4 })).desiredState === true)
   t.equal((await repo.findOneByOrFail({ channelNumber: 4 })).currentState, null, 'not optimistic: nothing reported yet')
   await new Promise(resolve => setTimeout(resolve, 50))
@@ -157,7 +157,7 @@ t.test('desired vs current: an acked command the board does not carry out is a m
 
 t.test('the service API (for the HTTP API) follows the same rules', async t => {
   const { app, board } = await setup(t)
-  const relays = app.gateway.control.relays
+  const relays = app.gateway.services.relays
   const r = await relays.setChannel({ deviceUuid: board.uuid, channel: 1, action: 'on', source: 'api', user: 'alice' })
   t.match(await r.outcome, { status: 'acked' })
   const r2 = await relays.setChannel({
@@ -180,7 +180,7 @@ t.test('the service API (for the HTTP API) follows the same rules', async t => {
 
 t.test('mutex: when the other channel does not confirm off, this one is not turned on', async t => {
   const { app, clock, board } = await setup(t)
-  const relays = app.gateway.control.relays
+  const relays = app.gateway.services.relays
   await (await relays.setChannel({ deviceUuid: board.uuid, channel: 1, action: 'on', source: 'api' })).outcome
   t.same(actions(board), ['off2', 'on1'])
   board.mode = 'silent'

@@ -36,7 +36,7 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     const p = await relayBoard(app, [{ channel: 1 }])
     const b = await relayBoard(app, [{ channel: 3, function: 'momentary' }])
     const c = await relayBoard(app, [{ channel: 1 }, { channel: 2 }])
-    const ds = app.gateway.ctx.db.dataSource
+    const ds = app.gateway.services.db.dataSource
     const macroId = (
       await ds.getRepository(Macro).insert({ name: 'two steps', enabled: true, createdAt: 0, updatedAt: 0 })
     ).identifiers[0].id as number
@@ -50,7 +50,7 @@ async function matrix (t: Test, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
         .getRepository(MacroAction)
         .insert({ macroId, position: i + 1, actionType: s.actionType, params: s.params, condition: null } as never)
     }
-    const hook = await app.gateway.ctx.repos.webhooks.create(
+    const hook = await app.gateway.services.repos.webhooks.create(
       { url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true },
       Date.now()
     )

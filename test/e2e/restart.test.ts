@@ -9,7 +9,7 @@ import { nextMessage, waitFor } from '../helpers/mqtt.js'
 const config = { commands: { ackTimeoutMs: 1000, maxAttempts: 2, ttlMs: 120000 } }
 
 async function deviceStatus (app: RunningApp, uuid: string): Promise<string | undefined> {
-  return (await app.gateway.ctx.repos.devices.byUuid(uuid))?.status
+  return (await app.gateway.services.repos.devices.byUuid(uuid))?.status
 }
 
 async function eventually (cond: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
@@ -24,7 +24,7 @@ t.test('issue 14 reproduction: a board online before a restart gets its commands
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir, config })
   const board = await simBoard(t, first, { channels: [{ channel: 1 }] })
-  await waitFor(() => first.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => first.gateway.services.commands.isOnline(board.uuid))
   await nextMessage(board.client, 'autocore/emergency/state')
   const { client: panel } = await userClient(t, first, 'operator')
   await panel.publishAsync(`autocore/relays/${board.uuid}/set`, JSON.stringify({ channel: 1, action: 'toggle' }), {
@@ -45,19 +45,19 @@ t.test('issue 14 reproduction: a board online before a restart gets its commands
   t.same(board.history, [{ 1: true }, { 1: false }], 'the toggle after the restart reached the board, once')
 
   // An emergency stop now reaches it as relay-off commands too, acknowledged in the roll-call.
-  await second.gateway.control.relays.setChannel({ deviceUuid: board.uuid, channel: 1, action: 'on', source: 'api' })
+  await second.gateway.services.relays.setChannel({ deviceUuid: board.uuid, channel: 1, action: 'on', source: 'api' })
   await eventually(() => board.state.get(1) === true)
-  const record = await second.gateway.control.emergency.trigger({
+  const record = await second.gateway.services.emergency.trigger({
     actor: { kind: 'user', username: 'alice', role: 'operator' },
     reason: 'test'
   })
   t.ok(record.active)
   await eventually(() => board.state.get(1) === false)
-  await eventually(() => second.gateway.control.emergency.record.roll_call[board.uuid] === 'acked')
+  await eventually(() => second.gateway.services.emergency.record.roll_call[board.uuid] === 'acked')
 })
 
 async function eventsOf (app: RunningApp, type: string): Promise<Array<{ target: string | null, payload: any }>> {
-  return (await app.gateway.ctx.repos.events.recent({ eventType: type })).map(e => ({
+  return (await app.gateway.services.repos.events.recent({ eventType: type })).map(e => ({
     target: e.target,
     payload: e.payload
   }))
@@ -70,9 +70,9 @@ t.test('a momentary hold interrupted by a restart is released: the relay ends of
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir, config: holdConfig })
   const board = await simBoard(t, first, { channels: [{ channel: 3, function: 'momentary' }] })
-  await waitFor(() => first.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => first.gateway.services.commands.isOnline(board.uuid))
   await nextMessage(board.client, 'autocore/emergency/state')
-  const held = await first.gateway.control.relays.hold({
+  const held = await first.gateway.services.relays.hold({
     deviceUuid: board.uuid,
     channel: 3,
     durationMs: 500000,
@@ -88,11 +88,11 @@ t.test('a momentary hold interrupted by a restart is released: the relay ends of
   await board.reconnect(second.mqttUrl)
   await eventually(() => board.state.get(3) === false)
   t.same(board.history, [{ 3: true }, { 3: false }])
-  const off = await second.gateway.ctx.db.dataSource.query('SELECT status FROM commands WHERE command_id = ?', [
+  const off = await second.gateway.services.db.dataSource.query('SELECT status FROM commands WHERE command_id = ?', [
     interrupted.payload.command_id
   ])
   await eventually(
-    async () => (await second.gateway.control.commands.statusOf(interrupted.payload.command_id)) === 'acked'
+    async () => (await second.gateway.services.commands.statusOf(interrupted.payload.command_id)) === 'acked'
   )
   t.ok(off.length === 1)
 })
@@ -101,25 +101,25 @@ t.test('a hold whose on never reached the board before the restart: the on is ex
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir, config: holdConfig })
   const board = await simBoard(t, first, { channels: [{ channel: 3, function: 'momentary' }] })
-  await waitFor(() => first.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => first.gateway.services.commands.isOnline(board.uuid))
   await nextMessage(board.client, 'autocore/emergency/state')
   await board.client.endAsync()
-  await waitFor(() => !first.gateway.control.commands.isOnline(board.uuid))
-  const held = await first.gateway.control.relays.hold({
+  await waitFor(() => !first.gateway.services.commands.isOnline(board.uuid))
+  const held = await first.gateway.services.relays.hold({
     deviceUuid: board.uuid,
     channel: 3,
     durationMs: 500000,
     source: 'api'
   })
-  t.equal(await first.gateway.control.commands.statusOf(held.commandId), 'pending')
+  t.equal(await first.gateway.services.commands.statusOf(held.commandId), 'pending')
   await first.stop()
 
   const second = await startApp(t, { dataDir, config: holdConfig })
-  t.equal(await second.gateway.control.commands.statusOf(held.commandId), 'expired')
+  t.equal(await second.gateway.services.commands.statusOf(held.commandId), 'expired')
   await board.reconnect(second.mqttUrl)
   const [interrupted] = await eventsOf(second, 'relay_hold_interrupted')
   await eventually(
-    async () => (await second.gateway.control.commands.statusOf(interrupted.payload.command_id)) === 'acked'
+    async () => (await second.gateway.services.commands.statusOf(interrupted.payload.command_id)) === 'acked'
   )
   t.same(board.commands.map(c => c.body.action), ['off'], 'only the release reached the board')
   t.same(board.history, [{ 3: false }])
@@ -129,15 +129,15 @@ t.test('reconnect: the board\'s reported state is reconciled with the desired on
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir, config })
   const board = await simBoard(t, first, { channels: [{ channel: 1 }, { channel: 2 }] })
-  await waitFor(() => first.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => first.gateway.services.commands.isOnline(board.uuid))
   await nextMessage(board.client, 'autocore/emergency/state')
-  const off = await first.gateway.control.relays.setChannel({
+  const off = await first.gateway.services.relays.setChannel({
     deviceUuid: board.uuid,
     channel: 1,
     action: 'off',
     source: 'api'
   })
-  const on = await first.gateway.control.relays.setChannel({
+  const on = await first.gateway.services.relays.setChannel({
     deviceUuid: board.uuid,
     channel: 2,
     action: 'on',
@@ -148,8 +148,8 @@ t.test('reconnect: the board\'s reported state is reconciled with the desired on
   await eventually(
     async () =>
       (
-        await first.gateway.control.relays.channelById(
-          (await first.gateway.ctx.db.dataSource.query('SELECT id FROM relay_channels WHERE channel_number = 2'))[0].id
+        await first.gateway.services.relays.channelById(
+          (await first.gateway.services.db.dataSource.query('SELECT id FROM relay_channels WHERE channel_number = 2'))[0].id
         )
       )?.currentState === true
   )
@@ -168,7 +168,7 @@ t.test('reconnect: the board\'s reported state is reconciled with the desired on
   const mismatches = (await onReconnect()).map(e => [e.target, e.payload.resolution]).sort()
   t.same(mismatches, [[`${board.uuid}/1`, 'turned off'], [`${board.uuid}/2`, 'desired state set to off']])
   t.equal(board.state.get(2), false, 'the gateway never turns a relay on by itself')
-  const rows = await second.gateway.ctx.db.dataSource.query(
+  const rows = await second.gateway.services.db.dataSource.query(
     'SELECT channel_number, desired_state FROM relay_channels ORDER BY channel_number'
   )
   t.same(rows.map((r: any) => Boolean(r.desired_state)), [false, false])
@@ -178,11 +178,11 @@ t.test('an emergency stays latched across a restart and every board that reconne
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir, config })
   const board = await simBoard(t, first, { channels: [{ channel: 1 }] })
-  await waitFor(() => first.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => first.gateway.services.commands.isOnline(board.uuid))
   await nextMessage(board.client, 'autocore/emergency/state')
   await board.client.endAsync()
-  await waitFor(() => !first.gateway.control.commands.isOnline(board.uuid))
-  await first.gateway.control.emergency.trigger({
+  await waitFor(() => !first.gateway.services.commands.isOnline(board.uuid))
+  await first.gateway.services.emergency.trigger({
     actor: { kind: 'user', username: 'alice', role: 'operator' },
     reason: 'fire'
   })
@@ -190,10 +190,10 @@ t.test('an emergency stays latched across a restart and every board that reconne
   board.state.set(1, true) // switched on by hand while nobody listened
 
   const second = await startApp(t, { dataDir, config })
-  t.ok(second.gateway.control.emergency.record.active, 'still latched')
+  t.ok(second.gateway.services.emergency.record.active, 'still latched')
   await board.reconnect(second.mqttUrl)
   await eventually(() => board.state.get(1) === false)
-  await eventually(() => second.gateway.control.emergency.record.roll_call[board.uuid] === 'acked')
+  await eventually(() => second.gateway.services.emergency.record.roll_call[board.uuid] === 'acked')
   t.same(board.commands.filter(c => c.body.action === 'off').length, 1, 'one off, not one per restart')
   t.equal((await eventsOf(second, 'emergency_retold'))[0]?.target, board.uuid)
 })

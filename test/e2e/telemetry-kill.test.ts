@@ -5,7 +5,7 @@ import { startApp } from '../helpers/app.js'
 import { createUser, provisionDevice } from '../helpers/devices.js'
 import { connect, waitFor } from '../helpers/mqtt.js'
 import { gatewayEnv, runGateway } from '../helpers/process.js'
-import { topics } from '../../src/gateway/topics.js'
+import { topicOf } from '../../src/protocol/index.js'
 
 /** A device row in `dataDir`, made by an in-process gateway that is stopped again before the real process starts. */
 async function provisionIn (
@@ -50,7 +50,7 @@ t.test('kill -9 mid-stream: every QoS 1 reading that got a PUBACK is in the data
   const KILL_AT = 1500
   const acked = new Set<number>()
   for (let i = 0; i < TOTAL; i++) {
-    client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq: i }), { qos: 1 }, err => {
+    client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 1 }, err => {
       if (err !== undefined && err !== null) return
       acked.add(i)
       if (acked.size === KILL_AT) gw.child.kill('SIGKILL')
@@ -117,7 +117,7 @@ t.test('kill -9 with the chunk store closing chunks: 0 acknowledged readings los
   const wave = (): void => {
     for (const end = Math.min(TOTAL, i + 2000); i < end; i++) {
       const seq = i
-      client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq, ts: base + seq * 2000 }), { qos: 1 }, err => {
+      client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq, ts: base + seq * 2000 }), { qos: 1 }, err => {
         if (err !== undefined && err !== null) return
         acked.add(seq)
         if (acked.size === KILL_AT) gw.child.kill('SIGKILL')
@@ -177,7 +177,7 @@ t.test('SIGTERM: every QoS 0 reading that reached the gateway is written before 
   client.on('error', () => {})
 
   const TOTAL = 3000
-  for (let i = 0; i < TOTAL; i++) client.publish(topics.deviceTelemetry(uuid), JSON.stringify({ seq: i }), { qos: 0 })
+  for (let i = 0; i < TOTAL; i++) client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 0 })
   let health: { telemetry: { buffered: number, written: number } } | undefined
   await waitFor(() => {
     void fetch(`http://127.0.0.1:${httpPort}/health`).then(async r => { health = await r.json() as typeof health }, () => {})

@@ -22,7 +22,7 @@ export async function addChannels (
   uuid: string,
   specs: ChannelSpec[]
 ): Promise<Record<number, number>> {
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const device = await ds.getRepository(Device).findOneByOrFail({ uuid })
   const ids: Record<number, number> = {}
   for (const s of specs) {

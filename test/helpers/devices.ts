@@ -15,7 +15,7 @@ export async function provisionDevice (
 ): Promise<{ uuid: string, secret: string }> {
   const uuid = spec.uuid ?? randomUUID()
   const secret = randomBytes(18).toString('base64url')
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   await ctx.repos.devices.create({
     uuid,
     name: spec.name ?? `test ${uuid.slice(0, 8)}`,
@@ -49,7 +49,7 @@ export async function createUser (
 ): Promise<{ username: string, password: string }> {
   const username = opts.username ?? `${opts.role}-${randomBytes(4).toString('hex')}`
   const password = randomBytes(12).toString('base64url')
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   await ctx.repos.users.create({ username, role: opts.role, passwordHash: await hashSecret(password) }, ctx.clock.now())
   return { username, password }
 }

@@ -7,7 +7,7 @@ import { deviceClient } from '../helpers/devices.js'
 import { startApp } from '../helpers/app.js'
 
 async function events (app: Awaited<ReturnType<typeof startApp>>, eventType: string): Promise<EventLog[]> {
-  return await app.gateway.ctx.db.dataSource.getRepository(EventLog).findBy({ eventType })
+  return await app.gateway.services.db.dataSource.getRepository(EventLog).findBy({ eventType })
 }
 
 async function healthOk (app: Awaited<ReturnType<typeof startApp>>): Promise<boolean> {
@@ -18,9 +18,9 @@ t.test('a garbage database file at start is moved aside, the last backup restore
   'logged', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
-  const repo = first.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo = first.gateway.services.db.dataSource.getRepository(EventLog)
   await repo.insert({ ts: 1, level: 'info', eventType: 'marker', source: 'test' })
-  const backup = await new BackupService(first.gateway.ctx).backupNow()
+  const backup = await new BackupService(first.gateway.services).backupNow()
   await repo.insert({ ts: 2, level: 'info', eventType: 'after-backup', source: 'test' })
   await first.stop()
 
@@ -49,7 +49,7 @@ t.test('a truncated database with no backup: moved aside, an empty database migr
   'logged', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
-  const repo = first.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo = first.gateway.services.db.dataSource.getRepository(EventLog)
   await repo.insert(
     Array.from({ length: 3000 }, (_, i) => ({
       ts: i,
@@ -74,9 +74,9 @@ t.test('a truncated database with no backup: moved aside, an empty database migr
 t.test('a backup that is itself damaged is skipped for an older good one', async t => {
   const dataDir = t.testdir()
   const first = await startApp(t, { dataDir })
-  const repo = first.gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo = first.gateway.services.db.dataSource.getRepository(EventLog)
   await repo.insert({ ts: 1, level: 'info', eventType: 'marker', source: 'test' })
-  const service = new BackupService(first.gateway.ctx)
+  const service = new BackupService(first.gateway.services)
   const good = await service.backupNow()
   await new Promise(resolve => setTimeout(resolve, 5))
   const bad = await service.backupNow()
@@ -113,5 +113,5 @@ t.test('a healthy store is left alone: no event, nothing moved', async t => {
   await first.stop()
   const second = await startApp(t, { dataDir })
   t.same(readdirSync(dataDir).filter(f => f.includes('.corrupt-')), [])
-  t.equal((await second.gateway.ctx.db.dataSource.getRepository(EventLog).findBy({ level: 'critical' })).length, 0)
+  t.equal((await second.gateway.services.db.dataSource.getRepository(EventLog).findBy({ level: 'critical' })).length, 0)
 })

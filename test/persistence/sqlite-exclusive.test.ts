@@ -10,7 +10,7 @@ import { openDatabase, type Database } from '../../src/persistence/database.js'
 import { createRepositories } from '../../src/persistence/repositories/index.js'
 
 // TypeORM's better-sqlite3 driver shares one QueryRunner among all callers; without exclusiveTransactions
-// (src/persistence/sqlite-exclusive.ts) the first test fails with "no such savepoint" and half-written macros, and
+// (src/persistence/sqlite/gate.ts) the first test fails with "no such savepoint" and half-written macros, and
 // the second loses the plain insert with the other transaction's rollback.
 
 const later = async (): Promise<void> => await new Promise(resolve => setTimeout(resolve, 5))

@@ -4,29 +4,27 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config/loader.js'
 import { openDatabase } from '../../src/persistence/database.js'
 import { SystemStatusRepository } from '../../src/persistence/repositories/system-status.js'
-import { nativeSqlite } from '../../src/persistence/repositories/sql.js'
+import { nativeSqlite } from '../../src/persistence/sqlite/index.js'
 
 const silent = pino({ level: 'silent' })
 
-t.test('setNow: written before it returns, the synchronous level restored; never nested into another ' +
-  'transaction', async t => {
+t.test('setEarly: written before it returns, the synchronous level restored; never nested into another transaction', async t => {
   const dataDir = t.testdir()
   const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir } }), silent)
   t.teardown(() => db.close())
   const repo = new SystemStatusRepository(db.dataSource)
   const native = nativeSqlite(db.dataSource)
   if (native === undefined) throw new Error('SQLite expected')
-  t.equal(repo.synchronous, true)
   const level = native.pragma('synchronous', { simple: true })
   t.equal(level, 2, 'FULL, the default')
 
-  t.equal(repo.setNow('emergency', { active: true, reason: 'r' }, 1_732_300_000_123, { processDurable: true }), true)
+  t.equal(repo.setEarly('emergency', { active: true, reason: 'r' }, 1_732_300_000_123), 'written')
   t.equal(native.pragma('synchronous', { simple: true }), level, 'the configured level is back')
   t.same(await repo.get('emergency'), { active: true, reason: 'r' }, 'readable through TypeORM (simple-json)')
 
-  // Another transaction holds the single connection: setNow refuses, set() waits for its commit.
+  // Another transaction holds the single connection: setEarly refuses, set() waits for its commit.
   native.prepare('BEGIN').run()
-  t.equal(repo.setNow('emergency', { active: false }, 2), false)
+  t.equal(repo.setEarly('emergency', { active: false }, 2), 'connection busy')
   const later = repo.set('emergency', { active: false }, 2)
   await new Promise(resolve => setImmediate(resolve))
   native.prepare('ROLLBACK').run()

@@ -22,7 +22,7 @@ t.test('acl_denied rows are capped per identity per minute; the rest is summed i
   const app = await startApp(t, { clock, config: { events: { auditRowsPerMinute: CAP } } })
   const rows = async (): Promise<
     Array<{ action: string | null, username: string | null, payload: Record<string, unknown> | null }>
-  > => await app.gateway.ctx.repos.events.recent({ eventType: 'acl_denied' })
+  > => await app.gateway.services.repos.events.recent({ eventType: 'acl_denied' })
   const viewer = await createUser(app, { role: 'viewer' })
   const token = await login(app, viewer.username, viewer.password)
   for (let i = 0; i < ATTEMPTS; i++) {

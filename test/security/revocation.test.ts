@@ -75,7 +75,7 @@ t.test('a password change over the API ends the live session and revokes older t
 t.test('a role change or a disable made by the CLI (another process) ends the session at the next recheck and ' +
   'revokes the tokens', async t => {
   const { app, clock } = await setup(t)
-  const users = app.gateway.ctx.repos.users
+  const users = app.gateway.services.repos.users
   const v = await viewerSession(t, app)
   // What `autocore-gateway user` runs, on the same database, outside this process's API.
   await changeUser(users, v.username, { role: 'operator' }, () => clock.now())
@@ -123,7 +123,7 @@ t.test('rotate-secret ends the device\'s live session, over the API at once and 
   )
 
   const again = await connect(t, app.mqttUrl, { clientId: d.uuid, username: d.uuid, password: secret })
-  await rotateDeviceSecret(app.gateway.ctx.repos.devices, d.uuid, () => clock.now())
+  await rotateDeviceSecret(app.gateway.services.repos.devices, d.uuid, () => clock.now())
   await clock.tick(RECHECK_MS)
   await closed(again)
   t.pass('closed after a rotation by another process')
@@ -143,7 +143,7 @@ t.test('a correctly signed token without exp is refused by the API and MQTT', as
   const { app, clock } = await setup(t)
   const u = await createUser(app, { role: 'admin' })
   const forever = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(u.username)
-    .setIssuer('autocore-gateway').setIssuedAt(Math.floor(clock.now() / 1000)).sign(app.gateway.ctx.auth.jwtKey)
+    .setIssuer('autocore-gateway').setIssuedAt(Math.floor(clock.now() / 1000)).sign(app.gateway.services.auth.jwtKey)
   t.equal(await me(app, forever), 401)
   t.equal(await mqttConnack(app, u.username, forever), 4)
 })

@@ -13,7 +13,7 @@ const pause = async (ms: number): Promise<void> => await new Promise(resolve => 
 
 /** The filters the broker store holds for a client id (what a persistent session would be restored from). */
 async function storedFilters (app: RunningApp, clientId: string): Promise<string[]> {
-  const store = app.gateway.ctx.broker.aedes.persistence as unknown as {
+  const store = app.gateway.services.broker.aedes.persistence as unknown as {
     subscriptionsByClient: (c: { id: string }) => Promise<Array<{ topic: string }>>
   }
   return (await store.subscriptionsByClient({ id: clientId })).map(s => s.topic).sort()
@@ -58,7 +58,7 @@ t.test('1: filters refused in a persistent SUBSCRIBE are not stored; nothing unr
     'only the granted filter is in the session'
   )
   viewer.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 0)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 0)
 
   const { client: admin } = await userClient(t, app, 'admin', { transport: 'tcp' })
   await admin.publishAsync(
@@ -87,8 +87,8 @@ t.test('1b: a persistent session\'s filters its identity no longer holds are rem
   const admin = await viewerSession(t, app, username, token, 'demoted')
   t.same(await codesOf(admin, ['$SYS/#', 'autocore/relays/+/set', 'autocore/devices/+/telemetry']), [1, 1, 1])
   admin.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 0)
-  await app.gateway.ctx.repos.users.update(username, { role: 'viewer' }, Date.now())
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 0)
+  await app.gateway.services.repos.users.update(username, { role: 'viewer' }, Date.now())
   const viewer = await viewerSession(t, app, username, await login(app, username, password), 'demoted')
   t.ok(viewer.connected)
   let stored: string[] = []
@@ -199,7 +199,7 @@ t.test('2 (at CONNECT): a will is a publish by its owner; a refused one refuses 
     0,
     'the device\'s own status will: accepted'
   )
-  const rows = await app.gateway.ctx.repos.events.recent({ eventType: 'auth_failed' })
+  const rows = await app.gateway.services.repos.events.recent({ eventType: 'auth_failed' })
   t.ok(
     rows.some(r => String((r.payload as { reason?: string } | null)?.reason ?? '').startsWith('will refused')),
     'each refusal is an event'
@@ -255,7 +255,7 @@ t.test('7: queued messages per offline session are capped; abandoned user sessio
   const viewer = await viewerSession(t, app, username, token, 'abandoned')
   t.same(await codesOf(viewer, [`autocore/devices/${dev.uuid}/+`]), [1], 'granted: it covers readable topics')
   viewer.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 2)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 2)
   // Commands match the filter but are not the viewer's to read: never queued for it, nor counted against its cap.
   for (let i = 0; i < 3; i++) {
     await admin.publishAsync(
@@ -293,7 +293,7 @@ t.test('7: queued messages per offline session are capped; abandoned user sessio
   })
   await persistentDevice.subscribeAsync(`autocore/devices/${board.uuid}/command`, { qos: 1 })
   persistentDevice.end(true)
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 2)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 2)
 
   clock.advance(61_000)
   await waitFor(() => app.logs.some(l => l.msg === 'mqtt session expired' && l.clientId === 'abandoned'))
@@ -363,7 +363,7 @@ t.test('acceptance 4: a viewer running mosquitto_sub -v -t \'#\' sees telemetry 
   const token = await login(app, username, password)
   const sub = mosquittoSub(app, username, token)
   t.teardown(() => sub.stop())
-  await waitFor(() => app.gateway.ctx.broker.aedes.connectedClients === 2)
+  await waitFor(() => app.gateway.services.broker.aedes.connectedClients === 2)
   await waitFor(() => sub.lines.some(l => l.startsWith(`autocore/devices/${dev.uuid}/status `)), 10_000)
   t.pass('the retained status arrived')
   const { client: admin } = await userClient(t, app, 'admin', { transport: 'tcp' })

@@ -135,7 +135,7 @@ t.test('2: forged wills are neither delivered nor acted on after kill -9 and res
   )
   await level.close()
   const offline = await startApp(t, { dataDir })
-  await offline.gateway.ctx.repos.devices.update(second.uuid, { enabled: false }, Date.now())
+  await offline.gateway.services.repos.devices.update(second.uuid, { enabled: false }, Date.now())
   await offline.stop()
 
   const again = runGateway(t, ['start'], env)

@@ -41,7 +41,7 @@ t.test('a backup taken during a write load passes integrity_check and holds ever
   'started', async t => {
   const clock = new FakeClock()
   const { gateway, dataDir } = await startWithClock(t, clock)
-  const repo = gateway.ctx.db.dataSource.getRepository(EventLog)
+  const repo = gateway.services.db.dataSource.getRepository(EventLog)
   const row = (i: number): Partial<EventLog> => ({
     ts: i,
     level: 'info',
@@ -62,7 +62,7 @@ t.test('a backup taken during a write load passes integrity_check and holds ever
     }
   })()
   while (load.committed < 4100) await new Promise(resolve => setImmediate(resolve))
-  const service = new BackupService(gateway.ctx)
+  const service = new BackupService(gateway.services)
   const before = load.committed
   const made = await service.backupNow()
   const after = load.committed
@@ -105,7 +105,7 @@ t.test('a restarted gateway takes the next backup intervalMs after the newest on
   'start', async t => {
   const clock = new FakeClock()
   const first = await startWithClock(t, clock, { backup: { intervalMs: 6 * HOUR } })
-  const service = new BackupService(first.gateway.ctx)
+  const service = new BackupService(first.gateway.services)
   await service.backupNow()
   await first.gateway.stop()
 
@@ -138,7 +138,7 @@ t.test('a failed backup is logged, recorded as an event, and retried after RETRY
   t.teardown(() => gateway.stop())
   await clock.tick(SETTLE_MS)
   await waitFor(() => lines.some(l => l.msg === 'backup failed'))
-  const events = await gateway.ctx.db.dataSource.getRepository(EventLog).findBy({ eventType: 'backup.failed' })
+  const events = await gateway.services.db.dataSource.getRepository(EventLog).findBy({ eventType: 'backup.failed' })
   t.equal(events.length, 1)
   t.equal(events[0].level, 'error')
   await clock.tick(RETRY_MS - 1)
@@ -154,7 +154,7 @@ t.test('backups are off when disabled, and on PostgreSQL/:memory: there is nothi
   t.notOk(existsSync(join(dataDir, 'backups')))
   t.test('in memory', async t => {
     const mem = await startWithClock(t, clock, { database: { file: ':memory:' } })
-    await t.rejects(new BackupService(mem.gateway.ctx).backupNow(), /sqlite with a file/)
+    await t.rejects(new BackupService(mem.gateway.services).backupNow(), /sqlite with a file/)
   })
 })
 

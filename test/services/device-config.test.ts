@@ -6,7 +6,7 @@ import { collect, connect, nextMessage, waitFor } from '../helpers/mqtt.js'
 
 t.test('a burst of config requests costs one publish; forget clears the retained config', async t => {
   const app = await startApp(t)
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const { uuid, secret } = await provisionDevice(app)
   const topic = `autocore/devices/${uuid}/config`
   // Set before the device connects, so coming online publishes nothing more.

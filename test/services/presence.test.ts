@@ -10,7 +10,7 @@ async function stored (
   app: RunningApp,
   uuid: string
 ): Promise<{ status: string, lastSeen: number | null, firmware: string | null, ipAddress: string | null }> {
-  const d = await app.gateway.ctx.repos.devices.byUuid(uuid)
+  const d = await app.gateway.services.repos.devices.byUuid(uuid)
   if (d === undefined) throw new Error('no device')
   return d
 }
@@ -74,7 +74,7 @@ t.test('connect and announce: online, event, retained status, firmware and addre
     ipAddress: '127.0.0.1',
     lastSeen: clock.now()
   })
-  t.equal(app.gateway.ctx.broker.aedes.connectedClients >= 2, true)
+  t.equal(app.gateway.services.broker.aedes.connectedClients >= 2, true)
 })
 
 t.test('will, clean disconnect and silence each take a device offline, with a truthful retained status', async t => {
@@ -136,14 +136,14 @@ t.test('restart: every device is offline until it connects again (issue 14); its
     seenBefore,
     'last_seen is the last time it was heard, not the restart'
   )
-  t.notOk(second.gateway.control.commands.isOnline(back.uuid))
+  t.notOk(second.gateway.services.commands.isOnline(back.uuid))
   const viewer = await watch(t, second)
   await lastStatus(viewer, gone.uuid, 'offline')
   await connect(t, second.mqttUrl, { clientId: back.uuid, username: back.uuid, password: back.secret })
   await statusBecomes(second, back.uuid, 'online')
   await lastStatus(viewer, back.uuid, 'online')
-  t.ok(second.gateway.control.commands.isOnline(back.uuid), 'the commands service saw the same device.online')
-  const offline = await second.gateway.ctx.repos.events.recent({ eventType: 'device_offline' })
+  t.ok(second.gateway.services.commands.isOnline(back.uuid), 'the commands service saw the same device.online')
+  const offline = await second.gateway.services.repos.events.recent({ eventType: 'device_offline' })
   t.same(
     offline.map(e => [e.target, (e.payload as { reason: string }).reason]).sort(),
     [
@@ -151,7 +151,7 @@ t.test('restart: every device is offline until it connects again (issue 14); its
       [gone.uuid, 'restart']
     ].sort()
   )
-  const connected = await second.gateway.ctx.repos.events.recent({ eventType: 'device_connected' })
+  const connected = await second.gateway.services.repos.events.recent({ eventType: 'device_connected' })
   t.equal(connected.length, 3, 'the two of the first run, then one')
   t.equal(connected[0].target, back.uuid, 'the device that came back')
 })

@@ -36,18 +36,18 @@ function generate (deviceId: number): { rows: TelemetryRow[], minutes: Map<strin
 }
 
 async function q<T = any> (app: RunningApp, sql: string, params: unknown[] = []): Promise<T[]> {
-  return await app.gateway.ctx.db.dataSource.query(sql, params)
+  return await app.gateway.services.db.dataSource.query(sql, params)
 }
 
 t.test('8 days of readings: raw kept for 7, older folded into exact per-minute aggregates, series ' +
   'continuous', async t => {
   const app = await startApp(t, { config: { telemetry: { retentionChunkRows: 5000 } } })
   const { uuid } = await provisionDevice(app)
-  const id = await app.gateway.ctx.telemetry.repo.deviceId(uuid) as number
+  const id = await app.gateway.services.telemetry.repo.deviceId(uuid) as number
   const { rows, minutes } = generate(id)
-  app.gateway.ctx.telemetry.repo.insertManySync(rows)
+  app.gateway.services.telemetry.repo.insertManySync(rows)
   const clock = new FakeClock(NOW)
-  const retention = new RetentionService({ ...app.gateway.ctx, clock })
+  const retention = new RetentionService({ ...app.gateway.services, clock })
 
   // Aggregates past 90 days and events past 30 go too; younger ones stay.
   await q(app, 'INSERT INTO telemetry_aggregates (device_id, key, bucket_start, count, min, max, avg, last) VALUES ' +
@@ -122,7 +122,7 @@ t.test('8 days of readings: raw kept for 7, older folded into exact per-minute a
 t.test('the job runs on its interval (injected clock) and logs its pass', async t => {
   const app = await startApp(t, { config: { telemetry: { retentionIntervalMs: 60_000 } } })
   const clock = new FakeClock(NOW)
-  const retention = new RetentionService({ ...app.gateway.ctx, clock })
+  const retention = new RetentionService({ ...app.gateway.services, clock })
   await retention.start()
   t.teardown(() => retention.stop())
   await clock.tick(60_000)

@@ -32,8 +32,8 @@ t.test('a device or user disabled from the CLI, or a user given another role, is
   t.equal(await cli('device', 'disable', board.uuid), 0)
   t.equal(await cli('user', 'disable', viewer.username), 0)
   // as a direct edit of the database would
-  await app.gateway.ctx.repos.users.update(operator.username, { role: 'viewer' }, clock.now())
-  await app.gateway.ctx.repos.devices.remove(removed.uuid, clock.now())
+  await app.gateway.services.repos.users.update(operator.username, { role: 'viewer' }, clock.now())
+  await app.gateway.services.repos.devices.remove(removed.uuid, clock.now())
   await clock.tick(4999)
   t.same(states.map(s => s.closed), [false, false, false, false, false], 'nothing before the recheck')
   await clock.tick(1)

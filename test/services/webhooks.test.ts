@@ -51,7 +51,7 @@ async function addHook (s: Setup, body: Record<string, unknown>): Promise<{ id: 
 }
 
 async function log (s: Setup, e: Partial<EventInput> & { type: string }): Promise<number> {
-  const msg = await s.app.gateway.ctx.events.log({ level: 'info', source: 'test', ...e })
+  const msg = await s.app.gateway.services.events.log({ level: 'info', source: 'test', ...e })
   return msg?.id as number
 }
 
@@ -63,7 +63,7 @@ async function hookView (s: Setup, hookId: number): Promise<any> {
   return (await s.h.call('GET', `/webhooks/${hookId}`, { token: s.token })).body
 }
 
-const row = async (s: Setup, id: number): Promise<any> => await s.app.gateway.ctx.repos.webhooks.delivery(id)
+const row = async (s: Setup, id: number): Promise<any> => await s.app.gateway.services.repos.webhooks.delivery(id)
 
 /** An event through a second endpoint: once it arrives, the service has run a pass at the current (fake) time. */
 async function barrier (s: Setup, rx: Receiver, type: string): Promise<void> {
@@ -307,7 +307,7 @@ t.test('an emergency stop fires the webhooks subscribed to it', async t => {
   const rx = await startReceiver(t)
   const s = await setup(t)
   const hook = await addHook(s, { url: rx.url, events: ['emergency_stop'], minLevel: 'critical' })
-  await s.app.gateway.control.emergency.trigger({
+  await s.app.gateway.services.emergency.trigger({
     reason: 'driver pressed the button',
     actor: { kind: 'user', username: 'op', role: 'operator' }
   })
@@ -351,7 +351,7 @@ t.test('concurrency 1: a hanging endpoint holds the only slot until its timeout'
   await addHook(s, { url: fast.url, events: ['fast'] })
   await log(s, { type: 'fast' })
   await s.clock.tick(9_999)
-  await until(async () => (await s.app.gateway.ctx.repos.outbox.due(s.clock.now(), [a.id], 10)).length === 1)
+  await until(async () => (await s.app.gateway.services.repos.outbox.due(s.clock.now(), [a.id], 10)).length === 1)
   // A negative: give a wrongly sent request the time a local round trip takes (the positive case above takes ms).
   await new Promise(resolve => setTimeout(resolve, 200))
   t.equal(fast.hits.length, 0, 'the fast delivery is due but waits for the slot')
@@ -398,7 +398,7 @@ t.test("src/README.md's verification snippet accepts a real test delivery and re
     'an old t is refused'
   )
   await until(
-    async () => (await app.gateway.ctx.repos.webhooks.delivery(queued.body.deliveryId))?.status === 'delivered'
+    async () => (await app.gateway.services.repos.webhooks.delivery(queued.body.deliveryId))?.status === 'delivered'
   )
 })
 
@@ -406,7 +406,7 @@ t.test('delivered and failed deliveries are deleted after events.retentionDays; 
   const rx = await startReceiver(t)
   const clock = new FakeClock()
   const app = await startApp(t, { clock, config: { events: { retentionDays: 1 }, webhooks: BASE.webhooks } })
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const live = await ctx.repos.webhooks.create(
     { url: rx.url, secret: 's'.repeat(16), events: ['*'], minLevel: 'info', enabled: true },
     clock.now()

@@ -97,7 +97,7 @@ t.test('first start makes the CA (key 0600) and a server certificate; mqtts:// v
   t.ok(socket.authorized, 'the client verified the server certificate')
   const got = new Promise<string>(resolve => client.on('message', (_t, p) => resolve(p.toString())))
   await client.subscribeAsync(`autocore/devices/${uuid}/command`, { qos: 1 })
-  await app.gateway.ctx.broker.publish(`autocore/devices/${uuid}/command`, '{"x":1}', { qos: 1 })
+  await app.gateway.services.broker.publish(`autocore/devices/${uuid}/command`, '{"x":1}', { qos: 1 })
   t.equal(await got, '{"x":1}', 'a message reaches the device over TLS')
 
   const health = await httpsGet(`${app.httpsUrl}/health`, ca)

@@ -69,7 +69,7 @@ t.test('device add --cert: the certificate authenticates the device without a pa
     [128],
     'and only its own'
   )
-  await app.gateway.ctx.broker.publish(`autocore/devices/${dev.uuid}/command`, '{"x":1}', { qos: 1 })
+  await app.gateway.services.broker.publish(`autocore/devices/${dev.uuid}/command`, '{"x":1}', { qos: 1 })
   t.equal(await got, '{"x":1}')
 
   t.equal(

@@ -180,7 +180,8 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const { tempDb, insertDevices } = await import('./storage.js')
   const { TelemetryRepository } = await import('../../../src/persistence/repositories/telemetry.js')
   const { RetentionService } = await import('../../../src/services/retention.js')
-  const { nativeSqlite } = await import('../../../src/persistence/repositories/sql.js')
+  const { nativeSqlite } = await import('../../../src/persistence/sqlite/index.js')
+  const { createRepositories } = await import('../../../src/persistence/repositories/index.js')
   const { pino } = await import('pino')
   // The row store folds and deletes each reading after an hour here, as it does after 7 days in steady state, so
   // both runs pay for a reading's whole life: insert, aggregate, delete (the chunk store: move into a chunk).
@@ -189,7 +190,8 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   const repo = new TelemetryRepository(db.dataSource)
   let now = T0
   const clock = { now: () => now, setTimeout: () => ({ cancel () {} }), setInterval: () => ({ cancel () {} }) }
-  const retention = new RetentionService({ config, db, clock, log: pino({ level: 'silent' }) } as never)
+  const log = pino({ level: 'silent' })
+  const retention = new RetentionService({ config, db, clock, log, repos: createRepositories(db) } as never)
   const classes = signals().filter(s => !s.name.startsWith('noisy analog, full'))
   const gens = ids.flatMap((_, d) =>
     Array.from({ length: 10 }, (_, k) => ({ sig: classes[k % classes.length].at(), rnd: prng(d * 10 + k) }))

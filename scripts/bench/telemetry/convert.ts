@@ -15,7 +15,7 @@ import { openDatabase, type Database } from '../../../src/persistence/database.j
 import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence/repositories/telemetry.js'
 import { CHUNK_WINDOW_MS, TelemetryChunkRepository } from '../../../src/persistence/repositories/telemetry-chunks.js'
 import { TelemetryRetentionRepository } from '../../../src/persistence/repositories/telemetry-retention.js'
-import { nativeSqlite } from '../../../src/persistence/repositories/sql.js'
+import { nativeSqlite } from '../../../src/persistence/sqlite/index.js'
 import { forEachReading } from '../../../src/persistence/chunks/codec.js'
 
 const T0 = Date.UTC(2026, 0, 1)

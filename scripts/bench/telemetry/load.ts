@@ -6,7 +6,7 @@ import net from 'node:net'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { packageRoot } from '../../../src/paths.js'
-import { topics } from '../../../src/gateway/topics.js'
+import { topicOf } from '../../../src/protocol/index.js'
 import { insertDevices, tempDb } from './storage.js'
 import { deviceSecret } from '../credentials.js'
 import { publishPacket, subscribePacket, wireConnect, writeAll, type WireClient } from './mqtt-wire.js'
@@ -84,7 +84,7 @@ async function qos0Gateway (gw: Gw, uuids: string[], secret: string, perDevice: 
   const clients = await connectDevices(gw, uuids, secret)
   const packets = uuids.map(u =>
     Array.from({ length: perDevice }, (_, i) =>
-      publishPacket(topics.deviceTelemetry(u), `{"temp":${(i % 1000) / 10}}`, 0)
+      publishPacket(topicOf('deviceTelemetry', { uuid: u }), `{"temp":${(i % 1000) / 10}}`, 0)
     )
   )
   const pid = gw.child.pid as number
@@ -125,7 +125,7 @@ async function qos1Gateway (
     const send = (): void => {
       const id = (next % 65535) + 1
       sentAt.set(id, performance.now())
-      c.socket.write(publishPacket(topics.deviceTelemetry(uuids[d]), `{"volt":${next / 100}}`, 1, id))
+      c.socket.write(publishPacket(topicOf('deviceTelemetry', { uuid: uuids[d] }), `{"volt":${next / 100}}`, 1, id))
       next++
     }
     c.handlers.push((type, id) => {
@@ -184,7 +184,7 @@ async function mosquitto (
     const clients = await Promise.all(uuids.map(async u => await wireConnect(port, u)))
     const packets = uuids.map(u =>
       Array.from({ length: perDevice }, (_, i) =>
-        publishPacket(topics.deviceTelemetry(u), `{"temp":${(i % 1000) / 10}}`, 0)
+        publishPacket(topicOf('deviceTelemetry', { uuid: u }), `{"temp":${(i % 1000) / 10}}`, 0)
       )
     )
     const total = DEVICES * perDevice

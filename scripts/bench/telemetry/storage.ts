@@ -6,10 +6,11 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { loadConfig, type DeepPartial } from '../../../src/config/loader.js'
 import type { Config } from '../../../src/config/types.js'
-import type { AppContext } from '../../../src/context.js'
+import type { Services } from '../../../src/services/index.js'
+import { createRepositories } from '../../../src/persistence/repositories/index.js'
 import { openDatabase, type Database } from '../../../src/persistence/database.js'
 import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence/repositories/telemetry.js'
-import { nativeSqlite } from '../../../src/persistence/repositories/sql.js'
+import { nativeSqlite } from '../../../src/persistence/sqlite/index.js'
 import { RetentionService } from '../../../src/services/retention.js'
 import { TelemetryData } from '../../../entities/telemetry-data.js'
 
@@ -131,7 +132,13 @@ export async function growth (hours = 6, rawHours = 2): Promise<string[]> {
   const repo = new TelemetryRepository(db.dataSource)
   let now = Date.UTC(2026, 0, 1)
   const clock = { now: () => now, setTimeout: () => ({ cancel () {} }), setInterval: () => ({ cancel () {} }) }
-  const retention = new RetentionService({ config, db, clock, log: silent } as unknown as AppContext)
+  const retention = new RetentionService({
+    config,
+    db,
+    clock,
+    log: silent,
+    repos: createRepositories(db)
+  } as unknown as Services)
   const walk = new Array(100).fill(20)
   const t0 = Date.now()
   for (let s = 0; s < hours * 3600; s += 10) {

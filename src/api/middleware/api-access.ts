@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { tokenRevoked, verifyToken } from '../../auth/jwt.js'
 import { GatewayError } from '../../errors.js'
 
@@ -13,7 +13,7 @@ const RANK: Record<ApiRole, number> = { viewer: 0, operator: 1, admin: 2 }
  * token must verify and its user must still exist, be enabled and hold at least `role` (the role is read from the
  * store, so a demotion takes effect at once). The acting user is left in `ctx.state.user`.
  */
-export function requireApiRole (app: AppContext, role: ApiRole): Middleware {
+export function requireApiRole (app: Services, role: ApiRole): Middleware {
   return async (ctx, next) => {
     const header = ctx.get('authorization')
     const match = /^Bearer\s+(\S+)$/i.exec(header)

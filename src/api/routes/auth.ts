@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import { issueToken } from '../../auth/jwt.js'
 import { verifySecret } from '../../auth/passwords.js'
@@ -19,7 +19,7 @@ const tokenResponse = {
 }
 
 async function tokenFor (
-  app: AppContext,
+  app: Services,
   user: { username: string, role: ApiRole, tokenVersion: number }
 ): Promise<unknown> {
   const issued = await issueToken(app.auth.jwtKey, user, app.clock.now(), app.config.auth.jwtExpiresInS)
@@ -53,7 +53,7 @@ export const authRoutes: RouteSpec[] = [
     },
     response: tokenResponse,
     errors: ['GW_ERR_AUTH_BAD_CREDENTIALS', 'GW_ERR_AUTH_THROTTLED'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { username, password } = req.body
       const r = await app.auth.authenticator.guard(req.ip, username, async () => {
         const user = await app.repos.users.byUsername(username)
@@ -89,7 +89,7 @@ export const authRoutes: RouteSpec[] = [
     tag: 'auth',
     summary: 'A fresh token for the bearer of a valid one (same user, role as stored now)',
     response: tokenResponse,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       // The stored token version: the middleware has just checked the bearer's is that one.
       const u = await app.repos.users.byUsername(req.user.username)
       if (u === undefined) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
@@ -107,7 +107,7 @@ export const authRoutes: RouteSpec[] = [
       type: 'object',
       properties: { username: { type: 'string' }, role: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const u = await app.repos.users.byUsername(req.user.username)
       return {
         username: req.user.username,

@@ -102,7 +102,7 @@ function signalJson (s: CanSignal): Record<string, unknown> {
 }
 
 async function found (deps: ApiDeps, id: number): Promise<CanSignal> {
-  const s = await deps.app.repos.canSignals.byId(id)
+  const s = await deps.repos.canSignals.byId(id)
   if (s === undefined) throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${id}`)
   return s
 }
@@ -112,7 +112,7 @@ async function fieldsOf (deps: ApiDeps, body: Body): Promise<Partial<CanSignalFi
   const { deviceUuid, ...rest } = body
   if (deviceUuid === undefined) return rest
   if (deviceUuid === null) return { ...rest, deviceId: null }
-  const device = await deps.app.repos.devices.byUuid(deviceUuid)
+  const device = await deps.repos.devices.byUuid(deviceUuid)
   if (device === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${deviceUuid}`)
   return { ...rest, deviceId: device.id }
 }
@@ -126,7 +126,7 @@ async function check (deps: ApiDeps, s: CanSignalFields, exceptId?: number): Pro
     )
   }
   if (s.min !== null && s.max !== null && s.min > s.max) throw fieldError('/max', 'must not be below min')
-  if (await deps.app.repos.canSignals.taken(s, exceptId)) {
+  if (await deps.repos.canSignals.taken(s, exceptId)) {
     throw new GatewayError('GW_ERR_CAN_SIGNAL_EXISTS', `a signal ${s.name} of CAN id ${s.canId} exists for this device`)
   }
 }
@@ -148,7 +148,7 @@ export const canSignalsRoutes: RouteSpec[] = [
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery, canId: signalProps.canId } },
     response: pageOf(signalSchema),
     handler: async (req, deps) => {
-      const { rows, total } = await deps.app.repos.canSignals.list(req.query, { canId: req.query.canId })
+      const { rows, total } = await deps.repos.canSignals.list(req.query, { canId: req.query.canId })
       return { items: rows.map(signalJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -190,7 +190,7 @@ export const canSignalsRoutes: RouteSpec[] = [
       } as const
       const fields = { ...defaults, ...await fieldsOf(deps, req.body) } as CanSignalFields
       await check(deps, fields)
-      return signalJson(await found(deps, await deps.app.repos.canSignals.create(fields)))
+      return signalJson(await found(deps, await deps.repos.canSignals.create(fields)))
     }
   }),
   route<{ id: number }, unknown, Body>({
@@ -208,7 +208,7 @@ export const canSignalsRoutes: RouteSpec[] = [
       const before = await found(deps, req.params.id)
       const patch = await fieldsOf(deps, req.body)
       await check(deps, { ...before, ...patch }, before.id)
-      await deps.app.repos.canSignals.update(before.id, patch)
+      await deps.repos.canSignals.update(before.id, patch)
       return signalJson(await found(deps, before.id))
     }
   }),
@@ -223,7 +223,7 @@ export const canSignalsRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_CAN_SIGNAL_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.app.repos.canSignals.delete(req.params.id))) { throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${req.params.id}`) }
+      if (!(await deps.repos.canSignals.delete(req.params.id))) { throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${req.params.id}`) }
     }
   })
 ]

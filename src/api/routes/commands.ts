@@ -82,7 +82,7 @@ export const commandsRoutes: RouteSpec[] = [
       }
     },
     response: pageOf(commandSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { status, device, limit, offset } = req.query
       const page = await app.repos.commands.page(
         { status: status === undefined ? undefined : [status], deviceUuid: device },
@@ -105,7 +105,7 @@ export const commandsRoutes: RouteSpec[] = [
     },
     response: commandSchema,
     errors: ['GW_ERR_COMMAND_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const c = await app.repos.commands.byCommandId(req.params.id)
       if (c === undefined) throw new GatewayError('GW_ERR_COMMAND_NOT_FOUND', `no command ${req.params.id}`)
       return commandView(c)

@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
 
 const params = {
@@ -53,7 +53,7 @@ export const deviceConfigRoutes: RouteSpec[] = [
     params,
     response: configView,
     errors: ['GW_ERR_DEVICE_NOT_FOUND'],
-    handler: async (req, { app }) => await app.deviceConfig.view(req.params.uuid)
+    handler: async (req, app) => await app.deviceConfig.view(req.params.uuid)
   }),
   route<{ uuid: string }, unknown, { config: Record<string, unknown>, expectedVersion?: number }>({
     id: 'deviceConfig.update',
@@ -74,7 +74,7 @@ export const deviceConfigRoutes: RouteSpec[] = [
     },
     response: { type: 'object', required: ['uuid', 'version'], properties: { uuid: { type: 'string' }, version } },
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_DEVICE_CONFIG_CONFLICT', 'GW_ERR_DEVICE_CONFIG_TOO_LARGE'],
-    handler: async (req, { app }) =>
+    handler: async (req, app) =>
       await app.deviceConfig.update(req.params.uuid, req.body.config, {
         expectedVersion: req.body.expectedVersion,
         username: req.user.username,
@@ -90,7 +90,7 @@ export const deviceConfigRoutes: RouteSpec[] = [
     summary: 'Devices whose applied config version is below their config version (or unreported while it is above 0)',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(laggingItem),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { items, total } = await app.deviceConfig.lagging(req.query)
       return {
         items: items.map(d => ({

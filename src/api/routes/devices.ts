@@ -1,7 +1,7 @@
 import type { Device } from '../../../entities/device.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { closeSessions } from '../../broker/sessions.js'
-import { DEVICE_ID, familyTopic } from '../../gateway/topics.js'
+import { DEVICE_ID, familyTopic } from '../../protocol/index.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
 import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'
@@ -97,7 +97,7 @@ const common = { tag: 'devices', params: uuidParams, errors: ['GW_ERR_DEVICE_NOT
 
 type UuidReq<Q = Record<string, never>, B = undefined> = ApiRequest<{ uuid: string }, Q, B>
 
-async function found (app: AppContext, uuid: string): Promise<Device> {
+async function found (app: Services, uuid: string): Promise<Device> {
   const d = await app.repos.devices.byUuid(uuid)
   if (d === undefined) throw deviceNotFound(uuid)
   return d
@@ -107,19 +107,19 @@ async function found (app: AppContext, uuid: string): Promise<Device> {
  * Closes the device's live MQTT connection, if any (it must CONNECT again, and will be refused). `forgetWill`: as
  * if it had sent DISCONNECT, so its Last Will (a retained "offline") is discarded rather than published.
  */
-function disconnect (app: AppContext, uuid: string, forgetWill = false): void {
+function disconnect (app: Services, uuid: string, forgetWill = false): void {
   closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'device' && p.uuid === uuid, { forgetWill })
 }
 
 /** Clears what the device left retained (its status and relay state), so panels stop showing a deleted device. */
-async function clearRetained (app: AppContext, uuid: string): Promise<void> {
+async function clearRetained (app: Services, uuid: string): Promise<void> {
   for (const family of ['deviceStatus', 'relayState'] as const) {
     await app.broker.publish(familyTopic(family, { uuid }), Buffer.alloc(0), { qos: 0, retain: true })
   }
 }
 
 async function audit (
-  app: AppContext,
+  app: Services,
   req: UuidReq<unknown, unknown>,
   type: string,
   uuid: string,
@@ -155,7 +155,7 @@ export const devicesRoutes: RouteSpec[] = [
       properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type, ...pageQuery }
     },
     response: pageOf(deviceSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { status, type, limit, offset } = req.query
       const page = await app.repos.devices.page(
         { status: status === undefined ? undefined : [status], type: type === undefined ? undefined : [type] },
@@ -192,7 +192,7 @@ export const devicesRoutes: RouteSpec[] = [
         until: isoTime
       }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const since = req.query.since === undefined ? -1 : parseTime('since', req.query.since)
       const until = app.repos.devices.horizon(app.clock.now())
       const { changed, deleted } =
@@ -209,7 +209,7 @@ export const devicesRoutes: RouteSpec[] = [
     role: 'viewer',
     summary: 'One device',
     response: deviceSchema,
-    handler: async (req, { app }) => deviceView(await found(app, req.params.uuid))
+    handler: async (req, app) => deviceView(await found(app, req.params.uuid))
   }),
   route<unknown, unknown, { name: string, type: string, uuid?: string, capabilities?: string[] }>({
     id: 'devices.create',
@@ -232,7 +232,7 @@ export const devicesRoutes: RouteSpec[] = [
     },
     response: withSecret,
     errors: ['GW_ERR_DEVICE_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { device, secret } = await provisionDevice(app.repos.devices, req.body, () => app.clock.now())
       await app.events.log({
         level: 'info',
@@ -261,7 +261,7 @@ export const devicesRoutes: RouteSpec[] = [
       properties: { name, type, enabled: { type: 'boolean' }, capabilities }
     },
     response: deviceSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       if (!await app.repos.devices.update(uuid, req.body, app.clock.now())) throw deviceNotFound(uuid)
       // Type and capabilities grant MQTT rights, decided at CONNECT: a change applies from the next one.
@@ -280,7 +280,7 @@ export const devicesRoutes: RouteSpec[] = [
       'Delete a device with its telemetry, relay channels and commands; its connection is closed, its retained ' +
         'status cleared, its next CONNECT refused',
     status: 204,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       if (!await app.repos.devices.remove(uuid, app.clock.now())) throw deviceNotFound(uuid)
       app.bus.emit('device.deleted', { uuid })
@@ -303,7 +303,7 @@ export const devicesRoutes: RouteSpec[] = [
       required: ['uuid', 'secret'],
       properties: { uuid: { type: 'string' }, secret: { type: 'string' } }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { uuid } = req.params
       const secret = await rotateDeviceSecret(app.repos.devices, uuid, () => app.clock.now())
       // The live session was opened with the old secret: it ends now (its will is published as after any drop).
@@ -322,7 +322,7 @@ export const devicesRoutes: RouteSpec[] = [
       'Approve a pending (auto-registered) device (as `device approve`): pending → offline, full rights from its ' +
         'next CONNECT',
     response: deviceSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const before = await found(app, req.params.uuid)
       const device = await approveDevice(app.repos.devices, req.params.uuid, () => app.clock.now())
       if (before.status === 'pending') await audit(app, req, 'device_approved', device.uuid)

@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { EmergencyRecord } from '../../services/emergency-latch.js'
 import { route, type RouteSpec } from '../route-table.js'
 
@@ -44,8 +44,8 @@ export const emergencyRoutes: RouteSpec[] = [
     tag: 'emergency',
     summary: 'The emergency state (as retained on autocore/emergency/state)',
     response: stateSchema,
-    handler: async (_req, { control }) => {
-      const r = control.emergency.record
+    handler: async (_req, { emergency }) => {
+      const r = emergency.record
       return r.active ? { ...stateOf(r), rollCall: { ...r.roll_call } } : stateOf(r)
     }
   }),
@@ -63,8 +63,8 @@ export const emergencyRoutes: RouteSpec[] = [
     },
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) =>
-      stateOf(await control.emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) =>
+      stateOf(await emergency.trigger({ reason: req.body.reason, actor: userActor(req.user, req.ip) }))
   }),
   route({
     id: 'emergency.reset',
@@ -75,6 +75,6 @@ export const emergencyRoutes: RouteSpec[] = [
     summary: 'End the emergency stop (logged with the user)',
     response: stateSchema,
     errors: ['GW_ERR_EMERGENCY_FORBIDDEN'],
-    handler: async (req, { control }) => stateOf(await control.emergency.reset({ actor: userActor(req.user, req.ip) }))
+    handler: async (req, { emergency }) => stateOf(await emergency.reset({ actor: userActor(req.user, req.ip) }))
   })
 ]

@@ -75,7 +75,7 @@ export const eventsRoutes: RouteSpec[] = [
       required: ['items', 'total', 'limit', 'offset', 'next'],
       properties: { ...(pageOf(eventSchema).properties as object), next }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const q = req.query
       const levels = q.level === undefined ? undefined : LEVELS.slice(LEVELS.indexOf(q.level))
       const types = q.type?.split(',')

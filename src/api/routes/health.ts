@@ -1,6 +1,6 @@
 import { statfsSync, statSync } from 'node:fs'
 import Router from '@koa/router'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { EmergencyRecord } from '../../services/emergency-latch.js'
 import { version } from '../../version.js'
 import { backupDir, listBackups, SIDECARS, sqliteFile } from '../../persistence/sqlite-files.js'
@@ -41,7 +41,7 @@ function fileBytes (file: string): number {
 }
 
 /** Free space where the data lives, and the database's size (main file plus WAL). */
-export function storagePart (ctx: AppContext): HealthReport['storage'] {
+export function storagePart (ctx: Services): HealthReport['storage'] {
   const fs = statfsSync(ctx.config.dataDir)
   const file = sqliteFile(ctx.config)
   const dbBytes =
@@ -55,7 +55,7 @@ export function storagePart (ctx: AppContext): HealthReport['storage'] {
 }
 
 /** The newest backup on disk (scheduled or taken with `autocore-gateway backup`). */
-export function backupPart (ctx: AppContext): HealthReport['backup'] {
+export function backupPart (ctx: Services): HealthReport['backup'] {
   const file = sqliteFile(ctx.config)
   if (file === undefined) return undefined
   const dir = backupDir(ctx.config)
@@ -65,7 +65,7 @@ export function backupPart (ctx: AppContext): HealthReport['backup'] {
   return { enabled: ctx.config.backup.enabled, dir, count: backups.length, lastAt, ageS }
 }
 
-export async function healthReport (ctx: AppContext, emergency: EmergencyState): Promise<HealthReport> {
+export async function healthReport (ctx: Services, emergency: EmergencyState): Promise<HealthReport> {
   const brokerUp = !ctx.broker.aedes.closed
   const dbOk = await ctx.db.ping()
   return {
@@ -87,7 +87,7 @@ function emergencyPart (r: EmergencyRecord): HealthReport['emergency'] {
     : { active: false, since: null, reason: null, source: null }
 }
 
-function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
+function telemetryPart (ctx: Services): HealthReport['telemetry'] {
   const s = ctx.telemetry.state()
   return {
     buffered: s.buffered,
@@ -101,7 +101,7 @@ function telemetryPart (ctx: AppContext): HealthReport['telemetry'] {
 }
 
 /** `GET /health`: 200 when every part answers, 503 (same body) when one does not. */
-export function healthRoutes (app: AppContext, emergency: EmergencyState): Router {
+export function healthRoutes (app: Services, emergency: EmergencyState): Router {
   const router = new Router()
   router.get('/health', async ctx => {
     const report = await healthReport(app, emergency)

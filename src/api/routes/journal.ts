@@ -75,7 +75,7 @@ export const journalRoutes: RouteSpec[] = [
       required: ['items'],
       properties: { items: { type: 'array', items: entrySchema } }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const q = req.query
       const rows = await app.repos.journal.find({
         since: q.since === undefined ? undefined : parseTime('since', q.since),

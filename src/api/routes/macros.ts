@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { MacroRun } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { MacroFields, MacroWithActions, NewMacroAction } from '../../persistence/repositories/macros.js'
@@ -73,7 +73,7 @@ function runJson (r: MacroRun): Record<string, unknown> {
 }
 
 async function found (deps: ApiDeps, id: number): Promise<MacroWithActions> {
-  const m = await deps.app.repos.macros.macro(id)
+  const m = await deps.repos.macros.macro(id)
   if (m === undefined) throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${id}`)
   return m
 }
@@ -81,7 +81,7 @@ async function found (deps: ApiDeps, id: number): Promise<MacroWithActions> {
 /** The engine refuses an mqtt_publish outside macros.publishTopics at run time; a macro that has one is refused now. */
 function checkTopics (deps: ApiDeps, actions: NewMacroAction[] | undefined): void {
   actions?.forEach((a, i) => {
-    if (a.type === 'mqtt_publish' && !mayPublish(deps.app.config.macros.publishTopics, String(a.params.topic))) {
+    if (a.type === 'mqtt_publish' && !mayPublish(deps.config.macros.publishTopics, String(a.params.topic))) {
       throw fieldError(`/actions/${i}/params/topic`, 'is not a topic macros may publish to (macros.publishTopics)')
     }
   })
@@ -105,7 +105,7 @@ export const macrosRoutes: RouteSpec[] = [
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(macroSchema),
     handler: async (req, deps) => {
-      const { rows, total } = await deps.app.repos.macros.list(req.query)
+      const { rows, total } = await deps.repos.macros.list(req.query)
       return { items: rows.map(macroJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -135,7 +135,7 @@ export const macrosRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       checkTopics(deps, req.body.actions)
       const fields: MacroFields = { description: null, enabled: true, ...req.body }
-      const id = await deps.app.repos.macros.create(fields, deps.app.clock.now())
+      const id = await deps.repos.macros.create(fields, deps.clock.now())
       if (id === undefined) throw new GatewayError('GW_ERR_MACRO_EXISTS', `a macro named ${req.body.name} exists`)
       return macroJson(await found(deps, id))
     }
@@ -154,7 +154,7 @@ export const macrosRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       await found(deps, req.params.id)
       checkTopics(deps, req.body.actions)
-      if (!await deps.app.repos.macros.update(req.params.id, req.body, deps.app.clock.now())) {
+      if (!await deps.repos.macros.update(req.params.id, req.body, deps.clock.now())) {
         throw new GatewayError('GW_ERR_MACRO_EXISTS', `a macro named ${String(req.body.name)} exists`)
       }
       return macroJson(await found(deps, req.params.id))
@@ -172,8 +172,8 @@ export const macrosRoutes: RouteSpec[] = [
     errors: ['GW_ERR_MACRO_NOT_FOUND'],
     handler: async (req, deps) => {
       await found(deps, req.params.id)
-      await deps.control.macros.cancelAndWait(req.params.id, `macro deleted by ${req.user.username}`)
-      if (!(await deps.app.repos.macros.delete(req.params.id))) { throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.params.id}`) }
+      await deps.macros.cancelAndWait(req.params.id, `macro deleted by ${req.user.username}`)
+      if (!(await deps.repos.macros.delete(req.params.id))) { throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.params.id}`) }
     }
   }),
   route<{ id: number }>({
@@ -192,13 +192,13 @@ export const macrosRoutes: RouteSpec[] = [
     }),
     errors: ['GW_ERR_MACRO_NOT_FOUND', 'GW_ERR_MACRO_DISABLED', 'GW_ERR_MACRO_RUNNING', 'GW_ERR_EMERGENCY_ACTIVE'],
     handler: async (req, deps) => {
-      const started = await deps.control.macros.run({
+      const started = await deps.macros.run({
         macroId: req.params.id,
         user: req.user.username,
         source: 'api',
         actor: userActor(req.user, req.ip)
       })
-      void started.done.catch(err => deps.app.log.error({ err, macroId: req.params.id }, 'macro run failed to finish'))
+      void started.done.catch(err => deps.log.error({ err, macroId: req.params.id }, 'macro run failed to finish'))
       return { runId: started.runId, macroId: req.params.id, status: 'running' }
     }
   }),
@@ -214,12 +214,12 @@ export const macrosRoutes: RouteSpec[] = [
     errors: ['GW_ERR_MACRO_NOT_FOUND', 'GW_ERR_MACRO_NOT_RUNNING'],
     handler: async (req, deps) => {
       await found(deps, req.params.id)
-      const runId = await deps.control.macros.cancelAndWait(
+      const runId = await deps.macros.cancelAndWait(
         req.params.id,
         `cancelled by ${req.user.username}`,
         userActor(req.user, req.ip)
       )
-      const run = runId === undefined ? null : await deps.app.repos.macros.run(runId)
+      const run = runId === undefined ? null : await deps.repos.macros.run(runId)
       if (run === null) throw new GatewayError('GW_ERR_MACRO_NOT_RUNNING', `macro ${req.params.id} has no running run`)
       return runJson(run)
     }
@@ -237,7 +237,7 @@ export const macrosRoutes: RouteSpec[] = [
     errors: ['GW_ERR_MACRO_NOT_FOUND'],
     handler: async (req, deps) => {
       await found(deps, req.params.id)
-      const { rows, total } = await deps.app.repos.macros.runs(req.params.id, req.query)
+      const { rows, total } = await deps.repos.macros.runs(req.params.id, req.query)
       return { items: rows.map(runJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   })

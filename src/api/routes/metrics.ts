@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import Router from '@koa/router'
 import type { Registry } from 'prom-client'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
@@ -16,7 +16,7 @@ function tokenMatches (header: string, token: string): boolean {
  * `GET /metrics`: the app's registry in the Prometheus text format, outside /api/v1 (scrapers are not users).
  * With `metrics.token` set, `Authorization: Bearer <token>` is required (401 GW_ERR_AUTH_REQUIRED otherwise).
  */
-export function metricsRoutes (app: AppContext, registry: Registry): Router {
+export function metricsRoutes (app: Services, registry: Registry): Router {
   const router = new Router()
   router.get('/metrics', async ctx => {
     const token = app.config.metrics.token

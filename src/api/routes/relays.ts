@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { RelayChannel } from '../../../entities/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { ChannelFields } from '../../persistence/repositories/relays.js'
@@ -130,14 +130,14 @@ const controlErrors: ErrorCode[] = [
 ]
 
 async function found (deps: ApiDeps, id: number): Promise<RelayChannel> {
-  const c = await deps.app.repos.relays.withDevice(id)
+  const c = await deps.repos.relays.withDevice(id)
   if (c === undefined) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`)
   return c
 }
 
 /** The board's list of fail_safe: off channels lives in its retained device config: re-published when it changes. */
 async function announceFailSafe (deps: ApiDeps, uuid: string): Promise<void> {
-  await deps.app.deviceConfig.request(uuid)
+  await deps.deviceConfig.request(uuid)
 }
 
 /** The service refuses pulses longer than max_on_ms; a configuration that asks for one is refused up front. */
@@ -150,7 +150,7 @@ export async function commandAnswer (
   channelId: number,
   r: RelayResult
 ): Promise<Record<string, unknown>> {
-  const status = await deps.control.commands.statusOf(r.commandId) ?? 'pending'
+  const status = await deps.commands.statusOf(r.commandId) ?? 'pending'
   return {
     relayId: channelId,
     commandId: r.commandId,
@@ -176,7 +176,7 @@ function control (action: 'on' | 'off' | 'toggle' | 'pulse', summary: string): R
     errors: action === 'off' ? ['GW_ERR_RELAY_NOT_FOUND', 'GW_ERR_RELAY_DISABLED'] : controlErrors,
     handler: async (req, deps) => {
       const ch = await found(deps, req.params.id)
-      const r = await deps.control.relays.setChannel({
+      const r = await deps.relays.setChannel({
         deviceUuid: ch.device?.uuid ?? '',
         channel: ch.channelNumber,
         action,
@@ -194,7 +194,7 @@ async function list (
   req: ApiRequest<unknown, Page & { deviceUuid?: string }, undefined>,
   deps: ApiDeps
 ): Promise<unknown> {
-  const { rows, total } = await deps.app.repos.relays.list(req.query, req.query.deviceUuid)
+  const { rows, total } = await deps.repos.relays.list(req.query, req.query.deviceUuid)
   return { items: rows.map(relayJson), total, limit: req.query.limit, offset: req.query.offset }
 }
 
@@ -249,7 +249,7 @@ export const relaysRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       const { deviceUuid, ...b } = req.body
       checkLimits(b)
-      const device = await deps.app.repos.devices.byUuid(deviceUuid)
+      const device = await deps.repos.devices.byUuid(deviceUuid)
       if (device === undefined) throw new GatewayError('GW_ERR_DEVICE_NOT_FOUND', `no device ${deviceUuid}`)
       const fields: ChannelFields = {
         mutexGroup: null,
@@ -260,7 +260,7 @@ export const relaysRoutes: RouteSpec[] = [
         failSafe: 'hold',
         ...b
       }
-      const id = await deps.app.repos.relays.create(device.id, fields, deps.app.clock.now())
+      const id = await deps.repos.relays.create(device.id, fields, deps.clock.now())
       if (id === undefined) { throw new GatewayError('GW_ERR_RELAY_EXISTS', `${deviceUuid} already has channel ${b.channelNumber}`) }
       if (fields.failSafe === 'off') await announceFailSafe(deps, deviceUuid)
       return relayJson(await found(deps, id))
@@ -280,7 +280,7 @@ export const relaysRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       const before = await found(deps, req.params.id)
       checkLimits({ ...before, ...req.body })
-      if (!await deps.app.repos.relays.update(before.id, req.body, deps.app.clock.now())) {
+      if (!await deps.repos.relays.update(before.id, req.body, deps.clock.now())) {
         throw new GatewayError(
           'GW_ERR_RELAY_EXISTS',
           `${before.device?.uuid ?? ''} already has channel ${String(req.body.channelNumber)}`
@@ -305,8 +305,8 @@ export const relaysRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_RELAY_NOT_FOUND'],
     handler: async (req, deps) => {
-      const before = await deps.app.repos.relays.withDevice(req.params.id)
-      if (!(await deps.app.repos.relays.delete(req.params.id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${req.params.id}`) }
+      const before = await deps.repos.relays.withDevice(req.params.id)
+      if (!(await deps.repos.relays.delete(req.params.id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${req.params.id}`) }
       if (before?.failSafe === 'off') await announceFailSafe(deps, before.device?.uuid ?? '')
     }
   }),
@@ -333,7 +333,7 @@ export const relaysRoutes: RouteSpec[] = [
     errors: controlErrors,
     handler: async (req, deps) => {
       const ch = await found(deps, req.body.relayId)
-      const r = await deps.control.relays.hold({
+      const r = await deps.relays.hold({
         deviceUuid: ch.device?.uuid ?? '',
         channel: ch.channelNumber,
         durationMs: req.body.durationMs,

@@ -1,4 +1,4 @@
-import { userActor } from '../../gateway/actor.js'
+import { userActor } from '../../auth/actor.js'
 import type { Screen, ScreenItem } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { ScreenFields, ScreenItemFields } from '../../persistence/repositories/screens.js'
@@ -101,19 +101,19 @@ function itemJson (i: ScreenItem): Record<string, unknown> {
 }
 
 async function screenFound (deps: ApiDeps, id: number): Promise<Screen> {
-  const s = await deps.app.repos.screens.byId(id)
+  const s = await deps.repos.screens.byId(id)
   if (s === undefined) throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${id}`)
   return s
 }
 
 async function itemFound (deps: ApiDeps, id: number): Promise<ScreenItem> {
-  const i = await deps.app.repos.screens.item(id)
+  const i = await deps.repos.screens.item(id)
   if (i === undefined) throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${id}`)
   return i
 }
 
 async function checkChannel (deps: ApiDeps, id: number | null | undefined): Promise<void> {
-  if (id != null && !(await deps.app.repos.screens.channelExists(id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`) }
+  if (id != null && !(await deps.repos.screens.channelExists(id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`) }
 }
 
 /**
@@ -131,12 +131,12 @@ async function activate (
 ): Promise<Record<string, unknown>> {
   const item = await itemFound(deps, itemId)
   if (item.relayChannelId === null) { throw new GatewayError('GW_ERR_SCREEN_ITEM_UNBOUND', `screen item ${itemId} has no relay channel`) }
-  const ch = await deps.control.relays.channelById(item.relayChannelId)
+  const ch = await deps.relays.channelById(item.relayChannelId)
   if (ch === undefined) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${item.relayChannelId}`)
-  const others = item.mutexGroup === null ? [] : await deps.app.repos.screens.groupOthers(item.mutexGroup, item.id)
+  const others = item.mutexGroup === null ? [] : await deps.repos.screens.groupOthers(item.mutexGroup, item.id)
   const channelIds = others.map(o => o.relayChannelId).filter((id): id is number => id !== null)
   const action = item.action as { relayAction?: 'on' | 'toggle' | 'pulse', durationMs?: number } | null
-  const r = await deps.control.relays.setChannel({
+  const r = await deps.relays.setChannel({
     deviceUuid: ch.deviceUuid,
     channel: ch.channelNumber,
     action: action?.relayAction ?? 'on',
@@ -147,7 +147,7 @@ async function activate (
     exclusive: item.mutexGroup === null ? undefined : { group: item.mutexGroup, channelIds }
   })
   const deactivated = new Set(
-    [...others, ...(await deps.app.repos.screens.boundTo(r.turnedOff))].map(i => i.id).filter(id => id !== item.id)
+    [...others, ...(await deps.repos.screens.boundTo(r.turnedOff))].map(i => i.id).filter(id => id !== item.id)
   )
   return {
     itemId: item.id,
@@ -170,7 +170,7 @@ export const screensRoutes: RouteSpec[] = [
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(screenSchema),
     handler: async (req, deps) => {
-      const { rows, total } = await deps.app.repos.screens.list(req.query)
+      const { rows, total } = await deps.repos.screens.list(req.query)
       return { items: rows.map(screenJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -190,7 +190,7 @@ export const screensRoutes: RouteSpec[] = [
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
       const s = await screenFound(deps, req.params.id)
-      return { ...screenJson(s), items: (await deps.app.repos.screens.allItemsOf(s.id)).map(itemJson) }
+      return { ...screenJson(s), items: (await deps.repos.screens.allItemsOf(s.id)).map(itemJson) }
     }
   }),
   route<unknown, unknown, Pick<ScreenFields, 'name' | 'title'> & Partial<ScreenFields>>({
@@ -204,7 +204,7 @@ export const screensRoutes: RouteSpec[] = [
     status: 201,
     response: screenSchema,
     handler: async (req, deps) => {
-      const id = await deps.app.repos.screens.create({ deviceType: null, position: 0, enabled: true, ...req.body })
+      const id = await deps.repos.screens.create({ deviceType: null, position: 0, enabled: true, ...req.body })
       return screenJson(await screenFound(deps, id))
     }
   }),
@@ -220,7 +220,7 @@ export const screensRoutes: RouteSpec[] = [
     response: screenSchema,
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.app.repos.screens.update(req.params.id, req.body))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
+      if (!(await deps.repos.screens.update(req.params.id, req.body))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
       return screenJson(await screenFound(deps, req.params.id))
     }
   }),
@@ -235,7 +235,7 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.app.repos.screens.delete(req.params.id))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
+      if (!(await deps.repos.screens.delete(req.params.id))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
     }
   }),
   route<{ id: number }, Page>({
@@ -251,7 +251,7 @@ export const screensRoutes: RouteSpec[] = [
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
       await screenFound(deps, req.params.id)
-      const { rows, total } = await deps.app.repos.screens.itemsOf(req.params.id, req.query)
+      const { rows, total } = await deps.repos.screens.itemsOf(req.params.id, req.query)
       return { items: rows.map(itemJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
@@ -279,7 +279,7 @@ export const screensRoutes: RouteSpec[] = [
         style: null,
         ...req.body
       }
-      return itemJson(await itemFound(deps, await deps.app.repos.screens.createItem(req.params.id, fields)))
+      return itemJson(await itemFound(deps, await deps.repos.screens.createItem(req.params.id, fields)))
     }
   }),
   route<{ itemId: number }>({
@@ -308,7 +308,7 @@ export const screensRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       await itemFound(deps, req.params.itemId)
       await checkChannel(deps, req.body.relayChannelId)
-      await deps.app.repos.screens.updateItem(req.params.itemId, req.body)
+      await deps.repos.screens.updateItem(req.params.itemId, req.body)
       return itemJson(await itemFound(deps, req.params.itemId))
     }
   }),
@@ -323,7 +323,7 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_ITEM_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.app.repos.screens.deleteItem(req.params.itemId))) { throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`) }
+      if (!(await deps.repos.screens.deleteItem(req.params.itemId))) { throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`) }
     }
   }),
   route<{ itemId: number }>({

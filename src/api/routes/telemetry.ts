@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import { route, type RouteSpec } from '../route-table.js'
 
@@ -29,7 +29,7 @@ function range (q: { from?: number, to?: number }, now: number): { from: number,
   return { from, to }
 }
 
-async function deviceId (app: AppContext, uuid: string): Promise<number> {
+async function deviceId (app: Services, uuid: string): Promise<number> {
   const id = await app.telemetry.repo.deviceId(uuid)
   if (id === undefined) throw new GatewayError('GW_ERR_TELEMETRY_DEVICE_NOT_FOUND', `no device ${uuid}`)
   return id
@@ -47,7 +47,7 @@ export const telemetryRoutes: RouteSpec[] = [
     method: 'GET',
     path: '/telemetry/:uuid/latest',
     summary: 'The latest reading of every key of a device',
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const id = await deviceId(app, req.params.uuid)
       return { device: req.params.uuid, readings: await app.telemetry.repo.latest(id) }
     }
@@ -69,7 +69,7 @@ export const telemetryRoutes: RouteSpec[] = [
         bucket: { type: 'string', enum: Object.keys(BUCKETS), default: '1m' }
       }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const q = req.query
       const { from, to } = range(q, app.clock.now())
       const bucketMs = BUCKETS[q.bucket]
@@ -107,7 +107,7 @@ export const telemetryRoutes: RouteSpec[] = [
         cursor: { type: 'string', pattern: '^\\d+:\\d+$' }
       }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const q = req.query
       const { from, to } = range(q, app.clock.now())
       const id = await deviceId(app, req.params.uuid)

@@ -85,7 +85,7 @@ export const themeRoutes: RouteSpec[] = [
     summary: 'Every theme',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(theme),
-    handler: async (req, { app }) => ({
+    handler: async (req, app) => ({
       ...(await app.themes.list(req.query)),
       limit: req.query.limit,
       offset: req.query.offset
@@ -100,7 +100,7 @@ export const themeRoutes: RouteSpec[] = [
     summary: 'The active theme (the one retained on autocore/config/theme)',
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND'],
-    handler: async (_req, { app }) => await app.themes.active()
+    handler: async (_req, app) => await app.themes.active()
   }),
   route<{ id: number }>({
     ...common,
@@ -112,7 +112,7 @@ export const themeRoutes: RouteSpec[] = [
     params: idParams,
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND'],
-    handler: async (req, { app }) => await app.themes.get(req.params.id)
+    handler: async (req, app) => await app.themes.get(req.params.id)
   }),
   route<unknown, unknown, Pick<ThemeFields, 'name' | 'colors'> & Partial<ThemeFields>>({
     ...common,
@@ -125,7 +125,7 @@ export const themeRoutes: RouteSpec[] = [
     body: { type: 'object', required: ['name', 'colors'], additionalProperties: false, properties: fields },
     response: theme,
     errors: ['GW_ERR_THEME_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const b = req.body
       return await app.themes.create(
         { name: b.name, colors: b.colors, fonts: b.fonts ?? null, deviceOverrides: b.deviceOverrides ?? null },
@@ -144,7 +144,7 @@ export const themeRoutes: RouteSpec[] = [
     body: { type: 'object', minProperties: 1, additionalProperties: false, properties: fields },
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND', 'GW_ERR_THEME_EXISTS'],
-    handler: async (req, { app }) => await app.themes.update(req.params.id, req.body, req.user.username)
+    handler: async (req, app) => await app.themes.update(req.params.id, req.body, req.user.username)
   }),
   route<{ id: number }>({
     ...common,
@@ -156,7 +156,7 @@ export const themeRoutes: RouteSpec[] = [
     summary: 'Deletes a theme that is not the active one',
     params: idParams,
     errors: ['GW_ERR_THEME_NOT_FOUND', 'GW_ERR_THEME_ACTIVE'],
-    handler: async (req, { app }) => { await app.themes.remove(req.params.id, req.user.username) }
+    handler: async (req, app) => { await app.themes.remove(req.params.id, req.user.username) }
   }),
   route<{ id: number }>({
     ...common,
@@ -168,6 +168,6 @@ export const themeRoutes: RouteSpec[] = [
     params: idParams,
     response: theme,
     errors: ['GW_ERR_THEME_NOT_FOUND'],
-    handler: async (req, { app }) => await app.themes.activate(req.params.id, req.user.username)
+    handler: async (req, app) => await app.themes.activate(req.params.id, req.user.username)
   })
 ]

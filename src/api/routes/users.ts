@@ -1,5 +1,5 @@
 import type { User } from '../../../entities/user.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { USER_ROLES, type UserRole } from '../../auth/principal.js'
 import { closeSessions } from '../../broker/sessions.js'
 import {
@@ -62,7 +62,7 @@ const common = { tag: 'users', role: 'admin', params, errors: ['GW_ERR_USER_NOT_
 
 async function audit (
   req: ApiRequest<unknown, unknown, unknown>,
-  app: AppContext,
+  app: Services,
   type: string,
   username: string,
   payload?: Record<string, unknown>
@@ -79,7 +79,7 @@ async function audit (
 }
 
 /** Closes the user's live MQTT connections (its panels reconnect and are checked with what the user is now). */
-function closeUserSessions (app: AppContext, username: string): void {
+function closeUserSessions (app: Services, username: string): void {
   closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'user' && p.username === username)
 }
 
@@ -97,7 +97,7 @@ export const usersRoutes: RouteSpec[] = [
     summary: 'Users in creation order',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(userSchema),
-    handler: async (req, { app }) => paginate((await app.repos.users.list()).map(userView), req.query)
+    handler: async (req, app) => paginate((await app.repos.users.list()).map(userView), req.query)
   }),
   route<{ username: string }>({
     ...common,
@@ -106,7 +106,7 @@ export const usersRoutes: RouteSpec[] = [
     path: '/users/:username',
     summary: 'One user',
     response: userSchema,
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const u = await app.repos.users.byUsername(req.params.username)
       if (u === undefined) throw userNotFound(req.params.username)
       return userView(u)
@@ -132,7 +132,7 @@ export const usersRoutes: RouteSpec[] = [
     },
     response: userSchema,
     errors: ['GW_ERR_USER_EXISTS'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const u = await createUser(app.repos.users, req.body, () => app.clock.now())
       await audit(req, app, 'user_created', u.username, { role: u.role })
       return userView(u)
@@ -154,7 +154,7 @@ export const usersRoutes: RouteSpec[] = [
     },
     response: userSchema,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const before = await app.repos.users.byUsername(req.params.username)
       const u = await changeUser(app.repos.users, req.params.username, req.body, () => app.clock.now())
       // Its MQTT connections hold the rights of their CONNECT: a disabled user, a new role or a new password (which
@@ -179,7 +179,7 @@ export const usersRoutes: RouteSpec[] = [
         'closed',
     status: 204,
     errors: ['GW_ERR_USER_NOT_FOUND', 'GW_ERR_USER_LAST_ADMIN'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       await deleteUser(app.repos.users, req.params.username)
       closeUserSessions(app, req.params.username)
       await audit(req, app, 'user_deleted', req.params.username)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { EventLevel } from '../../../entities/event-log.js'
 import type { WebhookDelivery, WebhookDeliveryStatus } from '../../../entities/webhook-delivery.js'
 import type { Webhook } from '../../../entities/webhook.js'
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import { GatewayError } from '../../errors.js'
 import type { WebhookFields } from '../../persistence/repositories/webhooks.js'
 import { circuitState, EVENT_LEVELS } from '../../services/webhook-policy.js'
@@ -93,7 +93,7 @@ const deliverySchema = {
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } }
 const common = { tag: 'webhooks', role: 'admin' } as const
 
-function view (app: AppContext, h: Webhook): Record<string, unknown> {
+function view (app: Services, h: Webhook): Record<string, unknown> {
   return {
     id: h.id,
     url: h.url,
@@ -122,7 +122,7 @@ function deliveryView (d: WebhookDelivery): Record<string, unknown> {
   }
 }
 
-async function found (app: AppContext, id: number): Promise<Webhook> {
+async function found (app: Services, id: number): Promise<Webhook> {
   const hook = await app.repos.webhooks.get(id)
   if (hook === null) throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${id}`)
   return hook
@@ -162,7 +162,7 @@ export const webhooksRoutes: RouteSpec[] = [
     summary: 'Every webhook, with its circuit breaker state',
     query: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     response: pageOf(webhookSchema),
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const { items, total } = await app.repos.webhooks.list(req.query)
       return { items: items.map(h => view(app, h)), total, limit: req.query.limit, offset: req.query.offset }
     }
@@ -176,7 +176,7 @@ export const webhooksRoutes: RouteSpec[] = [
     params: idParams,
     response: webhookSchema,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => view(app, await found(app, req.params.id))
+    handler: async (req, app) => view(app, await found(app, req.params.id))
   }),
   route<Record<string, never>, Record<string, never>, Create>({
     ...common,
@@ -202,7 +202,7 @@ export const webhooksRoutes: RouteSpec[] = [
         secret: { type: 'string', description: 'only when generated: shown this once' }
       }
     },
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       checkUrl(req.body.url)
       const generated = req.body.secret === undefined ? randomBytes(32).toString('hex') : undefined
       const hook = await app.repos.webhooks.create(
@@ -222,7 +222,7 @@ export const webhooksRoutes: RouteSpec[] = [
     body: { type: 'object', additionalProperties: false, minProperties: 1, properties: fields },
     response: webhookSchema,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       checkUrl(req.body.url)
       const hook = await app.repos.webhooks.update(req.params.id, req.body)
       if (hook === null) throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`)
@@ -240,7 +240,7 @@ export const webhooksRoutes: RouteSpec[] = [
     summary: 'Deletes a webhook and its deliveries',
     params: idParams,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       if (!(await app.repos.webhooks.remove(req.params.id))) { throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`) }
     }
   }),
@@ -258,7 +258,7 @@ export const webhooksRoutes: RouteSpec[] = [
     },
     response: pageOf(deliverySchema),
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       await found(app, req.params.id)
       const { items, total } = await app.repos.webhooks.deliveries(req.params.id, req.query)
       return { items: items.map(deliveryView), total, limit: req.query.limit, offset: req.query.offset }
@@ -278,7 +278,7 @@ export const webhooksRoutes: RouteSpec[] = [
       properties: { eventId: { type: 'integer' }, deliveryId: { type: 'integer' } }
     },
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND', 'GW_ERR_WEBHOOK_DISABLED', 'GW_ERR_HTTP_INTERNAL'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const hook = await found(app, req.params.id)
       if (!hook.enabled) throw new GatewayError('GW_ERR_WEBHOOK_DISABLED', `webhook ${hook.id} is disabled`)
       const r = await app.events.logFor(hook.id, {
@@ -304,7 +304,7 @@ export const webhooksRoutes: RouteSpec[] = [
     params: idParams,
     response: deliverySchema,
     errors: ['GW_ERR_WEBHOOK_DELIVERY_NOT_FOUND', 'GW_ERR_WEBHOOK_DELIVERY_NOT_FAILED'],
-    handler: async (req, { app }) => {
+    handler: async (req, app) => {
       const id = req.params.id
       if (!await app.repos.webhooks.requeue(id, app.clock.now())) {
         const d = await app.repos.webhooks.delivery(id)

@@ -1,30 +1,22 @@
-import type { AppContext } from '../../context.js'
+import type { Services } from '../../services/index.js'
 import type { CanSignal } from '../../../entities/can-signal.js'
-import { CanSignalRepository } from '../../persistence/repositories/can-signals.js'
 import type { TelemetryRow } from '../../persistence/repositories/telemetry.js'
 import { decodeSignal, parseHexData } from '../../services/can-decoder.js'
-import type { Handler, InboundMessage } from '../router.js'
-import type { CanPayload } from '../topics.js'
+import type { InboundMessage } from '../../broker/pipeline.js'
 import { parseTs } from './telemetry.js'
 
 // Signals imported with `autocore-gateway can import` (another process) are picked up within this time.
 const SIGNALS_TTL_MS = 30_000
 
 /**
- * The payload guard has already checked the canData schema (gateway/schemas.ts: a `frames` array of `{id, data}`,
- * `id` an integer within 29 bits, `data` whole hex bytes), so the payload is parsed as it is.
- */
-function framesOf (payload: Buffer): CanPayload {
-  return JSON.parse(payload.toString('utf8')) as CanPayload
-}
-
-/**
  * `autocore/can/{uuid}/data` (SPEC §3): decodes each frame with the enabled can_signals of its id (those bound to
  * this bridge or to none) into telemetry readings, fed to the same buffer as telemetry. A value outside the
- * signal's [min, max] (when the DBC gives a range) is not stored; frames of unknown ids are ignored.
+ * signal's [min, max] (when the DBC gives a range) is not stored; frames of unknown ids are ignored. The payload
+ * guard has checked the canData schema (a `frames` array of `{id, data}`, `id` an integer within 29 bits, `data`
+ * whole hex bytes).
  */
-export function canHandler (ctx: AppContext): Handler {
-  const repo = new CanSignalRepository(ctx.db.dataSource)
+export function canHandler (ctx: Services): (msg: InboundMessage<'canData'>) => Promise<void> {
+  const repo = ctx.repos.canSignals
   let index: Map<number, CanSignal[]> | undefined
   let loadedAt = -Infinity
 
@@ -37,11 +29,11 @@ export function canHandler (ctx: AppContext): Handler {
     return index
   }
 
-  return async (msg: InboundMessage) => {
+  return async msg => {
     const uuid = msg.params.uuid
     const deviceId = await ctx.telemetry.repo.deviceId(uuid)
     if (deviceId === undefined) return ctx.telemetry.refused('unknown device', uuid)
-    const payload = framesOf(msg.payload)
+    const payload = msg.body
     const ts = payload.ts === undefined ? ctx.clock.now() : parseTs(payload.ts) ?? ctx.clock.now()
     const bySignal = await signals()
     const rows: TelemetryRow[] = []
@@ -53,15 +45,8 @@ export function canHandler (ctx: AppContext): Handler {
         const value = decodeSignal(data, s)
         if (value === undefined) continue
         if (s.min !== null && s.max !== null && s.min < s.max && (value < s.min || value > s.max)) continue
-        rows.push({
-          deviceId,
-          key: s.telemetryKey ?? s.name,
-          value,
-          valueText: null,
-          unit: s.unit,
-          dataType: 'number',
-          ts
-        })
+        const key = s.telemetryKey ?? s.name
+        rows.push({ deviceId, key, value, valueText: null, unit: s.unit, dataType: 'number', ts })
       }
     }
     if (rows.length > 0) await ctx.telemetry.buffer.append(rows, false)

@@ -1,8 +1,5 @@
-import type { PublishPacket } from 'aedes'
-import type { PublishInfo, PublishInterceptor, PublishVerdict } from '../../broker/hooks.js'
+import type { InboundMessage, PublishVerdict } from '../../broker/pipeline.js'
 import type { TelemetryRow } from '../../persistence/repositories/telemetry.js'
-import type { TelemetryStore } from '../../services/telemetry.js'
-import type { ParsedTopic } from '../topics.js'
 
 const MAX_KEY = 64
 // Before 2001-09-09 in ms, so such a number is epoch seconds (an ESP32's time()); converted to ms.
@@ -21,7 +18,7 @@ export function parseTs (ts: unknown): number | undefined {
   return undefined
 }
 
-/** One reading as the telemetry schema (gateway/schemas.ts) admits it. */
+/** One reading as the telemetry schema (protocol/schemas.ts) admits it. */
 type Reading = number | boolean | string | { value: number | boolean | string, unit?: string }
 
 /** The fields of a telemetry payload: readings by key, and the optional device time. */
@@ -44,33 +41,14 @@ function row (deviceId: number, key: string, reading: Reading, ts: number): Tele
 }
 
 /**
- * SPEC §3 telemetry payload → rows: `{key: number|boolean|string}` or `{key: {value, unit?}}`, with an optional
- * `ts` (device time; else `receivedAt`). The payload guard, earlier in the publish pipeline, has already checked
- * it against the telemetry schema (gateway/schemas.ts: a JSON object, reading types, text and unit lengths,
- * finite numbers), so only what that schema cannot say is checked here: `ts` must be a real time, key length,
- * the configured reading count, at least one reading. Answers the rows, or the reason the payload is refused.
+ * SPEC §3 telemetry payload (already parsed) → rows: `{key: number|boolean|string}` or `{key: {value, unit?}}`, with
+ * an optional `ts` (device time; else `receivedAt`). The payload guard, earlier in the inbound steps, has already
+ * checked it against the telemetry schema (protocol/schemas.ts: a JSON object, reading types, text and unit
+ * lengths, finite numbers), so only what that schema cannot say is checked here: `ts` must be a real time, key
+ * length, the configured reading count, at least one reading. Answers the rows, or the reason the payload is refused.
  */
-export function parseTelemetry (
-  payload: Buffer | string,
-  deviceId: number,
-  receivedAt: number,
-  maxKeys: number
-): TelemetryRow[] | string {
-  return telemetryRows(
-    JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as TelemetryFields,
-    deviceId,
-    receivedAt,
-    maxKeys
-  )
-}
-
-/** parseTelemetry for a payload already parsed (the JSON value the payload guard validated). */
-export function telemetryRows (
-  fields: TelemetryFields,
-  deviceId: number,
-  receivedAt: number,
-  maxKeys: number
-): TelemetryRow[] | string {
+export function telemetryRows (fields: TelemetryFields, deviceId: number, receivedAt: number, maxKeys: number):
+TelemetryRow[] | string {
   let ts = receivedAt
   if (fields.ts !== undefined) {
     const t = parseTs(fields.ts)
@@ -88,38 +66,37 @@ export function telemetryRows (
   return rows
 }
 
+/** What the ingest step needs of the telemetry store (services/telemetry.ts TelemetryStore). */
+export interface TelemetrySink {
+  readonly repo: { deviceId: (uuid: string) => number | undefined | Promise<number | undefined> }
+  readonly buffer: { append: (rows: TelemetryRow[], durable: boolean) => Promise<PublishVerdict> | undefined }
+  refused: (reason: string, deviceUuid: string) => void
+}
+
 /**
- * The publish-pipeline step for both telemetry topics of SPEC §3: parse, buffer, and for QoS 1 hold the PUBACK
- * until the reading's batch is committed. Other topics pass untouched. A payload refused by parseTelemetry, or a
+ * The inbound step for both telemetry topics of SPEC §3, before the PUBACK: rows from the validated body, buffered,
+ * and for QoS 1 the PUBACK held until the reading's batch is committed. A payload refused by telemetryRows, or a
  * device the store does not know (deleted after it connected: the ACL lets a device publish only its own topics),
- * is dropped (acknowledged, delivered to nobody, stored nowhere) and counted. The topic and the payload's JSON
- * come parsed from the pipeline (PublishInfo), so neither is parsed again here.
+ * is dropped (acknowledged, delivered to nobody, stored nowhere) and counted.
  */
-export function telemetryInterceptor (store: TelemetryStore, now: () => number, maxKeys: number): PublishInterceptor {
-  function ingest (
-    uuid: string,
-    deviceId: number | undefined,
-    packet: PublishPacket,
-    info: PublishInfo
-  ): PublishVerdict | Promise<PublishVerdict> {
+export function telemetryIngest (store: TelemetrySink, now: () => number, maxKeys: number):
+(msg: InboundMessage<'deviceTelemetry' | 'telemetryData'>) => PublishVerdict | Promise<PublishVerdict> {
+  type Message = InboundMessage<'deviceTelemetry' | 'telemetryData'>
+  function ingest (uuid: string, deviceId: number | undefined, msg: Message): PublishVerdict | Promise<PublishVerdict> {
     if (deviceId === undefined) {
       store.refused('unknown device', uuid)
       return { drop: 'unknown device' }
     }
-    const rows = info.body === undefined
-      ? parseTelemetry(packet.payload, deviceId, now(), maxKeys)
-      : telemetryRows(info.body as TelemetryFields, deviceId, now(), maxKeys)
+    const rows = telemetryRows(msg.body as TelemetryFields, deviceId, now(), maxKeys)
     if (typeof rows === 'string') {
       store.refused(rows, uuid)
       return { drop: rows }
     }
-    return store.buffer.append(rows, packet.qos > 0) ?? 'deliver'
+    return store.buffer.append(rows, msg.packet.qos > 0) ?? 'deliver'
   }
-  return (_principal, packet, _client, info) => {
-    const family = info.topic?.family
-    if (family !== 'deviceTelemetry' && family !== 'telemetryData') return 'deliver'
-    const uuid = (info.topic as ParsedTopic).params.uuid
+  return msg => {
+    const uuid = msg.params.uuid
     const id = store.repo.deviceId(uuid)
-    return id instanceof Promise ? id.then(i => ingest(uuid, i, packet, info)) : ingest(uuid, id, packet, info)
+    return id instanceof Promise ? id.then(i => ingest(uuid, i, msg)) : ingest(uuid, id, msg)
   }
 }

@@ -1,7 +1,7 @@
 import { In, type DataSource } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import { Command, Device, type CommandStatus } from '../../../entities/index.js'
-import { PreparedStatements } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 export type CommandRow = Pick<
   Command,
@@ -55,12 +55,12 @@ const bound = (field: keyof CommandRow, value: unknown): unknown =>
  * channel, and its acknowledgements update as many); on PostgreSQL they go through TypeORM.
  */
 export class CommandsRepository {
-  private readonly sql: PreparedStatements
+  private readonly sqlite: SqliteStore | undefined
   private insertSync?: (rows: CommandRow[]) => void
   private updateSync?: (updates: Array<{ commandId: string, patch: Partial<CommandRow> }>) => void
 
   constructor (private readonly ds: DataSource) {
-    this.sql = new PreparedStatements(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   async deviceId (uuid: string): Promise<number | undefined> {
@@ -75,10 +75,10 @@ export class CommandsRepository {
   /** Inserts the rows in one transaction (an emergency stop writes one row per relay channel at once). */
   async insert (rows: CommandRow[]): Promise<void> {
     if (rows.length === 0) return
-    const db = this.sql.native
-    if (db !== undefined) {
-      const insert = this.insertSync ??= db.transaction((batch: CommandRow[]) => {
-        const stmt = this.sql.get(INSERT)
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      const insert = this.insertSync ??= sqlite.transactional((batch: CommandRow[]) => {
+        const stmt = sqlite.statement(INSERT)
         for (const r of batch) {
           stmt.run(
             r.commandId,
@@ -98,7 +98,7 @@ export class CommandsRepository {
           )
         }
       })
-      await this.sql.whenFree(() => insert(rows))
+      await sqlite.write(() => insert(rows))
       return
     }
     await this.ds.transaction(async m => {
@@ -113,19 +113,19 @@ export class CommandsRepository {
   /** Several updates in one transaction (one fsync for a burst of responses). */
   async updateMany (updates: Array<{ commandId: string, patch: Partial<CommandRow> }>): Promise<void> {
     if (updates.length === 0) return
-    const db = this.sql.native
-    if (db !== undefined) {
-      const update = this.updateSync ??= db.transaction((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      const update = this.updateSync ??= sqlite.transactional((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
         for (const { commandId, patch } of batch) {
           const fields = (Object.keys(patch) as Array<keyof CommandRow>).filter(f => patch[f] !== undefined)
           if (fields.length === 0) continue
-          const stmt = this.sql.get(
+          const stmt = sqlite.statement(
             `UPDATE commands SET ${fields.map(f => `${COLUMNS[f]} = ?`).join(', ')} WHERE command_id = ?`
           )
           stmt.run(...fields.map(f => bound(f, patch[f])), commandId)
         }
       })
-      await this.sql.whenFree(() => update(updates))
+      await sqlite.write(() => update(updates))
       return
     }
     await this.ds.transaction(async m => {

@@ -1,7 +1,8 @@
 import { In, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm'
 import { Device, type DeviceStatus } from '../../../entities/device.js'
 import { DeviceTombstone } from '../../../entities/device-tombstone.js'
-import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
+import { forPostgres, query } from './sql.js'
+import { sqliteStore } from '../sqlite/index.js'
 import { WriteHorizon } from './write-horizon.js'
 
 export interface NewDevice {
@@ -124,14 +125,13 @@ export class DevicesRepository {
    */
   async remove (uuid: string, now: number): Promise<boolean> {
     return await this.writes.track(now, async () => {
-      const db = nativeSqlite(this.dataSource)
-      if (db !== undefined) {
-        // Synchronous on the one connection, once no TypeORM transaction is open on it (it would nest into that one).
-        return await whenFree(db, () => db.transaction(() => {
-          const gone = db.prepare('DELETE FROM devices WHERE uuid = ?').run(uuid).changes > 0
-          if (gone) db.prepare(UPSERT_TOMBSTONE).run(uuid, now)
+      const sqlite = sqliteStore(this.dataSource)
+      if (sqlite !== undefined) {
+        return await sqlite.transaction(() => {
+          const gone = sqlite.statement('DELETE FROM devices WHERE uuid = ?').run(uuid).changes > 0
+          if (gone) sqlite.statement(UPSERT_TOMBSTONE).run(uuid, now)
           return gone
-        }).immediate())
+        }, { immediate: true })
       }
       return await this.dataSource.transaction(async m => {
         const res = await m.delete(Device, { uuid })

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm'
 import { JournalEntry } from '../../../entities/index.js'
-import { PreparedStatements, query } from './sql.js'
+import { query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 export type JournalRow = Omit<JournalEntry, 'id'>
 
@@ -17,17 +18,18 @@ const DELETE_OLD =
  * a process kill once it returns), run when no other transaction is open on the shared connection.
  */
 export class JournalRepository {
-  private readonly sql: PreparedStatements
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.sql = new PreparedStatements(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   async insert (r: JournalRow): Promise<number> {
     const values = [r.ts, r.actor, r.actorKind, r.role, r.transport, r.address, r.action, r.target,
       r.params === null ? null : JSON.stringify(r.params), r.outcome, r.errorCode, r.commandId]
-    if (this.sql.native !== undefined) {
-      return await this.sql.whenFree(() => Number(this.sql.get(INSERT).run(...values).lastInsertRowid))
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      return await sqlite.write(() => Number(sqlite.statement(INSERT).run(...values).lastInsertRowid))
     }
     const [row] = await query<{ id: number }>(this.ds, `${INSERT} RETURNING id`, values)
     return Number(row.id)
@@ -45,8 +47,8 @@ export class JournalRepository {
 
   /** Deletes at most `limit` rows older than `cutoff`; how many went (the retention job calls it in chunks). */
   async deleteOlderThan (cutoff: number, limit: number): Promise<number> {
-    const db = this.sql.native
-    if (db !== undefined) return await this.sql.whenFree(() => this.sql.get(DELETE_OLD).run(cutoff, limit).changes)
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) return await sqlite.write(() => sqlite.statement(DELETE_OLD).run(cutoff, limit).changes)
     const [d] = await query<{ n: string }>(
       this.ds,
       `WITH d AS (${DELETE_OLD} RETURNING 1) SELECT COUNT(*) AS n FROM d`,

@@ -1,6 +1,7 @@
 import { In, Not, type DataSource } from 'typeorm'
 import { RelayChannel, type FailSafe, type RelayFunction } from '../../../entities/index.js'
-import { forPostgres, PreparedStatements, query, unlessDuplicate } from './sql.js'
+import { forPostgres, query, unlessDuplicate } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 export type ChannelRow = RelayChannel & { deviceUuid: string }
 
@@ -89,10 +90,10 @@ function toRow (r: RawChannel): ChannelRow {
  * emergency stop, costs one indexed read); on PostgreSQL through TypeORM's query().
  */
 export class RelaysRepository {
-  private readonly sql: PreparedStatements
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.sql = new PreparedStatements(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /** TypeORM for the API's configuration reads and writes (not on a hot path). */
@@ -167,7 +168,7 @@ export class RelaysRepository {
 
   /** Momentary channels last commanded on: holds that a stop or crash interrupted, found at start. */
   async heldMomentary (): Promise<ChannelRow[]> {
-    return await this.rows(HELD, [this.sql.native !== undefined ? 1 : true])
+    return await this.rows(HELD, [this.sqlite !== undefined ? 1 : true])
   }
 
   /** Every channel of one board. */
@@ -194,7 +195,7 @@ export class RelaysRepository {
         channelNumber: Number(r.channel_number),
         deviceUuid: r.uuid
       }))
-    if (this.sql.native !== undefined) return bare(this.sql.get(ALL_BARE).all() as Parameters<typeof bare>[0])
+    if (this.sqlite !== undefined) return bare(this.sqlite.statement(ALL_BARE).all() as Parameters<typeof bare>[0])
     return query<Parameters<typeof bare>[0][number]>(this.ds, ALL_BARE, []).then(bare)
   }
 
@@ -218,13 +219,10 @@ export class RelaysRepository {
       touched.push(row)
     }
     if (changed.length === 0) return touched
-    const db = this.sql.native
-    if (db !== undefined) {
-      await this.sql.whenFree(() =>
-        db.transaction(() => {
-          for (const row of changed) this.sql.get(SET_CURRENT).run(Number(row.currentState), now, row.id)
-        })()
-      )
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      const set = sqlite.statement(SET_CURRENT)
+      await sqlite.transaction(() => { for (const row of changed) set.run(Number(row.currentState), now, row.id) })
     } else {
       await this.ds.transaction(async m => {
         for (const row of changed) await m.query(forPostgres(SET_CURRENT), [row.currentState, now, row.id])
@@ -235,17 +233,17 @@ export class RelaysRepository {
   }
 
   private async rows (sql: string, params: unknown[]): Promise<ChannelRow[]> {
-    const raw =
-      this.sql.native !== undefined
-        ? (this.sql.get(sql).all(...params) as RawChannel[])
-        : await query<RawChannel>(this.ds, sql, params)
+    const raw = this.sqlite !== undefined
+      ? this.sqlite.statement(sql).all(...params) as RawChannel[]
+      : await query<RawChannel>(this.ds, sql, params)
     return raw.map(toRow)
   }
 
-  /** One statement, its own transaction; on SQLite never nested into another one (see whenFree). */
+  /** One statement, its own transaction; on SQLite never nested into another one (SqliteStore.write). */
   private async write (sql: string, params: unknown[]): Promise<void> {
-    if (this.sql.native !== undefined) {
-      await this.sql.whenFree(() => this.sql.get(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p)))
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      await sqlite.write(() => sqlite.statement(sql).run(...params.map(p => typeof p === 'boolean' ? Number(p) : p)))
       return
     }
     await query(this.ds, sql, params)

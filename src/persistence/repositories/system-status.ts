@@ -1,23 +1,23 @@
 import type { DataSource } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import { SystemStatus } from '../../../entities/index.js'
-import { PreparedStatements } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 // `value` is simple-json, stored as TypeORM stores it (JSON text).
 const UPSERT =
   'INSERT INTO system_status ("key", "value", updated_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "value" ' +
     '= excluded."value", updated_at = excluded.updated_at'
 
+/** How `setEarly` went: written before it returned, or to be written with `set()` (now, or after the urgent work). */
+export type EarlyWrite = 'written' | 'connection busy' | 'not synchronous'
+
 /** Small persisted key/value state (`system_status`), e.g. key 'emergency'. */
 export class SystemStatusRepository {
-  private readonly sql: PreparedStatements
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.sql = new PreparedStatements(ds)
+    this.sqlite = sqliteStore(ds)
   }
-
-  /** True on SQLite: `setNow()` can write synchronously (when no other transaction holds the connection). */
-  get synchronous (): boolean { return this.sql.native !== undefined }
 
   async get<T> (key: string): Promise<T | undefined> {
     const row = await this.ds.getRepository(SystemStatus).findOne({ where: { key } })
@@ -26,8 +26,9 @@ export class SystemStatusRepository {
 
   /** Writes the value, committed (per database.synchronous) when resolved. */
   async set (key: string, value: unknown, now: number): Promise<void> {
-    if (this.sql.native !== undefined) {
-      await this.sql.whenFree(() => this.sql.get(UPSERT).run(key, JSON.stringify(value), now))
+    const sqlite = this.sqlite
+    if (sqlite !== undefined) {
+      await sqlite.write(() => sqlite.statement(UPSERT).run(key, JSON.stringify(value), now))
       return
     }
     await this.ds
@@ -36,27 +37,18 @@ export class SystemStatusRepository {
   }
 
   /**
-   * SQLite only: writes the value before returning, or returns false without writing (PostgreSQL, or another
-   * transaction holds the connection: see whenFree). With `processDurable`, the commit does not
-   * wait for the disk (PRAGMA synchronous = NORMAL for this one statement): it survives a crash or kill of the
-   * process at once, and a power cut once the next synchronous=FULL commit on this connection has synced the WAL
-   * (WAL frames are synced in order). The emergency stop uses it so the fan-out does not wait on an fsync.
+   * Writes the value before returning, without waiting for the disk (SqliteStore.writeNow, processDurable: it
+   * survives a kill of the process at once, a power cut once the next full commit has synced): 'written'.
+   * Otherwise writes nothing: 'connection busy' (another transaction holds the SQLite connection; the caller
+   * writes with `set()` once its urgent work is out) or 'not synchronous' (PostgreSQL: the caller awaits `set()`).
+   * The emergency stop uses it so the fan-out waits neither on an fsync nor on someone else's transaction.
    */
-  setNow (key: string, value: unknown, now: number, opts: { processDurable?: boolean } = {}): boolean {
-    const db = this.sql.native
-    if (db === undefined || db.inTransaction) return false
-    const stmt = this.sql.get(UPSERT)
-    if (opts.processDurable !== true) {
-      stmt.run(key, JSON.stringify(value), now)
-      return true
-    }
-    const level = db.pragma('synchronous', { simple: true }) as number
-    db.pragma('synchronous = NORMAL')
-    try {
-      stmt.run(key, JSON.stringify(value), now)
-    } finally {
-      db.pragma(`synchronous = ${level}`)
-    }
-    return true
+  setEarly (key: string, value: unknown, now: number): EarlyWrite {
+    const sqlite = this.sqlite
+    if (sqlite === undefined) return 'not synchronous'
+    const done = sqlite.writeNow(() => sqlite.statement(UPSERT).run(key, JSON.stringify(value), now), {
+      processDurable: true
+    })
+    return done === undefined ? 'connection busy' : 'written'
   }
 }

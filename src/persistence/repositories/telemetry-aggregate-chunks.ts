@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm'
-import type BetterSqlite3 from 'better-sqlite3'
 import { decodeMinutes, encodeMinutes, type MinuteAggregate } from '../chunks/aggregates.js'
-import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
+import { forPostgres, query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 /** An aggregate chunk holds one series' minutes of one UTC day. */
 export const AGGREGATE_CHUNK_MS = 86_400_000
@@ -60,10 +60,10 @@ function combine<T extends MinuteAggregate> (a: T, b: T, bWins: boolean): T {
  * minute is always in exactly one place or merged from both by the reader.
  */
 export class TelemetryAggregateChunkRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /**
@@ -71,20 +71,20 @@ export class TelemetryAggregateChunkRepository {
    * the day's chunk. Resolves with the number of minute rows moved; 0 when none is older.
    */
   async compactOne (cutoff: number): Promise<number> {
-    const db = this.native
+    const db = this.sqlite
     if (db !== undefined) {
-      return await whenFree(db, () => db.transaction(() => {
-        const o = db.prepare(OLDEST).get(cutoff) as Oldest | undefined
+      return await db.transaction(() => {
+        const o = db.statement(OLDEST).get(cutoff) as Oldest | undefined
         if (o === undefined) return 0
         const [id, day] = [Number(o.device_id), dayOf(o)]
-        const rows = db.prepare(TAKE).all(id, o.key, day, day + AGGREGATE_CHUNK_MS) as Row[]
-        const old = db.prepare(EXISTING).get(id, o.key, day) as Existing | undefined
+        const rows = db.statement(TAKE).all(id, o.key, day, day + AGGREGATE_CHUNK_MS) as Row[]
+        const old = db.statement(EXISTING).get(id, o.key, day) as Existing | undefined
         const ms = merged(old === undefined ? [] : decodeMinutes(old.data), rows)
         const data = Buffer.from(encodeMinutes(ms))
-        if (old === undefined) db.prepare(INSERT).run(id, o.key, day, ms.length, data)
-        else db.prepare(UPDATE).run(ms.length, data, old.id)
+        if (old === undefined) db.statement(INSERT).run(id, o.key, day, ms.length, data)
+        else db.statement(UPDATE).run(ms.length, data, old.id)
         return rows.length
-      }).immediate())
+      }, { immediate: true })
     }
     return await this.ds.transaction(async m => {
       const [o] = await pg<Oldest>(m, OLDEST, [cutoff])
@@ -106,8 +106,8 @@ export class TelemetryAggregateChunkRepository {
    */
   async drop (cutoff: number, limit: number): Promise<number> {
     const before = cutoff - AGGREGATE_CHUNK_MS + 1
-    const db = this.native
-    if (db !== undefined) return await whenFree(db, () => db.prepare(DROP).run(before, limit).changes)
+    const db = this.sqlite
+    if (db !== undefined) return await db.write(() => db.statement(DROP).run(before, limit).changes)
     const sql = `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`
     const [d] = await pg<{ n: string }>(this.ds.manager, sql, [before, limit])
     return Number(d.n)

@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm'
-import type BetterSqlite3 from 'better-sqlite3'
 import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { ChunkEncoder, forEachReading, type ChunkReading } from '../chunks/codec.js'
-import { forPostgres, nativeSqlite, query, whenFree } from './sql.js'
+import { forPostgres, query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 import { MERGE_AGGREGATE, MINUTE_MS } from './telemetry-retention.js'
 
 /** A chunk holds one series' readings of one hour of reading time (windows aligned to the epoch). */
@@ -88,10 +88,10 @@ function reading (r: HeadRow): ChunkReading {
  * and folded into per-minute aggregates, all or nothing, so a power cut leaves each reading in exactly one place.
  */
 export class TelemetryChunkRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /**
@@ -102,21 +102,21 @@ export class TelemetryChunkRepository {
    */
   async closeOne (cutoff: number, maxRows = 20_000): Promise<number> {
     if (cutoff % CHUNK_WINDOW_MS !== 0) throw new RangeError('cutoff must be aligned to the chunk window')
-    const db = this.native
+    const db = this.sqlite
     if (db !== undefined) {
-      return await whenFree(db, () => db.transaction(() => {
-        const o = db.prepare(OLDEST).get(cutoff) as Oldest | undefined
+      return await db.transaction(() => {
+        const o = db.statement(OLDEST).get(cutoff) as Oldest | undefined
         if (o === undefined) return 0
         const start = Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
-        const rows = db.prepare(TAKE).all(start, start + CHUNK_WINDOW_MS, maxRows) as HeadRow[]
-        const [chunk, up] = [db.prepare(INSERT_CHUNK), db.prepare(UPSERT_AGGREGATE)]
+        const rows = db.statement(TAKE).all(start, start + CHUNK_WINDOW_MS, maxRows) as HeadRow[]
+        const [chunk, up] = [db.statement(INSERT_CHUNK), db.statement(UPSERT_AGGREGATE)]
         for (const s of bySeries(rows)) {
           const { chunk: c, aggregates } = this.encode(s.deviceId, s.key, s.rows)
           chunk.run(...c)
           for (const a of aggregates) up.run(...a)
         }
         return rows.length
-      }).immediate())
+      }, { immediate: true })
     }
     return await this.ds.transaction(async m => {
       const [o] = await pg<Oldest>(m, OLDEST, [cutoff])
@@ -150,8 +150,8 @@ export class TelemetryChunkRepository {
 
   /** Drops up to `limit` whole chunks whose newest reading is older than `cutoff`; resolves with how many. */
   async drop (cutoff: number, limit: number): Promise<number> {
-    const db = this.native
-    if (db !== undefined) return await whenFree(db, () => db.prepare(DROP).run(cutoff, limit).changes)
+    const db = this.sqlite
+    if (db !== undefined) return await db.write(() => db.statement(DROP).run(cutoff, limit).changes)
     const sql = `WITH d AS (${DROP} RETURNING 1) SELECT COUNT(*) AS n FROM d`
     const [d] = await pg<{ n: string }>(this.ds.manager, sql, [cutoff, limit])
     return Number(d.n)

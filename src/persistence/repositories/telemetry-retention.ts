@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm'
-import type BetterSqlite3 from 'better-sqlite3'
-import { forPostgres, nativeSqlite, whenFree } from './sql.js'
+import { forPostgres } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 export const MINUTE_MS = 60_000
 
@@ -57,10 +57,10 @@ interface Bounds { first: number | string | null, nth: number | string | null, m
 
 /** The retention job's statements over telemetry_data, telemetry_aggregates and event_logs. */
 export class TelemetryRetentionRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
 
   constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /**
@@ -69,15 +69,15 @@ export class TelemetryRetentionRepository {
    */
   async foldChunk (cutoff: number, chunkRows: number): Promise<number> {
     if (cutoff % MINUTE_MS !== 0) throw new RangeError('cutoff must be minute-aligned')
-    if (this.native !== undefined) {
-      const db = this.native
-      return await whenFree(db, () => db.transaction(() => {
-        const b = db.prepare(CHUNK_BOUNDS).get(cutoff, cutoff, chunkRows - 1) as Bounds
+    const db = this.sqlite
+    if (db !== undefined) {
+      return await db.transaction(() => {
+        const b = db.statement(CHUNK_BOUNDS).get(cutoff, cutoff, chunkRows - 1) as Bounds
         if (b.first === null) return 0
         const end = chunkEnd(Number(b.first), b.nth === null ? null : Number(b.nth), cutoff)
-        db.prepare(FOLD).run(b.max_id, end, b.max_id)
-        return db.prepare(DELETE_RAW).run(end, b.max_id).changes
-      }).immediate())
+        db.statement(FOLD).run(b.max_id, end, b.max_id)
+        return db.statement(DELETE_RAW).run(end, b.max_id).changes
+      }, { immediate: true })
     }
     return await this.ds.transaction(async m => {
       const [b] = await pg<Bounds>(m, CHUNK_BOUNDS, [cutoff, cutoff, chunkRows - 1])
@@ -103,8 +103,8 @@ export class TelemetryRetentionRepository {
   }
 
   private async deleteChunk (sql: string, cutoff: number, limit: number): Promise<number> {
-    const db = this.native
-    if (db !== undefined) return await whenFree(db, () => db.prepare(sql).run(cutoff, limit).changes)
+    const db = this.sqlite
+    if (db !== undefined) return await db.write(() => db.statement(sql).run(cutoff, limit).changes)
     const [d] = await pg<{ n: string }>(this.ds.manager, `WITH d AS (${sql} RETURNING 1) SELECT COUNT(*) AS n FROM d`, [
       cutoff,
       limit
@@ -118,11 +118,7 @@ export class TelemetryRetentionRepository {
    * On a file created without it, freed pages stay in the file's free list and are reused by new rows.
    */
   reclaim (): { autoVacuum: number, freePages: number } | undefined {
-    if (this.native === undefined) return undefined
-    const autoVacuum = this.native.pragma('auto_vacuum', { simple: true }) as number
-    if (autoVacuum === 2) this.native.pragma('incremental_vacuum')
-    this.native.pragma('wal_checkpoint(TRUNCATE)')
-    return { autoVacuum, freePages: this.native.pragma('freelist_count', { simple: true }) as number }
+    return this.sqlite?.reclaim()
   }
 }
 

@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm'
-import type BetterSqlite3 from 'better-sqlite3'
 import { TelemetryData, type TelemetryDataType } from '../../../entities/telemetry-data.js'
-import { nativeSqlite, query } from './sql.js'
+import { query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 import { TelemetryChunkRepository } from './telemetry-chunks.js'
 import { TelemetryAggregateChunkRepository } from './telemetry-aggregate-chunks.js'
-import { MINUTE_MS } from './telemetry-retention.js'
+import { seriesOf, type SeriesPoint } from './telemetry-series.js'
 import type { ChunkReading } from '../chunks/codec.js'
 
 /** One reading as it is written: the column values of a telemetry_data row. */
@@ -27,7 +27,7 @@ export interface ReadingOut {
 
 export interface RawPage { items: Array<ReadingOut & { id: number }>, next: string | null }
 
-export interface SeriesPoint { t: number, count: number, min: number, max: number, avg: number, last: number }
+export type { SeriesPoint } from './telemetry-series.js'
 
 interface RawRow {
   id: number
@@ -39,6 +39,7 @@ interface RawRow {
   ts: number | string
 }
 
+const DEVICE_ID = 'SELECT id FROM devices WHERE uuid = ?'
 const INSERT =
   'INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
 // Postgres caps a statement at 65,535 parameters: 7 per row.
@@ -71,12 +72,9 @@ function newerFirst (a: RawRow, b: RawRow): number {
  * TypeORM's own connection; on PostgreSQL it is TypeORM's `insert()`.
  */
 export class TelemetryRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
   private readonly deviceIds = new Map<string, number>()
-  private insertStmt?: BetterSqlite3.Statement<unknown[]>
   private insertMany?: (rows: TelemetryRow[]) => void
-  private lookupStmt?: BetterSqlite3.Statement
-  private existsStmt?: BetterSqlite3.Statement
   /** Closed chunks (telemetry_chunks): every query reads them beside the head, telemetry_data. */
   readonly chunks: TelemetryChunkRepository
   /** Days of minute aggregates in chunks (telemetry_aggregate_chunks): the series answer reads them too. */
@@ -84,11 +82,15 @@ export class TelemetryRepository {
   /** SQLite only (undefined on PostgreSQL): insertBatch, committed before it returns. */
   readonly insertBatchSync?: (rows: TelemetryRow[]) => { dropped: number }
 
-  constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
-    this.chunks = new TelemetryChunkRepository(ds)
-    this.aggregateChunks = new TelemetryAggregateChunkRepository(ds)
-    if (this.native !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
+  constructor (
+    private readonly ds: DataSource,
+    chunks?: TelemetryChunkRepository,
+    aggregateChunks?: TelemetryAggregateChunkRepository
+  ) {
+    this.sqlite = sqliteStore(ds)
+    this.chunks = chunks ?? new TelemetryChunkRepository(ds)
+    this.aggregateChunks = aggregateChunks ?? new TelemetryAggregateChunkRepository(ds)
+    if (this.sqlite !== undefined) this.insertBatchSync = rows => this.insertSqlite(rows)
   }
 
   /**
@@ -98,13 +100,12 @@ export class TelemetryRepository {
   deviceId (uuid: string): number | undefined | Promise<number | undefined> {
     const cached = this.deviceIds.get(uuid)
     if (cached !== undefined) return cached
-    if (this.native !== undefined) {
-      this.lookupStmt ??= this.native.prepare('SELECT id FROM devices WHERE uuid = ?')
-      const row = this.lookupStmt.get(uuid) as { id: number } | undefined
+    if (this.sqlite !== undefined) {
+      const row = this.sqlite.statement(DEVICE_ID).get(uuid) as { id: number } | undefined
       if (row !== undefined) this.deviceIds.set(uuid, row.id)
       return row?.id
     }
-    return query<{ id: number }>(this.ds, 'SELECT id FROM devices WHERE uuid = ?', [uuid]).then(rows => {
+    return query<{ id: number }>(this.ds, DEVICE_ID, [uuid]).then(rows => {
       if (rows.length > 0) this.deviceIds.set(uuid, Number(rows[0].id))
       return rows.length > 0 ? Number(rows[0].id) : undefined
     })
@@ -116,11 +117,11 @@ export class TelemetryRepository {
   }
 
   /**
-   * True while another transaction holds the (single) SQLite connection: better-sqlite3 would nest a batch
-   * into it as a savepoint, making the batch's durability depend on someone else's commit. The writer waits.
+   * True while another transaction holds the (single) SQLite connection (SqliteStore.busy): a batch written now
+   * would be nested into it, its durability tied to someone else's commit. The writer waits.
    */
   busy (): boolean {
-    return this.native?.inTransaction ?? false
+    return this.sqlite?.busy() ?? false
   }
 
   /**
@@ -129,7 +130,7 @@ export class TelemetryRepository {
    */
   async insertBatch (rows: TelemetryRow[]): Promise<{ dropped: number }> {
     if (rows.length === 0) return { dropped: 0 }
-    if (this.native !== undefined) return this.insertSqlite(rows)
+    if (this.sqlite !== undefined) return this.insertSqlite(rows)
     try {
       await this.insertOnce(rows)
       return { dropped: 0 }
@@ -161,8 +162,7 @@ export class TelemetryRepository {
     } catch (err) {
       if (!isForeignKeyViolation(err)) throw err
       this.deviceIds.clear()
-      this.existsStmt ??= (this.native as BetterSqlite3.Database).prepare('SELECT 1 FROM devices WHERE id = ?')
-      const stmt = this.existsStmt
+      const stmt = (this.sqlite as SqliteStore).statement('SELECT 1 FROM devices WHERE id = ?')
       const existing = new Set([...new Set(rows.map(r => r.deviceId))].filter(id => stmt.get(id) !== undefined))
       const kept = rows.filter(r => existing.has(r.deviceId))
       if (kept.length > 0) this.insertManySync(kept)
@@ -186,12 +186,12 @@ export class TelemetryRepository {
     })
   }
 
-  /** SQLite only: the batch in one synchronous transaction; committed when it returns. */
+  /** SQLite only, when not busy(): the batch in one synchronous transaction; committed when it returns. */
   insertManySync (rows: TelemetryRow[]): void {
-    const db = this.native as BetterSqlite3.Database
     if (this.insertMany === undefined) {
-      const stmt = this.insertStmt = db.prepare<unknown[]>(INSERT)
-      this.insertMany = db.transaction((batch: TelemetryRow[]) => {
+      const sqlite = this.sqlite as SqliteStore
+      const stmt = sqlite.statement(INSERT)
+      this.insertMany = sqlite.transactional((batch: TelemetryRow[]) => {
         for (const r of batch) stmt.run(r.deviceId, r.key, r.value, r.valueText, r.unit, r.dataType, r.ts)
       })
     }
@@ -262,102 +262,10 @@ export class TelemetryRepository {
   }
 
   /**
-   * Buckets of `bucketMs` over [from, to) for one key, from raw rows and per-minute aggregates alike: a bucket
-   * that straddles the retention boundary combines both (count-weighted average; `last` from the newer side).
-   * Closed chunks are never decoded here: their minutes were folded into aggregates when they closed.
+   * Buckets of `bucketMs` over [from, to) for one key, from raw rows and per-minute aggregates alike
+   * (telemetry-series.ts).
    */
   async series (deviceId: number, key: string, from: number, to: number, bucketMs: number): Promise<SeriesPoint[]> {
-    // bucketMs is inlined: an integer checked here (PostgreSQL cannot type a bare parameter in arithmetic).
-    if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketMs must be a positive integer')
-    const params = [deviceId, key, from, to]
-    const { skip, readings } = await this.edgeMinutes(deviceId, key, from, to)
-    const agg = await query<Record<string, number | string>>(this.ds, `
-      SELECT b, SUM(count) AS count, MIN(min) AS min, MAX(max) AS max, SUM(avg * count) / SUM(count) AS avg,
-        MAX(CASE WHEN rn = 1 THEN last END) AS last, MAX(bucket_start) AS newest
-      FROM (SELECT (bucket_start / ${bucketMs}) * ${bucketMs} AS b, bucket_start, count, min, max, avg, last,
-              ROW_NUMBER() OVER (PARTITION BY bucket_start / ${bucketMs} ORDER BY bucket_start DESC) AS rn
-            FROM telemetry_aggregates WHERE device_id = ? AND key = ? AND bucket_start >= ? AND bucket_start < ?${skip.map(() => ' AND bucket_start <> ?').join('')}) a
-      GROUP BY b`, [...params, ...skip])
-    const raw = await query<Record<string, number | string>>(this.ds, `
-      SELECT b, COUNT(*) AS count, MIN(value) AS min, MAX(value) AS max, AVG(value) AS avg,
-        MAX(CASE WHEN rn = 1 THEN value END) AS last, MAX(ts) AS newest
-      FROM (SELECT (ts / ${bucketMs}) * ${bucketMs} AS b, ts, value,
-              ROW_NUMBER() OVER (PARTITION BY ts / ${bucketMs} ORDER BY ts DESC, id DESC) AS rn
-            FROM telemetry_data WHERE device_id = ? AND key = ? AND ts >= ? AND ts < ? AND value IS NOT NULL) r
-      GROUP BY b`, params)
-    const points = new Map<number, SeriesPoint & { newest: number }>()
-    const num = (r: Record<string, number | string>, k: string): number => Number(r[k])
-    const point = (r: Record<string, number | string>): SeriesPoint & { newest: number } => ({
-      t: num(r, 'b'),
-      count: num(r, 'count'),
-      min: num(r, 'min'),
-      max: num(r, 'max'),
-      avg: num(r, 'avg'),
-      last: num(r, 'last'),
-      newest: num(r, 'newest')
-    })
-    for (const r of agg) points.set(num(r, 'b'), point(r))
-    await this.aggregateChunks.addBuckets(points, deviceId, key, from, to, bucketMs, skip)
-    const rawPoints = new Map<number, SeriesPoint & { newest: number }>()
-    for (const r of raw) rawPoints.set(num(r, 'b'), point(r))
-    for (const r of readings) {
-      const v = r.value as number
-      const b = Math.floor(r.ts / bucketMs) * bucketMs
-      const p = rawPoints.get(b)
-      if (p === undefined) rawPoints.set(b, { t: b, count: 1, min: v, max: v, avg: v, last: v, newest: r.ts })
-      else {
-        p.avg = (p.avg * p.count + v) / (p.count + 1)
-        p.count++
-        p.min = Math.min(p.min, v)
-        p.max = Math.max(p.max, v)
-        if (r.ts >= p.newest) { p.last = v; p.newest = r.ts }
-      }
-    }
-    for (const p of rawPoints.values()) {
-      const a = points.get(p.t)
-      // `last` from the side with the newer reading: raw rows, unless all of them are older than the newest
-      // aggregated minute (a late reading of a minute already folded, or of a closed chunk).
-      points.set(
-        p.t,
-        a === undefined
-          ? p
-          : {
-              t: p.t,
-              count: a.count + p.count,
-              min: Math.min(a.min, p.min),
-              max: Math.max(a.max, p.max),
-              avg: (a.avg * a.count + p.avg * p.count) / (a.count + p.count),
-              last: p.newest >= a.newest ? p.last : a.last,
-              newest: 0
-            }
-      )
-    }
-    return [...points.values()].sort((a, b) => a.t - b.t).map(({ newest: _n, ...p }) => p)
-  }
-
-  /**
-   * A range that starts or ends inside a minute whose readings are in closed chunks: that minute's aggregate
-   * would count readings outside the range, so it is left out (`skip`) and its readings inside the range are
-   * decoded from the chunks instead (numeric ones, newest last by ts then id), as the row store reads raw rows.
-   */
-  private async edgeMinutes (deviceId: number, key: string, from: number, to: number): Promise<{ skip: number[], readings: ChunkReading[] }> {
-    const skip: number[] = []
-    const readings: ChunkReading[] = []
-    const edges = new Set<number>()
-    if (from % MINUTE_MS !== 0) edges.add(Math.floor(from / MINUTE_MS) * MINUTE_MS)
-    if (to % MINUTE_MS !== 0) edges.add(Math.floor(to / MINUTE_MS) * MINUTE_MS)
-    for (const e of edges) {
-      const chunks = await this.chunks.chunks(deviceId, { key, from: e, to: e + MINUTE_MS })
-      if (chunks.length === 0) continue
-      skip.push(e)
-      const [lo, hi] = [Math.max(from, e), Math.min(to, e + MINUTE_MS)]
-      for (const c of chunks) {
-        await this.chunks.read(c.id, r => {
-          if (r.value !== null && r.ts >= lo && r.ts < hi) readings.push(r)
-        })
-      }
-    }
-    readings.sort((a, b) => a.ts - b.ts || a.id - b.id)
-    return { skip, readings }
+    return await seriesOf(this.ds, this, { deviceId, key, from, to, bucketMs })
   }
 }

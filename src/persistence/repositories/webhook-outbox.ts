@@ -1,11 +1,11 @@
-import type BetterSqlite3 from 'better-sqlite3'
 import type { DataSource, EntityManager } from 'typeorm'
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import { EventLog, type EventLevel } from '../../../entities/event-log.js'
 import { WebhookDelivery } from '../../../entities/webhook-delivery.js'
 import { Webhook } from '../../../entities/webhook.js'
 import type { NewEvent } from './events.js'
-import { nativeSqlite, query, whenFree } from './sql.js'
+import { query } from './sql.js'
+import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
 /** A webhook as the fan-out sees it: enough to decide whether an event goes to it. */
 export interface FanOutTarget { id: number, events: string[], minLevel: EventLevel }
@@ -66,11 +66,11 @@ const SET_BODY = 'UPDATE webhook_deliveries SET payload = ? WHERE id = ?'
  * event is never logged without them; the delivery service reads due rows here and records each attempt.
  */
 export class WebhookOutboxRepository {
-  private readonly native: BetterSqlite3.Database | undefined
+  private readonly sqlite: SqliteStore | undefined
   private writeNative?: (e: NewEvent, fan: FanOut) => { eventId: number, deliveryIds: number[] }
 
   constructor (private readonly ds: DataSource) {
-    this.native = nativeSqlite(ds)
+    this.sqlite = sqliteStore(ds)
   }
 
   /**
@@ -79,22 +79,20 @@ export class WebhookOutboxRepository {
    * into that one, and be rolled back with it).
    */
   async insertEvent (e: NewEvent, fan: FanOut): Promise<{ eventId: number, deliveryIds: number[] }> {
-    if (this.native !== undefined) {
-      const write = this.writeNative ??= this.prepareNative(this.native)
-      return await whenFree(this.native, () => write(e, fan))
+    if (this.sqlite !== undefined) {
+      const write = this.writeNative ??= this.prepareNative(this.sqlite)
+      return await this.sqlite.write(() => write(e, fan))
     }
     return await this.ds.transaction(m => this.insertWithManager(m, e, fan))
   }
 
-  private prepareNative (
-    db: BetterSqlite3.Database
-  ): (e: NewEvent, fan: FanOut) => { eventId: number, deliveryIds: number[] } {
-    const insertEvent = db.prepare(INSERT_EVENT)
-    const enabled = db.prepare(ENABLED_HOOKS)
-    const one = db.prepare(ONE_HOOK)
-    const insertDelivery = db.prepare(INSERT_DELIVERY)
-    const setBody = db.prepare(SET_BODY)
-    return db.transaction((e: NewEvent, fan: FanOut) => {
+  private prepareNative (db: SqliteStore): (e: NewEvent, fan: FanOut) => { eventId: number, deliveryIds: number[] } {
+    const insertEvent = db.statement(INSERT_EVENT)
+    const enabled = db.statement(ENABLED_HOOKS)
+    const one = db.statement(ONE_HOOK)
+    const insertDelivery = db.statement(INSERT_DELIVERY)
+    const setBody = db.statement(SET_BODY)
+    return db.transactional((e: NewEvent, fan: FanOut) => {
       const eventId = Number(
         insertEvent.run(
           e.ts,

@@ -9,7 +9,7 @@ export async function storedSignal (
   fields: Partial<NewCanSignal> = {},
   deviceId: number | null = null
 ): Promise<number> {
-  return await h.app.gateway.ctx.repos.canSignals.create({
+  return await h.app.gateway.services.repos.canSignals.create({
     name: 'rpm',
     canId: 0x100,
     startBit: 0,
@@ -65,7 +65,7 @@ export const canSignalsCases: Cases = {
   'can-signals.get': {
     happy: async h => {
       const { uuid } = await provisionDevice(h.app, { type: 'can_bridge' })
-      const device = await h.app.gateway.ctx.repos.devices.byUuid(uuid)
+      const device = await h.app.gateway.services.repos.devices.byUuid(uuid)
       const id = await storedSignal(h, { name: 'coolant' }, device?.id ?? null)
       return { params: { id }, check: (t, res) => t.match(res.body, { id, name: 'coolant', deviceUuid: uuid }) }
     },
@@ -108,7 +108,7 @@ export const canSignalsCases: Cases = {
             enabled: true
           })
           t.ok(
-            (await h.app.gateway.ctx.repos.canSignals.enabled()).some(
+            (await h.app.gateway.services.repos.canSignals.enabled()).some(
               s => s.id === res.body.id && s.canId === 0x18FEEE00
             ),
             'the decoder\'s table has it'
@@ -130,7 +130,7 @@ export const canSignalsCases: Cases = {
         check: async (t, res) => {
           t.match(res.body, { id, startBit: 48, length: 16, telemetryKey: 'engine_rpm', name: 'rpm2' })
           t.match(
-            await h.app.gateway.ctx.repos.canSignals.byId(id),
+            await h.app.gateway.services.repos.canSignals.byId(id),
             { startBit: 48, telemetryKey: 'engine_rpm' },
             'stored'
           )
@@ -148,7 +148,7 @@ export const canSignalsCases: Cases = {
       const id = await storedSignal(h)
       return {
         params: { id },
-        check: async t => t.equal(await h.app.gateway.ctx.repos.canSignals.byId(id), undefined, 'gone')
+        check: async t => t.equal(await h.app.gateway.services.repos.canSignals.byId(id), undefined, 'gone')
       }
     },
     notFound: unknownSignal

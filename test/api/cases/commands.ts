@@ -4,7 +4,7 @@ import type { Cases, Harness } from './harness.js'
 
 async function pendingCommand (h: Harness): Promise<{ uuid: string, commandId: string }> {
   const { uuid } = await provisionDevice(h.app)
-  const sent = await h.app.gateway.control.commands.send({
+  const sent = await h.app.gateway.services.commands.send({
     deviceUuid: uuid,
     command: 'reboot',
     params: { delay: 1 },

@@ -6,7 +6,7 @@ const unknown = async (): Promise<{ params: { uuid: string } }> => ({ params: { 
 /** A device whose config is at version 1, set through the service the route uses. */
 async function configured (h: Harness): Promise<string> {
   const { uuid } = await provisionDevice(h.app)
-  await h.app.gateway.ctx.deviceConfig.update(uuid, { screen: 'main' })
+  await h.app.gateway.services.deviceConfig.update(uuid, { screen: 'main' })
   return uuid
 }
 
@@ -31,7 +31,7 @@ export const deviceConfigCases: Cases = {
         check: async (t, res) => {
           t.same(res.body, { uuid, version: 2 })
           t.same(
-            await h.app.gateway.ctx.deviceConfig.view(uuid),
+            await h.app.gateway.services.deviceConfig.view(uuid),
             { uuid, version: 2, appliedVersion: null, lagging: true, config: { screen: 'night', brightness: 40 } },
             'stored'
           )

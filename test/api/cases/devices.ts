@@ -7,7 +7,7 @@ const unknown = async (): Promise<{ params: { uuid: string } }> => ({ params: { 
 
 /** A device stored a second ago (the change feed reads only up to the previous millisecond). */
 async function olderDevice (h: Harness, status?: 'pending'): Promise<{ uuid: string, at: number }> {
-  const ctx = h.app.gateway.ctx
+  const ctx = h.app.gateway.services
   const uuid = randomUUID()
   const at = ctx.clock.now() - 1000
   await ctx.repos.devices.create({ uuid, name: 'older', type: 'sensor', secretHash: await hashSecret('x'), status }, at)
@@ -96,7 +96,7 @@ export const devicesCases: Cases = {
             capabilities: ['emergency_button'],
             secret: /^[\w-]{32}$/
           })
-          const stored = await h.app.gateway.ctx.repos.devices.byUuid(uuid)
+          const stored = await h.app.gateway.services.repos.devices.byUuid(uuid)
           t.match(stored?.secretHash, /^scrypt\$/, 'stored only as its hash')
           t.ok(await verifySecret(res.body.secret, stored?.secretHash ?? ''), 'the shown secret is the stored one')
         }
@@ -115,7 +115,7 @@ export const devicesCases: Cases = {
         body: { name: 'Renamed', enabled: false, capabilities: ['display'] },
         check: async (t, res) => {
           t.match(res.body, { uuid, name: 'Renamed', enabled: false, capabilities: ['display'], type: 'relay_board' })
-          t.match(await h.app.gateway.ctx.repos.devices.byUuid(uuid), { name: 'Renamed', enabled: false })
+          t.match(await h.app.gateway.services.repos.devices.byUuid(uuid), { name: 'Renamed', enabled: false })
         }
       }
     },
@@ -128,7 +128,7 @@ export const devicesCases: Cases = {
         params: { uuid },
         check: async (t, res) => {
           t.equal(res.body, undefined, 'no body')
-          t.equal(await h.app.gateway.ctx.repos.devices.byUuid(uuid), undefined, 'gone')
+          t.equal(await h.app.gateway.services.repos.devices.byUuid(uuid), undefined, 'gone')
         }
       }
     },
@@ -141,7 +141,7 @@ export const devicesCases: Cases = {
         params: { uuid },
         check: async (t, res) => {
           t.match(res.body, { uuid, secret: /^[\w-]{32}$/ })
-          const hash = (await h.app.gateway.ctx.repos.devices.byUuid(uuid))?.secretHash ?? ''
+          const hash = (await h.app.gateway.services.repos.devices.byUuid(uuid))?.secretHash ?? ''
           t.ok(await verifySecret(res.body.secret, hash), 'the new secret is stored (as its hash)')
           t.notOk(await verifySecret(secret, hash), 'the old one is not')
         }

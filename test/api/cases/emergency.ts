@@ -29,20 +29,20 @@ export const emergencyCases: Cases = {
           t.same(await retainedState(h), res.body, 'the retained state is active, as answered')
           await waitFor(() => board.commands.some(c => c.body.action === 'off' && c.body.channel === 1))
           t.pass('the board got its off-command')
-          t.equal(h.app.gateway.control.emergency.record.active, true)
+          t.equal(h.app.gateway.services.emergency.record.active, true)
         }
       }
     }
   },
   'emergency.reset': {
     happy: async h => {
-      await h.app.gateway.control.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
+      await h.app.gateway.services.emergency.trigger({ reason: 'test', actor: { kind: 'gateway' } })
       return {
         check: async (t, res) => {
           t.same(res.body, { active: false, reason: null, source: null, since: null })
           t.same(await retainedState(h), res.body, 'the retained state is inactive again')
           t.match(
-            h.app.gateway.control.emergency.record,
+            h.app.gateway.services.emergency.record,
             { active: false, reset_by: /^admin-/ },
             'reset by the API user'
           )

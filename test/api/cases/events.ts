@@ -3,7 +3,7 @@ import type { Cases } from './harness.js'
 export const eventsCases: Cases = {
   'events.list': {
     happy: async h => {
-      const logged = await h.app.gateway.ctx.events.log({
+      const logged = await h.app.gateway.services.events.log({
         level: 'warning',
         type: 'case_event',
         source: 'test',

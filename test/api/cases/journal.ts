@@ -9,7 +9,7 @@ export const journalCases: Cases = {
         role: 'operator',
         via: { transport: 'api', address: '10.0.0.5' }
       } as const
-      await h.app.gateway.control.journal.accepted(actor, {
+      await h.app.gateway.services.journal.accepted(actor, {
         action: 'relay.on',
         target: 'case-board/3',
         commandId: 'case-command'

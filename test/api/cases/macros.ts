@@ -12,14 +12,14 @@ export async function storedMacro (
   actions: NewMacroAction[],
   opts: { name?: string, enabled?: boolean } = {}
 ): Promise<number> {
-  const id = await h.app.gateway.ctx.repos.macros.create(
+  const id = await h.app.gateway.services.repos.macros.create(
     {
       name: opts.name ?? `macro ${randomBytes(4).toString('hex')}`,
       description: null,
       enabled: opts.enabled ?? true,
       actions
     },
-    h.app.gateway.ctx.clock.now()
+    h.app.gateway.services.clock.now()
   )
   if (id === undefined) throw new Error('macro name taken')
   return id
@@ -122,7 +122,7 @@ export const macrosCases: Cases = {
         body: { enabled: false, actions: [{ type: 'delay', params: { delay_ms: 9 } }] },
         check: async (t, res) => {
           t.match(res.body, { id, enabled: false, actions: [{ type: 'delay', params: { delay_ms: 9 } }] })
-          const stored = await h.app.gateway.ctx.repos.macros.macro(id)
+          const stored = await h.app.gateway.services.repos.macros.macro(id)
           t.same(stored?.actions.map(a => a.params), [{ delay_ms: 9 }], 'the old actions are replaced')
         }
       }
@@ -138,7 +138,7 @@ export const macrosCases: Cases = {
       const id = await storedMacro(h, [])
       return {
         params: { id },
-        check: async t => t.equal(await h.app.gateway.ctx.repos.macros.macro(id), undefined, 'gone')
+        check: async t => t.equal(await h.app.gateway.services.repos.macros.macro(id), undefined, 'gone')
       }
     },
     notFound: unknownMacro
@@ -155,10 +155,10 @@ export const macrosCases: Cases = {
           t.match(res.body, { runId: Number, macroId: id, status: 'running' })
           await waitFor(() => board.commands.some(c => c.body.action === 'on' && c.body.channel === 1))
           await eventually(
-            async () => (await h.app.gateway.ctx.repos.macros.run(res.body.runId))?.status === 'completed'
+            async () => (await h.app.gateway.services.repos.macros.run(res.body.runId))?.status === 'completed'
           )
           t.match(
-            await h.app.gateway.ctx.repos.macros.run(res.body.runId),
+            await h.app.gateway.services.repos.macros.run(res.body.runId),
             { status: 'completed', source: 'api', username: /^operator-/ },
             'the run completed, by the API user'
           )
@@ -171,7 +171,7 @@ export const macrosCases: Cases = {
   'macros.cancel': {
     happy: async h => {
       const id = await storedMacro(h, longDelay)
-      const { runId } = await h.app.gateway.control.macros.run({ macroId: id, source: 'api' })
+      const { runId } = await h.app.gateway.services.macros.run({ macroId: id, source: 'api' })
       return {
         params: { id },
         check: (t, res) => {
@@ -182,7 +182,7 @@ export const macrosCases: Cases = {
             message: /^cancelled by operator-/,
             finishedAt: String
           })
-          t.equal(h.app.gateway.control.macros.isRunning(id), false, 'no longer running')
+          t.equal(h.app.gateway.services.macros.isRunning(id), false, 'no longer running')
         }
       }
     },
@@ -192,9 +192,9 @@ export const macrosCases: Cases = {
   'macros.runs': {
     happy: async h => {
       const id = await storedMacro(h, [])
-      const first = await h.app.gateway.control.macros.run({ macroId: id, source: 'mqtt', user: 'alice' })
+      const first = await h.app.gateway.services.macros.run({ macroId: id, source: 'mqtt', user: 'alice' })
       await first.done
-      const second = await h.app.gateway.control.macros.run({ macroId: id, source: 'api', user: 'bob' })
+      const second = await h.app.gateway.services.macros.run({ macroId: id, source: 'api', user: 'bob' })
       await second.done
       return {
         params: { id },

@@ -12,9 +12,9 @@ export async function onlineBoard (
   channels: ChannelSpec[]
 ): Promise<{ board: SimBoard, ids: Record<number, number> }> {
   const board = await simBoard(h.t, h.app, { channels })
-  await waitFor(() => h.app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => h.app.gateway.services.commands.isOnline(board.uuid))
   const ids = Object.fromEntries(
-    (await h.app.gateway.ctx.repos.relays.list({ limit: 100, offset: 0 }, board.uuid)).rows.map(r => [
+    (await h.app.gateway.services.repos.relays.list({ limit: 100, offset: 0 }, board.uuid)).rows.map(r => [
       r.channelNumber,
       r.id
     ])
@@ -67,7 +67,7 @@ function controlCase (action: 'on' | 'off' | 'toggle' | 'pulse'): Cases[string] 
             action: sent,
             ...(action === 'pulse' ? { duration_ms: 250 } : {})
           })
-          const row = await h.app.gateway.ctx.repos.relays.withDevice(ids[3])
+          const row = await h.app.gateway.services.repos.relays.withDevice(ids[3])
           if (action === 'on' || action === 'toggle') t.equal(row?.desiredState, true, 'desired state on')
         }
       }
@@ -151,7 +151,7 @@ export const relaysCases: Cases = {
             failSafe: 'hold'
           })
           t.match(
-            await h.app.gateway.control.relays.channelById(res.body.id),
+            await h.app.gateway.services.relays.channelById(res.body.id),
             { deviceUuid: uuid, channelNumber: 5, mutexGroup: 'winch' },
             'the service sees it'
           )
@@ -171,7 +171,7 @@ export const relaysCases: Cases = {
         body: { name: 'reverse', mutexGroup: 'drive', enabled: false },
         check: async (t, res) => {
           t.match(res.body, { id: ids[1], name: 'reverse', mutexGroup: 'drive', enabled: false, channelNumber: 1 })
-          t.match(await h.app.gateway.control.relays.channelById(ids[1]), {
+          t.match(await h.app.gateway.services.relays.channelById(ids[1]), {
             name: 'reverse',
             mutexGroup: 'drive',
             enabled: false
@@ -190,7 +190,7 @@ export const relaysCases: Cases = {
       const { ids } = await offlineChannels(h, [{ channel: 1 }])
       return {
         params: { id: ids[1] },
-        check: async t => t.equal(await h.app.gateway.control.relays.channelById(ids[1]), undefined, 'gone')
+        check: async t => t.equal(await h.app.gateway.services.relays.channelById(ids[1]), undefined, 'gone')
       }
     },
     notFound: unknownRelay

@@ -7,7 +7,7 @@ import { offlineChannels, onlineBoard } from './relays.js'
 const NO_SUCH_ID = 999_999
 
 export async function storedScreen (h: Harness, name = 'main'): Promise<number> {
-  return await h.app.gateway.ctx.repos.screens.create({
+  return await h.app.gateway.services.repos.screens.create({
     name,
     title: `${name} screen`,
     deviceType: null,
@@ -21,7 +21,7 @@ export async function storedItem (
   screenId: number,
   fields: Partial<ScreenItemFields> = {}
 ): Promise<number> {
-  return await h.app.gateway.ctx.repos.screens.createItem(screenId, {
+  return await h.app.gateway.services.repos.screens.createItem(screenId, {
     itemType: 'button',
     label: 'go',
     position: 0,
@@ -90,7 +90,7 @@ export const screensCases: Cases = {
           enabled: true
         })
         t.match(
-          await h.app.gateway.ctx.repos.screens.byId(res.body.id),
+          await h.app.gateway.services.repos.screens.byId(res.body.id),
           { name: 'dash', deviceType: 'display' },
           'stored'
         )
@@ -115,8 +115,8 @@ export const screensCases: Cases = {
       return {
         params: { id },
         check: async t => {
-          t.equal(await h.app.gateway.ctx.repos.screens.byId(id), undefined, 'gone')
-          t.equal(await h.app.gateway.ctx.repos.screens.item(item), undefined, 'with its items')
+          t.equal(await h.app.gateway.services.repos.screens.byId(id), undefined, 'gone')
+          t.equal(await h.app.gateway.services.repos.screens.item(item), undefined, 'with its items')
         }
       }
     },
@@ -158,7 +158,7 @@ export const screensCases: Cases = {
             style: null
           })
           t.match(
-            await h.app.gateway.ctx.repos.screens.item(res.body.id),
+            await h.app.gateway.services.repos.screens.item(res.body.id),
             { relayChannelId: ids[1], mutexGroup: 'beams' },
             'stored'
           )
@@ -185,7 +185,7 @@ export const screensCases: Cases = {
         body: { label: 'Reverse', mutexGroup: null },
         check: async (t, res) => {
           t.match(res.body, { id: item, label: 'Reverse', mutexGroup: null })
-          t.match(await h.app.gateway.ctx.repos.screens.item(item), { label: 'Reverse', mutexGroup: null }, 'stored')
+          t.match(await h.app.gateway.services.repos.screens.item(item), { label: 'Reverse', mutexGroup: null }, 'stored')
         }
       }
     },
@@ -196,7 +196,7 @@ export const screensCases: Cases = {
       const item = await storedItem(h, await storedScreen(h))
       return {
         params: { itemId: item },
-        check: async t => t.equal(await h.app.gateway.ctx.repos.screens.item(item), undefined, 'gone')
+        check: async t => t.equal(await h.app.gateway.services.repos.screens.item(item), undefined, 'gone')
       }
     },
     notFound: unknownItem
@@ -208,14 +208,14 @@ export const screensCases: Cases = {
       const screen = await storedScreen(h)
       const forward = await storedItem(h, screen, { relayChannelId: ids[1], mutexGroup: 'drive' })
       const reverse = await storedItem(h, screen, { relayChannelId: ids[2], mutexGroup: 'drive' })
-      const r = await h.app.gateway.control.relays.setChannel({
+      const r = await h.app.gateway.services.relays.setChannel({
         deviceUuid: board.uuid,
         channel: 2,
         action: 'on',
         source: 'api'
       })
       await r.outcome
-      await eventually(async () => (await h.app.gateway.control.relays.channelById(ids[2]))?.currentState === true)
+      await eventually(async () => (await h.app.gateway.services.relays.channelById(ids[2]))?.currentState === true)
       board.commands.length = 0
       return {
         params: { itemId: forward },

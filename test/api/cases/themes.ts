@@ -6,11 +6,11 @@ const colors = { primary: '#112233', background: '#000' }
 const missing = async (): Promise<{ params: { id: number } }> => ({ params: { id: 999999 } })
 
 async function newTheme (h: Harness, name = `theme-${randomBytes(3).toString('hex')}`): Promise<ThemeView> {
-  return await h.app.gateway.ctx.themes.create({ name, colors, fonts: null, deviceOverrides: null })
+  return await h.app.gateway.services.themes.create({ name, colors, fonts: null, deviceOverrides: null })
 }
 
 async function activeId (h: Harness): Promise<number> {
-  return (await h.app.gateway.ctx.themes.active()).id
+  return (await h.app.gateway.services.themes.active()).id
 }
 
 export const themeCases: Cases = {
@@ -74,7 +74,7 @@ export const themeCases: Cases = {
         params: { id: t1.id },
         check: async (t, res) => {
           t.equal(res.body, undefined)
-          await t.rejects(h.app.gateway.ctx.themes.get(t1.id), { code: 'GW_ERR_THEME_NOT_FOUND' })
+          await t.rejects(h.app.gateway.services.themes.get(t1.id), { code: 'GW_ERR_THEME_NOT_FOUND' })
         }
       }
     },

@@ -8,7 +8,7 @@ const unknown = async (): Promise<{ params: { username: string } }> => ({ params
 /** Leaves the harness's own admin as the only enabled admin; resolves with its name. */
 async function lastAdmin (h: Harness): Promise<string> {
   const me = (await h.call('GET', '/auth/me', { token: await h.token('admin') })).body.username as string
-  const users = h.app.gateway.ctx.repos.users
+  const users = h.app.gateway.services.repos.users
   for (const u of await users.list()) {
     if (u.role === 'admin' && u.username !== me) await users.update(u.username, { enabled: false }, Date.now())
   }
@@ -75,7 +75,7 @@ export const usersCases: Cases = {
       const u = await createUser(h.app, { role: 'viewer' })
       return {
         params: { username: u.username },
-        check: async t => t.equal(await h.app.gateway.ctx.repos.users.byUsername(u.username), undefined)
+        check: async t => t.equal(await h.app.gateway.services.repos.users.byUsername(u.username), undefined)
       }
     },
     notFound: unknown,

@@ -8,7 +8,7 @@ const URL = 'http://127.0.0.1:9/hook'
 const SECRET = 'case-secret-0123456789'
 
 async function webhook (app: RunningApp, enabled = false): Promise<number> {
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   return (
     await ctx.repos.webhooks.create(
       { url: URL, secret: SECRET, events: ['*'], minLevel: 'info', enabled },
@@ -19,7 +19,7 @@ async function webhook (app: RunningApp, enabled = false): Promise<number> {
 
 /** A queued delivery of a disabled webhook, optionally marked failed. */
 async function delivery (app: RunningApp, status: 'pending' | 'failed'): Promise<{ hookId: number, id: number }> {
-  const ctx = app.gateway.ctx
+  const ctx = app.gateway.services
   const hookId = await webhook(app)
   const r = await ctx.events.logFor(hookId, { level: 'info', type: 'case_event', source: 'test' })
   const id = r?.deliveryIds[0] as number
@@ -76,7 +76,7 @@ export const webhooksCases: Cases = {
         body: { events: ['emergency_*'], minLevel: 'critical' },
         check: async (t, res) => {
           t.match(res.body, { id, events: ['emergency_*'], minLevel: 'critical', enabled: false })
-          t.match(await h.app.gateway.ctx.repos.webhooks.get(id), {
+          t.match(await h.app.gateway.services.repos.webhooks.get(id), {
             events: ['emergency_*'],
             minLevel: 'critical',
             secret: SECRET
@@ -92,8 +92,8 @@ export const webhooksCases: Cases = {
       return {
         params: { id: hookId },
         check: async (t) => {
-          t.equal(await h.app.gateway.ctx.repos.webhooks.get(hookId), null)
-          t.equal(await h.app.gateway.ctx.repos.webhooks.delivery(id), null, 'its deliveries went with it')
+          t.equal(await h.app.gateway.services.repos.webhooks.get(hookId), null)
+          t.equal(await h.app.gateway.services.repos.webhooks.delivery(id), null, 'its deliveries went with it')
         }
       }
     },
@@ -131,7 +131,7 @@ export const webhooksCases: Cases = {
       return {
         params: { id },
         check: async (t, res) => {
-          const d = await h.app.gateway.ctx.repos.webhooks.delivery(res.body.deliveryId)
+          const d = await h.app.gateway.services.repos.webhooks.delivery(res.body.deliveryId)
           t.match(d, { webhookId: id, eventId: res.body.eventId })
           t.match(JSON.parse(d?.payload ?? '{}'), {
             deliveryId: res.body.deliveryId,

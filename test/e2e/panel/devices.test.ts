@@ -137,7 +137,7 @@ t.test('a wrong password is refused on the form; an expired token sends the pane
 t.test('a dropped connection shows as reconnecting, then live again (backoff)', async t => {
   const app = await startApp(t)
   const { page, username } = await openPanel(t, browser, app, 'viewer')
-  const aedes = app.gateway.ctx.broker.aedes
+  const aedes = app.gateway.services.broker.aedes
   const panelClient = (): { close: () => void } | undefined =>
     Object.values((aedes as unknown as { clients: Record<string, { id: string, close: () => void }> }).clients).find(
       c => c.id.startsWith(`panel-${username}-`)

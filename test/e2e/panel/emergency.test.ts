@@ -41,7 +41,7 @@ t.test('the emergency button stops everything and locks the controls on a second
     UI_TIMEOUT_MS
   )
   t.pass('every channel of the board got an off-command')
-  t.equal(app.gateway.control.emergency.record.active, true, 'the gateway holds the emergency stop')
+  t.equal(app.gateway.services.emergency.record.active, true, 'the gateway holds the emergency stop')
 
   await second.waitForSelector('[data-testid=emergency-banner]')
   t.match(await second.textContent('[data-testid=emergency-banner]'), /EMERGENCY STOP ACTIVE/)
@@ -64,7 +64,7 @@ t.test('the emergency button stops everything and locks the controls on a second
   await admin.click('[data-testid=estop-reset]')
   await second.waitForSelector('[data-testid=emergency-banner]', { state: 'detached' })
   await second.waitForSelector('.relay[data-channel="1"] [data-testid=relay-toggle]:not([disabled])')
-  t.equal(app.gateway.control.emergency.record.active, false, 'reset by the admin')
+  t.equal(app.gateway.services.emergency.record.active, false, 'reset by the admin')
 })
 
 t.test('a viewer sees states but no controls', async t => {

@@ -18,7 +18,7 @@ async function macro (
   name: string,
   steps: Array<Pick<MacroAction, 'actionType' | 'params'>>
 ): Promise<number> {
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const r = await ds
     .getRepository(Macro)
     .insert({ name, description: `${name} (test)`, enabled: true, createdAt: 0, updatedAt: 0 })
@@ -57,7 +57,7 @@ t.test('macros: run over MQTT with live progress; a long run is cancelled', asyn
 
 t.test('events: the first page from the API, then live; filtered by level', async t => {
   const app = await startApp(t)
-  const events = app.gateway.ctx.events
+  const events = app.gateway.services.events
   await events.log({ level: 'warning', type: 'panel_test_before', source: 'test' })
   const { page } = await openPanel(t, browser, app, 'viewer')
   await showView(page, 'events')
@@ -100,7 +100,7 @@ t.test('theme: the active theme (retained autocore/config/theme) applies; withou
   t.equal(await cssVar('--on-primary'), '#ffffff', 'white on the theme\'s dark blue buttons, by contrast')
 
   // A theme with a panel override: the panel takes it.
-  await app.gateway.ctx.broker.publish(
+  await app.gateway.services.broker.publish(
     'autocore/config/theme',
     {
       name: 'night',
@@ -115,7 +115,7 @@ t.test('theme: the active theme (retained autocore/config/theme) applies; withou
   t.equal(await cssVar('--primary'), '#ffcc00')
   t.equal(await cssVar('--on-primary'), '#05101c', 'dark text on a yellow button')
 
-  await app.gateway.ctx.broker.publish(
+  await app.gateway.services.broker.publish(
     'autocore/config/theme',
     { colors: { background: '#ffffff', surface: 'red; x: url(evil)' } },
     { qos: 1, retain: true }
@@ -126,6 +126,6 @@ t.test('theme: the active theme (retained autocore/config/theme) applies; withou
   t.not(await cssVar('--surface'), 'red; x: url(evil)', 'a value that is not a color is ignored')
 
   // The retained theme cleared (an empty retained message): the built-in theme.
-  await app.gateway.ctx.broker.publish('autocore/config/theme', Buffer.alloc(0), { qos: 1, retain: true })
+  await app.gateway.services.broker.publish('autocore/config/theme', Buffer.alloc(0), { qos: 1, retain: true })
   await until('--bg', '#07090c')
 })

@@ -93,7 +93,7 @@ t.test('momentary: held while pressed; closing the page (or the browser dying) r
   const clock = new FakeClock(Date.now())
   const app = await startApp(t, { config, clock })
   const board = await simBoard(t, app, { channels: CHANNELS })
-  await waitFor(() => app.gateway.control.commands.isOnline(board.uuid))
+  await waitFor(() => app.gateway.services.commands.isOnline(board.uuid))
   // A browser of its own for the second round, killed with SIGKILL: no page code, no orderly close of anything.
   const doomed = await launchBrowserServer(t)
 

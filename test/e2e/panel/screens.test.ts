@@ -34,7 +34,7 @@ async function macro (
   description: string,
   steps: Array<Pick<MacroAction, 'actionType' | 'params'>>
 ): Promise<number> {
-  const ds = app.gateway.ctx.db.dataSource
+  const ds = app.gateway.services.db.dataSource
   const id = (await ds.getRepository(Macro).insert({ name, description, enabled: true, createdAt: 0, updatedAt: 0 }))
     .identifiers[0].id as number
   for (const [i, s] of steps.entries()) {
@@ -59,7 +59,7 @@ async function vehicle (t: Test, app: RunningApp): Promise<{ sensors: string, ca
       { channel: 8, name: 'Compressor', enabled: false }
     ]
   })
-  await app.gateway.ctx.repos.devices.update(board.uuid, { name: 'Cab relay board' }, Date.now())
+  await app.gateway.services.repos.devices.update(board.uuid, { name: 'Cab relay board' }, Date.now())
   await board.client.publishAsync(
     `autocore/devices/${board.uuid}/announce`,
     JSON.stringify({ type: 'relay_board', firmware: '1.8.2' }),
@@ -114,14 +114,14 @@ async function vehicle (t: Test, app: RunningApp): Promise<{ sensors: string, ca
     { actionType: 'relay', params: { device_uuid: board.uuid, channel: 2, action: 'off' } },
     { actionType: 'relay', params: { device_uuid: board.uuid, channel: 4, action: 'off' } }
   ])
-  await app.gateway.ctx.events.log({
+  await app.gateway.services.events.log({
     level: 'warning',
     type: 'relay_state_mismatch',
     source: 'relays',
     target: `${board.uuid}/4`,
     payload: { expected: true, reported: false }
   })
-  await app.gateway.ctx.events.log({
+  await app.gateway.services.events.log({
     level: 'error',
     type: 'device_error',
     source: 'mqtt',
@@ -172,7 +172,7 @@ t.test('screenshots of every view at 800×480, 1280×800 and on a phone', async 
     await tour(t, page, 'macros')
   }
   await first.click('[data-testid=estop]')
-  await waitFor(() => app.gateway.control.emergency.record.active, UI_TIMEOUT_MS)
+  await waitFor(() => app.gateway.services.emergency.record.active, UI_TIMEOUT_MS)
   for (const [, page] of pages) {
     await showView(page, 'relays')
     await waitForShown(page, '[data-testid=emergency-banner]')

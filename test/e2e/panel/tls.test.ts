@@ -25,7 +25,7 @@ t.test('the panel over HTTPS logs in, its live link runs over WSS, and events ar
   const resources = await page.evaluate(() => performance.getEntriesByType('resource').map(e => e.name))
   t.ok(resources.every(u => u.startsWith('https://')), 'every resource came over HTTPS')
   await showView(page, 'events')
-  await app.gateway.ctx.events.log({ level: 'error', type: 'panel_tls_live', source: 'test' })
+  await app.gateway.services.events.log({ level: 'error', type: 'panel_tls_live', source: 'test' })
   await page.waitForSelector('.event[data-type=panel_tls_live]')
   t.pass('an event reached the panel over wss://')
 })

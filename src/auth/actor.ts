@@ -1,5 +1,4 @@
 import type { Client } from 'aedes'
-import type { AppContext } from '../context.js'
 
 /**
  * Who acts, as the control services see it, derived from the publishing client's principal (read structurally).
@@ -23,6 +22,7 @@ export interface Via { transport: Transport, address?: string }
 /** The gateway itself (timers, reconcile, restart recovery). */
 export const GATEWAY: Actor = { kind: 'gateway', via: { transport: 'gateway-internal' } }
 
+/** A principal (auth/principal.ts) read structurally: whatever is missing or unknown grants nothing. */
 interface LoosePrincipal {
   kind: string
   clientId?: string
@@ -32,40 +32,37 @@ interface LoosePrincipal {
   capabilities?: readonly string[]
 }
 
+/** The actor behind an authenticated MQTT identity (undefined: none known, which controls nothing). */
 export function actorFromPrincipal (principal: LoosePrincipal | undefined, clientId: string): Actor {
   if (principal === undefined) return { kind: 'other', clientId }
   if (principal.kind === 'user' && principal.username !== undefined) {
     const role = principal.role === 'admin' || principal.role === 'operator' ? principal.role : 'viewer'
     return { kind: 'user', username: principal.username, role }
   }
-  if (principal.kind === 'device') { return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: [...(principal.capabilities ?? [])] } }
+  if (principal.kind === 'device') {
+    return { kind: 'device', uuid: principal.uuid ?? clientId, capabilities: [...(principal.capabilities ?? [])] }
+  }
   if (principal.kind === 'anonymous') return { kind: 'anonymous', clientId }
   return { kind: 'other', clientId }
 }
 
 /** The actor behind an API request: the user the Bearer token belongs to (its role as stored now). */
-export function userActor (user: { username: string, role: 'viewer' | 'operator' | 'admin' }, address?: string): Actor {
+export function userActor (user: { username: string, role: 'viewer' | 'operator' | 'admin' }, address?: string):
+Actor {
   return { kind: 'user', username: user.username, role: user.role, via: { transport: 'api', address } }
 }
 
 /** How a connected MQTT client reaches the broker: over a WebSocket (Aedes keeps its HTTP request) or plain MQTT. */
 export function viaOf (client: Client | undefined): Via {
-  const c = client as unknown as
-    { req?: { socket?: { remoteAddress?: string } }, conn?: { remoteAddress?: string } } | undefined
+  type Peer = { req?: { socket?: { remoteAddress?: string } }, conn?: { remoteAddress?: string } }
+  const c = client as unknown as Peer | undefined
   if (c?.req !== undefined) return { transport: 'ws', address: c.req.socket?.remoteAddress }
   return { transport: 'mqtt', address: c?.conn?.remoteAddress }
 }
 
-/** The actor behind a connected client id (the router gives handlers the id, not the client). */
-export function actorOf (ctx: Pick<AppContext, 'broker' | 'hooks'>, clientId: string | undefined): Actor {
-  if (clientId === undefined) return GATEWAY
-  // Aedes keeps its connected clients by id at run time; its typings do not declare the map.
-  const client = (ctx.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]
-  const actor = actorFromPrincipal(
-    client === undefined ? undefined : (ctx.hooks.principalOf(client) as LoosePrincipal | undefined),
-    clientId
-  )
-  return { ...actor, via: viaOf(client) }
+/** The actor behind an MQTT publish: its sender's principal, through its connection (client). */
+export function senderActor (principal: LoosePrincipal & { clientId: string }, client: Client | undefined): Actor {
+  return { ...actorFromPrincipal(principal, client?.id ?? principal.clientId), via: viaOf(client) }
 }
 
 /** The user name recorded on commands and events, if the actor is a user. */

@@ -8,7 +8,7 @@ import { BetterSqlite3QueryRunner } from 'typeorm/driver/better-sqlite3/BetterSq
  * COMMIT/ROLLBACK, awaits in between). Everyone else waits: a statement cannot slip into someone else's
  * transaction between the check and its execution, as TypeORM's query() awaits before it executes.
  */
-class ConnectionGate {
+export class ConnectionGate {
   private owner: object | undefined
   private ended: Promise<void> = Promise.resolve()
   private end: () => void = () => {}
@@ -22,6 +22,11 @@ class ConnectionGate {
     this.owner = runner
     this.ended = new Promise(resolve => { this.end = resolve })
   }
+
+  get held (): boolean { return this.owner !== undefined }
+
+  /** Settles when the current holder lets go (at once when nobody holds the connection). */
+  get released (): Promise<void> { return this.ended }
 
   release (runner: object): void {
     if (this.owner !== runner) return
@@ -84,11 +89,9 @@ class ExclusiveQueryRunner extends BetterSqlite3QueryRunner {
  * not its own ("no such savepoint", rows half-written: test/persistence/sqlite-exclusive.test.ts). Here each
  * caller gets a runner of its own, which holds the connection for each statement, and for a whole transaction
  * until it ends: other queries and transactions wait, so each transaction is whole and nothing outside it is lost
- * with it. Writes on the native handle wait for the same thing first (whenFree in repositories/sql.ts).
+ * with it. Writes on the native handle wait for the same thing first (SqliteStore.write in store.ts).
  */
-export function exclusiveTransactions (ds: DataSource): void {
-  if (ds.options.type !== 'better-sqlite3') return
+export function exclusiveTransactions (ds: DataSource, gate: ConnectionGate): void {
   const driver = ds.driver as BetterSqlite3Driver
-  const gate = new ConnectionGate()
   driver.createQueryRunner = () => new ExclusiveQueryRunner(driver, gate)
 }

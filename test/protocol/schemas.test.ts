@@ -1,6 +1,6 @@
 import t from 'tap'
-import { checkPayload } from '../../src/gateway/schemas.js'
-import { familyTopic, parseTopic } from '../../src/gateway/topics.js'
+import { checkPayload } from '../../src/protocol/validate.js'
+import { familyTopic, parseTopic } from '../../src/protocol/index.js'
 
 const ok = (family: Parameters<typeof checkPayload>[0], v: unknown): boolean =>
   checkPayload(family, Buffer.from(JSON.stringify(v))) === undefined

@@ -1,7 +1,7 @@
 /**
- * MQTT topic-filter algebra for access decisions. Levels are split on '/'; '+' matches one level, '#' the
- * rest (including the parent level, [MQTT-4.7.1-2]); a topic starting with '$' is not matched by a filter
- * starting with a wildcard [MQTT-4.7.2-1].
+ * The one MQTT topic-filter matcher. Levels are split on '/'; '+' matches one level, '#' the rest (including the
+ * parent level, [MQTT-4.7.1-2]); a topic starting with '$' is not matched by a filter starting with a wildcard
+ * [MQTT-4.7.2-1]. A concrete topic is a filter without wildcards, so `covers(filter, topic)` is "does it match".
  */
 function dollarGuard (filter: string, other: string): boolean {
   return other.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { covers, intersects } from '../../src/auth/topic-match.js'
+import { covers, intersects } from '../../src/protocol/match.js'
 
 t.test('covers: every topic of the requested filter matches the allowed one', async t => {
   const yes: Array<[string, string]> = [
