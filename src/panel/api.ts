@@ -41,7 +41,9 @@ export async function login (
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
-/** The /api/v1 routes the panel reads and calls, with the Bearer token; a 401 calls `onUnauthorized` (back to login). */
+/**
+ * The /api/v1 routes the panel reads and calls, with the Bearer token; a 401 calls `onUnauthorized` (back to login).
+ */
 export class Api {
   constructor (
     private readonly token: string,

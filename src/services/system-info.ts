@@ -80,7 +80,9 @@ export function hostInfo (thermalDir: string = THERMAL_DIR): HostInfo {
   }
 }
 
-/** The CA a device must trust for MQTT over TLS: the operator's (tls.caFile) or the generated one; null if unreadable. */
+/**
+ * The CA a device must trust for MQTT over TLS: the operator's (tls.caFile) or the generated one; null if unreadable.
+ */
 export function caPem (config: Pick<Config, 'dataDir' | 'tls'>): string | null {
   return readText(config.tls.caFile !== '' ? config.tls.caFile : join(tlsDir(config.dataDir), 'ca.crt'))
 }

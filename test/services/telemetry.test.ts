@@ -50,7 +50,8 @@ t.test('QoS 0 is written on the flush interval, without ts the receive time is u
 t.test('payloads the telemetry schema refuses are dropped by the payload guard before the telemetry step: acknowledged, stored nowhere, delivered to nobody', async t => {
   const app = await startApp(t)
   const { client, uuid, seen, invalid } = await watchedDevice(t, app)
-  // Not JSON, not an object, empty, a null reading, text over 255, a non-string unit, a number that is not finite: all schema violations.
+  // Not JSON, not an object, empty, a null reading, text over 255, a non-string unit, a number that is not finite: all
+  // schema violations.
   for (const payload of ['not json', '[1]', '{}', '{"x":null}', '{"x":"' + 'a'.repeat(300) + '"}', '{"x":{"value":1,"unit":5}}', '{"x":1e999}']) {
     await client.publishAsync(topicOf('deviceTelemetry', { uuid }), payload, { qos: 1 })
   }
