@@ -117,7 +117,8 @@ export class CommandsRepository {
     if (updates.length === 0) return
     const sqlite = this.sqlite
     if (sqlite !== undefined) {
-      const update = this.updateSync ??= sqlite.transactional((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
+      type Batch = Array<{ commandId: string, patch: Partial<CommandRow> }>
+      const update = this.updateSync ??= sqlite.transactional((batch: Batch) => {
         for (const { commandId, patch } of batch) {
           const fields = (Object.keys(patch) as Array<keyof CommandRow>).filter(f => patch[f] !== undefined)
           if (fields.length === 0) continue
