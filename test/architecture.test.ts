@@ -17,7 +17,9 @@ function layersFromReadme (): Map<string, { rank: number, layer: string }> {
   for (const line of section.split('\n')) {
     const m = /^\| (\d+) \| ([^|]+) \| ([^|]+) \|/.exec(line)
     if (m === null) continue
-    for (const part of m[3].matchAll(/`([^`]+)`/g)) out.set(part[1].replace(/\/$/, ''), { rank: Number(m[1]), layer: m[2].trim() })
+    for (const part of m[3].matchAll(/`([^`]+)`/g)) {
+      out.set(part[1].replace(/\/$/, ''), { rank: Number(m[1]), layer: m[2].trim() })
+    }
   }
   return out
 }
@@ -94,7 +96,10 @@ t.test('no runtime import cycle in src/', async t => {
     idx.set(v, index); low.set(v, index); index++
     stack.push(v); onStack.add(v)
     for (const w of graph.get(v) ?? []) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0)) } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) ?? 0, idx.get(w) ?? 0))
+      if (!idx.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) ?? 0, idx.get(w) ?? 0))
     }
     if (low.get(v) === idx.get(v)) {
       const scc: string[] = []
