@@ -30,7 +30,9 @@ export class User {
   @Column({ ...epochMs, name: 'last_login_at', nullable: true })
   lastLoginAt!: number | null
 
-  /** Carried by each login token; bumped by a password change, a new role or a disable, which revokes the older ones. */
+  /**
+   * Carried by each login token; bumped by a password change, a new role or a disable, which revokes the older ones.
+   */
   @Column({ name: 'token_version', type: 'integer', default: 0 })
   tokenVersion!: number
 }

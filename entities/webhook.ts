@@ -14,7 +14,9 @@ export class Webhook {
   @Column({ type: 'text' })
   secret!: string
 
-  /** Event types to deliver (e.g. ["emergency_stop", "device_*"]; `*` matches any run of characters); empty means all. */
+  /**
+   * Event types to deliver (e.g. ["emergency_stop", "device_*"]; `*` matches any run of characters); empty means all.
+   */
   @Column({ type: 'simple-json' })
   events!: string[]
 

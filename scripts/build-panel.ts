@@ -67,13 +67,17 @@ async function main (): Promise<void> {
       jsGzip += gz.length
     }
     console.log(
-      `panel: ${relative(packageRoot, file).padEnd(40)} ${kb(body.length).padStart(9)}  gzip ${kb(gz.length).padStart(9)}`
+      `panel: ${relative(packageRoot, file).padEnd(40)} ${kb(body.length).padStart(9)}  ` +
+      `gzip ${kb(gz.length).padStart(9)}`
     )
   }
   console.log(
-    `panel: JavaScript ${kb(jsRaw)}, gzipped ${kb(jsGzip)} (budget ${kb(JS_BUDGET_BYTES)}) → ${relative(packageRoot, out)}/`
+    `panel: JavaScript ${kb(jsRaw)}, gzipped ${kb(jsGzip)} (budget ${kb(JS_BUDGET_BYTES)}) → ` +
+    `${relative(packageRoot, out)}/`
   )
-  if (jsGzip > JS_BUDGET_BYTES) { throw new Error(`panel JavaScript is ${kb(jsGzip)} gzipped, over the ${kb(JS_BUDGET_BYTES)} budget`) }
+  if (jsGzip > JS_BUDGET_BYTES) {
+    throw new Error(`panel JavaScript is ${kb(jsGzip)} gzipped, over the ${kb(JS_BUDGET_BYTES)} budget`)
+  }
 }
 
 main().catch(err => {

@@ -15,7 +15,8 @@ interface Node { properties?: Record<string, Node>, default?: unknown, descripti
 export function configTable (): string {
   const rows = envKeys().map(k => {
     const node = k.path.reduce<Node>((n, p) => (n.properties as Record<string, Node>)[p], schema as Node)
-    return `| \`${k.path.join('.')}\` | \`${k.env}\` | \`${JSON.stringify(node.default)}\` | ${(node.description ?? '').replace(/\|/g, '\\|')} |`
+    const description = (node.description ?? '').replace(/\|/g, '\\|')
+    return `| \`${k.path.join('.')}\` | \`${k.env}\` | \`${JSON.stringify(node.default)}\` | ${description} |`
   })
   return ['| key | environment | default | meaning |', '|---|---|---|---|', ...rows].join('\n')
 }

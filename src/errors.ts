@@ -17,6 +17,7 @@ export const errorRegistry = {
   GW_ERR_BACKUP_FAILED: { status: 500, message: 'A database backup could not be written' },
   GW_ERR_BACKUP_INVALID: { status: 400, message: 'The backup file fails its integrity check' },
   GW_ERR_BACKUP_UNSUPPORTED: { status: 400, message: 'Backup and restore cover SQLite only (PostgreSQL: use pg_dump)' },
+  GW_ERR_BACKUP_NOT_FOUND: { status: 404, message: 'No such backup' },
   GW_ERR_TELEMETRY_BAD_QUERY: { status: 400, message: 'The telemetry query is invalid' },
   GW_ERR_TELEMETRY_DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
   GW_ERR_CAN_DBC_INVALID: { status: 400, message: 'The DBC file cannot be parsed' },

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs'
 import { fanIn, type FanInOptions, type FanInResult } from './load.js'
 import {
   MOSQUITTO_BIN,
-  readSystemBusyTicks,
   sleep,
   startApp,
   startBareAedes,
   startMosquitto,
   type BrokerProcess
 } from './proc.js'
+import { readSystemBusyTicks } from './proc-stats.js'
 import { fmt, num } from './report.js'
 import type { BenchContext, Scenario } from './scenario.js'
 
@@ -253,7 +253,8 @@ function compare (ctx: BenchContext, results: Map<string, TargetResult>, a: stri
   if (ra === undefined || rb === undefined) return
   const x = (v: number): string => `${num(v, 2)}×`
   ctx.report.note(
-    `${a} / ${b}: msg/s qos0 ${x(ra.qos0.run.msgsPerSec / rb.qos0.run.msgsPerSec)}, qos1 ${x(ra.qos1.run.msgsPerSec / rb.qos1.run.msgsPerSec)}; ` +
+    `${a} / ${b}: msg/s qos0 ${x(ra.qos0.run.msgsPerSec / rb.qos0.run.msgsPerSec)}, ` +
+      `qos1 ${x(ra.qos1.run.msgsPerSec / rb.qos1.run.msgsPerSec)}; ` +
       'cpu µs/msg ' +
       `qos0 ${x(ra.qos0.cpuUsPerMsg / rb.qos0.cpuUsPerMsg)}, qos1 ${x(ra.qos1.cpuUsPerMsg / rb.qos1.cpuUsPerMsg)}`
   )

@@ -19,7 +19,10 @@ const ANNOUNCED = 256_000_000
 const SENT = 256 * 1024
 const CHUNK = 16 * 1024
 
-/** Opens one socket, announces the CONNECT, sends SENT bytes of it while the gateway lets it; resolves with the socket. */
+/**
+ * Opens one socket, announces the CONNECT, sends SENT bytes of it while the gateway lets it; resolves with the
+ * socket.
+ */
 async function announce (port: number): Promise<{ socket: net.Socket, cut: Promise<boolean> }> {
   const socket = net.connect({ host: '127.0.0.1', port })
   socket.on('error', () => {})

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { Socket } from 'node:net'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
+import { closeClients, connectClient } from './clients.js'
 
 /**
  * Fan-in: `publishers` clients each publish to their own topic `<prefix>/<i>` as fast as the broker lets them,
@@ -58,7 +58,6 @@ const QOS0_BURST = 16
 const LATENCY_CAP = 500_000
 const POLL_MS = 20
 const STALL_MS = 2000
-const CLOSE_TIMEOUT_MS = 3000
 
 /** Messages left to send, shared by every publisher so the total stays bounded by count and by time. */
 class Budget {
@@ -93,7 +92,9 @@ class Receiver {
     const now = performance.now()
     this.received++
     this.lastAt = now
-    if (payload.length >= 8 && this.samples < LATENCY_CAP) { this.latencies[this.samples++] = now - payload.readDoubleLE(0) }
+    if (payload.length >= 8 && this.samples < LATENCY_CAP) {
+      this.latencies[this.samples++] = now - payload.readDoubleLE(0)
+    }
     // Wake paused QoS 0 publishers at half the window, not at every message, to send in bursts.
     if (this.waiting.length > 0 && this.budget.sent - this.received <= this.outstanding / 2) {
       const waiting = this.waiting
@@ -126,36 +127,6 @@ function stampedPayload (bytes: number): Buffer {
   const payload = Buffer.alloc(Math.max(8, bytes))
   payload.writeDoubleLE(performance.now(), 0)
   return payload
-}
-
-export async function connectClient (url: string, clientId: string, extra: IClientOptions = {}): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, {
-    clientId,
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    keepalive: 60,
-    ...extra
-  })
-  // An 'error' without a listener would crash the bench; the stall check reports the consequence.
-  client.on('error', () => {})
-  // MQTT.js leaves Nagle on: small PUBLISH/PUBACK segments would then wait for the peer's delayed ACK, and the
-  // bench would measure that instead of the broker.
-  if (client.stream instanceof Socket) client.stream.setNoDelay(true)
-  return client
-}
-
-export async function closeClients (clients: MqttClient[]): Promise<void> {
-  await Promise.all(clients.map(async client => {
-    const timer = setTimeout(() => client.end(true), CLOSE_TIMEOUT_MS)
-    try {
-      await client.endAsync()
-    } catch {
-      client.end(true)
-    } finally {
-      clearTimeout(timer)
-    }
-  }))
 }
 
 /** QoS 0: bursts of writes, yielding to the event loop between bursts, pausing while the window is full. */
@@ -261,7 +232,9 @@ export async function fanIn (opts: FanInOptions): Promise<FanInResult> {
     const receiver = new Receiver(budget, opts.outstanding ?? 2000)
     sub.on('message', receiver.onMessage)
     await sub.subscribeAsync(`${prefix}/#`, { qos: opts.qos })
-    for (let i = 0; i < opts.publishers; i++) { clients.push(await connectClient(url, `bench-pub-${run}-${i}`, opts.clientOptions)) }
+    for (let i = 0; i < opts.publishers; i++) {
+      clients.push(await connectClient(url, `bench-pub-${run}-${i}`, opts.clientOptions))
+    }
     const publishers = clients.slice(1)
 
     const before = sampleProbes(probes)

@@ -1,10 +1,10 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { stopChild, type Children } from './children.js'
+import { readCpuTicks, readRssKb } from './proc-stats.js'
 
 /** A broker running as a child process, measured from the outside through /proc. */
 export interface BrokerProcess {
@@ -28,98 +28,7 @@ export interface AppProcess extends BrokerProcess {
   readonly dataDir: string
 }
 
-const STOP_GRACE_MS = 5000
 const READY_TIMEOUT_MS = 15000
-
-/**
- * Every child and temp dir the bench creates, so that one place kills and removes them all, including when a
- * scenario throws half-way. Created by the runner and passed down; never module state.
- */
-export class Children {
-  private readonly procs = new Set<ChildProcess>()
-  private readonly dirs = new Set<string>()
-
-  track (child: ChildProcess): void {
-    this.procs.add(child)
-    child.once('exit', () => this.procs.delete(child))
-  }
-
-  /** Synchronous on purpose: an async mkdtemp could create the dir and then lose the race with process.exit. */
-  tempDir (prefix: string): string {
-    const dir = mkdtempSync(join(tmpdir(), prefix))
-    this.dirs.add(dir)
-    return dir
-  }
-
-  async removeDir (dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true })
-    this.dirs.delete(dir)
-  }
-
-  /** Graceful: SIGTERM everyone still running, SIGKILL stragglers, then remove the temp dirs. */
-  async stopAll (): Promise<void> {
-    await Promise.all([...this.procs].map(child => stopChild(child)))
-    await Promise.all([...this.dirs].map(dir => this.removeDir(dir)))
-  }
-
-  /** Last resort from process 'exit', where nothing async runs any more: SIGKILL, then remove the dirs. */
-  cleanupSync (): void {
-    for (const child of this.procs) child.kill('SIGKILL')
-    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Resolves with the exit code; SIGKILL if SIGTERM did not end the child within the grace period. */
-function stopChild (child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise(resolve => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    child.once('exit', code => {
-      clearTimeout(timer)
-      resolve(code)
-    })
-    child.kill('SIGTERM')
-  })
-}
-
-/** Clock ticks per second for /proc/<pid>/stat; 100 on every Linux we run on, asked anyway. */
-export function clockTicksPerSecond (): number {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
-    return Number.isInteger(n) && n > 0 ? n : 100
-  } catch {
-    return 100
-  }
-}
-
-/** utime + stime (fields 14 and 15) of /proc/<pid>/stat; children's time is not included, on purpose. */
-export function readCpuTicks (pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // fields[0] is field 3 (state), so field N is fields[N - 3].
-  return Number(fields[11]) + Number(fields[12])
-}
-
-/**
- * Busy ticks of the whole machine (all CPUs, from the first line of /proc/stat: everything but idle and iowait).
- * Minus the broker and the generator, it shows how much else ran during a measurement: other users' builds
- * and tests on a shared machine, and kernel work (loopback TCP in softirq) not charged to either process.
- */
-export function readSystemBusyTicks (): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
-  const [, ...values] = line.trim().split(/\s+/)
-  // Fields: user nice system idle iowait irq softirq steal ...; idle and iowait are skipped.
-  const [user, nice, system, , , irq, softirq, steal] = values.map(Number)
-  return user + nice + system + irq + softirq + steal
-}
-
-export function readRssKb (pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)
-  if (match === null) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(match[1])
-}
 
 /** A port free right now on 127.0.0.1, for brokers (mosquitto) that cannot listen on port 0 and report it. */
 export async function freePort (): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Children } from './proc.js'
+import type { Children } from './children.js'
 import type { Report } from './report.js'
 
 /** What every scenario gets from the runner. */

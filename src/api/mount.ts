@@ -9,7 +9,10 @@ export const API_PREFIX = '/api/v1'
 /** A route without a query schema takes no query parameters. */
 const NO_QUERY: Schema = { type: 'object', additionalProperties: false, properties: {} }
 
-/** Mounts the route table on one router under /api/v1: role check, then params, query and body validation, then the handler. */
+/**
+ * Mounts the route table on one router under /api/v1: role check, then params, query and body validation, then the
+ * handler.
+ */
 export function mountRoutes (specs: readonly RouteSpec[], deps: ApiDeps): Router {
   const router = new Router({ prefix: API_PREFIX })
   for (const spec of [...specs].sort(byPrecedence)) {

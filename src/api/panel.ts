@@ -19,7 +19,9 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json'
 }
 
-/** Names under assets/ carry a content hash (esbuild `[name]-[hash]`): they never change, so they are cached for good. */
+/**
+ * Names under assets/ carry a content hash (esbuild `[name]-[hash]`): they never change, so they are cached for good.
+ */
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 /** index.html names the current assets: always revalidated (cheap: ETag → 304). */
 const REVALIDATE = 'no-cache'

@@ -3,7 +3,9 @@ import type { ErrorCode } from '../errors.js'
 import type { Services } from '../services/index.js'
 import type { ApiRole } from './middleware/api-access.js'
 
-/** A JSON Schema (the subset both ajv and OpenAPI 3.1 read: draft 2020-12 keywords, `type: [.., 'null']` for nullables). */
+/**
+ * A JSON Schema (the subset both ajv and OpenAPI 3.1 read: draft 2020-12 keywords, `type: [.., 'null']` for nullables).
+ */
 export type Schema = Record<string, unknown>
 
 /** What every route handler is given: the one services bag (the same services MQTT uses). */

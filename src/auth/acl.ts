@@ -4,20 +4,9 @@ import {
   covers, families, familyTopic, intersects, parseTopic, PREFIX, subtrees,
   type ParsedTopic, type Publisher, type Reader, type TopicFamily
 } from '../protocol/index.js'
+import type { AclRule } from '../config/types.js'
 
-/** One entry of config `acl.rules`, for topics outside `autocore/` (Mosquitto-style %c / %u substitution). */
-export interface AclRule {
-  readonly effect: 'allow' | 'deny'
-  readonly action: 'publish' | 'subscribe' | 'both'
-  /** A topic filter; `%c` is replaced by the client id, `%u` by the username. */
-  readonly topic: string
-  /** Role the rule is for: viewer, operator, admin, device, health, anonymous; absent = everyone. */
-  readonly role?: string
-  /** Username the rule is for; absent = everyone. */
-  readonly user?: string
-  /** Client id glob (`*` = any run of characters) the rule is for; absent = everyone. */
-  readonly client?: string
-}
+export type { AclRule }
 
 const ALLOW: AclDecision = { allow: true }
 const deny = (reason: string): AclDecision => ({ allow: false, reason })

@@ -196,7 +196,9 @@ export class Authenticator {
       display: isDisplay(device.type, capabilities),
       secretHash: device.secretHash
     }
-    if (device.status === 'pending') { return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } } }
+    if (device.status === 'pending') {
+      return { ok: true, principal: { ...principal, pending: { secretHash: device.secretHash } } }
+    }
     return { ok: true, principal }
   }
 

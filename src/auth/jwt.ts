@@ -78,7 +78,9 @@ export async function verifyToken (key: Uint8Array, token: string, nowMs: number
     return { ok: true, username: payload.sub, version, expiresAt: payload.exp * 1000 }
   } catch (err) {
     if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
-    if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') { return { ok: false, reason: 'token without expiry' } }
+    if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') {
+      return { ok: false, reason: 'token without expiry' }
+    }
     return { ok: false, reason: 'invalid token' }
   }
 }

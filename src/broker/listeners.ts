@@ -85,7 +85,9 @@ function handleLimited (
   remoteAddress: string | undefined
 ): Client {
   const state: { client?: Client } = {}
-  if (limits.packets !== undefined) { limitPacketSize(stream, () => state.client?.connected === true, limits.packets, transport, remoteAddress) }
+  if (limits.packets !== undefined) {
+    limitPacketSize(stream, () => state.client?.connected === true, limits.packets, transport, remoteAddress)
+  }
   state.client = aedes.handle(stream, req)
   return state.client
 }

@@ -14,7 +14,9 @@ export function sqliteOnly (io: CliIo, config: Config, command: string): string 
     return undefined
   }
   const file = sqliteFile(config)
-  if (file === undefined) { io.err(`${command}: database.file is ':memory:', there is nothing on disk (GW_ERR_BACKUP_UNSUPPORTED)`) }
+  if (file === undefined) {
+    io.err(`${command}: database.file is ':memory:', there is nothing on disk (GW_ERR_BACKUP_UNSUPPORTED)`)
+  }
   return file
 }
 

@@ -7,14 +7,18 @@ export interface DbcFile { messages: DbcMessage[], skipped: Array<{ message: str
 // BO_ <id> <name>: <dlc> <transmitter>
 const BO = /^BO_\s+(\d+)\s+(\w+)\s*:\s*(\d+)\s*(\w+)?\s*$/
 // SG_ <name> [M|mN]: <start>|<length>@<0|1><+|-> (<scale>,<offset>) [<min>|<max>] "<unit>" <receivers>
-const SG =
-  /^SG_\s+(\w+)\s*(M|m\d+M?)?\s*:\s*(\d+)\s*\|\s*(\d+)\s*@\s*([01])\s*([+-])\s*\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)\s*\[\s*([^|\s]*)\s*\|\s*([^\]\s]*)\s*\]\s*"([^"]*)"/
+const SG = new RegExp(
+  /^SG_\s+(\w+)\s*(M|m\d+M?)?\s*:\s*(\d+)\s*\|\s*(\d+)\s*@\s*([01])\s*([+-])\s*/.source +
+  /\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)\s*\[\s*([^|\s]*)\s*\|\s*([^\]\s]*)\s*\]\s*"([^"]*)"/.source
+)
 // Bit 31 of a DBC message id marks a 29-bit (extended) identifier.
 const EXTENDED_FLAG = 0x80000000
 const NUM = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/
 
 function num (text: string, line: number, what: string): number {
-  if (!NUM.test(text)) { throw new GatewayError('GW_ERR_CAN_DBC_INVALID', `line ${line}: ${what} is not a number: ${text}`) }
+  if (!NUM.test(text)) {
+    throw new GatewayError('GW_ERR_CAN_DBC_INVALID', `line ${line}: ${what} is not a number: ${text}`)
+  }
   return Number(text)
 }
 

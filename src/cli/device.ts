@@ -42,7 +42,9 @@ export function registerDeviceCommands (
     .option('--json', 'print {"uuid","secret","ca"} (ca: the CA certificate PEM the firmware pins), with "cert" and ' +
       '"key" after --cert')
     .option(...configOption)
-    .action(async (opts: Opts & { name: string, type: string, uuid?: string, capabilities?: string, cert?: boolean }) => {
+    .action(async (
+      opts: Opts & { name: string, type: string, uuid?: string, capabilities?: string, cert?: boolean }
+    ) => {
       const config = configFor(io, opts.config)
       setCode(await withRepos(io, opts, async repos => {
         const capabilities =

@@ -209,7 +209,9 @@ export async function health (io: CliIo, opts: HealthOptions): Promise<number> {
     const state = ok ? measured.state : NAGIOS.critical
     const checks = [['http', http], ['mqtt', mq], ['db', db]] as Array<[string, Check]>
     const text = checks.map(([n, c]) => c.ok ? `${n} ok` : `${n} failed: ${c.error ?? 'failed'}`).concat(measured.text)
-    if (opts.json === true) { io.out(JSON.stringify({ ok, state, url, mqttUrl, http, mqtt: mq, db, measures: measured.values }, null, 2)) } else io.out(`${['OK', 'WARNING', 'CRITICAL'][state]} - ${text.join(', ')} | ${measured.perf.join(' ')}`)
+    if (opts.json === true) {
+      io.out(JSON.stringify({ ok, state, url, mqttUrl, http, mqtt: mq, db, measures: measured.values }, null, 2))
+    } else io.out(`${['OK', 'WARNING', 'CRITICAL'][state]} - ${text.join(', ')} | ${measured.perf.join(' ')}`)
     return state
   }
   if (opts.json === true) {

@@ -38,7 +38,10 @@ function envWord (key: string): string {
 
 export interface EnvKey { path: string[], env: string, type: string, description: string }
 
-/** Every leaf key of the schema with its environment variable name: the one derivation both the loader and the docs use. */
+/**
+ * Every leaf key of the schema with its environment variable name: the one derivation both the loader and the docs
+ * use.
+ */
 export function envKeys (node: SchemaNode = schema as SchemaNode, path: string[] = []): EnvKey[] {
   if (node.type !== 'object' || node.properties === undefined) {
     return [
@@ -54,7 +57,9 @@ export function envKeys (node: SchemaNode = schema as SchemaNode, path: string[]
 }
 
 function coerce (raw: string, type: string): unknown {
-  if (type === 'integer' || type === 'number') { return raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw }
+  if (type === 'integer' || type === 'number') {
+    return raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw
+  }
   if (type === 'boolean') {
     if (/^(true|1|yes|on)$/i.test(raw)) return true
     if (/^(false|0|no|off)$/i.test(raw)) return false

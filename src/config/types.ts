@@ -1,5 +1,3 @@
-import type { AclRule } from '../auth/acl.js'
-
 // The shape of src/config/schema.json. test/config/loader.test.ts checks that every schema key appears in
 // the shipped defaults, so a key added to the schema without a type here fails the type-check where it is used.
 export interface Config {
@@ -93,4 +91,18 @@ export interface Config {
     readonly breakerThreshold: number
     readonly breakerCooldownMs: number
   }
+}
+
+/** One entry of config `acl.rules`, for topics outside `autocore/` (Mosquitto-style %c / %u substitution). */
+export interface AclRule {
+  readonly effect: 'allow' | 'deny'
+  readonly action: 'publish' | 'subscribe' | 'both'
+  /** A topic filter; `%c` is replaced by the client id, `%u` by the username. */
+  readonly topic: string
+  /** Role the rule is for: viewer, operator, admin, device, health, anonymous; absent = everyone. */
+  readonly role?: string
+  /** Username the rule is for; absent = everyone. */
+  readonly user?: string
+  /** Client id glob (`*` = any run of characters) the rule is for; absent = everyone. */
+  readonly client?: string
 }

@@ -1,21 +1,28 @@
 import type { DeviceItem, EmergencyState, EventItem, MacroItem, Page, RelayItem } from './model.js'
 import type { LoginAnswer } from './session.js'
 
+/** A field the API's validation names: `field` is a JSON pointer into the body (`/name`) or a parameter's name. */
+export interface FieldError { in: string, field: string, message: string }
+
 export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string, message: string) { super(message) }
+  constructor (readonly status: number, readonly code: string, message: string, readonly details: FieldError[] = []) {
+    super(message)
+  }
 }
 
 async function failure (res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`
   let message = res.statusText
+  let details: FieldError[] = []
   try {
-    const body = await res.json() as { error?: { code?: string, message?: string } }
+    const body = await res.json() as { error?: { code?: string, message?: string, details?: unknown } }
     code = body.error?.code ?? code
     message = body.error?.message ?? message
+    if (Array.isArray(body.error?.details)) details = body.error.details as FieldError[]
   } catch {
     // Not the gateway's JSON error (a proxy, a missing route on an older gateway): the status says enough.
   }
-  return new ApiError(res.status, code, message)
+  return new ApiError(res.status, code, message, details)
 }
 
 /** `POST /api/v1/auth/login`; the Date header lets the session correct for clock skew. */
@@ -32,14 +39,18 @@ export async function login (
   return { answer: await res.json() as LoginAnswer, serverDate: res.headers.get('date') }
 }
 
-/** The /api/v1 routes the panel reads and calls, with the Bearer token; a 401 calls `onUnauthorized` (back to login). */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/**
+ * The /api/v1 routes the panel reads and calls, with the Bearer token; a 401 calls `onUnauthorized` (back to login).
+ */
 export class Api {
   constructor (
     private readonly token: string,
     private readonly onUnauthorized: () => void
   ) {}
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<T> {
+  private async fetch (method: Method, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     const res = await fetch(`/api/v1${path}`, {
@@ -49,7 +60,18 @@ export class Api {
     })
     if (res.status === 401) this.onUnauthorized()
     if (!res.ok) throw await failure(res)
+    return res
+  }
+
+  /** Any /api/v1 route (the admin views call the resource routes directly: one change, one request). */
+  async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(method, path, body)
     return (res.status === 204 ? {} : await res.json()) as T
+  }
+
+  /** A file answer (a backup), as a Blob the page offers for saving. */
+  async blob (path: string): Promise<Blob> {
+    return await (await this.fetch('GET', path)).blob()
   }
 
   me = async (): Promise<{ username: string, role: string }> => await this.call('GET', '/auth/me')

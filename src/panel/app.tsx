@@ -2,20 +2,30 @@ import type { Panel } from './controller.js'
 import { EmergencyBanner, Header } from './components/header.js'
 import { Login } from './components/login.js'
 import { Icon } from './components/ui.js'
-import { VIEWS, type PanelState } from './model.js'
+import { viewsFor, type PanelState } from './model.js'
 import { useStore } from './store.js'
 import { DevicesView } from './views/devices.js'
 import { EventsView } from './views/events.js'
 import { MacrosView } from './views/macros.js'
 import { RelaysView } from './views/relays.js'
 import { TelemetryView } from './views/telemetry.js'
+import { SetupView } from './admin/setup.js'
+import { SystemView } from './admin/system.js'
+import './admin/admin.css'
 
 function Nav (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   return (
     <nav class='nav' aria-label='views'>
-      {VIEWS.map(v => (
-        <button key={v.id} class='nav-item' data-view={v.id} aria-current={props.state.view === v.id ? 'page' : undefined} onClick={() => props.panel.setView(v.id)}>
-          <Icon name={v.id} size={26} /><span>{v.label}</span>
+      {viewsFor(props.state.session?.role).map(v => (
+        <button
+          key={v.id}
+          class='nav-item'
+          data-view={v.id}
+          aria-current={props.state.view === v.id ? 'page' : undefined}
+          onClick={() => props.panel.setView(v.id)}
+        >
+          <Icon name={v.id} size={26} />
+          <span>{v.label}</span>
         </button>
       ))}
     </nav>
@@ -26,7 +36,9 @@ function Toasts (props: { panel: Panel, state: PanelState }): preact.JSX.Element
   return (
     <div class='toasts' aria-live='polite'>
       {props.state.toasts.map(t => (
-        <button key={t.id} class={`toast toast-${t.level}`} onClick={() => props.panel.dismissToast(t.id)}>{t.text}</button>
+        <button key={t.id} class={`toast toast-${t.level}`} onClick={() => props.panel.dismissToast(t.id)}>
+          {t.text}
+        </button>
       ))}
     </div>
   )
@@ -34,11 +46,21 @@ function Toasts (props: { panel: Panel, state: PanelState }): preact.JSX.Element
 
 function CurrentView (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   switch (props.state.view) {
-    case 'devices': return <DevicesView state={props.state} />
-    case 'telemetry': return <TelemetryView {...props} />
-    case 'relays': return <RelaysView {...props} />
-    case 'macros': return <MacrosView {...props} />
-    case 'events': return <EventsView {...props} />
+    case 'devices':
+      return <DevicesView state={props.state} />
+    case 'telemetry':
+      return <TelemetryView {...props} />
+    case 'relays':
+      return <RelaysView {...props} />
+    case 'macros':
+      return <MacrosView {...props} />
+    case 'events':
+      return <EventsView {...props} />
+    // An admin view asked for by a non-admin (an old link): the API would refuse it; the device list instead.
+    case 'setup':
+      return props.state.session?.role === 'admin' ? <SetupView {...props} /> : <DevicesView state={props.state} />
+    case 'system':
+      return props.state.session?.role === 'admin' ? <SystemView {...props} /> : <DevicesView state={props.state} />
   }
 }
 

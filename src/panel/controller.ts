@@ -29,7 +29,9 @@ export interface PanelEnv { storage: Storage, wsUrl: string, location: Location 
 const viewOf = (hash: string): ViewId => VIEWS.find(v => `#/${v.id}` === hash)?.id ?? 'devices'
 
 function why (err: unknown): string {
-  if (err instanceof ApiError) { return err.status === 404 ? 'Not available on this gateway yet (HTTP 404)' : `${err.message} (${err.code})` }
+  if (err instanceof ApiError) {
+    return err.status === 404 ? 'Not available on this gateway yet (HTTP 404)' : `${err.message} (${err.code})`
+  }
   return err instanceof Error ? err.message : String(err)
 }
 
@@ -109,7 +111,9 @@ export class Panel {
         const page = await api.devices()
         this.store.update(s => {
           const devices = { ...s.devices }
-          for (const d of page.items) { devices[d.uuid] = { ...placeholderDevice(d.uuid), ...d, ...pickLive(s.devices[d.uuid]) } }
+          for (const d of page.items) {
+            devices[d.uuid] = { ...placeholderDevice(d.uuid), ...d, ...pickLive(s.devices[d.uuid]) }
+          }
           return { devices }
         })
       }),
@@ -216,7 +220,9 @@ export class Panel {
     await Promise.all((on.length > 0 ? on : group).map(ch => this.relay(ch, 'off')))
   }
 
-  /** Momentary: on while pressed (renewed), off at release; closing the page drops the socket and the gateway lets go. */
+  /**
+   * Momentary: on while pressed (renewed), off at release; closing the page drops the socket and the gateway lets go.
+   */
   holdStart (ch: RelayItem): void {
     const key = channelKey(ch.deviceUuid, ch.channelNumber)
     if (this.holds.has(key)) return
@@ -315,6 +321,11 @@ export class Panel {
   private requireLink (): MqttLink {
     if (this.link === null || !this.link.online) throw new Error('not connected to the gateway')
     return this.link
+  }
+
+  /** The REST client for the admin views (null when logged out). */
+  get rest (): Api | null {
+    return this.api
   }
 
   private requireApi (): Api {

@@ -154,7 +154,9 @@ export function mergeEvents (current: EventItem[], more: EventItem[]): EventItem
   return [...byId.values()].sort((a, b) => b.id - a.id).slice(0, MAX_EVENTS)
 }
 
-/** What an event changes besides the feed: refusals end a pending request, progress moves a macro, presence a device. */
+/**
+ * What an event changes besides the feed: refusals end a pending request, progress moves a macro, presence a device.
+ */
 function eventEffects (s: PanelState, e: EventItem): Patch {
   const mine = e.username !== null && e.username === s.session?.username
   switch (e.type) {

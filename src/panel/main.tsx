@@ -16,7 +16,9 @@ window.addEventListener('pagehide', () => panel.pageHide())
 // Back from the back/forward cache with a closed socket: start afresh.
 window.addEventListener('pageshow', e => { if (e.persisted) location.reload() })
 // A tablet whose screen goes off lets go of what it was holding.
-document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') panel.releaseAllHolds() })
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') panel.releaseAllHolds()
+})
 const root = document.getElementById('app')
 if (root !== null) render(<App panel={panel} />, root)
 panel.boot()

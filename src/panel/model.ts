@@ -89,14 +89,20 @@ export interface MacroRun { runId: number | null, status: string, step: number, 
 /** A part of the store filled from the API: not yet asked, loaded, or failed (the message says why). */
 export interface Loadable { loaded: boolean, error: string | null }
 
-export type ViewId = 'devices' | 'telemetry' | 'relays' | 'macros' | 'events'
-export const VIEWS: ReadonlyArray<{ id: ViewId, label: string }> = [
+export type ViewId = 'devices' | 'telemetry' | 'relays' | 'macros' | 'events' | 'setup' | 'system'
+/** `admin`: the setup views, shown to admins only (the API refuses everyone else anyway). */
+export const VIEWS: ReadonlyArray<{ id: ViewId, label: string, admin?: true }> = [
   { id: 'devices', label: 'Devices' },
   { id: 'telemetry', label: 'Telemetry' },
   { id: 'relays', label: 'Relays' },
   { id: 'macros', label: 'Macros' },
-  { id: 'events', label: 'Events' }
+  { id: 'events', label: 'Events' },
+  { id: 'setup', label: 'Setup', admin: true },
+  { id: 'system', label: 'System', admin: true }
 ]
+
+export const viewsFor = (role: Role | undefined): typeof VIEWS =>
+  VIEWS.filter(v => v.admin !== true || role === 'admin')
 
 export interface Toast { id: number, text: string, level: Level }
 

@@ -6,7 +6,9 @@ const KEY = 'autocore.session'
 export function loadSession (storage: Storage, now: number): Session | null {
   try {
     const s = JSON.parse(storage.getItem(KEY) ?? 'null') as Session | null
-    if (s === null || typeof s.token !== 'string' || typeof s.skewMs !== 'number' || s.expiresAtLocal <= now) { return null }
+    if (s === null || typeof s.token !== 'string' || typeof s.skewMs !== 'number' || s.expiresAtLocal <= now) {
+      return null
+    }
     return s
   } catch {
     return null

@@ -83,7 +83,9 @@ export function acquireDataLock (dataDir: string, what: string, now: number): Da
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const other = lockHolder(dataDir)
       if (other !== undefined || attempt > 0) {
-        if (other === undefined) { throw new GatewayError('GW_ERR_DATA_DIR_LOCKED', `data directory ${dataDir} was taken meanwhile`) }
+        if (other === undefined) {
+          throw new GatewayError('GW_ERR_DATA_DIR_LOCKED', `data directory ${dataDir} was taken meanwhile`)
+        }
         throw new GatewayError(
           'GW_ERR_DATA_DIR_LOCKED',
           `data directory ${dataDir} is in use by ${other.what} (pid ${other.pid})`,

@@ -34,7 +34,9 @@ export class AccessAuditService implements Service {
 
   /** Writes the row unless its identity has had its rows this minute. */
   private record (identity: string, row: EventInput): void {
-    if (!this.cap.take(identity, row.type, { target: row.target ?? undefined, username: row.username ?? undefined })) { return }
+    if (!this.cap.take(identity, row.type, { target: row.target ?? undefined, username: row.username ?? undefined })) {
+      return
+    }
     void this.ctx.events.log(row)
   }
 

@@ -21,13 +21,18 @@ function checkPassword (password: string): void {
   }
 }
 
-/** Creates an enabled user: a valid name (GW_ERR_USER_INVALID_NAME), a long enough password, not taken (GW_ERR_USER_EXISTS). */
+/**
+ * Creates an enabled user: a valid name (GW_ERR_USER_INVALID_NAME), a long enough password, not taken
+ * (GW_ERR_USER_EXISTS).
+ */
 export async function createUser (
   users: UsersRepository,
   input: { username: string, password: string, role: UserRole },
   now: () => number
 ): Promise<User> {
-  if (!USERNAME.test(input.username)) { throw new GatewayError('GW_ERR_USER_INVALID_NAME', `not a valid user name: ${input.username}`) }
+  if (!USERNAME.test(input.username)) {
+    throw new GatewayError('GW_ERR_USER_INVALID_NAME', `not a valid user name: ${input.username}`)
+  }
   checkPassword(input.password)
   if (await users.byUsername(input.username) !== undefined) throw userExists(input.username)
   const passwordHash = await hashSecret(input.password)

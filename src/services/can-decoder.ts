@@ -56,7 +56,9 @@ export function decodeSignal (data: Uint8Array, s: SignalLayout): number | undef
   return Number(raw) * s.scale + s.offset
 }
 
-/** Frame data from hex (`"1A2B"`, `"1a 2b"`, `"1A:2B"`); undefined when it is not hex or longer than 64 bytes (CAN FD). */
+/**
+ * Frame data from hex (`"1A2B"`, `"1a 2b"`, `"1A:2B"`); undefined when it is not hex or longer than 64 bytes (CAN FD).
+ */
 export function parseHexData (hex: string): Uint8Array | undefined {
   const clean = hex.replace(/[\s:]/g, '')
   if (clean.length % 2 !== 0 || clean.length > 128 || !/^[0-9a-fA-F]*$/.test(clean)) return undefined

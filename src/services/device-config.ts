@@ -84,7 +84,9 @@ export class DeviceConfigService implements Service {
       await this.deps.broker.publish(topic, want, { qos: 1, retain: true })
       published++
     }
-    for (const topic of retained.keys()) { await this.deps.broker.publish(topic, Buffer.alloc(0), { qos: 1, retain: true }) }
+    for (const topic of retained.keys()) {
+      await this.deps.broker.publish(topic, Buffer.alloc(0), { qos: 1, retain: true })
+    }
     this.log.info({ devices: rows.length, published, cleared: retained.size }, 'device configs retained')
     this.deps.bus.on('device.online', this.onOnline)
     this.deps.bus.on('device.deleted', this.onDeleted)
@@ -197,7 +199,9 @@ export class DeviceConfigService implements Service {
     }
   }
 
-  /** `.../config/request` from the device: re-publishes its stored config (retained). Requests already queued coalesce. */
+  /**
+   * `.../config/request` from the device: re-publishes its stored config (retained). Requests already queued coalesce.
+   */
   async request (uuid: string): Promise<void> {
     if (this.requested.has(uuid)) return
     this.requested.add(uuid)

@@ -8,7 +8,9 @@ export interface EmergencyRecord {
   username?: string | null
   reset_by?: string | null
   reset_at?: string | null
-  /** Per relay board: did it acknowledge its off-commands ('acked') or not ('pending', 'failed', 'timeout', 'expired')? */
+  /**
+   * Per relay board: did it acknowledge its off-commands ('acked') or not ('pending', 'failed', 'timeout', 'expired')?
+   */
   roll_call: Record<string, 'pending' | 'acked' | 'failed' | 'timeout' | 'expired'>
 }
 

@@ -62,7 +62,9 @@ export class EmergencyService implements Service {
   async start (): Promise<void> {
     const stored = await this.repo.get<EmergencyRecord>(KEY)
     if (stored !== undefined) this.latch.record = { ...inactiveRecord(), ...stored }
-    if (this.latch.active) { this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active') }
+    if (this.latch.active) {
+      this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active')
+    }
     this.ctx.bus.emit('emergency.changed', { active: this.latch.active })
     await this.publishState()
     this.running = true

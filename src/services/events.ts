@@ -118,7 +118,9 @@ export class EventsService {
       return undefined
     }
     try {
-      if (recorded.deliveryIds.length > 0) { this.deps.bus?.emit('webhooks.queued', { count: recorded.deliveryIds.length }) }
+      if (recorded.deliveryIds.length > 0) {
+        this.deps.bus?.emit('webhooks.queued', { count: recorded.deliveryIds.length })
+      }
       await this.deps.broker.publish(familyTopic('events', { type: e.type }), recorded.message, { qos: 0 })
     } catch (err) {
       this.logger.error({ err, type: e.type }, 'event not published')

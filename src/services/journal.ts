@@ -5,7 +5,10 @@ import type { Actor } from '../auth/actor.js'
 import type { Logger } from '../log.js'
 import type { JournalRepository } from '../persistence/repositories/journal.js'
 
-/** What was asked: `relay.on`, `macro.run`, … on a target (`<uuid>/<channel>`, `macro:<id>`, `device:<uuid>`, `gateway`). */
+/**
+ * What was asked: `relay.on`, `macro.run`, … on a target (`<uuid>/<channel>`, `macro:<id>`, `device:<uuid>`,
+ * `gateway`).
+ */
 export interface JournalAction {
   action: string
   target: string

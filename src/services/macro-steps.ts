@@ -95,7 +95,9 @@ export async function performStep (action: MacroAction, deps: StepDeps): Promise
     }
     case 'mqtt_publish': {
       const topic = String(p.topic)
-      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) { throw new Error(`topic not allowed for mqtt_publish: ${topic}`) }
+      if (!mayPublish(deps.ctx.config.macros.publishTopics, topic)) {
+        throw new Error(`topic not allowed for mqtt_publish: ${topic}`)
+      }
       return await deps.ctx.broker.publish(topic, p.payload ?? {}, { qos: 1, retain: p.retain === true })
     }
     default:

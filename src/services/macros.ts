@@ -101,8 +101,12 @@ export class MacroService implements Service {
   }
 
   private async runNow (req: MacroRunRequest, what: { action: string, target: string }): Promise<StartedRun> {
-    if (this.emergency.active) { throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', 'emergency stop active: macros are refused') }
-    if (this.runs.has(req.macroId)) { throw new GatewayError('GW_ERR_MACRO_RUNNING', `macro ${req.macroId} is already running`) }
+    if (this.emergency.active) {
+      throw new GatewayError('GW_ERR_EMERGENCY_ACTIVE', 'emergency stop active: macros are refused')
+    }
+    if (this.runs.has(req.macroId)) {
+      throw new GatewayError('GW_ERR_MACRO_RUNNING', `macro ${req.macroId} is already running`)
+    }
     const run = newRun(req.macroId)
     // Reserved before the first await, so two simultaneous requests cannot both start.
     this.runs.set(req.macroId, run)

@@ -11,7 +11,9 @@ export interface FamilyCount {
   out: number
 }
 
-/** Distinct topics remembered; past this the cache starts over (a client inventing topics costs memory only up to here). */
+/**
+ * Distinct topics remembered; past this the cache starts over (a client inventing topics costs memory only up to here).
+ */
 const MAX_CACHED_TOPICS = 10_000
 const DOLLAR = 0x24
 

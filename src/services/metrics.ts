@@ -10,7 +10,9 @@ type Payload<K extends keyof EventMap> = EventMap[K][0]
 /** Command latency buckets, seconds: a board on the LAN answers in milliseconds, a retried one in seconds. */
 const COMMAND_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-/** The gateway's own metric names (the README's Monitoring section lists them, test/api/metrics.test.ts checks them). */
+/**
+ * The gateway's own metric names (the README's Monitoring section lists them, test/api/metrics.test.ts checks them).
+ */
 export const METRIC_NAMES = [
   'autocore_devices_online',
   'autocore_mqtt_clients_connected',

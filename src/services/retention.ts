@@ -29,7 +29,8 @@ export interface RetentionReport {
 /**
  * Every `telemetry.retentionIntervalMs` (injected clock): folds raw readings older than `rawRetentionDays` into
  * per-minute aggregates and deletes them, deletes aggregates older than `aggregateRetentionDays` and events older
- * than `events.retentionDays`, journal rows older than `journal.retentionDays`, then gives the space back (SQLite). Each chunk is its own short transaction and the
+  * than `events.retentionDays`, journal rows older than `journal.retentionDays`, then gives the space back (SQLite).
+  * Each chunk is its own short transaction and the
  * job yields to the event loop between chunks, so ingest batches interleave with a long catch-up.
  */
 export class RetentionService implements Service {

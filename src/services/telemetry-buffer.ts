@@ -53,7 +53,8 @@ type Limits = Pick<Config['telemetry'], 'batchSize' | 'flushIntervalMs' | 'maxBu
 
 /**
  * Batches readings into one transaction per `batchSize` readings or `flushIntervalMs`, whichever comes first, or
- * at the next event-loop turn when a durable (QoS 1) reading waits (group commit). `append` answers undefined (accepted, best effort) or a promise resolved once the reading's batch is committed
+  * at the next event-loop turn when a durable (QoS 1) reading waits (group commit). `append` answers undefined
+  * (accepted, best effort) or a promise resolved once the reading's batch is committed
  * (durable: the caller holds the PUBACK on it). Past `maxBuffered` a synchronous writer (SQLite) writes the full
  * buffer at once; otherwise every append waits until the writer catches up, and the broker reads no further packet
  * from that client meanwhile. Either way memory stays bounded.
@@ -109,7 +110,9 @@ export class TelemetryBuffer {
   }
 
   private appendLater (rows: TelemetryRow[], durable: boolean): Promise<'deliver'> {
-    if (this.drainWaiters.length === 0) { this.log.warn({ buffered: this.size, maxBuffered: this.limits.maxBuffered }, 'telemetry backpressure on') }
+    if (this.drainWaiters.length === 0) {
+      this.log.warn({ buffered: this.size, maxBuffered: this.limits.maxBuffered }, 'telemetry backpressure on')
+    }
     this.flushSoon()
     return new Promise<void>(resolve => this.drainWaiters.push(resolve)).then(
       () => this.append(rows, durable) ?? 'deliver'
@@ -132,7 +135,9 @@ export class TelemetryBuffer {
    */
   private writeNow (): boolean {
     const insertSync = this.writer.insertBatchSync
-    if (insertSync === undefined || this.writing !== undefined || this.drainWaiters.length > 0 || this.writer.busy()) { return false }
+    if (insertSync === undefined || this.writing !== undefined || this.drainWaiters.length > 0 || this.writer.busy()) {
+      return false
+    }
     const batch = this.take()
     try {
       this.written(batch, insertSync(batch.rows).dropped)

@@ -15,7 +15,8 @@ export interface TelemetryState extends TelemetryBufferState {
 const REFUSED_LOG_WINDOW_MS = 10_000
 
 /**
- * The telemetry parts shared by the ingest step (gateway/handlers/telemetry.ts), the CAN handler, /health and the final flush:
+  * The telemetry parts shared by the ingest step (gateway/handlers/telemetry.ts), the CAN handler, /health and the
+  * final flush:
  * built by app.ts right after the database, before the broker, so it can be flushed after the broker closes.
  */
 export class TelemetryStore {

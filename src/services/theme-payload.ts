@@ -33,11 +33,15 @@ export function mergeStyle (base: ThemeStyle, override: ThemeOverride): ThemeSty
   return { colors: { ...base.colors, ...override.colors }, fonts: { ...base.fonts, ...override.fonts } }
 }
 
-/** The retained `autocore/config/theme` message of a theme: base style plus the merged style of each overridden type. */
+/**
+ * The retained `autocore/config/theme` message of a theme: base style plus the merged style of each overridden type.
+ */
 export function themePayload (theme: ThemeFields & { updatedAt: number }): ThemePayload {
   const base: ThemeStyle = { colors: theme.colors, fonts: theme.fonts ?? {} }
   const deviceTypes: Record<string, ThemeStyle> = {}
-  for (const [type, override] of Object.entries(theme.deviceOverrides ?? {})) { deviceTypes[type] = mergeStyle(base, override) }
+  for (const [type, override] of Object.entries(theme.deviceOverrides ?? {})) {
+    deviceTypes[type] = mergeStyle(base, override)
+  }
   return {
     name: theme.name,
     version: theme.updatedAt,

@@ -73,7 +73,9 @@ export class ThemeService implements Service {
       const active = await this.repo.active() ?? await this.activateDefault()
       const want = Buffer.from(JSON.stringify(themePayload(fieldsOf(active))))
       const have = (await retainedMessages(this.deps.broker.aedes, topicOf('configTheme'))).get(topicOf('configTheme'))
-      if (have?.equals(want) !== true) { await this.deps.broker.publish(topicOf('configTheme'), want, { qos: 1, retain: true }) }
+      if (have?.equals(want) !== true) {
+        await this.deps.broker.publish(topicOf('configTheme'), want, { qos: 1, retain: true })
+      }
     })
   }
 
@@ -122,7 +124,9 @@ export class ThemeService implements Service {
   async remove (id: number, username?: string): Promise<void> {
     await this.queue.run(ALL, async () => {
       const t = await this.theme(id)
-      if (t.isActive || !(await this.repo.deleteInactive(id))) { throw new GatewayError('GW_ERR_THEME_ACTIVE', `theme ${t.name} is the active theme; activate another first`) }
+      if (t.isActive || !(await this.repo.deleteInactive(id))) {
+        throw new GatewayError('GW_ERR_THEME_ACTIVE', `theme ${t.name} is the active theme; activate another first`)
+      }
       this.changed('deleted', t, username)
     })
   }
@@ -147,7 +151,9 @@ export class ThemeService implements Service {
   }
 
   private async nameFree (name: string): Promise<void> {
-    if ((await this.repo.byName(name)) !== undefined) { throw new GatewayError('GW_ERR_THEME_EXISTS', `a theme named ${name} exists`) }
+    if ((await this.repo.byName(name)) !== undefined) {
+      throw new GatewayError('GW_ERR_THEME_EXISTS', `a theme named ${name} exists`)
+    }
   }
 
   /** Now, or just above the latest version of any theme when the clock has not moved past it. */

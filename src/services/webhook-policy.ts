@@ -4,7 +4,9 @@ import { globMatches } from '../auth/glob.js'
 /** Event levels, lowest first: a webhook's `minLevel` lets through its own level and every one after it. */
 export const EVENT_LEVELS: readonly EventLevel[] = ['info', 'warning', 'error', 'critical']
 
-/** What a webhook subscribes to: event types (exact, or with `*` matching any run of characters) and a minimum level. */
+/**
+ * What a webhook subscribes to: event types (exact, or with `*` matching any run of characters) and a minimum level.
+ */
 export interface WebhookFilter {
   readonly events: readonly string[]
   readonly minLevel: EventLevel
@@ -15,7 +17,10 @@ export function typeMatches (pattern: string, type: string): boolean {
   return globMatches(pattern, type)
 }
 
-/** An event is delivered when its level is at least the webhook's and its type matches one pattern (an empty list matches all). */
+/**
+ * An event is delivered when its level is at least the webhook's and its type matches one pattern (an empty list
+ * matches all).
+ */
 export function filterMatches (filter: WebhookFilter, event: { type: string, level: EventLevel }): boolean {
   if (EVENT_LEVELS.indexOf(event.level) < EVENT_LEVELS.indexOf(filter.minLevel)) return false
   return filter.events.length === 0 || filter.events.some(p => typeMatches(p, event.type))

@@ -19,7 +19,8 @@ export function signature (secret: string, t: number, body: string): string {
 }
 
 /**
- * The request headers of one attempt. `X-AutoCore-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
+  * The request headers of one attempt. `X-AutoCore-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+  * "<t>.<body>")>`
  * is computed afresh per attempt (a new t), over the unchanged body.
  */
 export function deliveryHeaders (

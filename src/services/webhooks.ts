@@ -93,7 +93,9 @@ export class WebhookService implements Service {
         this.again = false
         const free = cfg.concurrency - this.inFlight.size
         if (free > 0) {
-          for (const d of await this.ctx.repos.outbox.due(this.ctx.clock.now(), [...this.inFlight.keys()], free)) { this.launch(d) }
+          for (const d of await this.ctx.repos.outbox.due(this.ctx.clock.now(), [...this.inFlight.keys()], free)) {
+            this.launch(d)
+          }
         }
         const wait = await this.nextWait()
         // Due already (it fell due while this pass ran): go round again rather than arm a timer for the past.
@@ -108,7 +110,9 @@ export class WebhookService implements Service {
     }
   }
 
-  /** Time until the next due delivery; undefined when there is none, or every slot is taken (a finishing request pumps). */
+  /**
+   * Time until the next due delivery; undefined when there is none, or every slot is taken (a finishing request pumps).
+   */
   private async nextWait (): Promise<number | undefined> {
     this.timer?.cancel()
     this.timer = undefined
@@ -168,7 +172,9 @@ export class WebhookService implements Service {
       at: now,
       nextAttemptAt: dead ? undefined : now + backoffMs(attempts, cfg)
     }, { failureCount, circuitOpenUntil })
-    if (circuitOpenUntil !== null) { this.log.warn({ ...ids, failureCount, until: new Date(circuitOpenUntil).toISOString() }, 'webhook circuit open') }
+    if (circuitOpenUntil !== null) {
+      this.log.warn({ ...ids, failureCount, until: new Date(circuitOpenUntil).toISOString() }, 'webhook circuit open')
+    }
     if (dead) this.log.warn({ ...ids, attempts, error: outcome.error }, 'webhook delivery failed')
     else this.log.info({ ...ids, attempts, error: outcome.error }, 'webhook delivery attempt failed')
   }

@@ -14,7 +14,10 @@ export interface ReceivedCommand { topic: string, body: Record<string, any> }
  */
 export type BoardMode = 'ok' | 'error' | 'silent' | 'ack-only' | 'mute'
 
-/** The heartbeat contract of a board, from the `deadman` of its retained device config (src/README.md "Gateway heartbeat"). */
+/**
+ * The heartbeat contract of a board, from the `deadman` of its retained device config (src/README.md "Gateway
+ * heartbeat").
+ */
 export interface DeadmanContract {
   heartbeat_topic: string
   heartbeat_ms: number
@@ -51,7 +54,9 @@ export interface RelayBoardOptions {
 
 /** How many command ids a board remembers (a firmware's ring of recent ids: the gateway re-sends only recent ones). */
 const REMEMBERED_IDS = 1024
-/** How long a board that connects again waits for the retained emergency state, the sign its subscription is complete. */
+/**
+ * How long a board that connects again waits for the retained emergency state, the sign its subscription is complete.
+ */
 const SUBSCRIBED_WITHIN_MS = 5000
 
 /**
@@ -120,7 +125,9 @@ export class SimRelayBoard {
     }
   }
 
-  /** Cancels the board's own timers (a hold or pulse in progress, the dead-man's watchdog); the state stays as it is. */
+  /**
+   * Cancels the board's own timers (a hold or pulse in progress, the dead-man's watchdog); the state stays as it is.
+   */
   stop (): void {
     for (const timer of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
@@ -171,7 +178,9 @@ export class SimRelayBoard {
     if (!this.deadman.enabled) return
     this.liveConfigSeen = false
     await this.client.subscribeAsync(`autocore/devices/${this.uuid}/config`, { qos: 1 })
-    if (this.deadman.contract !== undefined) { await this.client.subscribeAsync(this.deadman.contract.heartbeat_topic, { qos: 0 }) }
+    if (this.deadman.contract !== undefined) {
+      await this.client.subscribeAsync(this.deadman.contract.heartbeat_topic, { qos: 0 })
+    }
   }
 
   /** Back at the gateway: the channels (retained), then every dead-man trip not yet reported. */
@@ -221,7 +230,9 @@ export class SimRelayBoard {
       try { contract = (JSON.parse(payload.toString()) as { deadman?: DeadmanContract }).deadman } catch { return }
       const fresh = dm.contract === undefined && contract !== undefined
       dm.contract = contract
-      if (fresh && contract !== undefined) { void this.client.subscribeAsync(contract.heartbeat_topic, { qos: 0 }).catch(() => {}) }
+      if (fresh && contract !== undefined) {
+        void this.client.subscribeAsync(contract.heartbeat_topic, { qos: 0 }).catch(() => {})
+      }
       return
     }
     if (dm.enabled && topic === dm.contract?.heartbeat_topic) {

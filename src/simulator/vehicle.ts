@@ -23,7 +23,10 @@ export interface RelayLayout {
   failSafe?: 'off' | 'hold'
 }
 
-/** The relay board's channels: lights, a horn held while pressed, a latch pulsed, a winch whose two directions exclude each other. */
+/**
+ * The relay board's channels: lights, a horn held while pressed, a latch pulsed, a winch whose two directions exclude
+ * each other.
+ */
 export const RELAY_LAYOUT: RelayLayout[] = [
   { channel: 1, name: 'Headlights', function: 'toggle' },
   { channel: 2, name: 'Work lights', function: 'toggle' },
@@ -49,7 +52,10 @@ const TYPES: Record<BoardKind, { type: string, capabilities: string[] | null }> 
   estop: { type: 'emergency_button', capabilities: ['emergency_button'] }
 }
 
-/** The vehicle of `--devices n`: a sensor board, a relay board, a display and an emergency button, then more sensor and relay boards in turn. */
+/**
+ * The vehicle of `--devices n`: a sensor board, a relay board, a display and an emergency button, then more sensor and
+ * relay boards in turn.
+ */
 export function vehicleDevices (n: number): SimDevice[] {
   const count: Partial<Record<BoardKind, number>> = {}
   return Array.from({ length: n }, (_, i) => {

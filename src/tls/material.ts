@@ -138,7 +138,9 @@ export async function loadServerMaterial (config: Config, now: number): Promise<
   const { tls } = config
   const ca = await ensureCa(config, now)
   if (tls.certFile !== '' || tls.keyFile !== '') {
-    if (tls.certFile === '' || tls.keyFile === '') { throw new GatewayError('GW_ERR_TLS_MATERIAL', 'tls.certFile and tls.keyFile go together') }
+    if (tls.certFile === '' || tls.keyFile === '') {
+      throw new GatewayError('GW_ERR_TLS_MATERIAL', 'tls.certFile and tls.keyFile go together')
+    }
     try {
       const cert = readFileSync(tls.certFile, 'utf8')
       return {

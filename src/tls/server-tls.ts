@@ -23,7 +23,10 @@ export class ServerTls {
   private readonly servers: Array<{ server: tls.Server, clientCerts: boolean }> = []
   private readonly ticketKeys = randomBytes(48)
   private timer?: Timer
-  /** One reload at a time: a renewal check while a SIGHUP reload runs waits for it instead of making a second certificate. */
+  /**
+   * One reload at a time: a renewal check while a SIGHUP reload runs waits for it instead of making a second
+   * certificate.
+   */
   private reloading: Promise<void> = Promise.resolve()
 
   constructor (
@@ -115,5 +118,7 @@ export class ServerTls {
 function logMaterial (log: Logger, m: ServerMaterial & { renewed?: string }, now: number): void {
   const notAfter = new Date(m.notAfter).toISOString()
   if (m.renewed !== undefined) log.info({ reason: m.renewed, notAfter }, 'tls server certificate made')
-  if (m.notAfter <= now) { log.error({ notAfter, source: m.source }, 'tls server certificate has expired: clients will refuse it') }
+  if (m.notAfter <= now) {
+    log.error({ notAfter, source: m.source }, 'tls server certificate has expired: clients will refuse it')
+  }
 }

@@ -17,10 +17,17 @@ async function changes (h: Harness, since: number | string): Promise<Res> {
 }
 
 async function connackOf (app: RunningApp, uuid: string, password: string): Promise<number> {
-  return await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password }).then(c => { c.end(true); return 0 }, (e: { code: number }) => e.code)
+  return await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password }).then(
+    c => {
+      c.end(true)
+      return 0
+    },
+    (e: { code: number }) => e.code
+  )
 }
 
-t.test('GET /devices/changes?since= returns exactly the devices changed after since, with a cursor that misses and repeats nothing', async t => {
+t.test('GET /devices/changes?since= returns exactly the devices changed after since, with a cursor that misses and ' +
+  'repeats nothing', async t => {
   const clock = new FakeClock()
   const app = await startApp(t, { clock })
   const h = harness(app)
@@ -43,7 +50,11 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
   t.same([uuids(res), res.body.deleted, res.body.cursor], [[], [], cursor], 'nothing changed: nothing, same cursor')
 
   await app.gateway.services.repos.devices.update(a.uuid, { name: 'renamed' }, clock.now())
-  t.same(uuids(await changes(h, cursor)), [], 'a change in the current millisecond waits: another one may still come in it')
+  t.same(
+    uuids(await changes(h, cursor)),
+    [],
+    'a change in the current millisecond waits: another one may still come in it'
+  )
   clock.advance(1)
   res = await changes(h, cursor)
   t.match(res.body.items, [{ uuid: a.uuid, name: 'renamed' }], 'then it is returned, once')
@@ -54,7 +65,11 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
   await waitUntil(async () => (await app.gateway.services.repos.devices.byUuid(a.uuid))?.status === 'online')
   clock.advance(1)
   res = await changes(h, cursor)
-  t.match(res.body.items, [{ uuid: a.uuid, status: 'online', lastSeen: new Date(cursor + 1).toISOString() }], 'going online is a change')
+  t.match(
+    res.body.items,
+    [{ uuid: a.uuid, status: 'online', lastSeen: new Date(cursor + 1).toISOString() }],
+    'going online is a change'
+  )
   cursor = res.body.cursor
 
   await c.publishAsync(`autocore/devices/${a.uuid}/telemetry`, '{"temp": 21}', { qos: 1 })
@@ -63,7 +78,11 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
   await waitUntil(async () => (await app.gateway.services.repos.devices.byUuid(a.uuid))?.lastSeen === seenAt)
   clock.advance(1)
   res = await changes(h, cursor)
-  t.match(res.body.items, [{ uuid: a.uuid, status: 'online', lastSeen: new Date(seenAt).toISOString() }], 'a last_seen flush is a change')
+  t.match(
+    res.body.items,
+    [{ uuid: a.uuid, status: 'online', lastSeen: new Date(seenAt).toISOString() }],
+    'a last_seen flush is a change'
+  )
   cursor = res.body.cursor
 
   await c.endAsync()
@@ -83,15 +102,29 @@ t.test('GET /devices/changes?since= returns exactly the devices changed after si
   const beforeDelete = cursor
   cursor = res.body.cursor
   t.same((await changes(h, cursor)).body.deleted, [], 'and not again')
-  t.equal((await h.call('POST', '/devices', { token: admin, body: { name: 'back', type: 'sensor', uuid: b.uuid } })).status, 201)
+  t.equal(
+    (await h.call('POST', '/devices', { token: admin, body: { name: 'back', type: 'sensor', uuid: b.uuid } })).status,
+    201
+  )
   clock.advance(1)
   res = await changes(h, beforeDelete)
   t.same([uuids(res), res.body.deleted], [[b.uuid], []], 'provisioned again: a change, no longer a deletion')
 
   const bad = await h.call('GET', '/devices/changes', { token: admin, query: { since: 'yesterday' } })
-  t.match(bad, { status: 400, body: { error: { code: 'GW_ERR_HTTP_VALIDATION', details: [{ in: 'query', field: 'since' }] } } })
+  t.match(bad, {
+    status: 400,
+    body: { error: { code: 'GW_ERR_HTTP_VALIDATION', details: [{ in: 'query', field: 'since' }] } }
+  })
   const impossible = await h.call('GET', '/devices/changes', { token: admin, query: { since: '2026-13-45' } })
-  t.match(impossible, { status: 400, body: { error: { code: 'GW_ERR_HTTP_VALIDATION', details: [{ in: 'query', field: 'since', message: 'is not a valid time' }] } } })
+  t.match(impossible, {
+    status: 400,
+    body: {
+      error: {
+        code: 'GW_ERR_HTTP_VALIDATION',
+        details: [{ in: 'query', field: 'since', message: 'is not a valid time' }]
+      }
+    }
+  })
 })
 
 async function waitUntil (cond: () => Promise<boolean>, ms = 5000): Promise<void> {
@@ -102,11 +135,15 @@ async function waitUntil (cond: () => Promise<boolean>, ms = 5000): Promise<void
   }
 }
 
-t.test('a device provisioned over the API connects with its secret; rotate-secret and delete lock the old ones out', async t => {
+t.test('a device provisioned over the API connects with its secret; rotate-secret and delete lock the old ones ' +
+  'out', async t => {
   const app = await startApp(t)
   const h = harness(app)
   const admin = await h.token('admin')
-  const created = await h.call('POST', '/devices', { token: admin, body: { name: 'Front relays', type: 'relay_board' } })
+  const created = await h.call('POST', '/devices', {
+    token: admin,
+    body: { name: 'Front relays', type: 'relay_board' }
+  })
   t.equal(created.status, 201)
   const { uuid, secret } = created.body
   const c1 = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: secret })
@@ -116,15 +153,26 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   t.equal(rotated.status, 200)
   t.not(rotated.body.secret, secret)
   t.equal(await connackOf(app, uuid, secret), 4, 'the old secret is refused (CONNACK 4)')
-  const will = { topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1 as const, retain: true }
+  const will = {
+    topic: `autocore/devices/${uuid}/status`,
+    payload: Buffer.from('{"status":"offline"}'),
+    qos: 1 as const,
+    retain: true
+  }
   const c2 = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: rotated.body.secret, will })
   t.equal(c2.connected, true, 'the new one connects')
   const { client: watcher } = await userClient(t, app, 'viewer')
   await watcher.subscribeAsync(will.topic, { qos: 1 })
-  t.match(JSON.parse((await nextMessage(watcher, will.topic)).payload.toString()), { status: 'online' }, 'its status is retained')
+  t.match(
+    JSON.parse((await nextMessage(watcher, will.topic)).payload.toString()),
+    { status: 'online' },
+    'its status is retained'
+  )
 
   const configRetained = async (): Promise<boolean> =>
-    (await retainedMessages(app.gateway.services.broker.aedes, familyTopic('deviceConfig'))).has(topicOf('deviceConfig', { uuid }))
+    (await retainedMessages(app.gateway.services.broker.aedes, familyTopic('deviceConfig'))).has(
+      topicOf('deviceConfig', { uuid })
+    )
   for (let i = 0; i < 500 && !await configRetained(); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(await configRetained(), true, 'online, it has a retained config')
 
@@ -133,7 +181,10 @@ t.test('a device provisioned over the API connects with its secret; rotate-secre
   await closed
   t.pass('deleting closes the live connection')
   t.equal(await connackOf(app, uuid, rotated.body.secret), 4, 'and refuses its next CONNECT')
-  t.match(await h.call('GET', `/devices/${uuid}`, { token: admin }), { status: 404, body: { error: { code: 'GW_ERR_DEVICE_NOT_FOUND' } } })
+  t.match(await h.call('GET', `/devices/${uuid}`, { token: admin }), {
+    status: 404,
+    body: { error: { code: 'GW_ERR_DEVICE_NOT_FOUND' } }
+  })
   // A panel subscribing now sees no retained status of the deleted device (neither "online" nor its will).
   const { client: panel } = await userClient(t, app, 'viewer')
   const seen = collect(panel)
@@ -153,7 +204,10 @@ t.test('disabling over the API closes the connection and refuses the next CONNEC
   const { uuid, secret } = await provisionDevice(app)
   const c = await connect(t, app.mqttUrl, { clientId: uuid, username: uuid, password: secret })
   const closed = new Promise(resolve => c.once('close', resolve))
-  t.equal((await h.call('PATCH', `/devices/${uuid}`, { token: await h.token('admin'), body: { enabled: false } })).status, 200)
+  t.equal(
+    (await h.call('PATCH', `/devices/${uuid}`, { token: await h.token('admin'), body: { enabled: false } })).status,
+    200
+  )
   await closed
   t.equal(await connackOf(app, uuid, secret), 5)
 })
@@ -166,10 +220,17 @@ t.test('a UUID deleted and provisioned again takes commands (nothing cached the 
   const { uuid } = await provisionDevice(app)
   await commands.send({ deviceUuid: uuid, command: 'reboot', params: {}, source: 'api' })
   t.equal((await h.call('DELETE', `/devices/${uuid}`, { token: admin })).status, 204)
-  t.equal((await h.call('POST', '/devices', { token: admin, body: { name: 'again', type: 'relay_board', uuid } })).status, 201)
+  t.equal(
+    (await h.call('POST', '/devices', { token: admin, body: { name: 'again', type: 'relay_board', uuid } })).status,
+    201
+  )
   const sent = await commands.send({ deviceUuid: uuid, command: 'reboot', params: { n: 2 }, source: 'api' })
   const list = await h.call('GET', '/commands', { token: admin, query: { device: uuid } })
-  t.match(list.body, { total: 1, items: [{ commandId: sent.commandId, payload: { n: 2 } }] }, 'the old command went with the old row')
+  t.match(
+    list.body,
+    { total: 1, items: [{ commandId: sent.commandId, payload: { n: 2 } }] },
+    'the old command went with the old row'
+  )
 })
 
 t.test('the CLI and the API provision through the same rule', async t => {
@@ -178,16 +239,37 @@ t.test('the CLI and the API provision through the same rule', async t => {
   const admin = await h.token('admin')
   const lines: string[] = []
   const errors: string[] = []
-  const cli = async (args: string[]): Promise<number> => await runCli(['node', 'autocore-gateway', ...args], { env: { AUTOCORE_DATA_DIR: app.config.dataDir }, out: l => lines.push(l), err: l => errors.push(l), readStdin: async () => '' }, { once: () => {} })
+  const cli = async (args: string[]): Promise<number> =>
+    await runCli(
+      ['node', 'autocore-gateway', ...args],
+      {
+        env: { AUTOCORE_DATA_DIR: app.config.dataDir },
+        out: l => lines.push(l),
+        err: l => errors.push(l),
+        readStdin: async () => ''
+      },
+      { once: () => {} }
+    )
   t.equal(await cli(['device', 'add', '--name', 'cli', '--type', 'sensor', '--uuid', 'esp32-cli']), 0)
-  t.match(await h.call('POST', '/devices', { token: admin, body: { name: 'api', type: 'sensor', uuid: 'esp32-cli' } }), { status: 409, body: { error: { code: 'GW_ERR_DEVICE_EXISTS', message: 'device esp32-cli already exists' } } })
-  t.equal((await h.call('POST', '/devices', { token: admin, body: { name: 'api', type: 'sensor', uuid: 'esp32-api' } })).status, 201)
+  t.match(
+    await h.call('POST', '/devices', { token: admin, body: { name: 'api', type: 'sensor', uuid: 'esp32-cli' } }),
+    { status: 409, body: { error: { code: 'GW_ERR_DEVICE_EXISTS', message: 'device esp32-cli already exists' } } }
+  )
+  t.equal(
+    (await h.call('POST', '/devices', { token: admin, body: { name: 'api', type: 'sensor', uuid: 'esp32-api' } }))
+      .status,
+    201
+  )
   t.equal(await cli(['device', 'add', '--name', 'cli', '--type', 'sensor', '--uuid', 'esp32-api']), 1)
   t.same(errors, ['device esp32-api already exists (GW_ERR_DEVICE_EXISTS)'], 'the same refusal, same words')
-  t.match(await h.call('POST', '/devices', { token: admin, body: { name: 'api', type: 'sensor', uuid: 'Not An Id' } }), { status: 400, body: { error: { details: [{ in: 'body', field: '/uuid' }] } } })
+  t.match(
+    await h.call('POST', '/devices', { token: admin, body: { name: 'api', type: 'sensor', uuid: 'Not An Id' } }),
+    { status: 400, body: { error: { details: [{ in: 'body', field: '/uuid' }] } } }
+  )
 })
 
-t.test('a device provisioned while a client polls is in exactly one answer (stamped at its write, after hashing)', async t => {
+t.test('a device provisioned while a client polls is in exactly one answer (stamped at its write, after ' +
+  'hashing)', async t => {
   const clock = new FakeClock()
   const app = await startApp(t, { clock })
   const h = harness(app)
@@ -209,7 +291,10 @@ t.test('a device provisioned while a client polls is in exactly one answer (stam
     return found
   }
   t.teardown(() => { devices.byUuid = byUuid })
-  t.equal((await h.call('POST', '/devices', { token: admin, body: { name: 'slow hash', type: 'sensor', uuid } })).status, 201)
+  t.equal(
+    (await h.call('POST', '/devices', { token: admin, body: { name: 'slow hash', type: 'sensor', uuid } })).status,
+    201
+  )
   clock.advance(1)
   if (first === undefined) throw new Error('no poll ran')
   const second = await changes(h, first.body.cursor)

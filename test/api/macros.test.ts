@@ -67,7 +67,9 @@ t.test('a macro over the API: created, executed (one run at a time), cancelled i
   t.equal(second.status, 202)
   await eventually(async () => (await h.app.gateway.services.repos.macros.run(second.body.runId))?.currentStep === 2)
   await clock.tick(10_000)
-  await eventually(async () => (await h.app.gateway.services.repos.macros.run(second.body.runId))?.status === 'completed')
+  await eventually(
+    async () => (await h.app.gateway.services.repos.macros.run(second.body.runId))?.status === 'completed'
+  )
   t.same(relayActions(board), ['on1', 'on1', 'on2'])
 
   const runs = await h.call('GET', `/macros/${id}/runs`, { token: viewer })

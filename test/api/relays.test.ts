@@ -39,7 +39,11 @@ t.test('during an emergency stop every relay-on over the API is 423 and the boar
     )
   }
   t.same(actions(board).sort(), ['off1', 'off2'], 'the board got nothing more')
-  t.equal((await h.app.gateway.services.repos.macros.runs(macro, { limit: 10, offset: 0 })).total, 0, 'no macro run started')
+  t.equal(
+    (await h.app.gateway.services.repos.macros.runs(macro, { limit: 10, offset: 0 })).total,
+    0,
+    'no macro run started'
+  )
 
   t.match(
     await h.call('POST', `/relays/${ids[1]}/off`, { token: op }),

@@ -39,7 +39,13 @@ BA_DEF_ BO_  "GenMsgCycleTime" INT 0 65535;
 VAL_ 2364540158 EngineTorqueMode 0 "Low idle" 1 "Accelerator pedal" ;
 `
 
-function io (env: Record<string, string>): { env: Record<string, string>, out: (l: string) => void, err: (l: string) => void, lines: string[], errors: string[] } {
+function io (env: Record<string, string>): {
+  env: Record<string, string>
+  out: (l: string) => void
+  err: (l: string) => void
+  lines: string[]
+  errors: string[]
+} {
   const lines: string[] = []
   const errors: string[] = []
   return { env, out: l => lines.push(l), err: l => errors.push(l), lines, errors }
@@ -48,14 +54,49 @@ const noSignals = { once: () => {} }
 
 t.test('parseDbc reads messages and signals, extended ids, byte order, sign, scale/offset, ranges, units', async t => {
   const dbc = parseDbc(DBC)
-  t.same(dbc.messages.map(m => [m.id, m.name, m.dlc, m.signals.length]), [[0x0CF004FE, 'EEC1', 8, 2], [1024, 'BatteryStatus', 8, 3], [1280, 'Muxed', 8, 1]])
-  t.same(dbc.messages[0].signals[0], { name: 'EngineSpeed', canId: 0x0CF004FE, startBit: 24, length: 16, byteOrder: 'little', isSigned: false, scale: 0.125, offset: 0, unit: 'rpm', min: 0, max: 8031.875 })
-  t.match(dbc.messages[1].signals[1], { name: 'PackCurrent', startBit: 23, byteOrder: 'big', isSigned: true, scale: 0.1, offset: -0, min: -3276.8, max: 3276.7, unit: 'A' })
+  t.same(
+    dbc.messages.map(m => [m.id, m.name, m.dlc, m.signals.length]),
+    [
+      [0x0cf004fe, 'EEC1', 8, 2],
+      [1024, 'BatteryStatus', 8, 3],
+      [1280, 'Muxed', 8, 1]
+    ]
+  )
+  t.same(dbc.messages[0].signals[0], {
+    name: 'EngineSpeed',
+    canId: 0x0cf004fe,
+    startBit: 24,
+    length: 16,
+    byteOrder: 'little',
+    isSigned: false,
+    scale: 0.125,
+    offset: 0,
+    unit: 'rpm',
+    min: 0,
+    max: 8031.875
+  })
+  t.match(dbc.messages[1].signals[1], {
+    name: 'PackCurrent',
+    startBit: 23,
+    byteOrder: 'big',
+    isSigned: true,
+    scale: 0.1,
+    offset: -0,
+    min: -3276.8,
+    max: 3276.7,
+    unit: 'A'
+  })
   t.match(dbc.messages[1].signals[2], { name: 'CellTemp', min: null, max: null, unit: 'degC' })
   t.match(dbc.messages[0].signals[1], { unit: null })
   t.same(dbc.skipped, [{ message: 'Muxed', signal: 'SigA', reason: 'multiplexed' }])
-  t.throws(() => parseDbc('BO_ 12 X: 8 N\n SG_ Bad : 1|x@1+ (1,0) [0|0] "" N\n'), { code: 'GW_ERR_CAN_DBC_INVALID', message: /line 2: malformed SG_/ })
-  t.throws(() => parseDbc('BO_ 12 X: 8 N\n SG_ S : 1|8@1+ (1e,0) [0|0] "" N\n'), { code: 'GW_ERR_CAN_DBC_INVALID', message: /line 2: scale is not a number/ })
+  t.throws(() => parseDbc('BO_ 12 X: 8 N\n SG_ Bad : 1|x@1+ (1,0) [0|0] "" N\n'), {
+    code: 'GW_ERR_CAN_DBC_INVALID',
+    message: /line 2: malformed SG_/
+  })
+  t.throws(() => parseDbc('BO_ 12 X: 8 N\n SG_ S : 1|8@1+ (1e,0) [0|0] "" N\n'), {
+    code: 'GW_ERR_CAN_DBC_INVALID',
+    message: /line 2: scale is not a number/
+  })
   t.throws(() => parseDbc(' SG_ S : 1|8@1+ (1,0) [0|0] "" N\n'), { message: /SG_ outside a BO_/ })
   t.throws(() => parseDbc('BO_ x Y\n'), { message: /line 1: malformed BO_/ })
 })
@@ -76,11 +117,22 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   const missing = io(env)
   t.equal(await runCli(['node', 'autocore-gateway', 'can', 'import', `${dir}/none.dbc`], missing, noSignals), 1)
   const noDevice = io(env)
-  t.equal(await runCli(['node', 'autocore-gateway', 'can', 'import', `${dir}/car.dbc`, '--device', 'nobody'], noDevice, noSignals), 1)
+  t.equal(
+    await runCli(
+      ['node', 'autocore-gateway', 'can', 'import', `${dir}/car.dbc`, '--device', 'nobody'],
+      noDevice,
+      noSignals
+    ),
+    1
+  )
   t.same(noDevice.errors, ['skipped Muxed.SigA: multiplexed', 'no device nobody'])
 
   const cli = io(env)
-  t.equal(await runCli(['node', 'autocore-gateway', 'can', 'import', `${dir}/car.dbc`], cli, noSignals), 0, cli.errors.join('\n'))
+  t.equal(
+    await runCli(['node', 'autocore-gateway', 'can', 'import', `${dir}/car.dbc`], cli, noSignals),
+    0,
+    cli.errors.join('\n')
+  )
   t.same(cli.lines, [`${dir}/car.dbc: 3 messages, 6 signals (6 new, 0 updated)`])
   const again = io(env)
   await runCli(['node', 'autocore-gateway', 'can', 'import', `${dir}/car.dbc`], again, noSignals)
@@ -104,14 +156,20 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
   }), { qos: 0 })
   // Schema violations (data not whole hex bytes; frames not an array; a string id; an id over 29 bits): the
   // payload guard drops the whole message, so the CAN step never sees it.
-  await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"},{"id":1024,"data":"zz"}]}', { qos: 0 })
+  await client.publishAsync(
+    topicOf('canData', { uuid }),
+    '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"},{"id":1024,"data":"zz"}]}',
+    { qos: 0 }
+  )
   await client.publishAsync(topicOf('canData', { uuid }), '{"frames":"nope"}', { qos: 0 })
   await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":"0x400","data":"00"}]}', { qos: 0 })
   await client.publishAsync(topicOf('canData', { uuid }), '{"frames":[{"id":536870912,"data":"00"}]}', { qos: 0 })
   await waitFor(() => app.gateway.services.telemetry.state().written >= 6 && invalid.length === 4)
   t.equal(invalid.length, 4, 'dropped by the payload guard')
   t.equal(app.gateway.services.telemetry.state().refused, 0, 'nothing reached the CAN step that it had to refuse')
-  const rows = await app.gateway.services.db.dataSource.query('SELECT key, value, unit, ts FROM telemetry_data ORDER BY id')
+  const rows = await app.gateway.services.db.dataSource.query(
+    'SELECT key, value, unit, ts FROM telemetry_data ORDER BY id'
+  )
   t.same(rows.map((r: any) => [r.key, r.value, r.unit, r.ts]), [
     ['EngineSpeed', 1000, 'rpm', 1767225600000],
     ['EngineTorqueMode', 3, null, 1767225600000],
@@ -123,7 +181,9 @@ t.test('can import writes can_signals; the gateway decodes CAN frames into telem
 
   // Frames on another device's topic: an ACL violation, the connection is closed, nothing decoded.
   const closed = new Promise(resolve => client.once('close', resolve))
-  client.publish(topicOf('canData', { uuid: other.uuid }), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"}]}', { qos: 0 })
+  client.publish(topicOf('canData', { uuid: other.uuid }), '{"frames":[{"id":1024,"data":"04B0FF9CEC000000"}]}', {
+    qos: 0
+  })
   await closed
   t.equal(client.connected, false)
   t.equal(app.gateway.services.telemetry.state().refused, 0)

@@ -187,7 +187,12 @@ t.test('survives a restart: a pending command is sent after the restart; one pas
   const first = await startApp(t, { clock, config, dataDir })
   const { uuid, secret } = await provisionDevice(first)
   await firstBoot(t, first, uuid, secret)
-  const old = await first.gateway.services.commands.send({ deviceUuid: uuid, command: 'old', params: {}, source: 'api' })
+  const old = await first.gateway.services.commands.send({
+    deviceUuid: uuid,
+    command: 'old',
+    params: {},
+    source: 'api'
+  })
   await clock.tick(30000)
   const recent = await first.gateway.services.commands.send({
     deviceUuid: uuid,

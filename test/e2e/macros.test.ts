@@ -37,7 +37,9 @@ async function macro (app: RunningApp, name: string, steps: Step[], enabled = tr
 }
 
 async function runs (app: RunningApp, macroId: number): Promise<MacroRun[]> {
-  return await app.gateway.services.db.dataSource.getRepository(MacroRun).find({ where: { macroId }, order: { id: 'ASC' } })
+  return await app.gateway.services.db.dataSource
+    .getRepository(MacroRun)
+    .find({ where: { macroId }, order: { id: 'ASC' } })
 }
 
 async function events (app: RunningApp, type: string): Promise<EventLog[]> {

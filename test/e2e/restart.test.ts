@@ -149,7 +149,9 @@ t.test('reconnect: the board\'s reported state is reconciled with the desired on
     async () =>
       (
         await first.gateway.services.relays.channelById(
-          (await first.gateway.services.db.dataSource.query('SELECT id FROM relay_channels WHERE channel_number = 2'))[0].id
+          (
+            await first.gateway.services.db.dataSource.query('SELECT id FROM relay_channels WHERE channel_number = 2')
+          )[0].id
         )
       )?.currentState === true
   )

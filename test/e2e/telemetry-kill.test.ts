@@ -117,7 +117,8 @@ t.test('kill -9 with the chunk store closing chunks: 0 acknowledged readings los
   const wave = (): void => {
     for (const end = Math.min(TOTAL, i + 2000); i < end; i++) {
       const seq = i
-      client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq, ts: base + seq * 2000 }), { qos: 1 }, err => {
+      const body = JSON.stringify({ seq, ts: base + seq * 2000 })
+      client.publish(topicOf('deviceTelemetry', { uuid }), body, { qos: 1 }, err => {
         if (err !== undefined && err !== null) return
         acked.add(seq)
         if (acked.size === KILL_AT) gw.child.kill('SIGKILL')
@@ -177,7 +178,9 @@ t.test('SIGTERM: every QoS 0 reading that reached the gateway is written before 
   client.on('error', () => {})
 
   const TOTAL = 3000
-  for (let i = 0; i < TOTAL; i++) client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 0 })
+  for (let i = 0; i < TOTAL; i++) {
+    client.publish(topicOf('deviceTelemetry', { uuid }), JSON.stringify({ seq: i }), { qos: 0 })
+  }
   let health: { telemetry: { buffered: number, written: number } } | undefined
   await waitFor(() => {
     void fetch(`http://127.0.0.1:${httpPort}/health`).then(async r => { health = await r.json() as typeof health }, () => {})

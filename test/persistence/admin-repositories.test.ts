@@ -89,7 +89,9 @@ async function checkRepositories (t: Test, ds: DataSource): Promise<void> {
 
   await devices.create({ uuid: 'dev-c', name: 'c', type: 'sensor', secretHash: 'h' }, 200)
   await devices.update('dev-c', { enabled: false }, 201)
-  t.same(await devices.access(), [{ uuid: 'dev-c', enabled: false, secretHash: 'h' }])
+  t.same(await devices.access(), [{ uuid: 'dev-c', enabled: false, secretHash: 'h', certSerial: null }])
+  await devices.update('dev-c', { certSerial: 'c0ffee' }, 202)
+  t.match(await devices.access(), [{ uuid: 'dev-c', certSerial: 'c0ffee' }], 'the serial its certificate must have')
 }
 
 t.test('on SQLite', async t => {

@@ -8,7 +8,8 @@ import { nativeSqlite } from '../../src/persistence/sqlite/index.js'
 
 const silent = pino({ level: 'silent' })
 
-t.test('setEarly: written before it returns, the synchronous level restored; never nested into another transaction', async t => {
+t.test('setEarly: written before it returns, the synchronous level restored; never nested into another ' +
+  'transaction', async t => {
   const dataDir = t.testdir()
   const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir } }), silent)
   t.teardown(() => db.close())

@@ -99,7 +99,8 @@ function onDisk (chunks: Uint8Array[]): number {
   try {
     db.exec(`CREATE TABLE telemetry_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, series_id INTEGER NOT NULL,
       min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
-      CREATE INDEX idx_c_series ON telemetry_chunks (series_id, max_ts); CREATE INDEX idx_c_ts ON telemetry_chunks (max_ts)`)
+      CREATE INDEX idx_c_series ON telemetry_chunks (series_id, max_ts);
+      CREATE INDEX idx_c_ts ON telemetry_chunks (max_ts)`)
     const ins = db.prepare(
       'INSERT INTO telemetry_chunks (series_id, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?)'
     )
@@ -130,7 +131,9 @@ export async function chunkCodec (days = 1): Promise<string[]> {
       const chunks = encodeChunks(rs)
       const blob = chunks.reduce((n, c) => n + c.length, 0)
       out.push(
-        `chunk codec: ${s.name.padEnd(44)} ts ${jitterMs === 0 ? 'exact 1 s ' : `±${jitterMs} ms jit`}: ${(blob / rs.length).toFixed(2)} B/reading in the BLOBs, ${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes)`
+        `chunk codec: ${s.name.padEnd(44)} ts ${jitterMs === 0 ? 'exact 1 s ' : `±${jitterMs} ms jit`}: ` +
+          `${(blob / rs.length).toFixed(2)} B/reading in the BLOBs, ` +
+          `${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes)`
       )
     }
   }
@@ -143,7 +146,8 @@ export async function chunkCodec (days = 1): Promise<string[]> {
   let n = 5 * rs.length
   out.push(
     'chunk codec: ' +
-      `encode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`
+      `encode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ` +
+      `${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`
   )
   c0 = cpuUs()
   t0 = process.hrtime.bigint()
@@ -152,7 +156,8 @@ export async function chunkCodec (days = 1): Promise<string[]> {
   n = seen
   out.push(
     'chunk codec: ' +
-      `decode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`
+      `decode ${Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toLocaleString('en-US')} readings/s, ` +
+      `${((cpuUs() - c0) / n).toFixed(3)} µs CPU/reading`
   )
   return out
 }
@@ -168,7 +173,8 @@ interface StoreRun {
 /**
  * The seeds' workload (10 devices × 10 keys at 1 Hz, two keys per device of each signal class) through the
  * repository and the retention job on a simulated clock, `hours` long, with the row store and with the chunk store,
- * in the same run (the row store in its steady state: see below): CPU and wall time of ingest plus retention, and the bytes per table (dbstat).
+ * in the same run (the row store in its steady state: see below): CPU and wall time of ingest plus retention, and
+ * the bytes per table (dbstat).
  */
 async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> {
   const { tempDb, insertDevices } = await import('./storage.js')
@@ -254,11 +260,14 @@ export async function chunkStore (hours = 6): Promise<string[]> {
   for (const [name, r] of [['row store  ', rowsRun], ['chunk store', chunkRun]] as const) {
     out.push(
       `chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ` +
-        `${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading ` +
+        `${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ` +
+        `${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading ` +
         '(insert + retention); ' +
         `head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, ` +
-        `chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, ` +
-        `aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB + ` +
+        `chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ` +
+        `${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, ` +
+        `aggregates ${r.rows.telemetry_aggregates.toLocaleString('en-US')} rows ` +
+        `${(r.bytes.telemetry_aggregates / MB).toFixed(1)} MB + ` +
         `${r.rows.telemetry_aggregate_chunks.toLocaleString('en-US')} minutes in day ` +
         `chunks ${(r.bytes.telemetry_aggregate_chunks / MB).toFixed(2)} MB`
     )

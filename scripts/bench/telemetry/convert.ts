@@ -131,7 +131,11 @@ export async function conversion (rows = 1_000_000): Promise<string[]> {
       const c = await child(['convert', dir])
       out.push(
         `conversion: ${rows.toLocaleString('en-US')} rows → ${Number(c.moved).toLocaleString('en-US')} readings ` +
-          `in ${c.transactions} transactions, ${Number(c.s).toFixed(1)} s (${Math.round(c.moved / c.s).toLocaleString('en-US')} rows/s), peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB; file ${(before / 1048576).toFixed(1)} MB before, ${(fileSize(dir) / 1048576).toFixed(1)} MB after (incremental vacuum)`
+          `in ${c.transactions} transactions, ${Number(c.s).toFixed(1)} s ` +
+          `(${Math.round(c.moved / c.s).toLocaleString('en-US')} rows/s), ` +
+          `peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB; ` +
+          `file ${(before / 1048576).toFixed(1)} MB before, ${(fileSize(dir) / 1048576).toFixed(1)} MB after ` +
+          '(incremental vacuum)'
       )
       const v = await child(['verify', dir])
       out.push(
@@ -145,7 +149,14 @@ export async function conversion (rows = 1_000_000): Promise<string[]> {
       const end = await child(['verify', killDir])
       out.push(
         'conversion: kill -9 after ' +
-          `~${Math.max(0.5, c.s / 3).toFixed(1)} s (${killed.moved === undefined ? 'killed' : 'finished first'}): ${mid.head.toLocaleString('en-US')} rows still in the head, ${mid.total.toLocaleString('en-US')} readings, ${mid.distinct.toLocaleString('en-US')} distinct; resumed: ${end.total.toLocaleString('en-US')} readings, ${end.distinct.toLocaleString('en-US')} distinct, ${end.head} in the head — ${end.total === rows && end.distinct === rows && mid.total === rows && mid.distinct === rows ? 'no loss, no duplicate' : 'MISMATCH'}`
+          `~${Math.max(0.5, c.s / 3).toFixed(1)} s (${killed.moved === undefined ? 'killed' : 'finished first'}): ` +
+          `${mid.head.toLocaleString('en-US')} rows still in the head, ` +
+          `${mid.total.toLocaleString('en-US')} readings, ` +
+          `${mid.distinct.toLocaleString('en-US')} distinct; resumed: ${end.total.toLocaleString('en-US')} readings, ` +
+          `${end.distinct.toLocaleString('en-US')} distinct, ${end.head} in the head — ` +
+          (end.total === rows && end.distinct === rows && mid.total === rows && mid.distinct === rows
+            ? 'no loss, no duplicate'
+            : 'MISMATCH')
       )
     } finally {
       rmSync(killDir, { recursive: true, force: true })

@@ -215,7 +215,8 @@ async function mosquitto (
       usPerMsg,
       line:
         'mosquitto (Debian, no ' +
-        `storage) ${what} in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} msg/s; CPU ${usPerMsg.toFixed(1)} µs/msg`
+        `storage) ${what} in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} msg/s; ` +
+        `CPU ${usPerMsg.toFixed(1)} µs/msg`
     }
   } finally {
     child.kill('SIGTERM')
@@ -257,7 +258,11 @@ export async function load (perDevice0 = 4000, perDevice1 = 400): Promise<string
   const n = (k: string): number => byKey.find(r => r.key === k)?.n ?? 0
   out.push(
     'persisted after stop: QoS ' +
-      `0 ${n('temp').toLocaleString('en-US')} of ${(DEVICES * perDevice0).toLocaleString('en-US')} (lost ${DEVICES * perDevice0 - n('temp')}), QoS 1 ${n('volt').toLocaleString('en-US')} of ${(DEVICES * perDevice1 * WINDOWS.length).toLocaleString('en-US')} (lost ${DEVICES * perDevice1 * WINDOWS.length - n('volt')})`
+      `0 ${n('temp').toLocaleString('en-US')} of ${(DEVICES * perDevice0).toLocaleString('en-US')} ` +
+      `(lost ${DEVICES * perDevice0 - n('temp')}), ` +
+      `QoS 1 ${n('volt').toLocaleString('en-US')} ` +
+      `of ${(DEVICES * perDevice1 * WINDOWS.length).toLocaleString('en-US')} ` +
+      `(lost ${DEVICES * perDevice1 * WINDOWS.length - n('volt')})`
   )
   out.push(
     `CPU ratio: gateway ${usPerReading.toFixed(1)} µs per persisted reading / ` +

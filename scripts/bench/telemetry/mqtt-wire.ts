@@ -45,7 +45,10 @@ export function publishPacket (topic: string, payload: string, qos: 0 | 1, id = 
   return Buffer.concat([Buffer.from([qos === 1 ? 0x32 : 0x30]), varint(body.length), body])
 }
 
-/** Splits a byte stream into MQTT packets and reports each packet's type and, for PUBACK, its id (CONNACK: return code). */
+/**
+ * Splits a byte stream into MQTT packets and reports each packet's type and, for PUBACK, its id (CONNACK: return
+ * code).
+ */
 export class PacketReader {
   private buf: Buffer = Buffer.alloc(0)
   constructor (private readonly onPacket: (type: number, id: number) => void) {}
@@ -103,6 +106,8 @@ export async function wireConnect (port: number, clientId: string, creds?: WireC
 /** Writes `packets` as fast as the socket takes them (waiting for 'drain'). */
 export async function writeAll (socket: net.Socket, packets: Buffer[], chunk = 256): Promise<void> {
   for (let i = 0; i < packets.length; i += chunk) {
-    if (!socket.write(Buffer.concat(packets.slice(i, i + chunk)))) { await new Promise(resolve => socket.once('drain', resolve)) }
+    if (!socket.write(Buffer.concat(packets.slice(i, i + chunk)))) {
+      await new Promise(resolve => socket.once('drain', resolve))
+    }
   }
 }

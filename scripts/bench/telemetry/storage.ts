@@ -160,11 +160,18 @@ export async function growth (hours = 6, rawHours = 2): Promise<string[]> {
   const rawHoursIn50 = (50 * MB - hourly30d) / (100 * 3600 * rawPerRow)
   return [
     `db growth: simulated ${hours} h of 10 devices × 10 keys at 1 Hz (raw ` +
-      `kept ${rawHours} h) in ${((Date.now() - t0) / 1000).toFixed(1)} s: file ${mb(z.file)}; ${z.rawRows.toLocaleString('en-US')} raw rows = ${mb(z.raw)} (${rawPerRow.toFixed(1)} B/row with its 2 indexes), ${z.aggRows.toLocaleString('en-US')} aggregates = ${mb(z.agg)} (${aggPerRow.toFixed(1)} B/row)`,
+      `kept ${rawHours} h) in ${((Date.now() - t0) / 1000).toFixed(1)} s: file ${mb(z.file)}; ` +
+      `${z.rawRows.toLocaleString('en-US')} raw rows = ${mb(z.raw)} ` +
+      `(${rawPerRow.toFixed(1)} B/row with its 2 indexes), ` +
+      `${z.aggRows.toLocaleString('en-US')} aggregates = ${mb(z.agg)} (${aggPerRow.toFixed(1)} B/row)`,
     'db growth: 30 days with telemetry.rawRetentionDays=7 (extrapolated from the measured bytes/row): ' +
-      `raw ${rawRows7d.toLocaleString('en-US')} rows × ${rawPerRow.toFixed(1)} B = ${mb(rawRows7d * rawPerRow)} + aggregates ${aggRows23d.toLocaleString('en-US')} × ${aggPerRow.toFixed(1)} B = ${mb(aggRows23d * aggPerRow)} → ${mb(total)} — the 50 MB target is NOT reachable with 7 days of raw 1 Hz rows (that needs ≤ ${((50 * MB) / rawRows7d).toFixed(2)} B per reading)`,
+      `raw ${rawRows7d.toLocaleString('en-US')} rows × ${rawPerRow.toFixed(1)} B = ${mb(rawRows7d * rawPerRow)} + ` +
+      `aggregates ${aggRows23d.toLocaleString('en-US')} × ${aggPerRow.toFixed(1)} B = ${mb(aggRows23d * aggPerRow)} ` +
+      `→ ${mb(total)} — the 50 MB target is NOT reachable with 7 days of raw 1 Hz rows ` +
+      `(that needs ≤ ${((50 * MB) / rawRows7d).toFixed(2)} B per reading)`,
     'db growth: with the defaults (raw 7 days, per-minute aggregates to 90 days): ' +
-      `raw ${mb(rawRows7d * rawPerRow)} + aggregates ${(100 * 1440 * 83).toLocaleString('en-US')} × ${aggPerRow.toFixed(1)} B = ${mb(100 * 1440 * 83 * aggPerRow)}`,
+      `raw ${mb(rawRows7d * rawPerRow)} + aggregates ${(100 * 1440 * 83).toLocaleString('en-US')} × ` +
+      `${aggPerRow.toFixed(1)} B = ${mb(100 * 1440 * 83 * aggPerRow)}`,
     'db growth: what would fit 50 MB: per-minute aggregates alone for 30 days ' +
       `take ${mb(aggOnly30d)}; hourly aggregates for 30 days ` +
       `(${mb(hourly30d)}) plus ~${Math.max(0, rawHoursIn50).toFixed(1)} h of raw 1 Hz readings would`

@@ -17,7 +17,9 @@ export function requireApiRole (app: Services, role: ApiRole): Middleware {
   return async (ctx, next) => {
     const header = ctx.get('authorization')
     const match = /^Bearer\s+(\S+)$/i.exec(header)
-    if (match === null) { throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'an Authorization: Bearer <token> header is required') }
+    if (match === null) {
+      throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'an Authorization: Bearer <token> header is required')
+    }
     const check = await verifyToken(app.auth.jwtKey, match[1], app.clock.now())
     if (!check.ok) throw new GatewayError('GW_ERR_AUTH_REQUIRED', check.reason)
     const user = await app.repos.users.byUsername(check.username)

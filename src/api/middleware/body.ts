@@ -14,7 +14,9 @@ declare module 'koa' {
  */
 export function jsonBody (limit = 64 * 1024): Middleware {
   return async (ctx, next) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(ctx.method) || ctx.request.is('application/json') === false) { return await next() }
+    if (!['POST', 'PUT', 'PATCH'].includes(ctx.method) || ctx.request.is('application/json') === false) {
+      return await next()
+    }
     const declared = Number(ctx.get('content-length'))
     if (declared > limit) throw new GatewayError('GW_ERR_HTTP_TOO_LARGE', `request body over ${limit} bytes`)
     const chunks: Buffer[] = []

@@ -10,7 +10,9 @@ export function errorMiddleware (log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next()
-      if (ctx.status === 404 && ctx.body === undefined) { throw new GatewayError('GW_ERR_HTTP_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`) }
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new GatewayError('GW_ERR_HTTP_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`)
+      }
     } catch (err) {
       let gwErr: GatewayError
       if (isGatewayError(err)) {

@@ -117,7 +117,9 @@ async function fieldsOf (deps: ApiDeps, body: Body): Promise<Partial<CanSignalFi
   return { ...rest, deviceId: device.id }
 }
 
-/** The rules across fields, on the signal as it would be stored; then the (can_id, name, device) key `can import` uses. */
+/**
+ * The rules across fields, on the signal as it would be stored; then the (can_id, name, device) key `can import` uses.
+ */
 async function check (deps: ApiDeps, s: CanSignalFields, exceptId?: number): Promise<void> {
   if (!fitsInFrame(s.startBit, s.length, s.byteOrder)) {
     throw fieldError(
@@ -223,7 +225,9 @@ export const canSignalsRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_CAN_SIGNAL_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.repos.canSignals.delete(req.params.id))) { throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${req.params.id}`) }
+      if (!(await deps.repos.canSignals.delete(req.params.id))) {
+        throw new GatewayError('GW_ERR_CAN_SIGNAL_NOT_FOUND', `no CAN signal ${req.params.id}`)
+      }
     }
   })
 ]

@@ -63,7 +63,9 @@ function commandView (c: OpenCommand): Record<string, unknown> {
   }
 }
 
-/** `/commands`: every command sent to a device and its lifecycle (pending → sent → acked | failed | timeout | expired). */
+/**
+ * `/commands`: every command sent to a device and its lifecycle (pending → sent → acked | failed | timeout | expired).
+ */
 export const commandsRoutes: RouteSpec[] = [
   route<unknown, { status?: CommandStatus, device?: string } & Page>({
     id: 'commands.list',

@@ -15,6 +15,7 @@ import { deviceConfigRoutes } from './device-config.js'
 import { themeRoutes } from './themes.js'
 import { webhooksRoutes } from './webhooks.js'
 import { journalRoutes } from './journal.js'
+import { systemRoutes } from './system.js'
 
 /**
  * THE route table of /api/v1: one file per resource, each exporting its rows. Mounting, validation, roles, the
@@ -35,7 +36,8 @@ export const resourceRoutes: readonly RouteSpec[] = [
   ...deviceConfigRoutes,
   ...themeRoutes,
   ...webhooksRoutes,
-  ...journalRoutes
+  ...journalRoutes,
+  ...systemRoutes
 ]
 
 const openApiRoute = route({

@@ -173,7 +173,9 @@ export const macrosRoutes: RouteSpec[] = [
     handler: async (req, deps) => {
       await found(deps, req.params.id)
       await deps.macros.cancelAndWait(req.params.id, `macro deleted by ${req.user.username}`)
-      if (!(await deps.repos.macros.delete(req.params.id))) { throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.params.id}`) }
+      if (!(await deps.repos.macros.delete(req.params.id))) {
+        throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.params.id}`)
+      }
     }
   }),
   route<{ id: number }>({

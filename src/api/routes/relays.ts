@@ -142,7 +142,9 @@ async function announceFailSafe (deps: ApiDeps, uuid: string): Promise<void> {
 
 /** The service refuses pulses longer than max_on_ms; a configuration that asks for one is refused up front. */
 function checkLimits (f: Partial<ChannelFields>): void {
-  if (f.pulseMs != null && f.maxOnMs != null && f.pulseMs > f.maxOnMs) { throw fieldError('/pulseMs', 'must not exceed maxOnMs') }
+  if (f.pulseMs != null && f.maxOnMs != null && f.pulseMs > f.maxOnMs) {
+    throw fieldError('/pulseMs', 'must not exceed maxOnMs')
+  }
 }
 
 export async function commandAnswer (
@@ -261,7 +263,9 @@ export const relaysRoutes: RouteSpec[] = [
         ...b
       }
       const id = await deps.repos.relays.create(device.id, fields, deps.clock.now())
-      if (id === undefined) { throw new GatewayError('GW_ERR_RELAY_EXISTS', `${deviceUuid} already has channel ${b.channelNumber}`) }
+      if (id === undefined) {
+        throw new GatewayError('GW_ERR_RELAY_EXISTS', `${deviceUuid} already has channel ${b.channelNumber}`)
+      }
       if (fields.failSafe === 'off') await announceFailSafe(deps, deviceUuid)
       return relayJson(await found(deps, id))
     }
@@ -306,7 +310,9 @@ export const relaysRoutes: RouteSpec[] = [
     errors: ['GW_ERR_RELAY_NOT_FOUND'],
     handler: async (req, deps) => {
       const before = await deps.repos.relays.withDevice(req.params.id)
-      if (!(await deps.repos.relays.delete(req.params.id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${req.params.id}`) }
+      if (!(await deps.repos.relays.delete(req.params.id))) {
+        throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${req.params.id}`)
+      }
       if (before?.failSafe === 'off') await announceFailSafe(deps, before.device?.uuid ?? '')
     }
   }),

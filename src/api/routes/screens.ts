@@ -113,7 +113,9 @@ async function itemFound (deps: ApiDeps, id: number): Promise<ScreenItem> {
 }
 
 async function checkChannel (deps: ApiDeps, id: number | null | undefined): Promise<void> {
-  if (id != null && !(await deps.repos.screens.channelExists(id))) { throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`) }
+  if (id != null && !(await deps.repos.screens.channelExists(id))) {
+    throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${id}`)
+  }
 }
 
 /**
@@ -130,7 +132,9 @@ async function activate (
   ip: string
 ): Promise<Record<string, unknown>> {
   const item = await itemFound(deps, itemId)
-  if (item.relayChannelId === null) { throw new GatewayError('GW_ERR_SCREEN_ITEM_UNBOUND', `screen item ${itemId} has no relay channel`) }
+  if (item.relayChannelId === null) {
+    throw new GatewayError('GW_ERR_SCREEN_ITEM_UNBOUND', `screen item ${itemId} has no relay channel`)
+  }
   const ch = await deps.relays.channelById(item.relayChannelId)
   if (ch === undefined) throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${item.relayChannelId}`)
   const others = item.mutexGroup === null ? [] : await deps.repos.screens.groupOthers(item.mutexGroup, item.id)
@@ -220,7 +224,9 @@ export const screensRoutes: RouteSpec[] = [
     response: screenSchema,
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.repos.screens.update(req.params.id, req.body))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
+      if (!(await deps.repos.screens.update(req.params.id, req.body))) {
+        throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`)
+      }
       return screenJson(await screenFound(deps, req.params.id))
     }
   }),
@@ -235,7 +241,9 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.repos.screens.delete(req.params.id))) { throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`) }
+      if (!(await deps.repos.screens.delete(req.params.id))) {
+        throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`)
+      }
     }
   }),
   route<{ id: number }, Page>({
@@ -323,7 +331,9 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_ITEM_NOT_FOUND'],
     handler: async (req, deps) => {
-      if (!(await deps.repos.screens.deleteItem(req.params.itemId))) { throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`) }
+      if (!(await deps.repos.screens.deleteItem(req.params.itemId))) {
+        throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`)
+      }
     }
   }),
   route<{ itemId: number }>({

@@ -241,7 +241,9 @@ export const webhooksRoutes: RouteSpec[] = [
     params: idParams,
     errors: ['GW_ERR_WEBHOOK_NOT_FOUND'],
     handler: async (req, app) => {
-      if (!(await app.repos.webhooks.remove(req.params.id))) { throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`) }
+      if (!(await app.repos.webhooks.remove(req.params.id))) {
+        throw new GatewayError('GW_ERR_WEBHOOK_NOT_FOUND', `no webhook ${req.params.id}`)
+      }
     }
   }),
   route<{ id: number }, Page & { status?: WebhookDeliveryStatus }>({

@@ -28,7 +28,9 @@ export function paths (points: Point[], now: number, s: Scale): { line: string, 
   let area = ''
   let runStart = -1
   let prev: Point | undefined
-  const close = (endX: number): void => { if (runStart >= 0) area += `L${endX.toFixed(1)},${H}L${runStart.toFixed(1)},${H}Z` }
+  const close = (endX: number): void => {
+    if (runStart >= 0) area += `L${endX.toFixed(1)},${H}L${runStart.toFixed(1)},${H}Z`
+  }
   points.forEach((p, i) => {
     const px = x(p.t).toFixed(1)
     const py = y(p.v).toFixed(1)

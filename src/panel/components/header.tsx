@@ -23,8 +23,14 @@ function LinkPill (props: { link: LinkState, onRetry: () => void }): preact.JSX.
           ? 'Reconnecting…'
           : `Reconnecting in ${Math.max(1, Math.ceil((link.retryAt - Date.now()) / 1000))} s`
   return (
-    <button class={`link link-${link.status}`} data-link={link.status} onClick={props.onRetry} title={link.error ?? 'connection to the gateway'}>
-      <span class='dot' /><span class='link-text'>{text}</span>
+    <button
+      class={`link link-${link.status}`}
+      data-link={link.status}
+      onClick={props.onRetry}
+      title={link.error ?? 'connection to the gateway'}
+    >
+      <span class='dot' />
+      <span class='link-text'>{text}</span>
     </button>
   )
 }
@@ -32,9 +38,26 @@ function LinkPill (props: { link: LinkState, onRetry: () => void }): preact.JSX.
 export function EmergencyButton (props: { panel: Panel, emergency: EmergencyState | null }): preact.JSX.Element {
   const active = props.emergency?.active === true
   return (
-    <button class={`estop ${active ? 'estop-active' : ''}`} data-testid='estop' disabled={active} onClick={() => { void props.panel.emergencyStop() }}>
+    <button
+      class={`estop ${active ? 'estop-active' : ''}`}
+      data-testid='estop'
+      disabled={active}
+      onClick={() => {
+        void props.panel.emergencyStop()
+      }}
+    >
       <Icon name='stop' size={26} />
-      <span>{active ? 'STOPPED' : <><span class='estop-long'>EMERGENCY </span>STOP</>}</span>
+      <span>
+        {active
+          ? (
+              'STOPPED'
+            )
+          : (
+            <>
+              <span class='estop-long'>EMERGENCY </span>STOP
+            </>
+            )}
+      </span>
     </button>
   )
 }
@@ -63,12 +86,23 @@ export function EmergencyBanner (props: { panel: Panel, state: PanelState }): pr
   if (e?.active !== true) return null
   // source is `user:<name>`, `device:<uuid>`, `api`...: the name alone reads better.
   const by = e.source === null ? null : `by ${e.source.replace(/^user:/, '')}`
-  const details = [e.since === null ? null : `since ${clock(e.since, props.state.now)}`, e.reason, by].filter(Boolean).join(' · ')
+  const details = [e.since === null ? null : `since ${clock(e.since, props.state.now)}`, e.reason, by]
+    .filter(Boolean)
+    .join(' · ')
   return (
     <div class='banner' role='alert' data-testid='emergency-banner'>
       <Icon name='stop' size={28} />
-      <div class='banner-text'><strong>EMERGENCY STOP ACTIVE</strong><span>{details}</span></div>
-      {props.state.session?.role === 'admin' ? <ResetButton panel={props.panel} /> : <span class='banner-note'>An admin must reset it</span>}
+      <div class='banner-text'>
+        <strong>EMERGENCY STOP ACTIVE</strong>
+        <span>{details}</span>
+      </div>
+      {props.state.session?.role === 'admin'
+        ? (
+          <ResetButton panel={props.panel} />
+          )
+        : (
+          <span class='banner-note'>An admin must reset it</span>
+          )}
     </div>
   )
 }
@@ -78,11 +112,21 @@ export function Header (props: { panel: Panel, state: PanelState }): preact.JSX.
   const session = state.session
   return (
     <header class='top'>
-      <div class='brand'><span class='brand-mark' />AutoCore</div>
+      <div class='brand'>
+        <span class='brand-mark' />
+        AutoCore
+      </div>
       <LinkPill link={state.link} onRetry={() => panel.retryNow()} />
       <div class='spacer' />
-      <div class='who'><strong>{session?.username}</strong><span class='role' data-testid='role'>{session?.role}</span></div>
-      <button class='icon-btn' aria-label='Log out' title='Log out' onClick={() => panel.logout()}><Icon name='logout' /></button>
+      <div class='who'>
+        <strong>{session?.username}</strong>
+        <span class='role' data-testid='role'>
+          {session?.role}
+        </span>
+      </div>
+      <button class='icon-btn' aria-label='Log out' title='Log out' onClick={() => panel.logout()}>
+        <Icon name='logout' />
+      </button>
       {canControl(session?.role) ? <EmergencyButton panel={panel} emergency={state.emergency} /> : null}
     </header>
   )

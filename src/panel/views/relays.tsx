@@ -20,7 +20,11 @@ function pendingOf (state: PanelState, ch: RelayItem): Pending | undefined {
 
 function StatePill (props: { on: boolean | null }): preact.JSX.Element {
   const { on } = props
-  return <span class={`state state-${on === null ? 'unknown' : on ? 'on' : 'off'}`} data-testid='relay-state'>{on === null ? '—' : on ? 'ON' : 'OFF'}</span>
+  return (
+    <span class={`state state-${on === null ? 'unknown' : on ? 'on' : 'off'}`} data-testid='relay-state'>
+      {on === null ? '—' : on ? 'ON' : 'OFF'}
+    </span>
+  )
 }
 
 /** Waiting for the board (spinner), refused (why), or never confirmed: one line under the channel's name. */
@@ -29,7 +33,12 @@ function PendingLine (props: { pending: Pending | undefined, now: number }): pre
   if (pending === undefined) return null
   if (pending.error !== null) return <span class='relay-error' role='alert'>{pending.error}</span>
   if (now - pending.since >= CONFIRM_MS) return <span class='relay-error'>No confirmation from the board</span>
-  return <span class='pending' data-testid='relay-pending'><span class='spinner' />{pending.want === 'pulse' ? 'Pulsing…' : pending.want ? 'Switching on…' : 'Switching off…'}</span>
+  return (
+    <span class='pending' data-testid='relay-pending'>
+      <span class='spinner' />
+      {pending.want === 'pulse' ? 'Pulsing…' : pending.want ? 'Switching on…' : 'Switching off…'}
+    </span>
+  )
 }
 
 function HoldButton (props: { ctx: Ctx, ch: RelayItem, label?: string }): preact.JSX.Element {
@@ -59,16 +68,29 @@ function Control (props: { ctx: Ctx, ch: RelayItem, on: boolean | null }): preac
       return <HoldButton ctx={ctx} ch={ch} />
     case 'pulse':
       return (
-        <button class='btn btn-primary' data-testid='relay-pulse' disabled={ctx.disabled} onClick={() => { void ctx.panel.relay(ch, 'pulse') }}>
+        <button
+          class='btn btn-primary'
+          data-testid='relay-pulse'
+          disabled={ctx.disabled}
+          onClick={() => {
+            void ctx.panel.relay(ch, 'pulse')
+          }}
+        >
           {ctx.locked ? <Locked /> : 'Pulse'}
         </button>
       )
     default:
       return (
         <button
-          class={`btn ${on === true ? 'btn-on' : 'btn-primary'}`} data-testid='relay-toggle' aria-pressed={on === true} disabled={ctx.disabled}
-          onClick={() => { void ctx.panel.relay(ch, on === true ? 'off' : 'on') }}
-        >{ctx.locked ? <Locked /> : on === true ? 'Turn off' : 'Turn on'}
+          class={`btn ${on === true ? 'btn-on' : 'btn-primary'}`}
+          data-testid='relay-toggle'
+          aria-pressed={on === true}
+          disabled={ctx.disabled}
+          onClick={() => {
+            void ctx.panel.relay(ch, on === true ? 'off' : 'on')
+          }}
+        >
+          {ctx.locked ? <Locked /> : on === true ? 'Turn off' : 'Turn on'}
         </button>
       )
   }
@@ -78,11 +100,20 @@ function ChannelCard (props: { ctx: Ctx, ch: RelayItem }): preact.JSX.Element {
   const { ctx, ch } = props
   const on = confirmed(ctx.state, ch)
   return (
-    <article class={`card relay ${ch.enabled ? '' : 'is-disabled'}`} data-channel={ch.channelNumber} data-uuid={ch.deviceUuid} data-state={on === null ? 'unknown' : on ? 'on' : 'off'}>
+    <article
+      class={`card relay ${ch.enabled ? '' : 'is-disabled'}`}
+      data-channel={ch.channelNumber}
+      data-uuid={ch.deviceUuid}
+      data-state={on === null ? 'unknown' : on ? 'on' : 'off'}
+    >
       <h3 class='relay-name'>{ch.name}</h3>
       <div class='relay-line'>
         <StatePill on={on} />
-        <span class='relay-meta'>ch {ch.channelNumber} · {ch.function === 'momentary' ? 'hold' : ch.function}{ch.function === 'pulse' && ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}{ch.enabled ? '' : ' · disabled'}</span>
+        <span class='relay-meta'>
+          ch {ch.channelNumber} · {ch.function === 'momentary' ? 'hold' : ch.function}
+          {ch.function === 'pulse' && ch.pulseMs !== null ? ` ${ch.pulseMs} ms` : ''}
+          {ch.enabled ? '' : ' · disabled'}
+        </span>
       </div>
       <PendingLine pending={pendingOf(ctx.state, ch)} now={ctx.state.now} />
       <Control ctx={ctx} ch={ch} on={on} />
@@ -104,19 +135,58 @@ function MutexCard (props: { ctx: Ctx, group: string, channels: RelayItem[] }): 
       <span class='relay-meta'>one at a time · ch {channels.map(c => c.channelNumber).join(', ')}</span>
       <div class='segments' role={momentary ? undefined : 'radiogroup'}>
         {!momentary && ctx.control
-          ? <button class='segment' role='radio' aria-checked={allOff} disabled={ctx.disabled} onClick={() => { void ctx.panel.select(channels, null) }}>{ctx.locked ? <Icon name='lock' size={16} /> : null}Off</button>
+          ? (
+            <button
+              class='segment'
+              role='radio'
+              aria-checked={allOff}
+              disabled={ctx.disabled}
+              onClick={() => {
+                void ctx.panel.select(channels, null)
+              }}
+            >
+              {ctx.locked ? <Icon name='lock' size={16} /> : null}Off
+            </button>
+            )
           : null}
         {channels.map((ch, i) => (
-          <div key={ch.id} class='segment-wrap' data-channel={ch.channelNumber} data-state={states[i] === null ? 'unknown' : states[i] === true ? 'on' : 'off'}>
+          <div
+            key={ch.id}
+            class='segment-wrap'
+            data-channel={ch.channelNumber}
+            data-state={states[i] === null ? 'unknown' : states[i] === true ? 'on' : 'off'}
+          >
             {momentary || !ctx.control || !ch.enabled
-              ? <div class={`segment-static ${states[i] === true ? 'is-on' : ''}`}>{ch.name}</div>
-              : <button class='segment' role='radio' aria-checked={selected === i} disabled={ctx.disabled} onClick={() => { void ctx.panel.select(channels, ch) }}>{ctx.locked ? <Icon name='lock' size={16} /> : null}{ch.name}</button>}
+              ? (
+                <div class={`segment-static ${states[i] === true ? 'is-on' : ''}`}>{ch.name}</div>
+                )
+              : (
+                <button
+                  class='segment'
+                  role='radio'
+                  aria-checked={selected === i}
+                  disabled={ctx.disabled}
+                  onClick={() => {
+                    void ctx.panel.select(channels, ch)
+                  }}
+                >
+                  {ctx.locked ? <Icon name='lock' size={16} /> : null}
+                  {ch.name}
+                </button>
+                )}
             {momentary && ctx.control && ch.enabled ? <HoldButton ctx={ctx} ch={ch} label={`Hold ${ch.name}`} /> : null}
             <PendingLine pending={pendings[i]} now={ctx.state.now} />
           </div>
         ))}
       </div>
-      {ctx.locked ? <span class='lock'><Icon name='lock' size={18} />Locked by the emergency stop</span> : null}
+      {ctx.locked
+        ? (
+          <span class='lock'>
+            <Icon name='lock' size={18} />
+            Locked by the emergency stop
+          </span>
+          )
+        : null}
     </article>
   )
 }
@@ -135,12 +205,23 @@ function Board (props: { ctx: Ctx, uuid: string, channels: RelayItem[] }): preac
     if (ch.mutexGroup === null) cards.push(<ChannelCard key={ch.id} ctx={ctx} ch={ch} />)
     else if (!seen.has(ch.mutexGroup)) {
       seen.add(ch.mutexGroup)
-      cards.push(<MutexCard key={`g-${ch.mutexGroup}`} ctx={ctx} group={ch.mutexGroup} channels={groups.get(ch.mutexGroup) ?? []} />)
+      cards.push(
+        <MutexCard
+          key={`g-${ch.mutexGroup}`}
+          ctx={ctx}
+          group={ch.mutexGroup}
+          channels={groups.get(ch.mutexGroup) ?? []}
+        />
+      )
     }
   }
   return (
     <div class='board' data-uuid={uuid}>
-      <h2 class='board-title'><span class={`dot dot-${device?.status ?? 'offline'}`} />{device?.name ?? channels[0].deviceName}<small>{device?.status ?? ''}</small></h2>
+      <h2 class='board-title'>
+        <span class={`dot dot-${device?.status ?? 'offline'}`} />
+        {device?.name ?? channels[0].deviceName}
+        <small>{device?.status ?? ''}</small>
+      </h2>
       <div class='grid grid-relays'>{cards}</div>
     </div>
   )
@@ -153,15 +234,33 @@ export function RelaysView (props: { panel: Panel, state: PanelState }): preact.
   const locked = control && state.emergency?.active === true
   const ctx: Ctx = { panel, state, control, disabled: locked || !online, locked }
   const byBoard = new Map<string, RelayItem[]>()
-  for (const ch of [...state.relays].sort((a, b) => a.channelNumber - b.channelNumber)) byBoard.set(ch.deviceUuid, [...(byBoard.get(ch.deviceUuid) ?? []), ch])
+  for (const ch of [...state.relays].sort((a, b) => a.channelNumber - b.channelNumber)) {
+    byBoard.set(ch.deviceUuid, [...(byBoard.get(ch.deviceUuid) ?? []), ch])
+  }
   return (
     <section>
       <ViewHeader title='Relays'>{control ? null : <span class='count'>view only</span>}</ViewHeader>
-      {control && !online ? <Placeholder tone='error'>Not connected to the gateway: controls are off until the connection is back.</Placeholder> : null}
-      {state.relaysLoad.error !== null ? <Placeholder tone='error'>Relay list: {state.relaysLoad.error}</Placeholder> : null}
-      {state.relaysLoad.loaded && state.relays.length === 0 && state.relaysLoad.error === null ? <Placeholder>No relay channels configured.</Placeholder> : null}
+      {control && !online
+        ? (
+          <Placeholder tone='error'>
+            Not connected to the gateway: controls are off until the connection is back.
+          </Placeholder>
+          )
+        : null}
+      {state.relaysLoad.error !== null
+        ? (
+          <Placeholder tone='error'>Relay list: {state.relaysLoad.error}</Placeholder>
+          )
+        : null}
+      {state.relaysLoad.loaded && state.relays.length === 0 && state.relaysLoad.error === null
+        ? (
+          <Placeholder>No relay channels configured.</Placeholder>
+          )
+        : null}
       {!state.relaysLoad.loaded ? <Placeholder>Loading relays…</Placeholder> : null}
-      {[...byBoard].map(([uuid, channels]) => <Board key={uuid} ctx={ctx} uuid={uuid} channels={channels} />)}
+      {[...byBoard].map(([uuid, channels]) => (
+        <Board key={uuid} ctx={ctx} uuid={uuid} channels={channels} />
+      ))}
     </section>
   )
 }

@@ -14,7 +14,10 @@ function KeyCard (props: { k: string, r: Reading, now: number }): preact.JSX.Ele
         <h2 title={k}>{k.replace(/_/g, ' ')}</h2>
         <span class='metric-age'>{ago(new Date(r.ts).toISOString(), now)}</span>
       </div>
-      <div class='metric-value'><span data-testid='metric-value'>{fmt(r.value)}</span>{r.unit !== null ? <small>{r.unit}</small> : null}</div>
+      <div class='metric-value'>
+        <span data-testid='metric-value'>{fmt(r.value)}</span>
+        {r.unit !== null ? <small>{r.unit}</small> : null}
+      </div>
       {typeof r.value === 'string' ? null : <Chart points={r.points} now={now} unit={r.unit} />}
     </article>
   )
@@ -23,7 +26,8 @@ function KeyCard (props: { k: string, r: Reading, now: number }): preact.JSX.Ele
 export function TelemetryView (props: { panel: Panel, state: PanelState }): preact.JSX.Element {
   const { panel, state } = props
   const devices = sortDevices(Object.values(state.devices))
-  const selected = state.telemetryDevice ?? devices.find(d => state.telemetry[d.uuid] !== undefined)?.uuid ?? devices[0]?.uuid ?? null
+  const selected =
+    state.telemetryDevice ?? devices.find(d => state.telemetry[d.uuid] !== undefined)?.uuid ?? devices[0]?.uuid ?? null
   useEffect(() => {
     if (selected !== null && state.session !== null) void panel.loadTelemetry(selected)
   }, [selected])
@@ -35,14 +39,24 @@ export function TelemetryView (props: { panel: Panel, state: PanelState }): prea
       {devices.length === 0 ? <Placeholder>No devices yet.</Placeholder> : null}
       <div class='chips' role='tablist'>
         {devices.map(d => (
-          <button key={d.uuid} role='tab' class='chip' aria-selected={d.uuid === selected} data-uuid={d.uuid} onClick={() => panel.selectTelemetry(d.uuid)}>
-            <span class={`dot dot-${d.status}`} />{d.name}
+          <button
+            key={d.uuid}
+            role='tab'
+            class='chip'
+            aria-selected={d.uuid === selected}
+            data-uuid={d.uuid}
+            onClick={() => panel.selectTelemetry(d.uuid)}
+          >
+            <span class={`dot dot-${d.status}`} />
+            {d.name}
           </button>
         ))}
       </div>
       {selected !== null && keys.length === 0 ? <Placeholder>No readings from this device yet.</Placeholder> : null}
       <div class='grid grid-metrics'>
-        {keys.map(k => <KeyCard key={k} k={k} r={readings[k]} now={state.now} />)}
+        {keys.map(k => (
+          <KeyCard key={k} k={k} r={readings[k]} now={state.now} />
+        ))}
       </div>
     </section>
   )

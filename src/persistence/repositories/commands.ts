@@ -102,7 +102,9 @@ export class CommandsRepository {
       return
     }
     await this.ds.transaction(async m => {
-      for (let i = 0; i < rows.length; i += 100) { await m.insert(Command, rows.slice(i, i + 100) as Array<QueryDeepPartialEntity<Command>>) }
+      for (let i = 0; i < rows.length; i += 100) {
+        await m.insert(Command, rows.slice(i, i + 100) as Array<QueryDeepPartialEntity<Command>>)
+      }
     })
   }
 
@@ -115,7 +117,8 @@ export class CommandsRepository {
     if (updates.length === 0) return
     const sqlite = this.sqlite
     if (sqlite !== undefined) {
-      const update = this.updateSync ??= sqlite.transactional((batch: Array<{ commandId: string, patch: Partial<CommandRow> }>) => {
+      type Batch = Array<{ commandId: string, patch: Partial<CommandRow> }>
+      const update = this.updateSync ??= sqlite.transactional((batch: Batch) => {
         for (const { commandId, patch } of batch) {
           const fields = (Object.keys(patch) as Array<keyof CommandRow>).filter(f => patch[f] !== undefined)
           if (fields.length === 0) continue
@@ -129,7 +132,9 @@ export class CommandsRepository {
       return
     }
     await this.ds.transaction(async m => {
-      for (const u of updates) { await m.update(Command, { commandId: u.commandId }, u.patch as QueryDeepPartialEntity<Command>) }
+      for (const u of updates) {
+        await m.update(Command, { commandId: u.commandId }, u.patch as QueryDeepPartialEntity<Command>)
+      }
     })
   }
 
@@ -151,7 +156,9 @@ export class CommandsRepository {
     return { ...rest, deviceUuid: device?.uuid ?? '' }
   }
 
-  /** One page of commands, newest first, optionally of some statuses and one device, with the count of all that match. */
+  /**
+   * One page of commands, newest first, optionally of some statuses and one device, with the count of all that match.
+   */
   async page (
     filter: { status?: readonly CommandStatus[], deviceUuid?: string },
     page: { limit: number, offset: number }

@@ -39,8 +39,8 @@ export interface ChannelFields {
   failSafe: FailSafe
 }
 
-const SELECT = `SELECT rc.id, rc.device_id, rc.channel_number, rc.name, rc.function, rc.mutex_group, rc.max_on_ms, rc.pulse_ms,
-  rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.fail_safe, rc.updated_at, d.uuid
+const SELECT = `SELECT rc.id, rc.device_id, rc.channel_number, rc.name, rc.function, rc.mutex_group, rc.max_on_ms,
+  rc.pulse_ms, rc.default_state, rc.current_state, rc.desired_state, rc.enabled, rc.fail_safe, rc.updated_at, d.uuid
   FROM relay_channels rc JOIN devices d ON d.id = rc.device_id`
 const BY_CHANNEL = `${SELECT} WHERE d.uuid = ? AND rc.channel_number = ?`
 const BY_ID = `${SELECT} WHERE rc.id = ?`

@@ -12,7 +12,9 @@ export async function query<T> (ds: DataSource, sql: string, params: unknown[]):
   return await ds.query(text, params) as T[]
 }
 
-/** SQLite's SQLITE_CONSTRAINT_UNIQUE (or PRIMARYKEY) or PostgreSQL's 23505, as thrown directly or wrapped by TypeORM. */
+/**
+ * SQLite's SQLITE_CONSTRAINT_UNIQUE (or PRIMARYKEY) or PostgreSQL's 23505, as thrown directly or wrapped by TypeORM.
+ */
 export function isUniqueViolation (err: unknown): boolean {
   const e = err as { code?: string, driverError?: { code?: string } }
   const code = e.driverError?.code ?? e.code

@@ -213,8 +213,8 @@ export class TelemetryRepository {
       ORDER BY key`, [deviceId, deviceId, deviceId])
     const result: ReadingOut[] = []
     for (const { key } of keys) {
-      const rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts FROM telemetry_data
-        WHERE device_id = ? AND key = ? ORDER BY ts DESC, id DESC LIMIT 1`, [deviceId, key])
+      const rows = await query<RawRow>(this.ds, `SELECT id, key, value, value_text, unit, data_type, ts
+        FROM telemetry_data WHERE device_id = ? AND key = ? ORDER BY ts DESC, id DESC LIMIT 1`, [deviceId, key])
       let best: RawRow | undefined = rows[0]
       for (const c of await this.chunks.newest(deviceId, key)) {
         await this.chunks.read(c.id, r => {
@@ -234,7 +234,10 @@ export class TelemetryRepository {
    * chunks are read newest first and no further than needed: once the page is full, a chunk whose newest reading
    * is older than the page's last cannot change it.
    */
-  async raw (deviceId: number, q: { key?: string, from: number, to: number, limit: number, cursor?: { ts: number, id: number } }): Promise<RawPage> {
+  async raw (
+    deviceId: number,
+    q: { key?: string, from: number, to: number, limit: number, cursor?: { ts: number, id: number } }
+  ): Promise<RawPage> {
     const where = ['device_id = ?', 'ts >= ?', 'ts < ?']
     const params: unknown[] = [deviceId, q.from, q.to]
     if (q.key !== undefined) { where.push('key = ?'); params.push(q.key) }

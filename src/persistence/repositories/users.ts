@@ -6,7 +6,9 @@ import { forPostgres, query } from './sql.js'
 export interface UserPatch { enabled?: boolean, role?: UserRole, passwordHash?: string, revokeTokens?: boolean }
 export type GuardedOutcome = 'done' | 'not_found' | 'last_admin'
 
-/** The row is an enabled admin and no other enabled admin exists: removing it would leave nobody to manage the gateway. */
+/**
+ * The row is an enabled admin and no other enabled admin exists: removing it would leave nobody to manage the gateway.
+ */
 const IS_LAST_ADMIN =
   "role = 'admin' AND enabled = TRUE AND NOT EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.enabled = " +
     'TRUE AND o.id <> users.id)'

@@ -190,7 +190,10 @@ export class WebhookOutboxRepository {
     }))
   }
 
-  /** When the next pending delivery of an enabled, not busy webhook falls due (its backoff or its circuit, whichever is later). */
+  /**
+   * When the next pending delivery of an enabled, not busy webhook falls due (its backoff or its circuit, whichever is
+   * later).
+   */
   async nextDueAt (busy: number[]): Promise<number | undefined> {
     const rows = await query<WakeRow>(this.ds,
       'SELECT d.webhook_id AS webhook_id, MIN(d.next_attempt_at) AS next, w.circuit_open_until AS open_until FROM ' +
@@ -229,7 +232,10 @@ export class WebhookOutboxRepository {
     await this.ds.getRepository(Webhook).update({ id: d.webhookId }, breaker)
   }
 
-  /** Deletes delivered and failed deliveries created before `before`, in chunks; pending ones are kept whatever their age. */
+  /**
+   * Deletes delivered and failed deliveries created before `before`, in chunks; pending ones are kept whatever their
+   * age.
+   */
   async prune (before: number, chunk = 5000): Promise<number> {
     let deleted = 0
     for (;;) {

@@ -35,7 +35,10 @@ export class WebhooksRepository {
     )
   }
 
-  /** Applies the patch; a new URL or re-enabling also closes the circuit (a fresh start for the endpoint). Null when no such webhook. */
+  /**
+   * Applies the patch; a new URL or re-enabling also closes the circuit (a fresh start for the endpoint). Null when no
+   * such webhook.
+   */
   async update (id: number, patch: Partial<WebhookFields>): Promise<Webhook | null> {
     const hook = await this.get(id)
     if (hook === null) return null
@@ -68,7 +71,10 @@ export class WebhooksRepository {
     return await this.deliveryRepo.findOneBy({ id })
   }
 
-  /** A failed delivery back to pending with a fresh set of attempts, due now; false when it is not (or no longer) failed. */
+  /**
+   * A failed delivery back to pending with a fresh set of attempts, due now; false when it is not (or no longer)
+   * failed.
+   */
   async requeue (id: number, now: number): Promise<boolean> {
     const r = await this.deliveryRepo.update(
       { id, status: 'failed' },

@@ -60,7 +60,9 @@ export function harness (app: RunningApp, t: Test): Harness {
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body)
       })
       const text = await res.text()
-      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) }
+      // A download (a backup file) is not JSON: its text is the body.
+      const json = res.headers.get('content-type')?.includes('json') ?? text !== ''
+      return { status: res.status, body: text === '' ? undefined : json ? JSON.parse(text) : text }
     }
   }
 }

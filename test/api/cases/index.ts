@@ -14,6 +14,7 @@ import { deviceConfigCases } from './device-config.js'
 import { themeCases } from './themes.js'
 import { webhooksCases } from './webhooks.js'
 import { journalCases } from './journal.js'
+import { systemCases } from './system.js'
 
 /** One case per route id of src/api/routes/index.ts; one file per resource. */
 export const cases: Cases = {
@@ -32,6 +33,7 @@ export const cases: Cases = {
   ...themeCases,
   ...webhooksCases,
   ...journalCases,
+  ...systemCases,
   'openapi.get': {
     happy: async () => ({ check: (t, res) => t.equal(res.body.openapi, '3.1.0') })
   }

@@ -185,7 +185,11 @@ export const screensCases: Cases = {
         body: { label: 'Reverse', mutexGroup: null },
         check: async (t, res) => {
           t.match(res.body, { id: item, label: 'Reverse', mutexGroup: null })
-          t.match(await h.app.gateway.services.repos.screens.item(item), { label: 'Reverse', mutexGroup: null }, 'stored')
+          t.match(
+            await h.app.gateway.services.repos.screens.item(item),
+            { label: 'Reverse', mutexGroup: null },
+            'stored'
+          )
         }
       }
     },

@@ -22,13 +22,15 @@ function check (got: MinuteAggregate[], want: MinuteAggregate[]): boolean {
 }
 
 const anyDouble = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(fromBits)
-const decimal = fc.tuple(fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.integer({ min: 0, max: 6 })).map(([m, d]) => m / 10 ** d)
+const decimal = fc.tuple(fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.integer({ min: 0, max: 6 }))
+  .map(([m, d]) => m / 10 ** d)
 const value = fc.oneof(decimal, anyDouble, fc.double(), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 12.6))
 
 /** Minutes of one day (sorted, distinct), values drawn from `v`, the average from readings of `v` when it can be. */
 function minutes (v: fc.Arbitrary<number>): fc.Arbitrary<MinuteAggregate[]> {
+  const minute = fc.tuple(fc.integer({ min: 1, max: 600 }), fc.array(v, { minLength: 1, maxLength: 4 }))
   return fc.uniqueArray(fc.integer({ min: 0, max: 1439 }), { maxLength: 300 }).chain(idx => fc.tuple(
-    ...idx.sort((a, b) => a - b).map(i => fc.tuple(fc.integer({ min: 1, max: 600 }), fc.array(v, { minLength: 1, maxLength: 4 }))
+    ...idx.sort((a, b) => a - b).map(i => minute
       .map(([count, vs]): MinuteAggregate => ({
         t: Date.UTC(2026, 0, 1) + i * 60_000,
         count,
@@ -53,7 +55,9 @@ t.test('a day of a quantized signal and of a counter costs a few bytes a minute'
   const counter: MinuteAggregate[] = []
   for (let i = 0; i < 1440; i++) {
     const v = Math.round((20 + 5 * Math.sin(i / 200)) * 10) / 10
-    drift.push({ t: i * 60_000, count: 60, min: v - 0.1, max: Math.round((v + 0.2) * 10) / 10, last: v, avg: (v * 60 + 0.3) / 60 })
+    drift.push({
+      t: i * 60_000, count: 60, min: v - 0.1, max: Math.round((v + 0.2) * 10) / 10, last: v, avg: (v * 60 + 0.3) / 60
+    })
     const c = 100_000 + i * 90 + (i % 7)
     counter.push({ t: i * 60_000, count: 60, min: c, max: c + 88, last: c + 88, avg: (c * 60 + 2670) / 60 })
   }
@@ -66,7 +70,8 @@ t.test('a day of a quantized signal and of a counter costs a few bytes a minute'
 
 t.test('extremes: the largest scaled integers, alternating signs, a single minute, none', async t => {
   const big = 2 ** 50 - 1
-  const ms: MinuteAggregate[] = [big, -big, big, -big, 0].map((v, i) => ({ t: i * 60_000, count: 1, min: v, max: v, last: v, avg: v }))
+  const ms: MinuteAggregate[] = [big, -big, big, -big, 0]
+    .map((v, i) => ({ t: i * 60_000, count: 1, min: v, max: v, last: v, avg: v }))
   t.ok(check(decodeMinutes(encodeMinutes(ms)), ms))
   t.ok(check(decodeMinutes(encodeMinutes(ms.slice(0, 1))), ms.slice(0, 1)))
   t.same(decodeMinutes(encodeMinutes([])), [])

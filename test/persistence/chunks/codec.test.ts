@@ -184,7 +184,9 @@ t.test('out-of-range or fractional timestamps are refused, not silently rounded'
 
 t.test('a truncated or foreign blob is refused', async t => {
   const enc = new ChunkEncoder()
-  for (let i = 0; i < 100; i++) { enc.append({ id: i, ts: i * 1000, value: Math.sin(i), valueText: null, unit: null, dataType: 'number' }) }
+  for (let i = 0; i < 100; i++) {
+    enc.append({ id: i, ts: i * 1000, value: Math.sin(i), valueText: null, unit: null, dataType: 'number' })
+  }
   const b = enc.bytes()
   t.throws(() => decodeChunk(b.subarray(0, b.length - 20)), RangeError)
   t.throws(() => decodeChunk(new Uint8Array([9, 0, 0, 0, 0])), RangeError)
@@ -193,7 +195,9 @@ t.test('a truncated or foreign blob is refused', async t => {
 
 t.test('forEachReading stops when asked; min and max ts follow the readings', async t => {
   const enc = new ChunkEncoder()
-  for (const ts of [5000, 1000, 9000, 3000]) { enc.append({ id: ts, ts, value: ts, valueText: null, unit: null, dataType: 'number' }) }
+  for (const ts of [5000, 1000, 9000, 3000]) {
+    enc.append({ id: ts, ts, value: ts, valueText: null, unit: null, dataType: 'number' })
+  }
   t.equal(enc.minTs, 1000)
   t.equal(enc.maxTs, 9000)
   const seen: number[] = []
@@ -228,7 +232,8 @@ const flags = (rs: ChunkReading[]): number => {
 
 t.test('exact decimals (any scale up to 6 digits, mixed in one chunk) round-trip bit for bit as scaled ' +
   'integers', async t => {
-  fc.assert(fc.property(fc.array(decimal, { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 1_000_000 }), (values, start) => {
+  const starts = fc.integer({ min: 0, max: 1_000_000 })
+  fc.assert(fc.property(fc.array(decimal, { minLength: 1, maxLength: 300 }), starts, (values, start) => {
     const rs = values.map((value, i): ChunkReading => ({
       id: i,
       ts: start + i * 1000,
