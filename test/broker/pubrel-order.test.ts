@@ -28,7 +28,8 @@ for (const clean of [false, true]) {
 
     const pub = await mqtt.connectAsync(app.mqttUrl, { clientId: `order-pub-${String(clean)}` })
     t.teardown(() => pub.end(true))
-    await Promise.all(Array.from({ length: N }, async (_, i) => await pub.publishAsync('veh/order', String(i), { qos: 2 })))
+    const sends = Array.from({ length: N }, async (_, i) => await pub.publishAsync('veh/order', String(i), { qos: 2 }))
+    await Promise.all(sends)
 
     const ids: number[] = []
     const payloads: string[] = []
