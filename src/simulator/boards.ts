@@ -1,56 +1,11 @@
-import type mqtt from 'mqtt'
+import type {
+  BoardMode, Client, DeadmanContract, DeadmanState, ReceivedCommand, RelayBoardOptions
+} from './board-types.js'
 
 // Simulated ESP32 boards, speaking the topic contract (src/README.md) over a real MQTT client. One implementation
 // for `autocore-gateway simulate` and for the test helpers (test/helpers/boards.ts): the tests use the relay board
 // with `realistic: false` (it switches at once and lets the gateway do the timing), the simulator with
 // `realistic: true` (it holds, pulses, interlocks and obeys an emergency stop as the firmware does).
-
-export type Client = mqtt.MqttClient
-export interface ReceivedCommand { topic: string, body: Record<string, any> }
-
-/**
- * How the board answers: 'ok', 'error' (a driver fault), 'silent' (no answer), 'ack-only' (ok, but never switches),
- * 'mute' (carries relay commands out but never answers: an answer lost to a power cut).
- */
-export type BoardMode = 'ok' | 'error' | 'silent' | 'ack-only' | 'mute'
-
-/**
- * The heartbeat contract of a board, from the `deadman` of its retained device config (src/README.md "Gateway
- * heartbeat").
- */
-export interface DeadmanContract {
-  heartbeat_topic: string
-  heartbeat_ms: number
-  misses: number
-  fail_safe_off: number[]
-}
-
-/** The board's side of the gateway heartbeat, as it stands. */
-export interface DeadmanState {
-  enabled: boolean
-  contract?: DeadmanContract
-  lastBeatAt?: number
-  lastBootId?: string
-  beats: number
-  /** Every trip: when (board clock), the last heartbeat before it, the channels it turned off, and if reported. */
-  trips: Array<{ at: number, lastBeatAt: number, channels: number[], reported: boolean }>
-}
-
-export interface RelayBoardOptions {
-  channels: number[]
-  mode?: BoardMode
-  /**
-   * true: the board times what it is told (a hold of duration_ms, a pulse on then off, a channel's max-on),
-   * refuses to close a channel while another of its mutex group is on (an interlock of its own, behind the
-   * gateway's) and opens every channel on `autocore/emergency/stop`. false: it applies each command at once
-   * (a pulse leaves the channel off) and leaves all timing to the gateway.
-   */
-  realistic?: boolean
-  /** Channel number → mutex group, for the board's own interlock (realistic only). */
-  mutexGroups?: Record<number, string>
-  /** true: the board keeps the gateway heartbeat contract (its dead-man, see DeadmanState). */
-  deadman?: boolean
-}
 
 /** How many command ids a board remembers (a firmware's ring of recent ids: the gateway re-sends only recent ones). */
 const REMEMBERED_IDS = 1024
@@ -337,26 +292,4 @@ export class SimRelayBoard {
       { qos: 1, retain: true }
     )
   }
-}
-
-/** The Last Will every simulated board sets, as the firmware does: offline, retained, when its socket dies. */
-export const offlineWill = (uuid: string): { topic: string, payload: Buffer, qos: 1, retain: true } =>
-  ({ topic: `autocore/devices/${uuid}/status`, payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true })
-
-/** A board's announce and retained online status, as the firmware sends them after each CONNACK. */
-export async function announce (
-  client: Client,
-  uuid: string,
-  info: { type: string, name: string, capabilities?: string[], uptimeS: number }
-): Promise<void> {
-  await client.publishAsync(
-    `autocore/devices/${uuid}/announce`,
-    JSON.stringify({ type: info.type, name: info.name, firmware: 'sim-1.0.0', capabilities: info.capabilities }),
-    { qos: 1 }
-  )
-  await client.publishAsync(
-    `autocore/devices/${uuid}/status`,
-    JSON.stringify({ status: 'online', uptime: Math.round(info.uptimeS), rssi: -58, free_heap: 182_000 }),
-    { qos: 1, retain: true }
-  )
 }

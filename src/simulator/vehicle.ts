@@ -4,7 +4,9 @@ import mqtt from 'mqtt'
 import type { RelayFunction } from '../../entities/relay-channel.js'
 import type { Repositories } from '../persistence/repositories/index.js'
 import { provisionDevice, rotateDeviceSecret } from '../services/provisioning.js'
-import { SimRelayBoard, announce, offlineWill, type Client } from './boards.js'
+import type { Client } from './board-types.js'
+import { announce, offlineWill } from './board-wire.js'
+import { SimRelayBoard } from './boards.js'
 import { ENGINE_SIGNALS, sample } from './signals.js'
 
 // `autocore-gateway simulate`: a vehicle's boards against a running gateway.

@@ -43,7 +43,7 @@ export async function addChannels (
   return ids
 }
 
-export type { DeadmanState, ReceivedCommand } from '../../src/simulator/boards.js'
+export type { DeadmanState, ReceivedCommand } from '../../src/simulator/board-types.js'
 
 /**
  * A simulated ESP32 relay board over a real socket: src/simulator/boards.ts's SimRelayBoard (the one implementation,

@@ -79,7 +79,7 @@ export async function newPanelPage (
 }
 
 /** The simulated device's Last Will, as the firmware sets it (SPEC §3): offline, retained, when its socket dies. */
-export { offlineWill } from '../../src/simulator/boards.js'
+export { offlineWill } from '../../src/simulator/board-wire.js'
 
 /** Logs in through the form and waits until the MQTT link says it is live. */
 export async function logIn (page: Page, username: string, password: string): Promise<void> {

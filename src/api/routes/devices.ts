@@ -3,97 +3,11 @@ import type { Services } from '../../services/index.js'
 import { closeSessions } from '../../broker/sessions.js'
 import { DEVICE_ID, familyTopic } from '../../protocol/index.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
-import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'
-
-const isoTime = { type: 'string', format: 'date-time' }
-const nullable = (type: string): Schema => ({ type: [type, 'null'] })
-
-/** A device as every answer shows it (a panel depends on this shape); never its secret hash. */
-export const deviceSchema: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'uuid',
-    'name',
-    'type',
-    'status',
-    'enabled',
-    'firmware',
-    'ipAddress',
-    'macAddress',
-    'capabilities',
-    'lastSeen',
-    'configVersion',
-    'appliedConfigVersion',
-    'createdAt',
-    'updatedAt'
-  ],
-  properties: {
-    uuid: { type: 'string' },
-    name: { type: 'string' },
-    type: { type: 'string' },
-    status: { type: 'string', enum: ['online', 'offline', 'pending'] },
-    enabled: { type: 'boolean' },
-    firmware: nullable('string'),
-    ipAddress: nullable('string'),
-    macAddress: nullable('string'),
-    capabilities: { type: 'array', items: { type: 'string' } },
-    lastSeen: { type: ['string', 'null'], format: 'date-time' },
-    configVersion: { type: 'integer' },
-    appliedConfigVersion: nullable('integer'),
-    createdAt: isoTime,
-    updatedAt: isoTime
-  }
-}
-
-export function deviceView (d: Device): Record<string, unknown> {
-  return {
-    uuid: d.uuid,
-    name: d.name,
-    type: d.type,
-    status: d.status,
-    enabled: d.enabled,
-    firmware: d.firmware,
-    ipAddress: d.ipAddress,
-    macAddress: d.macAddress,
-    capabilities: d.capabilities ?? [],
-    lastSeen: iso(d.lastSeen),
-    configVersion: d.configVersion,
-    appliedConfigVersion: d.appliedConfigVersion,
-    createdAt: iso(d.createdAt),
-    updatedAt: iso(d.updatedAt)
-  }
-}
-
-const uuidParams: Schema = {
-  type: 'object',
-  required: ['uuid'],
-  properties: { uuid: { type: 'string', minLength: 1, maxLength: 64 } }
-}
-const name = { type: 'string', minLength: 1, maxLength: 128 }
-const type = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 32,
-  description: 'relay_board, display, sensor, can_bridge, emergency_button, ...'
-}
-const capabilities = {
-  type: 'array',
-  maxItems: 32,
-  uniqueItems: true,
-  items: { type: 'string', minLength: 1, maxLength: 32 },
-  description: 'e.g. emergency_button, display (they grant MQTT rights)'
-}
-const withSecret: Schema = {
-  ...deviceSchema,
-  required: [...deviceSchema.required as string[], 'secret'],
-  properties: {
-    ...(deviceSchema.properties as object),
-    secret: { type: 'string', description: 'the MQTT password; shown only in this answer' }
-  }
-}
-const common = { tag: 'devices', params: uuidParams, errors: ['GW_ERR_DEVICE_NOT_FOUND'] } as const
+import {
+  capabilities, common, deviceSchema, deviceView, isoTime, nameProp, typeProp, withSecret
+} from './device-schemas.js'
 
 type UuidReq<Q = Record<string, never>, B = undefined> = ApiRequest<{ uuid: string }, Q, B>
 
@@ -152,7 +66,7 @@ export const devicesRoutes: RouteSpec[] = [
     query: {
       type: 'object',
       additionalProperties: false,
-      properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type, ...pageQuery }
+      properties: { status: { type: 'string', enum: ['online', 'offline', 'pending'] }, type: typeProp, ...pageQuery }
     },
     response: pageOf(deviceSchema),
     handler: async (req, app) => {
@@ -224,8 +138,8 @@ export const devicesRoutes: RouteSpec[] = [
       additionalProperties: false,
       required: ['name', 'type'],
       properties: {
-        name,
-        type,
+        name: nameProp,
+        type: typeProp,
         uuid: { type: 'string', pattern: DEVICE_ID.source, description: 'default: a new random UUID' },
         capabilities
       }
@@ -258,7 +172,7 @@ export const devicesRoutes: RouteSpec[] = [
       type: 'object',
       additionalProperties: false,
       minProperties: 1,
-      properties: { name, type, enabled: { type: 'boolean' }, capabilities }
+      properties: { name: nameProp, type: typeProp, enabled: { type: 'boolean' }, capabilities }
     },
     response: deviceSchema,
     handler: async (req, app) => {
