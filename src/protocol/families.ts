@@ -121,6 +121,12 @@ export const families = {
     read: ['owner', 'pending', 'users']
   },
   configTheme: { pattern: `${PREFIX}/config/theme`, direction: 'gateway', publish: [], read: ['devices', 'users'] },
+  configScreen: {
+    pattern: `${PREFIX}/config/screens/:id`,
+    direction: 'gateway',
+    publish: [],
+    read: ['devices', 'users']
+  },
   configUpdate: { pattern: `${PREFIX}/config/update`, direction: 'gateway', publish: [], read: ['devices', 'users'] },
   emergencyState: {
     pattern: `${PREFIX}/emergency/state`,

@@ -100,10 +100,37 @@ export interface ThemePayload extends ThemeStyle {
   device_types: Record<string, ThemeStyle>
 }
 
+/** One item of a screen as a display reads it: the relay it controls named by board and channel. */
+export interface ScreenItemPayload {
+  id: number
+  type: string
+  label: string
+  position: number
+  relay: { uuid: string, channel: number, name: string, function: string } | null
+  mutex_group: string | null
+  action: Record<string, unknown> | null
+  data_source: Record<string, unknown> | null
+  style: Record<string, unknown> | null
+}
+
+/**
+ * `autocore/config/screens/{id}` (retained): an enabled screen and its items in order; `device_type` null means
+ * every display shows it. A disabled or deleted screen's topic holds nothing.
+ */
+export interface ScreenPayload {
+  id: number
+  name: string
+  title: string
+  device_type: string | null
+  position: number
+  items: ScreenItemPayload[]
+}
+
 /** `autocore/config/update`: announces a change (the new content is on the retained topics above). */
 export type ConfigUpdatePayload =
   | { scope: 'device', uuid: string, version: number }
   | { scope: 'theme', name: string, version: number }
+  | { scope: 'screen', id: number }
 
 /** Every family's payload type (families without a fixed shape: a JSON object). */
 export interface Payloads {
@@ -121,6 +148,7 @@ export interface Payloads {
   deviceConfig: DeviceConfigPayload
   deviceGatewayError: GatewayErrorPayload
   configTheme: ThemePayload
+  configScreen: ScreenPayload
   configUpdate: ConfigUpdatePayload
   emergencyState: EmergencyStatePayload
   emergencyStop: EmergencyRequestPayload

@@ -21,6 +21,7 @@ import { RetentionService } from './retention.js'
 import { SessionRecheckService } from './session-recheck.js'
 import { TelemetryService, type TelemetryStore } from './telemetry.js'
 import { ThemeService } from './themes.js'
+import { ScreenPublisher } from './screen-publisher.js'
 import { WebhookService } from './webhooks.js'
 
 /** Credential checks with failed-login throttling (shared by MQTT and HTTP), and the login-token key. */
@@ -55,6 +56,8 @@ export interface Services extends Foundations {
   readonly deviceConfig: DeviceConfigService
   /** The active theme retained on `autocore/config/theme`, and theme CRUD for the API. */
   readonly themes: ThemeService
+  /** The displays' screens retained on `autocore/config/screens/{id}`; the screen routes call it after a change. */
+  readonly screens: ScreenPublisher
   /** The black-box journal of control actions. */
   readonly journal: ControlJournal
   /** The control services: MQTT and the HTTP API call the same ones (relays.setChannel, macros.run, ...). */
@@ -87,6 +90,7 @@ export function createServices (base: Foundations, inbound: (services: Services)
   s.journal = new ControlJournal(s.repos.journal, s.clock, s.log)
   s.deviceConfig = new DeviceConfigService(s)
   s.themes = new ThemeService(s)
+  s.screens = new ScreenPublisher(s)
   const latch = new EmergencyLatch()
   s.commands = new CommandService(s)
   s.relays = new RelayService(s, latch)
@@ -108,6 +112,7 @@ export function createServices (base: Foundations, inbound: (services: Services)
     s.macros,
     s.deviceConfig,
     s.themes,
+    s.screens,
     inbound(services),
     new BackupService(services),
     new TelemetryService(services),

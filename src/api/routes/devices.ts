@@ -200,6 +200,8 @@ export const devicesRoutes: RouteSpec[] = [
       app.bus.emit('device.deleted', { uuid })
       disconnect(app, uuid, true)
       await clearRetained(app, uuid)
+      // Its relay channels went with it: the screen items bound to them are unbound.
+      await app.screens.changed()
       await audit(app, req, 'device_deleted', uuid)
     }
   }),

@@ -183,6 +183,8 @@ export const relaysRoutes: RouteSpec[] = [
         after.failSafe !== before.failSafe ||
         (after.failSafe === 'off' && after.channelNumber !== before.channelNumber)
       ) { await announceFailSafe(deps, before.device?.uuid ?? '') }
+      // Screens name their channels (board, number, name, function).
+      await deps.screens.changed()
       return relayJson(after)
     }
   }),
@@ -202,6 +204,7 @@ export const relaysRoutes: RouteSpec[] = [
         throw new GatewayError('GW_ERR_RELAY_NOT_FOUND', `no relay channel ${req.params.id}`)
       }
       if (before?.failSafe === 'off') await announceFailSafe(deps, before.device?.uuid ?? '')
+      await deps.screens.changed()
     }
   }),
   control('on', 'Turn on (a momentary channel: held for durationMs, then released by the gateway)'),

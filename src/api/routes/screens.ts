@@ -117,6 +117,7 @@ export const screensRoutes: RouteSpec[] = [
     response: screenSchema,
     handler: async (req, deps) => {
       const id = await deps.repos.screens.create({ deviceType: null, position: 0, enabled: true, ...req.body })
+      await deps.screens.changed(id)
       return screenJson(await screenFound(deps, id))
     }
   }),
@@ -135,6 +136,7 @@ export const screensRoutes: RouteSpec[] = [
       if (!(await deps.repos.screens.update(req.params.id, req.body))) {
         throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`)
       }
+      await deps.screens.changed(req.params.id)
       return screenJson(await screenFound(deps, req.params.id))
     }
   }),
@@ -152,6 +154,7 @@ export const screensRoutes: RouteSpec[] = [
       if (!(await deps.repos.screens.delete(req.params.id))) {
         throw new GatewayError('GW_ERR_SCREEN_NOT_FOUND', `no screen ${req.params.id}`)
       }
+      await deps.screens.changed(req.params.id)
     }
   }),
   route<{ id: number }, Page>({
@@ -195,7 +198,9 @@ export const screensRoutes: RouteSpec[] = [
         style: null,
         ...req.body
       }
-      return itemJson(await itemFound(deps, await deps.repos.screens.createItem(req.params.id, fields)))
+      const item = await itemFound(deps, await deps.repos.screens.createItem(req.params.id, fields))
+      await deps.screens.changed(req.params.id)
+      return itemJson(item)
     }
   }),
   route<{ itemId: number }>({
@@ -225,7 +230,9 @@ export const screensRoutes: RouteSpec[] = [
       await itemFound(deps, req.params.itemId)
       await checkChannel(deps, req.body.relayChannelId)
       await deps.repos.screens.updateItem(req.params.itemId, req.body)
-      return itemJson(await itemFound(deps, req.params.itemId))
+      const item = await itemFound(deps, req.params.itemId)
+      await deps.screens.changed(item.screenId)
+      return itemJson(item)
     }
   }),
   route<{ itemId: number }>({
@@ -239,9 +246,11 @@ export const screensRoutes: RouteSpec[] = [
     status: 204,
     errors: ['GW_ERR_SCREEN_ITEM_NOT_FOUND'],
     handler: async (req, deps) => {
+      const item = await itemFound(deps, req.params.itemId)
       if (!(await deps.repos.screens.deleteItem(req.params.itemId))) {
         throw new GatewayError('GW_ERR_SCREEN_ITEM_NOT_FOUND', `no screen item ${req.params.itemId}`)
       }
+      await deps.screens.changed(item.screenId)
     }
   }),
   route<{ itemId: number }>({

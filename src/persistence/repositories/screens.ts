@@ -26,6 +26,11 @@ export class ScreensRepository {
     return { rows, total }
   }
 
+  /** Every screen, in order (a vehicle has a handful). */
+  async all (): Promise<Screen[]> {
+    return await this.screens.find({ order: { position: 'ASC', id: 'ASC' } })
+  }
+
   async byId (id: number): Promise<Screen | undefined> {
     return (await this.screens.findOneBy({ id })) ?? undefined
   }
