@@ -1,18 +1,9 @@
-import { Api, ApiError, login } from './api.js'
-import { mergeEvents, numeric, placeholderDevice, toast, trimPoints, CHART_SPAN_MS } from './ingest.js'
+import { Api, login } from './api.js'
+import { toast } from './ingest.js'
 import { MqttLink } from './link.js'
+import { loadAll, loadTelemetry, why } from './loading.js'
 import {
-  channelKey,
-  initialState,
-  type Level,
-  type Loadable,
-  type MacroItem,
-  type PanelState,
-  type Point,
-  type Reading,
-  type RelayItem,
-  type Session,
-  type ViewId,
+  channelKey, initialState, type Level, type MacroItem, type PanelState, type RelayItem, type Session, type ViewId,
   VIEWS
 } from './model.js'
 import { loadSession, saveSession, sessionFrom } from './session.js'
@@ -27,13 +18,6 @@ export const CONFIRM_MS = 8000
 export interface PanelEnv { storage: Storage, wsUrl: string, location: Location }
 
 const viewOf = (hash: string): ViewId => VIEWS.find(v => `#/${v.id}` === hash)?.id ?? 'devices'
-
-function why (err: unknown): string {
-  if (err instanceof ApiError) {
-    return err.status === 404 ? 'Not available on this gateway yet (HTTP 404)' : `${err.message} (${err.code})`
-  }
-  return err instanceof Error ? err.message : String(err)
-}
 
 /**
  * The panel's one controller: the session, the REST client, the MQTT link and every user action. Views read the
@@ -103,47 +87,7 @@ export class Panel {
   }
 
   private async loadAll (): Promise<void> {
-    const api = this.api
-    if (api === null) return
-    void api.me().catch(() => {})
-    await Promise.all([
-      this.load('devicesLoad', async () => {
-        const page = await api.devices()
-        this.store.update(s => {
-          const devices = { ...s.devices }
-          for (const d of page.items) {
-            devices[d.uuid] = { ...placeholderDevice(d.uuid), ...d, ...pickLive(s.devices[d.uuid]) }
-          }
-          return { devices }
-        })
-      }),
-      this.load('relaysLoad', async () => {
-        const page = await api.relays()
-        this.store.update(() => ({ relays: page.items }))
-      }),
-      this.load('macrosLoad', async () => {
-        const page = await api.macros()
-        this.store.update(() => ({ macros: page.items }))
-      }),
-      this.load('eventsLoad', async () => {
-        const page = await api.events(100)
-        this.store.update(s => ({ events: mergeEvents(s.events, page.items) }))
-      }),
-      // The retained emergency state is the truth; the API only fills the gap until it arrives.
-      api.emergency().then(e => this.store.update(s => ({ emergency: s.emergency ?? e })), () => {})
-    ])
-  }
-
-  private async load (
-    part: 'devicesLoad' | 'relaysLoad' | 'macrosLoad' | 'eventsLoad',
-    fn: () => Promise<void>
-  ): Promise<void> {
-    try {
-      await fn()
-      this.store.update(() => ({ [part]: { loaded: true, error: null } satisfies Loadable }))
-    } catch (err) {
-      this.store.update(() => ({ [part]: { loaded: true, error: why(err) } satisfies Loadable }))
-    }
+    if (this.api !== null) await loadAll(this.api, this.store)
   }
 
   setView (view: ViewId): void {
@@ -162,32 +106,7 @@ export class Panel {
   /** The latest value of every key of a device, and the last hour of each numeric key (1-minute buckets). */
   async loadTelemetry (uuid: string): Promise<void> {
     this.store.update(() => ({ telemetryDevice: uuid }))
-    const api = this.api
-    if (api === null) return
-    try {
-      const { readings } = await api.latest(uuid)
-      const to = this.now() + 1
-      const series = await Promise.all(
-        readings.map(async r =>
-          typeof r.value === 'string' || r.value === null
-            ? []
-            : (await api.series(uuid, r.key, to - CHART_SPAN_MS, to).catch(() => ({ points: [] }))).points.map(p => ({
-                t: p.t,
-                v: p.avg
-              }))
-        )
-      )
-      this.store.update(s => {
-        const current = { ...(s.telemetry[uuid] ?? {}) }
-        readings.forEach((r, i) => {
-          if (r.value === null) return
-          current[r.key] = mergeHistory(current[r.key], r, series[i], s.now)
-        })
-        return { telemetry: { ...s.telemetry, [uuid]: current } }
-      })
-    } catch (err) {
-      this.store.update(s => toast(s, `Telemetry: ${why(err)}`, 'warning'))
-    }
+    if (this.api !== null) await loadTelemetry(this.api, this.store, uuid, this.now())
   }
 
   private pend (ch: RelayItem, want: boolean | 'pulse'): void {
@@ -331,31 +250,5 @@ export class Panel {
   private requireApi (): Api {
     if (this.api === null) throw new Error('not logged in')
     return this.api
-  }
-}
-
-/** What live messages already said about a device wins over the list fetched a moment ago. */
-function pickLive (d: PanelState['devices'][string] | undefined): Partial<PanelState['devices'][string]> {
-  return d === undefined ? {} : { status: d.status, ...(d.lastSeen === null ? {} : { lastSeen: d.lastSeen }) }
-}
-
-function mergeHistory (
-  prev: Reading | undefined,
-  r: { value: number | boolean | string | null, unit: string | null, ts: number },
-  history: Point[],
-  now: number
-): Reading {
-  const live = prev?.points ?? []
-  const lastHistoric = history.at(-1)?.t ?? -Infinity
-  const points = trimPoints([...history, ...live.filter(p => p.t > lastHistoric)], now)
-  const newer = prev !== undefined && prev.ts > r.ts
-  const value = newer ? prev.value : r.value as number | boolean | string
-  const n = numeric(value)
-  return {
-    value,
-    unit: r.unit ?? prev?.unit ?? null,
-    ts: newer ? prev.ts : r.ts,
-    points: points.length === 0 && n !== null ? [{ t: r.ts, v: n }] : points,
-    loaded: true
   }
 }
