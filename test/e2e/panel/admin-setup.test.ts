@@ -53,7 +53,8 @@ t.test('Setup: field errors, secret shown once, connect with it, disable, new se
   await page.click('[data-testid=device-add-submit]')
   await page.waitForSelector('[data-testid=provisioning]')
   const shown = JSON.parse(await page.textContent('[data-testid=provisioning-text]') ?? '{}') as Shown
-  t.match(shown, { uuid: 'front-board-1', gateway: '127.0.0.1', secret: /^.{16,}$/ }, 'the provisioning block')
+  const gateway = new URL(app.panelUrl).hostname
+  t.match(shown, { uuid: 'front-board-1', gateway, secret: /^.{16,}$/ }, 'the provisioning block')
   t.ok(await page.$('[data-testid=provisioning-qr] path'), 'with its QR code')
   await checkA11y(t, page, 'Setup with a provisioning block')
   await checkLayouts(t, page, 'setup', 'admin-setup')

@@ -65,7 +65,7 @@ t.test('a vehicle set up in the browser alone drives its board and its display',
   await page.click('[data-tab=devices]')
   const boardShown = await addDevice(page, 'Front board', 'relay_board')
   const displayShown = await addDevice(page, 'Dash display', 'display')
-  t.match(boardShown, { gateway: '127.0.0.1', secret: /^.{16,}$/ }, 'the provisioning block')
+  t.match(boardShown, { gateway: new URL(app.panelUrl).hostname, secret: /^.{16,}$/ }, 'the provisioning block')
   const board = await simBoardAt(t, app.mqttUrl, { uuid: boardShown.uuid, secret: boardShown.secret, channels: [1, 2] })
   await page.waitForSelector(`.device-row[data-uuid="${boardShown.uuid}"][data-status=online]`)
   t.pass('the board connected with the secret the page showed')
