@@ -100,16 +100,26 @@ export async function bundle (root: string, outfile: string): Promise<BundleResu
  * that file (esbuild's inputs) and the file must hold every line the patch adds (postinstall applied it).
  */
 export function unpatched (root: string, inputs: string[]): string[] {
-  const missing: string[] = []
-  for (const p of readdirSync(join(root, 'patches'))) {
+  // Patches of one package stack (aedes 001, 002, …) and a later one may replace lines an earlier one added: what
+  // must be in the bundle is every line added and not removed again by a later patch of the same file.
+  const expected = new Map<string, Map<string, string>>()
+  for (const p of readdirSync(join(root, 'patches')).sort()) {
     let file = ''
     for (const line of readFileSync(join(root, 'patches', p), 'utf8').split('\n')) {
       if (line.startsWith('+++ b/')) file = line.slice('+++ b/'.length)
-      else if (line.startsWith('+') && line.trim().length > 1 && file.endsWith('.js')) {
-        const bundled = inputs.includes(file) && readFileSync(join(root, file), 'utf8').includes(line.slice(1))
-        if (!bundled) { missing.push(`${p}: ${file}`); break }
+      if (line.startsWith('+++ ') || line.startsWith('--- ') || !file.endsWith('.js') || line.trim().length <= 1) {
+        continue
       }
+      const lines = expected.get(file) ?? new Map<string, string>()
+      expected.set(file, lines)
+      if (line.startsWith('+')) lines.set(line.slice(1), p)
+      else if (line.startsWith('-')) lines.delete(line.slice(1))
     }
   }
-  return missing
+  const missing = new Set<string>()
+  for (const [file, lines] of expected) {
+    const text = inputs.includes(file) ? readFileSync(join(root, file), 'utf8') : undefined
+    for (const [line, p] of lines) if (text === undefined || !text.includes(line)) missing.add(`${p}: ${file}`)
+  }
+  return [...missing]
 }
