@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Aedes, type AedesOptions, type PublishPacket } from 'aedes'
@@ -35,6 +36,22 @@ export interface StoreGuards {
 /** At most one log line per this many ms for the broker's own errors; the rest are counted in the next line. */
 const ERROR_LOG_INTERVAL_MS = 10_000
 
+/**
+ * This process's broker id: a persistent session's queue is kept in `brokerId:brokerCounter` order (the level
+ * store's keys) and the counter starts again at every start, so the id begins with a 16-digit stamp that sorts
+ * after every id already in the queues: what was queued before a restart comes back before what was queued after
+ * it [MQTT-4.6.0-6]. The stamp is the clock, or one above the highest stamp stored when the clock is behind (a Pi
+ * without a real-time clock may boot with an older time than the last run had).
+ */
+export async function brokerIdAfter (level: ClassicLevel<string, unknown>, now: number): Promise<string> {
+  let last = 0
+  for await (const key of level.keys({ gte: 'outgoing:', lt: 'outgoing;' })) {
+    const stamp = /^(\d{16})-/.exec(key.split(':')[2] ?? '')
+    if (stamp !== null) last = Math.max(last, Number(stamp[1]))
+  }
+  return `${String(Math.max(Math.floor(now), last + 1)).padStart(16, '0')}-${randomUUID()}`
+}
+
 /** Creates the in-process Aedes broker with its level store under <dataDir>/mqtt. */
 export async function createBroker (
   config: Pick<Config, 'dataDir' | 'mqtt'>,
@@ -62,8 +79,10 @@ export async function createBroker (
       guards.onQueueRefused
     ).forget
   }
+  await level.open()
   const aedes = await Aedes.createBroker({
     ...hooks,
+    id: await brokerIdAfter(level, clock.now()),
     persistence: persistence as unknown as AedesOptions['persistence'],
     concurrency: config.mqtt.concurrency,
     connectTimeout: config.mqtt.connectTimeoutMs,
