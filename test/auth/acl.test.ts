@@ -56,6 +56,8 @@ const table: Array<[string, boolean, string, string]> = [
   [`autocore/devices/${OWN}/error/gateway`, false, 'admin', `${DEVICES} pend ${USERS}`],
   [`autocore/devices/${OTHER}/error/gateway`, false, 'admin', USERS],
   ['autocore/config/theme', true, 'admin', `${DEVICES} ${USERS}`],
+  ['autocore/config/screens/1', true, 'admin', `${DEVICES} ${USERS}`],
+  ['autocore/config/screens/+', false, '', `${DEVICES} ${USERS}`],
   ['autocore/config/update', false, 'admin', `${DEVICES} ${USERS}`],
   ['autocore/emergency/state', true, 'admin', `${DEVICES} ${USERS}`],
   ['autocore/emergency/stop', false, 'btn oper admin', `${DEVICES} ${USERS}`],
