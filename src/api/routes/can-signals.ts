@@ -47,7 +47,7 @@ const createBody: Schema = {
 }
 type Body = Partial<Omit<CanSignalFields, 'deviceId'>> & { deviceUuid?: string | null }
 
-const signalSchema = record({
+const signalFields = {
   id: { type: 'integer' },
   name: { type: 'string' },
   canId: { type: 'integer' },
@@ -63,42 +63,16 @@ const signalSchema = record({
   telemetryKey: { type: ['string', 'null'] },
   deviceUuid: { type: ['string', 'null'] },
   enabled: { type: 'boolean' }
-})
+}
+const signalSchema = record(signalFields)
 
+/** The answer's fields in the schema's order: the signal's own, but the device as its uuid. */
 function signalJson (s: CanSignal): Record<string, unknown> {
-  const {
-    id,
-    name,
-    canId,
-    startBit,
-    length,
-    byteOrder,
-    isSigned,
-    scale,
-    offset,
-    unit,
-    min,
-    max,
-    telemetryKey,
-    enabled
-  } = s
-  return {
-    id,
-    name,
-    canId,
-    startBit,
-    length,
-    byteOrder,
-    isSigned,
-    scale,
-    offset,
-    unit,
-    min,
-    max,
-    telemetryKey,
-    deviceUuid: s.device?.uuid ?? null,
-    enabled
+  const json: Record<string, unknown> = {}
+  for (const key of Object.keys(signalFields) as Array<keyof typeof signalFields>) {
+    json[key] = key === 'deviceUuid' ? s.device?.uuid ?? null : s[key]
   }
+  return json
 }
 
 async function found (deps: ApiDeps, id: number): Promise<CanSignal> {
