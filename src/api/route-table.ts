@@ -113,3 +113,25 @@ export function byPrecedence (a: RouteSpec, b: RouteSpec): number {
   }
   return 0
 }
+
+/**
+ * An admin's change through the API, in the event log: `type` is `<resource>_<action>` (e.g. `device_deleted`), the
+ * action is its part after the resource, the target the thing changed, the user the one who asked.
+ */
+export async function auditChange (
+  deps: ApiDeps,
+  req: ApiRequest<unknown, unknown, unknown>,
+  type: string,
+  target: string,
+  payload?: Record<string, unknown>
+): Promise<void> {
+  await deps.events.log({
+    level: 'info',
+    type,
+    source: 'api',
+    action: type.replace(/^[a-z]+_/, ''),
+    target,
+    username: req.user.username,
+    payload
+  })
+}

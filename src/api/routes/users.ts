@@ -12,11 +12,11 @@ import {
   type UserChange
 } from '../../services/accounts.js'
 import {
+  auditChange,
   pageQuery,
   pageOf,
   paginate,
   route,
-  type ApiRequest,
   type Page,
   type RouteSpec,
   type Schema
@@ -59,24 +59,6 @@ const params: Schema = {
 const role = { type: 'string', enum: USER_ROLES }
 const password = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 }
 const common = { tag: 'users', role: 'admin', params, errors: ['GW_ERR_USER_NOT_FOUND'] } as const
-
-async function audit (
-  req: ApiRequest<unknown, unknown, unknown>,
-  app: Services,
-  type: string,
-  username: string,
-  payload?: Record<string, unknown>
-): Promise<void> {
-  await app.events.log({
-    level: 'info',
-    type,
-    source: 'api',
-    action: type.replace(/^user_/, ''),
-    target: username,
-    username: req.user.username,
-    payload
-  })
-}
 
 /** Closes the user's live MQTT connections (its panels reconnect and are checked with what the user is now). */
 function closeUserSessions (app: Services, username: string): void {
@@ -134,7 +116,7 @@ export const usersRoutes: RouteSpec[] = [
     errors: ['GW_ERR_USER_EXISTS'],
     handler: async (req, app) => {
       const u = await createUser(app.repos.users, req.body, () => app.clock.now())
-      await audit(req, app, 'user_created', u.username, { role: u.role })
+      await auditChange(app, req, 'user_created', u.username, { role: u.role })
       return userView(u)
     }
   }),
@@ -161,7 +143,7 @@ export const usersRoutes: RouteSpec[] = [
       // revokes the tokens they connected with) takes effect at once.
       if (!u.enabled || u.role !== before?.role || req.body.password !== undefined) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
-      await audit(req, app, 'user_updated', u.username, {
+      await auditChange(app, req, 'user_updated', u.username, {
         fields: Object.keys(req.body),
         role: u.role,
         enabled: u.enabled
@@ -182,7 +164,7 @@ export const usersRoutes: RouteSpec[] = [
     handler: async (req, app) => {
       await deleteUser(app.repos.users, req.params.username)
       closeUserSessions(app, req.params.username)
-      await audit(req, app, 'user_deleted', req.params.username)
+      await auditChange(app, req, 'user_deleted', req.params.username)
     }
   })
 ]
