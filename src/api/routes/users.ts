@@ -8,7 +8,7 @@ import {
   changeUser,
   createUser,
   deleteUser,
-  userNotFound,
+  storedUser,
   type UserChange
 } from '../../services/accounts.js'
 import {
@@ -88,11 +88,7 @@ export const usersRoutes: RouteSpec[] = [
     path: '/users/:username',
     summary: 'One user',
     response: userSchema,
-    handler: async (req, app) => {
-      const u = await app.repos.users.byUsername(req.params.username)
-      if (u === undefined) throw userNotFound(req.params.username)
-      return userView(u)
-    }
+    handler: async (req, app) => userView(await storedUser(app.repos.users, req.params.username))
   }),
   route<unknown, unknown, { username: string, password: string, role: UserRole }>({
     id: 'users.create',
