@@ -2,6 +2,7 @@ import type Koa from 'koa'
 import type { ErrorCode } from '../errors.js'
 import type { Services } from '../services/index.js'
 import type { ApiRole } from './middleware/api-access.js'
+import { idParams } from './schemas.js'
 
 /**
  * A JSON Schema (the subset both ajv and OpenAPI 3.1 read: draft 2020-12 keywords, `type: [.., 'null']` for nullables).
@@ -61,6 +62,29 @@ export function route<P = Record<string, never>, Q = Record<string, never>, B = 
 ): RouteSpec {
   return spec
 }
+
+/**
+ * The `GET <resource>/:id` route: viewers read one row by its id. `load` finds it (or throws its 404), `view` is the
+ * answer.
+ */
+export function getById<T> (
+  spec: Pick<RouteSpec, 'id' | 'path' | 'tag' | 'summary' | 'response' | 'errors'> & {
+    load: (deps: ApiDeps, id: number) => Promise<T>
+    view: (row: T) => unknown
+  }
+): RouteSpec {
+  const { load, view, ...rest } = spec
+  return route<{ id: number }>({
+    ...rest,
+    method: 'GET',
+    role: 'viewer',
+    params: idParams('id'),
+    handler: async (req, deps) => view(await load(deps, req.params.id))
+  })
+}
+
+/** What every create route is: an admin's POST, answered 201 with what it made. */
+export const creates = { method: 'POST', role: 'admin', status: 201 } as const
 
 /** `limit`/`offset` for list routes, merged into their query schema. */
 export const pageQuery = {

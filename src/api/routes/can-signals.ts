@@ -2,7 +2,10 @@ import type { CanSignal } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { CanSignalFields } from '../../persistence/repositories/can-signals.js'
 import { fitsInFrame } from '../../services/can-decoder.js'
-import { pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import {
+  creates,
+  getById, pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema
+} from '../route-table.js'
 import { fieldError, idParams, nullable, patchOf, record } from '../schemas.js'
 
 const CAN_ID_MAX = 0x1FFFFFFF
@@ -128,27 +131,23 @@ export const canSignalsRoutes: RouteSpec[] = [
       return { items: rows.map(signalJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
-  route<{ id: number }>({
+  getById({
     ...tag,
     id: 'can-signals.get',
-    method: 'GET',
     path: '/can-signals/:id',
-    role: 'viewer',
     summary: 'One CAN signal',
-    params: idParams('id'),
     response: signalSchema,
     errors: ['GW_ERR_CAN_SIGNAL_NOT_FOUND'],
-    handler: async (req, deps) => signalJson(await found(deps, req.params.id))
+    load: found,
+    view: signalJson
   }),
   route<unknown, unknown, Body>({
     ...tag,
+    ...creates,
     id: 'can-signals.create',
-    method: 'POST',
     path: '/can-signals',
-    role: 'admin',
     summary: 'Add a CAN signal',
     body: createBody,
-    status: 201,
     response: signalSchema,
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_CAN_SIGNAL_EXISTS'],
     handler: async (req, deps) => {

@@ -3,7 +3,7 @@ import type { Services } from '../../services/index.js'
 import { closeSessions } from '../../broker/sessions.js'
 import { DEVICE_ID, familyTopic } from '../../protocol/index.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
-import { auditChange, pageQuery, pageOf, route, type Page, type RouteSpec } from '../route-table.js'
+import { creates, auditChange, pageQuery, pageOf, route, type Page, type RouteSpec } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'
 import {
   capabilities, common, deviceSchema, deviceView, isoTime, nameProp, typeProp, withSecret
@@ -106,13 +106,11 @@ export const devicesRoutes: RouteSpec[] = [
     handler: async (req, app) => deviceView(await found(app, req.params.uuid))
   }),
   route<unknown, unknown, { name: string, type: string, uuid?: string, capabilities?: string[] }>({
+    ...creates,
     id: 'devices.create',
-    method: 'POST',
     path: '/devices',
-    role: 'admin',
     tag: 'devices',
     summary: 'Provision a device (as `device add`): the answer holds its MQTT secret, shown only this once',
-    status: 201,
     body: {
       type: 'object',
       additionalProperties: false,

@@ -12,6 +12,7 @@ import {
   type UserChange
 } from '../../services/accounts.js'
 import {
+  creates,
   auditChange,
   pageQuery,
   pageOf,
@@ -91,13 +92,11 @@ export const usersRoutes: RouteSpec[] = [
     handler: async (req, app) => userView(await storedUser(app.repos.users, req.params.username))
   }),
   route<unknown, unknown, { username: string, password: string, role: UserRole }>({
+    ...creates,
     id: 'users.create',
-    method: 'POST',
     path: '/users',
-    role: 'admin',
     tag: 'users',
     summary: 'Create an enabled user (as `user add`)',
-    status: 201,
     body: {
       type: 'object',
       additionalProperties: false,
