@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto'
-import type { Command } from 'commander'
 import type { Repositories } from '../persistence/repositories/index.js'
 import { approveDevice, provisionDevice, rotateDeviceSecret } from '../services/provisioning.js'
 import { notFound, printTable, withRepos } from './admin-db.js'
-import { configFor, type CliIo } from './io.js'
+import { configFor, type CommandSetup } from './io.js'
 import { createClientCert, type KeyPairPem } from '../tls/certificates.js'
 import { clientCaPem, ensureCa } from '../tls/material.js'
 import type { Config } from '../config/types.js'
@@ -23,12 +22,7 @@ async function issueCertificate (config: Config, repos: Repositories, uuid: stri
 }
 
 /** `autocore-gateway device add|list|disable|enable|approve|rotate-secret|cert|revoke-cert`. */
-export function registerDeviceCommands (
-  program: Command,
-  io: CliIo,
-  configOption: readonly [string, string],
-  setCode: (code: number) => void
-): void {
+export function registerDeviceCommands ({ program, io, configOption, setCode }: CommandSetup): void {
   const device = program.command('device').description('provision and manage devices (opens the database directly)')
 
   device.command('add')

@@ -1,18 +1,12 @@
-import type { Command } from 'commander'
 import { USER_ROLES, type UserRole } from '../auth/principal.js'
 import { MIN_PASSWORD_LENGTH, changeUser, createUser } from '../services/accounts.js'
 import { printTable, withRepos } from './admin-db.js'
-import { CliExit, EXIT, type CliIo } from './io.js'
+import { CliExit, EXIT, type CommandSetup } from './io.js'
 
 type Opts = { config?: string, json?: boolean }
 
 /** `autocore-gateway user add|list|disable|enable`. */
-export function registerUserCommands (
-  program: Command,
-  io: CliIo,
-  configOption: readonly [string, string],
-  setCode: (code: number) => void
-): void {
+export function registerUserCommands ({ program, io, configOption, setCode }: CommandSetup): void {
   const user = program.command('user').description('manage users of the API and panels (opens the database directly)')
 
   user.command('add <name>')
