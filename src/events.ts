@@ -63,3 +63,15 @@ export type EventBus = EventEmitter<EventMap>
 export function createEventBus (): EventBus {
   return new EventEmitter<EventMap>({ captureRejections: true })
 }
+
+/** Listeners by event name, for a service that hears several events. */
+export type Listeners = { [K in keyof EventMap]?: (...args: EventMap[K]) => void }
+
+/** Puts every listener of the table on the bus; returns what takes them all off again. */
+export function listen (bus: EventBus, listeners: Listeners): () => void {
+  const entries = Object.entries(listeners) as Array<[keyof EventMap, (...args: unknown[]) => void]>
+  for (const [name, fn] of entries) bus.on(name, fn)
+  return () => {
+    for (const [name, fn] of entries) bus.off(name, fn)
+  }
+}

@@ -2,6 +2,7 @@ import type Koa from 'koa'
 import type { ErrorCode } from '../errors.js'
 import type { Services } from '../services/index.js'
 import type { ApiRole } from './middleware/api-access.js'
+import { idParams } from './schemas.js'
 
 /**
  * A JSON Schema (the subset both ajv and OpenAPI 3.1 read: draft 2020-12 keywords, `type: [.., 'null']` for nullables).
@@ -62,6 +63,29 @@ export function route<P = Record<string, never>, Q = Record<string, never>, B = 
   return spec
 }
 
+/**
+ * The `GET <resource>/:id` route: viewers read one row by its id. `load` finds it (or throws its 404), `view` is the
+ * answer.
+ */
+export function getById<T> (
+  spec: Pick<RouteSpec, 'id' | 'path' | 'tag' | 'summary' | 'response' | 'errors'> & {
+    load: (deps: ApiDeps, id: number) => Promise<T>
+    view: (row: T) => unknown
+  }
+): RouteSpec {
+  const { load, view, ...rest } = spec
+  return route<{ id: number }>({
+    ...rest,
+    method: 'GET',
+    role: 'viewer',
+    params: idParams('id'),
+    handler: async (req, deps) => view(await load(deps, req.params.id))
+  })
+}
+
+/** What every create route is: an admin's POST, answered 201 with what it made. */
+export const creates = { method: 'POST', role: 'admin', status: 201 } as const
+
 /** `limit`/`offset` for list routes, merged into their query schema. */
 export const pageQuery = {
   limit: { type: 'integer', minimum: 1, maximum: 500, default: 100, description: 'page size' },
@@ -112,4 +136,26 @@ export function byPrecedence (a: RouteSpec, b: RouteSpec): number {
     if (pa !== pb) return pa ? 1 : -1
   }
   return 0
+}
+
+/**
+ * An admin's change through the API, in the event log: `type` is `<resource>_<action>` (e.g. `device_deleted`), the
+ * action is its part after the resource, the target the thing changed, the user the one who asked.
+ */
+export async function auditChange (
+  deps: ApiDeps,
+  req: ApiRequest<unknown, unknown, unknown>,
+  type: string,
+  target: string,
+  payload?: Record<string, unknown>
+): Promise<void> {
+  await deps.events.log({
+    level: 'info',
+    type,
+    source: 'api',
+    action: type.replace(/^[a-z]+_/, ''),
+    target,
+    username: req.user.username,
+    payload
+  })
 }

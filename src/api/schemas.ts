@@ -17,6 +17,11 @@ export function record (properties: Record<string, Schema>): Schema {
   return { type: 'object', required: Object.keys(properties), properties }
 }
 
+/** A record that admits no other property: the shape of an answer that must not leak a column. */
+export function closedRecord (properties: Record<string, Schema>): Schema {
+  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties }
+}
+
 /** A PATCH body: the create body's properties, none required, at least one given. */
 export function patchOf (create: Schema): Schema {
   const { required: _required, ...rest } = create

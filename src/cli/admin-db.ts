@@ -2,7 +2,9 @@ import { GatewayError, isGatewayError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { openDatabase } from '../persistence/database.js'
 import { createRepositories, type Repositories } from '../persistence/repositories/index.js'
-import { EXIT, configFor, type CliIo } from './io.js'
+import type { Command } from 'commander'
+import type { Config } from '../config/types.js'
+import { EXIT, configFor, type CliIo, type CommandSetup } from './io.js'
 
 /**
  * Runs an admin command against the database named by the config (safe while the gateway runs: SQLite WAL).
@@ -11,7 +13,7 @@ import { EXIT, configFor, type CliIo } from './io.js'
 export async function withRepos (
   io: CliIo,
   opts: { config?: string },
-  work: (repos: Repositories) => Promise<void>
+  work: (repos: Repositories, config: Config) => Promise<void>
 ): Promise<number> {
   const config = configFor(io, opts.config)
   const db = await openDatabase(
@@ -19,7 +21,7 @@ export async function withRepos (
     createLogger({ log: { ...config.log, level: 'warn' } }).child({ module: 'cli' })
   )
   try {
-    await work(createRepositories(db))
+    await work(createRepositories(db), config)
     return EXIT.ok
   } catch (err) {
     if (!isGatewayError(err)) throw err
@@ -28,6 +30,27 @@ export async function withRepos (
   } finally {
     await db.close()
   }
+}
+
+/** The options every admin command on the database takes. */
+export type DbOpts = { config?: string, json?: boolean }
+
+/**
+ * Ends an admin subcommand on the database: its `--json` option (`json` says what it prints), `--config`, and the
+ * action, which runs `work` in withRepos with the command's arguments and options and sets the exit code.
+ */
+export function dbAction<A extends string[], O extends DbOpts = DbOpts> (
+  { io, configOption, setCode }: CommandSetup,
+  command: Command,
+  json: string,
+  work: (repos: Repositories, config: Config, opts: O, ...args: A) => Promise<void>
+): void {
+  command.option('--json', json).option(...configOption).action(async (...params: unknown[]) => {
+    // Commander passes the arguments, then the options, then the command.
+    const opts = params[params.length - 2] as O
+    const args = params.slice(0, -2) as A
+    setCode(await withRepos(io, opts, async (repos, config) => await work(repos, config, opts, ...args)))
+  })
 }
 
 /** Prints rows as JSON or as an aligned text table. */

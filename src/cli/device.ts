@@ -1,14 +1,13 @@
 import { X509Certificate } from 'node:crypto'
-import type { Command } from 'commander'
 import type { Repositories } from '../persistence/repositories/index.js'
 import { approveDevice, provisionDevice, rotateDeviceSecret } from '../services/provisioning.js'
-import { notFound, printTable, withRepos } from './admin-db.js'
-import { configFor, type CliIo } from './io.js'
+import { dbAction, notFound, printTable, withRepos, type DbOpts } from './admin-db.js'
+import { configFor, type CommandSetup } from './io.js'
 import { createClientCert, type KeyPairPem } from '../tls/certificates.js'
 import { clientCaPem, ensureCa } from '../tls/material.js'
 import type { Config } from '../config/types.js'
 
-type Opts = { config?: string, json?: boolean }
+type Opts = DbOpts
 
 /**
  * A new client certificate for the device (mutual TLS), recorded as its only one: a certificate issued before it
@@ -23,12 +22,8 @@ async function issueCertificate (config: Config, repos: Repositories, uuid: stri
 }
 
 /** `autocore-gateway device add|list|disable|enable|approve|rotate-secret|cert|revoke-cert`. */
-export function registerDeviceCommands (
-  program: Command,
-  io: CliIo,
-  configOption: readonly [string, string],
-  setCode: (code: number) => void
-): void {
+export function registerDeviceCommands (setup: CommandSetup): void {
+  const { program, io, configOption, setCode } = setup
   const device = program.command('device').description('provision and manage devices (opens the database directly)')
 
   device.command('add')
@@ -89,46 +84,35 @@ export function registerDeviceCommands (
       }))
     })
 
-  device.command('list')
-    .description('list devices')
-    .option('--json', 'print a JSON array')
-    .option(...configOption)
-    .action(async (opts: Opts) => {
-      setCode(await withRepos(io, opts, async repos => {
-        const rows = (await repos.devices.list()).map(d => ({
-          uuid: d.uuid,
-          name: d.name,
-          type: d.type,
-          status: d.status,
-          enabled: d.enabled,
-          capabilities: d.capabilities ?? [],
-          firmware: d.firmware,
-          ipAddress: d.ipAddress,
-          lastSeen: d.lastSeen === null ? null : new Date(d.lastSeen).toISOString()
-        }))
-        printTable(io, opts.json, rows, ['uuid', 'name', 'type', 'status', 'enabled', 'ipAddress', 'lastSeen'])
-      }))
-    })
+  dbAction(setup, device.command('list').description('list devices'), 'print a JSON array', async (repos, _, opts) => {
+    const rows = (await repos.devices.list()).map(d => ({
+      uuid: d.uuid,
+      name: d.name,
+      type: d.type,
+      status: d.status,
+      enabled: d.enabled,
+      capabilities: d.capabilities ?? [],
+      firmware: d.firmware,
+      ipAddress: d.ipAddress,
+      lastSeen: d.lastSeen === null ? null : new Date(d.lastSeen).toISOString()
+    }))
+    printTable(io, opts.json, rows, ['uuid', 'name', 'type', 'status', 'enabled', 'ipAddress', 'lastSeen'])
+  })
 
   const toggle = (
     name: string,
     description: string,
     change: (uuid: string, repos: Repositories) => Promise<void>
   ): void => {
-    device.command(`${name} <uuid>`)
-      .description(description)
-      .option('--json', 'print the result as JSON')
-      .option(...configOption)
-      .action(async (uuid: string, opts: Opts) => {
-        setCode(await withRepos(io, opts, async repos => {
-          await change(uuid, repos)
-          io.out(
-            opts.json === true
-              ? JSON.stringify({ uuid, [name === 'approve' ? 'approved' : 'enabled']: name !== 'disable' })
-              : `${name}d ${uuid}`
-          )
-        }))
-      })
+    const command = device.command(`${name} <uuid>`).description(description)
+    dbAction(setup, command, 'print the result as JSON', async (repos, _, opts, uuid: string) => {
+      await change(uuid, repos)
+      io.out(
+        opts.json === true
+          ? JSON.stringify({ uuid, [name === 'approve' ? 'approved' : 'enabled']: name !== 'disable' })
+          : `${name}d ${uuid}`
+      )
+    })
   }
   const setEnabled = (enabled: boolean) => async (uuid: string, repos: Repositories): Promise<void> => {
     if (!await repos.devices.update(uuid, { enabled }, Date.now())) throw notFound('device', uuid)
@@ -143,42 +127,39 @@ export function registerDeviceCommands (
     }
   )
 
-  device.command('rotate-secret <uuid>')
-    .description('issue a new secret (the old one stops working at once); prints it once')
-    .option('--json', 'print {"uuid","secret"}')
-    .option(...configOption)
-    .action(async (uuid: string, opts: Opts) => {
-      setCode(await withRepos(io, opts, async repos => {
-        const secret = await rotateDeviceSecret(repos.devices, uuid, Date.now)
-        io.out(opts.json === true ? JSON.stringify({ uuid, secret }) : `uuid:   ${uuid}\nsecret: ${secret}`)
-      }))
-    })
+  dbAction(
+    setup,
+    device.command('rotate-secret <uuid>')
+      .description('issue a new secret (the old one stops working at once); prints it once'),
+    'print {"uuid","secret"}',
+    async (repos, _, opts, uuid: string) => {
+      const secret = await rotateDeviceSecret(repos.devices, uuid, Date.now)
+      io.out(opts.json === true ? JSON.stringify({ uuid, secret }) : `uuid:   ${uuid}\nsecret: ${secret}`)
+    }
+  )
 
-  device.command('cert <uuid>')
-    .description('issue the device a new client certificate (mutual TLS); the one before it is refused from now on')
-    .option('--json', 'print {"uuid","cert","key","ca"}')
-    .option(...configOption)
-    .action(async (uuid: string, opts: Opts) => {
-      const config = configFor(io, opts.config)
-      setCode(await withRepos(io, opts, async repos => {
-        const { cert, key } = await issueCertificate(config, repos, uuid)
-        const ca = await clientCaPem(config, Date.now())
-        if (opts.json === true) return io.out(JSON.stringify({ uuid, cert, key, ca }))
-        io.out(`client certificate of ${uuid} (the previous one is refused from now on):\n${cert}`)
-        io.out(`its key (shown only now):\n${key}\nCA certificate to pin:\n${ca}`)
-      }))
-    })
+  dbAction(
+    setup,
+    device.command('cert <uuid>')
+      .description('issue the device a new client certificate (mutual TLS); the one before it is refused from now on'),
+    'print {"uuid","cert","key","ca"}',
+    async (repos, config, opts, uuid: string) => {
+      const { cert, key } = await issueCertificate(config, repos, uuid)
+      const ca = await clientCaPem(config, Date.now())
+      if (opts.json === true) return io.out(JSON.stringify({ uuid, cert, key, ca }))
+      io.out(`client certificate of ${uuid} (the previous one is refused from now on):\n${cert}`)
+      io.out(`its key (shown only now):\n${key}\nCA certificate to pin:\n${ca}`)
+    }
+  )
 
-  device.command('revoke-cert <uuid>')
-    .description('refuse the device\'s client certificate (its secret still works); live sessions it opened end')
-    .option('--json', 'print {"uuid","revoked":true}')
-    .option(...configOption)
-    .action(async (uuid: string, opts: Opts) => {
-      setCode(await withRepos(io, opts, async repos => {
-        if (!await repos.devices.update(uuid, { certSerial: null }, Date.now())) throw notFound('device', uuid)
-        io.out(
-          opts.json === true ? JSON.stringify({ uuid, revoked: true }) : `revoked the client certificate of ${uuid}`
-        )
-      }))
-    })
+  dbAction(
+    setup,
+    device.command('revoke-cert <uuid>')
+      .description('refuse the device\'s client certificate (its secret still works); live sessions it opened end'),
+    'print {"uuid","revoked":true}',
+    async (repos, _, opts, uuid: string) => {
+      if (!await repos.devices.update(uuid, { certSerial: null }, Date.now())) throw notFound('device', uuid)
+      io.out(opts.json === true ? JSON.stringify({ uuid, revoked: true }) : `revoked the client certificate of ${uuid}`)
+    }
+  )
 }

@@ -89,10 +89,10 @@ export async function runCli (argv: string[], io: CliIo, signals: Signals): Prom
     .option('--rate <hz>', 'telemetry messages per second from each sensor board', '1')
     .option('--mqtt-url <url>', 'MQTT URL (default: from the config)')
     .action(async opts => { code = await simulate(io, opts, signals) })
-  registerDeviceCommands(program, io, configOption, c => { code = c })
-  registerUserCommands(program, io, configOption, c => { code = c })
-  registerTlsCommands(program, io, configOption, c => { code = c })
-  registerJournalCommand(program, io, configOption, c => { code = c })
+  const setup = { program, io, configOption, setCode: (c: number) => { code = c } }
+  for (const register of [registerDeviceCommands, registerUserCommands, registerTlsCommands, registerJournalCommand]) {
+    register(setup)
+  }
   registerInstallCommands(program, io, c => { code = c })
 
   // No command (or only options) means start; an unknown word stays an unknown command.

@@ -1,3 +1,4 @@
+import type { Command } from 'commander'
 import { loadConfig, type Config } from '../config/loader.js'
 import { GatewayError } from '../errors.js'
 
@@ -8,6 +9,16 @@ export interface CliIo {
   err: (line: string) => void
   /** All of stdin (passwords for `user add`); main reads the process's. */
   readStdin?: () => Promise<string>
+}
+
+/** What a command group (`device`, `user`, ...) registers with. */
+export interface CommandSetup {
+  program: Command
+  io: CliIo
+  /** The `--config <file>` option every command that reads the config takes. */
+  configOption: readonly [string, string]
+  /** Where the command's exit code goes. */
+  setCode: (code: number) => void
 }
 
 /** Exit codes shared by every command. */

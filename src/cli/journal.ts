@@ -1,7 +1,6 @@
-import type { Command } from 'commander'
 import { journalView } from '../services/journal.js'
 import { printTable, withRepos } from './admin-db.js'
-import { EXIT, type CliIo } from './io.js'
+import { EXIT, type CommandSetup } from './io.js'
 
 interface JournalOptions {
   config?: string
@@ -20,12 +19,7 @@ function timeOf (value: string): number | undefined {
 }
 
 /** `autocore-gateway journal --since … [--until …] [--json]`: the control journal, read from the database directly. */
-export function registerJournalCommand (
-  program: Command,
-  io: CliIo,
-  configOption: readonly [string, string],
-  setCode: (code: number) => void
-): void {
+export function registerJournalCommand ({ program, io, configOption, setCode }: CommandSetup): void {
   program.command('journal')
     .description('the black-box journal of control actions: who asked for what, through what, when, and the outcome ' +
       '(opens the database directly)')

@@ -1,15 +1,9 @@
 import { writeFileSync } from 'node:fs'
-import type { Command } from 'commander'
 import { clientCaPem } from '../tls/material.js'
-import { configFor, EXIT, type CliIo } from './io.js'
+import { configFor, EXIT, type CommandSetup } from './io.js'
 
 /** `autocore-gateway tls export-ca`: the CA certificate clients pin (made now if the gateway never started). */
-export function registerTlsCommands (
-  program: Command,
-  io: CliIo,
-  configOption: readonly [string, string],
-  setCode: (code: number) => void
-): void {
+export function registerTlsCommands ({ program, io, configOption, setCode }: CommandSetup): void {
   const tls = program.command('tls').description('TLS: the gateway CA and certificates')
   tls.command('export-ca')
     .description('print the CA certificate (PEM) that devices, mqtt clients, browsers and `health` verify the ' +

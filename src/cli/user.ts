@@ -1,18 +1,13 @@
-import type { Command } from 'commander'
 import { USER_ROLES, type UserRole } from '../auth/principal.js'
 import { MIN_PASSWORD_LENGTH, changeUser, createUser } from '../services/accounts.js'
-import { printTable, withRepos } from './admin-db.js'
-import { CliExit, EXIT, type CliIo } from './io.js'
+import { dbAction, printTable, withRepos, type DbOpts } from './admin-db.js'
+import { CliExit, EXIT, type CommandSetup } from './io.js'
 
-type Opts = { config?: string, json?: boolean }
+type Opts = DbOpts
 
 /** `autocore-gateway user add|list|disable|enable`. */
-export function registerUserCommands (
-  program: Command,
-  io: CliIo,
-  configOption: readonly [string, string],
-  setCode: (code: number) => void
-): void {
+export function registerUserCommands (setup: CommandSetup): void {
+  const { program, io, configOption, setCode } = setup
   const user = program.command('user').description('manage users of the API and panels (opens the database directly)')
 
   user.command('add <name>')
@@ -39,35 +34,25 @@ export function registerUserCommands (
       }))
     })
 
-  user.command('list')
-    .description('list users')
-    .option('--json', 'print a JSON array')
-    .option(...configOption)
-    .action(async (opts: Opts) => {
-      setCode(await withRepos(io, opts, async repos => {
-        const rows = (await repos.users.list()).map(u => ({
-          username: u.username,
-          role: u.role,
-          enabled: u.enabled,
-          lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString()
-        }))
-        printTable(io, opts.json, rows, ['username', 'role', 'enabled', 'lastLoginAt'])
-      }))
-    })
+  dbAction(setup, user.command('list').description('list users'), 'print a JSON array', async (repos, _, opts) => {
+    const rows = (await repos.users.list()).map(u => ({
+      username: u.username,
+      role: u.role,
+      enabled: u.enabled,
+      lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString()
+    }))
+    printTable(io, opts.json, rows, ['username', 'role', 'enabled', 'lastLoginAt'])
+  })
 
   for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
-    user.command(`${name} <name>`)
+    const command = user.command(`${name} <name>`)
       .description(enabled
         ? 'allow the user again'
         : 'refuse the user: login and MQTT (tokens already issued stop ' +
         'working at the next CONNECT); never the last enabled admin')
-      .option('--json', 'print the result as JSON')
-      .option(...configOption)
-      .action(async (username: string, opts: Opts) => {
-        setCode(await withRepos(io, opts, async repos => {
-          await changeUser(repos.users, username, { enabled }, Date.now)
-          io.out(opts.json === true ? JSON.stringify({ username, enabled }) : `${name}d ${username}`)
-        }))
-      })
+    dbAction(setup, command, 'print the result as JSON', async (repos, _, opts, username: string) => {
+      await changeUser(repos.users, username, { enabled }, Date.now)
+      io.out(opts.json === true ? JSON.stringify({ username, enabled }) : `${name}d ${username}`)
+    })
   }
 }

@@ -1,7 +1,8 @@
 /** The shapes the panel reads: the REST answers of /api/v1 and what it keeps in its store. */
+import type { EventMessage } from '../protocol/payloads.js'
 
 export type Role = 'viewer' | 'operator' | 'admin'
-export type Level = 'info' | 'warning' | 'error' | 'critical'
+export type Level = EventMessage['level']
 export const LEVELS: readonly Level[] = ['info', 'warning', 'error', 'critical']
 
 export interface Session {
@@ -55,17 +56,7 @@ export interface MacroItem {
   actions: unknown[]
 }
 
-export interface EventItem {
-  id: number
-  ts: string
-  level: Level
-  type: string
-  source: string
-  action: string | null
-  target: string | null
-  username: string | null
-  payload: Record<string, unknown> | null
-}
+export type EventItem = EventMessage
 
 export interface EmergencyState { active: boolean, reason: string | null, source: string | null, since: string | null }
 

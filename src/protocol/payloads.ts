@@ -132,6 +132,22 @@ export type ConfigUpdatePayload =
   | { scope: 'theme', name: string, version: number }
   | { scope: 'screen', id: number }
 
+/**
+ * An event as the gateway publishes it on `autocore/events/{type}` (services/events.ts), as `GET /api/v1/events`
+ * lists it and as the panel reads it.
+ */
+export interface EventMessage {
+  id: number
+  ts: string
+  level: 'info' | 'warning' | 'error' | 'critical'
+  type: string
+  source: string
+  action: string | null
+  target: string | null
+  username: string | null
+  payload: Record<string, unknown> | null
+}
+
 /** Every family's payload type (families without a fixed shape: a JSON object). */
 export interface Payloads {
   deviceAnnounce: AnnouncePayload

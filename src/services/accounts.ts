@@ -94,3 +94,14 @@ function lastAdmin (username: string): GatewayError {
     `${username} is the last enabled admin: make another user an admin first`
   )
 }
+
+/** The stored user of this name, or the error `missing` makes (by default GW_ERR_USER_NOT_FOUND). */
+export async function storedUser (
+  users: UsersRepository,
+  username: string,
+  missing: (username: string) => GatewayError = userNotFound
+): Promise<User> {
+  const u = await users.byUsername(username)
+  if (u === undefined) throw missing(username)
+  return u
+}

@@ -1,7 +1,7 @@
 import type { Service } from '../context.js'
 import type { Services } from './index.js'
-import type { Timer } from '../clock.js'
 import type { Logger } from '../log.js'
+import { BackgroundJob } from './background-job.js'
 import {
   backupDir,
   backupName,
@@ -25,9 +25,7 @@ export const RETRY_MS = 600_000
  */
 export class BackupService implements Service {
   readonly name = 'backups'
-  private timer?: Timer
-  private running?: Promise<void>
-  private stopped = false
+  private readonly job = new BackgroundJob<number>()
   private readonly log: Logger
 
   constructor (private readonly ctx: Services) {
@@ -48,10 +46,9 @@ export class BackupService implements Service {
     const newest = listBackups(backupDir(this.ctx.config), this.file as string)[0]
     const now = this.ctx.clock.now()
     const due = Math.max(now + notBefore, newest === undefined ? now : newest.at + this.ctx.config.backup.intervalMs)
-    this.timer = this.ctx.clock.setTimeout(() => {
-      this.running = this.backupNow().then(() => 0, () => RETRY_MS).then(notBeforeNext => {
-        this.running = undefined
-        if (!this.stopped) this.schedule(notBeforeNext)
+    this.job.timer = this.ctx.clock.setTimeout(() => {
+      void this.job.join(async () => await this.backupNow().then(() => 0, () => RETRY_MS)).then(notBeforeNext => {
+        if (!this.job.stopped) this.schedule(notBeforeNext)
       })
     }, due - now)
   }
@@ -87,9 +84,7 @@ export class BackupService implements Service {
   }
 
   async stop (): Promise<void> {
-    this.stopped = true
-    this.timer?.cancel()
     // A backup in progress finishes before the database closes (it stops after this service).
-    await this.running
+    await this.job.stop()
   }
 }

@@ -7,12 +7,8 @@ import { mayReset, mayStop, senderActor, sourceOf, usernameOf, type Actor } from
 import { topicOf, type EmergencyStatePayload } from '../protocol/index.js'
 import type { Logger } from '../log.js'
 import type { EventMap } from '../events.js'
-import type { ControlJournal } from './journal.js'
-import type { SystemStatusRepository } from '../persistence/repositories/system-status.js'
 import type { CommandOutcome } from './commands.js'
 import { inactiveRecord, type EmergencyLatch, type EmergencyRecord } from './emergency-latch.js'
-import type { MacroService } from './macros.js'
-import type { RelayService } from './relays.js'
 
 const KEY = 'emergency'
 
@@ -27,10 +23,6 @@ const KEY = 'emergency'
  */
 export class EmergencyService implements Service {
   readonly name = 'emergency'
-  private readonly repo: SystemStatusRepository
-  private readonly relays: RelayService
-  private readonly macros: MacroService
-  private readonly journal: ControlJournal
   private readonly log: Logger
   private running = false
   private saving: Promise<void> = Promise.resolve()
@@ -48,10 +40,6 @@ export class EmergencyService implements Service {
     private readonly ctx: Services,
     private readonly latch: EmergencyLatch
   ) {
-    this.repo = ctx.repos.systemStatus
-    this.relays = ctx.relays
-    this.macros = ctx.macros
-    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'emergency' })
   }
 
@@ -60,7 +48,7 @@ export class EmergencyService implements Service {
   }
 
   async start (): Promise<void> {
-    const stored = await this.repo.get<EmergencyRecord>(KEY)
+    const stored = await this.ctx.repos.systemStatus.get<EmergencyRecord>(KEY)
     if (stored !== undefined) this.latch.record = { ...inactiveRecord(), ...stored }
     if (this.latch.active) {
       this.log.warn({ reason: this.latch.record.reason, since: this.latch.record.since }, 'emergency stop still active')
@@ -94,11 +82,11 @@ export class EmergencyService implements Service {
     const what = { action: 'emergency.stop', target: 'gateway', params: { reason: req.reason ?? null } }
     if (!mayStop(req.actor)) {
       const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'not allowed to trigger the emergency stop')
-      await this.journal.refused(req.actor, what, err)
+      await this.ctx.journal.refused(req.actor, what, err)
       throw err
     }
     if (this.latch.active) {
-      await this.journal.accepted(req.actor, { ...what, params: { ...what.params, already_active: true } })
+      await this.ctx.journal.accepted(req.actor, { ...what, params: { ...what.params, already_active: true } })
       return this.latch.record
     }
     const record: EmergencyRecord = {
@@ -112,18 +100,18 @@ export class EmergencyService implements Service {
     this.latch.record = record
     this.ctx.bus.emit('emergency.changed', { active: true })
     // The lockout already holds; the journal row is committed before the first off-command goes out.
-    await this.journal.accepted(req.actor, what)
+    await this.ctx.journal.accepted(req.actor, what)
     const t0 = performance.now()
-    const listed = this.relays.allChannels()
+    const listed = this.ctx.relays.allChannels()
     const channels = listed instanceof Promise ? await listed : listed
     for (const ch of channels) record.roll_call[ch.deviceUuid] = 'pending'
-    const early = this.repo.setEarly(KEY, record, this.ctx.clock.now())
+    const early = this.ctx.repos.systemStatus.setEarly(KEY, record, this.ctx.clock.now())
     if (early === 'not synchronous') await this.save()
     const persistedMs = performance.now() - t0
     const { reason, source, since } = record
     const broadcast = this.ctx.broker.publish(topicOf('emergencyStop'), { reason, source, since }, { qos: 1 })
     let publishedMs = 0
-    const offs = this.relays.allOff(channels, 'emergency', {
+    const offs = this.ctx.relays.allOff(channels, 'emergency', {
       onPublished: () => {
         publishedMs = performance.now() - t0
       }
@@ -135,7 +123,7 @@ export class EmergencyService implements Service {
     for (const [uuid, sent] of boards) {
       void Promise.all(sent.map(s => s.outcome)).then(outcomes => this.answered(record, uuid, outcomes))
     }
-    await this.macros.cancelAll('emergency stop')
+    await this.ctx.macros.cancelAll('emergency stop')
     await published
     // The command rows' commit synced the WAL, the early write with it; without rows (or without the early write)
     // the record gets its own full commit.
@@ -156,10 +144,10 @@ export class EmergencyService implements Service {
     const what = { action: 'emergency.reset', target: 'gateway' }
     if (!mayReset(req.actor)) {
       const err = new GatewayError('GW_ERR_EMERGENCY_FORBIDDEN', 'only an admin may reset the emergency stop')
-      await this.journal.refused(req.actor, what, err)
+      await this.ctx.journal.refused(req.actor, what, err)
       throw err
     }
-    await this.journal.accepted(req.actor, { ...what, params: { was_active: this.latch.active } })
+    await this.ctx.journal.accepted(req.actor, { ...what, params: { was_active: this.latch.active } })
     if (!this.latch.active) return this.latch.record
     const username = usernameOf(req.actor) ?? null
     const at = new Date(this.ctx.clock.now()).toISOString()
@@ -188,12 +176,12 @@ export class EmergencyService implements Service {
    * entry follows their answers. The retained `emergency/state` tells it too, on its subscription.
    */
   private async tellBoard (uuid: string): Promise<void> {
-    const listed = this.relays.allChannels()
+    const listed = this.ctx.relays.allChannels()
     const channels = (listed instanceof Promise ? await listed : listed).filter(ch => ch.deviceUuid === uuid)
     if (channels.length === 0) return
     const record = this.latch.record
     record.roll_call[uuid] = 'pending'
-    const boards = await this.relays.allOff(channels, 'emergency')
+    const boards = await this.ctx.relays.allOff(channels, 'emergency')
     for (const [board, sent] of boards) {
       void Promise.all(sent.map(x => x.outcome)).then(outcomes => this.answered(record, board, outcomes))
     }
@@ -234,7 +222,7 @@ export class EmergencyService implements Service {
     this.dirty = true
     this.saving = this.saving.then(async () => {
       this.dirty = false
-      await this.repo.set(KEY, this.latch.record, this.ctx.clock.now())
+      await this.ctx.repos.systemStatus.set(KEY, this.latch.record, this.ctx.clock.now())
     }).catch(err => this.log.error({ err }, 'emergency state not stored'))
     return await this.saving
   }
@@ -253,7 +241,7 @@ export class EmergencyService implements Service {
       const action = stop
         ? { action: 'emergency.stop', target: 'gateway', params: { reason: reasonOf(packet.payload) ?? null } }
         : { action: 'emergency.reset', target: 'gateway' }
-      void this.journal.refused(actor, action, err)
+      void this.ctx.journal.refused(actor, action, err)
       return { deny: err.message }
     }
     const done = stop ? this.trigger({ reason: reasonOf(packet.payload), actor }) : this.reset({ actor })

@@ -2,8 +2,9 @@ import type { EventLevel, EventLog } from '../../entities/event-log.js'
 import type { Broker } from '../broker/broker.js'
 import type { Clock } from '../clock.js'
 import type { EventBus } from '../events.js'
-import { familyTopic } from '../protocol/index.js'
+import { familyTopic, type EventMessage } from '../protocol/index.js'
 import type { Logger } from '../log.js'
+import { eventColumns, type NewEvent } from '../persistence/repositories/events.js'
 import type { Repositories } from '../persistence/repositories/index.js'
 import { filterMatches } from './webhook-policy.js'
 import { deliveryBody } from './webhook-wire.js'
@@ -20,18 +21,7 @@ export interface EventInput {
   payload?: Record<string, unknown>
 }
 
-/** An event as published on `autocore/events/{type}`. */
-export interface EventMessage {
-  id: number
-  ts: string
-  level: EventLevel
-  type: string
-  source: string
-  action: string | null
-  target: string | null
-  username: string | null
-  payload: Record<string, unknown> | null
-}
+export type { EventMessage }
 
 /** An event_logs row as published (and as `GET /api/v1/events` lists it). */
 export function eventMessage (row: EventLog): EventMessage {
@@ -80,31 +70,14 @@ export class EventsService {
     let recorded: RecordedEvent
     try {
       const ts = this.deps.clock.now()
-      const messageOf = (id: number): EventMessage => ({
-        id,
-        ts: new Date(ts).toISOString(),
-        level: e.level,
-        type: e.type,
-        source: e.source,
-        action: e.action ?? null,
-        target: e.target ?? null,
-        username: e.username ?? null,
-        payload: e.payload ?? null
-      })
+      const { type: eventType, ...rest } = e
+      const event: NewEvent = { ts, eventType, ...rest }
+      const messageOf = (id: number): EventMessage => eventMessage({ id, ...eventColumns(event) })
       const { eventId, deliveryIds } = await this.deps.repos.events.track(
         ts,
         async () =>
           await this.deps.repos.outbox.insertEvent(
-            {
-              ts,
-              level: e.level,
-              eventType: e.type,
-              source: e.source,
-              action: e.action,
-              target: e.target,
-              username: e.username,
-              payload: e.payload
-            },
+            event,
             {
               match: hook => filterMatches(hook, e),
               body: (eventId, deliveryId) => deliveryBody(deliveryId, messageOf(eventId)),

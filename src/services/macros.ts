@@ -5,13 +5,9 @@ import type { Services } from './index.js'
 import { GatewayError } from '../errors.js'
 import type { Actor } from '../auth/actor.js'
 import type { Logger } from '../log.js'
-import type { MacrosRepository } from '../persistence/repositories/macros.js'
-import type { CommandService } from './commands.js'
 import type { EmergencyLatch } from './emergency-latch.js'
-import type { ControlJournal } from './journal.js'
 import { assertMacroAction } from './macro-schema.js'
 import { conditionHolds, performStep, type StepDeps } from './macro-steps.js'
-import type { RelayService } from './relays.js'
 
 /** With `actor`, the run (or its refusal) is journaled before its first step. */
 export interface MacroRunRequest { macroId: number, user?: string, source: CommandSource, actor?: Actor }
@@ -36,10 +32,6 @@ interface Run {
  */
 export class MacroService implements Service {
   readonly name = 'macros'
-  private readonly repo: MacrosRepository
-  private readonly relays: RelayService
-  private readonly commands: CommandService
-  private readonly journal: ControlJournal
   private readonly log: Logger
   private readonly runs = new Map<number, Run>()
   private stopping = false
@@ -48,17 +40,13 @@ export class MacroService implements Service {
     private readonly ctx: Services,
     private readonly emergency: EmergencyLatch
   ) {
-    this.repo = ctx.repos.macros
-    this.relays = ctx.relays
-    this.commands = ctx.commands
-    this.journal = ctx.journal
     this.log = ctx.log.child({ module: 'macros' })
   }
 
   async start (): Promise<void> {
     // A run's steps lived in memory: what it had done stays done (a relay it turned on is reconciled like any
     // other), what it had not done is never done. Each run is recorded as interrupted, with its step.
-    const abandoned = await this.repo.abandonRunning(this.ctx.clock.now())
+    const abandoned = await this.ctx.repos.macros.abandonRunning(this.ctx.clock.now())
     if (abandoned.length > 0) this.log.warn({ abandoned: abandoned.length }, 'macro runs interrupted by a restart')
     for (const run of abandoned) {
       await this.ctx.events.log({
@@ -95,7 +83,7 @@ export class MacroService implements Service {
     try {
       return await this.runNow(req, what)
     } catch (err) {
-      if (req.actor !== undefined) await this.journal.refused(req.actor, what, err)
+      if (req.actor !== undefined) await this.ctx.journal.refused(req.actor, what, err)
       throw err
     }
   }
@@ -111,17 +99,19 @@ export class MacroService implements Service {
     // Reserved before the first await, so two simultaneous requests cannot both start.
     this.runs.set(req.macroId, run)
     try {
-      const found = await this.repo.macro(req.macroId)
+      const found = await this.ctx.repos.macros.macro(req.macroId)
       if (found === undefined) throw new GatewayError('GW_ERR_MACRO_NOT_FOUND', `no macro ${req.macroId}`)
       if (!found.macro.enabled) throw new GatewayError('GW_ERR_MACRO_DISABLED', `macro ${req.macroId} is disabled`)
-      run.runId = await this.repo.startRun({
+      run.runId = await this.ctx.repos.macros.startRun({
         macroId: req.macroId,
         startedAt: this.ctx.clock.now(),
         username: req.user ?? null,
         source: req.source
       })
       // Before the first step: every command the run sends follows its journal row.
-      if (req.actor !== undefined) await this.journal.accepted(req.actor, { ...what, params: { run_id: run.runId } })
+      if (req.actor !== undefined) {
+        await this.ctx.journal.accepted(req.actor, { ...what, params: { run_id: run.runId } })
+      }
       await this.progress(run, 'started', { name: found.macro.name, steps: found.actions.length }, req.user)
       return { runId: run.runId, done: this.execute(run, found.actions, req.user) }
     } catch (err) {
@@ -143,7 +133,7 @@ export class MacroService implements Service {
   async cancelAndWait (macroId: number, reason = 'cancelled', actor?: Actor): Promise<number | undefined> {
     const run = this.runs.get(macroId)
     if (actor !== undefined) {
-      await this.journal.accepted(actor, {
+      await this.ctx.journal.accepted(actor, {
         action: 'macro.cancel',
         target: `macro:${macroId}`,
         params: { running: run !== undefined, ...(run?.runId === undefined ? {} : { run_id: run.runId }) }
@@ -162,9 +152,9 @@ export class MacroService implements Service {
   private async execute (run: Run, actions: MacroAction[], username?: string): Promise<MacroRunStatus> {
     const deps: StepDeps = {
       ctx: this.ctx,
-      relays: this.relays,
-      commands: this.commands,
-      repo: this.repo,
+      relays: this.ctx.relays,
+      commands: this.ctx.commands,
+      repo: this.ctx.repos.macros,
       username,
       sleep: ms => this.sleep(run, ms)
     }
@@ -173,7 +163,7 @@ export class MacroService implements Service {
     for (let i = 0; i < actions.length && status === 'completed'; i++) {
       const action = actions[i]
       try {
-        await this.repo.updateRun(run.runId as number, { currentStep: i + 1 })
+        await this.ctx.repos.macros.updateRun(run.runId as number, { currentStep: i + 1 })
         assertMacroAction(action)
         const holds = await Promise.race([conditionHolds(action.condition, deps), run.cancelledSignal])
         if (holds === 'cancelled') break
@@ -193,7 +183,7 @@ export class MacroService implements Service {
       message = run.cancelled
     }
     run.timer?.cancel()
-    await this.repo.updateRun(run.runId as number, { status, message, finishedAt: this.ctx.clock.now() })
+    await this.ctx.repos.macros.updateRun(run.runId as number, { status, message, finishedAt: this.ctx.clock.now() })
     this.runs.delete(run.macroId)
     run.markStopped()
     await this.progress(run, status, message === null ? {} : { message }, username)

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Service } from '../context.js'
 import type { Services } from './index.js'
-import type { EventMap } from '../events.js'
+import { listen, type EventMap } from '../events.js'
 import type { Logger } from '../log.js'
 import { MessageCounts } from './message-counts.js'
 
@@ -202,6 +202,7 @@ export function createMetrics (ctx: Pick<Services, 'broker' | 'telemetry' | 'hoo
 export class MetricsService implements Service {
   readonly name = 'metrics'
   private readonly log: Logger
+  private unlisten = (): void => {}
 
   constructor (
     private readonly ctx: Services,
@@ -245,29 +246,22 @@ export class MetricsService implements Service {
   async start (): Promise<void> {
     // After a restart, presence counts the devices stored as online as online until they time out (no event).
     for (const d of await this.ctx.repos.devices.listByStatus('online')) this.metrics.online.add(d.uuid)
-    const { bus } = this.ctx
-    bus.on('mqtt.auth_failed', this.onAuthFailed)
-    bus.on('http.login_failed', this.onLoginFailed)
-    bus.on('mqtt.acl_denied', this.onAclDenied)
-    bus.on('mqtt.payload_invalid', this.onPayloadInvalid)
-    bus.on('device.online', this.onOnline)
-    bus.on('device.offline', this.onOffline)
-    bus.on('emergency.changed', this.onEmergency)
-    bus.on('command.finished', this.onCommand)
+    this.unlisten = listen(this.ctx.bus, {
+      'mqtt.auth_failed': this.onAuthFailed,
+      'http.login_failed': this.onLoginFailed,
+      'mqtt.acl_denied': this.onAclDenied,
+      'mqtt.payload_invalid': this.onPayloadInvalid,
+      'device.online': this.onOnline,
+      'device.offline': this.onOffline,
+      'emergency.changed': this.onEmergency,
+      'command.finished': this.onCommand
+    })
     this.ctx.broker.aedes.on('publish', this.metrics.messages.published)
     this.log.debug({ metrics: this.metrics.registry.getMetricsAsArray().length }, 'metrics registered')
   }
 
   async stop (): Promise<void> {
-    const { bus } = this.ctx
-    bus.off('mqtt.auth_failed', this.onAuthFailed)
-    bus.off('http.login_failed', this.onLoginFailed)
-    bus.off('mqtt.acl_denied', this.onAclDenied)
-    bus.off('mqtt.payload_invalid', this.onPayloadInvalid)
-    bus.off('device.online', this.onOnline)
-    bus.off('device.offline', this.onOffline)
-    bus.off('emergency.changed', this.onEmergency)
-    bus.off('command.finished', this.onCommand)
+    this.unlisten()
     this.ctx.broker.aedes.off('publish', this.metrics.messages.published)
   }
 }

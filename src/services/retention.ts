@@ -1,7 +1,7 @@
-import type { Timer } from '../clock.js'
 import type { Service } from '../context.js'
 import type { Services } from './index.js'
 import type { Logger } from '../log.js'
+import { BackgroundJob } from './background-job.js'
 import { MINUTE_MS, type TelemetryRetentionRepository } from '../persistence/repositories/telemetry-retention.js'
 import { CHUNK_WINDOW_MS, type TelemetryChunkRepository } from '../persistence/repositories/telemetry-chunks.js'
 import type { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
@@ -35,9 +35,7 @@ export interface RetentionReport {
  */
 export class RetentionService implements Service {
   readonly name = 'retention'
-  private timer?: Timer
-  private running?: Promise<RetentionReport>
-  private stopped = false
+  private readonly job = new BackgroundJob<RetentionReport>()
   private readonly repo: RetentionRepo
   private readonly chunks: TelemetryChunkRepository
   private readonly aggregateChunks: TelemetryAggregateChunkRepository
@@ -51,25 +49,22 @@ export class RetentionService implements Service {
   }
 
   async start (): Promise<void> {
-    this.stopped = false
-    this.timer = this.ctx.clock.setInterval(() => {
+    this.job.stopped = false
+    this.job.timer = this.ctx.clock.setInterval(() => {
       void this.runOnce()
     }, this.ctx.config.telemetry.retentionIntervalMs)
   }
 
   async stop (): Promise<void> {
-    this.stopped = true
-    this.timer?.cancel()
-    await this.running?.catch(() => undefined)
+    await this.job.stop()
   }
 
   /** One pass; a pass already under way is joined rather than doubled. Failures are logged, never thrown. */
   runOnce (): Promise<RetentionReport> {
-    this.running ??= this.pass().catch(err => {
+    return this.job.join(async () => await this.pass().catch(err => {
       this.log.error({ err }, 'retention failed')
       return { folded: 0, aggregatesDeleted: 0, eventsDeleted: 0, journalDeleted: 0, chunks: 0, ms: 0 }
-    }).finally(() => { this.running = undefined })
-    return this.running
+    }))
   }
 
   private async pass (): Promise<RetentionReport> {
@@ -131,7 +126,7 @@ export class RetentionService implements Service {
 
   private async chunked (report: RetentionReport, step: () => Promise<number>): Promise<number> {
     let total = 0
-    while (!this.stopped) {
+    while (!this.job.stopped) {
       // Each step waits for the single SQLite connection to be free of others' transactions (SqliteStore.write).
       const n = await step()
       report.chunks++

@@ -4,6 +4,9 @@ import { issueToken } from '../../auth/jwt.js'
 import { verifySecret } from '../../auth/passwords.js'
 import type { ApiRole } from '../middleware/api-access.js'
 import { route, type RouteSpec } from '../route-table.js'
+import { storedUser } from '../../services/accounts.js'
+
+const unknownBearer = (): GatewayError => new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
 
 const tokenResponse = {
   type: 'object',
@@ -91,9 +94,7 @@ export const authRoutes: RouteSpec[] = [
     response: tokenResponse,
     handler: async (req, app) => {
       // The stored token version: the middleware has just checked the bearer's is that one.
-      const u = await app.repos.users.byUsername(req.user.username)
-      if (u === undefined) throw new GatewayError('GW_ERR_AUTH_REQUIRED', 'unknown or disabled user')
-      return await tokenFor(app, u)
+      return await tokenFor(app, await storedUser(app.repos.users, req.user.username, unknownBearer))
     }
   }),
   route({

@@ -2,7 +2,10 @@ import type { CanSignal } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { CanSignalFields } from '../../persistence/repositories/can-signals.js'
 import { fitsInFrame } from '../../services/can-decoder.js'
-import { pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import {
+  creates,
+  getById, pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema
+} from '../route-table.js'
 import { fieldError, idParams, nullable, patchOf, record } from '../schemas.js'
 
 const CAN_ID_MAX = 0x1FFFFFFF
@@ -47,7 +50,7 @@ const createBody: Schema = {
 }
 type Body = Partial<Omit<CanSignalFields, 'deviceId'>> & { deviceUuid?: string | null }
 
-const signalSchema = record({
+const signalFields = {
   id: { type: 'integer' },
   name: { type: 'string' },
   canId: { type: 'integer' },
@@ -63,42 +66,16 @@ const signalSchema = record({
   telemetryKey: { type: ['string', 'null'] },
   deviceUuid: { type: ['string', 'null'] },
   enabled: { type: 'boolean' }
-})
+}
+const signalSchema = record(signalFields)
 
+/** The answer's fields in the schema's order: the signal's own, but the device as its uuid. */
 function signalJson (s: CanSignal): Record<string, unknown> {
-  const {
-    id,
-    name,
-    canId,
-    startBit,
-    length,
-    byteOrder,
-    isSigned,
-    scale,
-    offset,
-    unit,
-    min,
-    max,
-    telemetryKey,
-    enabled
-  } = s
-  return {
-    id,
-    name,
-    canId,
-    startBit,
-    length,
-    byteOrder,
-    isSigned,
-    scale,
-    offset,
-    unit,
-    min,
-    max,
-    telemetryKey,
-    deviceUuid: s.device?.uuid ?? null,
-    enabled
+  const json: Record<string, unknown> = {}
+  for (const key of Object.keys(signalFields) as Array<keyof typeof signalFields>) {
+    json[key] = key === 'deviceUuid' ? s.device?.uuid ?? null : s[key]
   }
+  return json
 }
 
 async function found (deps: ApiDeps, id: number): Promise<CanSignal> {
@@ -154,27 +131,23 @@ export const canSignalsRoutes: RouteSpec[] = [
       return { items: rows.map(signalJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
-  route<{ id: number }>({
+  getById({
     ...tag,
     id: 'can-signals.get',
-    method: 'GET',
     path: '/can-signals/:id',
-    role: 'viewer',
     summary: 'One CAN signal',
-    params: idParams('id'),
     response: signalSchema,
     errors: ['GW_ERR_CAN_SIGNAL_NOT_FOUND'],
-    handler: async (req, deps) => signalJson(await found(deps, req.params.id))
+    load: found,
+    view: signalJson
   }),
   route<unknown, unknown, Body>({
     ...tag,
+    ...creates,
     id: 'can-signals.create',
-    method: 'POST',
     path: '/can-signals',
-    role: 'admin',
     summary: 'Add a CAN signal',
     body: createBody,
-    status: 201,
     response: signalSchema,
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_CAN_SIGNAL_EXISTS'],
     handler: async (req, deps) => {

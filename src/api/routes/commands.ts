@@ -2,47 +2,28 @@ import type { CommandStatus } from '../../../entities/command.js'
 import { GatewayError } from '../../errors.js'
 import type { OpenCommand } from '../../persistence/repositories/commands.js'
 import { pageQuery, pageOf, route, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import { closedRecord } from '../schemas.js'
 import { iso } from '../time-query.js'
 
 const STATUSES: readonly CommandStatus[] = ['pending', 'sent', 'acked', 'failed', 'timeout', 'expired']
 const time = { type: ['string', 'null'], format: 'date-time' }
 
-const commandSchema: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'commandId',
-    'deviceUuid',
-    'source',
-    'username',
-    'command',
-    'payload',
-    'status',
-    'attempts',
-    'message',
-    'createdAt',
-    'sentAt',
-    'completedAt',
-    'expiresAt',
-    'latencyMs'
-  ],
-  properties: {
-    commandId: { type: 'string' },
-    deviceUuid: { type: 'string' },
-    source: { type: 'string', enum: ['api', 'mqtt', 'macro', 'emergency', 'system'] },
-    username: { type: ['string', 'null'] },
-    command: { type: 'string' },
-    payload: { type: 'object' },
-    status: { type: 'string', enum: STATUSES },
-    attempts: { type: 'integer' },
-    message: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    sentAt: time,
-    completedAt: time,
-    expiresAt: time,
-    latencyMs: { type: ['integer', 'null'] }
-  }
-}
+const commandSchema: Schema = closedRecord({
+  commandId: { type: 'string' },
+  deviceUuid: { type: 'string' },
+  source: { type: 'string', enum: ['api', 'mqtt', 'macro', 'emergency', 'system'] },
+  username: { type: ['string', 'null'] },
+  command: { type: 'string' },
+  payload: { type: 'object' },
+  status: { type: 'string', enum: STATUSES },
+  attempts: { type: 'integer' },
+  message: { type: ['string', 'null'] },
+  createdAt: { type: 'string', format: 'date-time' },
+  sentAt: time,
+  completedAt: time,
+  expiresAt: time,
+  latencyMs: { type: ['integer', 'null'] }
+})
 
 function commandView (c: OpenCommand): Record<string, unknown> {
   return {

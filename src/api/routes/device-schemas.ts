@@ -1,48 +1,29 @@
 // The schemas and JSON view of /devices (routes in devices.ts).
 import type { Device } from '../../../entities/device.js'
 import { type Schema } from '../route-table.js'
+import { closedRecord } from '../schemas.js'
 import { iso } from '../time-query.js'
 
 export const isoTime = { type: 'string', format: 'date-time' }
 export const nullable = (type: string): Schema => ({ type: [type, 'null'] })
 
 /** A device as every answer shows it (a panel depends on this shape); never its secret hash. */
-export const deviceSchema: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'uuid',
-    'name',
-    'type',
-    'status',
-    'enabled',
-    'firmware',
-    'ipAddress',
-    'macAddress',
-    'capabilities',
-    'lastSeen',
-    'configVersion',
-    'appliedConfigVersion',
-    'createdAt',
-    'updatedAt'
-  ],
-  properties: {
-    uuid: { type: 'string' },
-    name: { type: 'string' },
-    type: { type: 'string' },
-    status: { type: 'string', enum: ['online', 'offline', 'pending'] },
-    enabled: { type: 'boolean' },
-    firmware: nullable('string'),
-    ipAddress: nullable('string'),
-    macAddress: nullable('string'),
-    capabilities: { type: 'array', items: { type: 'string' } },
-    lastSeen: { type: ['string', 'null'], format: 'date-time' },
-    configVersion: { type: 'integer' },
-    appliedConfigVersion: nullable('integer'),
-    createdAt: isoTime,
-    updatedAt: isoTime
-  }
-}
+export const deviceSchema: Schema = closedRecord({
+  uuid: { type: 'string' },
+  name: { type: 'string' },
+  type: { type: 'string' },
+  status: { type: 'string', enum: ['online', 'offline', 'pending'] },
+  enabled: { type: 'boolean' },
+  firmware: nullable('string'),
+  ipAddress: nullable('string'),
+  macAddress: nullable('string'),
+  capabilities: { type: 'array', items: { type: 'string' } },
+  lastSeen: { type: ['string', 'null'], format: 'date-time' },
+  configVersion: { type: 'integer' },
+  appliedConfigVersion: nullable('integer'),
+  createdAt: isoTime,
+  updatedAt: isoTime
+})
 
 export function deviceView (d: Device): Record<string, unknown> {
   return {

@@ -3,13 +3,11 @@ import type { Services } from '../../services/index.js'
 import { closeSessions } from '../../broker/sessions.js'
 import { DEVICE_ID, familyTopic } from '../../protocol/index.js'
 import { approveDevice, deviceNotFound, provisionDevice, rotateDeviceSecret } from '../../services/provisioning.js'
-import { pageQuery, pageOf, route, type ApiRequest, type Page, type RouteSpec } from '../route-table.js'
+import { creates, auditChange, pageQuery, pageOf, route, type Page, type RouteSpec } from '../route-table.js'
 import { iso, parseTime, timeQuery } from '../time-query.js'
 import {
   capabilities, common, deviceSchema, deviceView, isoTime, nameProp, typeProp, withSecret
 } from './device-schemas.js'
-
-type UuidReq<Q = Record<string, never>, B = undefined> = ApiRequest<{ uuid: string }, Q, B>
 
 async function found (app: Services, uuid: string): Promise<Device> {
   const d = await app.repos.devices.byUuid(uuid)
@@ -30,24 +28,6 @@ async function clearRetained (app: Services, uuid: string): Promise<void> {
   for (const family of ['deviceStatus', 'relayState'] as const) {
     await app.broker.publish(familyTopic(family, { uuid }), Buffer.alloc(0), { qos: 0, retain: true })
   }
-}
-
-async function audit (
-  app: Services,
-  req: UuidReq<unknown, unknown>,
-  type: string,
-  uuid: string,
-  payload?: Record<string, unknown>
-): Promise<void> {
-  await app.events.log({
-    level: 'info',
-    type,
-    source: 'api',
-    action: type.replace(/^device_/, ''),
-    target: uuid,
-    username: req.user.username,
-    payload
-  })
 }
 
 /**
@@ -126,13 +106,11 @@ export const devicesRoutes: RouteSpec[] = [
     handler: async (req, app) => deviceView(await found(app, req.params.uuid))
   }),
   route<unknown, unknown, { name: string, type: string, uuid?: string, capabilities?: string[] }>({
+    ...creates,
     id: 'devices.create',
-    method: 'POST',
     path: '/devices',
-    role: 'admin',
     tag: 'devices',
     summary: 'Provision a device (as `device add`): the answer holds its MQTT secret, shown only this once',
-    status: 201,
     body: {
       type: 'object',
       additionalProperties: false,
@@ -180,7 +158,7 @@ export const devicesRoutes: RouteSpec[] = [
       if (!await app.repos.devices.update(uuid, req.body, app.clock.now())) throw deviceNotFound(uuid)
       // Type and capabilities grant MQTT rights, decided at CONNECT: a change applies from the next one.
       if (req.body.enabled === false) disconnect(app, uuid)
-      await audit(app, req, 'device_updated', uuid, { fields: Object.keys(req.body) })
+      await auditChange(app, req, 'device_updated', uuid, { fields: Object.keys(req.body) })
       return deviceView(await found(app, uuid))
     }
   }),
@@ -202,7 +180,7 @@ export const devicesRoutes: RouteSpec[] = [
       await clearRetained(app, uuid)
       // Its relay channels went with it: the screen items bound to them are unbound.
       await app.screens.changed()
-      await audit(app, req, 'device_deleted', uuid)
+      await auditChange(app, req, 'device_deleted', uuid)
     }
   }),
   route<{ uuid: string }>({
@@ -224,7 +202,7 @@ export const devicesRoutes: RouteSpec[] = [
       const secret = await rotateDeviceSecret(app.repos.devices, uuid, () => app.clock.now())
       // The live session was opened with the old secret: it ends now (its will is published as after any drop).
       disconnect(app, uuid)
-      await audit(app, req, 'device_secret_rotated', uuid)
+      await auditChange(app, req, 'device_secret_rotated', uuid)
       return { uuid, secret }
     }
   }),
@@ -241,7 +219,7 @@ export const devicesRoutes: RouteSpec[] = [
     handler: async (req, app) => {
       const before = await found(app, req.params.uuid)
       const device = await approveDevice(app.repos.devices, req.params.uuid, () => app.clock.now())
-      if (before.status === 'pending') await audit(app, req, 'device_approved', device.uuid)
+      if (before.status === 'pending') await auditChange(app, req, 'device_approved', device.uuid)
       return deviceView(device)
     }
   })

@@ -2,6 +2,7 @@ import { statfsSync, statSync } from 'node:fs'
 import Router from '@koa/router'
 import type { Services } from '../../services/index.js'
 import type { EmergencyRecord } from '../../services/emergency-latch.js'
+import type { TelemetryBufferState } from '../../services/telemetry-buffer.js'
 import { version } from '../../version.js'
 import { backupDir, listBackups, SIDECARS, sqliteFile } from '../../persistence/sqlite-files.js'
 
@@ -16,15 +17,7 @@ export interface HealthReport {
   storage: { dataDir: string, diskFreeBytes: number, diskTotalBytes: number, dbBytes: number | null }
   backup?: { enabled: boolean, dir: string, count: number, lastAt: number | null, ageS: number | null }
   /** Readings accepted and not yet committed, the oldest one's age, and whether ingest is held back. */
-  telemetry: {
-    buffered: number
-    lagMs: number
-    backpressure: boolean
-    waiting: number
-    written: number
-    failed: number
-    refused: number
-  }
+  telemetry: Omit<TelemetryBufferState, 'batches'> & { refused: number }
   /** The emergency stop: active or not, and since when, why and from whom while active. */
   emergency: Pick<EmergencyRecord, 'active' | 'since' | 'reason' | 'source'>
 }

@@ -1,45 +1,27 @@
 import { journalView } from '../../services/journal.js'
 import { route, type RouteSpec, type Schema } from '../route-table.js'
+import { closedRecord } from '../schemas.js'
 import { parseTime, timeQuery } from '../time-query.js'
 
-const entrySchema: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'at',
-    'actor',
-    'actorKind',
-    'role',
-    'transport',
-    'address',
-    'action',
-    'target',
-    'params',
-    'outcome',
-    'errorCode',
-    'commandId'
-  ],
-  properties: {
-    id: { type: 'integer' },
-    at: { type: 'string', format: 'date-time', description: 'when the gateway took the request' },
-    actor: { type: 'string', description: 'user name, device UUID, MQTT client id, or gateway' },
-    actorKind: { type: 'string', enum: ['user', 'device', 'anonymous', 'other', 'gateway'] },
-    role: { type: ['string', 'null'], description: "the user's role at the time" },
-    transport: { type: 'string', enum: ['api', 'mqtt', 'ws', 'cli', 'gateway-internal'] },
-    address: { type: ['string', 'null'], description: 'remote address of the request or MQTT connection' },
-    action: {
-      type: 'string',
-      description:
-        'relay.on|off|toggle|pulse|hold, macro.run, macro.cancel, emergency.stop, emergency.reset, device.config'
-    },
-    target: { type: ['string', 'null'], description: '<deviceUuid>/<channel>, macro:<id>, device:<uuid>, gateway' },
-    params: { type: ['object', 'null'] },
-    outcome: { type: 'string', enum: ['accepted', 'refused'] },
-    errorCode: { type: ['string', 'null'], description: 'why it was refused' },
-    commandId: { type: ['string', 'null'], description: 'the relay command it caused (see GET /commands/{commandId})' }
-  }
-}
+const entrySchema: Schema = closedRecord({
+  id: { type: 'integer' },
+  at: { type: 'string', format: 'date-time', description: 'when the gateway took the request' },
+  actor: { type: 'string', description: 'user name, device UUID, MQTT client id, or gateway' },
+  actorKind: { type: 'string', enum: ['user', 'device', 'anonymous', 'other', 'gateway'] },
+  role: { type: ['string', 'null'], description: "the user's role at the time" },
+  transport: { type: 'string', enum: ['api', 'mqtt', 'ws', 'cli', 'gateway-internal'] },
+  address: { type: ['string', 'null'], description: 'remote address of the request or MQTT connection' },
+  action: {
+    type: 'string',
+    description:
+      'relay.on|off|toggle|pulse|hold, macro.run, macro.cancel, emergency.stop, emergency.reset, device.config'
+  },
+  target: { type: ['string', 'null'], description: '<deviceUuid>/<channel>, macro:<id>, device:<uuid>, gateway' },
+  params: { type: ['object', 'null'] },
+  outcome: { type: 'string', enum: ['accepted', 'refused'] },
+  errorCode: { type: ['string', 'null'], description: 'why it was refused' },
+  commandId: { type: ['string', 'null'], description: 'the relay command it caused (see GET /commands/{commandId})' }
+})
 
 interface JournalQuery { since?: string, until?: string, target?: string, action?: string, limit: number }
 

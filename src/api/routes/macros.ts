@@ -4,7 +4,10 @@ import { GatewayError } from '../../errors.js'
 import type { MacroFields, MacroWithActions, NewMacroAction } from '../../persistence/repositories/macros.js'
 import { macroActionSchema } from '../../services/macro-schema.js'
 import { mayPublish } from '../../services/macro-steps.js'
-import { pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema } from '../route-table.js'
+import {
+  creates,
+  getById, pageOf, pageQuery, route, type ApiDeps, type Page, type RouteSpec, type Schema
+} from '../route-table.js'
 import { fieldError, idParams, iso, nullable, patchOf, record } from '../schemas.js'
 
 const macroSchema = record({
@@ -109,27 +112,23 @@ export const macrosRoutes: RouteSpec[] = [
       return { items: rows.map(macroJson), total, limit: req.query.limit, offset: req.query.offset }
     }
   }),
-  route<{ id: number }>({
+  getById({
     ...common,
-    ...byId,
     id: 'macros.get',
-    method: 'GET',
     path: '/macros/:id',
-    role: 'viewer',
     summary: 'One macro with its actions',
     response: macroSchema,
     errors: ['GW_ERR_MACRO_NOT_FOUND'],
-    handler: async (req, deps) => macroJson(await found(deps, req.params.id))
+    load: found,
+    view: macroJson
   }),
   route<unknown, unknown, Body>({
     ...common,
+    ...creates,
     id: 'macros.create',
-    method: 'POST',
     path: '/macros',
-    role: 'admin',
     summary: 'Create a macro: ordered actions relay | command | mqtt_publish | delay, each with an optional condition',
     body: createBody,
-    status: 201,
     response: macroSchema,
     errors: ['GW_ERR_MACRO_EXISTS'],
     handler: async (req, deps) => {

@@ -3,7 +3,10 @@ import type { RelayChannel } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { ChannelFields } from '../../persistence/repositories/relays.js'
 import type { RelayResult } from '../../services/relays.js'
-import { pageOf, pageQuery, route, type ApiDeps, type ApiRequest, type Page, type RouteSpec } from '../route-table.js'
+import {
+  creates,
+  getById, pageOf, pageQuery, route, type ApiDeps, type ApiRequest, type Page, type RouteSpec
+} from '../route-table.js'
 import { fieldError, idParams, idSchema, patchOf } from '../schemas.js'
 import {
   ms,
@@ -113,27 +116,23 @@ export const relaysRoutes: RouteSpec[] = [
     response: pageOf(relaySchema),
     handler: list
   }),
-  route<{ id: number }>({
+  getById({
     id: 'relays.get',
-    method: 'GET',
     path: '/relays/:id',
-    role: 'viewer',
     tag: 'relays',
     summary: 'One relay channel',
-    params: idParams('id'),
     response: relaySchema,
     errors: ['GW_ERR_RELAY_NOT_FOUND'],
-    handler: async (req, deps) => relayJson(await found(deps, req.params.id))
+    load: found,
+    view: relayJson
   }),
   route<unknown, unknown, CreateBody>({
+    ...creates,
     id: 'relays.create',
-    method: 'POST',
     path: '/relays',
-    role: 'admin',
     tag: 'relays',
     summary: 'Add a relay channel to a board',
     body: createBody,
-    status: 201,
     response: relaySchema,
     errors: ['GW_ERR_DEVICE_NOT_FOUND', 'GW_ERR_RELAY_EXISTS'],
     handler: async (req, deps) => {

@@ -2,7 +2,9 @@ import { userActor } from '../../auth/actor.js'
 import type { Screen, ScreenItem } from '../../../entities/index.js'
 import { GatewayError } from '../../errors.js'
 import type { ScreenFields, ScreenItemFields } from '../../persistence/repositories/screens.js'
-import { pageOf, pageQuery, route, type ApiDeps, type ApiRequest, type Page, type RouteSpec } from '../route-table.js'
+import {
+  creates, pageOf, pageQuery, route, type ApiDeps, type ApiRequest, type Page, type RouteSpec
+} from '../route-table.js'
 import { idParams, patchOf } from '../schemas.js'
 import { commandResult } from './relay-schemas.js'
 import { commandAnswer } from './relays.js'
@@ -107,13 +109,11 @@ export const screensRoutes: RouteSpec[] = [
   }),
   route<unknown, unknown, Pick<ScreenFields, 'name' | 'title'> & Partial<ScreenFields>>({
     ...screens,
+    ...creates,
     id: 'screens.create',
-    method: 'POST',
     path: '/screens',
-    role: 'admin',
     summary: 'Create a screen',
     body: screenBody,
-    status: 201,
     response: screenSchema,
     handler: async (req, deps) => {
       const id = await deps.repos.screens.create({ deviceType: null, position: 0, enabled: true, ...req.body })
@@ -176,14 +176,12 @@ export const screensRoutes: RouteSpec[] = [
   }),
   route<{ id: number }, unknown, Pick<ScreenItemFields, 'itemType' | 'label'> & Partial<ScreenItemFields>>({
     ...screens,
+    ...creates,
     id: 'screens.items.create',
-    method: 'POST',
     path: '/screens/:id/items',
-    role: 'admin',
     summary: 'Add an item to a screen',
     params: idParams('id'),
     body: itemBody,
-    status: 201,
     response: itemSchema,
     errors: ['GW_ERR_SCREEN_NOT_FOUND', 'GW_ERR_RELAY_NOT_FOUND'],
     handler: async (req, deps) => {

@@ -5,7 +5,7 @@ import { backupDir, listBackups, sqliteFile, type BackupFile } from '../../persi
 import { BackupService } from '../../services/backups.js'
 import { caPem, dirBytes, hostInfo } from '../../services/system-info.js'
 import { version } from '../../version.js'
-import { route, type RouteSpec, type Schema } from '../route-table.js'
+import { creates, route, type RouteSpec, type Schema } from '../route-table.js'
 import { storagePart } from './health.js'
 
 const backupSchema: Schema = {
@@ -116,13 +116,11 @@ export const systemRoutes: RouteSpec[] = [
     }
   }),
   route({
+    ...creates,
     id: 'system.backup',
-    method: 'POST',
     path: '/system/backups',
-    role: 'admin',
     tag: 'system',
     summary: 'Takes an online backup of the SQLite database now (rotated like the scheduled ones)',
-    status: 201,
     response: backupSchema,
     errors: ['GW_ERR_BACKUP_UNSUPPORTED', 'GW_ERR_BACKUP_FAILED'],
     handler: async (req, app) => {

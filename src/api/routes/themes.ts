@@ -1,5 +1,5 @@
 import type { ThemeFields } from '../../persistence/repositories/themes.js'
-import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
+import { creates, pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
 
 /** A key of a colors/fonts map or a device type: what firmware can use as an identifier. */
 const key = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$' }
@@ -116,11 +116,9 @@ export const themeRoutes: RouteSpec[] = [
   }),
   route<unknown, unknown, Pick<ThemeFields, 'name' | 'colors'> & Partial<ThemeFields>>({
     ...common,
+    ...creates,
     id: 'themes.create',
-    method: 'POST',
     path: '/themes',
-    role: 'admin',
-    status: 201,
     summary: 'Creates a theme (not active until activated)',
     body: { type: 'object', required: ['name', 'colors'], additionalProperties: false, properties: fields },
     response: theme,

@@ -8,15 +8,16 @@ import {
   changeUser,
   createUser,
   deleteUser,
-  userNotFound,
+  storedUser,
   type UserChange
 } from '../../services/accounts.js'
 import {
+  creates,
+  auditChange,
   pageQuery,
   pageOf,
   paginate,
   route,
-  type ApiRequest,
   type Page,
   type RouteSpec,
   type Schema
@@ -60,24 +61,6 @@ const role = { type: 'string', enum: USER_ROLES }
 const password = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 }
 const common = { tag: 'users', role: 'admin', params, errors: ['GW_ERR_USER_NOT_FOUND'] } as const
 
-async function audit (
-  req: ApiRequest<unknown, unknown, unknown>,
-  app: Services,
-  type: string,
-  username: string,
-  payload?: Record<string, unknown>
-): Promise<void> {
-  await app.events.log({
-    level: 'info',
-    type,
-    source: 'api',
-    action: type.replace(/^user_/, ''),
-    target: username,
-    username: req.user.username,
-    payload
-  })
-}
-
 /** Closes the user's live MQTT connections (its panels reconnect and are checked with what the user is now). */
 function closeUserSessions (app: Services, username: string): void {
   closeSessions(app.broker.aedes, app.hooks.principalOf, p => p.kind === 'user' && p.username === username)
@@ -106,20 +89,14 @@ export const usersRoutes: RouteSpec[] = [
     path: '/users/:username',
     summary: 'One user',
     response: userSchema,
-    handler: async (req, app) => {
-      const u = await app.repos.users.byUsername(req.params.username)
-      if (u === undefined) throw userNotFound(req.params.username)
-      return userView(u)
-    }
+    handler: async (req, app) => userView(await storedUser(app.repos.users, req.params.username))
   }),
   route<unknown, unknown, { username: string, password: string, role: UserRole }>({
+    ...creates,
     id: 'users.create',
-    method: 'POST',
     path: '/users',
-    role: 'admin',
     tag: 'users',
     summary: 'Create an enabled user (as `user add`)',
-    status: 201,
     body: {
       type: 'object',
       additionalProperties: false,
@@ -134,7 +111,7 @@ export const usersRoutes: RouteSpec[] = [
     errors: ['GW_ERR_USER_EXISTS'],
     handler: async (req, app) => {
       const u = await createUser(app.repos.users, req.body, () => app.clock.now())
-      await audit(req, app, 'user_created', u.username, { role: u.role })
+      await auditChange(app, req, 'user_created', u.username, { role: u.role })
       return userView(u)
     }
   }),
@@ -161,7 +138,7 @@ export const usersRoutes: RouteSpec[] = [
       // revokes the tokens they connected with) takes effect at once.
       if (!u.enabled || u.role !== before?.role || req.body.password !== undefined) closeUserSessions(app, u.username)
       // Which fields changed, never the password itself.
-      await audit(req, app, 'user_updated', u.username, {
+      await auditChange(app, req, 'user_updated', u.username, {
         fields: Object.keys(req.body),
         role: u.role,
         enabled: u.enabled
@@ -182,7 +159,7 @@ export const usersRoutes: RouteSpec[] = [
     handler: async (req, app) => {
       await deleteUser(app.repos.users, req.params.username)
       closeUserSessions(app, req.params.username)
-      await audit(req, app, 'user_deleted', req.params.username)
+      await auditChange(app, req, 'user_deleted', req.params.username)
     }
   })
 ]

@@ -7,7 +7,7 @@ import { GatewayError } from '../../errors.js'
 import type { WebhookFields } from '../../persistence/repositories/webhooks.js'
 import { circuitState } from '../../services/webhook-policy.js'
 import { eventTypeOf } from '../../services/webhook-wire.js'
-import { pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
+import { creates, pageOf, pageQuery, route, type Page, type RouteSpec } from '../route-table.js'
 import { STATUSES, fields, webhookSchema, deliverySchema, idParams, common } from './webhook-schemas.js'
 
 function view (app: Services, h: Webhook): Record<string, unknown> {
@@ -97,10 +97,9 @@ export const webhooksRoutes: RouteSpec[] = [
   }),
   route<Record<string, never>, Record<string, never>, Create>({
     ...common,
+    ...creates,
     id: 'webhooks.create',
-    method: 'POST',
     path: '/webhooks',
-    status: 201,
     summary: 'A new webhook; the answer carries the secret only when the gateway generated it',
     body: {
       type: 'object',

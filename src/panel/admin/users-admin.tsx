@@ -3,7 +3,7 @@ import type { Api } from '../api.js'
 import { Placeholder } from '../components/ui.js'
 import type { Panel } from '../controller.js'
 import type { Page, PanelState, Role } from '../model.js'
-import { Field, FormError, Section, useAction } from './forms.js'
+import { Field, FormError, Section, useAction, type FormErrors } from './forms.js'
 import { useResource } from './use-resource.js'
 
 interface User { username: string, role: Role, enabled: boolean, lastLoginAt: string | null }
@@ -39,14 +39,7 @@ function UserRow (props: { api: Api, u: User, me: string, done: () => void }): p
         <Field label='Role' field='/role' errors={act.errors}>
           {a => <RoleSelect attrs={a} value={u.role} set={role => patch({ role })} />}
         </Field>
-        <Field label='New password' field='/password' errors={act.errors}>
-          {a => (
-            <input
-              {...a} type='password' name='password' autocomplete='new-password' value={password}
-              onInput={e => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <NewPassword label='New password' errors={act.errors} value={password} set={setPassword} />
         <span class='row-actions'>
           <button class='btn' type='submit' data-testid='user-password' disabled={act.busy || password === ''}>
             Set password
@@ -58,6 +51,22 @@ function UserRow (props: { api: Api, u: User, me: string, done: () => void }): p
       </form>
       <FormError errors={act.errors} />
     </li>
+  )
+}
+
+/** A password field of the users view: a new password, never the browser's saved one. */
+function NewPassword (
+  props: { label: string, errors: FormErrors, value: string, set: (value: string) => void }
+): preact.JSX.Element {
+  return (
+    <Field label={props.label} field='/password' errors={props.errors}>
+      {a => (
+        <input
+          {...a} type='password' name='password' autocomplete='new-password' value={props.value}
+          onInput={e => props.set(e.currentTarget.value)}
+        />
+      )}
+    </Field>
   )
 }
 
@@ -86,14 +95,7 @@ function AddUser (props: { api: Api, done: () => void }): preact.JSX.Element {
             />
           )}
         </Field>
-        <Field label='Password' field='/password' errors={act.errors}>
-          {a => (
-            <input
-              {...a} type='password' name='password' autocomplete='new-password' value={password}
-              onInput={e => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <NewPassword label='Password' errors={act.errors} value={password} set={setPassword} />
         <Field label='Role' field='/role' errors={act.errors}>
           {a => <RoleSelect attrs={a} value={role} set={setRole} />}
         </Field>

@@ -2,6 +2,19 @@ import { useState } from 'preact/hooks'
 import { ApiError } from '../api.js'
 import type { Panel } from '../controller.js'
 
+/** A required input under its label, as the login form shows it. */
+function LabeledInput (
+  props: { label: string, set: (value: string) => void } & preact.InputHTMLAttributes<HTMLInputElement>
+): preact.JSX.Element {
+  const { label, set, ...attrs } = props
+  return (
+    <label>
+      {label}
+      <input {...attrs} onInput={e => set(e.currentTarget.value)} required />
+    </label>
+  )
+}
+
 export function Login (props: { panel: Panel, notice: string | null }): preact.JSX.Element {
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
@@ -43,28 +56,22 @@ export function Login (props: { panel: Panel, notice: string | null }): preact.J
             </p>
             )
           : null}
-        <label>
-          User name
-          <input
-            name='username'
-            autocomplete='username'
-            autocapitalize='none'
-            value={username}
-            onInput={e => setUsername(e.currentTarget.value)}
-            required
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name='password'
-            type='password'
-            autocomplete='current-password'
-            value={password}
-            onInput={e => setPassword(e.currentTarget.value)}
-            required
-          />
-        </label>
+        <LabeledInput
+          label='User name'
+          name='username'
+          autocomplete='username'
+          autocapitalize='none'
+          value={username}
+          set={setUsername}
+        />
+        <LabeledInput
+          label='Password'
+          name='password'
+          type='password'
+          autocomplete='current-password'
+          value={password}
+          set={setPassword}
+        />
         {error !== null
           ? (
             <p class='form-error' role='alert'>

@@ -1,4 +1,5 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm'
+import { Table, TableIndex } from 'typeorm'
+import { createTableMigration } from './create-table.js'
 
 // A frozen snapshot like the initial schema: `device_tombstones` remembers deleted device UUIDs for
 // `GET /api/v1/devices/changes` (see entities/device-tombstone.ts).
@@ -11,14 +12,4 @@ const table = new Table({
   indices: [new TableIndex({ name: 'idx_device_tombstones_deleted_at', columnNames: ['deleted_at'] })]
 })
 
-export class DeviceTombstones1732400000100 implements MigrationInterface {
-  name = 'DeviceTombstones1732400000100'
-
-  async up (queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(table, true)
-  }
-
-  async down (queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable(table.name, true)
-  }
-}
+export const DeviceTombstones1732400000100 = createTableMigration('DeviceTombstones1732400000100', table)

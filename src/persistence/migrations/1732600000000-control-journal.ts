@@ -1,4 +1,5 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm'
+import { Table, TableIndex } from 'typeorm'
+import { createTableMigration } from './create-table.js'
 
 // The black-box journal of control actions (issue 14, entities/journal-entry.ts). A frozen snapshot; createTable
 // is valid on SQLite and PostgreSQL alike.
@@ -25,14 +26,4 @@ const table = new Table({
   ]
 })
 
-export class ControlJournal1732600000000 implements MigrationInterface {
-  name = 'ControlJournal1732600000000'
-
-  async up (queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(table, true)
-  }
-
-  async down (queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable(table.name, true)
-  }
-}
+export const ControlJournal1732600000000 = createTableMigration('ControlJournal1732600000000', table)

@@ -13,6 +13,12 @@ export interface NewEvent {
   payload?: Record<string, unknown> | null
 }
 
+/** An event's event_logs columns (all but the id), in the table's order, what it leaves unset as null. */
+export function eventColumns (e: NewEvent): Omit<EventLog, 'id'> {
+  const { action = null, target = null, username = null, payload = null } = e
+  return { ts: e.ts, level: e.level, eventType: e.eventType, source: e.source, action, target, username, payload }
+}
+
 export interface EventQuery {
   levels?: readonly EventLevel[]
   types?: readonly string[]

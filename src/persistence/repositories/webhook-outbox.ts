@@ -3,7 +3,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { EventLog, type EventLevel } from '../../../entities/event-log.js'
 import { WebhookDelivery } from '../../../entities/webhook-delivery.js'
 import { Webhook } from '../../../entities/webhook.js'
-import type { NewEvent } from './events.js'
+import { eventColumns, type NewEvent } from './events.js'
 import { query } from './sql.js'
 import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 
@@ -93,17 +93,9 @@ export class WebhookOutboxRepository {
     const insertDelivery = db.statement(INSERT_DELIVERY)
     const setBody = db.statement(SET_BODY)
     return db.transactional((e: NewEvent, fan: FanOut) => {
+      const { payload, ...columns } = eventColumns(e)
       const eventId = Number(
-        insertEvent.run(
-          e.ts,
-          e.level,
-          e.eventType,
-          e.source,
-          e.action ?? null,
-          e.target ?? null,
-          e.username ?? null,
-          e.payload == null ? null : JSON.stringify(e.payload)
-        ).lastInsertRowid
+        insertEvent.run(...Object.values(columns), payload === null ? null : JSON.stringify(payload)).lastInsertRowid
       )
       const rows = (fan.only === undefined ? enabled.all() : one.all(fan.only)) as Array<{
         id: number
@@ -125,17 +117,7 @@ export class WebhookOutboxRepository {
     e: NewEvent,
     fan: FanOut
   ): Promise<{ eventId: number, deliveryIds: number[] }> {
-    const row = {
-      ts: e.ts,
-      level: e.level,
-      eventType: e.eventType,
-      source: e.source,
-      action: e.action ?? null,
-      target: e.target ?? null,
-      username: e.username ?? null,
-      payload: e.payload ?? null
-    }
-    const inserted = await m.insert(EventLog, row as QueryDeepPartialEntity<EventLog>)
+    const inserted = await m.insert(EventLog, eventColumns(e) as QueryDeepPartialEntity<EventLog>)
     const eventId = Number(inserted.identifiers[0].id)
     const hooks = await m.find(Webhook, {
       where: fan.only === undefined ? { enabled: true } : { id: fan.only },
