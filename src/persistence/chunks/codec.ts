@@ -87,7 +87,9 @@ export class ChunkEncoder {
     this.prevText = null
     this.xor = new XorWriter()
     if (uniform && rs.length > 0) this.writeMeta(codes[0], rs[0])
-    if (uniform && rs.length > 0 && codes[0] <= BOOLEAN && decimalsOf(numbers) >= 0) return this.columns(d)
+    if (uniform && rs.length > 0 && codes[0] <= BOOLEAN && d >= 0 && !numbers.some(v => Object.is(v, -0))) {
+      return this.columns(d)
+    }
     let [prevTs, prevDelta, prevId, prevIdDelta, prevCode, prevM] = [0, 0, 0, 0, -1, 0]
     let prev: ChunkReading | undefined
     for (let i = 0; i < rs.length; i++) {

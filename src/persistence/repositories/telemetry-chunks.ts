@@ -84,21 +84,40 @@ function minutes (rs: ChunkReading[]): Minute[] {
   return [...m.values()]
 }
 
-/** The rows of each series (device, key), as readings. */
-function bySeries (rows: HeadRow[]): Array<{ deviceId: number, key: string, rows: ChunkReading[] }> {
-  const out = new Map<string, { deviceId: number, key: string, rows: ChunkReading[] }>()
-  for (const r of rows) {
-    const id = `${r.device_id}\u0000${r.key}`
-    let s = out.get(id)
-    if (s === undefined) out.set(id, s = { deviceId: Number(r.device_id), key: r.key, rows: [] })
-    s.rows.push(reading(r))
-  }
-  return [...out.values()]
+/**
+ * The telemetry_chunks row of readings, in insertion order: the ids (and, mostly, the timestamps) then grow by
+ * steady steps, which encode smallest. A slice taken by timestamp is mostly in that order already.
+ */
+function chunkRow (deviceId: number, key: string, rows: ChunkReading[]): unknown[] {
+  let sorted = true
+  for (let i = 1; i < rows.length && sorted; i++) sorted = rows[i - 1].id < rows[i].id
+  if (!sorted) rows.sort((a, b) => a.id - b.id)
+  const enc = new ChunkEncoder()
+  for (const r of rows) enc.append(r)
+  const bytes = enc.bytes()
+  return [deviceId, key, enc.minTs, enc.maxTs, enc.count, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]
 }
 
-function reading (r: HeadRow): ChunkReading {
-  const { value, unit } = r
-  return { id: Number(r.id), ts: Number(r.ts), value, valueText: r.value_text, unit, dataType: r.data_type }
+/** A head row as its columns, in COLUMNS' order (SQLite answers the slice as arrays: no object per row). */
+type HeadColumns = [
+  id: number | string, deviceId: number | string, key: string, ts: number | string, value: number | null,
+  valueText: string | null, unit: string | null, dataType: TelemetryDataType
+]
+
+function columns (r: HeadRow): HeadColumns {
+  return [r.id, r.device_id, r.key, r.ts, r.value, r.value_text, r.unit, r.data_type]
+}
+
+/** The rows of each series (device, key), as readings. */
+function bySeries (rows: HeadColumns[]): Array<{ deviceId: number, key: string, rows: ChunkReading[] }> {
+  const out = new Map<string, { deviceId: number, key: string, rows: ChunkReading[] }>()
+  for (const [id, deviceId, key, ts, value, valueText, unit, dataType] of rows) {
+    const series = `${deviceId}\u0000${key}`
+    let s = out.get(series)
+    if (s === undefined) out.set(series, s = { deviceId: Number(deviceId), key, rows: [] })
+    s.rows.push({ id: Number(id), ts: Number(ts), value, valueText, unit, dataType })
+  }
+  return [...out.values()]
 }
 
 /** The slice starts at the oldest reading's minute and may not pass its hour's end nor the cutoff. */
@@ -153,7 +172,7 @@ export class TelemetryChunkRepository {
         if (o === undefined) return 0
         const [start, limit] = sliceLimits(Number(o.ts), cutoff)
         const end = sliceEnd(start, limit, db.statement(NTH).get(start, limit, maxRows) as Oldest | undefined)
-        const rows = db.statement(SLICE).all(start, end) as HeadRow[]
+        const rows = db.statement(SLICE).raw(true).all(start, end) as HeadColumns[]
         const deleted = db.statement(DELETE_SLICE).run(start, end).changes
         if (deleted !== rows.length) throw new Error(`chunk slice: read ${rows.length} rows, deleted ${deleted}`)
         const [chunk, up] = [db.statement(INSERT_CHUNK), db.statement(UPSERT_AGGREGATE)]
@@ -171,7 +190,7 @@ export class TelemetryChunkRepository {
       const [start, limit] = sliceLimits(Number(o.ts), cutoff)
       const [nth] = await pg<Oldest>(m, NTH, [start, limit, maxRows])
       const rows = await pg<HeadRow>(m, TAKE_SLICE, [start, sliceEnd(start, limit, nth)])
-      for (const s of bySeries(rows)) {
+      for (const s of bySeries(rows.map(columns))) {
         const { chunk, aggregates } = this.encode(s.deviceId, s.key, s.rows)
         await pg(m, INSERT_CHUNK, chunk)
         for (const a of aggregates) await pg(m, UPSERT_AGGREGATE, a)
@@ -222,23 +241,12 @@ export class TelemetryChunkRepository {
   private merge (deviceId: number, key: string, parts: WindowChunk[]): unknown[] {
     const rows: ChunkReading[] = []
     for (const p of parts) forEachReading(p.data, r => { rows.push(r) })
-    rows.sort((a, b) => a.id - b.id)
-    const enc = new ChunkEncoder()
-    for (const r of rows) enc.append(r)
-    const bytes = enc.bytes()
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    return [deviceId, key, enc.minTs, enc.maxTs, enc.count, data]
+    return chunkRow(deviceId, key, rows)
   }
 
   private encode (deviceId: number, key: string, rows: ChunkReading[]): { chunk: unknown[], aggregates: unknown[][] } {
-    // Insertion order: the ids (and, mostly, the timestamps) then grow by steady steps, which encode smallest.
-    rows.sort((a, b) => a.id - b.id)
-    const enc = new ChunkEncoder()
-    for (const r of rows) enc.append(r)
-    const bytes = enc.bytes()
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     return {
-      chunk: [deviceId, key, enc.minTs, enc.maxTs, enc.count, data],
+      chunk: chunkRow(deviceId, key, rows),
       aggregates: minutes(rows).map(a => [deviceId, key, a.b, a.count, a.min, a.max, a.sum / a.count, a.last])
     }
   }
