@@ -68,8 +68,10 @@ export class ChunkEncoder {
     const ts = r.ts
     if (!Number.isInteger(ts) || Math.abs(ts) >= MAX_ABS_TS) throw new RangeError(`chunk timestamp out of range: ${ts}`)
     if (!Number.isInteger(r.id) || Math.abs(r.id) >= MAX_ABS_TS) throw new RangeError(`chunk id out of range: ${r.id}`)
-    for (const text of [r.valueText, r.unit, r.dataType]) {
-      if (text !== null && text.length > MAX_TEXT_BYTES / 3) this.checkText(text)
+    // A UTF-8 string is at most 3 bytes a UTF-16 unit: only a long one is encoded to be measured.
+    const long = MAX_TEXT_BYTES / 3
+    if ((r.valueText?.length ?? 0) > long || (r.unit?.length ?? 0) > long || r.dataType.length > long) {
+      for (const text of [r.valueText, r.unit, r.dataType]) if (text !== null) this.checkText(text)
     }
     this.rs.push(r)
     if (ts < this.minTs) this.minTs = ts

@@ -110,14 +110,20 @@ function columns (r: HeadRow): HeadColumns {
 
 /** The rows of each series (device, key), as readings. */
 function bySeries (rows: HeadColumns[]): Array<{ deviceId: number, key: string, rows: ChunkReading[] }> {
-  const out = new Map<string, { deviceId: number, key: string, rows: ChunkReading[] }>()
-  for (const [id, deviceId, key, ts, value, valueText, unit, dataType] of rows) {
-    const series = `${deviceId}\u0000${key}`
-    let s = out.get(series)
-    if (s === undefined) out.set(series, s = { deviceId: Number(deviceId), key, rows: [] })
-    s.rows.push({ id: Number(id), ts: Number(ts), value, valueText, unit, dataType })
+  const out: Array<{ deviceId: number, key: string, rows: ChunkReading[] }> = []
+  const devices = new Map<number, Map<string, ChunkReading[]>>()
+  for (const [id, device, key, ts, value, valueText, unit, dataType] of rows) {
+    const deviceId = Number(device)
+    let keys = devices.get(deviceId)
+    if (keys === undefined) devices.set(deviceId, keys = new Map())
+    let series = keys.get(key)
+    if (series === undefined) {
+      keys.set(key, series = [])
+      out.push({ deviceId, key, rows: series })
+    }
+    series.push({ id: Number(id), ts: Number(ts), value, valueText, unit, dataType })
   }
-  return [...out.values()]
+  return out
 }
 
 /** The slice starts at the oldest reading's minute and may not pass its hour's end nor the cutoff. */
