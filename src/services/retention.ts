@@ -7,13 +7,16 @@ import { CHUNK_WINDOW_MS, type TelemetryChunkRepository } from '../persistence/r
 import type { TelemetryAggregateChunkRepository } from '../persistence/repositories/telemetry-aggregate-chunks.js'
 
 const DAY_MS = 86_400_000
-/** An hour's chunk closes this long after the hour has ended, so readings still on their way join it. */
+/** A minute of the head is closed into chunks this long after it has ended, so readings still on their way join
+ * it; an hour's chunks are merged as soon as the hour's last minute is closed. */
 export const CHUNK_CLOSE_DELAY_MS = 300_000
 
 export interface RetentionReport {
   folded: number
   /** telemetry.chunkStore: readings moved from the head into closed chunks, and chunks dropped by age. */
   chunked?: number
+  /** telemetry.chunkStore: readings whose hour's chunks were merged into one. */
+  chunksMerged?: number
   chunksDropped?: number
   /** telemetry.chunkStore: minute aggregates moved into day chunks, and day chunks dropped by age. */
   aggregatesCompacted?: number
@@ -83,15 +86,17 @@ export class RetentionService implements Service {
       ms: 0
     }
     if (config.telemetry.chunkStore) {
-      // Each closed chunk folds its own minutes into aggregates; the head keeps only the hour under way.
-      const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
+      // Each closed slice folds its own minutes into aggregates; the head keeps only the last minutes.
+      const closeCutoff = Math.floor((now - CHUNK_CLOSE_DELAY_MS) / MINUTE_MS) * MINUTE_MS
+      const hourCutoff = Math.floor(closeCutoff / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
       report.chunked = await this.chunked(report, () => this.chunks.closeOne(closeCutoff, chunk))
+      report.chunksMerged = await this.chunked(report, () => this.chunks.mergeOne(hourCutoff, chunk))
       // Rows left in the head past retention (closeCutoff is later, so none unless the clock jumped back).
       report.folded = await this.chunked(report, () => this.repo.foldChunk(rawCutoff, chunk))
       report.chunksDropped = await this.chunked(report, () => this.chunks.drop(rawCutoff, chunk))
       // The minutes of the closed hours join their series' day chunk (rewritten each hour: a minute row costs as
       // much as ~60 compacted minutes, so rows never pile up for a day).
-      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(closeCutoff))
+      report.aggregatesCompacted = await this.chunked(report, () => this.aggregateChunks.compactOne(hourCutoff))
       const aggregateCutoff = now - config.telemetry.aggregateRetentionDays * DAY_MS
       report.aggregateChunksDropped = await this.chunked(report, () =>
         this.aggregateChunks.drop(aggregateCutoff, chunk)
@@ -114,6 +119,7 @@ export class RetentionService implements Service {
         report.eventsDeleted +
         report.journalDeleted +
         (report.chunked ?? 0) +
+        (report.chunksMerged ?? 0) +
         (report.chunksDropped ?? 0) +
         (report.aggregatesCompacted ?? 0) +
         (report.aggregateChunksDropped ?? 0) >

@@ -107,7 +107,7 @@ if (url === undefined || url === '') {
     t.match(await can.enabled(), [{ name: 'Speed', scale: 0.01, deviceId: id }])
   })
 
-  t.test('chunk store on PostgreSQL: closing hours into bytea chunks, reading them back, dropping them', async t => {
+  t.test('chunk store on PostgreSQL: slices closed, hours merged into bytea chunks, read back, dropped', async t => {
     const ds = await pgDataSource(t, url)
     await ds.query(
       "INSERT INTO devices (uuid, name, type, created_at, updated_at) VALUES ('pg-chunks', 'pg', 'sensor', 0, 0)"
@@ -157,20 +157,34 @@ if (url === undefined || url === '') {
     let moved = 0
     for (let n = -1; n !== 0;) { n = await chunks.closeOne(T0 + 7_200_000, 250); moved += n }
     t.equal(moved, 721, 'two hours of temp and the text reading closed; the third hour stays in the head')
+    const slices = await ds.query('SELECT key, min_ts, max_ts, count FROM telemetry_chunks ORDER BY key, min_ts')
+    t.same(
+      slices.map((c: Record<string, unknown>) => [c.key, Number(c.min_ts), Number(c.max_ts), c.count]),
+      [
+        ['mode', T0 + 5, T0 + 5, 1],
+        ['temp', T0, T0 + 2_450_000, 246],
+        ['temp', T0 + 2_460_000, T0 + 3_590_000, 114],
+        ['temp', T0 + 3_600_000, T0 + 6_050_000, 246],
+        ['temp', T0 + 6_060_000, T0 + 7_190_000, 114]
+      ],
+      'slices of whole minutes, at most 250 readings each, none across an hour'
+    )
+    await t.rejects(chunks.mergeOne(T0 + 60_000), RangeError)
+    let merged = 0
+    for (let n = -1; n !== 0;) { n = await chunks.mergeOne(T0 + 7_200_000, 250); merged += n }
+    t.equal(merged, 720, 'each hour of temp merged into one chunk')
     const stored = await ds.query('SELECT key, min_ts, max_ts, count, data FROM telemetry_chunks ORDER BY key, min_ts')
     t.same(
       stored.map((c: Record<string, unknown>) => [c.key, Number(c.min_ts), Number(c.max_ts), c.count]),
       [
         ['mode', T0 + 5, T0 + 5, 1],
-        ['temp', T0, T0 + 2_480_000, 249],
-        ['temp', T0 + 2_490_000, T0 + 3_590_000, 111],
-        ['temp', T0 + 3_600_000, T0 + 6_090_000, 250],
-        ['temp', T0 + 6_100_000, T0 + 7_190_000, 110]
+        ['temp', T0, T0 + 3_590_000, 360],
+        ['temp', T0 + 3_600_000, T0 + 7_190_000, 360]
       ],
-      'at most 250 readings a chunk'
+      'one chunk per series hour'
     )
     t.ok(
-      Buffer.isBuffer(stored[1].data) && stored[1].data.length < 250,
+      Buffer.isBuffer(stored[1].data) && stored[1].data.length < 360,
       `bytea chunk of ${stored[1].data.length as number} bytes`
     )
     t.equal(
@@ -201,7 +215,7 @@ if (url === undefined || url === '') {
     t.equal(await days.drop(T0 + 86_400_000 - 1, 10), 0, 'a day is dropped once it has ended by the cutoff')
     t.equal(await days.drop(T0 + 86_400_000, 10), 1)
 
-    t.equal(await chunks.drop(T0 + 3_600_000, 10), 3, 'the first hour of temp and the text reading')
+    t.equal(await chunks.drop(T0 + 3_600_000, 10), 2, 'the first hour of temp and the text reading')
     t.equal(await chunks.drop(T0 + 3_600_000, 10), 0)
     t.same((await repo.raw(id, { from: T0, to: T0 + 8_000_000, limit: 1000 })).items.length, 361)
   })

@@ -164,6 +164,8 @@ export async function chunkCodec (days = 1): Promise<string[]> {
 
 interface StoreRun {
   cpuUs: number
+  /** Of cpuUs, the retention passes (closing, merging, folding, dropping). */
+  retentionUs: number
   wallS: number
   readings: number
   bytes: Record<string, number>
@@ -198,6 +200,7 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
   )
   const keys = Array.from({ length: 10 }, (_, k) => `k${k}`)
   let readings = 0
+  let retentionUs = 0
   const c0 = cpuUs()
   const t0 = process.hrtime.bigint()
   for (let s = 0; s < hours * 3600; s += 10) {
@@ -221,7 +224,11 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
     repo.insertManySync(batch)
     readings += batch.length
     now += 10_000
-    if (now % 600_000 === 0) await retention.runOnce()
+    if (now % 600_000 === 0) {
+      const r0 = cpuUs()
+      await retention.runOnce()
+      retentionUs += cpuUs() - r0
+    }
   }
   const cpu = cpuUs() - c0
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9
@@ -248,21 +255,28 @@ async function storeRun (chunkStore: boolean, hours: number): Promise<StoreRun> 
     rows[table] = (native.prepare(`SELECT ${n} AS n FROM ${table}`).get() as { n: number }).n
   }
   await db.close()
-  return { cpuUs: cpu, wallS, readings, bytes, rows }
+  return { cpuUs: cpu, retentionUs, wallS, readings, bytes, rows }
 }
 
 const MB = 1024 * 1024
 
-export async function chunkStore (hours = 6): Promise<string[]> {
-  const rowsRun = await storeRun(false, hours)
-  const chunkRun = await storeRun(true, hours)
+export async function chunkStore (hours = 6, rounds = 3): Promise<string[]> {
+  // Alternating rounds, the least CPU of each store kept: other load on the machine only ever adds CPU time.
+  let [rowsRun, chunkRun] = [await storeRun(false, hours), await storeRun(true, hours)]
+  for (let round = 1; round < rounds; round++) {
+    const [r, c] = [await storeRun(false, hours), await storeRun(true, hours)]
+    if (r.cpuUs < rowsRun.cpuUs) rowsRun = r
+    if (c.cpuUs < chunkRun.cpuUs) chunkRun = c
+  }
   const out: string[] = []
   for (const [name, r] of [['row store  ', rowsRun], ['chunk store', chunkRun]] as const) {
     out.push(
-      `chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min): ` +
+      `chunk store: ${name} ${hours} h of 10 devices × 10 keys at 1 Hz (simulated clock, retention every 10 min, ` +
+        `best of ${rounds}): ` +
         `${Math.round(r.readings / r.wallS).toLocaleString('en-US')} readings/s, ` +
         `${(r.cpuUs / r.readings).toFixed(2)} µs CPU/reading ` +
-        '(insert + retention); ' +
+        `(insert ${((r.cpuUs - r.retentionUs) / r.readings).toFixed(2)} + retention ` +
+        `${(r.retentionUs / r.readings).toFixed(2)}); ` +
         `head ${r.rows.telemetry_data.toLocaleString('en-US')} rows ${(r.bytes.telemetry_data / MB).toFixed(1)} MB, ` +
         `chunks ${r.rows.telemetry_chunks.toLocaleString('en-US')} readings ` +
         `${(r.bytes.telemetry_chunks / MB).toFixed(2)} MB, ` +

@@ -1,6 +1,6 @@
 // Whole-database size for the seeds' workload (issue 18, acceptance 1): 10 devices publishing one message a second
 // with 10 keys, 7 days at full resolution in closed chunks, 90 days of per-minute aggregates in day chunks, 30 days
-// of events, and the head at its largest (the hour under way plus the 5 minutes before its chunk closes).
+// of events, and the head at its largest (the minutes not yet closed into chunks).
 // Time is simulated: every reading of the simulated days is generated with its timestamp (1 Hz). Generating all
 // 90 days (778 million readings) takes ~10 minutes of CPU, so by default 7 days are simulated (raw chunks and day
 // chunks of minutes), and the other 83 days of minute aggregates are extrapolated from the measured bytes per
@@ -16,6 +16,7 @@ import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence
 import { ENGINE_SIGNALS, quantize } from '../../../src/simulator/signals.js'
 import { prng, signals, type Signal } from './chunks.js'
 import { insertDevices, tempDb } from './storage.js'
+import { CHUNK_CLOSE_DELAY_MS } from '../../../src/services/retention.js'
 
 const DAY_S = 86_400
 const T0 = Date.UTC(2026, 0, 1)
@@ -88,7 +89,7 @@ function series (db: ReturnType<typeof nativeSqlite> & object, deviceId: number,
 export async function wholeDatabase (which: 'vehicle' | 'classes' = 'vehicle', days = 7, rawDays = 7,
   eventDays = 30, eventsPerMinute = 1, aggregateDays = 90): Promise<string[]> {
   const t0 = Date.now()
-  const { db, dir, done } = await tempDb({ telemetry: { chunkStore: true } })
+  const { db, dir, done, config } = await tempDb({ telemetry: { chunkStore: true } })
   const native = nativeSqlite(db.dataSource)
   if (native === undefined) throw new Error('sqlite only')
   const ids = await insertDevices(db, 10)
@@ -101,12 +102,13 @@ export async function wholeDatabase (which: 'vehicle' | 'classes' = 'vehicle', d
       }
     })()
   }
-  // The head at its largest: 65 minutes of readings as rows (the hour under way and the 5 minutes before the
-  // previous hour's chunks close), written through the repository's batch insert.
+  // The head at its largest, written through the repository's batch insert: the minutes not yet closed (the
+  // close delay), those that ended since the last retention pass (its interval), and the minute under way.
   const repo = new TelemetryRepository(db.dataSource)
   const end = T0 + days * DAY_S * 1000
+  const headMinutes = (CHUNK_CLOSE_DELAY_MS + config.telemetry.retentionIntervalMs) / 60_000 + 1
   let headRows = 0
-  for (let s = 0; s < 65 * 60; s += 10) {
+  for (let s = 0; s < headMinutes * 60; s += 10) {
     const batch: TelemetryRow[] = []
     for (let k = 0; k < 10; k++) {
       for (const deviceId of ids) {

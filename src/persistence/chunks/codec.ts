@@ -2,6 +2,7 @@ import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
 import { BitWriter } from './bits.js'
 import { XorWriter } from './floats.js'
 import { decimalsOf, scaled, writeDelta, writeDod, writeNegativeZero, zigzag } from './ints.js'
+import { writeIntColumn } from './int-columns.js'
 export { decodeChunk, forEachReading } from './decode.js'
 
 /**
@@ -14,6 +15,8 @@ export { decodeChunk, forEachReading } from './decode.js'
  * Version 2 adds, per chunk: numbers that are all exact decimals of at most 6 digits (a sensor's 12.6, 0.05
  * steps, a counter; -0 too, escaped) are stored as the deltas of the scaled integers; one header for a chunk whose
  * readings all share type and unit; one bit when both the timestamp's and the id's delta-of-delta are zero.
+ * Version 3, for a chunk of numbers (or booleans) of one unit that are all exact decimals (the usual sensor
+ * series): the header, then three columns in int-columns.ts's block Rice code: timestamps, ids, scaled values.
  */
 export interface ChunkReading {
   /** telemetry_data.id the reading had (or would have had): kept so the raw page's cursor and items stay the same. */
@@ -26,6 +29,7 @@ export interface ChunkReading {
 }
 
 export const VERSION = 2
+export const COLUMNS = 3
 /** Timestamps are integers in (-2^50, 2^50) ms (year ±37,000): deltas and delta-of-deltas stay exact doubles. */
 export const MAX_ABS_TS = 2 ** 50
 const MAX_TEXT_BYTES = 0xffff
@@ -64,8 +68,10 @@ export class ChunkEncoder {
     const ts = r.ts
     if (!Number.isInteger(ts) || Math.abs(ts) >= MAX_ABS_TS) throw new RangeError(`chunk timestamp out of range: ${ts}`)
     if (!Number.isInteger(r.id) || Math.abs(r.id) >= MAX_ABS_TS) throw new RangeError(`chunk id out of range: ${r.id}`)
-    for (const text of [r.valueText, r.unit, r.dataType]) {
-      if (text !== null && text.length > MAX_TEXT_BYTES / 3) this.checkText(text)
+    // A UTF-8 string is at most 3 bytes a UTF-16 unit: only a long one is encoded to be measured.
+    const long = MAX_TEXT_BYTES / 3
+    if ((r.valueText?.length ?? 0) > long || (r.unit?.length ?? 0) > long || r.dataType.length > long) {
+      for (const text of [r.valueText, r.unit, r.dataType]) if (text !== null) this.checkText(text)
     }
     this.rs.push(r)
     if (ts < this.minTs) this.minTs = ts
@@ -83,6 +89,9 @@ export class ChunkEncoder {
     this.prevText = null
     this.xor = new XorWriter()
     if (uniform && rs.length > 0) this.writeMeta(codes[0], rs[0])
+    if (uniform && rs.length > 0 && codes[0] <= BOOLEAN && d >= 0 && !numbers.some(v => Object.is(v, -0))) {
+      return this.columns(d)
+    }
     let [prevTs, prevDelta, prevId, prevIdDelta, prevCode, prevM] = [0, 0, 0, 0, -1, 0]
     let prev: ChunkReading | undefined
     for (let i = 0; i < rs.length; i++) {
@@ -128,11 +137,24 @@ export class ChunkEncoder {
       } else if (code === STRING) this.writeText(r.valueText as string)
       else this.writeGeneral(r)
     }
+    return this.frame(VERSION, (d < 0 ? XOR_FLOATS : d) | (uniform ? UNIFORM : 0))
+  }
+
+  /** Version 3: after the meta, the timestamps, ids and scaled values as columns. */
+  private columns (d: number): Uint8Array {
+    const rs = this.rs
+    writeIntColumn(this.w, rs.map(r => r.ts))
+    writeIntColumn(this.w, rs.map(r => r.id))
+    writeIntColumn(this.w, rs.map(r => scaled(r.value as number, d)))
+    return this.frame(COLUMNS, d | UNIFORM)
+  }
+
+  private frame (version: number, flags: number): Uint8Array {
     const body = this.w.bytes()
     const out = new Uint8Array(6 + body.length)
-    out[0] = VERSION
-    new DataView(out.buffer).setUint32(1, rs.length)
-    out[5] = (d < 0 ? XOR_FLOATS : d) | (uniform ? UNIFORM : 0)
+    out[0] = version
+    new DataView(out.buffer).setUint32(1, this.rs.length)
+    out[5] = flags
     out.set(body, 6)
     return out
   }

@@ -19,22 +19,25 @@ function writeShifted (w: BitWriter, hi: number, lo: number, shift: number, len:
  * Gorilla's XOR of a double with the previous one: '0' same bits; '10' inside the previous window of meaningful
  * bits; '11' a new window (5 bits of leading zeros, 6 of length). Bit for bit: NaN payloads, -0, subnormals.
  */
-export class XorWriter {
-  private readonly s = new DataView(new ArrayBuffer(8))
-  private prevHi = 0
-  private prevLo = 0
-  private leading = -1
-  private trailing = 0
+/** What writer and reader both follow: the previous double's bits and the current window of meaningful bits. */
+class XorWindow {
+  protected readonly s = new DataView(new ArrayBuffer(8))
+  protected hi = 0
+  protected lo = 0
+  protected leading = -1
+  protected trailing = 0
+}
 
+export class XorWriter extends XorWindow {
   write (w: BitWriter, v: number): void {
     const s = this.s
     s.setFloat64(0, v)
     const hi = s.getUint32(0)
     const lo = s.getUint32(4)
-    const xh = (hi ^ this.prevHi) >>> 0
-    const xl = (lo ^ this.prevLo) >>> 0
-    this.prevHi = hi
-    this.prevLo = lo
+    const xh = (hi ^ this.hi) >>> 0
+    const xl = (lo ^ this.lo) >>> 0
+    this.hi = hi
+    this.lo = lo
     if (xh === 0 && xl === 0) { w.write(0, 1); return }
     let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl)
     const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh)
@@ -54,13 +57,7 @@ export class XorWriter {
   }
 }
 
-export class XorReader {
-  private readonly s = new DataView(new ArrayBuffer(8))
-  private hi = 0
-  private lo = 0
-  private leading = -1
-  private trailing = 0
-
+export class XorReader extends XorWindow {
   read (r: BitReader): number {
     if (r.readBit() === 1) {
       if (r.readBit() === 1) { this.leading = r.read(5); this.trailing = 64 - this.leading - (r.read(6) + 1) }

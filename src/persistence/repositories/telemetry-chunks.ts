@@ -5,20 +5,28 @@ import { forPostgres, query } from './sql.js'
 import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 import { MERGE_AGGREGATE, MINUTE_MS } from './telemetry-retention.js'
 
-/** A chunk holds one series' readings of one hour of reading time (windows aligned to the epoch). */
+/** A chunk holds readings of one series from one hour of reading time (windows aligned to the epoch). */
 export const CHUNK_WINDOW_MS = 3_600_000
+/** The window's partial chunks are merged into one when they hold at most this many readings in all. */
+export const MAX_MERGED_READINGS = 65_536
+/** How far back a pass looks for windows to merge (a gateway that was off for less catches up). */
+const MERGE_LOOKBACK_MS = 86_400_000
 
-/** The oldest head reading before the cutoff: its window is the next to close. */
+/** The oldest head reading before the cutoff: its minute starts the next slice. */
 const OLDEST = 'SELECT ts FROM telemetry_data WHERE ts < ? ORDER BY ts LIMIT 1'
+/** The (maxRows + 1)th head reading from the slice's start: the slice ends at its minute. */
+const NTH = 'SELECT ts FROM telemetry_data WHERE ts >= ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?'
+const COLUMNS = 'id, device_id, key, ts, value, value_text, unit, data_type'
+/** SQLite: the slice's rows, then the same range deleted, in one IMMEDIATE transaction (no other writer between). */
+const SLICE = `SELECT ${COLUMNS} FROM telemetry_data WHERE ts >= ? AND ts < ?`
+const DELETE_SLICE = 'DELETE FROM telemetry_data WHERE ts >= ? AND ts < ?'
 /**
- * The head rows of the window, series by series (the (device, key, ts) index), taken out in the statement that
- * returns them: a row committed by another connection meanwhile (PostgreSQL) is either in this list, and so in a
- * chunk, or still in the head.
+ * PostgreSQL: taken out in the statement that returns them, so a row committed by another connection meanwhile
+ * is either in this list, and so in a chunk, or still in the head (a DELETE inside a CTE: TypeORM answers a bare
+ * DELETE ... RETURNING with [rows, count]).
  */
-const TAKE = `DELETE FROM telemetry_data WHERE id IN (
-    SELECT id FROM telemetry_data INDEXED BY idx_telemetry_data_device_key_ts
-    WHERE ts >= ? AND ts < ? ORDER BY device_id, key, ts LIMIT ?)
-  RETURNING id, device_id, key, ts, value, value_text, unit, data_type`
+const TAKE_SLICE = `WITH d AS (DELETE FROM telemetry_data WHERE ts >= ? AND ts < ? RETURNING ${COLUMNS})
+  SELECT * FROM d`
 const INSERT_CHUNK = `INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data)
   VALUES (?, ?, ?, ?, ?, ?)`
 /** Same merge as the retention fold: a late reading of an already closed minute joins its aggregate. */
@@ -27,6 +35,15 @@ const UPSERT_AGGREGATE = `INSERT INTO telemetry_aggregates (device_id, key, buck
   ${MERGE_AGGREGATE}`
 const DROP = `DELETE FROM telemetry_chunks
   WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)`
+/** Series windows over by the cutoff that hold more than one chunk (all of a chunk is in one window). */
+const SPLIT_WINDOWS = `SELECT device_id, key, MIN(min_ts) AS min_ts, SUM(count) AS readings FROM telemetry_chunks
+  WHERE max_ts >= ? AND max_ts < ?
+  GROUP BY device_id, key, min_ts / ${CHUNK_WINDOW_MS}
+  HAVING COUNT(*) > 1 AND SUM(count) <= ${MAX_MERGED_READINGS}
+  LIMIT 64`
+const WINDOW_CHUNKS = `SELECT id, data FROM telemetry_chunks
+  WHERE device_id = ? AND key = ? AND max_ts >= ? AND max_ts < ? AND min_ts >= ?`
+const DELETE_CHUNK = 'DELETE FROM telemetry_chunks WHERE id = ?'
 
 interface HeadRow extends Pick<ChunkReading, 'value' | 'unit'> {
   id: number | string,
@@ -37,6 +54,8 @@ interface HeadRow extends Pick<ChunkReading, 'value' | 'unit'> {
   data_type: TelemetryDataType
 }
 interface Oldest { ts: number | string }
+interface SplitWindow { device_id: number | string, key: string, min_ts: number | string, readings: number | string }
+interface WindowChunk { id: number | string, data: Uint8Array }
 export interface ChunkRef { id: number, key: string, minTs: number, maxTs: number }
 
 interface Minute {
@@ -65,27 +84,76 @@ function minutes (rs: ChunkReading[]): Minute[] {
   return [...m.values()]
 }
 
-/** The rows of each series (device, key), as readings. */
-function bySeries (rows: HeadRow[]): Array<{ deviceId: number, key: string, rows: ChunkReading[] }> {
-  const out = new Map<string, { deviceId: number, key: string, rows: ChunkReading[] }>()
-  for (const r of rows) {
-    const id = `${r.device_id}\u0000${r.key}`
-    let s = out.get(id)
-    if (s === undefined) out.set(id, s = { deviceId: Number(r.device_id), key: r.key, rows: [] })
-    s.rows.push(reading(r))
-  }
-  return [...out.values()]
+/**
+ * The telemetry_chunks row of readings, in insertion order: the ids (and, mostly, the timestamps) then grow by
+ * steady steps, which encode smallest. A slice taken by timestamp is mostly in that order already.
+ */
+function chunkRow (deviceId: number, key: string, rows: ChunkReading[]): unknown[] {
+  let sorted = true
+  for (let i = 1; i < rows.length && sorted; i++) sorted = rows[i - 1].id < rows[i].id
+  if (!sorted) rows.sort((a, b) => a.id - b.id)
+  const enc = new ChunkEncoder()
+  for (const r of rows) enc.append(r)
+  const bytes = enc.bytes()
+  return [deviceId, key, enc.minTs, enc.maxTs, enc.count, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]
 }
 
-function reading (r: HeadRow): ChunkReading {
-  const { value, unit } = r
-  return { id: Number(r.id), ts: Number(r.ts), value, valueText: r.value_text, unit, dataType: r.data_type }
+/** A head row as its columns, in COLUMNS' order (SQLite answers the slice as arrays: no object per row). */
+type HeadColumns = [
+  id: number | string, deviceId: number | string, key: string, ts: number | string, value: number | null,
+  valueText: string | null, unit: string | null, dataType: TelemetryDataType
+]
+
+function columns (r: HeadRow): HeadColumns {
+  return [r.id, r.device_id, r.key, r.ts, r.value, r.value_text, r.unit, r.data_type]
+}
+
+/** The rows of each series (device, key), as readings. */
+function bySeries (rows: HeadColumns[]): Array<{ deviceId: number, key: string, rows: ChunkReading[] }> {
+  const out: Array<{ deviceId: number, key: string, rows: ChunkReading[] }> = []
+  const devices = new Map<number, Map<string, ChunkReading[]>>()
+  for (const [id, device, key, ts, value, valueText, unit, dataType] of rows) {
+    const deviceId = Number(device)
+    let keys = devices.get(deviceId)
+    if (keys === undefined) devices.set(deviceId, keys = new Map())
+    let series = keys.get(key)
+    if (series === undefined) {
+      keys.set(key, series = [])
+      out.push({ deviceId, key, rows: series })
+    }
+    series.push({ id: Number(id), ts: Number(ts), value, valueText, unit, dataType })
+  }
+  return out
+}
+
+/** The slice starts at the oldest reading's minute and may not pass its hour's end nor the cutoff. */
+function sliceLimits (oldest: number, cutoff: number): [number, number] {
+  const start = Math.floor(oldest / MINUTE_MS) * MINUTE_MS
+  return [start, Math.min(cutoff, Math.floor(oldest / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS + CHUNK_WINDOW_MS)]
+}
+
+/** Ends at the minute of the reading past maxRows (or the limit when there is none), at least a minute long. */
+function sliceEnd (start: number, limit: number, nth: Oldest | undefined): number {
+  if (nth === undefined) return limit
+  return Math.min(limit, Math.max(start + MINUTE_MS, Math.floor(Number(nth.ts) / MINUTE_MS) * MINUTE_MS))
+}
+
+function windowOf (w: SplitWindow): [number, number] {
+  const from = Math.floor(Number(w.min_ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
+  return [from, from + CHUNK_WINDOW_MS]
+}
+
+/** The first windows whose readings add up to about maxRows (at least one). */
+function batch (windows: SplitWindow[], maxRows: number): SplitWindow[] {
+  let total = 0
+  return windows.filter(w => (total += Number(w.readings)) - Number(w.readings) < maxRows)
 }
 
 /**
- * telemetry_chunks: closing chunks from the head (telemetry_data), reading them back, dropping them by age.
- * Closing one chunk is one transaction: the series' head rows of one window are taken out, encoded into a chunk
- * and folded into per-minute aggregates, all or nothing, so a power cut leaves each reading in exactly one place.
+ * telemetry_chunks: closing chunks from the head (telemetry_data), merging an hour's chunks, reading them back,
+ * dropping them by age. Closing a slice is one transaction: the head rows of some whole minutes are taken out,
+ * encoded into one chunk per series and folded into per-minute aggregates; merging is one transaction too (the
+ * parts deleted, the whole written): all or nothing, so a power cut leaves each reading in exactly one place.
  */
 export class TelemetryChunkRepository {
   private readonly sqlite: SqliteStore | undefined
@@ -95,20 +163,24 @@ export class TelemetryChunkRepository {
   }
 
   /**
-   * Closes the window (an hour, epoch-aligned) of the oldest head reading older than `cutoff`: every series'
-   * readings of that window, at most `maxRows` of them in all (a bigger window takes several passes, and the series
-   * cut at the limit gets two chunks), one chunk per series, in one transaction. Resolves with the number of
+   * Closes the next slice of the head: whole minutes from the oldest head reading older than `cutoff` (a minute
+   * boundary), at most `maxRows` readings (at least one whole minute), never past the end of that reading's hour.
+   * Each series' readings of the slice become one chunk, and its minutes aggregates, in one transaction; the
+   * hour's chunks of a series are merged into one by mergeOne once the hour is over. Resolves with the number of
    * readings moved; 0 when the head holds nothing older.
    */
   async closeOne (cutoff: number, maxRows = 20_000): Promise<number> {
-    if (cutoff % CHUNK_WINDOW_MS !== 0) throw new RangeError('cutoff must be aligned to the chunk window')
+    if (cutoff % MINUTE_MS !== 0) throw new RangeError('cutoff must be minute-aligned')
     const db = this.sqlite
     if (db !== undefined) {
       return await db.transaction(() => {
         const o = db.statement(OLDEST).get(cutoff) as Oldest | undefined
         if (o === undefined) return 0
-        const start = Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
-        const rows = db.statement(TAKE).all(start, start + CHUNK_WINDOW_MS, maxRows) as HeadRow[]
+        const [start, limit] = sliceLimits(Number(o.ts), cutoff)
+        const end = sliceEnd(start, limit, db.statement(NTH).get(start, limit, maxRows) as Oldest | undefined)
+        const rows = db.statement(SLICE).raw(true).all(start, end) as HeadColumns[]
+        const deleted = db.statement(DELETE_SLICE).run(start, end).changes
+        if (deleted !== rows.length) throw new Error(`chunk slice: read ${rows.length} rows, deleted ${deleted}`)
         const [chunk, up] = [db.statement(INSERT_CHUNK), db.statement(UPSERT_AGGREGATE)]
         for (const s of bySeries(rows)) {
           const { chunk: c, aggregates } = this.encode(s.deviceId, s.key, s.rows)
@@ -121,12 +193,10 @@ export class TelemetryChunkRepository {
     return await this.ds.transaction(async m => {
       const [o] = await pg<Oldest>(m, OLDEST, [cutoff])
       if (o === undefined) return 0
-      const start = Math.floor(Number(o.ts) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
-      // A DELETE inside a CTE: TypeORM answers a bare DELETE ... RETURNING with [rows, count] on PostgreSQL.
-      const take = TAKE.replace(/INDEXED BY \w+/, '')
-      const window = [start, start + CHUNK_WINDOW_MS, maxRows]
-      const rows = await pg<HeadRow>(m, `WITH d AS (${take}) SELECT * FROM d`, window)
-      for (const s of bySeries(rows)) {
+      const [start, limit] = sliceLimits(Number(o.ts), cutoff)
+      const [nth] = await pg<Oldest>(m, NTH, [start, limit, maxRows])
+      const rows = await pg<HeadRow>(m, TAKE_SLICE, [start, sliceEnd(start, limit, nth)])
+      for (const s of bySeries(rows.map(columns))) {
         const { chunk, aggregates } = this.encode(s.deviceId, s.key, s.rows)
         await pg(m, INSERT_CHUNK, chunk)
         for (const a of aggregates) await pg(m, UPSERT_AGGREGATE, a)
@@ -135,15 +205,54 @@ export class TelemetryChunkRepository {
     })
   }
 
+  /**
+   * Merges the chunks of series hours over by `cutoff` (an hour boundary) that hold several (the slices closeOne
+   * wrote), a batch of at most about `maxRows` readings in one transaction: each such hour of a series becomes one
+   * chunk of its readings in insertion order. Looks back a day. Resolves with the number of readings merged.
+   */
+  async mergeOne (cutoff: number, maxRows = 20_000): Promise<number> {
+    if (cutoff % CHUNK_WINDOW_MS !== 0) throw new RangeError('cutoff must be aligned to the chunk window')
+    const range = [cutoff - MERGE_LOOKBACK_MS, cutoff]
+    const db = this.sqlite
+    if (db !== undefined) {
+      return await db.transaction(() => {
+        const windows = db.statement(SPLIT_WINDOWS).all(...range) as SplitWindow[]
+        let merged = 0
+        for (const w of batch(windows, maxRows)) {
+          const [from, to] = windowOf(w)
+          const parts = db.statement(WINDOW_CHUNKS).all(w.device_id, w.key, from, to, from) as WindowChunk[]
+          const c = this.merge(Number(w.device_id), w.key, parts)
+          for (const p of parts) db.statement(DELETE_CHUNK).run(p.id)
+          db.statement(INSERT_CHUNK).run(...c)
+          merged += Number(w.readings)
+        }
+        return merged
+      }, { immediate: true })
+    }
+    return await this.ds.transaction(async m => {
+      const windows = await pg<SplitWindow>(m, SPLIT_WINDOWS, range)
+      let merged = 0
+      for (const w of batch(windows, maxRows)) {
+        const [from, to] = windowOf(w)
+        const parts = await pg<WindowChunk>(m, `${WINDOW_CHUNKS} FOR UPDATE`, [w.device_id, w.key, from, to, from])
+        const c = this.merge(Number(w.device_id), w.key, parts)
+        for (const p of parts) await pg(m, DELETE_CHUNK, [p.id])
+        await pg(m, INSERT_CHUNK, c)
+        merged += Number(w.readings)
+      }
+      return merged
+    })
+  }
+
+  private merge (deviceId: number, key: string, parts: WindowChunk[]): unknown[] {
+    const rows: ChunkReading[] = []
+    for (const p of parts) forEachReading(p.data, r => { rows.push(r) })
+    return chunkRow(deviceId, key, rows)
+  }
+
   private encode (deviceId: number, key: string, rows: ChunkReading[]): { chunk: unknown[], aggregates: unknown[][] } {
-    // Insertion order: the ids (and, mostly, the timestamps) then grow by steady steps, which encode smallest.
-    rows.sort((a, b) => a.id - b.id)
-    const enc = new ChunkEncoder()
-    for (const r of rows) enc.append(r)
-    const bytes = enc.bytes()
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     return {
-      chunk: [deviceId, key, enc.minTs, enc.maxTs, enc.count, data],
+      chunk: chunkRow(deviceId, key, rows),
       aggregates: minutes(rows).map(a => [deviceId, key, a.b, a.count, a.min, a.max, a.sum / a.count, a.last])
     }
   }

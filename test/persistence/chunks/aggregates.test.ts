@@ -2,6 +2,9 @@ import t from 'tap'
 import fc from 'fast-check'
 import { bits, fromBits } from '../../helpers/doubles.js'
 import { decodeMinutes, encodeMinutes, type MinuteAggregate } from '../../../src/persistence/chunks/aggregates.js'
+import { BitWriter } from '../../../src/persistence/chunks/bits.js'
+import { XorWriter } from '../../../src/persistence/chunks/floats.js'
+import { writeIntColumn } from '../../../src/persistence/chunks/int-columns.js'
 
 // Issue 18: a day of one series' minute aggregates in one BLOB. count, min, max and last come back bit for bit;
 // the average within 1e-12 relative (stored as the minute's sum when the sums are short decimals).
@@ -64,7 +67,7 @@ t.test('a day of a quantized signal and of a counter costs a few bytes a minute'
   for (const [name, ms] of [['drift', drift], ['counter', counter]] as const) {
     const b = encodeMinutes(ms)
     t.ok(check(decodeMinutes(b), ms), `${name} round-trips`)
-    t.ok(b.length < 1440 * 6, `${name}: ${(b.length / 1440).toFixed(2)} B/minute`)
+    t.ok(b.length < 1440 * 3, `${name}: ${(b.length / 1440).toFixed(2)} B/minute`)
   }
 })
 
@@ -76,4 +79,44 @@ t.test('extremes: the largest scaled integers, alternating signs, a single minut
   t.ok(check(decodeMinutes(encodeMinutes(ms.slice(0, 1))), ms.slice(0, 1)))
   t.same(decodeMinutes(encodeMinutes([])), [])
   t.throws(() => decodeMinutes(new Uint8Array([2, 0, 0, 0, 0])), RangeError)
+})
+
+t.test('version 1 day chunks (written before the Rice columns) still decode', async t => {
+  // Encoded by the version 1 encoder (commit 754fc02): XOR floats for min, max and last, and all decimals.
+  const xor = 'QQAAAAQAZt22qgAeAAHUwPAADqYHgAB1L8N4juci4PqPCZ598PsApZmZmZmZnwvqqqqqqqrwfwBDmZmZmZmbQACQ/aoiFox8P0Ap' +
+    'MzMzMzMzgAB///////9g/gCHMzMzMzM2gAEh+1RELRh8P0ApMzMzMzMzgAA///////9g/gCFMzMzMzM2//HuyCEQ+eU='
+  const decimals = 'QQAAAAQAZt22qgAeAAHUwPAADqYHgAB1L8N4juci4PqPCZ/AAAAAPQl4XB/U4T34AAAAB6E+C4Py3Ce/AAAAAPQnxTxJ1Bzx' +
+    'PiSW34AAAAmJesA='
+  const head: MinuteAggregate[] = [
+    { t: 1767225600000, count: 60, min: 12.5, max: 12.7, avg: 12.6, last: 12.6 },
+    { t: 1767225660000, count: 59, min: 12.4, max: 12.9, avg: 12.65, last: 12.9 },
+    { t: 1767225780000, count: 1, min: -3, max: -3, avg: -3, last: -3 }
+  ]
+  const pi = { t: 1767225840000, count: 2, min: 0.1, max: Math.PI, avg: (0.1 + Math.PI) / 2, last: Math.PI }
+  const odometer = { t: 1767225840000, count: 2, min: 100000, max: 100003, avg: 100001.5, last: 100003 }
+  t.ok(check(decodeMinutes(Buffer.from(xor, 'base64')), [...head, pi]))
+  t.ok(check(decodeMinutes(Buffer.from(decimals, 'base64')), [...head, odometer]))
+  t.equal(encodeMinutes(head)[0], 0x42, 'new chunks are written as version 2')
+})
+
+t.test('a constant day costs a few bytes in all; floats keep their averages; a corrupt chunk is refused', async t => {
+  const ms = Array.from({ length: 1440 }, (_, i): MinuteAggregate =>
+    ({ t: 1767225600000 + i * 60_000, count: 60, min: 12.6, max: 12.6, avg: 12.6, last: 12.6 }))
+  const b = encodeMinutes(ms)
+  t.ok(check(decodeMinutes(b), ms))
+  t.ok(b.length < 200, `${b.length} bytes for 1440 constant minutes`)
+  const floats = ms.slice(0, 3).map(m => ({ ...m, min: Math.PI, max: Math.PI, last: Math.PI, avg: 12.6 }))
+  t.ok(check(decodeMinutes(encodeMinutes(floats)), floats), 'floats with a decimal average')
+  // Hand-made: min, max and last as XOR floats, then averages said to be sums from count × mid (never written).
+  const w = new BitWriter()
+  writeIntColumn(w, [0])
+  writeIntColumn(w, [1])
+  w.write(7, 3)
+  for (let c = 0; c < 3; c++) new XorWriter().write(w, Math.PI)
+  w.write(2, 2)
+  w.write(0, 3)
+  writeIntColumn(w, [1])
+  const body = w.bytes()
+  const bad = new Uint8Array([0x42, 0, 0, 0, 1, ...body])
+  t.throws(() => decodeMinutes(bad), RangeError)
 })

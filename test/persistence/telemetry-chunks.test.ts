@@ -1,0 +1,129 @@
+import 'reflect-metadata'
+import t from 'tap'
+import { pino } from 'pino'
+import { loadConfig } from '../../src/config/loader.js'
+import { openDatabase } from '../../src/persistence/database.js'
+import { nativeSqlite } from '../../src/persistence/sqlite/index.js'
+import { TelemetryRepository, type TelemetryRow } from '../../src/persistence/repositories/telemetry.js'
+import {
+  MAX_MERGED_READINGS, TelemetryChunkRepository
+} from '../../src/persistence/repositories/telemetry-chunks.js'
+import { decodeChunk } from '../../src/persistence/chunks/codec.js'
+
+// Issue 18: the head is closed in slices of whole minutes (bounded, never across an hour), and an hour's slices of
+// a series are merged into one chunk once the hour is over; every reading is in exactly one place throughout.
+
+const silent = pino({ level: 'silent' })
+const T0 = Date.UTC(2026, 0, 1)
+const MIN = 60_000
+const HOUR = 3_600_000
+
+type Native = NonNullable<ReturnType<typeof nativeSqlite>>
+interface ChunkRow {
+  id: number
+  device_id: number
+  key: string
+  min_ts: number
+  max_ts: number
+  count: number
+  data: Uint8Array
+}
+interface Setup { repo: TelemetryRepository, chunks: TelemetryChunkRepository, native: Native, deviceId: number }
+
+async function setup (t: Tap.Test): Promise<Setup> {
+  const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir: t.testdir() } }), silent)
+  t.teardown(() => db.close())
+  const native = nativeSqlite(db.dataSource)
+  if (native === undefined) throw new Error('SQLite expected')
+  native.prepare(`INSERT INTO devices (uuid, name, type, created_at, updated_at)
+    VALUES ('chunk-dev', 'c', 'sensor', 0, 0)`).run()
+  const repo = new TelemetryRepository(db.dataSource)
+  const deviceId = await repo.deviceId('chunk-dev') as number
+  return { repo, chunks: new TelemetryChunkRepository(db.dataSource), native, deviceId }
+}
+
+/** Two keys at 1 Hz from `from` for `seconds`, inserted interleaved (ids alternate between the keys). */
+function readings (deviceId: number, from: number, seconds: number): TelemetryRow[] {
+  const rows: TelemetryRow[] = []
+  for (let s = 0; s < seconds; s++) {
+    for (const key of ['a', 'b']) {
+      const value = key === 'a' ? Math.round((20 + Math.sin(s / 300)) * 10) / 10 : s
+      rows.push({ deviceId, key, value, valueText: null, unit: 'u', dataType: 'number', ts: from + s * 1000 })
+    }
+  }
+  return rows
+}
+
+function everyReading (native: Native): Array<[number, number]> {
+  const head = native.prepare('SELECT id, ts FROM telemetry_data').all() as Array<{ id: number, ts: number }>
+  const out: Array<[number, number]> = head.map(r => [r.id, r.ts])
+  for (const c of native.prepare('SELECT data FROM telemetry_chunks').all() as ChunkRow[]) {
+    for (const r of decodeChunk(c.data)) out.push([r.id, r.ts])
+  }
+  return out.sort((a, b) => a[0] - b[0])
+}
+
+t.test('slices: whole minutes, at most maxRows (a minute at least), never past the hour or the cutoff', async t => {
+  const { repo, chunks, native, deviceId } = await setup(t)
+  repo.insertManySync(readings(deviceId, T0 + HOUR - 3 * MIN, 10 * MIN / 1000))
+  const all = everyReading(native)
+  await t.rejects(chunks.closeOne(T0 + 1), RangeError)
+  t.equal(await chunks.closeOne(T0 + HOUR + 5 * MIN, 250), 240, 'two minutes of two keys (250 rows end mid-minute)')
+  t.equal(await chunks.closeOne(T0 + HOUR + 5 * MIN, 50), 120, 'one whole minute, though more than 50 rows')
+  t.equal(await chunks.closeOne(T0 + HOUR + 5 * MIN, 100_000), 600, 'the next hour, up to the cutoff')
+  t.equal(await chunks.closeOne(T0 + HOUR + 5 * MIN, 100_000), 0, 'nothing older is left')
+  const rows = native.prepare('SELECT key, min_ts, max_ts, count FROM telemetry_chunks ORDER BY min_ts, key')
+    .all() as ChunkRow[]
+  t.same(rows.map(r => [r.key, r.min_ts - T0, r.max_ts - T0, r.count]), [
+    ['a', HOUR - 3 * MIN, HOUR - MIN - 1000, 120], ['b', HOUR - 3 * MIN, HOUR - MIN - 1000, 120],
+    ['a', HOUR - MIN, HOUR - 1000, 60], ['b', HOUR - MIN, HOUR - 1000, 60],
+    ['a', HOUR, HOUR + 5 * MIN - 1000, 300], ['b', HOUR, HOUR + 5 * MIN - 1000, 300]
+  ])
+  const head = native.prepare('SELECT COUNT(*) AS n FROM telemetry_data').get() as { n: number }
+  t.equal(head.n, 2 * 60 * 2, 'the last two minutes stay in the head')
+  t.same(everyReading(native), all, 'every reading in exactly one place')
+  const minutes = native.prepare('SELECT COUNT(*) AS n FROM telemetry_aggregates').get() as { n: number }
+  t.equal(minutes.n, 8 * 2, 'one aggregate per closed minute and key')
+})
+
+t.test('merge: an hour over becomes one chunk per series, in insertion order; late readings merge again', async t => {
+  const { repo, chunks, native, deviceId } = await setup(t)
+  repo.insertManySync(readings(deviceId, T0, HOUR / 1000 + 120))
+  const all = everyReading(native)
+  for (let n = -1; n !== 0;) n = await chunks.closeOne(T0 + HOUR + 2 * MIN, 1000)
+  const parts = (native.prepare('SELECT COUNT(*) AS n FROM telemetry_chunks').get() as { n: number }).n
+  t.ok(parts > 4, `the hour was closed in slices (${parts} chunks)`)
+  await t.rejects(chunks.mergeOne(T0 + MIN), RangeError)
+  let merged = 0
+  for (let n = -1; n !== 0;) { n = await chunks.mergeOne(T0 + HOUR, 3600); merged += n }
+  t.equal(merged, 7200, 'both keys of the first hour')
+  const rows = native.prepare('SELECT * FROM telemetry_chunks ORDER BY min_ts, key').all() as ChunkRow[]
+  const first = rows.filter(r => r.max_ts < T0 + HOUR)
+  t.same(first.map(r => [r.key, r.min_ts - T0, r.max_ts - T0, r.count]),
+    [['a', 0, HOUR - 1000, 3600], ['b', 0, HOUR - 1000, 3600]], 'one chunk per key for the hour')
+  const ids = decodeChunk(first[0].data).map(r => r.id)
+  t.same(ids, [...ids].sort((a, b) => a - b), 'readings in insertion order')
+  t.ok(first[0].data.length < 3600, `${first[0].data.length} bytes for an hour of a quantized drift`)
+  t.ok(rows.filter(r => r.min_ts >= T0 + HOUR).length === 2, 'the hour under way is not merged')
+  t.same(everyReading(native), all, 'every reading in exactly one place after the merge')
+
+  // A late reading of the merged hour: a chunk of its own, merged into the hour's at the next pass.
+  repo.insertManySync([{ deviceId, key: 'a', value: 99, valueText: null, unit: 'u', dataType: 'number', ts: T0 + 5 }])
+  for (let n = -1; n !== 0;) n = await chunks.closeOne(T0 + HOUR + 2 * MIN, 1000)
+  t.equal(await chunks.mergeOne(T0 + HOUR, 3600), 3601)
+  const a = native.prepare('SELECT data FROM telemetry_chunks WHERE key = ? AND max_ts < ?').all('a', T0 + HOUR) as
+    ChunkRow[]
+  t.equal(a.length, 1)
+  t.equal(decodeChunk(a[0].data).length, 3601)
+  t.equal(await chunks.mergeOne(T0 + HOUR, 3600), 0, 'nothing left to merge')
+})
+
+t.test('merge: a series hour over the merge limit keeps its slices', async t => {
+  const { chunks, native, deviceId } = await setup(t)
+  const insert = native.prepare(`INSERT INTO telemetry_chunks (device_id, key, min_ts, max_ts, count, data)
+    VALUES (?, 'big', ?, ?, ?, x'00')`)
+  insert.run(deviceId, T0, T0 + MIN, MAX_MERGED_READINGS)
+  insert.run(deviceId, T0 + 2 * MIN, T0 + 3 * MIN, 1)
+  t.equal(await chunks.mergeOne(T0 + HOUR), 0)
+  t.equal((native.prepare('SELECT COUNT(*) AS n FROM telemetry_chunks').get() as { n: number }).n, 2)
+})
