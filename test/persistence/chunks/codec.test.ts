@@ -330,25 +330,26 @@ t.test('a version 1 chunk (written before the decimal mode) still decodes', asyn
   t.ok(same(roundTrip(want), want), 'and the same readings in version 2')
 })
 
-t.test('a version 2 chunk of decimals (written before the Rice columns) still decodes; new ones are version 3', async t => {
-  const T = 1767225600000
-  const want: ChunkReading[] = [12.6, 12.6, 12.65, 12.5, 13, 0, 12.6].map((value, i) => ({
-    id: 1000 + i * 100, ts: T + i * 1000 + (i === 3 ? 7 : 0), value, valueText: null, unit: 'V', dataType: 'number'
-  }))
-  const v2 = Buffer.from('AgAAAAcKIAAqwAzbttVAAAAAAAAD6HTsefQzIMKw5juNtkw51E7p2A==', 'base64')
-  t.equal(v2[0], 2)
-  t.ok(same(decodeChunk(new Uint8Array(v2)), want))
-  const enc = new ChunkEncoder()
-  for (const r of want) enc.append(r)
-  const v3 = enc.bytes()
-  t.equal(v3[0], 3, 'numbers of one unit, all decimals: columns')
-  t.ok(same(decodeChunk(v3), want))
-  const booleans = want.map((r, i) => ({ ...r, value: i % 2, dataType: 'boolean' as const }))
-  const b = new ChunkEncoder()
-  for (const r of booleans) b.append(r)
-  t.equal(b.bytes()[0], 3, 'booleans too')
-  t.ok(same(decodeChunk(b.bytes()), booleans))
-  const mixed = new ChunkEncoder()
-  for (const r of [...want, { ...want[0], id: 9, unit: 'mV' }]) mixed.append(r)
-  t.equal(mixed.bytes()[0], 2, 'two units: version 2')
-})
+t.test('a version 2 chunk of decimals (written before the Rice columns) still decodes; new ones are version 3',
+  async t => {
+    const T = 1767225600000
+    const want: ChunkReading[] = [12.6, 12.6, 12.65, 12.5, 13, 0, 12.6].map((value, i) => ({
+      id: 1000 + i * 100, ts: T + i * 1000 + (i === 3 ? 7 : 0), value, valueText: null, unit: 'V', dataType: 'number'
+    }))
+    const v2 = Buffer.from('AgAAAAcKIAAqwAzbttVAAAAAAAAD6HTsefQzIMKw5juNtkw51E7p2A==', 'base64')
+    t.equal(v2[0], 2)
+    t.ok(same(decodeChunk(new Uint8Array(v2)), want))
+    const enc = new ChunkEncoder()
+    for (const r of want) enc.append(r)
+    const v3 = enc.bytes()
+    t.equal(v3[0], 3, 'numbers of one unit, all decimals: columns')
+    t.ok(same(decodeChunk(v3), want))
+    const booleans = want.map((r, i) => ({ ...r, value: i % 2, dataType: 'boolean' as const }))
+    const b = new ChunkEncoder()
+    for (const r of booleans) b.append(r)
+    t.equal(b.bytes()[0], 3, 'booleans too')
+    t.ok(same(decodeChunk(b.bytes()), booleans))
+    const mixed = new ChunkEncoder()
+    for (const r of [...want, { ...want[0], id: 9, unit: 'mV' }]) mixed.append(r)
+    t.equal(mixed.bytes()[0], 2, 'two units: version 2')
+  })
