@@ -1,7 +1,8 @@
 // Issue 18, acceptance 4: converting an existing database's telemetry_data rows into chunks. The conversion is
-// the chunk store's own closing (TelemetryChunkRepository.closeOne, what the retention job runs with
-// telemetry.chunkStore on): one transaction per series and hour, at most `retentionChunkRows` readings, so it is
-// bounded, runs beside ingest, and resumes where it stopped. `node dist/scripts/bench/telemetry/convert.js`
+// the chunk store's own closing (TelemetryChunkRepository.closeOne then mergeOne, what the retention job runs with
+// telemetry.chunkStore on): one transaction per slice of whole minutes of at most `retentionChunkRows` readings,
+// then one per batch of series hours merged into one chunk each, so it is bounded, runs beside ingest, and resumes
+// where it stopped. `node dist/scripts/bench/telemetry/convert.js`
 // runs the whole measurement; the child modes (prepare, convert, verify) are what it spawns.
 import 'reflect-metadata'
 import { spawn } from 'node:child_process'
@@ -68,6 +69,8 @@ async function convert (dir: string): Promise<void> {
   let transactions = 0
   const cutoff = Math.ceil((T0 + 100 * 86_400_000) / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS
   for (let n = -1; n !== 0; transactions++) { n = await chunks.closeOne(cutoff, 20_000); moved += n }
+  // Then each hour's slices of a series into one chunk, as the retention pass does after closing.
+  for (let n = -1; n !== 0; transactions++) n = await chunks.mergeOne(cutoff, 20_000)
   const s = Number(process.hrtime.bigint() - t0) / 1e9
   new TelemetryRetentionRepository(db.dataSource).reclaim()
   await db.close()
@@ -92,8 +95,9 @@ async function verify (dir: string): Promise<void> {
     })
   }
   const head = (native.prepare('SELECT COUNT(*) AS n FROM telemetry_data').get() as { n: number }).n
+  const chunks = (native.prepare('SELECT COUNT(*) AS n FROM telemetry_chunks').get() as { n: number }).n
   await db.close()
-  console.log(JSON.stringify({ total, distinct: ids.size, head }))
+  console.log(JSON.stringify({ total, distinct: ids.size, head, chunks }))
 }
 
 async function child (args: string[], killAfterMs?: number): Promise<Record<string, number>> {
@@ -141,7 +145,7 @@ export async function conversion (rows = 1_000_000): Promise<string[]> {
       out.push(
         'conversion: ' +
           `verify: ${v.total.toLocaleString('en-US')} readings, ${v.distinct.toLocaleString('en-US')} distinct ` +
-            `ids, ${v.head} left in the head`
+            `ids, ${v.head} left in the head, ${v.chunks.toLocaleString('en-US')} chunks`
       )
       const killed = await child(['convert', killDir], Math.max(500, c.s * 1000 / 3))
       const mid = await child(['verify', killDir])

@@ -9,8 +9,6 @@ import { MERGE_AGGREGATE, MINUTE_MS } from './telemetry-retention.js'
 export const CHUNK_WINDOW_MS = 3_600_000
 /** The window's partial chunks are merged into one when they hold at most this many readings in all. */
 export const MAX_MERGED_READINGS = 65_536
-/** How far back a pass looks for windows to merge (a gateway that was off for less catches up). */
-const MERGE_LOOKBACK_MS = 86_400_000
 
 /** The oldest head reading before the cutoff: its minute starts the next slice. */
 const OLDEST = 'SELECT ts FROM telemetry_data WHERE ts < ? ORDER BY ts LIMIT 1'
@@ -37,7 +35,7 @@ const DROP = `DELETE FROM telemetry_chunks
   WHERE id IN (SELECT id FROM telemetry_chunks WHERE max_ts < ? ORDER BY max_ts LIMIT ?)`
 /** Series windows over by the cutoff that hold more than one chunk (all of a chunk is in one window). */
 const SPLIT_WINDOWS = `SELECT device_id, key, MIN(min_ts) AS min_ts, SUM(count) AS readings FROM telemetry_chunks
-  WHERE max_ts >= ? AND max_ts < ?
+  WHERE max_ts < ?
   GROUP BY device_id, key, min_ts / ${CHUNK_WINDOW_MS}
   HAVING COUNT(*) > 1 AND SUM(count) <= ${MAX_MERGED_READINGS}
   LIMIT 64`
@@ -208,15 +206,15 @@ export class TelemetryChunkRepository {
   /**
    * Merges the chunks of series hours over by `cutoff` (an hour boundary) that hold several (the slices closeOne
    * wrote), a batch of at most about `maxRows` readings in one transaction: each such hour of a series becomes one
-   * chunk of its readings in insertion order. Looks back a day. Resolves with the number of readings merged.
+   * chunk of its readings in insertion order (any age: a converted database's old hours too). Resolves with the
+   * number of readings merged.
    */
   async mergeOne (cutoff: number, maxRows = 20_000): Promise<number> {
     if (cutoff % CHUNK_WINDOW_MS !== 0) throw new RangeError('cutoff must be aligned to the chunk window')
-    const range = [cutoff - MERGE_LOOKBACK_MS, cutoff]
     const db = this.sqlite
     if (db !== undefined) {
       return await db.transaction(() => {
-        const windows = db.statement(SPLIT_WINDOWS).all(...range) as SplitWindow[]
+        const windows = db.statement(SPLIT_WINDOWS).all(cutoff) as SplitWindow[]
         let merged = 0
         for (const w of batch(windows, maxRows)) {
           const [from, to] = windowOf(w)
@@ -230,7 +228,7 @@ export class TelemetryChunkRepository {
       }, { immediate: true })
     }
     return await this.ds.transaction(async m => {
-      const windows = await pg<SplitWindow>(m, SPLIT_WINDOWS, range)
+      const windows = await pg<SplitWindow>(m, SPLIT_WINDOWS, [cutoff])
       let merged = 0
       for (const w of batch(windows, maxRows)) {
         const [from, to] = windowOf(w)
