@@ -17,39 +17,11 @@ export interface JournalAction {
   commandId?: string
 }
 
-/** A journal row as the API and the CLI show it. */
-export type JournalView = {
-  id: number
-  at: string
-  actor: string
-  actorKind: string
-  role: string | null
-  transport: string
-  address: string | null
-  action: string
-  target: string | null
-  params: Record<string, unknown> | null
-  outcome: 'accepted' | 'refused'
-  errorCode: string | null
-  commandId: string | null
-}
+/** A journal row as the API and the CLI show it: the entry, its time as ISO 8601 (`at`) in place of `ts`. */
+export type JournalView = { id: number, at: string } & Omit<JournalEntry, 'id' | 'ts'>
 
-export function journalView (e: JournalEntry): JournalView {
-  return {
-    id: e.id,
-    at: new Date(e.ts).toISOString(),
-    actor: e.actor,
-    actorKind: e.actorKind,
-    role: e.role,
-    transport: e.transport,
-    address: e.address,
-    action: e.action,
-    target: e.target,
-    params: e.params,
-    outcome: e.outcome,
-    errorCode: e.errorCode,
-    commandId: e.commandId
-  }
+export function journalView ({ id, ts, ...entry }: JournalEntry): JournalView {
+  return { id, at: new Date(ts).toISOString(), ...entry }
 }
 
 function who (actor: Actor): { actor: string, actorKind: string, role: string | null } {
