@@ -37,10 +37,9 @@ export class ScreenPublisher implements Service {
         // A disabled screen's retained message stays in `retained`: cleared below.
         if (!screen.enabled) continue
         const topic = topicOf('configScreen', { id: String(screen.id) })
-        const have = retained.get(topic)
+        const want = await this.stale(screen, retained)
         retained.delete(topic)
-        const want = Buffer.from(JSON.stringify(await this.payloadOf(screen)))
-        if (have?.equals(want) === true) continue
+        if (want === undefined) continue
         await this.deps.broker.publish(topic, want, { qos: 1, retain: true })
         published++
       }
@@ -56,16 +55,25 @@ export class ScreenPublisher implements Service {
   }
 
   /**
-   * Re-publishes one screen as stored now (after a change to it or its items), or every screen (after a relay
-   * channel a screen may name changed or went away).
+   * Re-publishes one screen as stored now (after a change to it or its items), or, with no id (after a relay
+   * channel a screen may name changed or went away), every screen whose message that changed: the others are
+   * neither re-sent nor announced, so displays do not redraw for nothing.
    */
   async changed (screenId?: number): Promise<void> {
     await this.queue.run(ALL, async () => {
-      const ids = screenId === undefined
-        ? (await this.deps.repos.screens.all()).map(s => s.id)
-        : [screenId]
-      for (const id of ids) await this.publish(id)
+      if (screenId !== undefined) { await this.publish(screenId); return }
+      const retained = await retainedMessages(this.deps.broker.aedes, familyTopic('configScreen'))
+      for (const screen of await this.deps.repos.screens.all()) {
+        if (await this.stale(screen, retained) !== undefined) await this.publish(screen.id)
+      }
     })
+  }
+
+  /** The screen's message (empty for a disabled one) when the retained one differs from it, else undefined. */
+  private async stale (screen: Screen, retained: Map<string, Buffer>): Promise<Buffer | undefined> {
+    const have = retained.get(topicOf('configScreen', { id: String(screen.id) })) ?? Buffer.alloc(0)
+    const want = screen.enabled ? Buffer.from(JSON.stringify(await this.payloadOf(screen))) : Buffer.alloc(0)
+    return have.equals(want) ? undefined : want
   }
 
   private async publish (id: number): Promise<void> {

@@ -66,6 +66,14 @@ t.test('a display receives its screens, their changes, and their removal', async
   await waitFor(() => last()?.items[1]?.relay === null)
   t.pass('an item change, a renamed channel and a removed one each re-publish the screen')
 
+  // A channel no screen names: renamed, nothing is re-sent (the next item change is the only message after it).
+  const spare = await addChannels(app, board.uuid, [{ channel: 3, name: 'Spare' }])
+  const before = (got.get(topic) ?? []).length
+  await api('PATCH', `/relays/${spare[3]}`, { name: 'Aux' })
+  await api('PATCH', `/screens/items/${horn.id as number}`, { label: 'Siren' })
+  await waitFor(() => last()?.items[1]?.label === 'Siren')
+  t.equal((got.get(topic) ?? []).length, before + 1, 'a channel no screen names changes no screen message')
+
   await api('PATCH', `/screens/${main.id as number}`, { enabled: false })
   await waitFor(() => (got.get(topic) ?? []).at(-1) === '')
   t.pass('disabled: its retained message is cleared')
