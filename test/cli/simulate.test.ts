@@ -179,6 +179,15 @@ t.test('`simulate` as a real process: connects, publishes, stops cleanly on SIGI
     if (Date.now() > until) throw new Error('not all online')
     await new Promise(resolve => setTimeout(resolve, 20))
   }
+  // Stopped only once a reading is stored (the count printed at the stop is then above zero, however slow the
+  // machine: a run stopped the moment the boards were online could print 0).
+  const telemetry = app.gateway.services.telemetry.repo
+  const sensors = await telemetry.deviceId('sim-sensors-1') as number
+  until = Date.now() + WAIT
+  while ((await telemetry.latest(sensors)).length === 0) {
+    if (Date.now() > until) throw new Error('no reading stored')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
   p.child.kill('SIGINT')
   t.same(await p.exited, { code: 0, signal: null }, 'exit 0 on Ctrl-C')
   t.match(p.stdout.join('\n'), /stopped: [1-9]\d* readings published/)
