@@ -13,7 +13,8 @@ export interface Database {
 }
 
 /** Opens the store and brings its schema up to date (pending migrations, each in its own transaction). */
-export async function openDatabase (config: Pick<Config, 'dataDir' | 'database'>, log: Logger): Promise<Database> {
+export async function openDatabase (config: Pick<Config, 'dataDir' | 'database' | 'telemetry'>, log: Logger):
+Promise<Database> {
   const dataSource = createDataSource(config)
   ownConnection(dataSource)
   try {

@@ -31,7 +31,8 @@ interface ChunkRow {
 interface Setup { repo: TelemetryRepository, chunks: TelemetryChunkRepository, native: Native, deviceId: number }
 
 async function setup (t: Tap.Test): Promise<Setup> {
-  const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir: t.testdir() } }), silent)
+  const config = loadConfig({ env: {}, overrides: { dataDir: t.testdir(), telemetry: { chunkStore: true } } })
+  const db = await openDatabase(config, silent)
   t.teardown(() => db.close())
   const native = nativeSqlite(db.dataSource)
   if (native === undefined) throw new Error('SQLite expected')
@@ -126,4 +127,18 @@ t.test('merge: a series hour over the merge limit keeps its slices', async t => 
   insert.run(deviceId, T0 + 2 * MIN, T0 + 3 * MIN, 1)
   t.equal(await chunks.mergeOne(T0 + HOUR), 0)
   t.equal((native.prepare('SELECT COUNT(*) AS n FROM telemetry_chunks').get() as { n: number }).n, 2)
+})
+
+t.test('a new file gets 1 KB pages with the chunk store, 4 KB without; an existing file keeps its own', async t => {
+  const pageSize = async (dataDir: string, chunkStore: boolean): Promise<number> => {
+    const db = await openDatabase(loadConfig({ env: {}, overrides: { dataDir, telemetry: { chunkStore } } }), silent)
+    try {
+      return nativeSqlite(db.dataSource)?.pragma('page_size', { simple: true }) as number
+    } finally { await db.close() }
+  }
+  const dir = t.testdir({ rows: {}, chunks: {} })
+  t.equal(await pageSize(`${dir}/chunks`, true), 1024, 'chunk store: 1 KB pages')
+  t.equal(await pageSize(`${dir}/rows`, false), 4096, 'row store: 4 KB pages')
+  t.equal(await pageSize(`${dir}/rows`, true), 4096, 'a 4 KB file turned to the chunk store keeps 4 KB pages')
+  t.equal(await pageSize(`${dir}/chunks`, false), 1024, 'and a 1 KB file turned back keeps 1 KB')
 })

@@ -129,3 +129,54 @@ t.test('the job runs on its interval (injected clock) and logs its pass', async 
   const line = app.logs.find(l => l.msg === 'retention pass')
   t.match(line, { module: 'retention', folded: 0, eventsDeleted: 0 })
 })
+
+t.test('chunk store: the head is closed every minute, the rest of the pass keeps its interval; runOnce is a full ' +
+  'pass even when a close is under way', async t => {
+  const app = await startApp(t, { config: { telemetry: { chunkStore: true, retentionIntervalMs: 600_000 } } })
+  const { uuid } = await provisionDevice(app)
+  const id = await app.gateway.services.telemetry.repo.deviceId(uuid) as number
+  const rows: TelemetryRow[] = []
+  for (let ts = NOW - 3 * MIN; ts < NOW; ts += 10_000) {
+    rows.push({ deviceId: id, key: 'temp', value: ts % 97, valueText: null, unit: null, dataType: 'number', ts })
+  }
+  app.gateway.services.telemetry.repo.insertManySync(rows)
+  const oldEvent = async (): Promise<void> => {
+    await q(app, "INSERT INTO event_logs (ts, level, event_type, source) VALUES (?, 'info', 'x', 'test')",
+      [NOW - 31 * DAY])
+  }
+  const oldEvents = async (): Promise<number> =>
+    (await q(app, 'SELECT COUNT(*) AS n FROM event_logs WHERE ts < ?', [NOW - 30 * DAY]))[0].n
+  const passes = (): number => app.logs.filter(l => l.msg === 'retention pass' && l.module === 'retention').length
+  await oldEvent()
+  const clock = new FakeClock(NOW)
+  const retention = new RetentionService({ ...app.gateway.services, clock })
+  await retention.start()
+  t.teardown(() => retention.stop())
+  const before = passes()
+
+  await clock.tick(MIN)
+  await retention.tick()
+  // now = NOW + 1 min: the minutes that ended a minute ago or more are closed.
+  const cutoff = Math.floor(NOW / MIN) * MIN
+  const [head] = await q(app, 'SELECT COUNT(*) AS n, MIN(ts) AS first FROM telemetry_data')
+  const [chunked] = await q(app, 'SELECT COALESCE(SUM(count), 0) AS n FROM telemetry_chunks')
+  t.equal(head.n + chunked.n, rows.length, 'every reading in the head or in a chunk')
+  t.equal(head.n, rows.filter(r => r.ts >= cutoff).length, 'after a minute the head holds only the last minute')
+  t.ok(chunked.n > 0, `${chunked.n as number} readings closed into chunks`)
+  t.equal(await oldEvents(), 1, 'the close pass deletes nothing else')
+  t.equal(passes(), before, 'and is not logged as a retention pass')
+
+  for (let m = 2; m <= 10; m++) {
+    await clock.tick(MIN)
+    await retention.tick()
+  }
+  t.equal(await oldEvents(), 0, 'after retentionIntervalMs the full pass ran')
+  t.equal(passes(), before + 1, 'once')
+
+  await oldEvent()
+  const closing = retention.tick()
+  const full = await retention.runOnce()
+  t.equal(full.eventsDeleted, 1, 'runOnce during a close pass waits for it, then runs a full pass')
+  t.equal((await closing).eventsDeleted, 0)
+  t.equal(passes(), before + 2)
+})

@@ -16,7 +16,7 @@ import { TelemetryRepository, type TelemetryRow } from '../../../src/persistence
 import { ENGINE_SIGNALS, quantize } from '../../../src/simulator/signals.js'
 import { prng, signals, type Signal } from './chunks.js'
 import { insertDevices, tempDb } from './storage.js'
-import { CHUNK_CLOSE_DELAY_MS } from '../../../src/services/retention.js'
+import { CHUNK_CLOSE_DELAY_MS, CHUNK_CLOSE_INTERVAL_MS } from '../../../src/services/retention.js'
 
 const DAY_S = 86_400
 const T0 = Date.UTC(2026, 0, 1)
@@ -83,11 +83,13 @@ function series (db: ReturnType<typeof nativeSqlite> & object, deviceId: number,
 }
 
 /**
- * Builds the database and prints its size. `eventsPerMinute`: the simulated vehicle records events only when a
- * board connects or drops, a relay is refused or a command times out; one a minute is a generous stand-in.
+ * Builds the database and prints its size. `eventsPerDay`: the simulated vehicle (`autocore simulate`) writes an
+ * event when a board connects and when it goes offline, and none in between (measured: 4 boards for 10 minutes,
+ * 8 rows, 0 a minute once they were up); 480 a day is each of the 10 boards dropping and reconnecting once an hour,
+ * a generous stand-in for a vehicle whose boards run day and night as its telemetry here does.
  */
 export async function wholeDatabase (which: 'vehicle' | 'classes' = 'vehicle', days = 7, rawDays = 7,
-  eventDays = 30, eventsPerMinute = 1, aggregateDays = 90): Promise<string[]> {
+  eventDays = 30, eventsPerDay = 480, aggregateDays = 90): Promise<string[]> {
   const t0 = Date.now()
   const { db, dir, done, config } = await tempDb({ telemetry: { chunkStore: true } })
   const native = nativeSqlite(db.dataSource)
@@ -103,10 +105,11 @@ export async function wholeDatabase (which: 'vehicle' | 'classes' = 'vehicle', d
     })()
   }
   // The head at its largest, written through the repository's batch insert: the minutes not yet closed (the
-  // close delay), those that ended since the last retention pass (its interval), and the minute under way.
+  // close delay), those that ended since the last close (its interval), and the minute under way.
   const repo = new TelemetryRepository(db.dataSource)
   const end = T0 + days * DAY_S * 1000
-  const headMinutes = (CHUNK_CLOSE_DELAY_MS + config.telemetry.retentionIntervalMs) / 60_000 + 1
+  const closeEvery = Math.min(CHUNK_CLOSE_INTERVAL_MS, config.telemetry.retentionIntervalMs)
+  const headMinutes = (CHUNK_CLOSE_DELAY_MS + closeEvery) / 60_000 + 1
   let headRows = 0
   for (let s = 0; s < headMinutes * 60; s += 10) {
     const batch: TelemetryRow[] = []
@@ -121,14 +124,15 @@ export async function wholeDatabase (which: 'vehicle' | 'classes' = 'vehicle', d
     repo.insertManySync(batch)
     headRows += batch.length
   }
-  const events = eventDays * 1440 * eventsPerMinute
+  const events = eventDays * eventsPerDay
   const ev = native.prepare(`INSERT INTO event_logs (ts, level, event_type, source, action, target, username, payload)
-    VALUES (?, 'info', 'device_connected', 'mqtt', NULL, ?, NULL, ?)`)
+    VALUES (?, 'info', ?, 'presence', NULL, ?, NULL, ?)`)
   native.transaction(() => {
     for (let i = 0; i < events; i++) {
-      const uuid = `bench-device-${String(i % 10).padStart(3, '0')}`
-      const ts = end - eventDays * DAY_S * 1000 + Math.round(i * 60_000 / eventsPerMinute)
-      ev.run(ts, uuid, JSON.stringify({ clientId: uuid, address: '10.0.0.12' }))
+      const uuid = `bench-device-${String((i >> 1) % 10).padStart(3, '0')}`
+      const ts = end - eventDays * DAY_S * 1000 + Math.round(i * DAY_S * 1000 / eventsPerDay)
+      if (i % 2 === 0) ev.run(ts, 'device_offline', uuid, JSON.stringify({ reason: 'disconnect' }))
+      else ev.run(ts, 'device_connected', uuid, JSON.stringify({ via: 'connect', ip: '10.0.0.12' }))
     }
   })()
   native.pragma('wal_checkpoint(TRUNCATE)')
@@ -155,6 +159,6 @@ export async function wholeDatabase (which: 'vehicle' | 'classes' = 'vehicle', d
       `(${(parts.raw / tally.raw).toFixed(2)} B/reading on disk); ${days} days of minute aggregates ` +
       `${tally.minutes.toLocaleString('en-US')} ${f(parts.agg)} (${perMinute.toFixed(2)} B/minute); ` +
       `head at its largest ${headRows.toLocaleString('en-US')} rows ${f(parts.head)}; ${eventDays} days of events at ` +
-      `${eventsPerMinute}/min ${events.toLocaleString('en-US')} rows ${f(parts.events)}`
+      `${eventsPerDay}/day ${events.toLocaleString('en-US')} rows ${f(parts.events)}`
   ]
 }

@@ -1,15 +1,17 @@
 import { BitReader, BitWriter } from './bits.js'
 import { XorReader, XorWriter } from './floats.js'
 import { decimalsOf, MAX_DECIMALS, POW10, scaled } from './ints.js'
-import { MAX_COLUMN_INT, readIntColumn, writeIntColumn } from './int-columns.js'
+import { type KCode, MAX_COLUMN_INT, readIntColumn, writeIntColumn } from './int-columns.js'
 import { decodeMinutesV1 } from './aggregates-v1.js'
 
 /** One minute of one series, as telemetry_aggregates holds it. */
 export interface MinuteAggregate { t: number, count: number, min: number, max: number, avg: number, last: number }
 
-/** First byte of an aggregate chunk: 0x41 version 1 (aggregates-v1.ts), 0x42 this one; a raw chunk starts 1..3. */
+/** First byte of an aggregate chunk: 0x41 version 1 (aggregates-v1.ts), 0x42 version 2, 0x43 this one; a raw
+ * chunk starts 1..4. */
 const V1 = 0x41
 const V2 = 0x42
+const V3 = 0x43
 const XOR_FLOATS = 7
 /** The decimal scale of a minute's sum is accepted within this relative error (the avg's own summation noise). */
 const SUM_TOLERANCE = 2 ** -43
@@ -20,8 +22,10 @@ const SUMS_FROM_MID = 2
 
 /**
  * The minutes of one series (one day, in the aggregate store) as columns, each integer column in
- * int-columns.ts's block Rice code: the minute starts; the counts; then last, and min and max as their distance
- * from last, when the three are exact decimals at one scale (else each column as decimals or XOR floats); min,
+ * int-columns.ts's block Rice code (k named relative to the block before's): the minute starts; the counts; then
+ * last, and min and max as their distance from the range the minute surely spans (from the minute before's last
+ * to its own: a minute that only climbs has its max there and its min one step above), when the three are exact
+ * decimals at one scale (else each column as decimals or XOR floats); min,
  * max, last and count come back bit for bit. The average is kept as the minute's sum when every sum is a decimal
  * of at most 6 digits to within 2^-43 relative (sums of decimal readings are, up to the float error of
  * avg × count), as twice its distance from count × (min + max) / 2 when that applies (a smooth minute's sum is
@@ -31,35 +35,47 @@ const SUMS_FROM_MID = 2
 export function encodeMinutes (ms: MinuteAggregate[]): Uint8Array {
   for (const m of ms) if (!(Math.abs(m.t) < MAX_COLUMN_INT)) throw new RangeError('minute start out of range')
   const w = new BitWriter(ms.length * 2 + 16)
-  writeIntColumn(w, ms.map(m => m.t))
-  writeIntColumn(w, ms.map(m => m.count))
+  const column = (vs: number[]): void => { writeIntColumn(w, vs, 'relative') }
+  column(ms.map(m => m.t))
+  column(ms.map(m => m.count))
   const d = decimalsOf([...ms.map(m => m.min), ...ms.map(m => m.max), ...ms.map(m => m.last)])
   w.write(d < 0 ? XOR_FLOATS : d, 3)
   if (d >= 0) {
     const [min, max, last] = (['min', 'max', 'last'] as const).map(col => ms.map(m => scaled(m[col], d)))
-    const lo = last.map((l, i) => l - min[i])
-    const hi = max.map((h, i) => h - last[i])
+    const [lo, hi] = spanned(last)
+    const below = lo.map((l, i) => l - min[i])
+    const above = max.map((h, i) => h - hi[i])
     // Apart, when the distances leave the range (values far apart, near 2^50).
-    const near = [...lo, ...hi].every(x => Math.abs(x) < MAX_COLUMN_INT)
+    const near = [...below, ...above].every(x => Math.abs(x) < MAX_COLUMN_INT)
     w.write(near ? 1 : 0, 1)
-    for (const col of near ? [last, lo, hi] : [min, max, last]) writeIntColumn(w, col)
-  } else for (const col of ['min', 'max', 'last'] as const) writeColumn(w, ms.map(m => m[col]))
-  writeAverages(w, ms, d)
+    for (const col of near ? [last, below, above] : [min, max, last]) column(col)
+  } else for (const col of ['min', 'max', 'last'] as const) writeColumn(w, ms.map(m => m[col]), 'relative')
+  writeAverages(w, ms, d, 'relative')
   const body = w.bytes()
   const out = new Uint8Array(5 + body.length)
-  out[0] = V2
+  out[0] = V3
   new DataView(out.buffer).setUint32(1, ms.length)
   out.set(body, 5)
   return out
 }
 
+/** For each minute, the range its readings surely span: from the minute before's last (its own, for the first)
+ * to its own last, low end and high end. */
+function spanned (last: number[]): [number[], number[]] {
+  const before = last.map((l, i) => i === 0 ? l : last[i - 1])
+  return [last.map((l, i) => Math.min(l, before[i])), last.map((l, i) => Math.max(l, before[i]))]
+}
+
 export function decodeMinutes (bytes: Uint8Array): MinuteAggregate[] {
   if (bytes.length >= 5 && bytes[0] === V1) return decodeMinutesV1(bytes)
-  if (bytes.length < 5 || bytes[0] !== V2) throw new RangeError('not an aggregate chunk')
+  if (bytes.length < 5 || (bytes[0] !== V2 && bytes[0] !== V3)) throw new RangeError('not an aggregate chunk')
+  const v3 = bytes[0] === V3
+  const code: KCode = v3 ? 'relative' : 'fixed'
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
   const r = new BitReader(bytes.subarray(5))
-  const t = readIntColumn(r, n)
-  const count = readIntColumn(r, n)
+  const column = (): number[] => readIntColumn(r, n, code)
+  const t = column()
+  const count = column()
   const d = r.read(3)
   let min: number[], max: number[], last: number[]
   /** Each minute's count × (min + max) at d decimals, when min, max and last are decimals. */
@@ -67,20 +83,22 @@ export function decodeMinutes (bytes: Uint8Array): MinuteAggregate[] {
   if (d !== XOR_FLOATS) {
     let lo: number[], l: number[], hi: number[]
     if (r.readBit() === 1) {
-      [l, lo, hi] = [readIntColumn(r, n), readIntColumn(r, n), readIntColumn(r, n)]
-      lo = l.map((m, i) => m - lo[i])
-      hi = l.map((m, i) => m + hi[i])
-    } else [lo, hi, l] = [readIntColumn(r, n), readIntColumn(r, n), readIntColumn(r, n)]
+      // Version 2: min and max as distances from last; version 3: from the range spanned (see encodeMinutes).
+      [l, lo, hi] = [column(), column(), column()]
+      const [low, high] = v3 ? spanned(l) : [l, l]
+      lo = low.map((m, i) => m - lo[i])
+      hi = high.map((m, i) => m + hi[i])
+    } else [lo, hi, l] = [column(), column(), column()]
     const p = POW10[d]
     ;[min, max, last] = [lo.map(m => m / p), hi.map(m => m / p), l.map(m => m / p)]
     mid = lo.map((m, i) => count[i] * (m + hi[i]))
-  } else [min, max, last] = [readColumn(r, n), readColumn(r, n), readColumn(r, n)]
+  } else [min, max, last] = [readColumn(r, n, code), readColumn(r, n, code), readColumn(r, n, code)]
   const mode = r.read(2)
   let avg: number[]
-  if (mode === AVERAGES) avg = readColumn(r, n)
+  if (mode === AVERAGES) avg = readColumn(r, n, code)
   else {
     const ds = r.read(3)
-    const sums = readIntColumn(r, n)
+    const sums = column()
     if (mode === SUMS_FROM_MID) {
       if (mid === undefined) throw new RangeError('aggregate chunk: sums from mid without decimals')
       const up = POW10[ds - d]
@@ -92,12 +110,12 @@ export function decodeMinutes (bytes: Uint8Array): MinuteAggregate[] {
 }
 
 /** The averages: as distances of the sums from count × mid, as sums, or as themselves (see encodeMinutes). */
-function writeAverages (w: BitWriter, ms: MinuteAggregate[], d: number): void {
+function writeAverages (w: BitWriter, ms: MinuteAggregate[], d: number, code: KCode): void {
   const sums = ms.map(m => m.avg * m.count)
   const ds = sumDecimals(sums)
   if (ds < 0) {
     w.write(AVERAGES, 2)
-    writeColumn(w, ms.map(m => m.avg))
+    writeColumn(w, ms.map(m => m.avg), code)
     return
   }
   const D = Math.max(ds, d)
@@ -108,13 +126,13 @@ function writeAverages (w: BitWriter, ms: MinuteAggregate[], d: number): void {
     if (fromMid.every(x => Math.abs(x) < MAX_COLUMN_INT)) {
       w.write(SUMS_FROM_MID, 2)
       w.write(D, 3)
-      writeIntColumn(w, fromMid)
+      writeIntColumn(w, fromMid, code)
       return
     }
   }
   w.write(SUMS, 2)
   w.write(ds, 3)
-  writeIntColumn(w, sums.map(s => Math.round(s * POW10[ds])))
+  writeIntColumn(w, sums.map(s => Math.round(s * POW10[ds])), code)
 }
 
 function sumDecimals (sums: number[]): number {
@@ -127,17 +145,17 @@ function sumDecimals (sums: number[]): number {
   return -1
 }
 
-function writeColumn (w: BitWriter, values: number[]): void {
+function writeColumn (w: BitWriter, values: number[], code: KCode): void {
   const d = decimalsOf(values)
   w.write(d < 0 ? XOR_FLOATS : d, 3)
-  if (d >= 0) { writeIntColumn(w, values.map(v => scaled(v, d))); return }
+  if (d >= 0) { writeIntColumn(w, values.map(v => scaled(v, d)), code); return }
   const x = new XorWriter()
   for (const v of values) x.write(w, v)
 }
 
-function readColumn (r: BitReader, n: number): number[] {
+function readColumn (r: BitReader, n: number, code: KCode): number[] {
   const d = r.read(3)
-  if (d !== XOR_FLOATS) return readIntColumn(r, n).map(m => m / POW10[d])
+  if (d !== XOR_FLOATS) return readIntColumn(r, n, code).map(m => m / POW10[d])
   const x = new XorReader()
   return Array.from({ length: n }, () => x.read(r))
 }

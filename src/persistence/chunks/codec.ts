@@ -17,6 +17,8 @@ export { decodeChunk, forEachReading } from './decode.js'
  * readings all share type and unit; one bit when both the timestamp's and the id's delta-of-delta are zero.
  * Version 3, for a chunk of numbers (or booleans) of one unit that are all exact decimals (the usual sensor
  * series): the header, then three columns in int-columns.ts's block Rice code: timestamps, ids, scaled values.
+ * Version 4, what such a chunk is written as now: version 3 with each block's Rice parameter named relative to the
+ * block before's (int-columns.ts).
  */
 export interface ChunkReading {
   /** telemetry_data.id the reading had (or would have had): kept so the raw page's cursor and items stay the same. */
@@ -29,7 +31,9 @@ export interface ChunkReading {
 }
 
 export const VERSION = 2
-export const COLUMNS = 3
+/** The columns chunk: version 3 named each block's k in 6 bits, version 4 (written now) relative to the last. */
+export const COLUMNS_FIXED_K = 3
+export const COLUMNS = 4
 /** Timestamps are integers in (-2^50, 2^50) ms (year ±37,000): deltas and delta-of-deltas stay exact doubles. */
 export const MAX_ABS_TS = 2 ** 50
 const MAX_TEXT_BYTES = 0xffff
@@ -140,12 +144,12 @@ export class ChunkEncoder {
     return this.frame(VERSION, (d < 0 ? XOR_FLOATS : d) | (uniform ? UNIFORM : 0))
   }
 
-  /** Version 3: after the meta, the timestamps, ids and scaled values as columns. */
+  /** Version 4: after the meta, the timestamps, ids and scaled values as columns. */
   private columns (d: number): Uint8Array {
     const rs = this.rs
-    writeIntColumn(this.w, rs.map(r => r.ts))
-    writeIntColumn(this.w, rs.map(r => r.id))
-    writeIntColumn(this.w, rs.map(r => scaled(r.value as number, d)))
+    writeIntColumn(this.w, rs.map(r => r.ts), 'relative')
+    writeIntColumn(this.w, rs.map(r => r.id), 'relative')
+    writeIntColumn(this.w, rs.map(r => scaled(r.value as number, d)), 'relative')
     return this.frame(COLUMNS, d | UNIFORM)
   }
 

@@ -5,8 +5,8 @@ import type { ChunkReading } from './codec.js'
 import { NEGATIVE_ZERO_MARK, POW10, readDelta, readDod, unzigzag } from './ints.js'
 import { readIntColumn } from './int-columns.js'
 
-// The chunk decoder, for the three versions: 1 (XOR floats, a meta bit and two delta-of-deltas per reading), 2
-// and 3 (see codec.ts). Constants repeated from codec.ts would be a cycle at load time: they are the format's.
+// The chunk decoder, for the four versions: 1 (XOR floats, a meta bit and two delta-of-deltas per reading), 2,
+// 3 and 4 (see codec.ts). Constants repeated from codec.ts would be a cycle at load time: they are the format's.
 const NUMBER = 0
 const BOOLEAN = 1
 const STRING = 2
@@ -24,7 +24,7 @@ export function decodeChunk (bytes: Uint8Array): ChunkReading[] {
 /** Calls `visit` with each reading of a chunk in order; stops early when `visit` answers false. */
 export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => boolean | undefined | void): void {
   const version = bytes[0]
-  const header = version === 1 ? 5 : version === 2 || version === 3 ? 6 : Infinity
+  const header = version === 1 ? 5 : version >= 2 && version <= 4 ? 6 : Infinity
   if (bytes.length < header) throw new RangeError('not a telemetry chunk')
   const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
   const flags = version === 1 ? XOR_FLOATS : bytes[5]
@@ -50,8 +50,9 @@ export function forEachReading (bytes: Uint8Array, visit: (r: ChunkReading) => b
     dataType = TYPES[code] ?? readString() as TelemetryDataType
   }
   if (uniform && count > 0) readMeta()
-  if (version === 3) {
-    const [ts, id, m] = [readIntColumn(r, count), readIntColumn(r, count), readIntColumn(r, count)]
+  if (version === 3 || version === 4) {
+    const code = version === 3 ? 'fixed' : 'relative'
+    const [ts, id, m] = [readIntColumn(r, count, code), readIntColumn(r, count, code), readIntColumn(r, count, code)]
     const p = POW10[decimals]
     for (let i = 0; i < count; i++) {
       if (visit({ id: id[i], ts: ts[i], value: m[i] / p, valueText: null, unit, dataType }) === false) return

@@ -330,7 +330,7 @@ t.test('a version 1 chunk (written before the decimal mode) still decodes', asyn
   t.ok(same(roundTrip(want), want), 'and the same readings in version 2')
 })
 
-t.test('a version 2 chunk of decimals (written before the Rice columns) still decodes; new ones are version 3',
+t.test('a version 2 chunk of decimals (written before the Rice columns) still decodes; new ones are version 4',
   async t => {
     const T = 1767225600000
     const want: ChunkReading[] = [12.6, 12.6, 12.65, 12.5, 13, 0, 12.6].map((value, i) => ({
@@ -341,15 +341,33 @@ t.test('a version 2 chunk of decimals (written before the Rice columns) still de
     t.ok(same(decodeChunk(new Uint8Array(v2)), want))
     const enc = new ChunkEncoder()
     for (const r of want) enc.append(r)
-    const v3 = enc.bytes()
-    t.equal(v3[0], 3, 'numbers of one unit, all decimals: columns')
-    t.ok(same(decodeChunk(v3), want))
+    const v4 = enc.bytes()
+    t.equal(v4[0], 4, 'numbers of one unit, all decimals: columns')
+    t.ok(same(decodeChunk(v4), want))
     const booleans = want.map((r, i) => ({ ...r, value: i % 2, dataType: 'boolean' as const }))
     const b = new ChunkEncoder()
     for (const r of booleans) b.append(r)
-    t.equal(b.bytes()[0], 3, 'booleans too')
+    t.equal(b.bytes()[0], 4, 'booleans too')
     t.ok(same(decodeChunk(b.bytes()), booleans))
     const mixed = new ChunkEncoder()
     for (const r of [...want, { ...want[0], id: 9, unit: 'mV' }]) mixed.append(r)
     t.equal(mixed.bytes()[0], 2, 'two units: version 2')
   })
+
+t.test('a version 3 chunk (columns, each k in 6 bits) still decodes', async t => {
+  // Encoded by the version 3 encoder (commit 51a4bd8): a 2-decimal signal, a jittered clock, interleaved ids.
+  const T = 1767225600000
+  const want: ChunkReading[] = Array.from({ length: 40 }, (_, i) => ({
+    id: 5000 + i * 100,
+    ts: T + i * 1000 + ((i * 7) % 5),
+    value: Math.round((12 + Math.sin(i / 3) * 2 + ((i * 13) % 7) / 10) * 100) / 100,
+    valueText: null,
+    unit: 'V',
+    dataType: 'number'
+  }))
+  const v3 = Buffer.from('AwAAACgKIAAq0qzbttVAAL+pCGdZ0M6zoZ1nQhZ1nQzrOhnWdDMOUZBGVHyD5AoQyWAj6jZc6jUq09VnQogs' +
+    'gVbihSRWjAUeh8+bLhwT/I8FiJIjLFWwtRQM', 'base64')
+  t.equal(v3[0], 3)
+  t.ok(same(decodeChunk(new Uint8Array(v3)), want))
+  t.ok(same(roundTrip(want), want), 'and the same readings in version 4')
+})
