@@ -9,6 +9,9 @@ import {
   MAX_MERGED_READINGS, TelemetryChunkRepository
 } from '../../src/persistence/repositories/telemetry-chunks.js'
 import { decodeChunk } from '../../src/persistence/chunks/codec.js'
+import {
+  MIRROR_MAX_ROWS, RANGE_IDS, type HeadColumns, type RangeIds
+} from '../../src/persistence/repositories/head-mirror.js'
 
 // Issue 18: the head is closed in slices of whole minutes (bounded, never across an hour), and an hour's slices of
 // a series are merged into one chunk once the hour is over; every reading is in exactly one place throughout.
@@ -30,7 +33,8 @@ interface ChunkRow {
 }
 interface Setup { repo: TelemetryRepository, chunks: TelemetryChunkRepository, native: Native, deviceId: number }
 
-async function setup (t: Tap.Test): Promise<Setup> {
+/** `shared`: the inserts and the closes share one head mirror, as the gateway's repositories do. */
+async function setup (t: Tap.Test, shared = false): Promise<Setup> {
   const config = loadConfig({ env: {}, overrides: { dataDir: t.testdir(), telemetry: { chunkStore: true } } })
   const db = await openDatabase(config, silent)
   t.teardown(() => db.close())
@@ -38,9 +42,10 @@ async function setup (t: Tap.Test): Promise<Setup> {
   if (native === undefined) throw new Error('SQLite expected')
   native.prepare(`INSERT INTO devices (uuid, name, type, created_at, updated_at)
     VALUES ('chunk-dev', 'c', 'sensor', 0, 0)`).run()
-  const repo = new TelemetryRepository(db.dataSource)
+  const chunks = new TelemetryChunkRepository(db.dataSource)
+  const repo = new TelemetryRepository(db.dataSource, shared ? chunks : undefined)
   const deviceId = await repo.deviceId('chunk-dev') as number
-  return { repo, chunks: new TelemetryChunkRepository(db.dataSource), native, deviceId }
+  return { repo, chunks, native, deviceId }
 }
 
 /** Two keys at 1 Hz from `from` for `seconds`, inserted interleaved (ids alternate between the keys). */
@@ -141,4 +146,102 @@ t.test('a new file gets 1 KB pages with the chunk store, 4 KB without; an existi
   t.equal(await pageSize(`${dir}/rows`, false), 4096, 'row store: 4 KB pages')
   t.equal(await pageSize(`${dir}/rows`, true), 4096, 'a 4 KB file turned to the chunk store keeps 4 KB pages')
   t.equal(await pageSize(`${dir}/chunks`, false), 1024, 'and a 1 KB file turned back keeps 1 KB')
+})
+
+// The head mirror: the close takes a slice from the rows the insert path committed when the head's ids over the
+// range agree, and from the head otherwise; either way the chunks and aggregates are the head's.
+
+const mirrored = async (t: Tap.Test): Promise<Setup> => await setup(t, true)
+
+/** Every chunk's readings and every aggregate, for comparing two databases. */
+function contents (native: Native): unknown {
+  const chunks = (native.prepare('SELECT key, data FROM telemetry_chunks ORDER BY key, min_ts').all() as ChunkRow[])
+    .map(c => [c.key, decodeChunk(c.data).map(r => [r.id, r.ts, r.value, r.valueText, r.unit, r.dataType])])
+  const aggregates = native.prepare(`SELECT key, bucket_start, count, min, max, avg, last FROM telemetry_aggregates
+    ORDER BY key, bucket_start`).raw(true).all()
+  return { chunks, aggregates }
+}
+
+t.test('mirror: the same chunks and aggregates as read from the head (-0, NaN, late readings, before it started)',
+  async t => {
+    const [plain, fast] = [await setup(t), await mirrored(t)]
+    const odd: TelemetryRow[] = [-0, NaN, 0, Infinity, -1.5].map((value, i) =>
+      ({ deviceId: 0, key: 'odd', value, valueText: null, unit: 'u', dataType: 'number', ts: T0 + 3 * MIN + i * 1000 }))
+    const text: TelemetryRow = {
+      deviceId: 0, key: 'gear', value: null, valueText: 'D', unit: null, dataType: 'string', ts: T0 + 3 * MIN + 7
+    }
+    const batches = (deviceId: number): TelemetryRow[][] => [
+      readings(deviceId, T0, 2 * 60), // before the mirror starts (no close yet)
+      readings(deviceId, T0 + 2 * MIN, 3 * 60),
+      [...odd, text].map(r => ({ ...r, deviceId })),
+      [{ deviceId, key: 'a', value: 7, valueText: null, unit: 'u', dataType: 'number', ts: T0 + 5 }] // late
+    ]
+    for (const s of [plain, fast]) {
+      const [early, ...rest] = batches(s.deviceId)
+      s.repo.insertManySync(early)
+      t.equal(await s.chunks.closeOne(T0 + MIN), 120, 'the first minute, read from the head')
+      for (const b of rest) s.repo.insertManySync(b)
+      for (let n = -1; n !== 0;) n = await s.chunks.closeOne(T0 + 10 * MIN, 200)
+    }
+    t.ok(fast.repo.chunks === fast.chunks && plain.repo.chunks !== plain.chunks, 'one mirror shared, one never fed')
+    t.same(contents(fast.native), contents(plain.native), 'chunks and aggregates are the same')
+    const odds = decodeChunk((fast.native.prepare("SELECT data FROM telemetry_chunks WHERE key = 'odd'").get() as
+      ChunkRow).data).map(r => r.value)
+    t.same(odds, [0, null, 0, Infinity, -1.5], '-0 and NaN as SQLite keeps them (0 and NULL)')
+    t.ok(Object.is(odds[0], 0), 'not -0')
+    t.equal((fast.native.prepare('SELECT COUNT(*) AS n FROM telemetry_data').get() as { n: number }).n, 0)
+  })
+
+t.test('mirror: used when the ids agree, bypassed when the head changed behind it', async t => {
+  const { repo, chunks, native, deviceId } = await mirrored(t)
+  await chunks.closeOne(T0) // starts the mirror
+  repo.insertManySync(readings(deviceId, T0, 4 * 60))
+  const ids = (start: number, end: number): RangeIds => native.prepare(RANGE_IDS).get(start, end) as RangeIds
+  // Taken from the mirror: a value changed there (ids intact) is what the chunk gets.
+  const first = chunks.mirror.slice(T0, T0 + MIN, ids(T0, T0 + MIN)) as HeadColumns[]
+  t.equal(first.length, 120)
+  const marked = first.find(r => r[2] === 'b') as HeadColumns
+  marked[4] = 12345
+  t.equal(await chunks.closeOne(T0 + MIN), 120)
+  const values = (key: string): unknown[] => (native.prepare(
+    'SELECT data FROM telemetry_chunks WHERE key = ? ORDER BY min_ts').all(key) as ChunkRow[])
+    .flatMap(c => decodeChunk(c.data).map(r => r.value))
+  t.ok(values('b').includes(12345), 'the slice came from the mirror')
+  t.same(chunks.mirror.slice(T0, T0 + MIN, ids(T0, T0 + MIN)), [], 'and the closed minute is forgotten')
+
+  // A row gone from the head (its device deleted): the mirror disagrees, the head is read.
+  native.prepare("DELETE FROM telemetry_data WHERE key = 'a' AND ts = ?").run(T0 + MIN + 1000)
+  t.equal(chunks.mirror.slice(T0 + MIN, T0 + 2 * MIN, ids(T0 + MIN, T0 + 2 * MIN)), undefined)
+  t.equal(await chunks.closeOne(T0 + 2 * MIN), 119, 'the 119 rows of the head, not the 120 of the mirror')
+  // A row inserted by another path: the head is read, the row is in its chunk.
+  native.prepare(`INSERT INTO telemetry_data (device_id, key, value, value_text, unit, data_type, ts)
+    VALUES (?, 'c', 1, NULL, 'u', 'number', ?)`).run(deviceId, T0 + 2 * MIN + 500)
+  t.equal(await chunks.closeOne(T0 + 3 * MIN), 121)
+  t.same(values('c'), [1])
+  // A batch rolled back inside someone else's transaction is not mirrored.
+  const before = ids(T0 + 3 * MIN, T0 + 4 * MIN)
+  t.throws(() => native.transaction(() => {
+    repo.insertManySync(readings(deviceId, T0 + 3 * MIN + 100, 5))
+    throw new Error('rolled back')
+  })())
+  t.same(chunks.mirror.slice(T0 + 3 * MIN, T0 + 4 * MIN, before)?.length, 120, 'the mirror holds the committed rows')
+  t.equal(await chunks.closeOne(T0 + 4 * MIN), 120)
+  t.equal((native.prepare('SELECT COUNT(*) AS n FROM telemetry_data').get() as { n: number }).n, 0)
+})
+
+t.test('mirror: bounded; past its limit the oldest minutes are forgotten and read from the head', async t => {
+  const { repo, chunks, native, deviceId } = await mirrored(t)
+  await chunks.closeOne(T0)
+  const perMinute = 120
+  const minutes = Math.ceil(MIRROR_MAX_ROWS / perMinute) + 5
+  const rows = readings(deviceId, T0, minutes * 60)
+  for (let i = 0; i < rows.length; i += 5000) repo.insertManySync(rows.slice(i, i + 5000))
+  const ids = (m: number): RangeIds => native.prepare(RANGE_IDS).get(T0 + m * MIN, T0 + (m + 1) * MIN) as RangeIds
+  t.equal(chunks.mirror.slice(T0, T0 + MIN, ids(0)), undefined, 'the first minute was forgotten')
+  t.equal(chunks.mirror.slice(T0 + (minutes - 1) * MIN, T0 + minutes * MIN, ids(minutes - 1))?.length, perMinute,
+    'the last is kept')
+  let closed = 0
+  for (let n = -1; n !== 0;) { n = await chunks.closeOne(T0 + minutes * MIN, 20_000); closed += n }
+  t.equal(closed, rows.length, 'every reading closed')
+  t.equal(everyReading(native).length, rows.length)
 })

@@ -4,6 +4,7 @@ import { ChunkEncoder, forEachReading, type ChunkReading } from '../chunks/codec
 import { forPostgres, query } from './sql.js'
 import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 import { MERGE_AGGREGATE, MINUTE_MS } from './telemetry-retention.js'
+import { HeadMirror, RANGE_IDS, type HeadColumns, type RangeIds } from './head-mirror.js'
 
 /** A chunk holds readings of one series from one hour of reading time (windows aligned to the epoch). */
 export const CHUNK_WINDOW_MS = 3_600_000
@@ -96,12 +97,6 @@ function chunkRow (deviceId: number, key: string, rows: ChunkReading[]): unknown
   return [deviceId, key, enc.minTs, enc.maxTs, enc.count, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]
 }
 
-/** A head row as its columns, in COLUMNS' order (SQLite answers the slice as arrays: no object per row). */
-type HeadColumns = [
-  id: number | string, deviceId: number | string, key: string, ts: number | string, value: number | null,
-  valueText: string | null, unit: string | null, dataType: TelemetryDataType
-]
-
 function columns (r: HeadRow): HeadColumns {
   return [r.id, r.device_id, r.key, r.ts, r.value, r.value_text, r.unit, r.data_type]
 }
@@ -155,6 +150,8 @@ function batch (windows: SplitWindow[], maxRows: number): SplitWindow[] {
  */
 export class TelemetryChunkRepository {
   private readonly sqlite: SqliteStore | undefined
+  /** SQLite: the head's rows as inserted (TelemetryRepository adds them), so a slice is closed without reading them. */
+  readonly mirror = new HeadMirror()
 
   constructor (private readonly ds: DataSource) {
     this.sqlite = sqliteStore(ds)
@@ -171,12 +168,14 @@ export class TelemetryChunkRepository {
     if (cutoff % MINUTE_MS !== 0) throw new RangeError('cutoff must be minute-aligned')
     const db = this.sqlite
     if (db !== undefined) {
-      return await db.transaction(() => {
+      this.mirror.start()
+      const closed = await db.transaction(() => {
         const o = db.statement(OLDEST).get(cutoff) as Oldest | undefined
-        if (o === undefined) return 0
+        if (o === undefined) return undefined
         const [start, limit] = sliceLimits(Number(o.ts), cutoff)
         const end = sliceEnd(start, limit, db.statement(NTH).get(start, limit, maxRows) as Oldest | undefined)
-        const rows = db.statement(SLICE).raw(true).all(start, end) as HeadColumns[]
+        const rows = this.mirror.slice(start, end, db.statement(RANGE_IDS).get(start, end) as RangeIds) ??
+          db.statement(SLICE).raw(true).all(start, end) as HeadColumns[]
         const deleted = db.statement(DELETE_SLICE).run(start, end).changes
         if (deleted !== rows.length) throw new Error(`chunk slice: read ${rows.length} rows, deleted ${deleted}`)
         const [chunk, up] = [db.statement(INSERT_CHUNK), db.statement(UPSERT_AGGREGATE)]
@@ -185,8 +184,11 @@ export class TelemetryChunkRepository {
           chunk.run(...c)
           for (const a of aggregates) up.run(...a)
         }
-        return rows.length
+        return { start, end, n: rows.length }
       }, { immediate: true })
+      if (closed === undefined) return 0
+      this.mirror.forget(closed.start, closed.end)
+      return closed.n
     }
     return await this.ds.transaction(async m => {
       const [o] = await pg<Oldest>(m, OLDEST, [cutoff])

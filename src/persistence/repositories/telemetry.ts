@@ -74,7 +74,7 @@ function newerFirst (a: RawRow, b: RawRow): number {
 export class TelemetryRepository {
   private readonly sqlite: SqliteStore | undefined
   private readonly deviceIds = new Map<string, number>()
-  private insertMany?: (rows: TelemetryRow[]) => void
+  private insertMany?: (rows: TelemetryRow[], ids?: number[]) => void
   /** Closed chunks (telemetry_chunks): every query reads them beside the head, telemetry_data. */
   readonly chunks: TelemetryChunkRepository
   /** Days of minute aggregates in chunks (telemetry_aggregate_chunks): the series answer reads them too. */
@@ -191,11 +191,19 @@ export class TelemetryRepository {
     if (this.insertMany === undefined) {
       const sqlite = this.sqlite as SqliteStore
       const stmt = sqlite.statement(INSERT)
-      this.insertMany = sqlite.transactional((batch: TelemetryRow[]) => {
-        for (const r of batch) stmt.run(r.deviceId, r.key, r.value, r.valueText, r.unit, r.dataType, r.ts)
+      this.insertMany = sqlite.transactional((batch: TelemetryRow[], ids?: number[]) => {
+        for (const r of batch) {
+          const { lastInsertRowid } = stmt.run(r.deviceId, r.key, r.value, r.valueText, r.unit, r.dataType, r.ts)
+          ids?.push(Number(lastInsertRowid))
+        }
       })
     }
-    this.insertMany(rows)
+    const mirror = this.chunks.mirror
+    if (!mirror.active) { this.insertMany(rows); return }
+    const ids: number[] = []
+    this.insertMany(rows, ids)
+    // Committed unless nested into a transaction of someone else's (then the close reads the head itself).
+    if (!this.busy()) mirror.add(rows, ids)
   }
 
   /**
