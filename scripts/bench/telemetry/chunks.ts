@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ChunkEncoder, forEachReading, type ChunkReading } from '../../../src/persistence/chunks/codec.js'
+import { newFilePageSize } from '../../../src/persistence/data-source.js'
+import type { Config } from '../../../src/config/types.js'
 
 const DAY_S = 86_400
 const CHUNK_S = 3600
@@ -92,11 +94,13 @@ function encodeChunks (rs: ChunkReading[]): Uint8Array[] {
   return chunks
 }
 
-/** Bytes on disk of the chunks in a table shaped like telemetry_chunks, with its two indexes. */
+/** Bytes on disk of the chunks in a table shaped like telemetry_chunks, with its two indexes, in the pages a
+ * chunk-store file has. */
 function onDisk (chunks: Uint8Array[]): number {
   const dir = mkdtempSync(join(tmpdir(), 'autocore-bench-chunks-'))
   const db = new Database(join(dir, 'c.db'))
   try {
+    db.pragma(`page_size = ${newFilePageSize({ telemetry: { chunkStore: true } } as Config)}`)
     db.exec(`CREATE TABLE telemetry_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, series_id INTEGER NOT NULL,
       min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
       CREATE INDEX idx_c_series ON telemetry_chunks (series_id, max_ts);
@@ -133,7 +137,7 @@ export async function chunkCodec (days = 1): Promise<string[]> {
       out.push(
         `chunk codec: ${s.name.padEnd(44)} ts ${jitterMs === 0 ? 'exact 1 s ' : `±${jitterMs} ms jit`}: ` +
           `${(blob / rs.length).toFixed(2)} B/reading in the BLOBs, ` +
-          `${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes)`
+          `${(onDisk(chunks) / rs.length).toFixed(2)} B/reading on disk (1 h chunks, table + 2 indexes, 1 KB pages)`
       )
     }
   }
