@@ -245,3 +245,24 @@ t.test('mirror: bounded; past its limit the oldest minutes are forgotten and rea
   t.equal(closed, rows.length, 'every reading closed')
   t.equal(everyReading(native).length, rows.length)
 })
+
+t.test('merge passes look only at new chunks and newly ended hours, and miss no hour that ends later', async t => {
+  const { repo, chunks, native, deviceId } = await setup(t)
+  const count = (): number => (native.prepare('SELECT COUNT(*) AS n FROM telemetry_chunks').get() as { n: number }).n
+  // The first hour and half of the second, closed in slices.
+  repo.insertManySync(readings(deviceId, T0, (HOUR + 30 * MIN) / 1000))
+  for (let n = -1; n !== 0;) n = await chunks.closeOne(T0 + HOUR + 30 * MIN, 2000)
+  for (let n = -1; n !== 0;) n = await chunks.mergeOne(T0 + HOUR, 100_000)
+  t.equal(await chunks.mergeOne(T0 + HOUR, 100_000), 0, 'a pass with nothing to merge (the second hour not over)')
+  const slices = count()
+  t.ok(slices > 4, `${slices} chunks: the first hour merged, the second in slices`)
+  // The second hour ends; its slices were written before that empty pass, and are merged all the same.
+  t.equal(await chunks.mergeOne(T0 + 2 * HOUR, 100_000), 2 * 30 * 60, 'the second hour, once over')
+  t.equal(count(), 4, 'one chunk per key and hour')
+  t.equal(await chunks.mergeOne(T0 + 2 * HOUR, 100_000), 0)
+  // A late reading of the first hour after the empty pass: a newer chunk, its hour merged again.
+  repo.insertManySync([{ deviceId, key: 'b', value: 1, valueText: null, unit: 'u', dataType: 'number', ts: T0 + 9 }])
+  t.equal(await chunks.closeOne(T0 + 2 * HOUR), 1)
+  t.equal(await chunks.mergeOne(T0 + 2 * HOUR, 100_000), 3601)
+  t.equal(count(), 4)
+})

@@ -1,10 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm'
 import type { TelemetryDataType } from '../../../entities/telemetry-data.js'
-import { ChunkEncoder, forEachReading, type ChunkReading } from '../chunks/codec.js'
+import { forEachReading, type ChunkReading } from '../chunks/codec.js'
 import { forPostgres, query } from './sql.js'
 import { sqliteStore, type SqliteStore } from '../sqlite/index.js'
 import { MERGE_AGGREGATE, MINUTE_MS } from './telemetry-retention.js'
 import { HeadMirror, RANGE_IDS, type HeadColumns, type RangeIds } from './head-mirror.js'
+import { bySeries, chunkRow, minutes } from './chunk-rows.js'
 
 /** A chunk holds readings of one series from one hour of reading time (windows aligned to the epoch). */
 export const CHUNK_WINDOW_MS = 3_600_000
@@ -40,6 +41,24 @@ const SPLIT_WINDOWS = `SELECT device_id, key, MIN(min_ts) AS min_ts, SUM(count) 
   GROUP BY device_id, key, min_ts / ${CHUNK_WINDOW_MS}
   HAVING COUNT(*) > 1 AND SUM(count) <= ${MAX_MERGED_READINGS}
   LIMIT 64`
+/**
+ * SQLite: the same, among the windows of the chunks written after an id or ending from a time on, what a pass that
+ * found nothing to merge had not looked at yet (see mergeOne), so a pass does not scan a week of chunks. Parameters:
+ * id, cutoff, time, cutoff. NOT INDEXED and CROSS JOIN hold the plan: chunk ids from the one given, the windows'
+ * chunks by (device, key, max_ts).
+ */
+const SPLIT_WINDOWS_SINCE = `WITH fresh AS (
+    SELECT device_id, key, min_ts / ${CHUNK_WINDOW_MS} AS w FROM telemetry_chunks NOT INDEXED
+      WHERE id > ? AND max_ts < ?
+    UNION
+    SELECT device_id, key, min_ts / ${CHUNK_WINDOW_MS} AS w FROM telemetry_chunks WHERE max_ts >= ? AND max_ts < ?)
+  SELECT c.device_id, c.key, MIN(c.min_ts) AS min_ts, SUM(c.count) AS readings
+  FROM fresh f CROSS JOIN telemetry_chunks c ON c.device_id = f.device_id AND c.key = f.key
+    AND c.max_ts >= f.w * ${CHUNK_WINDOW_MS} AND c.max_ts < (f.w + 1) * ${CHUNK_WINDOW_MS}
+  GROUP BY c.device_id, c.key, f.w
+  HAVING COUNT(*) > 1 AND SUM(c.count) <= ${MAX_MERGED_READINGS}
+  LIMIT 64`
+const LAST_CHUNK = 'SELECT COALESCE(MAX(id), 0) AS id FROM telemetry_chunks'
 const WINDOW_CHUNKS = `SELECT id, data FROM telemetry_chunks
   WHERE device_id = ? AND key = ? AND max_ts >= ? AND max_ts < ? AND min_ts >= ?`
 const DELETE_CHUNK = 'DELETE FROM telemetry_chunks WHERE id = ?'
@@ -57,66 +76,8 @@ interface SplitWindow { device_id: number | string, key: string, min_ts: number 
 interface WindowChunk { id: number | string, data: Uint8Array }
 export interface ChunkRef { id: number, key: string, minTs: number, maxTs: number }
 
-interface Minute {
-  b: number, count: number, min: number, max: number, sum: number, last: number, lastTs: number, lastId: number
-}
-
-/** Per-minute count, min, max, avg and last (by ts, then id) of the numeric readings. */
-function minutes (rs: ChunkReading[]): Minute[] {
-  const m = new Map<number, Minute>()
-  for (const r of rs) {
-    if (r.value === null) continue
-    const b = Math.floor(r.ts / MINUTE_MS) * MINUTE_MS
-    const a = m.get(b)
-    const v = r.value
-    if (a === undefined) m.set(b, { b, count: 1, min: v, max: v, sum: v, last: v, lastTs: r.ts, lastId: r.id })
-    else {
-      a.count++
-      if (r.value < a.min) a.min = r.value
-      if (r.value > a.max) a.max = r.value
-      a.sum += r.value
-      if (r.ts > a.lastTs || (r.ts === a.lastTs && r.id > a.lastId)) {
-        a.last = r.value; a.lastTs = r.ts; a.lastId = r.id
-      }
-    }
-  }
-  return [...m.values()]
-}
-
-/**
- * The telemetry_chunks row of readings, in insertion order: the ids (and, mostly, the timestamps) then grow by
- * steady steps, which encode smallest. A slice taken by timestamp is mostly in that order already.
- */
-function chunkRow (deviceId: number, key: string, rows: ChunkReading[]): unknown[] {
-  let sorted = true
-  for (let i = 1; i < rows.length && sorted; i++) sorted = rows[i - 1].id < rows[i].id
-  if (!sorted) rows.sort((a, b) => a.id - b.id)
-  const enc = new ChunkEncoder()
-  for (const r of rows) enc.append(r)
-  const bytes = enc.bytes()
-  return [deviceId, key, enc.minTs, enc.maxTs, enc.count, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]
-}
-
 function columns (r: HeadRow): HeadColumns {
   return [r.id, r.device_id, r.key, r.ts, r.value, r.value_text, r.unit, r.data_type]
-}
-
-/** The rows of each series (device, key), as readings. */
-function bySeries (rows: HeadColumns[]): Array<{ deviceId: number, key: string, rows: ChunkReading[] }> {
-  const out: Array<{ deviceId: number, key: string, rows: ChunkReading[] }> = []
-  const devices = new Map<number, Map<string, ChunkReading[]>>()
-  for (const [id, device, key, ts, value, valueText, unit, dataType] of rows) {
-    const deviceId = Number(device)
-    let keys = devices.get(deviceId)
-    if (keys === undefined) devices.set(deviceId, keys = new Map())
-    let series = keys.get(key)
-    if (series === undefined) {
-      keys.set(key, series = [])
-      out.push({ deviceId, key, rows: series })
-    }
-    series.push({ id: Number(id), ts: Number(ts), value, valueText, unit, dataType })
-  }
-  return out
 }
 
 /** The slice starts at the oldest reading's minute and may not pass its hour's end nor the cutoff. */
@@ -152,6 +113,8 @@ export class TelemetryChunkRepository {
   private readonly sqlite: SqliteStore | undefined
   /** SQLite: the head's rows as inserted (TelemetryRepository adds them), so a slice is closed without reading them. */
   readonly mirror = new HeadMirror()
+  /** SQLite: what the last merge pass that found nothing had looked at (chunk ids up to, windows over by). */
+  private looked = { id: 0, until: Number.MIN_SAFE_INTEGER }
 
   constructor (private readonly ds: DataSource) {
     this.sqlite = sqliteStore(ds)
@@ -216,7 +179,13 @@ export class TelemetryChunkRepository {
     const db = this.sqlite
     if (db !== undefined) {
       return await db.transaction(() => {
-        const windows = db.statement(SPLIT_WINDOWS).all(cutoff) as SplitWindow[]
+        const last = Number((db.statement(LAST_CHUNK).get() as { id: number }).id)
+        const { id, until } = this.looked
+        const windows = db.statement(SPLIT_WINDOWS_SINCE).all(id, cutoff, until, cutoff) as SplitWindow[]
+        // Nothing to merge: every window over by the cutoff, of chunks up to `last`, is whole (or too large).
+        // Chunk ids only grow (AUTOINCREMENT), so the next pass need only look at newer chunks and newly over
+        // windows. Kept in memory: after a restart the first pass looks at all.
+        if (windows.length === 0) this.looked = { id: last, until: cutoff }
         let merged = 0
         for (const w of batch(windows, maxRows)) {
           const [from, to] = windowOf(w)
@@ -230,6 +199,7 @@ export class TelemetryChunkRepository {
       }, { immediate: true })
     }
     return await this.ds.transaction(async m => {
+      // All of them on PostgreSQL: a chunk another connection commits later may have a smaller id.
       const windows = await pg<SplitWindow>(m, SPLIT_WINDOWS, [cutoff])
       let merged = 0
       for (const w of batch(windows, maxRows)) {
